@@ -1,0 +1,30 @@
+//! Shared vocabulary of strata.
+//!
+//! Every other crate depends on this one and on nothing else of the workspace
+//! (except `strata-lab`, which composes them all). It holds:
+//!
+//! - [`Dataset`]: model features as an `ndarray` matrix (rows are samples) with
+//!   their names, row ids, an optional binary target and optional campaign
+//!   economics;
+//! - the estimator traits [`Reducer`] / [`FittedReducer`] and [`Clusterer`] /
+//!   [`FittedClusterer`], object safe so that a registry can hold them;
+//! - [`Seed`], the only source of randomness, split deterministically so results
+//!   never depend on thread scheduling;
+//! - [`AlgoError`], the error every estimator returns, and small checks shared
+//!   by all algorithm crates ([`check_finite`], [`check_columns`]);
+//! - [`text`], helpers for "did you mean ...?" suggestions in error messages.
+
+mod dataset;
+mod error;
+mod estimator;
+mod seed;
+pub mod text;
+
+pub use dataset::{BinaryTarget, Dataset, Economics};
+pub use error::{AlgoError, DatasetError, check_columns, check_finite, check_min_samples};
+pub use estimator::{Clusterer, FittedClusterer, FittedReducer, Reducer};
+pub use seed::Seed;
+
+/// Version of the strata workspace, recorded in results so that a stored run can
+/// be traced to the code that produced it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

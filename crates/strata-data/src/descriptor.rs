@@ -1,0 +1,420 @@
+//! Dataset descriptors: one TOML file per dataset saying where the data comes
+//! from, what each column is for and how to preprocess it.
+//!
+//! See `datasets/README.md` for the full key reference. Unknown keys are errors
+//! that point at the line and column and suggest the closest valid key.
+
+use crate::error::{DataError, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A parsed and checked dataset descriptor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Descriptor {
+    /// Dataset name; defaults to the descriptor's file stem.
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub source: Source,
+    #[serde(default)]
+    pub columns: Columns,
+    #[serde(default)]
+    pub derive: Vec<Derive>,
+    /// Imputation rule per column.
+    #[serde(default)]
+    pub impute: BTreeMap<String, Impute>,
+    #[serde(default)]
+    pub encode: Vec<Encode>,
+    #[serde(default)]
+    pub clip: Option<Clip>,
+    #[serde(default)]
+    pub scale: Scale,
+    #[serde(default)]
+    pub economics: Option<EconomicsSpec>,
+    /// Where the descriptor was read from (not a TOML key).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// Where the data file comes from and how to read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// File name inside the data directory.
+    pub file: String,
+    /// Expected SHA-256 of the file, hex.
+    pub sha256: String,
+    /// Direct download URL, when the file is public.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Page to download the file from by hand, when there is no direct URL.
+    #[serde(default)]
+    pub page: Option<String>,
+    /// Field delimiter; detected from the file when absent.
+    #[serde(default)]
+    pub delimiter: Option<String>,
+    /// Cell values that mean "missing" besides the empty cell.
+    #[serde(default)]
+    pub na_values: Vec<String>,
+}
+
+/// The role of each column.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Columns {
+    /// Column holding the row id; row numbers are used when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Keep only the first row of each value of this column.
+    #[serde(default)]
+    pub dedup_key: Option<String>,
+    /// Binary target column (kept out of the features).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Columns ignored entirely.
+    #[serde(default)]
+    pub drop: Vec<String>,
+    /// Columns kept only to describe rows (never model inputs).
+    #[serde(default)]
+    pub metadata: Vec<String>,
+    /// Explicit list of input columns; by default every column without another role.
+    #[serde(default)]
+    pub features: Option<Vec<String>>,
+}
+
+/// How a derived column is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeriveKind {
+    /// `reference_year - from` (age from a birth year).
+    Age,
+    /// Days from the date in `from` (parsed with `format`) to `reference`.
+    DaysSince,
+    /// Sum of `columns`.
+    Sum,
+}
+
+/// A derived feature column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Derive {
+    pub name: String,
+    pub kind: DeriveKind,
+    /// Source column (`age`, `days_since`).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Source columns (`sum`).
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// Year the age is measured at (`age`).
+    #[serde(default)]
+    pub reference_year: Option<i32>,
+    /// chrono format of the dates (`days_since`), e.g. `%d-%m-%Y`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// `latest` (the latest date seen when fitting) or a date `YYYY-MM-DD` (`days_since`).
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// Keep the source column(s) as features too (default: they are consumed).
+    #[serde(default)]
+    pub keep_source: bool,
+}
+
+/// Imputation strategy for missing values.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Impute {
+    Median,
+    Mean,
+    Constant(f64),
+}
+
+/// Encoding method of a categorical column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EncodeMethod {
+    /// One 0/1 column per category; categories rarer than `min_count` merge into `other`.
+    OneHot,
+    /// Categories mapped to 0, 1, 2... in the given `order`.
+    Ordinal,
+}
+
+/// A categorical column and how to encode it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Encode {
+    pub column: String,
+    #[serde(default = "default_encode_method")]
+    pub method: EncodeMethod,
+    /// One-hot: categories seen fewer times merge into `other`.
+    #[serde(default = "default_min_count")]
+    pub min_count: usize,
+    /// Ordinal: categories from lowest to highest.
+    #[serde(default)]
+    pub order: Vec<String>,
+}
+
+fn default_encode_method() -> EncodeMethod {
+    EncodeMethod::OneHot
+}
+fn default_min_count() -> usize {
+    1
+}
+
+/// Clipping of outliers to quantile bounds learned when fitting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clip {
+    /// Columns to clip; every numeric feature when empty.
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// Lower quantile in [0, 1).
+    #[serde(default)]
+    pub lower: f64,
+    /// Upper quantile in (0, 1].
+    #[serde(default = "one")]
+    pub upper: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Feature scaling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleMethod {
+    /// Zero mean, unit variance (population standard deviation, as scikit-learn's `StandardScaler`).
+    #[default]
+    Standard,
+    /// Median removed, divided by the interquartile range (as `RobustScaler`).
+    Robust,
+    /// Mapped to [0, 1] (as `MinMaxScaler`).
+    MinMax,
+    /// Left as is.
+    None,
+}
+
+/// What to do with a feature that is constant when scaling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstantPolicy {
+    /// Drop it and say so in the preprocessing report (it carries no information).
+    #[default]
+    Drop,
+    /// Refuse to load.
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Scale {
+    #[serde(default)]
+    pub method: ScaleMethod,
+    #[serde(default)]
+    pub constant: ConstantPolicy,
+    /// Also scale the 0/1 columns of one-hot encodings (default: they stay 0/1).
+    #[serde(default)]
+    pub include_one_hot: bool,
+}
+
+/// A money amount: a column of the data or a constant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Amount {
+    Value(f64),
+    Column(String),
+}
+
+/// Campaign economics: cost per contact and revenue per response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EconomicsSpec {
+    pub cost_per_contact: Amount,
+    pub revenue_per_response: Amount,
+}
+
+impl Descriptor {
+    /// Reads and checks a descriptor file.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Descriptor> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
+        Descriptor::from_toml(&text, path)
+    }
+
+    /// Parses descriptor text; `path` is used for messages and to name the dataset.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Descriptor> {
+        let mut d: Descriptor = toml::from_str(text).map_err(|e| toml_error(&e, text, path))?;
+        d.path = path.to_path_buf();
+        if d.name.is_empty() {
+            d.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        }
+        d.check()?;
+        Ok(d)
+    }
+
+    fn value_error(&self, key: impl Into<String>, message: impl Into<String>) -> DataError {
+        DataError::DescriptorValue { path: self.path.clone(), key: key.into(), message: message.into() }
+    }
+
+    /// Checks that do not need the data: ranges, required keys per kind, formats.
+    fn check(&self) -> Result<()> {
+        let s = &self.source;
+        if s.file.trim().is_empty() {
+            return Err(self.value_error("source.file", "must name the data file"));
+        }
+        if s.sha256.len() != 64 || !s.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(self.value_error("source.sha256", format!("`{}` is not 64 hex digits", s.sha256)));
+        }
+        if let Some(d) = &s.delimiter {
+            if crate::csv::delimiter_byte(d).is_none() {
+                return Err(self.value_error("source.delimiter", format!("`{d}` must be a single ASCII character such as \",\", \"\\t\" or \";\"")));
+            }
+        }
+        for (i, d) in self.derive.iter().enumerate() {
+            let key = |k: &str| format!("derive[{i}].{k}");
+            match d.kind {
+                DeriveKind::Age => {
+                    if d.from.is_none() {
+                        return Err(self.value_error(key("from"), "`age` needs the birth-year column"));
+                    }
+                    if d.reference_year.is_none() {
+                        return Err(self.value_error(key("reference_year"), "`age` needs the year the age is measured at"));
+                    }
+                }
+                DeriveKind::DaysSince => {
+                    if d.from.is_none() {
+                        return Err(self.value_error(key("from"), "`days_since` needs the date column"));
+                    }
+                    let Some(f) = &d.format else {
+                        return Err(self.value_error(key("format"), "`days_since` needs the date format, e.g. \"%d-%m-%Y\""));
+                    };
+                    let bad = chrono::format::StrftimeItems::new(f).any(|i| matches!(i, chrono::format::Item::Error));
+                    if f.is_empty() || bad {
+                        return Err(self.value_error(key("format"), format!("`{f}` is not a valid date format (chrono strftime syntax, e.g. \"%d-%m-%Y\")")));
+                    }
+                    if let Some(r) = &d.reference {
+                        if r != "latest" && chrono::NaiveDate::parse_from_str(r, "%Y-%m-%d").is_err() {
+                            return Err(self.value_error(key("reference"), format!("`{r}` is neither \"latest\" nor a date YYYY-MM-DD")));
+                        }
+                    }
+                }
+                DeriveKind::Sum => {
+                    if d.columns.len() < 2 {
+                        return Err(self.value_error(key("columns"), "`sum` needs at least two columns"));
+                    }
+                }
+            }
+        }
+        for (i, e) in self.encode.iter().enumerate() {
+            match e.method {
+                EncodeMethod::Ordinal if e.order.is_empty() => {
+                    return Err(self.value_error(format!("encode[{i}].order"), "`ordinal` needs the categories in order"));
+                }
+                EncodeMethod::OneHot if e.min_count == 0 => {
+                    return Err(self.value_error(format!("encode[{i}].min_count"), "must be at least 1"));
+                }
+                _ => {}
+            }
+        }
+        if let Some(c) = &self.clip {
+            if !(0.0..1.0).contains(&c.lower) {
+                return Err(self.value_error("clip.lower", format!("{} is not a quantile in [0, 1)", c.lower)));
+            }
+            if !(c.upper > 0.0 && c.upper <= 1.0) || c.upper <= c.lower {
+                return Err(self.value_error("clip.upper", format!("{} must be a quantile in (0, 1] above clip.lower", c.upper)));
+            }
+        }
+        for (col, rule) in &self.impute {
+            if let Impute::Constant(v) = rule {
+                if !v.is_finite() {
+                    return Err(self.value_error(format!("impute.{col}"), "constant must be finite"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Text telling a user how to obtain the data file.
+    pub fn how_to_get(&self) -> String {
+        match (&self.source.url, &self.source.page) {
+            (Some(u), _) => format!("download it with `strata data fetch {}` (from {u})", self.path.display()),
+            (None, Some(p)) => format!("download it by hand from {p}"),
+            (None, None) => "the descriptor gives no source for it".to_string(),
+        }
+    }
+}
+
+/// Turns a TOML/serde error into one with line, column and a suggestion.
+pub(crate) fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> DataError {
+    let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+    let message = strata_core::text::explain_serde_message(e.message());
+    DataError::Descriptor { path: path.to_path_buf(), line, column, message }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[source]
+file = "x.csv"
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+"#;
+
+    fn parse(text: &str) -> Result<Descriptor> {
+        Descriptor::from_toml(text, Path::new("datasets/x.toml"))
+    }
+
+    #[test]
+    fn minimal_descriptor_gets_defaults() {
+        let d = parse(MINIMAL).unwrap();
+        assert_eq!(d.name, "x");
+        assert_eq!(d.scale.method, ScaleMethod::Standard);
+        assert_eq!(d.scale.constant, ConstantPolicy::Drop);
+        assert!(d.columns.id.is_none());
+    }
+
+    #[test]
+    fn unknown_key_points_at_line_and_suggests() {
+        let text = MINIMAL.replace("[source]\n", "[source]\ndelimeter = \",\"\n");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.starts_with("datasets/x.toml:3:1: unknown key `delimeter`; did you mean `delimiter`?"), "{err}");
+    }
+
+    #[test]
+    fn impute_rules_parse() {
+        let d = parse(&format!("{MINIMAL}[impute]\nIncome = \"median\"\nKids = {{ constant = 0 }}\n")).unwrap();
+        assert_eq!(d.impute["Income"], Impute::Median);
+        assert_eq!(d.impute["Kids"], Impute::Constant(0.0));
+        let err = parse(&format!("{MINIMAL}[impute]\nIncome = \"medain\"\n")).unwrap_err().to_string();
+        assert!(err.contains("did you mean `median`"), "{err}");
+    }
+
+    #[test]
+    fn semantic_checks_name_the_key() {
+        let err = parse(&format!("{MINIMAL}[clip]\nlower = 0.5\nupper = 0.2\n")).unwrap_err().to_string();
+        assert!(err.contains("`clip.upper`"), "{err}");
+        let err = parse(&format!("{MINIMAL}[[derive]]\nname = \"Age\"\nkind = \"age\"\nfrom = \"Year_Birth\"\n")).unwrap_err().to_string();
+        assert!(err.contains("`derive[0].reference_year`"), "{err}");
+        let err = parse(&MINIMAL.replace("0000000000", "zz")).unwrap_err().to_string();
+        assert!(err.contains("`source.sha256`"), "{err}");
+    }
+
+    #[test]
+    fn line_col_is_one_based() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+    }
+}

@@ -1,0 +1,181 @@
+//! Errors of dataset description, location, download and preprocessing.
+//!
+//! Every message names the file, the TOML key or the row at fault and says what
+//! was expected, so a user can fix the input without reading code.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Where a value sits in a data file: 1-based data row (the header is not a
+/// row) and the physical line it starts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowRef {
+    pub row: usize,
+    pub line: usize,
+}
+
+impl std::fmt::Display for RowRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "row {} (line {})", self.row, self.line)
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum DataError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// TOML syntax error, unknown key or value of the wrong type.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Descriptor {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    /// A descriptor that parses but does not make sense (key path given).
+    #[error("{}: `{key}`: {message}", path.display())]
+    DescriptorValue { path: PathBuf, key: String, message: String },
+
+    /// The data file is nowhere to be found.
+    #[error(
+        "data file `{file}` not found; looked in:\n{}\nexpected SHA-256 {sha256}\n{how_to_get}",
+        looked.iter().map(|p| format!("  - {}", p.display())).collect::<Vec<_>>().join("\n")
+    )]
+    MissingFile {
+        file: String,
+        looked: Vec<PathBuf>,
+        sha256: String,
+        how_to_get: String,
+    },
+
+    #[error("{}: SHA-256 mismatch: expected {expected}, got {actual} ({bytes} bytes); the file is corrupt, truncated or a different version", path.display())]
+    ChecksumMismatch {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+        bytes: u64,
+    },
+
+    #[error("download of {url} failed: {message}")]
+    Download { url: String, message: String },
+
+    #[error("{}: `{file}` has no public URL in its descriptor; download it by hand from {page} into {}", descriptor.display(), target_dir.display())]
+    NoUrl {
+        descriptor: PathBuf,
+        file: String,
+        page: String,
+        target_dir: PathBuf,
+    },
+
+    #[error("{}: the file is empty (expected a header line and data rows)", path.display())]
+    EmptyFile { path: PathBuf },
+
+    #[error("{}: the file has a header but no data rows", path.display())]
+    HeaderOnly { path: PathBuf },
+
+    #[error("{}: line {line}: {found} fields, but the header has {expected}; a field may contain an unquoted delimiter `{delimiter}` or a stray quote", path.display())]
+    RaggedRow {
+        path: PathBuf,
+        line: usize,
+        expected: usize,
+        found: usize,
+        delimiter: String,
+    },
+
+    #[error("{}: line {line}: quoted field never closed", path.display())]
+    UnclosedQuote { path: PathBuf, line: usize },
+
+    #[error("{}: line {line}: not valid UTF-8 text (byte offset {offset}); save the file as UTF-8", path.display())]
+    NotUtf8 { path: PathBuf, line: usize, offset: usize },
+
+    #[error("{}: header has duplicate column name `{name}`", path.display())]
+    DuplicateHeader { path: PathBuf, name: String },
+
+    #[error("{}: `{key}` names column `{column}`, which is not in {}{hint}; columns present: {}", descriptor.display(), data.display(), present.join(", "))]
+    UnknownColumn {
+        descriptor: PathBuf,
+        data: PathBuf,
+        key: String,
+        column: String,
+        hint: String,
+        present: Vec<String>,
+    },
+
+    #[error("{}: {at}, column `{column}`: `{value}` is not a number{hint}", path.display())]
+    NotNumeric {
+        path: PathBuf,
+        at: RowRef,
+        column: String,
+        value: String,
+        hint: String,
+    },
+
+    #[error("{}: {at}, column `{column}`: `{value}` is not a date in format `{format}`", path.display())]
+    BadDate {
+        path: PathBuf,
+        at: RowRef,
+        column: String,
+        value: String,
+        format: String,
+    },
+
+    #[error("{}: column `{column}` has {count} missing values (first at {first}) and no imputation rule; add `{column} = \"median\"` (or mean, or {{ constant = ... }}) under [impute] in the descriptor", path.display())]
+    MissingValues {
+        path: PathBuf,
+        column: String,
+        count: usize,
+        first: RowRef,
+    },
+
+    #[error("{}: target `{column}` must be binary (0/1, true/false, yes/no); found {found}", path.display())]
+    NonBinaryTarget { path: PathBuf, column: String, found: String },
+
+    #[error("{}: {at}: target `{column}` is missing", path.display())]
+    MissingTarget { path: PathBuf, column: String, at: RowRef },
+
+    #[error("{}: id `{id}` appears at {first} and again at {second}; ids must be unique (set `columns.dedup_key` to keep one row per key)", path.display())]
+    DuplicateId {
+        path: PathBuf,
+        id: String,
+        first: RowRef,
+        second: RowRef,
+    },
+
+    #[error("{}: feature `{column}` is constant ({value}) and cannot be scaled; it was requested with `scale.constant = \"error\"` (use \"drop\" to drop it with a warning, or drop the column in the descriptor)", path.display())]
+    ConstantFeature { path: PathBuf, column: String, value: f64 },
+
+    #[error("{}: `{column}`: category `{value}` at {at} is not in `order` ({known})", path.display())]
+    UnknownCategory {
+        path: PathBuf,
+        column: String,
+        value: String,
+        at: RowRef,
+        known: String,
+    },
+
+    #[error("{}: the recipe leaves no feature columns", path.display())]
+    NoFeatures { path: PathBuf },
+
+    #[error("{}: polars could not read the table: {message}", path.display())]
+    Polars { path: PathBuf, message: String },
+
+    #[error("{}: the table to transform lacks column `{column}` that the fitted recipe needs", path.display())]
+    MissingInput { path: PathBuf, column: String },
+
+    #[error("internal inconsistency: {0}")]
+    Internal(String),
+}
+
+impl DataError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        DataError::Io { path: path.into(), source }
+    }
+}
+
+pub type Result<T, E = DataError> = std::result::Result<T, E>;

@@ -1,0 +1,274 @@
+//! Loading a dataset: locate, verify, read, de-duplicate, fit the recipe.
+
+use crate::csv::{RawTable, read_table_bytes};
+use crate::descriptor::{Amount, Descriptor};
+use crate::error::{DataError, Result};
+use crate::locate::{DataDirs, verify_bytes};
+use crate::recipe::{FittedRecipe, StepNote, note};
+use ndarray::{Array1, Array2};
+use polars::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use strata_core::{BinaryTarget, Dataset, Economics};
+
+/// Summary of one model feature.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeatureSummary {
+    pub name: String,
+    /// Missing cells in the source column before imputation.
+    pub missing: usize,
+    /// In original units (after imputation and clipping, before scaling).
+    pub min: f64,
+    pub mean: f64,
+    pub max: f64,
+    /// After scaling.
+    pub scaled_mean: f64,
+    pub scaled_sd: f64,
+}
+
+/// What loading found and did, for `strata data inspect` and reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    pub file: PathBuf,
+    pub sha256: String,
+    pub delimiter: String,
+    pub had_bom: bool,
+    pub crlf: bool,
+    pub raw_rows: usize,
+    pub raw_columns: usize,
+    pub dedup_key: Option<String>,
+    /// Rows removed because their dedup key repeated an earlier row.
+    pub duplicates_removed: usize,
+    /// Rows whose feature vector equals an earlier row's (after preprocessing).
+    pub duplicate_feature_rows: usize,
+    pub rows: usize,
+    pub features: usize,
+    /// `(positives, total)` of the target, when there is one.
+    pub target: Option<(String, usize, usize)>,
+    pub feature_summaries: Vec<FeatureSummary>,
+    pub notes: Vec<StepNote>,
+}
+
+/// A loaded dataset with everything needed to interpret and re-apply it.
+#[derive(Debug, Clone)]
+pub struct LoadedDataset {
+    pub descriptor: Descriptor,
+    pub dataset: Dataset,
+    /// The features in original units (same columns as `dataset`).
+    pub unscaled: Array2<f64>,
+    /// Descriptive columns (`columns.metadata`), one row per dataset row.
+    pub metadata: DataFrame,
+    pub recipe: FittedRecipe,
+    pub report: LoadReport,
+}
+
+/// Locates, verifies and loads the descriptor's data file.
+pub fn load(descriptor: &Descriptor, dirs: &DataDirs) -> Result<LoadedDataset> {
+    let path = dirs.locate(descriptor)?;
+    let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
+    verify_bytes(&path, &bytes, &descriptor.source.sha256)?;
+    let delimiter = descriptor.source.delimiter.as_deref().and_then(crate::csv::delimiter_byte);
+    let table = read_table_bytes(&path, &bytes, delimiter)?;
+    tracing::info!(file = %path.display(), rows = table.height(), "read");
+    load_table(descriptor, table)
+}
+
+/// Loads from a table already read (the checksum is the caller's business).
+pub fn load_table(descriptor: &Descriptor, table: RawTable) -> Result<LoadedDataset> {
+    let raw_rows = table.height();
+    let raw_columns = table.frame.width();
+    let mut notes = Vec::new();
+
+    // De-duplication by key, keeping the first row of each key.
+    let (table, duplicates_removed) = match &descriptor.columns.dedup_key {
+        None => (table, 0),
+        Some(key) => {
+            crate::recipe::Roles::resolve(descriptor, &table)?;
+            let cells = table.text_column(key, &descriptor.source.na_values)?;
+            let mut seen = std::collections::HashSet::new();
+            let keep: Vec<bool> = cells.iter().map(|c| c.as_ref().is_none_or(|k| seen.insert(k.clone()))).collect();
+            let removed = keep.iter().filter(|k| !**k).count();
+            notes.push(note(
+                "dedup",
+                key,
+                format!("kept the first of each `{key}`: {removed} repeated rows removed, {} remain", raw_rows - removed),
+            ));
+            (table.filter_rows(&keep)?, removed)
+        }
+    };
+
+    let (recipe, transformed) = FittedRecipe::fit(descriptor, &table)?;
+    notes.extend(transformed.notes.iter().cloned());
+    let dataset = assemble(descriptor, &table, transformed.features.clone(), transformed.feature_names.clone())?;
+    let metadata = metadata_frame(descriptor, &table)?;
+
+    // Summaries.
+    let raw_missing: HashMap<String, usize> = recipe
+        .numeric_columns(&table)?
+        .into_iter()
+        .map(|(n, v)| (n, v.iter().filter(|x| x.is_none()).count()))
+        .collect();
+    let n = dataset.n_samples() as f64;
+    let feature_summaries = transformed
+        .feature_names
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            let u = transformed.unscaled.column(j);
+            let s = transformed.features.column(j);
+            let scaled_mean = s.sum() / n;
+            FeatureSummary {
+                name: name.clone(),
+                missing: raw_missing.get(name).copied().unwrap_or(0),
+                min: u.fold(f64::INFINITY, |a, &b| a.min(b)),
+                mean: u.sum() / n,
+                max: u.fold(f64::NEG_INFINITY, |a, &b| a.max(b)),
+                scaled_mean,
+                scaled_sd: (s.mapv(|v| (v - scaled_mean).powi(2)).sum() / n).sqrt(),
+            }
+        })
+        .collect();
+    let duplicate_feature_rows = {
+        let mut seen = std::collections::HashSet::new();
+        dataset
+            .features()
+            .outer_iter()
+            .filter(|r| !seen.insert(r.iter().map(|v| v.to_bits()).collect::<Vec<u64>>()))
+            .count()
+    };
+    let sha256 = crate::locate::sha256_file(&table.path).map(|(s, _)| s).unwrap_or_default();
+    let report = LoadReport {
+        file: table.path.clone(),
+        sha256,
+        delimiter: table.dialect.delimiter_name().to_string(),
+        had_bom: table.dialect.had_bom,
+        crlf: table.dialect.crlf,
+        raw_rows,
+        raw_columns,
+        dedup_key: descriptor.columns.dedup_key.clone(),
+        duplicates_removed,
+        duplicate_feature_rows,
+        rows: dataset.n_samples(),
+        features: dataset.n_features(),
+        target: dataset.target().map(|t| (t.name.clone(), t.positives(), t.values.len())),
+        feature_summaries,
+        notes,
+    };
+    Ok(LoadedDataset { descriptor: descriptor.clone(), dataset, unscaled: transformed.unscaled, metadata, recipe, report })
+}
+
+impl LoadedDataset {
+    /// Applies the fitted recipe to new rows of the same layout (already
+    /// de-duplicated as the caller sees fit) and returns them as a dataset.
+    pub fn apply(&self, table: &RawTable) -> Result<Dataset> {
+        let t = self.recipe.transform(table)?;
+        assemble(&self.descriptor, table, t.features, t.feature_names)
+    }
+}
+
+/// Ids, target and economics of a table, joined with its features.
+fn assemble(d: &Descriptor, t: &RawTable, features: Array2<f64>, names: Vec<String>) -> Result<Dataset> {
+    let na = &d.source.na_values;
+    let ids: Vec<String> = match &d.columns.id {
+        None => t.rows.iter().map(|r| r.to_string()).collect(),
+        Some(col) => {
+            let cells = t.text_column(col, na)?;
+            let mut first: HashMap<&str, usize> = HashMap::new();
+            let mut ids = Vec::with_capacity(cells.len());
+            for (i, c) in cells.iter().enumerate() {
+                let id = c.as_deref().ok_or_else(|| DataError::NotNumeric {
+                    path: t.path.clone(),
+                    at: t.at(i),
+                    column: col.clone(),
+                    value: String::new(),
+                    hint: " (the id is missing)".into(),
+                })?;
+                if let Some(&j) = first.get(id) {
+                    return Err(DataError::DuplicateId { path: t.path.clone(), id: id.into(), first: t.at(j), second: t.at(i) });
+                }
+                first.insert(id, i);
+                ids.push(id.to_string());
+            }
+            ids
+        }
+    };
+    let target = match &d.columns.target {
+        None => None,
+        Some(col) => Some(BinaryTarget { name: col.clone(), values: binary_column(t, col, na)? }),
+    };
+    let economics = match &d.economics {
+        None => None,
+        Some(e) => {
+            let amount = |a: &Amount| -> Result<Array1<f64>> {
+                match a {
+                    Amount::Value(v) => Ok(Array1::from_elem(t.height(), *v)),
+                    Amount::Column(c) => {
+                        let vals = crate::recipe::numeric_column(t, c, na)?;
+                        vals.iter()
+                            .enumerate()
+                            .map(|(i, v)| {
+                                v.ok_or_else(|| DataError::MissingValues { path: t.path.clone(), column: c.clone(), count: vals.iter().filter(|x| x.is_none()).count(), first: t.at(i) })
+                            })
+                            .collect::<Result<Vec<f64>>>()
+                            .map(Array1::from)
+                    }
+                }
+            };
+            Some(Economics { cost_per_contact: amount(&e.cost_per_contact)?, revenue_per_response: amount(&e.revenue_per_response)? })
+        }
+    };
+    Dataset::new(d.name.clone(), features, names, ids, target, economics).map_err(|e| DataError::Internal(e.to_string()))
+}
+
+/// A 0/1 target column; anything else is an error listing what was found.
+fn binary_column(t: &RawTable, col: &str, na: &[String]) -> Result<Array1<u8>> {
+    let cells = t.text_column(col, na)?;
+    let mut out = Vec::with_capacity(cells.len());
+    let mut bad: Vec<String> = Vec::new();
+    for (i, c) in cells.iter().enumerate() {
+        let Some(c) = c else {
+            return Err(DataError::MissingTarget { path: t.path.clone(), column: col.into(), at: t.at(i) });
+        };
+        let v = match c.to_ascii_lowercase().as_str() {
+            "0" | "0.0" | "false" | "no" => 0,
+            "1" | "1.0" | "true" | "yes" => 1,
+            _ => {
+                if !bad.contains(c) && bad.len() < 10 {
+                    bad.push(c.clone());
+                }
+                0
+            }
+        };
+        out.push(v);
+    }
+    if !bad.is_empty() {
+        let mut found: Vec<String> = cells.iter().flatten().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().take(12).collect();
+        found.iter_mut().for_each(|f| *f = format!("`{f}`"));
+        return Err(DataError::NonBinaryTarget { path: t.path.clone(), column: col.into(), found: found.join(", ") });
+    }
+    Ok(Array1::from(out))
+}
+
+/// The metadata columns; a column whose every present value is a number
+/// becomes Float64, others stay text.
+fn metadata_frame(d: &Descriptor, t: &RawTable) -> Result<DataFrame> {
+    let mut columns: Vec<Column> = Vec::new();
+    let mut names = d.columns.metadata.clone();
+    if let Some(id) = &d.columns.id {
+        if !names.contains(id) {
+            names.insert(0, id.clone());
+        }
+    }
+    for name in &names {
+        let cells = t.text_column(name, &d.source.na_values)?;
+        let numbers: Option<Vec<Option<f64>>> =
+            cells.iter().map(|c| match c { None => Some(None), Some(s) => s.parse::<f64>().ok().filter(|v| v.is_finite()).map(Some) }).collect();
+        let series = match numbers {
+            Some(v) if d.columns.id.as_ref() != Some(name) => Series::new(name.as_str().into(), v),
+            _ => Series::new(name.as_str().into(), cells),
+        };
+        columns.push(series.into());
+    }
+    DataFrame::new_infer_height(columns).map_err(|e| t.polars(e))
+}
