@@ -350,9 +350,16 @@ impl Descriptor {
 
 /// Turns a TOML/serde error into one with line, column and a suggestion.
 pub(crate) fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> DataError {
-    let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
-    let message = strata_core::text::explain_serde_message(e.message());
+    let (line, column, message) = toml_location(e, text);
     DataError::Descriptor { path: path.to_path_buf(), line, column, message }
+}
+
+/// Line, column and a readable message (with a "did you mean" suggestion for
+/// unknown keys and values) of a TOML deserialization error; shared by every
+/// TOML file strata reads.
+pub fn toml_location(e: &toml::de::Error, text: &str) -> (usize, usize, String) {
+    let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+    (line, column, strata_core::text::explain_serde_message(e.message()))
 }
 
 /// 1-based line and column of a byte offset.

@@ -495,7 +495,13 @@ impl FittedRecipe {
         }
         for enc in &recipe.encoders {
             let msg = match enc.method {
-                EncodeMethod::OneHot => format!("one-hot into {} columns ({})", enc.output_names().len(), enc.categories.join(", ")),
+                EncodeMethod::OneHot => {
+                    let mut cats = enc.categories.clone();
+                    if !enc.merged.is_empty() {
+                        cats.push(OTHER.to_string());
+                    }
+                    format!("one-hot into {} columns ({})", cats.len(), cats.join(", "))
+                }
                 EncodeMethod::Ordinal => format!("ordinal 0..{} ({})", enc.categories.len() - 1, enc.categories.join(" < ")),
             };
             notes.push(note("encode", &enc.column, msg));
@@ -511,6 +517,9 @@ impl FittedRecipe {
             notes.push(note("scale", "(all)", format!("{:?} scaling of {scaled} of {kept} feature columns", recipe.scale_method).to_lowercase()));
         }
         notes.append(&mut out.notes);
+        // Pipeline order: derive, impute, clip, encode, scale.
+        let rank = |n: &StepNote| ["derive", "impute", "clip", "encode", "scale"].iter().position(|s| *s == n.step).unwrap_or(5);
+        notes.sort_by_key(rank);
         out.notes = notes;
         Ok((recipe, out))
     }
