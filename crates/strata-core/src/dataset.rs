@@ -153,9 +153,9 @@ impl Dataset {
         })
     }
 
-    /// Splits the dataset into its parts.
-    pub fn into_parts(self) -> (Array2<f64>, Vec<String>, Vec<String>, Option<BinaryTarget>, Option<Economics>) {
-        (self.features, self.feature_names, self.ids, self.target, self.economics)
+    /// The feature matrix, dropping the rest.
+    pub fn into_features(self) -> Array2<f64> {
+        self.features
     }
 }
 

@@ -325,7 +325,6 @@ fn scan(path: &Path, body: &[u8], delimiter: u8) -> Result<Layout> {
         return Err(DataError::UnclosedQuote { path: path.to_path_buf(), line: quote_line });
     }
     finish(fields, record_line, blank)?;
-    drop(finish);
     if header_fields.is_none() {
         return Err(DataError::EmptyFile { path: path.to_path_buf() });
     }

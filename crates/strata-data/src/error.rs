@@ -97,15 +97,8 @@ pub enum DataError {
     #[error("{}: header has duplicate column name `{name}`", path.display())]
     DuplicateHeader { path: PathBuf, name: String },
 
-    #[error("{}: `{key}` names column `{column}`, which is not in {}{hint}; columns present: {}", descriptor.display(), data.display(), present.join(", "))]
-    UnknownColumn {
-        descriptor: PathBuf,
-        data: PathBuf,
-        key: String,
-        column: String,
-        hint: String,
-        present: Vec<String>,
-    },
+    #[error("{0}")]
+    UnknownColumn(Box<UnknownColumn>),
 
     #[error("{}: {at}, column `{column}`: `{value}` is not a number{hint}", path.display())]
     NotNumeric {
@@ -170,6 +163,19 @@ pub enum DataError {
 
     #[error("internal inconsistency: {0}")]
     Internal(String),
+}
+
+/// A descriptor key naming a column the data file does not have.
+#[derive(Debug, Error)]
+#[error("{}: `{key}` names column `{column}`, which is not in {}{hint}; columns present: {}", descriptor.display(), data.display(), present.join(", "))]
+pub struct UnknownColumn {
+    pub descriptor: PathBuf,
+    pub data: PathBuf,
+    pub key: String,
+    pub column: String,
+    /// "; did you mean ...?" or empty.
+    pub hint: String,
+    pub present: Vec<String>,
 }
 
 impl DataError {

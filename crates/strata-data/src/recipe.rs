@@ -123,6 +123,15 @@ pub struct Transformed {
     pub notes: Vec<StepNote>,
 }
 
+/// The columns before scaling: names, matrix in original units, which columns
+/// are one-hot indicators, and what the steps did.
+struct Unscaled {
+    names: Vec<String>,
+    matrix: Array2<f64>,
+    one_hot: Vec<bool>,
+    notes: Vec<StepNote>,
+}
+
 /// The columns' roles, resolved against a table's header.
 #[derive(Debug, Clone)]
 pub struct Roles {
@@ -140,14 +149,14 @@ impl Roles {
             if has(column) {
                 Ok(())
             } else {
-                Err(DataError::UnknownColumn {
+                Err(DataError::UnknownColumn(Box::new(crate::error::UnknownColumn {
                     descriptor: d.path.clone(),
                     data: t.path.clone(),
                     key,
                     column: column.to_string(),
                     hint: strata_core::text::did_you_mean(column, present.iter()),
                     present: present.clone(),
-                })
+                })))
             }
         };
         let c = &d.columns;
@@ -443,11 +452,11 @@ impl FittedRecipe {
         }
 
         // Scaling parameters, from the unscaled matrix of the fitting table.
-        let (names, unscaled, is_one_hot, _) = recipe.unscaled(t)?;
+        let Unscaled { names, matrix: unscaled, one_hot: is_one_hot, .. } = recipe.unscaled(t)?;
         for (j, name) in names.iter().enumerate() {
             let col: Vec<f64> = unscaled.column(j).to_vec();
             let mut scale = ColumnScale { name: name.clone(), center: 0.0, scale: 1.0, dropped: false };
-            if d.scale.method != ScaleMethod::None && !(is_one_hot[j] && !d.scale.include_one_hot) {
+            if d.scale.method != ScaleMethod::None && (!is_one_hot[j] || d.scale.include_one_hot) {
                 let mut s = col.clone();
                 s.sort_by(f64::total_cmp);
                 let (lo, hi) = (s[0], s[s.len() - 1]);
@@ -574,9 +583,8 @@ impl FittedRecipe {
         Ok((values.iter().map(|v| v.unwrap_or(*fill)).collect(), Some(n)))
     }
 
-    /// Everything but scaling: column names, matrix in original units, which
-    /// columns are one-hot indicators, notes.
-    fn unscaled(&self, t: &RawTable) -> Result<(Vec<String>, Array2<f64>, Vec<bool>, Vec<StepNote>)> {
+    /// Everything but scaling.
+    fn unscaled(&self, t: &RawTable) -> Result<Unscaled> {
         let n = t.height();
         let mut notes = Vec::new();
         let mut names = Vec::new();
@@ -669,7 +677,7 @@ impl FittedRecipe {
                 m[[i, j]] = *v;
             }
         }
-        Ok((names, m, one_hot, notes))
+        Ok(Unscaled { names, matrix: m, one_hot, notes })
     }
 
     /// Applies the fitted recipe to a table with the same columns.
@@ -685,7 +693,7 @@ impl FittedRecipe {
                 return Err(DataError::MissingInput { path: t.path.clone(), column: col.clone() });
             }
         }
-        let (names, unscaled_all, _, notes) = self.unscaled(t)?;
+        let Unscaled { names, matrix: unscaled_all, notes, .. } = self.unscaled(t)?;
         if names.len() != self.scaling.len() || names.iter().zip(&self.scaling).any(|(a, b)| *a != b.name) {
             return Err(DataError::Internal(format!("{}: columns before scaling do not match the fitted recipe", t.path.display())));
         }

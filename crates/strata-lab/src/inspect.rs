@@ -8,7 +8,7 @@ fn num(v: f64) -> String {
     let a = v.abs();
     if v == 0.0 {
         "0".into()
-    } else if a >= 1e6 || a < 1e-3 {
+    } else if !(1e-3..1e6).contains(&a) {
         format!("{v:.3e}")
     } else if v == v.trunc() {
         format!("{v:.0}")

@@ -19,7 +19,7 @@ pub struct RunOutcome {
 /// Runs one manifest into `out/<name>/`.
 pub fn run_manifest(path: &Path, out: &Path, dirs: &DataDirs) -> anyhow::Result<RunOutcome> {
     let m = Manifest::from_path(path)?;
-    let descriptor = strata_data::Descriptor::from_path(&m.descriptor_path())?;
+    let descriptor = strata_data::Descriptor::from_path(m.descriptor_path())?;
     let _span = tracing::info_span!("run", experiment = %m.name).entered();
     let loaded = crate::obtain(&descriptor, dirs, true)?;
     let dir = out.join(&m.name);
