@@ -222,11 +222,36 @@ pub struct Scale {
 }
 
 /// A money amount: a column of the data or a constant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Amount {
     Value(f64),
     Column(String),
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct AmountVisitor;
+        impl serde::de::Visitor<'_> for AmountVisitor {
+            type Value = Amount;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a column name (string) or an amount (number)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Amount, E> {
+                Ok(Amount::Column(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Amount, E> {
+                if v.is_finite() { Ok(Amount::Value(v)) } else { Err(E::custom("the amount must be finite")) }
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Amount, E> {
+                Ok(Amount::Value(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Amount, E> {
+                Ok(Amount::Value(v as f64))
+            }
+        }
+        deserializer.deserialize_any(AmountVisitor)
+    }
 }
 
 /// Campaign economics: cost per contact and revenue per response.
@@ -417,6 +442,16 @@ sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
         assert!(err.contains("`derive[0].reference_year`"), "{err}");
         let err = parse(&MINIMAL.replace("0000000000", "zz")).unwrap_err().to_string();
         assert!(err.contains("`source.sha256`"), "{err}");
+    }
+
+    #[test]
+    fn economics_amounts() {
+        let d = parse(&format!("{MINIMAL}[economics]\ncost_per_contact = 3\nrevenue_per_response = \"Z_Revenue\"\n")).unwrap();
+        let e = d.economics.unwrap();
+        assert_eq!(e.cost_per_contact, Amount::Value(3.0));
+        assert_eq!(e.revenue_per_response, Amount::Column("Z_Revenue".into()));
+        let err = parse(&format!("{MINIMAL}[economics]\ncost_per_contact = true\nrevenue_per_response = 1.5\n")).unwrap_err().to_string();
+        assert!(err.contains(":6:20:") && err.contains("a column name (string) or an amount (number)"), "{err}");
     }
 
     #[test]
