@@ -8,7 +8,7 @@
 //!   economics;
 //! - the estimator traits [`Reducer`] / [`FittedReducer`] and [`Clusterer`] /
 //!   [`FittedClusterer`], object safe so that a registry can hold them;
-//! - [`Seed`], the only source of randomness, split deterministically so results
+//! - [`Seed`] and [`Rng`], the only source of randomness, split deterministically so results
 //!   never depend on thread scheduling;
 //! - [`AlgoError`], the error every estimator returns, and small checks shared
 //!   by all algorithm crates ([`check_finite`], [`check_columns`]);
@@ -17,12 +17,14 @@
 mod dataset;
 mod error;
 mod estimator;
+pub mod rng;
 mod seed;
 pub mod text;
 
 pub use dataset::{BinaryTarget, Dataset, Economics};
 pub use error::{AlgoError, DatasetError, check_columns, check_finite, check_min_samples};
 pub use estimator::{Clusterer, FittedClusterer, FittedReducer, Reducer};
+pub use rng::Rng;
 pub use seed::Seed;
 
 /// Version of the strata workspace, recorded in results so that a stored run can
