@@ -5,7 +5,11 @@ use std::path::{Path, PathBuf};
 use strata_data::DataDirs;
 
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", bin_name = "cargo xtask", about = "strata workflows: run the experiment sweep")]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "strata workflows: run the experiment sweep"
+)]
 struct Xtask {
     /// More log output (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -30,14 +34,21 @@ enum Task {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn main() -> std::process::ExitCode {
     let x = Xtask::parse();
     strata_lab::cli::init_logging(x.verbose);
     match x.command {
-        Task::Sweep { manifests, out, data_dir } => {
+        Task::Sweep {
+            manifests,
+            out,
+            data_dir,
+        } => {
             let root = workspace_root();
             let manifests = if manifests.is_empty() {
                 match strata_lab::sweep::manifests_in(&root.join("experiments")) {
@@ -51,15 +62,32 @@ fn main() -> std::process::ExitCode {
                 manifests
             };
             let out = out.unwrap_or_else(|| root.join("results"));
-            let (ok, failed) = strata_lab::sweep::sweep(&manifests, &out, &DataDirs::from_env(data_dir));
+            let (ok, failed) =
+                strata_lab::sweep::sweep(&manifests, &out, &DataDirs::from_env(data_dir));
             for o in &ok {
-                println!("ok      {} ({}): {} rows x {} features -> {}", o.name, o.manifest.display(), o.rows, o.features, out.join(&o.name).display());
+                println!(
+                    "ok      {} ({}): {} rows x {} features -> {}",
+                    o.name,
+                    o.manifest.display(),
+                    o.rows,
+                    o.features,
+                    out.join(&o.name).display()
+                );
             }
             for (m, e) in &failed {
                 eprintln!("failed  {}: {e}", m.display());
             }
-            println!("{} manifest(s) run, {} failed; results in {}", ok.len() + failed.len(), failed.len(), out.display());
-            if failed.is_empty() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE }
+            println!(
+                "{} manifest(s) run, {} failed; results in {}",
+                ok.len() + failed.len(),
+                failed.len(),
+                out.display()
+            );
+            if failed.is_empty() {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }

@@ -21,7 +21,11 @@ impl BinaryTarget {
 
     /// Share of positive rows (0 for an empty target).
     pub fn positive_rate(&self) -> f64 {
-        if self.values.is_empty() { 0.0 } else { self.positives() as f64 / self.values.len() as f64 }
+        if self.values.is_empty() {
+            0.0
+        } else {
+            self.positives() as f64 / self.values.len() as f64
+        }
     }
 }
 
@@ -38,7 +42,8 @@ impl Economics {
     pub fn constant(&self) -> Option<(f64, f64)> {
         let c = *self.cost_per_contact.first()?;
         let r = *self.revenue_per_response.first()?;
-        let same = self.cost_per_contact.iter().all(|&v| v == c) && self.revenue_per_response.iter().all(|&v| v == r);
+        let same = self.cost_per_contact.iter().all(|&v| v == c)
+            && self.revenue_per_response.iter().all(|&v| v == r);
         same.then_some((c, r))
     }
 }
@@ -71,7 +76,10 @@ impl Dataset {
     ) -> Result<Self, DatasetError> {
         let n = features.nrows();
         if feature_names.len() != features.ncols() {
-            return Err(DatasetError::NamesMismatch { expected: features.ncols(), got: feature_names.len() });
+            return Err(DatasetError::NamesMismatch {
+                expected: features.ncols(),
+                got: feature_names.len(),
+            });
         }
         let mut seen = std::collections::HashSet::new();
         for f in &feature_names {
@@ -80,14 +88,26 @@ impl Dataset {
             }
         }
         if ids.len() != n {
-            return Err(DatasetError::LengthMismatch { what: "ids", expected: n, got: ids.len() });
+            return Err(DatasetError::LengthMismatch {
+                what: "ids",
+                expected: n,
+                got: ids.len(),
+            });
         }
         if let Some(t) = &target {
             if t.values.len() != n {
-                return Err(DatasetError::LengthMismatch { what: "target", expected: n, got: t.values.len() });
+                return Err(DatasetError::LengthMismatch {
+                    what: "target",
+                    expected: n,
+                    got: t.values.len(),
+                });
             }
             if let Some((row, &value)) = t.values.iter().enumerate().find(|(_, v)| **v > 1) {
-                return Err(DatasetError::NonBinaryTarget { name: t.name.clone(), row, value });
+                return Err(DatasetError::NonBinaryTarget {
+                    name: t.name.clone(),
+                    row,
+                    value,
+                });
             }
         }
         if let Some(e) = &economics {
@@ -96,11 +116,22 @@ impl Dataset {
                 ("revenue_per_response", e.revenue_per_response.len()),
             ] {
                 if len != n {
-                    return Err(DatasetError::LengthMismatch { what, expected: n, got: len });
+                    return Err(DatasetError::LengthMismatch {
+                        what,
+                        expected: n,
+                        got: len,
+                    });
                 }
             }
         }
-        Ok(Dataset { name: name.into(), features, feature_names, ids, target, economics })
+        Ok(Dataset {
+            name: name.into(),
+            features,
+            feature_names,
+            ids,
+            target,
+            economics,
+        })
     }
 
     pub fn features(&self) -> &Array2<f64> {
@@ -142,10 +173,10 @@ impl Dataset {
             features: self.features.select(Axis(0), indices),
             feature_names: self.feature_names.clone(),
             ids: indices.iter().map(|&i| self.ids[i].clone()).collect(),
-            target: self
-                .target
-                .as_ref()
-                .map(|t| BinaryTarget { name: t.name.clone(), values: t.values.select(Axis(0), indices) }),
+            target: self.target.as_ref().map(|t| BinaryTarget {
+                name: t.name.clone(),
+                values: t.values.select(Axis(0), indices),
+            }),
             economics: self.economics.as_ref().map(|e| Economics {
                 cost_per_contact: pick_f(&e.cost_per_contact),
                 revenue_per_response: pick_f(&e.revenue_per_response),
@@ -174,8 +205,14 @@ mod tests {
             array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]],
             names(&["a", "b"]),
             names(&["r0", "r1", "r2"]),
-            Some(BinaryTarget { name: "y".into(), values: array![0, 1, 1] }),
-            Some(Economics { cost_per_contact: array![3.0, 3.0, 3.0], revenue_per_response: array![11.0, 11.0, 11.0] }),
+            Some(BinaryTarget {
+                name: "y".into(),
+                values: array![0, 1, 1],
+            }),
+            Some(Economics {
+                cost_per_contact: array![3.0, 3.0, 3.0],
+                revenue_per_response: array![11.0, 11.0, 11.0],
+            }),
         )
         .unwrap()
     }
@@ -185,20 +222,37 @@ mod tests {
         let x = array![[1.0, 2.0]];
         assert_eq!(
             Dataset::new("t", x.clone(), names(&["a"]), names(&["r"]), None, None),
-            Err(DatasetError::NamesMismatch { expected: 2, got: 1 })
+            Err(DatasetError::NamesMismatch {
+                expected: 2,
+                got: 1
+            })
         );
         assert_eq!(
-            Dataset::new("t", x.clone(), names(&["a", "a"]), names(&["r"]), None, None),
+            Dataset::new(
+                "t",
+                x.clone(),
+                names(&["a", "a"]),
+                names(&["r"]),
+                None,
+                None
+            ),
             Err(DatasetError::DuplicateName("a".into()))
         );
         assert!(matches!(
             Dataset::new("t", x.clone(), names(&["a", "b"]), vec![], None, None),
             Err(DatasetError::LengthMismatch { what: "ids", .. })
         ));
-        let bad = BinaryTarget { name: "y".into(), values: array![2] };
+        let bad = BinaryTarget {
+            name: "y".into(),
+            values: array![2],
+        };
         assert!(matches!(
             Dataset::new("t", x, names(&["a", "b"]), names(&["r"]), Some(bad), None),
-            Err(DatasetError::NonBinaryTarget { row: 0, value: 2, .. })
+            Err(DatasetError::NonBinaryTarget {
+                row: 0,
+                value: 2,
+                ..
+            })
         ));
     }
 
@@ -210,7 +264,13 @@ mod tests {
         assert_eq!(s.ids(), &names(&["r2", "r0"])[..]);
         assert_eq!(s.target().unwrap().values, array![1, 0]);
         assert_eq!(s.economics().unwrap().constant(), Some((3.0, 11.0)));
-        assert!(matches!(d.select_rows(&[3]), Err(DatasetError::RowOutOfRange { index: 3, n_rows: 3 })));
+        assert!(matches!(
+            d.select_rows(&[3]),
+            Err(DatasetError::RowOutOfRange {
+                index: 3,
+                n_rows: 3
+            })
+        ));
     }
 
     #[test]

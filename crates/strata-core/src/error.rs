@@ -18,7 +18,9 @@ pub enum AlgoError {
         expected: String,
     },
     /// A NaN or infinite value in the input.
-    #[error("non-finite value {value} at row {row}, column {column} (`{column_name}`); clean or impute the data first")]
+    #[error(
+        "non-finite value {value} at row {row}, column {column} (`{column_name}`); clean or impute the data first"
+    )]
     NonFinite {
         row: usize,
         column: usize,
@@ -41,14 +43,21 @@ pub enum AlgoError {
     /// The operation does not exist for this estimator (for example an inverse
     /// transform for a non-invertible reducer).
     #[error("`{operation}` is not supported by {estimator}")]
-    Unsupported { estimator: String, operation: String },
+    Unsupported {
+        estimator: String,
+        operation: String,
+    },
     /// Any other failure, with its message.
     #[error("{0}")]
     Other(String),
 }
 
 fn context_suffix(context: &str) -> String {
-    if context.is_empty() { String::new() } else { format!(" ({context})") }
+    if context.is_empty() {
+        String::new()
+    } else {
+        format!(" ({context})")
+    }
 }
 
 /// Errors building a [`crate::Dataset`] from parts.
@@ -72,7 +81,10 @@ pub enum DatasetError {
 
 /// Fails with [`AlgoError::NonFinite`] naming the first NaN or infinity (row-major
 /// order), so the user can find it.
-pub fn check_finite(x: ArrayView2<'_, f64>, column_names: Option<&[String]>) -> Result<(), AlgoError> {
+pub fn check_finite(
+    x: ArrayView2<'_, f64>,
+    column_names: Option<&[String]>,
+) -> Result<(), AlgoError> {
     for (row, r) in x.outer_iter().enumerate() {
         for (column, &value) in r.iter().enumerate() {
             if !value.is_finite() {
@@ -80,7 +92,12 @@ pub fn check_finite(x: ArrayView2<'_, f64>, column_names: Option<&[String]>) -> 
                     .and_then(|n| n.get(column))
                     .cloned()
                     .unwrap_or_else(|| format!("#{column}"));
-                return Err(AlgoError::NonFinite { row, column, column_name, value });
+                return Err(AlgoError::NonFinite {
+                    row,
+                    column,
+                    column_name,
+                    value,
+                });
             }
         }
     }
@@ -92,16 +109,27 @@ pub fn check_columns(x: ArrayView2<'_, f64>, expected: usize) -> Result<(), Algo
     if x.ncols() == expected {
         Ok(())
     } else {
-        Err(AlgoError::ColumnMismatch { expected, got: x.ncols() })
+        Err(AlgoError::ColumnMismatch {
+            expected,
+            got: x.ncols(),
+        })
     }
 }
 
 /// Fails with [`AlgoError::TooFewSamples`] when `x` has fewer than `needed` rows.
-pub fn check_min_samples(x: ArrayView2<'_, f64>, needed: usize, context: &str) -> Result<(), AlgoError> {
+pub fn check_min_samples(
+    x: ArrayView2<'_, f64>,
+    needed: usize,
+    context: &str,
+) -> Result<(), AlgoError> {
     if x.nrows() >= needed {
         Ok(())
     } else {
-        Err(AlgoError::TooFewSamples { needed, got: x.nrows(), context: context.to_string() })
+        Err(AlgoError::TooFewSamples {
+            needed,
+            got: x.nrows(),
+            context: context.to_string(),
+        })
     }
 }
 
@@ -116,7 +144,12 @@ mod tests {
         let names = vec!["a".to_string(), "b".to_string()];
         let err = check_finite(x.view(), Some(&names)).unwrap_err();
         match &err {
-            AlgoError::NonFinite { row, column, column_name, value } => {
+            AlgoError::NonFinite {
+                row,
+                column,
+                column_name,
+                value,
+            } => {
                 assert_eq!((*row, *column, column_name.as_str()), (1, 1, "b"));
                 assert!(value.is_nan());
             }
@@ -130,7 +163,13 @@ mod tests {
     fn shape_checks() {
         let x = array![[1.0, 2.0]];
         assert!(check_columns(x.view(), 2).is_ok());
-        assert_eq!(check_columns(x.view(), 3), Err(AlgoError::ColumnMismatch { expected: 3, got: 2 }));
+        assert_eq!(
+            check_columns(x.view(), 3),
+            Err(AlgoError::ColumnMismatch {
+                expected: 3,
+                got: 2
+            })
+        );
         let e = check_min_samples(x.view(), 2, "PCA").unwrap_err();
         assert_eq!(e.to_string(), "need at least 2 samples, got 1 (PCA)");
     }

@@ -36,7 +36,10 @@ pub trait FittedReducer: Send + Sync {
     fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError>;
     /// Maps projected rows back to the input space, where the reducer allows it.
     fn inverse_transform(&self, _y: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
-        Err(AlgoError::Unsupported { estimator: "this reducer".into(), operation: "inverse_transform".into() })
+        Err(AlgoError::Unsupported {
+            estimator: "this reducer".into(),
+            operation: "inverse_transform".into(),
+        })
     }
 }
 
@@ -45,7 +48,11 @@ pub trait Clusterer: Send + Sync {
     /// Short registry name, e.g. `"kmeans"`.
     fn name(&self) -> &str;
     /// Learns the clusters of `x` (rows are samples).
-    fn fit(&self, x: ArrayView2<'_, f64>, seed: Seed) -> Result<Box<dyn FittedClusterer>, AlgoError>;
+    fn fit(
+        &self,
+        x: ArrayView2<'_, f64>,
+        seed: Seed,
+    ) -> Result<Box<dyn FittedClusterer>, AlgoError>;
 }
 
 /// A fitted clustering.
@@ -58,6 +65,9 @@ pub trait FittedClusterer: Send + Sync {
     fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<usize>, AlgoError>;
     /// Membership probabilities (rows sum to 1), where the model defines them.
     fn predict_proba(&self, _x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
-        Err(AlgoError::Unsupported { estimator: "this clusterer".into(), operation: "predict_proba".into() })
+        Err(AlgoError::Unsupported {
+            estimator: "this clusterer".into(),
+            operation: "predict_proba".into(),
+        })
     }
 }

@@ -25,7 +25,10 @@ impl Rng {
             x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             x ^ (x >> 31)
         };
-        Rng { s: [next(), next(), next(), next()], spare: None }
+        Rng {
+            s: [next(), next(), next(), next()],
+            spare: None,
+        }
     }
 
     /// Next 64 random bits.
@@ -90,10 +93,19 @@ mod tests {
 
     #[test]
     fn reproducible_stream() {
-        let a: Vec<u64> = { let mut r = Rng::new(Seed(5)); (0..5).map(|_| r.next_u64()).collect() };
-        let b: Vec<u64> = { let mut r = Rng::new(Seed(5)); (0..5).map(|_| r.next_u64()).collect() };
+        let a: Vec<u64> = {
+            let mut r = Rng::new(Seed(5));
+            (0..5).map(|_| r.next_u64()).collect()
+        };
+        let b: Vec<u64> = {
+            let mut r = Rng::new(Seed(5));
+            (0..5).map(|_| r.next_u64()).collect()
+        };
         assert_eq!(a, b);
-        let c: Vec<u64> = { let mut r = Rng::new(Seed(6)); (0..5).map(|_| r.next_u64()).collect() };
+        let c: Vec<u64> = {
+            let mut r = Rng::new(Seed(6));
+            (0..5).map(|_| r.next_u64()).collect()
+        };
         assert_ne!(a, c);
     }
 
@@ -109,12 +121,18 @@ mod tests {
         let m = z.iter().sum::<f64>() / n as f64;
         let var = z.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n as f64;
         let kurt = z.iter().map(|v| (v - m).powi(4)).sum::<f64>() / n as f64 / (var * var) - 3.0;
-        assert!(m.abs() < 0.01 && (var - 1.0).abs() < 0.01 && kurt.abs() < 0.05, "{m} {var} {kurt}");
+        assert!(
+            m.abs() < 0.01 && (var - 1.0).abs() < 0.01 && kurt.abs() < 0.05,
+            "{m} {var} {kurt}"
+        );
         let mut counts = [0usize; 7];
         for _ in 0..70_000 {
             counts[r.below(7)] += 1;
         }
-        assert!(counts.iter().all(|&c| (9_500..10_500).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (9_500..10_500).contains(&c)),
+            "{counts:?}"
+        );
     }
 
     #[test]

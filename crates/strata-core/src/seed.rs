@@ -32,7 +32,9 @@ impl Seed {
         // Two rounds of SplitMix64 over (seed, index): a bijective, well mixed
         // function, so neighbouring indices give unrelated seeds.
         let a = splitmix64(self.0 ^ 0x5DEE_CE66_D1CE_4E5B);
-        Seed(splitmix64(a.wrapping_add(splitmix64(index.wrapping_add(0x9E37_79B9_7F4A_7C15)))))
+        Seed(splitmix64(a.wrapping_add(splitmix64(
+            index.wrapping_add(0x9E37_79B9_7F4A_7C15),
+        ))))
     }
 
     /// The seed of a named stream below this one ("kmeans", "folds", ...).

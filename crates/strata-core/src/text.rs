@@ -17,7 +17,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1).min(d[i * w + j - 1] + 1).min(d[(i - 1) * w + j - 1] + cost);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[(i - 2) * w + j - 2] + 1);
             }
@@ -74,7 +76,9 @@ where
 /// Any other message is returned unchanged.
 pub fn explain_serde_message(message: &str) -> String {
     for (prefix, noun) in [("unknown field `", "key"), ("unknown variant `", "value")] {
-        let Some(rest) = message.strip_prefix(prefix) else { continue };
+        let Some(rest) = message.strip_prefix(prefix) else {
+            continue;
+        };
         let Some(end) = rest.find('`') else { continue };
         let word = &rest[..end];
         let tail = &rest[end + 1..];
@@ -112,8 +116,12 @@ mod tests {
 
     #[test]
     fn serde_messages() {
-        let m = explain_serde_message("unknown field `delimeter`, expected one of `file`, `delimiter`");
-        assert_eq!(m, "unknown key `delimeter`; did you mean `delimiter`? (valid keys: file, delimiter)");
+        let m =
+            explain_serde_message("unknown field `delimeter`, expected one of `file`, `delimiter`");
+        assert_eq!(
+            m,
+            "unknown key `delimeter`; did you mean `delimiter`? (valid keys: file, delimiter)"
+        );
         let m = explain_serde_message("unknown variant `medain`, expected one of `mean`, `median`");
         assert!(m.contains("did you mean `median`"), "{m}");
         assert_eq!(explain_serde_message("invalid type"), "invalid type");

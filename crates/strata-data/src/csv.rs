@@ -66,13 +66,20 @@ impl RawTable {
             frame,
             rows: (1..=n).collect(),
             lines: (2..=n + 1).collect(),
-            dialect: Dialect { delimiter: b',', had_bom: false, crlf: false },
+            dialect: Dialect {
+                delimiter: b',',
+                had_bom: false,
+                crlf: false,
+            },
         }
     }
 
     /// Position in the file of row `i` of the frame.
     pub fn at(&self, i: usize) -> RowRef {
-        RowRef { row: self.rows.get(i).copied().unwrap_or(i + 1), line: self.lines.get(i).copied().unwrap_or(i + 2) }
+        RowRef {
+            row: self.rows.get(i).copied().unwrap_or(i + 1),
+            line: self.lines.get(i).copied().unwrap_or(i + 2),
+        }
     }
 
     pub fn height(&self) -> usize {
@@ -81,15 +88,31 @@ impl RawTable {
 
     /// Column names in file order.
     pub fn column_names(&self) -> Vec<String> {
-        self.frame.get_column_names().iter().map(|s| s.to_string()).collect()
+        self.frame
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     }
 
     /// Keeps only the rows where `keep` is true (positions are kept in step).
     pub fn filter_rows(&self, keep: &[bool]) -> Result<RawTable> {
         let mask = BooleanChunked::from_slice("keep".into(), keep);
         let frame = self.frame.filter(&mask).map_err(|e| self.polars(e))?;
-        let pick = |v: &Vec<usize>| v.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect();
-        Ok(RawTable { path: self.path.clone(), frame, rows: pick(&self.rows), lines: pick(&self.lines), dialect: self.dialect.clone() })
+        let pick = |v: &Vec<usize>| {
+            v.iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(x, _)| *x)
+                .collect()
+        };
+        Ok(RawTable {
+            path: self.path.clone(),
+            frame,
+            rows: pick(&self.rows),
+            lines: pick(&self.lines),
+            dialect: self.dialect.clone(),
+        })
     }
 
     /// The cells of a column as optional strings; `None` for missing cells
@@ -109,7 +132,10 @@ impl RawTable {
     }
 
     pub(crate) fn polars(&self, e: PolarsError) -> DataError {
-        DataError::Polars { path: self.path.clone(), message: e.to_string() }
+        DataError::Polars {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -120,7 +146,9 @@ pub fn delimiter_byte(text: &str) -> Option<u8> {
         "comma" => Some(b','),
         "semicolon" => Some(b';'),
         "pipe" => Some(b'|'),
-        s if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" && s != "\r" => Some(s.as_bytes()[0]),
+        s if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" && s != "\r" => {
+            Some(s.as_bytes()[0])
+        }
         _ => None,
     }
 }
@@ -138,14 +166,24 @@ pub fn read_table_bytes(path: &Path, bytes: &[u8], delimiter: Option<u8>) -> Res
     if let Err(e) = std::str::from_utf8(body) {
         let offset = e.valid_up_to();
         let line = body[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
-        return Err(DataError::NotUtf8 { path: path.to_path_buf(), line, offset: offset + if had_bom { 3 } else { 0 } });
+        return Err(DataError::NotUtf8 {
+            path: path.to_path_buf(),
+            line,
+            offset: offset + if had_bom { 3 } else { 0 },
+        });
     }
     if body.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(DataError::EmptyFile { path: path.to_path_buf() });
+        return Err(DataError::EmptyFile {
+            path: path.to_path_buf(),
+        });
     }
     let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(body));
     let crlf = body.windows(2).any(|w| w == b"\r\n");
-    let dialect = Dialect { delimiter, had_bom, crlf };
+    let dialect = Dialect {
+        delimiter,
+        had_bom,
+        crlf,
+    };
     let layout = scan(path, body, delimiter)?;
     tracing::debug!(path = %path.display(), delimiter = dialect.delimiter_name(), rows = layout.lines.len(), "structure checked");
 
@@ -153,7 +191,10 @@ pub fn read_table_bytes(path: &Path, bytes: &[u8], delimiter: Option<u8>) -> Res
     let mut seen = std::collections::HashSet::new();
     for name in &header {
         if !seen.insert(name.as_str()) {
-            return Err(DataError::DuplicateHeader { path: path.to_path_buf(), name: name.clone() });
+            return Err(DataError::DuplicateHeader {
+                path: path.to_path_buf(),
+                name: name.clone(),
+            });
         }
     }
 
@@ -175,10 +216,17 @@ pub fn read_table_bytes(path: &Path, bytes: &[u8], delimiter: Option<u8>) -> Res
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .with_raise_if_empty(true)
-        .map_parse_options(|o| o.with_separator(delimiter).with_quote_char(Some(b'"')).with_missing_is_null(true))
+        .map_parse_options(|o| {
+            o.with_separator(delimiter)
+                .with_quote_char(Some(b'"'))
+                .with_missing_is_null(true)
+        })
         .into_reader_with_file_handle(Cursor::new(body))
         .finish()
-        .map_err(|e| DataError::Polars { path: path.to_path_buf(), message: e.to_string() })?;
+        .map_err(|e| DataError::Polars {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
     if frame.height() != layout.lines.len() {
         return Err(DataError::Internal(format!(
             "{}: polars read {} rows where the structural check found {}",
@@ -188,7 +236,13 @@ pub fn read_table_bytes(path: &Path, bytes: &[u8], delimiter: Option<u8>) -> Res
         )));
     }
     let n = frame.height();
-    Ok(RawTable { path: path.to_path_buf(), frame, rows: (1..=n).collect(), lines: layout.lines, dialect })
+    Ok(RawTable {
+        path: path.to_path_buf(),
+        frame,
+        rows: (1..=n).collect(),
+        lines: layout.lines,
+        dialect,
+    })
 }
 
 /// Picks the candidate delimiter that gives the same, largest field count on
@@ -198,7 +252,9 @@ fn sniff_delimiter(body: &[u8]) -> u8 {
     let mut best = (b',', 0usize, 0usize); // (delimiter, consistent lines, fields)
     for &d in &CANDIDATES {
         let counts = field_counts(sample, d, 20);
-        let Some(&first) = counts.first() else { continue };
+        let Some(&first) = counts.first() else {
+            continue;
+        };
         if first < 2 {
             continue;
         }
@@ -263,7 +319,11 @@ fn scan(path: &Path, body: &[u8], delimiter: u8) -> Result<Layout> {
     let mut lines = Vec::new();
     let mut blank_ranges = Vec::new();
     let mut record_start = 0usize;
-    let delim_text = if delimiter == b'\t' { "\\t".to_string() } else { (delimiter as char).to_string() };
+    let delim_text = if delimiter == b'\t' {
+        "\\t".to_string()
+    } else {
+        (delimiter as char).to_string()
+    };
 
     let mut finish = |fields: usize, record_line: usize, blank: bool| -> Result<()> {
         if blank {
@@ -322,19 +382,29 @@ fn scan(path: &Path, body: &[u8], delimiter: u8) -> Result<Layout> {
         }
     }
     if in_quotes {
-        return Err(DataError::UnclosedQuote { path: path.to_path_buf(), line: quote_line });
+        return Err(DataError::UnclosedQuote {
+            path: path.to_path_buf(),
+            line: quote_line,
+        });
     }
     finish(fields, record_line, blank)?;
     if header_fields.is_none() {
-        return Err(DataError::EmptyFile { path: path.to_path_buf() });
+        return Err(DataError::EmptyFile {
+            path: path.to_path_buf(),
+        });
     }
     if lines.is_empty() {
-        return Err(DataError::HeaderOnly { path: path.to_path_buf() });
+        return Err(DataError::HeaderOnly {
+            path: path.to_path_buf(),
+        });
     }
     if blank {
         blank_ranges.push(record_start..body.len());
     }
-    Ok(Layout { lines, blank: blank_ranges })
+    Ok(Layout {
+        lines,
+        blank: blank_ranges,
+    })
 }
 
 /// The header's field names (quotes removed, trimmed).
@@ -396,7 +466,8 @@ mod tests {
 
     #[test]
     fn quoted_fields_with_delimiters_quotes_and_newlines() {
-        let t = read("id,title,x\n1,\"Hello, \"\"World\"\"\",2\n2,\"two\nlines\",3\n3,plain,4\n").unwrap();
+        let t = read("id,title,x\n1,\"Hello, \"\"World\"\"\",2\n2,\"two\nlines\",3\n3,plain,4\n")
+            .unwrap();
         assert_eq!(t.height(), 3);
         assert_eq!(cells(&t, "title")[0].as_deref(), Some("Hello, \"World\""));
         assert_eq!(t.lines, [2, 3, 5]);
@@ -425,7 +496,18 @@ mod tests {
         assert!(matches!(read("  \n\n"), Err(DataError::EmptyFile { .. })));
         assert!(matches!(read("a,b,c\n"), Err(DataError::HeaderOnly { .. })));
         let e = read("a,b,c\n1,2,3\n4,5\n").unwrap_err();
-        assert!(matches!(e, DataError::RaggedRow { line: 3, expected: 3, found: 2, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                DataError::RaggedRow {
+                    line: 3,
+                    expected: 3,
+                    found: 2,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = read("a,b\n1,\"open\n2,3\n").unwrap_err();
         assert!(matches!(e, DataError::UnclosedQuote { line: 2, .. }), "{e}");
         let e = read("a,a\n1,2\n").unwrap_err();

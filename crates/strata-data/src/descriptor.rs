@@ -230,7 +230,9 @@ pub enum Amount {
 }
 
 impl<'de> Deserialize<'de> for Amount {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
         struct AmountVisitor;
         impl serde::de::Visitor<'_> for AmountVisitor {
             type Value = Amount;
@@ -241,7 +243,11 @@ impl<'de> Deserialize<'de> for Amount {
                 Ok(Amount::Column(v.to_string()))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Amount, E> {
-                if v.is_finite() { Ok(Amount::Value(v)) } else { Err(E::custom("the amount must be finite")) }
+                if v.is_finite() {
+                    Ok(Amount::Value(v))
+                } else {
+                    Err(E::custom("the amount must be finite"))
+                }
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Amount, E> {
                 Ok(Amount::Value(v as f64))
@@ -275,14 +281,21 @@ impl Descriptor {
         let mut d: Descriptor = toml::from_str(text).map_err(|e| toml_error(&e, text, path))?;
         d.path = path.to_path_buf();
         if d.name.is_empty() {
-            d.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            d.name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
         }
         d.check()?;
         Ok(d)
     }
 
     fn value_error(&self, key: impl Into<String>, message: impl Into<String>) -> DataError {
-        DataError::DescriptorValue { path: self.path.clone(), key: key.into(), message: message.into() }
+        DataError::DescriptorValue {
+            path: self.path.clone(),
+            key: key.into(),
+            message: message.into(),
+        }
     }
 
     /// Checks that do not need the data: ranges, required keys per kind, formats.
@@ -292,11 +305,19 @@ impl Descriptor {
             return Err(self.value_error("source.file", "must name the data file"));
         }
         if s.sha256.len() != 64 || !s.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(self.value_error("source.sha256", format!("`{}` is not 64 hex digits", s.sha256)));
+            return Err(self.value_error(
+                "source.sha256",
+                format!("`{}` is not 64 hex digits", s.sha256),
+            ));
         }
         if let Some(d) = &s.delimiter {
             if crate::csv::delimiter_byte(d).is_none() {
-                return Err(self.value_error("source.delimiter", format!("`{d}` must be a single ASCII character such as \",\", \"\\t\" or \";\"")));
+                return Err(self.value_error(
+                    "source.delimiter",
+                    format!(
+                        "`{d}` must be a single ASCII character such as \",\", \"\\t\" or \";\""
+                    ),
+                ));
             }
         }
         for (i, d) in self.derive.iter().enumerate() {
@@ -304,32 +325,50 @@ impl Descriptor {
             match d.kind {
                 DeriveKind::Age => {
                     if d.from.is_none() {
-                        return Err(self.value_error(key("from"), "`age` needs the birth-year column"));
+                        return Err(
+                            self.value_error(key("from"), "`age` needs the birth-year column")
+                        );
                     }
                     if d.reference_year.is_none() {
-                        return Err(self.value_error(key("reference_year"), "`age` needs the year the age is measured at"));
+                        return Err(self.value_error(
+                            key("reference_year"),
+                            "`age` needs the year the age is measured at",
+                        ));
                     }
                 }
                 DeriveKind::DaysSince => {
                     if d.from.is_none() {
-                        return Err(self.value_error(key("from"), "`days_since` needs the date column"));
+                        return Err(
+                            self.value_error(key("from"), "`days_since` needs the date column")
+                        );
                     }
                     let Some(f) = &d.format else {
-                        return Err(self.value_error(key("format"), "`days_since` needs the date format, e.g. \"%d-%m-%Y\""));
+                        return Err(self.value_error(
+                            key("format"),
+                            "`days_since` needs the date format, e.g. \"%d-%m-%Y\"",
+                        ));
                     };
-                    let bad = chrono::format::StrftimeItems::new(f).any(|i| matches!(i, chrono::format::Item::Error));
+                    let bad = chrono::format::StrftimeItems::new(f)
+                        .any(|i| matches!(i, chrono::format::Item::Error));
                     if f.is_empty() || bad {
                         return Err(self.value_error(key("format"), format!("`{f}` is not a valid date format (chrono strftime syntax, e.g. \"%d-%m-%Y\")")));
                     }
                     if let Some(r) = &d.reference {
-                        if r != "latest" && chrono::NaiveDate::parse_from_str(r, "%Y-%m-%d").is_err() {
-                            return Err(self.value_error(key("reference"), format!("`{r}` is neither \"latest\" nor a date YYYY-MM-DD")));
+                        if r != "latest"
+                            && chrono::NaiveDate::parse_from_str(r, "%Y-%m-%d").is_err()
+                        {
+                            return Err(self.value_error(
+                                key("reference"),
+                                format!("`{r}` is neither \"latest\" nor a date YYYY-MM-DD"),
+                            ));
                         }
                     }
                 }
                 DeriveKind::Sum => {
                     if d.columns.len() < 2 {
-                        return Err(self.value_error(key("columns"), "`sum` needs at least two columns"));
+                        return Err(
+                            self.value_error(key("columns"), "`sum` needs at least two columns")
+                        );
                     }
                 }
             }
@@ -337,26 +376,39 @@ impl Descriptor {
         for (i, e) in self.encode.iter().enumerate() {
             match e.method {
                 EncodeMethod::Ordinal if e.order.is_empty() => {
-                    return Err(self.value_error(format!("encode[{i}].order"), "`ordinal` needs the categories in order"));
+                    return Err(self.value_error(
+                        format!("encode[{i}].order"),
+                        "`ordinal` needs the categories in order",
+                    ));
                 }
                 EncodeMethod::OneHot if e.min_count == 0 => {
-                    return Err(self.value_error(format!("encode[{i}].min_count"), "must be at least 1"));
+                    return Err(
+                        self.value_error(format!("encode[{i}].min_count"), "must be at least 1")
+                    );
                 }
                 _ => {}
             }
         }
         if let Some(c) = &self.clip {
             if !(0.0..1.0).contains(&c.lower) {
-                return Err(self.value_error("clip.lower", format!("{} is not a quantile in [0, 1)", c.lower)));
+                return Err(self.value_error(
+                    "clip.lower",
+                    format!("{} is not a quantile in [0, 1)", c.lower),
+                ));
             }
             if !(c.upper > 0.0 && c.upper <= 1.0) || c.upper <= c.lower {
-                return Err(self.value_error("clip.upper", format!("{} must be a quantile in (0, 1] above clip.lower", c.upper)));
+                return Err(self.value_error(
+                    "clip.upper",
+                    format!("{} must be a quantile in (0, 1] above clip.lower", c.upper),
+                ));
             }
         }
         for (col, rule) in &self.impute {
             if let Impute::Constant(v) = rule {
                 if !v.is_finite() {
-                    return Err(self.value_error(format!("impute.{col}"), "constant must be finite"));
+                    return Err(
+                        self.value_error(format!("impute.{col}"), "constant must be finite")
+                    );
                 }
             }
         }
@@ -366,7 +418,10 @@ impl Descriptor {
     /// Text telling a user how to obtain the data file.
     pub fn how_to_get(&self) -> String {
         match (&self.source.url, &self.source.page) {
-            (Some(u), _) => format!("download it with `strata data fetch {}` (from {u})", self.path.display()),
+            (Some(u), _) => format!(
+                "download it with `strata data fetch {}` (from {u})",
+                self.path.display()
+            ),
             (None, Some(p)) => format!("download it by hand from {p}"),
             (None, None) => "the descriptor gives no source for it".to_string(),
         }
@@ -376,7 +431,12 @@ impl Descriptor {
 /// Turns a TOML/serde error into one with line, column and a suggestion.
 pub(crate) fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> DataError {
     let (line, column, message) = toml_location(e, text);
-    DataError::Descriptor { path: path.to_path_buf(), line, column, message }
+    DataError::Descriptor {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    }
 }
 
 /// Line, column and a readable message (with a "did you mean" suggestion for
@@ -384,14 +444,23 @@ pub(crate) fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> DataEr
 /// TOML file strata reads.
 pub fn toml_location(e: &toml::de::Error, text: &str) -> (usize, usize, String) {
     let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
-    (line, column, strata_core::text::explain_serde_message(e.message()))
+    (
+        line,
+        column,
+        strata_core::text::explain_serde_message(e.message()),
+    )
 }
 
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, column)
 }
 
@@ -422,36 +491,64 @@ sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
     fn unknown_key_points_at_line_and_suggests() {
         let text = MINIMAL.replace("[source]\n", "[source]\ndelimeter = \",\"\n");
         let err = parse(&text).unwrap_err().to_string();
-        assert!(err.starts_with("datasets/x.toml:3:1: unknown key `delimeter`; did you mean `delimiter`?"), "{err}");
+        assert!(
+            err.starts_with(
+                "datasets/x.toml:3:1: unknown key `delimeter`; did you mean `delimiter`?"
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn impute_rules_parse() {
-        let d = parse(&format!("{MINIMAL}[impute]\nIncome = \"median\"\nKids = {{ constant = 0 }}\n")).unwrap();
+        let d = parse(&format!(
+            "{MINIMAL}[impute]\nIncome = \"median\"\nKids = {{ constant = 0 }}\n"
+        ))
+        .unwrap();
         assert_eq!(d.impute["Income"], Impute::Median);
         assert_eq!(d.impute["Kids"], Impute::Constant(0.0));
-        let err = parse(&format!("{MINIMAL}[impute]\nIncome = \"medain\"\n")).unwrap_err().to_string();
+        let err = parse(&format!("{MINIMAL}[impute]\nIncome = \"medain\"\n"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("did you mean `median`"), "{err}");
     }
 
     #[test]
     fn semantic_checks_name_the_key() {
-        let err = parse(&format!("{MINIMAL}[clip]\nlower = 0.5\nupper = 0.2\n")).unwrap_err().to_string();
+        let err = parse(&format!("{MINIMAL}[clip]\nlower = 0.5\nupper = 0.2\n"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`clip.upper`"), "{err}");
-        let err = parse(&format!("{MINIMAL}[[derive]]\nname = \"Age\"\nkind = \"age\"\nfrom = \"Year_Birth\"\n")).unwrap_err().to_string();
+        let err = parse(&format!(
+            "{MINIMAL}[[derive]]\nname = \"Age\"\nkind = \"age\"\nfrom = \"Year_Birth\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("`derive[0].reference_year`"), "{err}");
-        let err = parse(&MINIMAL.replace("0000000000", "zz")).unwrap_err().to_string();
+        let err = parse(&MINIMAL.replace("0000000000", "zz"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`source.sha256`"), "{err}");
     }
 
     #[test]
     fn economics_amounts() {
-        let d = parse(&format!("{MINIMAL}[economics]\ncost_per_contact = 3\nrevenue_per_response = \"Z_Revenue\"\n")).unwrap();
+        let d = parse(&format!(
+            "{MINIMAL}[economics]\ncost_per_contact = 3\nrevenue_per_response = \"Z_Revenue\"\n"
+        ))
+        .unwrap();
         let e = d.economics.unwrap();
         assert_eq!(e.cost_per_contact, Amount::Value(3.0));
         assert_eq!(e.revenue_per_response, Amount::Column("Z_Revenue".into()));
-        let err = parse(&format!("{MINIMAL}[economics]\ncost_per_contact = true\nrevenue_per_response = 1.5\n")).unwrap_err().to_string();
-        assert!(err.contains(":6:20:") && err.contains("a column name (string) or an amount (number)"), "{err}");
+        let err = parse(&format!(
+            "{MINIMAL}[economics]\ncost_per_contact = true\nrevenue_per_response = 1.5\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(":6:20:") && err.contains("a column name (string) or an amount (number)"),
+            "{err}"
+        );
     }
 
     #[test]

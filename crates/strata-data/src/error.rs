@@ -40,7 +40,11 @@ pub enum DataError {
 
     /// A descriptor that parses but does not make sense (key path given).
     #[error("{}: `{key}`: {message}", path.display())]
-    DescriptorValue { path: PathBuf, key: String, message: String },
+    DescriptorValue {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
 
     /// The data file is nowhere to be found.
     #[error(
@@ -92,7 +96,11 @@ pub enum DataError {
     UnclosedQuote { path: PathBuf, line: usize },
 
     #[error("{}: line {line}: not valid UTF-8 text (byte offset {offset}); save the file as UTF-8", path.display())]
-    NotUtf8 { path: PathBuf, line: usize, offset: usize },
+    NotUtf8 {
+        path: PathBuf,
+        line: usize,
+        offset: usize,
+    },
 
     #[error("{}: header has duplicate column name `{name}`", path.display())]
     DuplicateHeader { path: PathBuf, name: String },
@@ -127,10 +135,18 @@ pub enum DataError {
     },
 
     #[error("{}: target `{column}` must be binary (0/1, true/false, yes/no); found {found}", path.display())]
-    NonBinaryTarget { path: PathBuf, column: String, found: String },
+    NonBinaryTarget {
+        path: PathBuf,
+        column: String,
+        found: String,
+    },
 
     #[error("{}: {at}: target `{column}` is missing", path.display())]
-    MissingTarget { path: PathBuf, column: String, at: RowRef },
+    MissingTarget {
+        path: PathBuf,
+        column: String,
+        at: RowRef,
+    },
 
     #[error("{}: id `{id}` appears at {first} and again at {second}; ids must be unique (set `columns.dedup_key` to keep one row per key)", path.display())]
     DuplicateId {
@@ -141,7 +157,11 @@ pub enum DataError {
     },
 
     #[error("{}: feature `{column}` is constant ({value}) and cannot be scaled; it was requested with `scale.constant = \"error\"` (use \"drop\" to drop it with a warning, or drop the column in the descriptor)", path.display())]
-    ConstantFeature { path: PathBuf, column: String, value: f64 },
+    ConstantFeature {
+        path: PathBuf,
+        column: String,
+        value: f64,
+    },
 
     #[error("{}: `{column}`: category `{value}` at {at} is not in `order` ({known})", path.display())]
     UnknownCategory {
@@ -180,7 +200,10 @@ pub struct UnknownColumn {
 
 impl DataError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        DataError::Io { path: path.into(), source }
+        DataError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

@@ -36,19 +36,29 @@ pub fn fetch(descriptor: &Descriptor, dir: &Path) -> Result<Fetched> {
         return Err(DataError::NoUrl {
             descriptor: descriptor.path.clone(),
             file: descriptor.source.file.clone(),
-            page: descriptor.source.page.clone().unwrap_or_else(|| "(no page given)".into()),
+            page: descriptor
+                .source
+                .page
+                .clone()
+                .unwrap_or_else(|| "(no page given)".into()),
             target_dir: dir.to_path_buf(),
         });
     };
     let bytes = download_verified(url, &target, &descriptor.source.sha256)?;
-    Ok(Fetched::Downloaded { path: target, bytes })
+    Ok(Fetched::Downloaded {
+        path: target,
+        bytes,
+    })
 }
 
 /// Downloads `url` to `target`, verifying `sha256`; atomic (temp file + rename).
 pub fn download_verified(url: &str, target: &Path, sha256: &str) -> Result<u64> {
     let dir = target.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let part = dir.join(format!(".{name}.{}.part", std::process::id()));
     let result = download_to(url, &part, sha256);
     match result {
@@ -68,7 +78,10 @@ pub fn download_verified(url: &str, target: &Path, sha256: &str) -> Result<u64> 
 }
 
 fn download_to(url: &str, part: &Path, sha256: &str) -> Result<u64> {
-    let fail = |message: String| DataError::Download { url: url.to_string(), message };
+    let fail = |message: String| DataError::Download {
+        url: url.to_string(),
+        message,
+    };
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(20)))
         .timeout_global(Some(Duration::from_secs(600)))
@@ -86,18 +99,23 @@ fn download_to(url: &str, part: &Path, sha256: &str) -> Result<u64> {
     let mut buf = vec![0u8; 1 << 16];
     let mut total = 0u64;
     loop {
-        let n = reader.read(&mut buf).map_err(|e| fail(format!("connection lost after {total} bytes: {e}")))?;
+        let n = reader
+            .read(&mut buf)
+            .map_err(|e| fail(format!("connection lost after {total} bytes: {e}")))?;
         if n == 0 {
             break;
         }
         hasher.update(&buf[..n]);
-        file.write_all(&buf[..n]).map_err(|e| DataError::io(part, e))?;
+        file.write_all(&buf[..n])
+            .map_err(|e| DataError::io(part, e))?;
         total += n as u64;
     }
     file.sync_all().map_err(|e| DataError::io(part, e))?;
     if let Some(expected) = announced {
         if expected != total {
-            return Err(fail(format!("connection closed after {total} of {expected} bytes")));
+            return Err(fail(format!(
+                "connection closed after {total} of {expected} bytes"
+            )));
         }
     }
     let actual = hex(&hasher.finalize());

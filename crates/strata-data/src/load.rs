@@ -68,7 +68,11 @@ pub fn load(descriptor: &Descriptor, dirs: &DataDirs) -> Result<LoadedDataset> {
     let path = dirs.locate(descriptor)?;
     let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
     verify_bytes(&path, &bytes, &descriptor.source.sha256)?;
-    let delimiter = descriptor.source.delimiter.as_deref().and_then(crate::csv::delimiter_byte);
+    let delimiter = descriptor
+        .source
+        .delimiter
+        .as_deref()
+        .and_then(crate::csv::delimiter_byte);
     let table = read_table_bytes(&path, &bytes, delimiter)?;
     tracing::info!(file = %path.display(), rows = table.height(), "read");
     load_table(descriptor, table)
@@ -87,12 +91,18 @@ pub fn load_table(descriptor: &Descriptor, table: RawTable) -> Result<LoadedData
             crate::recipe::Roles::resolve(descriptor, &table)?;
             let cells = table.text_column(key, &descriptor.source.na_values)?;
             let mut seen = std::collections::HashSet::new();
-            let keep: Vec<bool> = cells.iter().map(|c| c.as_ref().is_none_or(|k| seen.insert(k.clone()))).collect();
+            let keep: Vec<bool> = cells
+                .iter()
+                .map(|c| c.as_ref().is_none_or(|k| seen.insert(k.clone())))
+                .collect();
             let removed = keep.iter().filter(|k| !**k).count();
             notes.push(note(
                 "dedup",
                 key,
-                format!("kept the first of each `{key}`: {removed} repeated rows removed, {} remain", raw_rows - removed),
+                format!(
+                    "kept the first of each `{key}`: {removed} repeated rows removed, {} remain",
+                    raw_rows - removed
+                ),
             ));
             (table.filter_rows(&keep)?, removed)
         }
@@ -100,7 +110,12 @@ pub fn load_table(descriptor: &Descriptor, table: RawTable) -> Result<LoadedData
 
     let (recipe, transformed) = FittedRecipe::fit(descriptor, &table)?;
     notes.extend(transformed.notes.iter().cloned());
-    let dataset = assemble(descriptor, &table, transformed.features.clone(), transformed.feature_names.clone())?;
+    let dataset = assemble(
+        descriptor,
+        &table,
+        transformed.features.clone(),
+        transformed.feature_names.clone(),
+    )?;
     let metadata = metadata_frame(descriptor, &table)?;
 
     // Summaries.
@@ -137,7 +152,9 @@ pub fn load_table(descriptor: &Descriptor, table: RawTable) -> Result<LoadedData
             .filter(|r| !seen.insert(r.iter().map(|v| v.to_bits()).collect::<Vec<u64>>()))
             .count()
     };
-    let sha256 = crate::locate::sha256_file(&table.path).map(|(s, _)| s).unwrap_or_default();
+    let sha256 = crate::locate::sha256_file(&table.path)
+        .map(|(s, _)| s)
+        .unwrap_or_default();
     let report = LoadReport {
         file: table.path.clone(),
         sha256,
@@ -151,11 +168,20 @@ pub fn load_table(descriptor: &Descriptor, table: RawTable) -> Result<LoadedData
         duplicate_feature_rows,
         rows: dataset.n_samples(),
         features: dataset.n_features(),
-        target: dataset.target().map(|t| (t.name.clone(), t.positives(), t.values.len())),
+        target: dataset
+            .target()
+            .map(|t| (t.name.clone(), t.positives(), t.values.len())),
         feature_summaries,
         notes,
     };
-    Ok(LoadedDataset { descriptor: descriptor.clone(), dataset, unscaled: transformed.unscaled, metadata, recipe, report })
+    Ok(LoadedDataset {
+        descriptor: descriptor.clone(),
+        dataset,
+        unscaled: transformed.unscaled,
+        metadata,
+        recipe,
+        report,
+    })
 }
 
 impl LoadedDataset {
@@ -168,7 +194,12 @@ impl LoadedDataset {
 }
 
 /// Ids, target and economics of a table, joined with its features.
-fn assemble(d: &Descriptor, t: &RawTable, features: Array2<f64>, names: Vec<String>) -> Result<Dataset> {
+fn assemble(
+    d: &Descriptor,
+    t: &RawTable,
+    features: Array2<f64>,
+    names: Vec<String>,
+) -> Result<Dataset> {
     let na = &d.source.na_values;
     let ids: Vec<String> = match &d.columns.id {
         None => t.rows.iter().map(|r| r.to_string()).collect(),
@@ -185,7 +216,12 @@ fn assemble(d: &Descriptor, t: &RawTable, features: Array2<f64>, names: Vec<Stri
                     hint: " (the id is missing)".into(),
                 })?;
                 if let Some(&j) = first.get(id) {
-                    return Err(DataError::DuplicateId { path: t.path.clone(), id: id.into(), first: t.at(j), second: t.at(i) });
+                    return Err(DataError::DuplicateId {
+                        path: t.path.clone(),
+                        id: id.into(),
+                        first: t.at(j),
+                        second: t.at(i),
+                    });
                 }
                 first.insert(id, i);
                 ids.push(id.to_string());
@@ -195,7 +231,10 @@ fn assemble(d: &Descriptor, t: &RawTable, features: Array2<f64>, names: Vec<Stri
     };
     let target = match &d.columns.target {
         None => None,
-        Some(col) => Some(BinaryTarget { name: col.clone(), values: binary_column(t, col, na)? }),
+        Some(col) => Some(BinaryTarget {
+            name: col.clone(),
+            values: binary_column(t, col, na)?,
+        }),
     };
     let economics = match &d.economics {
         None => None,
@@ -208,17 +247,26 @@ fn assemble(d: &Descriptor, t: &RawTable, features: Array2<f64>, names: Vec<Stri
                         vals.iter()
                             .enumerate()
                             .map(|(i, v)| {
-                                v.ok_or_else(|| DataError::MissingValues { path: t.path.clone(), column: c.clone(), count: vals.iter().filter(|x| x.is_none()).count(), first: t.at(i) })
+                                v.ok_or_else(|| DataError::MissingValues {
+                                    path: t.path.clone(),
+                                    column: c.clone(),
+                                    count: vals.iter().filter(|x| x.is_none()).count(),
+                                    first: t.at(i),
+                                })
                             })
                             .collect::<Result<Vec<f64>>>()
                             .map(Array1::from)
                     }
                 }
             };
-            Some(Economics { cost_per_contact: amount(&e.cost_per_contact)?, revenue_per_response: amount(&e.revenue_per_response)? })
+            Some(Economics {
+                cost_per_contact: amount(&e.cost_per_contact)?,
+                revenue_per_response: amount(&e.revenue_per_response)?,
+            })
         }
     };
-    Dataset::new(d.name.clone(), features, names, ids, target, economics).map_err(|e| DataError::Internal(e.to_string()))
+    Dataset::new(d.name.clone(), features, names, ids, target, economics)
+        .map_err(|e| DataError::Internal(e.to_string()))
 }
 
 /// A 0/1 target column; anything else is an error listing what was found.
@@ -228,7 +276,11 @@ fn binary_column(t: &RawTable, col: &str, na: &[String]) -> Result<Array1<u8>> {
     let mut bad: Vec<String> = Vec::new();
     for (i, c) in cells.iter().enumerate() {
         let Some(c) = c else {
-            return Err(DataError::MissingTarget { path: t.path.clone(), column: col.into(), at: t.at(i) });
+            return Err(DataError::MissingTarget {
+                path: t.path.clone(),
+                column: col.into(),
+                at: t.at(i),
+            });
         };
         let v = match c.to_ascii_lowercase().as_str() {
             "0" | "0.0" | "false" | "no" => 0,
@@ -243,9 +295,20 @@ fn binary_column(t: &RawTable, col: &str, na: &[String]) -> Result<Array1<u8>> {
         out.push(v);
     }
     if !bad.is_empty() {
-        let mut found: Vec<String> = cells.iter().flatten().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().take(12).collect();
+        let mut found: Vec<String> = cells
+            .iter()
+            .flatten()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .take(12)
+            .collect();
         found.iter_mut().for_each(|f| *f = format!("`{f}`"));
-        return Err(DataError::NonBinaryTarget { path: t.path.clone(), column: col.into(), found: found.join(", ") });
+        return Err(DataError::NonBinaryTarget {
+            path: t.path.clone(),
+            column: col.into(),
+            found: found.join(", "),
+        });
     }
     Ok(Array1::from(out))
 }
@@ -262,8 +325,13 @@ fn metadata_frame(d: &Descriptor, t: &RawTable) -> Result<DataFrame> {
     }
     for name in &names {
         let cells = t.text_column(name, &d.source.na_values)?;
-        let numbers: Option<Vec<Option<f64>>> =
-            cells.iter().map(|c| match c { None => Some(None), Some(s) => s.parse::<f64>().ok().filter(|v| v.is_finite()).map(Some) }).collect();
+        let numbers: Option<Vec<Option<f64>>> = cells
+            .iter()
+            .map(|c| match c {
+                None => Some(None),
+                Some(s) => s.parse::<f64>().ok().filter(|v| v.is_finite()).map(Some),
+            })
+            .collect();
         let series = match numbers {
             Some(v) if d.columns.id.as_ref() != Some(name) => Series::new(name.as_str().into(), v),
             _ => Series::new(name.as_str().into(), cells),

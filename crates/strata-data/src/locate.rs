@@ -28,21 +28,35 @@ pub struct DataDirs {
 impl DataDirs {
     /// `--data-dir` (if any), then `STRATA_DATA_DIR` from the environment.
     pub fn from_env(explicit: Option<PathBuf>) -> DataDirs {
-        let env = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
-        DataDirs { explicit, env, cache: None }
+        let env = std::env::var_os(DATA_DIR_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        DataDirs {
+            explicit,
+            env,
+            cache: None,
+        }
     }
 
     /// The cache directory for a descriptor.
     pub fn cache_dir(&self, descriptor: &Descriptor) -> PathBuf {
         self.cache.clone().unwrap_or_else(|| {
-            descriptor.path.parent().map(|p| p.join("cache")).unwrap_or_else(|| PathBuf::from("datasets/cache"))
+            descriptor
+                .path
+                .parent()
+                .map(|p| p.join("cache"))
+                .unwrap_or_else(|| PathBuf::from("datasets/cache"))
         })
     }
 
     /// Every place the file of `descriptor` may be, in search order.
     pub fn candidates(&self, descriptor: &Descriptor) -> Vec<PathBuf> {
         let file = &descriptor.source.file;
-        let mut v: Vec<PathBuf> = [self.explicit.as_ref(), self.env.as_ref()].into_iter().flatten().map(|d| d.join(file)).collect();
+        let mut v: Vec<PathBuf> = [self.explicit.as_ref(), self.env.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|d| d.join(file))
+            .collect();
         v.push(self.cache_dir(descriptor).join(file));
         v.dedup();
         v
@@ -116,7 +130,10 @@ mod tests {
 
     #[test]
     fn known_digest() {
-        assert_eq!(sha256_bytes(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256_bytes(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]
@@ -127,9 +144,17 @@ mod tests {
         std::fs::create_dir_all(&a).unwrap();
         std::fs::create_dir_all(&b).unwrap();
         let d = descriptor(tmp.path());
-        let dirs = DataDirs { explicit: Some(a.clone()), env: Some(b.clone()), cache: None };
+        let dirs = DataDirs {
+            explicit: Some(a.clone()),
+            env: Some(b.clone()),
+            cache: None,
+        };
         let err = dirs.locate(&d).unwrap_err().to_string();
-        for p in [a.join("d.csv"), b.join("d.csv"), tmp.path().join("cache/d.csv")] {
+        for p in [
+            a.join("d.csv"),
+            b.join("d.csv"),
+            tmp.path().join("cache/d.csv"),
+        ] {
             assert!(err.contains(&p.display().to_string()), "{err}");
         }
         assert!(err.contains("ba7816bf"), "{err}");
@@ -140,7 +165,18 @@ mod tests {
         std::fs::write(a.join("d.csv"), "abc").unwrap();
         assert_eq!(dirs.locate(&d).unwrap(), a.join("d.csv"));
         let (sha, n) = sha256_file(&a.join("d.csv")).unwrap();
-        assert_eq!((sha.as_str(), n), ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", 3));
-        assert!(verify_bytes(&a, b"abd", &d.source.sha256).unwrap_err().to_string().contains("SHA-256 mismatch"));
+        assert_eq!(
+            (sha.as_str(), n),
+            (
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                3
+            )
+        );
+        assert!(
+            verify_bytes(&a, b"abd", &d.source.sha256)
+                .unwrap_err()
+                .to_string()
+                .contains("SHA-256 mismatch")
+        );
     }
 }

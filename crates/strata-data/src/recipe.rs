@@ -8,7 +8,9 @@
 //! table": the two paths share every step.
 
 use crate::csv::RawTable;
-use crate::descriptor::{ConstantPolicy, Descriptor, DeriveKind, EncodeMethod, Impute, ScaleMethod};
+use crate::descriptor::{
+    ConstantPolicy, DeriveKind, Descriptor, EncodeMethod, Impute, ScaleMethod,
+};
 use crate::error::{DataError, Result, RowRef};
 use chrono::NaiveDate;
 use ndarray::Array2;
@@ -29,17 +31,33 @@ pub struct StepNote {
 
 impl std::fmt::Display for StepNote {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}{}: {}", if self.warning { "warning: " } else { "" }, self.column, self.message)
+        write!(
+            f,
+            "{}{}: {}",
+            if self.warning { "warning: " } else { "" },
+            self.column,
+            self.message
+        )
     }
 }
 
 pub(crate) fn note(step: &str, column: &str, message: String) -> StepNote {
-    StepNote { step: step.into(), column: column.into(), message, warning: false }
+    StepNote {
+        step: step.into(),
+        column: column.into(),
+        message,
+        warning: false,
+    }
 }
 
 fn warn(step: &str, column: &str, message: String) -> StepNote {
     tracing::warn!(step, column, "{message}");
-    StepNote { step: step.into(), column: column.into(), message, warning: true }
+    StepNote {
+        step: step.into(),
+        column: column.into(),
+        message,
+        warning: true,
+    }
 }
 
 /// A derived column with its fitted reference.
@@ -73,7 +91,11 @@ impl FittedEncoder {
         match self.method {
             EncodeMethod::Ordinal => vec![self.column.clone()],
             EncodeMethod::OneHot => {
-                let mut v: Vec<String> = self.categories.iter().map(|c| format!("{}={c}", self.column)).collect();
+                let mut v: Vec<String> = self
+                    .categories
+                    .iter()
+                    .map(|c| format!("{}={c}", self.column))
+                    .collect();
                 if !self.merged.is_empty() {
                     v.push(format!("{}={OTHER}", self.column));
                 }
@@ -149,18 +171,24 @@ impl Roles {
             if has(column) {
                 Ok(())
             } else {
-                Err(DataError::UnknownColumn(Box::new(crate::error::UnknownColumn {
-                    descriptor: d.path.clone(),
-                    data: t.path.clone(),
-                    key,
-                    column: column.to_string(),
-                    hint: strata_core::text::did_you_mean(column, present.iter()),
-                    present: present.clone(),
-                })))
+                Err(DataError::UnknownColumn(Box::new(
+                    crate::error::UnknownColumn {
+                        descriptor: d.path.clone(),
+                        data: t.path.clone(),
+                        key,
+                        column: column.to_string(),
+                        hint: strata_core::text::did_you_mean(column, present.iter()),
+                        present: present.clone(),
+                    },
+                )))
             }
         };
         let c = &d.columns;
-        let single = [("columns.id", &c.id), ("columns.dedup_key", &c.dedup_key), ("columns.target", &c.target)];
+        let single = [
+            ("columns.id", &c.id),
+            ("columns.dedup_key", &c.dedup_key),
+            ("columns.target", &c.target),
+        ];
         for (key, col) in single {
             if let Some(col) = col {
                 check(key.into(), col)?;
@@ -205,7 +233,10 @@ impl Roles {
         }
         let mut economics = Vec::new();
         if let Some(e) = &d.economics {
-            for (key, amount) in [("economics.cost_per_contact", &e.cost_per_contact), ("economics.revenue_per_response", &e.revenue_per_response)] {
+            for (key, amount) in [
+                ("economics.cost_per_contact", &e.cost_per_contact),
+                ("economics.revenue_per_response", &e.revenue_per_response),
+            ] {
                 if let crate::descriptor::Amount::Column(col) = amount {
                     check(key.into(), col)?;
                     economics.push(col.clone());
@@ -223,7 +254,11 @@ impl Roles {
         };
         let inputs: Vec<String> = match &c.features {
             Some(f) => present.iter().filter(|p| f.contains(p)).cloned().collect(),
-            None => present.iter().filter(|p| !excluded(p) && !consumed.contains(p)).cloned().collect(),
+            None => present
+                .iter()
+                .filter(|p| !excluded(p) && !consumed.contains(p))
+                .cloned()
+                .collect(),
         };
         let mut encoded = Vec::new();
         for (i, e) in d.encode.iter().enumerate() {
@@ -231,29 +266,43 @@ impl Roles {
                 return Err(DataError::DescriptorValue {
                     path: d.path.clone(),
                     key: format!("encode[{i}].column"),
-                    message: format!("`{}` is not a model input (it has another role: id, target, drop, metadata, economics or a consumed derive source)", e.column),
+                    message: format!(
+                        "`{}` is not a model input (it has another role: id, target, drop, metadata, economics or a consumed derive source)",
+                        e.column
+                    ),
                 });
             }
             encoded.push(e.column.clone());
         }
-        let numeric_inputs: Vec<String> = inputs.into_iter().filter(|c| !encoded.contains(c)).collect();
+        let numeric_inputs: Vec<String> = inputs
+            .into_iter()
+            .filter(|c| !encoded.contains(c))
+            .collect();
         let derived_names: Vec<&String> = d.derive.iter().map(|dv| &dv.name).collect();
         for (i, dv) in d.derive.iter().enumerate() {
-            if present.contains(&dv.name) && (numeric_inputs.contains(&dv.name) || !consumed.contains(&dv.name)) {
+            if present.contains(&dv.name)
+                && (numeric_inputs.contains(&dv.name) || !consumed.contains(&dv.name))
+            {
                 return Err(DataError::DescriptorValue {
                     path: d.path.clone(),
                     key: format!("derive[{i}].name"),
-                    message: format!("`{}` is already a column of the data; choose another name", dv.name),
+                    message: format!(
+                        "`{}` is already a column of the data; choose another name",
+                        dv.name
+                    ),
                 });
             }
         }
-        let numeric_or_derived = |col: &String| numeric_inputs.contains(col) || derived_names.contains(&col);
+        let numeric_or_derived =
+            |col: &String| numeric_inputs.contains(col) || derived_names.contains(&col);
         for col in d.impute.keys() {
             if !numeric_or_derived(col) {
                 return Err(DataError::DescriptorValue {
                     path: d.path.clone(),
                     key: format!("impute.{col}"),
-                    message: format!("`{col}` is not a numeric model input; imputation applies to numeric inputs and derived columns (missing categories become their own category `{MISSING_CATEGORY}`)"),
+                    message: format!(
+                        "`{col}` is not a numeric model input; imputation applies to numeric inputs and derived columns (missing categories become their own category `{MISSING_CATEGORY}`)"
+                    ),
                 });
             }
         }
@@ -269,9 +318,14 @@ impl Roles {
             }
         }
         if numeric_inputs.is_empty() && encoded.is_empty() && d.derive.is_empty() {
-            return Err(DataError::NoFeatures { path: d.path.clone() });
+            return Err(DataError::NoFeatures {
+                path: d.path.clone(),
+            });
         }
-        Ok(Roles { numeric_inputs, encoded })
+        Ok(Roles {
+            numeric_inputs,
+            encoded,
+        })
     }
 }
 
@@ -282,7 +336,11 @@ fn parse_number(s: &str) -> Option<f64> {
 
 /// A numeric column, missing cells as `None`; a non-numeric cell is an error
 /// naming its row.
-pub(crate) fn numeric_column(t: &RawTable, column: &str, na: &[String]) -> Result<Vec<Option<f64>>> {
+pub(crate) fn numeric_column(
+    t: &RawTable,
+    column: &str,
+    na: &[String],
+) -> Result<Vec<Option<f64>>> {
     let cells = t.text_column(column, na)?;
     let mut out = Vec::with_capacity(cells.len());
     for (i, cell) in cells.iter().enumerate() {
@@ -291,13 +349,27 @@ pub(crate) fn numeric_column(t: &RawTable, column: &str, na: &[String]) -> Resul
             Some(s) => match parse_number(s) {
                 Some(v) => out.push(Some(v)),
                 None => {
-                    let bad = cells.iter().flatten().filter(|c| parse_number(c).is_none()).count();
+                    let bad = cells
+                        .iter()
+                        .flatten()
+                        .filter(|c| parse_number(c).is_none())
+                        .count();
                     let hint = if bad * 2 > cells.len() {
-                        format!(" (and {} more of {} cells are not numbers: if `{column}` is categorical, list it under [[encode]]; if it only describes rows, under columns.metadata)", bad - 1, cells.len())
+                        format!(
+                            " (and {} more of {} cells are not numbers: if `{column}` is categorical, list it under [[encode]]; if it only describes rows, under columns.metadata)",
+                            bad - 1,
+                            cells.len()
+                        )
                     } else {
                         String::new()
                     };
-                    return Err(DataError::NotNumeric { path: t.path.clone(), at: t.at(i), column: column.into(), value: s.clone(), hint });
+                    return Err(DataError::NotNumeric {
+                        path: t.path.clone(),
+                        at: t.at(i),
+                        column: column.into(),
+                        value: s.clone(),
+                        hint,
+                    });
                 }
             },
         }
@@ -305,20 +377,29 @@ pub(crate) fn numeric_column(t: &RawTable, column: &str, na: &[String]) -> Resul
     Ok(out)
 }
 
-fn date_column(t: &RawTable, column: &str, format: &str, na: &[String]) -> Result<Vec<Option<NaiveDate>>> {
+fn date_column(
+    t: &RawTable,
+    column: &str,
+    format: &str,
+    na: &[String],
+) -> Result<Vec<Option<NaiveDate>>> {
     let cells = t.text_column(column, na)?;
     cells
         .iter()
         .enumerate()
         .map(|(i, c)| match c {
             None => Ok(None),
-            Some(s) => NaiveDate::parse_from_str(s, format).map(Some).map_err(|_| DataError::BadDate {
-                path: t.path.clone(),
-                at: t.at(i),
-                column: column.into(),
-                value: s.clone(),
-                format: format.into(),
-            }),
+            Some(s) => {
+                NaiveDate::parse_from_str(s, format)
+                    .map(Some)
+                    .map_err(|_| DataError::BadDate {
+                        path: t.path.clone(),
+                        at: t.at(i),
+                        column: column.into(),
+                        value: s.clone(),
+                        format: format.into(),
+                    })
+            }
         })
         .collect()
 }
@@ -326,7 +407,11 @@ fn date_column(t: &RawTable, column: &str, format: &str, na: &[String]) -> Resul
 /// Median of sorted values (mean of the two middle ones for an even count).
 fn median_sorted(v: &[f64]) -> f64 {
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
 }
 
 /// Quantile of sorted values with linear interpolation (numpy's default).
@@ -347,7 +432,11 @@ fn sorted_present(v: &[Option<f64>]) -> Vec<f64> {
 }
 
 fn fmt_num(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e15 { format!("{v:.0}") } else { format!("{}", (v * 1e6).round() / 1e6) }
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{}", (v * 1e6).round() / 1e6)
+    }
 }
 
 impl FittedRecipe {
@@ -396,7 +485,9 @@ impl FittedRecipe {
         // Imputation values, from the numeric columns as read.
         let numeric = recipe.numeric_columns(t)?;
         for (name, values) in &numeric {
-            let Some(rule) = d.impute.get(name) else { continue };
+            let Some(rule) = d.impute.get(name) else {
+                continue;
+            };
             let present = sorted_present(values);
             if present.is_empty() {
                 return Err(DataError::DescriptorValue {
@@ -415,13 +506,22 @@ impl FittedRecipe {
 
         // Clip bounds, from imputed values.
         if let Some(cl) = &d.clip {
-            let targets: Vec<&String> = if cl.columns.is_empty() { numeric.iter().map(|(n, _)| n).collect() } else { cl.columns.iter().collect() };
+            let targets: Vec<&String> = if cl.columns.is_empty() {
+                numeric.iter().map(|(n, _)| n).collect()
+            } else {
+                cl.columns.iter().collect()
+            };
             for name in targets {
-                let Some((_, values)) = numeric.iter().find(|(n, _)| n == name) else { continue };
+                let Some((_, values)) = numeric.iter().find(|(n, _)| n == name) else {
+                    continue;
+                };
                 let filled = recipe.imputed(t, name, values)?.0;
                 let mut s = filled.clone();
                 s.sort_by(f64::total_cmp);
-                recipe.clip.insert(name.clone(), (quantile_sorted(&s, cl.lower), quantile_sorted(&s, cl.upper)));
+                recipe.clip.insert(
+                    name.clone(),
+                    (quantile_sorted(&s, cl.lower), quantile_sorted(&s, cl.upper)),
+                );
             }
         }
 
@@ -432,12 +532,16 @@ impl FittedRecipe {
                 EncodeMethod::OneHot => {
                     let mut counts: HashMap<&str, usize> = HashMap::new();
                     for c in &cells {
-                        *counts.entry(c.as_deref().unwrap_or(MISSING_CATEGORY)).or_default() += 1;
+                        *counts
+                            .entry(c.as_deref().unwrap_or(MISSING_CATEGORY))
+                            .or_default() += 1;
                     }
                     let mut by_count: Vec<(&str, usize)> = counts.into_iter().collect();
                     by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-                    let (kept, merged): (Vec<_>, Vec<_>) = by_count.into_iter().partition(|(_, n)| *n >= e.min_count);
-                    let mut merged: Vec<String> = merged.into_iter().map(|(c, _)| c.to_string()).collect();
+                    let (kept, merged): (Vec<_>, Vec<_>) =
+                        by_count.into_iter().partition(|(_, n)| *n >= e.min_count);
+                    let mut merged: Vec<String> =
+                        merged.into_iter().map(|(c, _)| c.to_string()).collect();
                     merged.sort();
                     FittedEncoder {
                         column: e.column.clone(),
@@ -446,23 +550,42 @@ impl FittedRecipe {
                         merged,
                     }
                 }
-                EncodeMethod::Ordinal => FittedEncoder { column: e.column.clone(), method: e.method, categories: e.order.clone(), merged: vec![] },
+                EncodeMethod::Ordinal => FittedEncoder {
+                    column: e.column.clone(),
+                    method: e.method,
+                    categories: e.order.clone(),
+                    merged: vec![],
+                },
             };
             recipe.encoders.push(encoder);
         }
 
         // Scaling parameters, from the unscaled matrix of the fitting table.
-        let Unscaled { names, matrix: unscaled, one_hot: is_one_hot, .. } = recipe.unscaled(t)?;
+        let Unscaled {
+            names,
+            matrix: unscaled,
+            one_hot: is_one_hot,
+            ..
+        } = recipe.unscaled(t)?;
         for (j, name) in names.iter().enumerate() {
             let col: Vec<f64> = unscaled.column(j).to_vec();
-            let mut scale = ColumnScale { name: name.clone(), center: 0.0, scale: 1.0, dropped: false };
+            let mut scale = ColumnScale {
+                name: name.clone(),
+                center: 0.0,
+                scale: 1.0,
+                dropped: false,
+            };
             if d.scale.method != ScaleMethod::None && (!is_one_hot[j] || d.scale.include_one_hot) {
                 let mut s = col.clone();
                 s.sort_by(f64::total_cmp);
                 let (lo, hi) = (s[0], s[s.len() - 1]);
                 if lo == hi {
                     if d.scale.constant == ConstantPolicy::Error {
-                        return Err(DataError::ConstantFeature { path: t.path.clone(), column: name.clone(), value: lo });
+                        return Err(DataError::ConstantFeature {
+                            path: t.path.clone(),
+                            column: name.clone(),
+                            value: lo,
+                        });
                     }
                     scale.dropped = true;
                 } else {
@@ -473,7 +596,10 @@ impl FittedRecipe {
                             let var = col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
                             (mean, var.sqrt())
                         }
-                        ScaleMethod::Robust => (median_sorted(&s), quantile_sorted(&s, 0.75) - quantile_sorted(&s, 0.25)),
+                        ScaleMethod::Robust => (
+                            median_sorted(&s),
+                            quantile_sorted(&s, 0.75) - quantile_sorted(&s, 0.25),
+                        ),
                         ScaleMethod::MinMax => (lo, hi - lo),
                         ScaleMethod::None => (0.0, 1.0),
                     };
@@ -484,7 +610,9 @@ impl FittedRecipe {
             recipe.scaling.push(scale);
         }
         if recipe.scaling.iter().all(|s| s.dropped) {
-            return Err(DataError::NoFeatures { path: d.path.clone() });
+            return Err(DataError::NoFeatures {
+                path: d.path.clone(),
+            });
         }
 
         let mut out = recipe.transform(t)?;
@@ -492,13 +620,24 @@ impl FittedRecipe {
         let mut notes = Vec::new();
         for dv in &recipe.derived {
             let how = match dv.kind {
-                DeriveKind::Age => format!("{} - `{}`", dv.reference_year.unwrap_or_default(), dv.sources[0]),
+                DeriveKind::Age => format!(
+                    "{} - `{}`",
+                    dv.reference_year.unwrap_or_default(),
+                    dv.sources[0]
+                ),
                 DeriveKind::DaysSince => format!(
                     "days from `{}` to {}",
                     dv.sources[0],
-                    dv.reference_date.map(|d| d.to_string()).unwrap_or_else(|| "(no date)".into())
+                    dv.reference_date
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "(no date)".into())
                 ),
-                DeriveKind::Sum => dv.sources.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" + "),
+                DeriveKind::Sum => dv
+                    .sources
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(" + "),
             };
             notes.push(note("derive", &dv.name, format!("derived as {how}")));
         }
@@ -511,7 +650,11 @@ impl FittedRecipe {
                     }
                     format!("one-hot into {} columns ({})", cats.len(), cats.join(", "))
                 }
-                EncodeMethod::Ordinal => format!("ordinal 0..{} ({})", enc.categories.len() - 1, enc.categories.join(" < ")),
+                EncodeMethod::Ordinal => format!(
+                    "ordinal 0..{} ({})",
+                    enc.categories.len() - 1,
+                    enc.categories.join(" < ")
+                ),
             };
             notes.push(note("encode", &enc.column, msg));
         }
@@ -521,13 +664,30 @@ impl FittedRecipe {
             }
         }
         let kept = recipe.scaling.iter().filter(|s| !s.dropped).count();
-        let scaled = recipe.scaling.iter().filter(|s| !s.dropped && (s.center != 0.0 || s.scale != 1.0)).count();
+        let scaled = recipe
+            .scaling
+            .iter()
+            .filter(|s| !s.dropped && (s.center != 0.0 || s.scale != 1.0))
+            .count();
         if recipe.scale_method != ScaleMethod::None {
-            notes.push(note("scale", "(all)", format!("{:?} scaling of {scaled} of {kept} feature columns", recipe.scale_method).to_lowercase()));
+            notes.push(note(
+                "scale",
+                "(all)",
+                format!(
+                    "{:?} scaling of {scaled} of {kept} feature columns",
+                    recipe.scale_method
+                )
+                .to_lowercase(),
+            ));
         }
         notes.append(&mut out.notes);
         // Pipeline order: derive, impute, clip, encode, scale.
-        let rank = |n: &StepNote| ["derive", "impute", "clip", "encode", "scale"].iter().position(|s| *s == n.step).unwrap_or(5);
+        let rank = |n: &StepNote| {
+            ["derive", "impute", "clip", "encode", "scale"]
+                .iter()
+                .position(|s| *s == n.step)
+                .unwrap_or(5)
+        };
         notes.sort_by_key(rank);
         out.notes = notes;
         Ok((recipe, out))
@@ -535,7 +695,11 @@ impl FittedRecipe {
 
     /// Output feature names (scaled columns, constant columns dropped).
     pub fn feature_names(&self) -> Vec<String> {
-        self.scaling.iter().filter(|s| !s.dropped).map(|s| s.name.clone()).collect()
+        self.scaling
+            .iter()
+            .filter(|s| !s.dropped)
+            .map(|s| s.name.clone())
+            .collect()
     }
 
     /// Numeric inputs and derived columns, as read (missing as `None`).
@@ -548,16 +712,32 @@ impl FittedRecipe {
             let values: Vec<Option<f64>> = match dv.kind {
                 DeriveKind::Age => {
                     let year = f64::from(dv.reference_year.unwrap_or_default());
-                    numeric_column(t, &dv.sources[0], &self.na_values)?.into_iter().map(|v| v.map(|b| year - b)).collect()
+                    numeric_column(t, &dv.sources[0], &self.na_values)?
+                        .into_iter()
+                        .map(|v| v.map(|b| year - b))
+                        .collect()
                 }
                 DeriveKind::DaysSince => {
-                    let dates = date_column(t, &dv.sources[0], dv.format.as_deref().unwrap_or(""), &self.na_values)?;
-                    dates.into_iter().map(|d| Some((dv.reference_date? - d?).num_days() as f64)).collect()
+                    let dates = date_column(
+                        t,
+                        &dv.sources[0],
+                        dv.format.as_deref().unwrap_or(""),
+                        &self.na_values,
+                    )?;
+                    dates
+                        .into_iter()
+                        .map(|d| Some((dv.reference_date? - d?).num_days() as f64))
+                        .collect()
                 }
                 DeriveKind::Sum => {
-                    let parts: Vec<Vec<Option<f64>>> =
-                        dv.sources.iter().map(|s| numeric_column(t, s, &self.na_values)).collect::<Result<_>>()?;
-                    (0..t.height()).map(|i| parts.iter().map(|p| p[i]).sum::<Option<f64>>()).collect()
+                    let parts: Vec<Vec<Option<f64>>> = dv
+                        .sources
+                        .iter()
+                        .map(|s| numeric_column(t, s, &self.na_values))
+                        .collect::<Result<_>>()?;
+                    (0..t.height())
+                        .map(|i| parts.iter().map(|p| p[i]).sum::<Option<f64>>())
+                        .collect()
                 }
             };
             cols.push((dv.name.clone(), values));
@@ -566,20 +746,39 @@ impl FittedRecipe {
     }
 
     /// Fills missing values of one column; errors when there is no rule.
-    fn imputed(&self, t: &RawTable, name: &str, values: &[Option<f64>]) -> Result<(Vec<f64>, Option<StepNote>)> {
-        let missing: Vec<usize> = values.iter().enumerate().filter(|(_, v)| v.is_none()).map(|(i, _)| i).collect();
+    fn imputed(
+        &self,
+        t: &RawTable,
+        name: &str,
+        values: &[Option<f64>],
+    ) -> Result<(Vec<f64>, Option<StepNote>)> {
+        let missing: Vec<usize> = values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_none())
+            .map(|(i, _)| i)
+            .collect();
         if missing.is_empty() {
             return Ok((values.iter().map(|v| v.unwrap_or_default()).collect(), None));
         }
         let Some((rule, fill)) = self.impute.get(name) else {
-            return Err(DataError::MissingValues { path: t.path.clone(), column: name.into(), count: missing.len(), first: t.at(missing[0]) });
+            return Err(DataError::MissingValues {
+                path: t.path.clone(),
+                column: name.into(),
+                count: missing.len(),
+                first: t.at(missing[0]),
+            });
         };
         let how = match rule {
             Impute::Median => format!("median {}", fmt_num(*fill)),
             Impute::Mean => format!("mean {}", fmt_num(*fill)),
             Impute::Constant(_) => format!("constant {}", fmt_num(*fill)),
         };
-        let n = note("impute", name, format!("imputed {} missing with {how}", missing.len()));
+        let n = note(
+            "impute",
+            name,
+            format!("imputed {} missing with {how}", missing.len()),
+        );
         Ok((values.iter().map(|v| v.unwrap_or(*fill)).collect(), Some(n)))
     }
 
@@ -607,7 +806,11 @@ impl FittedRecipe {
                 notes.push(note(
                     "clip",
                     &name,
-                    format!("clipped to [{}, {}]: {below} values raised, {above} lowered", fmt_num(lo), fmt_num(hi)),
+                    format!(
+                        "clipped to [{}, {}]: {below} values raised, {above} lowered",
+                        fmt_num(lo),
+                        fmt_num(hi)
+                    ),
                 ));
             }
             names.push(name);
@@ -621,7 +824,12 @@ impl FittedRecipe {
                     let mut col = Vec::with_capacity(n);
                     for (i, c) in cells.iter().enumerate() {
                         let Some(c) = c else {
-                            return Err(DataError::MissingValues { path: t.path.clone(), column: enc.column.clone(), count: cells.iter().filter(|c| c.is_none()).count(), first: t.at(i) });
+                            return Err(DataError::MissingValues {
+                                path: t.path.clone(),
+                                column: enc.column.clone(),
+                                count: cells.iter().filter(|c| c.is_none()).count(),
+                                first: t.at(i),
+                            });
                         };
                         let Some(pos) = enc.categories.iter().position(|k| k == c) else {
                             return Err(DataError::UnknownCategory {
@@ -658,12 +866,31 @@ impl FittedRecipe {
                         }
                     }
                     if !enc.merged.is_empty() {
-                        notes.push(note("encode", &enc.column, format!("merged {} ({merged_rows} rows) into {OTHER}", enc.merged.join(", "))));
+                        notes.push(note(
+                            "encode",
+                            &enc.column,
+                            format!(
+                                "merged {} ({merged_rows} rows) into {OTHER}",
+                                enc.merged.join(", ")
+                            ),
+                        ));
                     }
                     if !unseen.is_empty() {
-                        let list: Vec<String> = unseen.iter().map(|(k, v)| format!("{k} ({v})")).collect();
-                        let dest = if enc.merged.is_empty() { "all-zero indicators" } else { OTHER };
-                        notes.push(warn("encode", &enc.column, format!("categories not seen when fitting: {} -> {dest}", list.join(", "))));
+                        let list: Vec<String> =
+                            unseen.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+                        let dest = if enc.merged.is_empty() {
+                            "all-zero indicators"
+                        } else {
+                            OTHER
+                        };
+                        notes.push(warn(
+                            "encode",
+                            &enc.column,
+                            format!(
+                                "categories not seen when fitting: {} -> {dest}",
+                                list.join(", ")
+                            ),
+                        ));
                     }
                     names.extend(enc.output_names());
                     columns.extend(block);
@@ -677,7 +904,12 @@ impl FittedRecipe {
                 m[[i, j]] = *v;
             }
         }
-        Ok(Unscaled { names, matrix: m, one_hot, notes })
+        Ok(Unscaled {
+            names,
+            matrix: m,
+            one_hot,
+            notes,
+        })
     }
 
     /// Applies the fitted recipe to a table with the same columns.
@@ -690,21 +922,43 @@ impl FittedRecipe {
             .chain(self.encoders.iter().map(|e| &e.column));
         for col in needed {
             if !present.contains(col) {
-                return Err(DataError::MissingInput { path: t.path.clone(), column: col.clone() });
+                return Err(DataError::MissingInput {
+                    path: t.path.clone(),
+                    column: col.clone(),
+                });
             }
         }
-        let Unscaled { names, matrix: unscaled_all, notes, .. } = self.unscaled(t)?;
-        if names.len() != self.scaling.len() || names.iter().zip(&self.scaling).any(|(a, b)| *a != b.name) {
-            return Err(DataError::Internal(format!("{}: columns before scaling do not match the fitted recipe", t.path.display())));
+        let Unscaled {
+            names,
+            matrix: unscaled_all,
+            notes,
+            ..
+        } = self.unscaled(t)?;
+        if names.len() != self.scaling.len()
+            || names.iter().zip(&self.scaling).any(|(a, b)| *a != b.name)
+        {
+            return Err(DataError::Internal(format!(
+                "{}: columns before scaling do not match the fitted recipe",
+                t.path.display()
+            )));
         }
-        let keep: Vec<usize> = (0..names.len()).filter(|&j| !self.scaling[j].dropped).collect();
+        let keep: Vec<usize> = (0..names.len())
+            .filter(|&j| !self.scaling[j].dropped)
+            .collect();
         let unscaled = unscaled_all.select(ndarray::Axis(1), &keep);
         let mut features = unscaled.clone();
         for (k, &j) in keep.iter().enumerate() {
             let s = &self.scaling[j];
-            features.column_mut(k).mapv_inplace(|v| (v - s.center) / s.scale);
+            features
+                .column_mut(k)
+                .mapv_inplace(|v| (v - s.center) / s.scale);
         }
-        Ok(Transformed { features, unscaled, feature_names: keep.iter().map(|&j| names[j].clone()).collect(), notes })
+        Ok(Transformed {
+            features,
+            unscaled,
+            feature_names: keep.iter().map(|&j| names[j].clone()).collect(),
+            notes,
+        })
     }
 }
 
@@ -752,14 +1006,25 @@ mod tests {
         let t = table("x,y\n1,0\n,1\n4,2\n10,3\n");
         let (_, out) = FittedRecipe::fit(&d, &t).unwrap();
         assert_eq!(out.unscaled.column(0).to_vec(), [1.0, 4.0, 4.0, 10.0]);
-        assert!(out.notes.iter().any(|n| n.to_string() == "x: imputed 1 missing with median 4"), "{:?}", out.notes);
+        assert!(
+            out.notes
+                .iter()
+                .any(|n| n.to_string() == "x: imputed 1 missing with median 4"),
+            "{:?}",
+            out.notes
+        );
     }
 
     #[test]
     fn missing_without_rule_is_an_error() {
         let d = desc("");
-        let e = FittedRecipe::fit(&d, &table("x,y\n1,0\n,1\n")).unwrap_err().to_string();
-        assert!(e.contains("column `x` has 1 missing values (first at row 2 (line 3))"), "{e}");
+        let e = FittedRecipe::fit(&d, &table("x,y\n1,0\n,1\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("column `x` has 1 missing values (first at row 2 (line 3))"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -768,11 +1033,24 @@ mod tests {
         let t = table("s,v\nA,1\nA,2\nB,3\nB,4\nC,5\nD,6\n");
         let (r, out) = FittedRecipe::fit(&d, &t).unwrap();
         assert_eq!(out.feature_names, ["v", "s=A", "s=B", "s=other"]);
-        assert_eq!(out.features.column(3).to_vec(), [0.0, 0.0, 0.0, 0.0, 1.0, 1.0]);
-        assert!(out.notes.iter().any(|n| n.to_string() == "s: merged C, D (2 rows) into other"), "{:?}", out.notes);
+        assert_eq!(
+            out.features.column(3).to_vec(),
+            [0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
+        );
+        assert!(
+            out.notes
+                .iter()
+                .any(|n| n.to_string() == "s: merged C, D (2 rows) into other"),
+            "{:?}",
+            out.notes
+        );
         let o = r.transform(&table("s,v\nZ,1\n")).unwrap();
         assert_eq!(o.features.row(0).to_vec(), [1.0, 0.0, 0.0, 1.0]);
-        assert!(o.notes.iter().any(|n| n.warning && n.message.contains("Z (1)")));
+        assert!(
+            o.notes
+                .iter()
+                .any(|n| n.warning && n.message.contains("Z (1)"))
+        );
     }
 
     #[test]
@@ -791,11 +1069,25 @@ mod tests {
 
     #[test]
     fn bad_values_name_row_and_column() {
-        let d = desc("[[derive]]\nname = \"Days\"\nkind = \"days_since\"\nfrom = \"dt\"\nformat = \"%d-%m-%Y\"\n");
-        let e = FittedRecipe::fit(&d, &table("dt,v\n01-01-2014,1\n2014/01/02,2\n")).unwrap_err().to_string();
-        assert!(e.contains("row 2 (line 3), column `dt`: `2014/01/02` is not a date in format `%d-%m-%Y`"), "{e}");
-        let e = FittedRecipe::fit(&desc(""), &table("v,w\n1,2\nabc,3\n")).unwrap_err().to_string();
-        assert!(e.contains("row 2 (line 3), column `v`: `abc` is not a number"), "{e}");
+        let d = desc(
+            "[[derive]]\nname = \"Days\"\nkind = \"days_since\"\nfrom = \"dt\"\nformat = \"%d-%m-%Y\"\n",
+        );
+        let e = FittedRecipe::fit(&d, &table("dt,v\n01-01-2014,1\n2014/01/02,2\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "row 2 (line 3), column `dt`: `2014/01/02` is not a date in format `%d-%m-%Y`"
+            ),
+            "{e}"
+        );
+        let e = FittedRecipe::fit(&desc(""), &table("v,w\n1,2\nabc,3\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("row 2 (line 3), column `v`: `abc` is not a number"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -803,14 +1095,22 @@ mod tests {
         let t = table("a,b\n1,5\n2,5\n3,5\n");
         let (_, out) = FittedRecipe::fit(&desc(""), &t).unwrap();
         assert_eq!(out.feature_names, ["a"]);
-        assert!(out.notes.iter().any(|n| n.warning && n.column == "b" && n.message.contains("dropped")));
-        let e = FittedRecipe::fit(&desc("[scale]\nconstant = \"error\"\n"), &t).unwrap_err().to_string();
+        assert!(
+            out.notes
+                .iter()
+                .any(|n| n.warning && n.column == "b" && n.message.contains("dropped"))
+        );
+        let e = FittedRecipe::fit(&desc("[scale]\nconstant = \"error\"\n"), &t)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("feature `b` is constant (5)"), "{e}");
     }
 
     #[test]
     fn clip_to_quantiles() {
-        let d = desc("[clip]\ncolumns = [\"a\"]\nlower = 0.0\nupper = 0.75\n[scale]\nmethod = \"none\"\n");
+        let d = desc(
+            "[clip]\ncolumns = [\"a\"]\nlower = 0.0\nupper = 0.75\n[scale]\nmethod = \"none\"\n",
+        );
         let (r, out) = FittedRecipe::fit(&d, &table("a\n1\n2\n3\n100\n")).unwrap();
         // numpy.quantile([1,2,3,100], 0.75) = 27.25
         assert_eq!(out.features.column(0).to_vec(), [1.0, 2.0, 3.0, 27.25]);
@@ -828,7 +1128,12 @@ mod tests {
 
     #[test]
     fn unknown_columns_list_what_is_there() {
-        let e = FittedRecipe::fit(&desc("[columns]\ntarget = \"Respons\"\n"), &table("Response,v\n1,2\n")).unwrap_err().to_string();
+        let e = FittedRecipe::fit(
+            &desc("[columns]\ntarget = \"Respons\"\n"),
+            &table("Response,v\n1,2\n"),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("`columns.target` names column `Respons`"), "{e}");
         assert!(e.contains("did you mean `Response`?"), "{e}");
         assert!(e.contains("columns present: Response, v"), "{e}");
@@ -836,10 +1141,15 @@ mod tests {
 
     #[test]
     fn ordinal_encoding() {
-        let d = desc("[[encode]]\ncolumn = \"e\"\nmethod = \"ordinal\"\norder = [\"lo\", \"mid\", \"hi\"]\n[scale]\nmethod = \"none\"\n");
+        let d = desc(
+            "[[encode]]\ncolumn = \"e\"\nmethod = \"ordinal\"\norder = [\"lo\", \"mid\", \"hi\"]\n[scale]\nmethod = \"none\"\n",
+        );
         let (r, out) = FittedRecipe::fit(&d, &table("e\nlo\nhi\nmid\n")).unwrap();
         assert_eq!(out.features.column(0).to_vec(), [0.0, 2.0, 1.0]);
         let e = r.transform(&table("e\ntop\n")).unwrap_err().to_string();
-        assert!(e.contains("category `top` at row 1 (line 2) is not in `order`"), "{e}");
+        assert!(
+            e.contains("category `top` at row 1 (line 2) is not in `order`"),
+            "{e}"
+        );
     }
 }

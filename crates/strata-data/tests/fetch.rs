@@ -30,20 +30,35 @@ fn serve() -> String {
             let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
             let _ = match path.as_str() {
                 "/good.csv" => {
-                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", BODY.len());
-                    stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(BODY))
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        BODY.len()
+                    );
+                    stream
+                        .write_all(head.as_bytes())
+                        .and_then(|_| stream.write_all(BODY))
                 }
                 "/tampered.csv" => {
                     let body = b"a,b\n1,2\n3,5\n";
-                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-                    stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(body))
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    stream
+                        .write_all(head.as_bytes())
+                        .and_then(|_| stream.write_all(body))
                 }
                 "/dropped.csv" => {
                     // Announces 1000 bytes, sends 6, hangs up.
-                    let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n";
-                    stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(&BODY[..6]))
+                    let head =
+                        "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n";
+                    stream
+                        .write_all(head.as_bytes())
+                        .and_then(|_| stream.write_all(&BODY[..6]))
                 }
-                _ => stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+                _ => stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                ),
             };
             let _ = stream.flush();
         }
@@ -71,11 +86,24 @@ fn downloads_verifies_and_reuses() {
     let cache = tmp.path().join("cache");
     let d = descriptor(tmp.path(), &format!("{base}/good.csv"));
     let got = fetch(&d, &cache).expect("download");
-    assert_eq!(got, Fetched::Downloaded { path: cache.join("data.csv"), bytes: BODY.len() as u64 });
+    assert_eq!(
+        got,
+        Fetched::Downloaded {
+            path: cache.join("data.csv"),
+            bytes: BODY.len() as u64
+        }
+    );
     assert_eq!(std::fs::read(cache.join("data.csv")).expect("read"), BODY);
-    assert_eq!(files_in(&cache), vec![cache.join("data.csv")], "no temporary file left");
+    assert_eq!(
+        files_in(&cache),
+        vec![cache.join("data.csv")],
+        "no temporary file left"
+    );
     // A second fetch finds the verified copy.
-    assert_eq!(fetch(&d, &cache).expect("again"), Fetched::AlreadyPresent(cache.join("data.csv")));
+    assert_eq!(
+        fetch(&d, &cache).expect("again"),
+        Fetched::AlreadyPresent(cache.join("data.csv"))
+    );
 }
 
 #[test]
@@ -87,7 +115,11 @@ fn checksum_mismatch_leaves_nothing() {
     let err = fetch(&d, &cache).unwrap_err();
     assert!(matches!(err, DataError::ChecksumMismatch { .. }), "{err}");
     assert!(err.to_string().contains("SHA-256 mismatch"), "{err}");
-    assert!(files_in(&cache).is_empty(), "left behind: {:?}", files_in(&cache));
+    assert!(
+        files_in(&cache).is_empty(),
+        "left behind: {:?}",
+        files_in(&cache)
+    );
 }
 
 #[test]
@@ -99,7 +131,11 @@ fn dropped_connection_leaves_nothing() {
     let err = fetch(&d, &cache).unwrap_err();
     assert!(matches!(err, DataError::Download { .. }), "{err}");
     assert!(err.to_string().contains("dropped.csv"), "{err}");
-    assert!(files_in(&cache).is_empty(), "left behind: {:?}", files_in(&cache));
+    assert!(
+        files_in(&cache).is_empty(),
+        "left behind: {:?}",
+        files_in(&cache)
+    );
 }
 
 #[test]
@@ -113,8 +149,13 @@ fn http_error_and_missing_url_are_clear() {
     assert!(files_in(&cache).is_empty());
 
     let sha = strata_data::locate::sha256_bytes(BODY);
-    let text = format!("[source]\nfile = \"data.csv\"\nsha256 = \"{sha}\"\npage = \"https://example.org/by-hand\"\n");
+    let text = format!(
+        "[source]\nfile = \"data.csv\"\nsha256 = \"{sha}\"\npage = \"https://example.org/by-hand\"\n"
+    );
     let d = Descriptor::from_toml(&text, &tmp.path().join("data.toml")).expect("descriptor");
     let err = fetch(&d, &cache).unwrap_err().to_string();
-    assert!(err.contains("no public URL") && err.contains("https://example.org/by-hand"), "{err}");
+    assert!(
+        err.contains("no public URL") && err.contains("https://example.org/by-hand"),
+        "{err}"
+    );
 }

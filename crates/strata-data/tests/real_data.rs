@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use strata_data::{DataDirs, Descriptor, LoadedDataset, load};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 /// The data directories for tests: a relative `STRATA_DATA_DIR` is taken
@@ -17,16 +20,27 @@ fn dirs() -> Option<DataDirs> {
     match std::env::var_os("STRATA_DATA_DIR").filter(|v| !v.is_empty()) {
         Some(v) => {
             let p = PathBuf::from(v);
-            let p = if p.is_relative() { workspace().join(p) } else { p };
-            Some(DataDirs { explicit: None, env: Some(p), cache: None })
+            let p = if p.is_relative() {
+                workspace().join(p)
+            } else {
+                p
+            };
+            Some(DataDirs {
+                explicit: None,
+                env: Some(p),
+                cache: None,
+            })
         }
         None => {
             let d = DataDirs::default();
-            let probe = Descriptor::from_path(workspace().join("datasets/marketing_campaign.toml")).expect("descriptor");
+            let probe = Descriptor::from_path(workspace().join("datasets/marketing_campaign.toml"))
+                .expect("descriptor");
             if d.locate(&probe).is_ok() {
                 Some(d)
             } else {
-                eprintln!("STRATA_DATA_DIR is not set and datasets/cache/ is empty: real-data test skipped");
+                eprintln!(
+                    "STRATA_DATA_DIR is not set and datasets/cache/ is empty: real-data test skipped"
+                );
                 None
             }
         }
@@ -35,13 +49,16 @@ fn dirs() -> Option<DataDirs> {
 
 fn load_real(name: &str) -> Option<LoadedDataset> {
     let dirs = dirs()?;
-    let d = Descriptor::from_path(workspace().join("datasets").join(format!("{name}.toml"))).expect("descriptor parses");
+    let d = Descriptor::from_path(workspace().join("datasets").join(format!("{name}.toml")))
+        .expect("descriptor parses");
     Some(load(&d, &dirs).unwrap_or_else(|e| panic!("{name} must load: {e}")))
 }
 
 #[test]
 fn marketing_campaign_loads_with_known_numbers() {
-    let Some(l) = load_real("marketing_campaign") else { return };
+    let Some(l) = load_real("marketing_campaign") else {
+        return;
+    };
     let r = &l.report;
     assert_eq!(r.raw_rows, 2240);
     assert_eq!(r.raw_columns, 29);
@@ -49,22 +66,58 @@ fn marketing_campaign_loads_with_known_numbers() {
     assert_eq!(l.dataset.n_samples(), 2240);
     let t = l.dataset.target().expect("target");
     assert_eq!(t.positives(), 334);
-    let income = r.feature_summaries.iter().find(|f| f.name == "Income").expect("Income feature");
+    let income = r
+        .feature_summaries
+        .iter()
+        .find(|f| f.name == "Income")
+        .expect("Income feature");
     assert_eq!(income.missing, 24);
     let notes: Vec<String> = r.notes.iter().map(|n| n.to_string()).collect();
-    assert!(notes.contains(&"Income: imputed 24 missing with median 51381.5".to_string()), "{notes:#?}");
-    assert!(notes.contains(&"Marital_Status: merged Absurd, Alone, YOLO (7 rows) into other".to_string()), "{notes:#?}");
+    assert!(
+        notes.contains(&"Income: imputed 24 missing with median 51381.5".to_string()),
+        "{notes:#?}"
+    );
+    assert!(
+        notes.contains(
+            &"Marital_Status: merged Absurd, Alone, YOLO (7 rows) into other".to_string()
+        ),
+        "{notes:#?}"
+    );
     // Derived, encoded, economics; constants and ids out of the features.
     let names = l.dataset.feature_names();
-    for f in ["Age", "Tenure_days", "Marital_Status=other", "Education=Graduation", "MntWines", "AcceptedCmp1"] {
-        assert!(names.iter().any(|n| n == f), "missing feature {f} in {names:?}");
+    for f in [
+        "Age",
+        "Tenure_days",
+        "Marital_Status=other",
+        "Education=Graduation",
+        "MntWines",
+        "AcceptedCmp1",
+    ] {
+        assert!(
+            names.iter().any(|n| n == f),
+            "missing feature {f} in {names:?}"
+        );
     }
-    for f in ["ID", "Response", "Z_CostContact", "Z_Revenue", "Year_Birth", "Dt_Customer"] {
+    for f in [
+        "ID",
+        "Response",
+        "Z_CostContact",
+        "Z_Revenue",
+        "Year_Birth",
+        "Dt_Customer",
+    ] {
         assert!(!names.iter().any(|n| n == f), "{f} must not be a feature");
     }
-    assert_eq!(l.dataset.economics().and_then(|e| e.constant()), Some((3.0, 11.0)));
+    assert_eq!(
+        l.dataset.economics().and_then(|e| e.constant()),
+        Some((3.0, 11.0))
+    );
     // Ages were clipped: nobody is 121.
-    let age = r.feature_summaries.iter().find(|f| f.name == "Age").expect("Age");
+    let age = r
+        .feature_summaries
+        .iter()
+        .find(|f| f.name == "Age")
+        .expect("Age");
     assert!(age.max < 100.0, "age max {}", age.max);
     // Standardized numeric columns.
     let x = l.dataset.features();
@@ -79,23 +132,48 @@ fn marketing_campaign_loads_with_known_numbers() {
 
 #[test]
 fn spotify_loads_deduplicated_audio_features() {
-    let Some(l) = load_real("spotify_songs") else { return };
+    let Some(l) = load_real("spotify_songs") else {
+        return;
+    };
     let r = &l.report;
     assert_eq!(r.raw_rows, 32_833);
     assert_eq!(r.raw_columns, 23);
     assert_eq!(r.duplicates_removed, 32_833 - 28_356);
     assert_eq!(l.dataset.n_samples(), 28_356);
     let expected = [
-        "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-        "instrumentalness", "liveness", "valence", "tempo", "duration_ms",
+        "danceability",
+        "energy",
+        "key",
+        "loudness",
+        "mode",
+        "speechiness",
+        "acousticness",
+        "instrumentalness",
+        "liveness",
+        "valence",
+        "tempo",
+        "duration_ms",
     ];
     assert_eq!(l.dataset.feature_names(), expected);
     assert!(l.dataset.target().is_none());
     // Popularity and genre are metadata, aligned with the rows.
     assert_eq!(l.metadata.height(), 28_356);
-    let names: Vec<String> = l.metadata.get_column_names().iter().map(|s| s.to_string()).collect();
-    for m in ["track_id", "track_name", "track_popularity", "playlist_genre"] {
-        assert!(names.iter().any(|n| n == m), "{m} missing from metadata {names:?}");
+    let names: Vec<String> = l
+        .metadata
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for m in [
+        "track_id",
+        "track_name",
+        "track_popularity",
+        "playlist_genre",
+    ] {
+        assert!(
+            names.iter().any(|n| n == m),
+            "{m} missing from metadata {names:?}"
+        );
     }
     // Ids are unique track ids.
     let ids: std::collections::HashSet<&String> = l.dataset.ids().iter().collect();
@@ -104,7 +182,9 @@ fn spotify_loads_deduplicated_audio_features() {
 
 #[test]
 fn recipe_reapplies_to_new_rows_identically() {
-    let Some(l) = load_real("marketing_campaign") else { return };
+    let Some(l) = load_real("marketing_campaign") else {
+        return;
+    };
     let dirs = dirs().expect("dirs");
     let path = dirs.locate(&l.descriptor).expect("file");
     let table = strata_data::read_table(&path, None).expect("table");

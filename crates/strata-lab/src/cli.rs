@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use strata_data::{DataDirs, Descriptor, Fetched};
 
 #[derive(Debug, Parser)]
-#[command(name = "strata", version, about = "Segments without labels: load, reduce, cluster, judge and act on customer and catalogue tables")]
+#[command(
+    name = "strata",
+    version,
+    about = "Segments without labels: load, reduce, cluster, judge and act on customer and catalogue tables"
+)]
 pub struct Cli {
     /// More log output (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -67,14 +71,26 @@ pub fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 /// Runs a parsed command; output goes to stdout, errors are returned.
 pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Data { command: DataCommand::Inspect { descriptor, data_dir, format } } => {
+        Command::Data {
+            command:
+                DataCommand::Inspect {
+                    descriptor,
+                    data_dir,
+                    format,
+                },
+        } => {
             let d = Descriptor::from_path(&descriptor)?;
             let loaded = crate::obtain(&d, &DataDirs::from_env(data_dir), false)?;
             match format {
@@ -82,16 +98,25 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&loaded.report)?),
             }
         }
-        Command::Data { command: DataCommand::Fetch { descriptors, dest } } => {
+        Command::Data {
+            command: DataCommand::Fetch { descriptors, dest },
+        } => {
             let mut failures = 0;
             for path in descriptors {
                 let result = Descriptor::from_path(&path).and_then(|d| {
-                    let dir = dest.clone().unwrap_or_else(|| DataDirs::default().cache_dir(&d));
+                    let dir = dest
+                        .clone()
+                        .unwrap_or_else(|| DataDirs::default().cache_dir(&d));
                     strata_data::fetch(&d, &dir)
                 });
                 match result {
-                    Ok(Fetched::AlreadyPresent(p)) => println!("{}: already present and verified", p.display()),
-                    Ok(Fetched::Downloaded { path, bytes }) => println!("{}: downloaded {bytes} bytes, SHA-256 verified", path.display()),
+                    Ok(Fetched::AlreadyPresent(p)) => {
+                        println!("{}: already present and verified", p.display())
+                    }
+                    Ok(Fetched::Downloaded { path, bytes }) => println!(
+                        "{}: downloaded {bytes} bytes, SHA-256 verified",
+                        path.display()
+                    ),
                     Err(e) => {
                         eprintln!("error: {e}");
                         failures += 1;
@@ -102,7 +127,11 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("{failures} file(s) could not be fetched");
             }
         }
-        Command::Run { manifest, out, data_dir } => {
+        Command::Run {
+            manifest,
+            out,
+            data_dir,
+        } => {
             let o = crate::sweep::run_manifest(&manifest, &out, &DataDirs::from_env(data_dir))?;
             println!("{}: {} rows x {} features", o.name, o.rows, o.features);
             for w in o.written {

@@ -38,43 +38,90 @@ pub fn render(l: &LoadedDataset) -> String {
         dialect.push_str(", CRLF line ends");
     }
     let _ = writeln!(s, "dialect   {dialect}");
-    let _ = writeln!(s, "before    {} rows x {} columns", r.raw_rows, r.raw_columns);
+    let _ = writeln!(
+        s,
+        "before    {} rows x {} columns",
+        r.raw_rows, r.raw_columns
+    );
     let _ = writeln!(s, "after     {} rows x {} features", r.rows, r.features);
     match &r.dedup_key {
         Some(k) => {
-            let _ = writeln!(s, "dupes     {} rows repeated a `{k}` and were removed", r.duplicates_removed);
+            let _ = writeln!(
+                s,
+                "dupes     {} rows repeated a `{k}` and were removed",
+                r.duplicates_removed
+            );
         }
         None => {
             let _ = writeln!(s, "dupes     no de-duplication key");
         }
     }
-    let _ = writeln!(s, "          {} rows have the same features as an earlier row", r.duplicate_feature_rows);
+    let _ = writeln!(
+        s,
+        "          {} rows have the same features as an earlier row",
+        r.duplicate_feature_rows
+    );
     if let Some((name, pos, n)) = &r.target {
-        let rate = if *n > 0 { 100.0 * *pos as f64 / *n as f64 } else { 0.0 };
-        let _ = writeln!(s, "target    {name}: {pos} positive, {} negative ({rate:.1} % positive)", n - pos);
+        let rate = if *n > 0 {
+            100.0 * *pos as f64 / *n as f64
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            s,
+            "target    {name}: {pos} positive, {} negative ({rate:.1} % positive)",
+            n - pos
+        );
     } else {
         let _ = writeln!(s, "target    none");
     }
     if let Some(e) = l.dataset.economics() {
         match e.constant() {
             Some((c, v)) => {
-                let _ = writeln!(s, "economics cost per contact {}, revenue per response {}", num(c), num(v));
+                let _ = writeln!(
+                    s,
+                    "economics cost per contact {}, revenue per response {}",
+                    num(c),
+                    num(v)
+                );
             }
             None => {
                 let _ = writeln!(s, "economics per-customer cost and revenue");
             }
         }
     }
-    let _ = writeln!(s, "metadata  {}", l.metadata.get_column_names().iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "));
+    let _ = writeln!(
+        s,
+        "metadata  {}",
+        l.metadata
+            .get_column_names()
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 
     let _ = writeln!(s, "\npreprocessing");
     for n in &r.notes {
         let _ = writeln!(s, "  [{}] {n}", n.step);
     }
 
-    let _ = writeln!(s, "\nfeatures (original units; missing = before imputation)");
-    let w = r.feature_summaries.iter().map(|f| f.name.len()).max().unwrap_or(7).max(7);
-    let _ = writeln!(s, "  {:<w$}  {:>7}  {:>10}  {:>10}  {:>10}  {:>8}  {:>6}", "feature", "missing", "min", "mean", "max", "scaled μ", "σ");
+    let _ = writeln!(
+        s,
+        "\nfeatures (original units; missing = before imputation)"
+    );
+    let w = r
+        .feature_summaries
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let _ = writeln!(
+        s,
+        "  {:<w$}  {:>7}  {:>10}  {:>10}  {:>10}  {:>8}  {:>6}",
+        "feature", "missing", "min", "mean", "max", "scaled μ", "σ"
+    );
     for f in &r.feature_summaries {
         let _ = writeln!(
             s,

@@ -16,12 +16,21 @@ use strata_data::{DataDirs, DataError, Descriptor, LoadedDataset};
 /// Loads a descriptor's dataset; when the file is missing and the descriptor
 /// has a public URL and `fetch_missing` is set, downloads it into the cache
 /// first and says so.
-pub fn obtain(descriptor: &Descriptor, dirs: &DataDirs, fetch_missing: bool) -> Result<LoadedDataset, DataError> {
+pub fn obtain(
+    descriptor: &Descriptor,
+    dirs: &DataDirs,
+    fetch_missing: bool,
+) -> Result<LoadedDataset, DataError> {
     match dirs.locate(descriptor) {
         Err(DataError::MissingFile { .. }) if fetch_missing && descriptor.source.url.is_some() => {
             let cache = dirs.cache_dir(descriptor);
             tracing::info!(file = %descriptor.source.file, cache = %cache.display(), "data file missing: downloading it from its public URL");
-            eprintln!("{} is missing: downloading it from {} into {}", descriptor.source.file, descriptor.source.url.as_deref().unwrap_or_default(), cache.display());
+            eprintln!(
+                "{} is missing: downloading it from {} into {}",
+                descriptor.source.file,
+                descriptor.source.url.as_deref().unwrap_or_default(),
+                cache.display()
+            );
             strata_data::fetch(descriptor, &cache)?;
         }
         Err(e) => return Err(e),

@@ -19,9 +19,18 @@ pub enum ManifestError {
         source: std::io::Error,
     },
     #[error("{}:{line}:{column}: {message}", path.display())]
-    Syntax { path: PathBuf, line: usize, column: usize, message: String },
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{}: `dataset` = {}: no such descriptor (resolved relative to the manifest's folder){hint}", path.display(), dataset.display())]
-    NoDescriptor { path: PathBuf, dataset: PathBuf, hint: String },
+    NoDescriptor {
+        path: PathBuf,
+        dataset: PathBuf,
+        hint: String,
+    },
 }
 
 /// A parsed experiment manifest.
@@ -45,25 +54,48 @@ pub struct Manifest {
 
 impl Manifest {
     pub fn from_path(path: &Path) -> Result<Manifest, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
+            path: path.into(),
+            source,
+        })?;
         let mut m: Manifest = toml::from_str(&text).map_err(|e| {
             let (line, column, message) = strata_data::descriptor::toml_location(&e, &text);
-            ManifestError::Syntax { path: path.into(), line, column, message }
+            ManifestError::Syntax {
+                path: path.into(),
+                line,
+                column,
+                message,
+            }
         })?;
         m.path = path.to_path_buf();
         if m.name.is_empty() {
-            m.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            m.name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
         }
         let resolved = m.descriptor_path();
         if !resolved.is_file() {
             let siblings: Vec<String> = resolved
                 .parent()
                 .and_then(|p| std::fs::read_dir(p).ok())
-                .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".toml")).collect())
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .filter(|n| n.ends_with(".toml"))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let wanted = resolved.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let wanted = resolved
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let hint = strata_core::text::did_you_mean(&wanted, siblings.iter());
-            return Err(ManifestError::NoDescriptor { path: path.into(), dataset: resolved, hint });
+            return Err(ManifestError::NoDescriptor {
+                path: path.into(),
+                dataset: resolved,
+                hint,
+            });
         }
         Ok(m)
     }
@@ -73,7 +105,10 @@ impl Manifest {
         let joined = if self.dataset.is_absolute() {
             self.dataset.clone()
         } else {
-            self.path.parent().unwrap_or(Path::new(".")).join(&self.dataset)
+            self.path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(&self.dataset)
         };
         joined.canonicalize().unwrap_or(joined)
     }
@@ -91,18 +126,30 @@ mod tests {
         std::fs::write(dir.join("ok.toml"), "dataset = \"d.toml\"\nseed = 7\n").unwrap();
         let m = Manifest::from_path(&dir.join("ok.toml")).unwrap();
         assert_eq!((m.name.as_str(), m.seed), ("ok", Seed(7)));
-        assert_eq!(m.descriptor_path(), dir.join("d.toml").canonicalize().unwrap());
+        assert_eq!(
+            m.descriptor_path(),
+            dir.join("d.toml").canonicalize().unwrap()
+        );
 
         std::fs::write(dir.join("typo.toml"), "dataset = \"d.toml\"\nsed = 7\n").unwrap();
-        let e = Manifest::from_path(&dir.join("typo.toml")).unwrap_err().to_string();
+        let e = Manifest::from_path(&dir.join("typo.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.ends_with("typo.toml:2:1: unknown key `sed`; did you mean `seed`? (valid keys: name, description, dataset, seed)"), "{e}");
 
         std::fs::write(dir.join("nod.toml"), "dataset = \"e.toml\"\n").unwrap();
-        let e = Manifest::from_path(&dir.join("nod.toml")).unwrap_err().to_string();
-        assert!(e.contains("no such descriptor") && e.contains("e.toml"), "{e}");
+        let e = Manifest::from_path(&dir.join("nod.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no such descriptor") && e.contains("e.toml"),
+            "{e}"
+        );
 
         std::fs::write(dir.join("syntax.toml"), "dataset = \"d.toml\n").unwrap();
-        let e = Manifest::from_path(&dir.join("syntax.toml")).unwrap_err().to_string();
+        let e = Manifest::from_path(&dir.join("syntax.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("syntax.toml:1:"), "{e}");
     }
 }

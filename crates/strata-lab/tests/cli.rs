@@ -12,7 +12,10 @@ fn sha256(bytes: &[u8]) -> String {
 /// checksum) into `dir`.
 fn setup(dir: &Path, csv: &str, extra: &str) {
     std::fs::write(dir.join("data.csv"), csv).expect("write csv");
-    let toml = format!("[source]\nfile = \"data.csv\"\nsha256 = \"{}\"\n{extra}", sha256(csv.as_bytes()));
+    let toml = format!(
+        "[source]\nfile = \"data.csv\"\nsha256 = \"{}\"\n{extra}",
+        sha256(csv.as_bytes())
+    );
     std::fs::write(dir.join("data.toml"), toml).expect("write toml");
 }
 
@@ -33,7 +36,10 @@ fn inspect(dir: &Path) -> Output {
 /// Asserts failure with every `needle` in stderr.
 fn fails_with(out: &Output, needles: &[&str]) {
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected failure, got success; stderr: {err}");
+    assert!(
+        !out.status.success(),
+        "expected failure, got success; stderr: {err}"
+    );
     assert!(!err.contains("panicked"), "panic: {err}");
     for n in needles {
         assert!(err.contains(n), "`{n}` not in stderr:\n{err}");
@@ -49,13 +55,18 @@ fn case(csv: &str, extra: &str, needles: &[&str]) {
 #[test]
 fn good_input_is_inspected() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let csv = "id;grp;x;when;y\r\n1;a;1.5;01-02-2020;0\r\n2;b;2.5;03-02-2020;1\r\n3;a;;05-02-2020;0\r\n";
+    let csv =
+        "id;grp;x;when;y\r\n1;a;1.5;01-02-2020;0\r\n2;b;2.5;03-02-2020;1\r\n3;a;;05-02-2020;0\r\n";
     let extra = "[columns]\nid = \"id\"\ntarget = \"y\"\n[impute]\nx = \"mean\"\n[[encode]]\ncolumn = \"grp\"\n\
                  [[derive]]\nname = \"days\"\nkind = \"days_since\"\nfrom = \"when\"\nformat = \"%d-%m-%Y\"\n";
     setup(tmp.path(), &format!("\u{feff}{csv}"), extra);
     let out = inspect(tmp.path());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for n in [
         "semicolon-separated, UTF-8 BOM removed, CRLF line ends",
         "before    3 rows x 5 columns",
@@ -66,7 +77,18 @@ fn good_input_is_inspected() {
     ] {
         assert!(text.contains(n), "`{n}` not in:\n{text}");
     }
-    let json = strata(tmp.path(), &["data", "inspect", "data.toml", "--data-dir", ".", "--format", "json"]);
+    let json = strata(
+        tmp.path(),
+        &[
+            "data",
+            "inspect",
+            "data.toml",
+            "--data-dir",
+            ".",
+            "--format",
+            "json",
+        ],
+    );
     assert!(json.status.success());
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(v["rows"], 3);
@@ -75,8 +97,16 @@ fn good_input_is_inspected() {
 
 #[test]
 fn unknown_descriptor_key_suggests_the_closest() {
-    case("a,b\n1,2\n", "[scale]\nmethdo = \"standard\"\n", &["data.toml:5:1: unknown key `methdo`; did you mean `method`?"]);
-    case("a,b\n1,2\n", "[impute]\na = \"medain\"\n", &["data.toml:5:5", "did you mean `median`?"]);
+    case(
+        "a,b\n1,2\n",
+        "[scale]\nmethdo = \"standard\"\n",
+        &["data.toml:5:1: unknown key `methdo`; did you mean `method`?"],
+    );
+    case(
+        "a,b\n1,2\n",
+        "[impute]\na = \"medain\"\n",
+        &["data.toml:5:5", "did you mean `median`?"],
+    );
 }
 
 #[test]
@@ -84,30 +114,58 @@ fn absent_column_lists_the_columns_present() {
     case(
         "Response,v\n1,2\n0,3\n",
         "[columns]\ntarget = \"Respons\"\n",
-        &["data.toml", "`columns.target` names column `Respons`", "did you mean `Response`?", "columns present: Response, v"],
+        &[
+            "data.toml",
+            "`columns.target` names column `Respons`",
+            "did you mean `Response`?",
+            "columns present: Response, v",
+        ],
     );
 }
 
 #[test]
 fn non_numeric_value_names_row_and_value() {
-    case("a,b\n1,2\n3,x7\n", "", &["data.csv", "row 2 (line 3), column `b`: `x7` is not a number"]);
+    case(
+        "a,b\n1,2\n3,x7\n",
+        "",
+        &[
+            "data.csv",
+            "row 2 (line 3), column `b`: `x7` is not a number",
+        ],
+    );
 }
 
 #[test]
 fn unparseable_date_names_row_and_format() {
-    let extra = "[[derive]]\nname = \"d\"\nkind = \"days_since\"\nfrom = \"t\"\nformat = \"%d-%m-%Y\"\n";
-    case("t,v\n01-01-2014,1\n2014-13-01,2\n", extra, &["data.csv", "row 2 (line 3), column `t`: `2014-13-01` is not a date in format `%d-%m-%Y`"]);
+    let extra =
+        "[[derive]]\nname = \"d\"\nkind = \"days_since\"\nfrom = \"t\"\nformat = \"%d-%m-%Y\"\n";
+    case(
+        "t,v\n01-01-2014,1\n2014-13-01,2\n",
+        extra,
+        &[
+            "data.csv",
+            "row 2 (line 3), column `t`: `2014-13-01` is not a date in format `%d-%m-%Y`",
+        ],
+    );
 }
 
 #[test]
 fn empty_and_header_only_files() {
     case("", "", &["data.csv", "the file is empty"]);
-    case("a,b,c\n", "", &["data.csv", "has a header but no data rows"]);
+    case(
+        "a,b,c\n",
+        "",
+        &["data.csv", "has a header but no data rows"],
+    );
 }
 
 #[test]
 fn ragged_row_names_the_line() {
-    case("a,b,c\n1,2,3\n4,5\n", "", &["data.csv", "line 3: 2 fields, but the header has 3"]);
+    case(
+        "a,b,c\n1,2,3\n4,5\n",
+        "",
+        &["data.csv", "line 3: 2 fields, but the header has 3"],
+    );
 }
 
 #[test]
@@ -115,11 +173,22 @@ fn constant_feature_dropped_with_warning_or_refused() {
     let tmp = tempfile::tempdir().expect("tmp");
     setup(tmp.path(), "a,c\n1,7\n2,7\n3,7\n", "");
     let out = inspect(tmp.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("warning: c: constant in the data: dropped"), "{text}");
+    assert!(
+        text.contains("warning: c: constant in the data: dropped"),
+        "{text}"
+    );
     assert!(text.contains("after     3 rows x 1 features"), "{text}");
-    case("a,c\n1,7\n2,7\n", "[scale]\nconstant = \"error\"\n", &["feature `c` is constant (7)"]);
+    case(
+        "a,c\n1,7\n2,7\n",
+        "[scale]\nconstant = \"error\"\n",
+        &["feature `c` is constant (7)"],
+    );
 }
 
 #[test]
@@ -127,13 +196,20 @@ fn checksum_mismatch_is_refused() {
     let tmp = tempfile::tempdir().expect("tmp");
     setup(tmp.path(), "a,b\n1,2\n", "");
     std::fs::write(tmp.path().join("data.csv"), "a,b\n1,3\n").expect("tamper");
-    fails_with(&inspect(tmp.path()), &["data.csv: SHA-256 mismatch: expected", "8 bytes"]);
+    fails_with(
+        &inspect(tmp.path()),
+        &["data.csv: SHA-256 mismatch: expected", "8 bytes"],
+    );
 }
 
 #[test]
 fn missing_file_names_every_place_looked() {
     let tmp = tempfile::tempdir().expect("tmp");
-    setup(tmp.path(), "a,b\n1,2\n", "page = \"https://example.org/get-it\"\n");
+    setup(
+        tmp.path(),
+        "a,b\n1,2\n",
+        "page = \"https://example.org/get-it\"\n",
+    );
     std::fs::remove_file(tmp.path().join("data.csv")).expect("rm");
     let out = Command::new(env!("CARGO_BIN_EXE_strata"))
         .args(["data", "inspect", "data.toml", "--data-dir", "nowhere"])
@@ -141,24 +217,54 @@ fn missing_file_names_every_place_looked() {
         .env("STRATA_DATA_DIR", "elsewhere")
         .output()
         .expect("run");
-    fails_with(&out, &["`data.csv` not found", "nowhere/data.csv", "elsewhere/data.csv", "cache/data.csv", "expected SHA-256", "https://example.org/get-it"]);
+    fails_with(
+        &out,
+        &[
+            "`data.csv` not found",
+            "nowhere/data.csv",
+            "elsewhere/data.csv",
+            "cache/data.csv",
+            "expected SHA-256",
+            "https://example.org/get-it",
+        ],
+    );
 }
 
 #[test]
 fn non_binary_target_lists_values() {
-    case("y,v\n0,1\n2,2\n1,3\n", "[columns]\ntarget = \"y\"\n", &["target `y` must be binary", "`0`, `1`, `2`"]);
+    case(
+        "y,v\n0,1\n2,2\n1,3\n",
+        "[columns]\ntarget = \"y\"\n",
+        &["target `y` must be binary", "`0`, `1`, `2`"],
+    );
 }
 
 #[test]
 fn run_writes_the_inspection() {
     let tmp = tempfile::tempdir().expect("tmp");
     setup(tmp.path(), "a,b\n1,2\n3,5\n", "");
-    std::fs::write(tmp.path().join("exp.toml"), "dataset = \"data.toml\"\nseed = 3\n").expect("manifest");
-    let out = strata(tmp.path(), &["run", "exp.toml", "--data-dir", ".", "--out", "res"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("res/exp/inspect.json")).expect("json")).expect("parse");
+    std::fs::write(
+        tmp.path().join("exp.toml"),
+        "dataset = \"data.toml\"\nseed = 3\n",
+    )
+    .expect("manifest");
+    let out = strata(
+        tmp.path(),
+        &["run", "exp.toml", "--data-dir", ".", "--out", "res"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("res/exp/inspect.json")).expect("json"),
+    )
+    .expect("parse");
     assert_eq!(report["features"], 2);
     std::fs::write(tmp.path().join("bad.toml"), "datset = \"data.toml\"\n").expect("manifest");
-    fails_with(&strata(tmp.path(), &["run", "bad.toml"]), &["bad.toml:1:1: unknown key `datset`; did you mean `dataset`?"]);
+    fails_with(
+        &strata(tmp.path(), &["run", "bad.toml"]),
+        &["bad.toml:1:1: unknown key `datset`; did you mean `dataset`?"],
+    );
 }

@@ -17,21 +17,40 @@ fn missing_file_with_url_is_fetched_then_run() {
         while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
             line.clear();
         }
-        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", csv.len());
-        stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(csv)).expect("respond");
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            csv.len()
+        );
+        stream
+            .write_all(head.as_bytes())
+            .and_then(|_| stream.write_all(csv))
+            .expect("respond");
     });
 
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();
     let sha = strata_data::locate::sha256_bytes(csv);
     std::fs::create_dir_all(dir.join("datasets")).expect("mkdir");
-    std::fs::write(dir.join("datasets/d.toml"), format!("[source]\nfile = \"data.csv\"\nsha256 = \"{sha}\"\nurl = \"{url}\"\n")).expect("descriptor");
+    std::fs::write(
+        dir.join("datasets/d.toml"),
+        format!("[source]\nfile = \"data.csv\"\nsha256 = \"{sha}\"\nurl = \"{url}\"\n"),
+    )
+    .expect("descriptor");
     std::fs::write(dir.join("exp.toml"), "dataset = \"datasets/d.toml\"\n").expect("manifest");
 
-    let dirs = DataDirs { explicit: Some(dir.join("empty")), env: None, cache: None };
-    let outcome = strata_lab::sweep::run_manifest(&dir.join("exp.toml"), &dir.join("results"), &dirs).expect("run after fetching");
+    let dirs = DataDirs {
+        explicit: Some(dir.join("empty")),
+        env: None,
+        cache: None,
+    };
+    let outcome =
+        strata_lab::sweep::run_manifest(&dir.join("exp.toml"), &dir.join("results"), &dirs)
+            .expect("run after fetching");
     server.join().expect("server");
     assert_eq!((outcome.rows, outcome.features), (3, 2));
-    assert_eq!(std::fs::read(dir.join("datasets/cache/data.csv")).expect("cached"), csv);
+    assert_eq!(
+        std::fs::read(dir.join("datasets/cache/data.csv")).expect("cached"),
+        csv
+    );
     assert!(dir.join("results/exp/inspect.json").is_file());
 }

@@ -7,7 +7,10 @@ use std::process::Command;
 use strata_data::DataDirs;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 /// Absolute data folder from STRATA_DATA_DIR (relative paths are taken from
@@ -16,14 +19,22 @@ fn data_dir() -> Option<PathBuf> {
     match std::env::var_os("STRATA_DATA_DIR").filter(|v| !v.is_empty()) {
         Some(v) => {
             let p = PathBuf::from(v);
-            Some(if p.is_relative() { workspace().join(p) } else { p })
+            Some(if p.is_relative() {
+                workspace().join(p)
+            } else {
+                p
+            })
         }
         None => {
             let cache = workspace().join("datasets/cache");
-            if cache.join("marketing_campaign.csv").is_file() && cache.join("spotify_songs.csv").is_file() {
+            if cache.join("marketing_campaign.csv").is_file()
+                && cache.join("spotify_songs.csv").is_file()
+            {
                 Some(cache)
             } else {
-                eprintln!("STRATA_DATA_DIR is not set and datasets/cache/ lacks the files: real-data test skipped");
+                eprintln!(
+                    "STRATA_DATA_DIR is not set and datasets/cache/ lacks the files: real-data test skipped"
+                );
                 None
             }
         }
@@ -37,7 +48,11 @@ fn inspect(descriptor: &str, dir: &Path) -> String {
         .current_dir(workspace())
         .output()
         .expect("run strata");
-    assert!(out.status.success(), "{descriptor}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{descriptor}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -75,9 +90,14 @@ fn inspect_spotify_songs() {
 fn sweep_runs_every_manifest() {
     let Some(dir) = data_dir() else { return };
     let tmp = tempfile::tempdir().expect("tmp");
-    let manifests = strata_lab::sweep::manifests_in(&workspace().join("experiments")).expect("manifests");
+    let manifests =
+        strata_lab::sweep::manifests_in(&workspace().join("experiments")).expect("manifests");
     assert!(manifests.len() >= 2, "{manifests:?}");
-    let dirs = DataDirs { explicit: Some(dir), env: None, cache: None };
+    let dirs = DataDirs {
+        explicit: Some(dir),
+        env: None,
+        cache: None,
+    };
     let (ok, failed) = strata_lab::sweep::sweep(&manifests, tmp.path(), &dirs);
     assert!(failed.is_empty(), "{failed:?}");
     assert_eq!(ok.len(), manifests.len());
