@@ -78,6 +78,32 @@ impl DataDirs {
     }
 }
 
+/// Data folders for tests and benchmarks that need the reference datasets.
+///
+/// `STRATA_DATA_DIR`, when set, is used (a relative path is taken from
+/// `workspace`, since cargo runs tests from each crate's folder) and a missing
+/// file then makes the caller fail, never skip. When it is unset, the cache
+/// `workspace/datasets/cache` is used if it holds every file in `files`;
+/// otherwise `None` is returned and a note says the real-data check is skipped.
+pub fn reference_dirs(workspace: &Path, files: &[&str]) -> Option<DataDirs> {
+    match std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
+        Some(v) => {
+            let p = PathBuf::from(v);
+            let p = if p.is_relative() { workspace.join(p) } else { p };
+            Some(DataDirs { explicit: Some(p), env: None, cache: None })
+        }
+        None => {
+            let cache = workspace.join("datasets/cache");
+            if files.iter().all(|f| cache.join(f).is_file()) {
+                Some(DataDirs { explicit: Some(cache), env: None, cache: None })
+            } else {
+                eprintln!("{DATA_DIR_ENV} is not set and datasets/cache lacks {files:?}: real-data check skipped");
+                None
+            }
+        }
+    }
+}
+
 /// SHA-256 of a file, lowercase hex, and its size in bytes.
 pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
     let mut f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;

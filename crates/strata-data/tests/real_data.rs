@@ -14,37 +14,8 @@ fn workspace() -> PathBuf {
         .expect("workspace root")
 }
 
-/// The data directories for tests: a relative `STRATA_DATA_DIR` is taken
-/// relative to the workspace root (cargo runs tests from the crate folder).
 fn dirs() -> Option<DataDirs> {
-    match std::env::var_os("STRATA_DATA_DIR").filter(|v| !v.is_empty()) {
-        Some(v) => {
-            let p = PathBuf::from(v);
-            let p = if p.is_relative() {
-                workspace().join(p)
-            } else {
-                p
-            };
-            Some(DataDirs {
-                explicit: None,
-                env: Some(p),
-                cache: None,
-            })
-        }
-        None => {
-            let d = DataDirs::default();
-            let probe = Descriptor::from_path(workspace().join("datasets/marketing_campaign.toml"))
-                .expect("descriptor");
-            if d.locate(&probe).is_ok() {
-                Some(d)
-            } else {
-                eprintln!(
-                    "STRATA_DATA_DIR is not set and datasets/cache/ is empty: real-data test skipped"
-                );
-                None
-            }
-        }
-    }
+    strata_data::reference_dirs(&workspace(), &["marketing_campaign.csv", "spotify_songs.csv"])
 }
 
 fn load_real(name: &str) -> Option<LoadedDataset> {

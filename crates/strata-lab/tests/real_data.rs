@@ -13,32 +13,8 @@ fn workspace() -> PathBuf {
         .expect("workspace root")
 }
 
-/// Absolute data folder from STRATA_DATA_DIR (relative paths are taken from
-/// the workspace root), or the cache when it holds the files.
 fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("STRATA_DATA_DIR").filter(|v| !v.is_empty()) {
-        Some(v) => {
-            let p = PathBuf::from(v);
-            Some(if p.is_relative() {
-                workspace().join(p)
-            } else {
-                p
-            })
-        }
-        None => {
-            let cache = workspace().join("datasets/cache");
-            if cache.join("marketing_campaign.csv").is_file()
-                && cache.join("spotify_songs.csv").is_file()
-            {
-                Some(cache)
-            } else {
-                eprintln!(
-                    "STRATA_DATA_DIR is not set and datasets/cache/ lacks the files: real-data test skipped"
-                );
-                None
-            }
-        }
-    }
+    strata_data::reference_dirs(&workspace(), &["marketing_campaign.csv", "spotify_songs.csv"]).and_then(|d| d.explicit)
 }
 
 fn inspect(descriptor: &str, dir: &Path) -> String {
