@@ -89,15 +89,29 @@ pub fn reference_dirs(workspace: &Path, files: &[&str]) -> Option<DataDirs> {
     match std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
         Some(v) => {
             let p = PathBuf::from(v);
-            let p = if p.is_relative() { workspace.join(p) } else { p };
-            Some(DataDirs { explicit: Some(p), env: None, cache: None })
+            let p = if p.is_relative() {
+                workspace.join(p)
+            } else {
+                p
+            };
+            Some(DataDirs {
+                explicit: Some(p),
+                env: None,
+                cache: None,
+            })
         }
         None => {
             let cache = workspace.join("datasets/cache");
             if files.iter().all(|f| cache.join(f).is_file()) {
-                Some(DataDirs { explicit: Some(cache), env: None, cache: None })
+                Some(DataDirs {
+                    explicit: Some(cache),
+                    env: None,
+                    cache: None,
+                })
             } else {
-                eprintln!("{DATA_DIR_ENV} is not set and datasets/cache lacks {files:?}: real-data check skipped");
+                eprintln!(
+                    "{DATA_DIR_ENV} is not set and datasets/cache lacks {files:?}: real-data check skipped"
+                );
                 None
             }
         }

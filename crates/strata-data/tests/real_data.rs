@@ -15,7 +15,10 @@ fn workspace() -> PathBuf {
 }
 
 fn dirs() -> Option<DataDirs> {
-    strata_data::reference_dirs(&workspace(), &["marketing_campaign.csv", "spotify_songs.csv"])
+    strata_data::reference_dirs(
+        &workspace(),
+        &["marketing_campaign.csv", "spotify_songs.csv"],
+    )
 }
 
 fn load_real(name: &str) -> Option<LoadedDataset> {

@@ -54,7 +54,80 @@ pub fn column_means(x: ArrayView2<'_, f64>) -> Array1<f64> {
     sums / n.max(1) as f64
 }
 
-/// `(x - mean)^T (x - mean)`, the scatter matrix (d x d).
+/// Widths up to which the hand-written row kernels beat a general matrix
+/// product (whose packing overhead dominates for narrow matrices).
+const SMALL: usize = 64;
+
+/// [`mean_and_scatter`], failing like `check_finite` (naming the first bad
+/// cell) when the data hold a NaN or an infinity: the sums are finite exactly
+/// when the values are (barring overflow, reported too), so no extra pass.
+pub fn checked_mean_and_scatter(
+    x: ArrayView2<'_, f64>,
+    names: Option<&[String]>,
+) -> Result<(Array1<f64>, Array2<f64>), strata_core::AlgoError> {
+    let (m, g) = mean_and_scatter(x);
+    if m.iter().chain(g.iter()).all(|v| v.is_finite()) {
+        return Ok((m, g));
+    }
+    strata_core::check_finite(x, names)?;
+    Err(strata_core::AlgoError::Numerical(
+        "sums overflow: values are too large; rescale the data".into(),
+    ))
+}
+
+/// Fails like `check_finite` on `x` when the output `y` computed from it holds
+/// a non-finite value; free when it does not (a pass over the narrower `y`).
+pub fn check_output(
+    x: ArrayView2<'_, f64>,
+    y: &Array2<f64>,
+    names: Option<&[String]>,
+) -> Result<(), strata_core::AlgoError> {
+    if y.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
+    strata_core::check_finite(x, names)?;
+    Err(strata_core::AlgoError::Numerical(
+        "the projection overflowed: values are too large; rescale the data".into(),
+    ))
+}
+
+/// Column means and the scatter matrix `(x - mean)^T (x - mean)` (d x d).
+///
+/// Narrow data (d <= 64) take one pass: sums and scatter around the first
+/// row (a shift that keeps the cancellation harmless), corrected to the mean
+/// at the end. Wider data use two passes and a general matrix product.
+pub fn mean_and_scatter(x: ArrayView2<'_, f64>) -> (Array1<f64>, Array2<f64>) {
+    let (n, d) = x.dim();
+    if n == 0 {
+        return (Array1::zeros(d), Array2::zeros((d, d)));
+    }
+    if d > SMALL {
+        let mean = column_means(x);
+        let g = blocked_array_sum(n, |a, b| {
+            let c = &x.slice(s![a..b, ..]) - &mean;
+            c.t().dot(&c)
+        })
+        .unwrap_or_else(|| Array2::zeros((d, d)));
+        return (mean, g);
+    }
+    let shift: Vec<f64> = x.row(0).iter().copied().collect();
+    let acc = blocked_array_sum(n, |a, b| gram_block_small(x.slice(s![a..b, ..]), &shift))
+        .unwrap_or_else(|| Array1::zeros(d + d * d));
+    let sums = acc.slice(s![..d]);
+    let nf = n as f64;
+    let mean = Array1::from_shape_fn(d, |j| shift[j] + sums[j] / nf);
+    let mut g = Array2::zeros((d, d));
+    for a in 0..d {
+        for b in a..d {
+            let v = acc[d + a * d + b] - sums[a] * sums[b] / nf;
+            g[[a, b]] = v;
+            g[[b, a]] = v;
+        }
+    }
+    (mean, g)
+}
+
+/// The scatter matrix around a given mean (two passes; see `mean_and_scatter`).
 pub fn centered_gram(x: ArrayView2<'_, f64>, mean: &Array1<f64>) -> Array2<f64> {
     let d = x.ncols();
     blocked_array_sum(x.nrows(), |a, b| {
@@ -62,6 +135,215 @@ pub fn centered_gram(x: ArrayView2<'_, f64>, mean: &Array1<f64>) -> Array2<f64> 
         c.t().dot(&c)
     })
     .unwrap_or_else(|| Array2::zeros((d, d)))
+}
+
+/// Runs a kernel body compiled for AVX2 when the CPU has it, else for the
+/// baseline. Both builds perform the same floating-point operations in the
+/// same order (Rust never contracts `a * b + c` into a fused multiply-add), so
+/// the results are bit-identical; only the vector width differs.
+macro_rules! simd_dispatch {
+    ($(#[$doc:meta])* fn $name:ident $(<$(const $g:ident: usize),*>)? ($($arg:ident: $ty:ty),*) $(-> $ret:ty)? => $body:ident) => {
+        $(#[$doc])*
+        fn $name $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                fn wide $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? {
+                    $body $(::<$($g),*>)? ($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU supports AVX2, checked just above.
+                    return unsafe { wide $(::<$($g),*>)? ($($arg),*) };
+                }
+            }
+            $body $(::<$($g),*>)? ($($arg),*)
+        }
+    };
+}
+pub(crate) use simd_dispatch;
+
+simd_dispatch!(fn gram_fixed<const D: usize>(xs: &[f64], shift: &[f64]) -> Vec<f64> => gram_fixed_body);
+simd_dispatch!(fn gram_dynamic(xs: &[f64], shift: &[f64]) -> Vec<f64> => gram_dynamic_body);
+simd_dispatch!(fn project_fixed<const D: usize, const K: usize>(xs: &[f64], mu: &[f64], w: &[f64], out: &mut [f64]) => project_fixed_body);
+simd_dispatch!(fn project_dynamic(xs: &[f64], mu: &[f64], w: &[f64], k: usize, out: &mut [f64]) => project_dynamic_body);
+
+/// Rows of a block as one contiguous slice (copied only if the view is strided).
+fn rows_slice<'a>(xb: &'a ArrayView2<'_, f64>, owned: &'a mut Option<Array2<f64>>) -> &'a [f64] {
+    if let Some(s) = xb.as_slice() {
+        return s;
+    }
+    let o = owned.insert(xb.as_standard_layout().into_owned());
+    o.as_slice().unwrap_or(&[])
+}
+
+/// Column sums and scatter matrix of a block around `shift`, four rows per
+/// sweep so each accumulator row is loaded and stored once per four rank-one
+/// updates; only the upper triangle is accumulated. `D` is the width, known at
+/// compile time so the inner loops are unrolled and vectorized. Returns the
+/// sums followed by the d x d scatter (upper triangle filled).
+#[inline(always)]
+fn gram_fixed_body<const D: usize>(xs: &[f64], shift: &[f64]) -> Vec<f64> {
+    let mut g = vec![[0.0f64; D]; D];
+    let mut sums = [0.0f64; D];
+    let mut m = [0.0f64; D];
+    m.copy_from_slice(&shift[..D]);
+    let center = |row: &[f64]| {
+        let mut c = [0.0f64; D];
+        if let Ok(row) = <&[f64; D]>::try_from(row) {
+            for j in 0..D {
+                c[j] = row[j] - m[j];
+            }
+        }
+        c
+    };
+    let mut quads = xs.chunks_exact(4 * D);
+    for q in &mut quads {
+        let (c0, c1, c2, c3) = (
+            center(&q[..D]),
+            center(&q[D..2 * D]),
+            center(&q[2 * D..3 * D]),
+            center(&q[3 * D..]),
+        );
+        for a in 0..D {
+            let (a0, a1, a2, a3) = (c0[a], c1[a], c2[a], c3[a]);
+            sums[a] += (a0 + a1) + (a2 + a3);
+            let ga = &mut g[a];
+            for b in a..D {
+                ga[b] += a0 * c0[b] + a1 * c1[b] + a2 * c2[b] + a3 * c3[b];
+            }
+        }
+    }
+    for row in quads.remainder().chunks_exact(D) {
+        let c = center(row);
+        for a in 0..D {
+            sums[a] += c[a];
+            for b in a..D {
+                g[a][b] += c[a] * c[b];
+            }
+        }
+    }
+    sums.into_iter().chain(g.into_iter().flatten()).collect()
+}
+
+/// `(x - mean) · m` for a block with `D` inputs and `K` outputs known at compile time.
+#[inline(always)]
+fn project_fixed_body<const D: usize, const K: usize>(
+    xs: &[f64],
+    mu: &[f64],
+    w: &[f64],
+    out: &mut [f64],
+) {
+    let mut wt = [[0.0f64; K]; D];
+    for j in 0..D {
+        wt[j].copy_from_slice(&w[j * K..(j + 1) * K]);
+    }
+    let mut m = [0.0f64; D];
+    m.copy_from_slice(&mu[..D]);
+    for (row, o) in xs.chunks_exact(D).zip(out.chunks_exact_mut(K)) {
+        let Ok(row) = <&[f64; D]>::try_from(row) else {
+            continue;
+        };
+        let mut acc = [0.0f64; K];
+        for j in 0..D {
+            let c = row[j] - m[j];
+            for l in 0..K {
+                acc[l] += c * wt[j][l];
+            }
+        }
+        o.copy_from_slice(&acc);
+    }
+}
+
+/// Any width up to `SMALL`, without compile-time sizes.
+#[inline(always)]
+fn project_dynamic_body(xs: &[f64], mu: &[f64], w: &[f64], k: usize, out: &mut [f64]) {
+    let d = mu.len();
+    for (row, o) in xs.chunks_exact(d).zip(out.chunks_exact_mut(k)) {
+        o.iter_mut().for_each(|v| *v = 0.0);
+        for ((&x, &m), wrow) in row.iter().zip(mu).zip(w.chunks_exact(k)) {
+            let c = x - m;
+            for (v, &wv) in o.iter_mut().zip(wrow) {
+                *v += c * wv;
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn gram_dynamic_body(xs: &[f64], shift: &[f64]) -> Vec<f64> {
+    let d = shift.len();
+    let mut out = vec![0.0; d + d * d];
+    let (sums, g) = out.split_at_mut(d);
+    let mut c = vec![0.0; d];
+    for row in xs.chunks_exact(d) {
+        for ((cj, &v), &m) in c.iter_mut().zip(row).zip(shift) {
+            *cj = v - m;
+        }
+        for a in 0..d {
+            let ca = c[a];
+            sums[a] += ca;
+            for (gab, &cb) in g[a * d + a..(a + 1) * d].iter_mut().zip(&c[a..]) {
+                *gab += ca * cb;
+            }
+        }
+    }
+    out
+}
+
+macro_rules! by_width {
+    ($d:expr, $f:ident, $fallback:expr, $($n:literal)*) => {
+        match $d { $($n => $f::<$n>,)* _ => $fallback }
+    };
+}
+
+/// Sums and upper-triangle scatter of a block around `shift` (see `gram_fixed`).
+fn gram_block_small(xb: ArrayView2<'_, f64>, shift: &[f64]) -> Array1<f64> {
+    let d = xb.ncols();
+    let mut owned = None;
+    let xs = rows_slice(&xb, &mut owned);
+    let kernel: fn(&[f64], &[f64]) -> Vec<f64> = by_width!(d, gram_fixed, gram_dynamic, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 20 24 32 34 50);
+    Array1::from(kernel(xs, shift))
+}
+
+pub(crate) fn project_block_small(
+    xb: ArrayView2<'_, f64>,
+    mean: Option<&Array1<f64>>,
+    m: &Array2<f64>,
+    mut out: ArrayViewMut2<'_, f64>,
+) {
+    let (d, k) = m.dim();
+    let mut owned = None;
+    let xs = rows_slice(&xb, &mut owned);
+    let w: Vec<f64> = m.iter().copied().collect(); // row-major d x k
+    let mu: Vec<f64> = match mean {
+        Some(mu) => mu.iter().copied().collect(),
+        None => vec![0.0; d],
+    };
+    macro_rules! fixed {
+        ($(($dd:literal, $kk:literal))*) => {
+            match (d, k) {
+                $(($dd, $kk) => Some(project_fixed::<$dd, $kk> as fn(&[f64], &[f64], &[f64], &mut [f64])),)*
+                _ => None,
+            }
+        };
+    }
+    let kernel = fixed!((12, 1)(12, 2)(12, 3)(12, 4)(12, 6)(12, 8)(12, 10)(12, 12)(
+        34, 2
+    )(34, 5)(34, 10)(34, 20)(34, 34)(50, 10)(50, 20)(50, 50)(
+        10, 10
+    )(8, 8)(20, 20));
+    let run = |o: &mut [f64]| match kernel {
+        Some(f) => f(xs, &mu, &w, o),
+        None => project_dynamic(xs, &mu, &w, k, o),
+    };
+    match out.as_slice_mut() {
+        Some(o) => run(o),
+        None => {
+            let mut tmp = vec![0.0; xb.nrows() * k];
+            run(&mut tmp);
+            out.iter_mut().zip(tmp).for_each(|(dst, v)| *dst = v);
+        }
+    }
 }
 
 /// Row-blocked, parallel `out[i, :] = f(x[i, :])` over matching blocks of rows.
@@ -78,10 +360,16 @@ where
 /// `(x - mean) · m` computed by row blocks in parallel.
 pub fn project(x: ArrayView2<'_, f64>, mean: Option<&Array1<f64>>, m: &Array2<f64>) -> Array2<f64> {
     let mut out = Array2::zeros((x.nrows(), m.ncols()));
-    par_rows(x, out.view_mut(), |xb, mut ob| match mean {
-        Some(mu) => ob.assign(&(&xb - mu).dot(m)),
-        None => ob.assign(&xb.dot(m)),
-    });
+    if m.nrows() <= SMALL && m.ncols() <= SMALL {
+        par_rows(x, out.view_mut(), |xb, ob| {
+            project_block_small(xb, mean, m, ob)
+        });
+    } else {
+        par_rows(x, out.view_mut(), |xb, mut ob| match mean {
+            Some(mu) => ob.assign(&(&xb - mu).dot(m)),
+            None => ob.assign(&xb.dot(m)),
+        });
+    }
     out
 }
 
@@ -214,6 +502,55 @@ mod tests {
         let c = &x - &m;
         let gd = c.t().dot(&c);
         assert!((&g - &gd).iter().all(|e| e.abs() < 1e-6));
+    }
+
+    #[test]
+    fn small_and_general_kernels_agree() {
+        let mut r = strata_core::Rng::new(strata_core::Seed(1));
+        for d in [3, 64, 65] {
+            let x = Array2::from_shape_fn((3000, d), |_| r.normal());
+            let m = column_means(x.view());
+            let c = &x - &m;
+            let direct = c.t().dot(&c);
+            assert!(
+                (&centered_gram(x.view(), &m) - &direct)
+                    .iter()
+                    .all(|e| e.abs() < 1e-9),
+                "gram d={d}"
+            );
+            let w = Array2::from_shape_fn((d, 5), |_| r.normal());
+            assert!(
+                (&project(x.view(), Some(&m), &w) - &c.dot(&w))
+                    .iter()
+                    .all(|e| e.abs() < 1e-9),
+                "project d={d}"
+            );
+            assert!(
+                (&project(x.view(), None, &w) - &x.dot(&w))
+                    .iter()
+                    .all(|e| e.abs() < 1e-9),
+                "project d={d}"
+            );
+        }
+    }
+
+    #[test]
+    fn wide_and_baseline_kernels_are_bit_identical() {
+        let mut r = strata_core::Rng::new(strata_core::Seed(2));
+        let xs: Vec<f64> = (0..12 * 1001).map(|_| r.normal() * 3.0 + 1.0).collect();
+        let mu: Vec<f64> = (0..12).map(|j| j as f64 * 0.1).collect();
+        let w: Vec<f64> = (0..12 * 8).map(|_| r.normal()).collect();
+        let (mut a, mut b) = (vec![0.0; 1001 * 8], vec![0.0; 1001 * 8]);
+        project_fixed::<12, 8>(&xs, &mu, &w, &mut a);
+        project_fixed_body::<12, 8>(&xs, &mu, &w, &mut b);
+        assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()));
+        project_dynamic(&xs, &mu, &w, 8, &mut a);
+        project_dynamic_body(&xs, &mu, &w, 8, &mut b);
+        assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()));
+        let (g1, g2) = (gram_fixed::<12>(&xs, &mu), gram_fixed_body::<12>(&xs, &mu));
+        assert!(g1.iter().zip(&g2).all(|(p, q)| p.to_bits() == q.to_bits()));
+        let (g1, g2) = (gram_dynamic(&xs, &mu), gram_dynamic_body(&xs, &mu));
+        assert!(g1.iter().zip(&g2).all(|(p, q)| p.to_bits() == q.to_bits()));
     }
 
     #[test]

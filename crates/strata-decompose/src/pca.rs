@@ -10,9 +10,7 @@ use crate::error::DecomposeError;
 use crate::linalg;
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
-use strata_core::{
-    AlgoError, FittedReducer, Reducer, Seed, check_columns, check_finite, check_min_samples,
-};
+use strata_core::{AlgoError, FittedReducer, Reducer, Seed, check_columns, check_min_samples};
 
 /// How many components to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -64,10 +62,9 @@ impl Pca {
     ) -> Result<FittedPca, DecomposeError> {
         self.validate()?;
         check_min_samples(x, 2, "PCA")?;
-        check_finite(x, feature_names)?;
         let (n, d) = x.dim();
-        let mean = linalg::column_means(x);
-        let cov = linalg::centered_gram(x, &mean) / (n as f64 - 1.0);
+        let (mean, scatter) = linalg::checked_mean_and_scatter(x, feature_names)?;
+        let cov = scatter / (n as f64 - 1.0);
         let (mut values, vectors) =
             linalg::symmetric_eigen(&cov).map_err(DecomposeError::Numerical)?;
         values.mapv_inplace(|v| v.max(0.0));
@@ -202,8 +199,8 @@ impl FittedPca {
     /// Projects rows onto the components.
     pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
         check_columns(x, self.mean.len())?;
-        check_finite(x, Some(&self.feature_names))?;
         let mut y = linalg::project(x, Some(&self.mean), &self.components.t().to_owned());
+        linalg::check_output(x, &y, Some(&self.feature_names))?;
         if self.whiten {
             let s = self.explained_variance.mapv(f64::sqrt);
             y /= &s;

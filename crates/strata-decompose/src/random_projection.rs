@@ -149,8 +149,9 @@ impl FittedRandomProjection {
 
     pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
         check_columns(x, self.components.ncols())?;
-        check_finite(x, None)?;
-        Ok(linalg::project(x, None, &self.components.t().to_owned()))
+        let y = linalg::project(x, None, &self.components.t().to_owned());
+        linalg::check_output(x, &y, None)?;
+        Ok(y)
     }
 
     /// Least-squares reconstruction through the pseudo-inverse.

@@ -14,7 +14,11 @@ fn workspace() -> PathBuf {
 }
 
 fn data_dir() -> Option<PathBuf> {
-    strata_data::reference_dirs(&workspace(), &["marketing_campaign.csv", "spotify_songs.csv"]).and_then(|d| d.explicit)
+    strata_data::reference_dirs(
+        &workspace(),
+        &["marketing_campaign.csv", "spotify_songs.csv"],
+    )
+    .and_then(|d| d.explicit)
 }
 
 fn inspect(descriptor: &str, dir: &Path) -> String {

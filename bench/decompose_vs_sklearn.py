@@ -1,0 +1,93 @@
+"""strata-decompose side by side with scikit-learn, in one run, on the same data.
+
+    pip install scikit-learn pandas
+    STRATA_DATA_DIR=../shared/datasets python3 bench/decompose_vs_sklearn.py [--repeats 7] [--rows 1000000]
+
+For each case it runs the Rust benchmark (cargo run --release -p strata-decompose
+--example bench) in its own process, then times scikit-learn on the same matrix,
+and prints medians and the ratio sklearn / strata (above 1: strata is faster).
+Peak memory is the strata process's peak resident set, in copies of the input.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+from sklearn.decomposition import PCA, FastICA
+from sklearn.random_projection import GaussianRandomProjection, SparseRandomProjection
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools", "fixtures"))
+from common import spotify  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+
+
+def synthetic(n, d=50):
+    """Same formula as crates/strata-decompose/examples/bench.rs."""
+    j = np.arange(d, dtype=np.uint64)[None, :]
+    mix = np.cos(np.outer(np.arange(d), np.arange(d)) * 0.1) + 2.0 * np.eye(d)
+    out = np.empty((n, d))
+    for start in range(0, n, 100_000):
+        i = np.arange(start, min(n, start + 100_000), dtype=np.uint64)[:, None]
+        h = (i * np.uint64(2654435761) + j * np.uint64(40503)) % np.uint64(2**32)
+        out[start:start + len(i)] = (h / 2.0**32 - 0.5) @ mix
+    return out
+
+
+def sklearn_case(algo, big, x, r):
+    if algo == "pca":
+        PCA(n_components=10 if big else 12).fit_transform(x)
+    elif algo == "ica":
+        m = FastICA(n_components=10 if big else 8, whiten="unit-variance", random_state=r, max_iter=200)
+        m.fit(x)
+        m.transform(x)
+    elif algo == "gaussian_rp":
+        GaussianRandomProjection(n_components=20 if big else 8, random_state=r).fit_transform(x)
+    elif algo == "sparse_rp":
+        SparseRandomProjection(n_components=20 if big else 8, random_state=r, dense_output=True).fit_transform(x)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--only", default=None, help="spotify or synthetic")
+    args = ap.parse_args()
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-decompose", "--example", "bench"], cwd=ROOT, check=True)
+    exe = os.path.join(ROOT, "target", "release", "examples", "bench")
+    rows = []
+    data = {}
+    for dataset in ["spotify", "synthetic"]:
+        if args.only and args.only != dataset:
+            continue
+        big = dataset == "synthetic"
+        reps = max(1, args.repeats // 2) if big else args.repeats
+        x = synthetic(args.rows) if big else spotify()[0]
+        for algo in ["pca", "ica", "gaussian_rp", "sparse_rp"]:
+            case = f"{dataset}/{algo}"
+            out = subprocess.run([exe, "--case", case, "--repeats", str(reps), "--rows", str(args.rows)],
+                                 capture_output=True, text=True, check=True)
+            ours = json.loads(out.stdout.strip().splitlines()[-1])
+            times = []
+            for r in range(reps):
+                t = time.perf_counter()
+                sklearn_case(algo, big, x, r)
+                times.append(time.perf_counter() - t)
+            theirs = statistics.median(times)
+            rows.append((case, ours["median_s"], theirs, theirs / ours["median_s"], ours["peak_rss_mb"] / ours["input_mb"]))
+            print(f"{case:<24} strata {ours['median_s']:.4f} s   scikit-learn {theirs:.4f} s   x{theirs / ours['median_s']:.1f}", flush=True)
+        data[dataset] = x.shape
+    print()
+    print("| case | strata median (s) | scikit-learn median (s) | speed-up | strata peak RSS / input |")
+    print("|---|---:|---:|---:|---:|")
+    for case, a, b, ratio, mem in rows:
+        print(f"| {case} | {a:.4f} | {b:.4f} | {ratio:.1f}x | {mem:.2f} |")
+    print(f"\nshapes: {data}; repeats: {args.repeats} (synthetic: {max(1, args.repeats // 2)}); medians")
+
+
+if __name__ == "__main__":
+    main()
