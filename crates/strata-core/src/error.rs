@@ -104,6 +104,17 @@ pub fn check_finite(
     Ok(())
 }
 
+/// Whether every value is finite; a branch-free integer reduction over the
+/// exponent bits, so it vectorizes (several times faster than `all(is_finite)`).
+pub fn all_finite(values: &[f64]) -> bool {
+    const EXP: u64 = 0x7ff0_0000_0000_0000;
+    values.chunks(1024).all(|c| {
+        c.iter()
+            .fold(0u64, |bad, v| bad | u64::from(v.to_bits() & EXP == EXP))
+            == 0
+    })
+}
+
 /// Fails with [`AlgoError::ColumnMismatch`] when `x` has not `expected` columns.
 pub fn check_columns(x: ArrayView2<'_, f64>, expected: usize) -> Result<(), AlgoError> {
     if x.ncols() == expected {
@@ -157,6 +168,20 @@ mod tests {
         }
         assert!(err.to_string().contains("row 1, column 1 (`b`)"), "{err}");
         assert!(check_finite(array![[1.0]].view(), None).is_ok());
+    }
+
+    #[test]
+    fn all_finite_spots_every_kind_of_bad_value() {
+        let mut v = vec![1.0; 5000];
+        assert!(all_finite(&v));
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            v[4321] = bad;
+            assert!(!all_finite(&v));
+        }
+        v[4321] = f64::MAX;
+        assert!(all_finite(&v));
+        v[4321] = -0.0;
+        assert!(all_finite(&v) && all_finite(&[]));
     }
 
     #[test]

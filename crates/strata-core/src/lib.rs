@@ -22,7 +22,9 @@ mod seed;
 pub mod text;
 
 pub use dataset::{BinaryTarget, Dataset, Economics};
-pub use error::{AlgoError, DatasetError, check_columns, check_finite, check_min_samples};
+pub use error::{
+    AlgoError, DatasetError, all_finite, check_columns, check_finite, check_min_samples,
+};
 pub use estimator::{Clusterer, FittedClusterer, FittedReducer, Reducer};
 pub use rng::Rng;
 pub use seed::Seed;

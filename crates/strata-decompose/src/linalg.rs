@@ -82,7 +82,9 @@ pub fn check_output(
     y: &Array2<f64>,
     names: Option<&[String]>,
 ) -> Result<(), strata_core::AlgoError> {
-    if y.iter().all(|v| v.is_finite()) {
+    if y.as_slice()
+        .map_or_else(|| y.iter().all(|v| v.is_finite()), strata_core::all_finite)
+    {
         return Ok(());
     }
     strata_core::check_finite(x, names)?;
