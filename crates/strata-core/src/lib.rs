@@ -17,6 +17,7 @@
 mod dataset;
 mod error;
 mod estimator;
+pub mod par;
 pub mod rng;
 mod seed;
 pub mod text;

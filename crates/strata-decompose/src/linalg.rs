@@ -9,33 +9,7 @@ use faer::Mat;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, s};
 use rayon::prelude::*;
 
-/// Rows per block in blocked, parallel passes. Fixed (not derived from the
-/// thread count) so that results are reproducible.
-pub const BLOCK_ROWS: usize = 2048;
-
-/// Splits `0..n` into the fixed blocks.
-pub(crate) fn blocks(n: usize) -> Vec<(usize, usize)> {
-    (0..n.div_ceil(BLOCK_ROWS))
-        .map(|b| (b * BLOCK_ROWS, ((b + 1) * BLOCK_ROWS).min(n)))
-        .collect()
-}
-
-/// Runs `f` on every row block in parallel and folds the results with `add`
-/// in block order; `None` when there are no rows.
-pub(crate) fn blocked_sum<T, F, A>(n: usize, f: F, add: A) -> Option<T>
-where
-    T: Send,
-    F: Fn(usize, usize) -> T + Sync,
-    A: Fn(&mut T, T),
-{
-    let parts: Vec<T> = blocks(n).into_par_iter().map(|(a, b)| f(a, b)).collect();
-    let mut it = parts.into_iter();
-    let mut acc = it.next()?;
-    for p in it {
-        add(&mut acc, p);
-    }
-    Some(acc)
-}
+pub use strata_core::par::{BLOCK_ROWS, blocked_sum};
 
 /// `blocked_sum` for arrays.
 pub(crate) fn blocked_array_sum<D, F>(n: usize, f: F) -> Option<ndarray::Array<f64, D>>
