@@ -8,9 +8,17 @@ pub enum ClusterError {
     #[error("n_clusters = {k} must be between 1 and the number of samples ({n})")]
     BadClusterCount { k: usize, n: usize },
     #[error("`{name}` = {value}: {expected}")]
-    InvalidParameter { name: &'static str, value: String, expected: String },
+    InvalidParameter {
+        name: &'static str,
+        value: String,
+        expected: String,
+    },
     #[error("initial centers have shape {got:?}, expected ({k}, {d})")]
-    BadInit { got: (usize, usize), k: usize, d: usize },
+    BadInit {
+        got: (usize, usize),
+        k: usize,
+        d: usize,
+    },
     #[error("{labels} labels for {samples} samples")]
     LengthMismatch { labels: usize, samples: usize },
     #[error("the silhouette needs between 2 and n_samples - 1 = {max} distinct labels; got {got}")]
@@ -25,9 +33,11 @@ impl From<ClusterError> for AlgoError {
     fn from(e: ClusterError) -> AlgoError {
         match e {
             ClusterError::Input(a) => a,
-            ClusterError::BadClusterCount { k, .. } => {
-                AlgoError::InvalidParameter { name: "n_clusters".into(), value: k.to_string(), expected: e.to_string() }
-            }
+            ClusterError::BadClusterCount { k, .. } => AlgoError::InvalidParameter {
+                name: "n_clusters".into(),
+                value: k.to_string(),
+                expected: e.to_string(),
+            },
             other => AlgoError::Other(other.to_string()),
         }
     }

@@ -1,6 +1,19 @@
-//! Clustering for strata: k-means, Gaussian mixtures and validity metrics,
-//! implementing `strata_core::Clusterer`.
+//! Clustering for strata: k-means and the validity metrics the study relies
+//! on, with scikit-learn's definitions so results can be checked against it.
 //!
-//! Not implemented yet: this crate is a placeholder in the workspace layout so
-//! that the dependency rules (it depends on `strata-core` only) hold from the
-//! start. The work is tracked in the strata-cluster issue.
+//! - [`KMeans`]: greedy k-means++, `n_init` restarts, Lloyd iterations that
+//!   follow scikit-learn's (same inertia from the same initial centers),
+//!   empty clusters re-seeded from the farthest points, deterministic for a
+//!   seed whatever the thread count.
+//! - [`metrics`]: exact blockwise silhouette (one distance pass shared by
+//!   many labelings, O(n) memory), Calinski-Harabasz, Davies-Bouldin,
+//!   adjusted Rand index, normalized mutual information.
+//!
+//! Gaussian mixtures, stability and `select_k` are not implemented yet.
+
+pub mod error;
+pub mod kmeans;
+pub mod metrics;
+
+pub use error::ClusterError;
+pub use kmeans::{FittedKMeans, KMeans, KMeansInit};

@@ -12,7 +12,9 @@ pub const BLOCK_ROWS: usize = 2048;
 
 /// The fixed blocks `[start, end)` covering `0..n`.
 pub fn blocks(n: usize) -> Vec<(usize, usize)> {
-    (0..n.div_ceil(BLOCK_ROWS)).map(|b| (b * BLOCK_ROWS, ((b + 1) * BLOCK_ROWS).min(n))).collect()
+    (0..n.div_ceil(BLOCK_ROWS))
+        .map(|b| (b * BLOCK_ROWS, ((b + 1) * BLOCK_ROWS).min(n)))
+        .collect()
 }
 
 /// Runs `f` on every block in parallel and folds the results with `add` in
@@ -43,7 +45,12 @@ mod tests {
         let v: Vec<f64> = (0..100_000).map(|i| 1.0 / (1.0 + i as f64)).collect();
         let sum = |_: ()| blocked_sum(v.len(), |a, b| v[a..b].iter().sum::<f64>(), |x, y| *x += y);
         let many = sum(());
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().map(|p| p.install(|| sum(()))).ok().flatten();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .map(|p| p.install(|| sum(())))
+            .ok()
+            .flatten();
         assert_eq!(many.map(f64::to_bits), one.map(f64::to_bits));
     }
 }

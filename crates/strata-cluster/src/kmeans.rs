@@ -1,0 +1,516 @@
+//! k-means with greedy k-means++ initialisation, `n_init` restarts and
+//! Lloyd iterations that follow scikit-learn step for step (tolerance relative
+//! to the data variance, strict convergence on unchanged labels, empty
+//! clusters re-seeded from the farthest points), so that from the same
+//! initial centers both reach the same inertia.
+//!
+//! Assignment is parallel over fixed blocks of samples and the new centers are
+//! sums combined in block order: the same seed gives the same clustering
+//! whatever the number of threads.
+
+use crate::error::ClusterError;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+use strata_core::par::blocked_sum;
+use strata_core::{AlgoError, Clusterer, FittedClusterer, Rng, Seed, check_columns, check_finite};
+
+/// How the first centers are chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum KMeansInit {
+    /// Greedy k-means++ (2 + ln k candidates per step), as scikit-learn's default.
+    PlusPlus,
+    /// These centers (k x d); with `n_init = 1` the run is fully determined.
+    Centers(Array2<f64>),
+}
+
+/// k-means hyperparameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KMeans {
+    pub n_clusters: usize,
+    /// Restarts; the run with the lowest inertia is kept.
+    pub n_init: usize,
+    pub max_iter: usize,
+    /// Convergence threshold on the squared center shift, relative to the mean
+    /// per-feature variance of the data (scikit-learn's definition).
+    pub tol: f64,
+    pub init: KMeansInit,
+}
+
+impl KMeans {
+    pub fn new(n_clusters: usize) -> KMeans {
+        KMeans {
+            n_clusters,
+            n_init: 10,
+            max_iter: 300,
+            tol: 1e-4,
+            init: KMeansInit::PlusPlus,
+        }
+    }
+
+    pub fn validate(&self, n: usize, d: usize) -> Result<(), ClusterError> {
+        if self.n_clusters < 1 || self.n_clusters > n {
+            return Err(ClusterError::BadClusterCount {
+                k: self.n_clusters,
+                n,
+            });
+        }
+        if self.n_init < 1 {
+            return Err(ClusterError::InvalidParameter {
+                name: "n_init",
+                value: "0".into(),
+                expected: "at least 1".into(),
+            });
+        }
+        if self.max_iter < 1 {
+            return Err(ClusterError::InvalidParameter {
+                name: "max_iter",
+                value: "0".into(),
+                expected: "at least 1".into(),
+            });
+        }
+        if !(self.tol >= 0.0 && self.tol.is_finite()) {
+            return Err(ClusterError::InvalidParameter {
+                name: "tol",
+                value: self.tol.to_string(),
+                expected: "a finite number >= 0".into(),
+            });
+        }
+        if let KMeansInit::Centers(c) = &self.init {
+            if c.dim() != (self.n_clusters, d) {
+                return Err(ClusterError::BadInit {
+                    got: c.dim(),
+                    k: self.n_clusters,
+                    d,
+                });
+            }
+            check_finite(c.view(), None)?;
+        }
+        Ok(())
+    }
+
+    /// Fits on `x` (rows are samples).
+    pub fn fit(&self, x: ArrayView2<'_, f64>, seed: Seed) -> Result<FittedKMeans, ClusterError> {
+        let (n, d) = x.dim();
+        self.validate(n, d)?;
+        check_finite(x, None)?;
+        let mut warnings = Vec::new();
+        let distinct = count_distinct_rows(x);
+        if distinct < self.n_clusters {
+            warnings.push(format!(
+                "only {distinct} distinct points for {} clusters: duplicates will leave clusters sharing points",
+                self.n_clusters
+            ));
+        }
+        let variance = x.var_axis(Axis(0), 0.0).mean().unwrap_or(0.0);
+        let tol = self.tol * variance;
+        let mut best: Option<FittedKMeans> = None;
+        for run in 0..self.n_init {
+            let centers = match &self.init {
+                KMeansInit::Centers(c) => c.clone(),
+                KMeansInit::PlusPlus => {
+                    plus_plus(x, self.n_clusters, &mut Rng::new(seed.child(run as u64)))
+                }
+            };
+            let fitted = lloyd(x, centers, self.max_iter, tol);
+            if best.as_ref().is_none_or(|b| fitted.inertia < b.inertia) {
+                best = Some(fitted);
+            }
+        }
+        let mut best = best.ok_or(ClusterError::InvalidParameter {
+            name: "n_init",
+            value: "0".into(),
+            expected: "at least 1".into(),
+        })?;
+        best.warnings = warnings;
+        Ok(best)
+    }
+}
+
+/// Number of distinct rows (bitwise), for the duplicates warning.
+fn count_distinct_rows(x: ArrayView2<'_, f64>) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for r in x.rows() {
+        seen.insert(r.iter().map(|v| v.to_bits()).collect::<Vec<u64>>());
+    }
+    seen.len()
+}
+
+#[inline]
+fn sq_dist(a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>) -> f64 {
+    a.iter().zip(b.iter()).map(|(p, q)| (p - q) * (p - q)).sum()
+}
+
+/// Greedy k-means++: each new center is the best (lowest potential) of
+/// 2 + floor(ln k) candidates drawn with probability proportional to the
+/// squared distance to the nearest chosen center.
+pub fn plus_plus(x: ArrayView2<'_, f64>, k: usize, rng: &mut Rng) -> Array2<f64> {
+    let (n, d) = x.dim();
+    let trials = 2 + (k as f64).ln() as usize;
+    let mut centers = Array2::zeros((k, d));
+    let first = rng.below(n);
+    centers.row_mut(0).assign(&x.row(first));
+    let mut closest: Vec<f64> = (0..n).map(|i| sq_dist(x.row(i), x.row(first))).collect();
+    let mut potential: f64 = closest.iter().sum();
+    for c in 1..k {
+        // Candidates by inverse transform sampling on the cumulative distances.
+        let mut cumulative = Vec::with_capacity(n);
+        let mut acc = 0.0;
+        for &v in &closest {
+            acc += v;
+            cumulative.push(acc);
+        }
+        let candidates: Vec<usize> = (0..trials)
+            .map(|_| {
+                let r = rng.uniform() * potential;
+                cumulative.partition_point(|&v| v < r).min(n - 1)
+            })
+            .collect();
+        let mut best: Option<(f64, usize, Vec<f64>)> = None;
+        for &cand in &candidates {
+            let dists: Vec<f64> = (0..n)
+                .map(|i| closest[i].min(sq_dist(x.row(i), x.row(cand))))
+                .collect();
+            let pot: f64 = dists.iter().sum();
+            if best.as_ref().is_none_or(|b| pot < b.0) {
+                best = Some((pot, cand, dists));
+            }
+        }
+        if let Some((pot, cand, dists)) = best {
+            centers.row_mut(c).assign(&x.row(cand));
+            potential = pot;
+            closest = dists;
+        }
+    }
+    centers
+}
+
+/// Per block: labels, distance of each point to its center, and the sums and
+/// counts of the points of each cluster.
+struct Assignment {
+    labels: Vec<usize>,
+    dist: Vec<f64>,
+    sums: Array2<f64>,
+    counts: Vec<f64>,
+}
+
+fn assign(x: ArrayView2<'_, f64>, centers: &Array2<f64>) -> Assignment {
+    let (n, d) = x.dim();
+    let k = centers.nrows();
+    blocked_sum(
+        n,
+        |a, b| {
+            let mut out = Assignment {
+                labels: Vec::with_capacity(b - a),
+                dist: Vec::with_capacity(b - a),
+                sums: Array2::zeros((k, d)),
+                counts: vec![0.0; k],
+            };
+            for i in a..b {
+                let xi = x.row(i);
+                let mut best = (f64::INFINITY, 0usize);
+                for (c, center) in centers.rows().into_iter().enumerate() {
+                    let dd = sq_dist(xi, center);
+                    if dd < best.0 {
+                        best = (dd, c);
+                    }
+                }
+                out.labels.push(best.1);
+                out.dist.push(best.0);
+                let mut row = out.sums.row_mut(best.1);
+                row += &xi;
+                out.counts[best.1] += 1.0;
+            }
+            out
+        },
+        |acc, p| {
+            acc.labels.extend(p.labels);
+            acc.dist.extend(p.dist);
+            acc.sums += &p.sums;
+            acc.counts
+                .iter_mut()
+                .zip(p.counts)
+                .for_each(|(a, b)| *a += b);
+        },
+    )
+    .unwrap_or(Assignment {
+        labels: vec![],
+        dist: vec![],
+        sums: Array2::zeros((k, d)),
+        counts: vec![0.0; k],
+    })
+}
+
+/// Lloyd iterations from `centers`, as scikit-learn's `_kmeans_single_lloyd`.
+fn lloyd(
+    x: ArrayView2<'_, f64>,
+    mut centers: Array2<f64>,
+    max_iter: usize,
+    tol: f64,
+) -> FittedKMeans {
+    let k = centers.nrows();
+    let mut labels_old: Option<Vec<usize>> = None;
+    let mut n_iter = 0;
+    let mut converged = false;
+    for it in 1..=max_iter {
+        n_iter = it;
+        let mut a = assign(x, &centers);
+        relocate_empty(x, &mut a);
+        let mut new_centers = a.sums.clone();
+        for c in 0..k {
+            if a.counts[c] > 0.0 {
+                new_centers.row_mut(c).mapv_inplace(|v| v / a.counts[c]);
+            } else {
+                new_centers.row_mut(c).assign(&centers.row(c));
+            }
+        }
+        let shift: f64 = (&new_centers - &centers).mapv(|v| v * v).sum();
+        centers = new_centers;
+        // Strict convergence (labels unchanged) or a small enough shift.
+        if labels_old.as_ref() == Some(&a.labels) || shift <= tol {
+            converged = true;
+            break;
+        }
+        labels_old = Some(a.labels);
+    }
+    // Labels consistent with the final centers (after strict convergence this
+    // reproduces the last labels exactly).
+    let a = assign(x, &centers);
+    let inertia = a.dist.iter().sum();
+    FittedKMeans {
+        centers,
+        labels: Array1::from(a.labels),
+        inertia,
+        n_iter,
+        converged,
+        warnings: vec![],
+    }
+}
+
+/// Empty clusters take the points farthest from their current centers (in
+/// decreasing distance, ties by index), as scikit-learn does.
+fn relocate_empty(x: ArrayView2<'_, f64>, a: &mut Assignment) {
+    let empty: Vec<usize> = (0..a.counts.len())
+        .filter(|&c| a.counts[c] == 0.0)
+        .collect();
+    if empty.is_empty() {
+        return;
+    }
+    let mut order: Vec<usize> = (0..a.labels.len()).collect();
+    order.sort_by(|&i, &j| a.dist[j].total_cmp(&a.dist[i]).then(i.cmp(&j)));
+    for (&c, &far) in empty.iter().zip(order.iter()) {
+        let old = a.labels[far];
+        let xi = x.row(far);
+        let mut o = a.sums.row_mut(old);
+        o -= &xi;
+        a.counts[old] -= 1.0;
+        a.sums.row_mut(c).assign(&xi);
+        a.counts[c] = 1.0;
+    }
+}
+
+/// A fitted k-means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedKMeans {
+    /// Cluster centers (k x d).
+    pub centers: Array2<f64>,
+    /// Cluster of each fitting row.
+    pub labels: Array1<usize>,
+    /// Sum of squared distances of the rows to their centers.
+    pub inertia: f64,
+    /// Lloyd iterations of the kept run.
+    pub n_iter: usize,
+    /// Whether the kept run converged before `max_iter`.
+    pub converged: bool,
+    /// Things the user should know (duplicate points...).
+    pub warnings: Vec<String>,
+}
+
+impl FittedKMeans {
+    /// Nearest center of each row.
+    pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<usize>, AlgoError> {
+        check_columns(x, self.centers.ncols())?;
+        check_finite(x, None)?;
+        Ok(Array1::from(assign(x, &self.centers).labels))
+    }
+
+    /// Sum of squared distances of `x` to their nearest centers.
+    pub fn score_inertia(&self, x: ArrayView2<'_, f64>) -> Result<f64, AlgoError> {
+        check_columns(x, self.centers.ncols())?;
+        Ok(assign(x, &self.centers).dist.iter().sum())
+    }
+}
+
+impl Clusterer for KMeans {
+    fn name(&self) -> &str {
+        "kmeans"
+    }
+    fn fit(
+        &self,
+        x: ArrayView2<'_, f64>,
+        seed: Seed,
+    ) -> Result<Box<dyn FittedClusterer>, AlgoError> {
+        Ok(Box::new(KMeans::fit(self, x, seed)?))
+    }
+}
+
+impl FittedClusterer for FittedKMeans {
+    fn n_clusters(&self) -> usize {
+        self.centers.nrows()
+    }
+    fn labels(&self) -> &Array1<usize> {
+        &self.labels
+    }
+    fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<usize>, AlgoError> {
+        FittedKMeans::predict(self, x)
+    }
+}
+
+/// Inertia of given labels and centers (for tests and reports).
+pub fn inertia(x: ArrayView2<'_, f64>, centers: &Array2<f64>, labels: &Array1<usize>) -> f64 {
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| sq_dist(x.row(i), centers.row(c)))
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::adjusted_rand_index;
+
+    /// Three well separated blobs of 200 points in 3-D.
+    fn blobs() -> (Array2<f64>, Vec<usize>) {
+        let mut r = Rng::new(Seed(3));
+        let centers = [[0.0, 0.0, 0.0], [10.0, 0.0, 5.0], [0.0, 10.0, -5.0]];
+        let mut x = Array2::zeros((600, 3));
+        let mut truth = Vec::new();
+        for i in 0..600 {
+            let c = i % 3;
+            for j in 0..3 {
+                x[[i, j]] = centers[c][j] + r.normal();
+            }
+            truth.push(c);
+        }
+        (x, truth)
+    }
+
+    #[test]
+    fn recovers_blobs() {
+        let (x, truth) = blobs();
+        let f = KMeans::new(3).fit(x.view(), Seed(0)).unwrap();
+        assert!(f.converged);
+        assert_eq!(
+            adjusted_rand_index(f.labels.as_slice().unwrap(), &truth).unwrap(),
+            1.0
+        );
+        assert!((inertia(x.view(), &f.centers, &f.labels) - f.inertia).abs() < 1e-9 * f.inertia);
+        assert_eq!(f.predict(x.view()).unwrap(), f.labels);
+    }
+
+    #[test]
+    fn more_restarts_never_worse_and_seeded() {
+        let (x, _) = blobs();
+        let one = KMeans {
+            n_init: 1,
+            ..KMeans::new(8)
+        }
+        .fit(x.view(), Seed(1))
+        .unwrap();
+        let ten = KMeans {
+            n_init: 10,
+            ..KMeans::new(8)
+        }
+        .fit(x.view(), Seed(1))
+        .unwrap();
+        assert!(ten.inertia <= one.inertia);
+        assert_eq!(
+            ten,
+            KMeans {
+                n_init: 10,
+                ..KMeans::new(8)
+            }
+            .fit(x.view(), Seed(1))
+            .unwrap()
+        );
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        assert_eq!(
+            ten,
+            pool.install(|| KMeans {
+                n_init: 10,
+                ..KMeans::new(8)
+            }
+            .fit(x.view(), Seed(1))
+            .unwrap())
+        );
+    }
+
+    #[test]
+    fn empty_cluster_is_reseeded_from_the_farthest_point() {
+        let x = ndarray::array![[0.0], [0.1], [0.2], [5.0], [5.1], [9.0]];
+        // The third center attracts nothing at first.
+        let init = ndarray::array![[0.1], [5.0], [100.0]];
+        let f = KMeans {
+            n_init: 1,
+            init: KMeansInit::Centers(init),
+            ..KMeans::new(3)
+        }
+        .fit(x.view(), Seed(0))
+        .unwrap();
+        let mut sizes = [0usize; 3];
+        f.labels.iter().for_each(|&l| sizes[l] += 1);
+        assert!(sizes.iter().all(|&s| s > 0), "{sizes:?}");
+        assert_eq!(
+            f.labels[5], 2,
+            "the farthest point (9.0) seeds the empty cluster"
+        );
+    }
+
+    #[test]
+    fn bad_input() {
+        let (x, _) = blobs();
+        assert!(matches!(
+            KMeans::new(0).fit(x.view(), Seed(0)),
+            Err(ClusterError::BadClusterCount { k: 0, n: 600 })
+        ));
+        assert!(matches!(
+            KMeans::new(601).fit(x.view(), Seed(0)),
+            Err(ClusterError::BadClusterCount { k: 601, .. })
+        ));
+        let mut bad = x.clone();
+        bad[[7, 2]] = f64::NAN;
+        let e = KMeans::new(3)
+            .fit(bad.view(), Seed(0))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("row 7, column 2"), "{e}");
+        let f = KMeans::new(3).fit(x.view(), Seed(0)).unwrap();
+        assert_eq!(
+            f.predict(Array2::zeros((2, 4)).view()).unwrap_err(),
+            AlgoError::ColumnMismatch {
+                expected: 3,
+                got: 4
+            }
+        );
+        let dup = Array2::from_shape_fn((10, 2), |(i, _)| (i % 2) as f64);
+        let f = KMeans::new(3).fit(dup.view(), Seed(0)).unwrap();
+        assert!(
+            f.warnings
+                .iter()
+                .any(|w| w.contains("only 2 distinct points for 3 clusters")),
+            "{:?}",
+            f.warnings
+        );
+        let bad_init = KMeans {
+            init: KMeansInit::Centers(Array2::zeros((2, 3))),
+            ..KMeans::new(3)
+        };
+        assert!(matches!(
+            bad_init.fit(x.view(), Seed(0)),
+            Err(ClusterError::BadInit { .. })
+        ));
+    }
+}

@@ -1,0 +1,360 @@
+//! Cluster validity and agreement metrics, with scikit-learn's definitions.
+//!
+//! The silhouette is exact and blockwise: each block of rows computes its
+//! distances to all points once (a block x n buffer, never n x n) and scores
+//! every labeling given from them, so scoring all k and all algorithms on the
+//! same data shares the distance computation.
+
+use crate::error::ClusterError;
+use ndarray::{Array1, Array2, ArrayView2};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use strata_core::check_finite;
+
+/// Rows per silhouette block: 64 x 28,356 distances is 14.5 MB per thread.
+const SILHOUETTE_BLOCK: usize = 64;
+
+/// Labels renumbered 0..k in order of first appearance of each sorted label
+/// value, and k.
+fn dense(labels: &[usize]) -> (Vec<usize>, usize) {
+    let mut values: Vec<usize> = labels.to_vec();
+    values.sort_unstable();
+    values.dedup();
+    let index: HashMap<usize, usize> = values.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+    (labels.iter().map(|l| index[l]).collect(), values.len())
+}
+
+fn check_len(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<(), ClusterError> {
+    if labels.len() != x.nrows() {
+        return Err(ClusterError::LengthMismatch {
+            labels: labels.len(),
+            samples: x.nrows(),
+        });
+    }
+    Ok(())
+}
+
+/// Silhouette of every sample for each labeling, sharing the distances.
+/// Each labeling needs between 2 and n - 1 distinct labels.
+pub fn silhouette_samples_many(
+    x: ArrayView2<'_, f64>,
+    labelings: &[&[usize]],
+) -> Result<Vec<Array1<f64>>, ClusterError> {
+    check_finite(x, None)?;
+    let n = x.nrows();
+    let mut prepared = Vec::with_capacity(labelings.len());
+    for l in labelings {
+        check_len(x, l)?;
+        let (d, k) = dense(l);
+        if k < 2 || k > n.saturating_sub(1) {
+            return Err(ClusterError::SilhouetteLabels {
+                got: k,
+                max: n.saturating_sub(1),
+            });
+        }
+        let mut counts = vec![0usize; k];
+        d.iter().for_each(|&c| counts[c] += 1);
+        prepared.push((d, k, counts));
+    }
+    let starts: Vec<usize> = (0..n).step_by(SILHOUETTE_BLOCK).collect();
+    let per_block: Vec<Vec<Vec<f64>>> = starts
+        .into_par_iter()
+        .map(|a| {
+            let b = (a + SILHOUETTE_BLOCK).min(n);
+            let mut dist = vec![0.0; n];
+            let mut out: Vec<Vec<f64>> =
+                prepared.iter().map(|_| Vec::with_capacity(b - a)).collect();
+            let mut sums: Vec<Vec<f64>> = prepared.iter().map(|p| vec![0.0; p.1]).collect();
+            for i in a..b {
+                let xi = x.row(i);
+                for (j, dj) in dist.iter_mut().enumerate() {
+                    *dj = xi
+                        .iter()
+                        .zip(x.row(j).iter())
+                        .map(|(p, q)| (p - q) * (p - q))
+                        .sum::<f64>()
+                        .sqrt();
+                }
+                for ((labels, k, counts), (s, o)) in
+                    prepared.iter().zip(sums.iter_mut().zip(out.iter_mut()))
+                {
+                    s.iter_mut().for_each(|v| *v = 0.0);
+                    for (&c, &dj) in labels.iter().zip(&dist) {
+                        s[c] += dj;
+                    }
+                    let own = labels[i];
+                    if counts[own] <= 1 {
+                        o.push(0.0);
+                        continue;
+                    }
+                    let intra = s[own] / (counts[own] - 1) as f64;
+                    let inter = (0..*k)
+                        .filter(|&c| c != own)
+                        .map(|c| s[c] / counts[c] as f64)
+                        .fold(f64::INFINITY, f64::min);
+                    let m = intra.max(inter);
+                    o.push(if m > 0.0 { (inter - intra) / m } else { 0.0 });
+                }
+            }
+            out
+        })
+        .collect();
+    let mut result: Vec<Vec<f64>> = prepared.iter().map(|_| Vec::with_capacity(n)).collect();
+    for block in per_block {
+        for (r, b) in result.iter_mut().zip(block) {
+            r.extend(b);
+        }
+    }
+    Ok(result.into_iter().map(Array1::from).collect())
+}
+
+/// Silhouette of every sample for one labeling.
+pub fn silhouette_samples(
+    x: ArrayView2<'_, f64>,
+    labels: &[usize],
+) -> Result<Array1<f64>, ClusterError> {
+    Ok(silhouette_samples_many(x, &[labels])?.remove(0))
+}
+
+/// Mean silhouette for each labeling, sharing the distances.
+pub fn silhouette_scores(
+    x: ArrayView2<'_, f64>,
+    labelings: &[&[usize]],
+) -> Result<Vec<f64>, ClusterError> {
+    Ok(silhouette_samples_many(x, labelings)?
+        .into_iter()
+        .map(|s| s.mean().unwrap_or(0.0))
+        .collect())
+}
+
+/// Mean silhouette of one labeling.
+pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64, ClusterError> {
+    Ok(silhouette_scores(x, &[labels])?[0])
+}
+
+/// Centroids and sizes of the clusters of dense labels.
+fn centroids(x: ArrayView2<'_, f64>, labels: &[usize], k: usize) -> (Array2<f64>, Vec<usize>) {
+    let mut c = Array2::zeros((k, x.ncols()));
+    let mut counts = vec![0usize; k];
+    for (i, &l) in labels.iter().enumerate() {
+        let mut row = c.row_mut(l);
+        row += &x.row(i);
+        counts[l] += 1;
+    }
+    for (l, &m) in counts.iter().enumerate() {
+        c.row_mut(l).mapv_inplace(|v| v / m as f64);
+    }
+    (c, counts)
+}
+
+/// Calinski-Harabasz index: between- over within-cluster dispersion, scaled.
+pub fn calinski_harabasz(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64, ClusterError> {
+    check_finite(x, None)?;
+    check_len(x, labels)?;
+    let (l, k) = dense(labels);
+    let n = x.nrows();
+    if k < 2 || k > n.saturating_sub(1) {
+        return Err(ClusterError::TooFewClusters {
+            metric: "Calinski-Harabasz",
+            got: k,
+        });
+    }
+    let mean = x
+        .mean_axis(ndarray::Axis(0))
+        .unwrap_or_else(|| Array1::zeros(x.ncols()));
+    let (c, counts) = centroids(x, &l, k);
+    let extra: f64 = (0..k)
+        .map(|j| counts[j] as f64 * (&c.row(j) - &mean).mapv(|v| v * v).sum())
+        .sum();
+    let intra: f64 = l
+        .iter()
+        .enumerate()
+        .map(|(i, &j)| (&x.row(i) - &c.row(j)).mapv(|v| v * v).sum())
+        .sum();
+    Ok(if intra == 0.0 {
+        1.0
+    } else {
+        extra * (n - k) as f64 / (intra * (k - 1) as f64)
+    })
+}
+
+/// Davies-Bouldin index: mean over clusters of the worst ratio of summed
+/// scatters to centroid distance (lower is better).
+pub fn davies_bouldin(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64, ClusterError> {
+    check_finite(x, None)?;
+    check_len(x, labels)?;
+    let (l, k) = dense(labels);
+    let n = x.nrows();
+    if k < 2 || k > n.saturating_sub(1) {
+        return Err(ClusterError::TooFewClusters {
+            metric: "Davies-Bouldin",
+            got: k,
+        });
+    }
+    let (c, counts) = centroids(x, &l, k);
+    let mut intra = vec![0.0; k];
+    for (i, &j) in l.iter().enumerate() {
+        intra[j] += (&x.row(i) - &c.row(j)).mapv(|v| v * v).sum().sqrt();
+    }
+    for j in 0..k {
+        intra[j] /= counts[j] as f64;
+    }
+    let cd = |a: usize, b: usize| (&c.row(a) - &c.row(b)).mapv(|v| v * v).sum().sqrt();
+    if intra.iter().all(|&v| v == 0.0) || (0..k).all(|a| (0..k).all(|b| cd(a, b) == 0.0)) {
+        return Ok(0.0);
+    }
+    let scores: Vec<f64> = (0..k)
+        .map(|a| {
+            (0..k)
+                .filter(|&b| b != a)
+                .map(|b| {
+                    let d = cd(a, b);
+                    if d == 0.0 {
+                        0.0
+                    } else {
+                        (intra[a] + intra[b]) / d
+                    }
+                })
+                .fold(f64::NEG_INFINITY, f64::max)
+        })
+        .collect();
+    Ok(scores.iter().sum::<f64>() / k as f64)
+}
+
+/// Contingency table of two labelings (dense ids), with row and column sums.
+fn contingency(a: &[usize], b: &[usize]) -> (HashMap<(usize, usize), u64>, Vec<u64>, Vec<u64>) {
+    let (da, ka) = dense(a);
+    let (db, kb) = dense(b);
+    let mut table: HashMap<(usize, usize), u64> = HashMap::new();
+    let mut ra = vec![0u64; ka];
+    let mut rb = vec![0u64; kb];
+    for (&x, &y) in da.iter().zip(&db) {
+        *table.entry((x, y)).or_default() += 1;
+        ra[x] += 1;
+        rb[y] += 1;
+    }
+    (table, ra, rb)
+}
+
+/// Adjusted Rand index between two labelings (1 = identical partitions,
+/// about 0 = chance agreement).
+pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> Result<f64, ClusterError> {
+    if a.len() != b.len() {
+        return Err(ClusterError::LengthMismatch {
+            labels: b.len(),
+            samples: a.len(),
+        });
+    }
+    let n = a.len() as f64;
+    let (table, ra, rb) = contingency(a, b);
+    // Pair confusion matrix, as scikit-learn computes it.
+    let sum_sq: f64 = table.values().map(|&v| (v as f64) * (v as f64)).sum();
+    let sum_a: f64 = ra.iter().map(|&v| (v as f64) * (v as f64)).sum();
+    let sum_b: f64 = rb.iter().map(|&v| (v as f64) * (v as f64)).sum();
+    let tp = sum_sq - n;
+    let fp = sum_b - sum_sq; // pairs together in b, apart in a
+    let fn_ = sum_a - sum_sq;
+    let tn = n * n - fp - fn_ - sum_sq;
+    if fn_ == 0.0 && fp == 0.0 {
+        return Ok(1.0);
+    }
+    Ok(2.0 * (tp * tn - fn_ * fp) / ((tp + fn_) * (fn_ + tn) + (tp + fp) * (fp + tn)))
+}
+
+fn entropy(counts: &[u64]) -> f64 {
+    let total: f64 = counts.iter().map(|&c| c as f64).sum();
+    if total == 0.0 {
+        return 1.0;
+    }
+    -counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| (c as f64 / total) * ((c as f64).ln() - total.ln()))
+        .sum::<f64>()
+}
+
+/// Normalized mutual information with the arithmetic mean of the entropies
+/// (scikit-learn's default).
+pub fn normalized_mutual_info(a: &[usize], b: &[usize]) -> Result<f64, ClusterError> {
+    if a.len() != b.len() {
+        return Err(ClusterError::LengthMismatch {
+            labels: b.len(),
+            samples: a.len(),
+        });
+    }
+    let (table, ra, rb) = contingency(a, b);
+    if (ra.len() == 1 && rb.len() == 1) || (ra.is_empty() && rb.is_empty()) {
+        return Ok(1.0);
+    }
+    let n: f64 = a.len() as f64;
+    let mut mi = 0.0;
+    let mut cells: Vec<(&(usize, usize), &u64)> = table.iter().collect();
+    cells.sort();
+    for (&(i, j), &nij) in cells {
+        let nij = nij as f64;
+        mi += (nij / n) * (nij.ln() - n.ln())
+            + (nij / n) * (-(ra[i] as f64).ln() - (rb[j] as f64).ln() + n.ln() + n.ln());
+    }
+    let mi = mi.max(0.0);
+    let (ha, hb) = (entropy(&ra), entropy(&rb));
+    let normalizer = (0.5 * (ha + hb)).max(f64::EPSILON);
+    Ok(mi / normalizer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn silhouette_by_hand() {
+        // Two tight pairs far apart on a line: 0, 1 | 10, 11.
+        let x = array![[0.0], [1.0], [10.0], [11.0]];
+        let s = silhouette_samples(x.view(), &[0, 0, 1, 1]).unwrap();
+        // point 0: a = 1, b = (10 + 11) / 2 = 10.5 -> 1 - 1/10.5
+        assert!((s[0] - (1.0 - 1.0 / 10.5)).abs() < 1e-15);
+        assert!((s[1] - (1.0 - 1.0 / 9.5)).abs() < 1e-15);
+        let many = silhouette_scores(x.view(), &[&[0, 0, 1, 1], &[0, 1, 0, 1]]).unwrap();
+        assert!(many[0] > 0.8 && many[1] < 0.0);
+        assert!(matches!(
+            silhouette_score(x.view(), &[0, 0, 0, 0]),
+            Err(ClusterError::SilhouetteLabels { got: 1, .. })
+        ));
+        assert!(matches!(
+            silhouette_score(x.view(), &[0, 1, 2, 3]),
+            Err(ClusterError::SilhouetteLabels { got: 4, max: 3 })
+        ));
+        assert!(matches!(
+            silhouette_score(x.view(), &[0, 1]),
+            Err(ClusterError::LengthMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn agreement_by_hand() {
+        let a = [0, 0, 1, 1];
+        assert_eq!(adjusted_rand_index(&a, &[5, 5, 7, 7]).unwrap(), 1.0);
+        assert!((normalized_mutual_info(&a, &[5, 5, 7, 7]).unwrap() - 1.0).abs() < 1e-15);
+        // scikit-learn: adjusted_rand_score([0,0,1,1],[0,1,0,1]) == -0.5
+        assert!((adjusted_rand_index(&a, &[0, 1, 0, 1]).unwrap() + 0.5).abs() < 1e-15);
+        assert!(normalized_mutual_info(&a, &[0, 1, 0, 1]).unwrap().abs() < 1e-15);
+        // scikit-learn: adjusted_rand_score([0,0,1,2],[0,0,1,1]) == 0.5714285714285715
+        assert!(
+            (adjusted_rand_index(&[0, 0, 1, 2], &[0, 0, 1, 1]).unwrap() - 0.5714285714285715).abs()
+                < 1e-15
+        );
+    }
+
+    #[test]
+    fn ch_and_db_by_hand() {
+        let x = array![[0.0], [2.0], [10.0], [12.0]];
+        // centroids 1 and 11, mean 6: extra = 2*25*2 = 100, intra = 4 -> 100*2/(4*1) = 50
+        assert!((calinski_harabasz(x.view(), &[0, 0, 1, 1]).unwrap() - 50.0).abs() < 1e-12);
+        // intra distances 1 and 1, centroid distance 10 -> (1+1)/10 = 0.2
+        assert!((davies_bouldin(x.view(), &[0, 0, 1, 1]).unwrap() - 0.2).abs() < 1e-12);
+        assert!(matches!(
+            calinski_harabasz(x.view(), &[0, 0, 0, 0]),
+            Err(ClusterError::TooFewClusters { .. })
+        ));
+    }
+}
