@@ -1,0 +1,49 @@
+//! Invariants of k-means and the metrics on random data.
+
+use ndarray::Array2;
+use proptest::prelude::*;
+use strata_cluster::metrics::{adjusted_rand_index, calinski_harabasz, davies_bouldin, normalized_mutual_info, silhouette_score};
+use strata_cluster::{KMeans, KMeansInit};
+use strata_core::{Rng, Seed};
+
+fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
+    let mut r = Rng::new(Seed(seed));
+    Array2::from_shape_fn((n, d), |(i, _)| r.normal() + (i % 3) as f64 * 2.0)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn labels_in_range_and_inertia_never_increases(n in 12usize..150, d in 1usize..5, k in 1usize..7, seed in 0u64..500) {
+        let x = data(n, d, seed);
+        let k = k.min(n);
+        let init = x.slice(ndarray::s![..k, ..]).to_owned();
+        let mut last = f64::INFINITY;
+        for max_iter in 1..8 {
+            let f = KMeans { n_init: 1, max_iter, tol: 0.0, init: KMeansInit::Centers(init.clone()), ..KMeans::new(k) }
+                .fit(x.view(), Seed(seed))
+                .unwrap();
+            prop_assert!(f.labels.iter().all(|&l| l < k));
+            prop_assert!(f.inertia <= last + 1e-9 * last.abs().max(1.0), "iteration {max_iter}: {} after {last}", f.inertia);
+            last = f.inertia;
+        }
+    }
+
+    #[test]
+    fn metrics_ignore_label_names(n in 12usize..80, seed in 0u64..500, shift in 1usize..50) {
+        let x = data(n, 3, seed);
+        let f = KMeans { n_init: 2, ..KMeans::new(3) }.fit(x.view(), Seed(seed)).unwrap();
+        let labels: Vec<usize> = f.labels.to_vec();
+        let distinct = { let mut v = labels.clone(); v.sort(); v.dedup(); v.len() };
+        prop_assume!(distinct >= 2 && distinct < n);
+        // Rename: reverse the order and offset.
+        let renamed: Vec<usize> = labels.iter().map(|&l| (10 - l) * shift).collect();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(1.0);
+        prop_assert!(close(silhouette_score(x.view(), &labels).unwrap(), silhouette_score(x.view(), &renamed).unwrap()));
+        prop_assert!(close(calinski_harabasz(x.view(), &labels).unwrap(), calinski_harabasz(x.view(), &renamed).unwrap()));
+        prop_assert!(close(davies_bouldin(x.view(), &labels).unwrap(), davies_bouldin(x.view(), &renamed).unwrap()));
+        prop_assert!(close(adjusted_rand_index(&labels, &renamed).unwrap(), 1.0));
+        prop_assert!(close(normalized_mutual_info(&labels, &renamed).unwrap(), 1.0));
+    }
+}
