@@ -221,8 +221,11 @@ pub fn davies_bouldin(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64, C
     Ok(scores.iter().sum::<f64>() / k as f64)
 }
 
+/// Non-zero cells of a contingency table, keyed by (row, column).
+type Cells = HashMap<(usize, usize), u64>;
+
 /// Contingency table of two labelings (dense ids), with row and column sums.
-fn contingency(a: &[usize], b: &[usize]) -> (HashMap<(usize, usize), u64>, Vec<u64>, Vec<u64>) {
+fn contingency(a: &[usize], b: &[usize]) -> (Cells, Vec<u64>, Vec<u64>) {
     let (da, ka) = dense(a);
     let (db, kb) = dense(b);
     let mut table: HashMap<(usize, usize), u64> = HashMap::new();
