@@ -25,6 +25,14 @@ pub enum ClusterError {
     SilhouetteLabels { got: usize, max: usize },
     #[error("{metric} needs at least 2 clusters; got {got}")]
     TooFewClusters { metric: &'static str, got: usize },
+    #[error(
+        "component {component} of the {covariance_type} mixture has a covariance that is not positive definite (it collapsed onto too few or identical points); raise reg_covar above {reg_covar} or use fewer components"
+    )]
+    SingularComponent {
+        component: usize,
+        covariance_type: String,
+        reg_covar: f64,
+    },
     #[error(transparent)]
     Input(#[from] AlgoError),
 }

@@ -9,11 +9,16 @@
 //!   many labelings, O(n) memory), Calinski-Harabasz, Davies-Bouldin,
 //!   adjusted Rand index, normalized mutual information.
 //!
-//! Gaussian mixtures, stability and `select_k` are not implemented yet.
+//! - [`GaussianMixture`]: EM with full, tied, diag and spherical covariances,
+//!   k-means / random / given-label initialisation, `predict_proba`, BIC, AIC.
+//!
+//! Stability and `select_k` are not implemented yet.
 
 pub mod error;
+pub mod gmm;
 pub mod kmeans;
 pub mod metrics;
 
 pub use error::ClusterError;
+pub use gmm::{CovarianceType, FittedGmm, GaussianMixture, GmmInit};
 pub use kmeans::{FittedKMeans, KMeans, KMeansInit};

@@ -2,7 +2,10 @@
 
 use ndarray::Array2;
 use proptest::prelude::*;
-use strata_cluster::metrics::{adjusted_rand_index, calinski_harabasz, davies_bouldin, normalized_mutual_info, silhouette_score};
+use strata_cluster::metrics::{
+    adjusted_rand_index, calinski_harabasz, davies_bouldin, normalized_mutual_info,
+    silhouette_score,
+};
 use strata_cluster::{KMeans, KMeansInit};
 use strata_core::{Rng, Seed};
 

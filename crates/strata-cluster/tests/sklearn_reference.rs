@@ -9,7 +9,7 @@ use strata_cluster::metrics::{
     adjusted_rand_index, calinski_harabasz, davies_bouldin, normalized_mutual_info,
     silhouette_samples_many,
 };
-use strata_cluster::{KMeans, KMeansInit};
+use strata_cluster::{CovarianceType, GaussianMixture, GmmInit, KMeans, KMeansInit};
 use strata_core::Seed;
 
 fn workspace() -> PathBuf {
@@ -168,4 +168,87 @@ fn marketing_matches_scikit_learn() {
         return;
     };
     check("marketing", l.dataset.features(), &fx["marketing"], None);
+}
+
+fn check_gmm(name: &str, x: ndarray::ArrayView2<'_, f64>, fx: &Value) {
+    let k = fx["k"].as_u64().expect("k") as usize;
+    assert_eq!(x.nrows() as u64, fx["n_samples"].as_u64().expect("n"));
+    let labels: Vec<usize> = fx["init_labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .map(|v| v.as_u64().expect("label") as usize)
+        .collect();
+    for (ct, key) in [
+        (CovarianceType::Full, "full"),
+        (CovarianceType::Tied, "tied"),
+        (CovarianceType::Diag, "diag"),
+        (CovarianceType::Spherical, "spherical"),
+    ] {
+        let f = &fx["fits"][key];
+        let gm = GaussianMixture {
+            init: GmmInit::Labels(labels.clone()),
+            ..GaussianMixture::new(k, ct)
+        };
+        let fitted = gm
+            .fit(x, Seed(0))
+            .unwrap_or_else(|e| panic!("{name} {key}: {e}"));
+        let lb = num(&f["lower_bound"]);
+        assert!(
+            (fitted.lower_bound - lb).abs() < 1e-6,
+            "{name} {key}: lower bound {} vs {lb}",
+            fitted.lower_bound
+        );
+        assert_eq!(
+            fitted.n_iter as u64,
+            f["n_iter"].as_u64().expect("n_iter"),
+            "{name} {key}: iterations"
+        );
+        assert_eq!(
+            fitted.converged,
+            f["converged"].as_bool().expect("converged")
+        );
+        let score = fitted.score(x).expect("score");
+        assert!(
+            (score - num(&f["score"])).abs() < 1e-6,
+            "{name} {key}: score {score}"
+        );
+        let (bic, aic) = (fitted.bic(x).expect("bic"), fitted.aic(x).expect("aic"));
+        assert!(
+            rel(bic, num(&f["bic"])) < 1e-8,
+            "{name} {key}: BIC {bic} vs {}",
+            num(&f["bic"])
+        );
+        assert!(
+            rel(aic, num(&f["aic"])) < 1e-8,
+            "{name} {key}: AIC {aic} vs {}",
+            num(&f["aic"])
+        );
+        for (c, w) in f["weights"].as_array().expect("weights").iter().enumerate() {
+            assert!(
+                (fitted.params.weights[c] - num(w)).abs() < 1e-6,
+                "{name} {key}: weight {c}"
+            );
+        }
+    }
+}
+
+#[test]
+fn gaussian_mixtures_match_scikit_learn() {
+    let fx = fixture();
+    if let Some(l) = load("spotify_songs") {
+        let x = l
+            .dataset
+            .features()
+            .slice(ndarray::s![..5000, ..])
+            .to_owned();
+        check_gmm("spotify", x.view(), &fx["gmm"]["spotify_first_5000"]);
+    }
+    if let Some(l) = load("marketing_campaign") {
+        check_gmm(
+            "marketing",
+            l.dataset.features().view(),
+            &fx["gmm"]["marketing"],
+        );
+    }
 }
