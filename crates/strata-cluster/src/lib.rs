@@ -12,12 +12,15 @@
 //! - [`GaussianMixture`]: EM with full, tied, diag and spherical covariances,
 //!   k-means / random / given-label initialisation, `predict_proba`, BIC, AIC.
 //!
-//! Stability and `select_k` are not implemented yet.
+//! - [`stability`]: pairwise ARI of fits on random subsamples, and
+//!   [`stability::select_k`], which scores every k side by side and
+//!   recommends one with the reason.
 
 pub mod error;
 pub mod gmm;
 pub mod kmeans;
 pub mod metrics;
+pub mod stability;
 
 pub use error::ClusterError;
 pub use gmm::{CovarianceType, FittedGmm, GaussianMixture, GmmInit};

@@ -132,6 +132,29 @@ pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64,
     Ok(silhouette_scores(x, &[labels])?[0])
 }
 
+/// Silhouette estimated on a random subsample of `sample_size` rows (as
+/// scikit-learn's `silhouette_score(..., sample_size=...)`): returns the score
+/// and the sample size actually used, which a report must state.
+pub fn silhouette_sampled(
+    x: ArrayView2<'_, f64>,
+    labels: &[usize],
+    sample_size: usize,
+    seed: strata_core::Seed,
+) -> Result<(f64, usize), ClusterError> {
+    check_len(x, labels)?;
+    let n = x.nrows();
+    if sample_size >= n {
+        return Ok((silhouette_score(x, labels)?, n));
+    }
+    let mut idx: Vec<usize> = (0..n).collect();
+    strata_core::Rng::new(seed).shuffle(&mut idx);
+    idx.truncate(sample_size);
+    idx.sort_unstable();
+    let xs = x.select(ndarray::Axis(0), &idx);
+    let ls: Vec<usize> = idx.iter().map(|&i| labels[i]).collect();
+    Ok((silhouette_score(xs.view(), &ls)?, sample_size))
+}
+
 /// Centroids and sizes of the clusters of dense labels.
 fn centroids(x: ArrayView2<'_, f64>, labels: &[usize], k: usize) -> (Array2<f64>, Vec<usize>) {
     let mut c = Array2::zeros((k, x.ncols()));
@@ -331,6 +354,21 @@ mod tests {
             silhouette_score(x.view(), &[0, 1]),
             Err(ClusterError::LengthMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn sampled_silhouette_states_its_size_and_is_close() {
+        let mut r = strata_core::Rng::new(strata_core::Seed(5));
+        let x = Array2::from_shape_fn((2000, 2), |(i, _)| (i % 2) as f64 * 6.0 + r.normal());
+        let labels: Vec<usize> = (0..2000).map(|i| i % 2).collect();
+        let exact = silhouette_score(x.view(), &labels).unwrap();
+        let (est, m) = silhouette_sampled(x.view(), &labels, 500, strata_core::Seed(1)).unwrap();
+        assert_eq!(m, 500);
+        assert!((est - exact).abs() < 0.03, "{est} vs {exact}");
+        assert_eq!(
+            silhouette_sampled(x.view(), &labels, 5000, strata_core::Seed(1)).unwrap(),
+            (exact, 2000)
+        );
     }
 
     #[test]
