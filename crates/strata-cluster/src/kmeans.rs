@@ -10,6 +10,7 @@
 
 use crate::error::ClusterError;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use strata_core::par::blocked_sum;
 use strata_core::{AlgoError, Clusterer, FittedClusterer, Rng, Seed, check_columns, check_finite};
@@ -140,24 +141,32 @@ fn sq_dist(a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>) -> f64 {
     a.iter().zip(b.iter()).map(|(p, q)| (p - q) * (p - q)).sum()
 }
 
+#[inline]
+fn sq_dist_slices(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum()
+}
+
 /// Greedy k-means++: each new center is the best (lowest potential) of
 /// 2 + floor(ln k) candidates drawn with probability proportional to the
 /// squared distance to the nearest chosen center.
 pub fn plus_plus(x: ArrayView2<'_, f64>, k: usize, rng: &mut Rng) -> Array2<f64> {
     let (n, d) = x.dim();
+    let standard = x.as_standard_layout();
+    let xs = standard.as_slice().unwrap_or(&[]);
+    let row = |i: usize| &xs[i * d..(i + 1) * d];
     let trials = 2 + (k as f64).ln() as usize;
     let mut centers = Array2::zeros((k, d));
     let first = rng.below(n);
     centers.row_mut(0).assign(&x.row(first));
-    let mut closest: Vec<f64> = (0..n).map(|i| sq_dist(x.row(i), x.row(first))).collect();
+    let mut closest: Vec<f64> = (0..n).map(|i| sq_dist_slices(row(i), row(first))).collect();
     let mut potential: f64 = closest.iter().sum();
+    let mut cumulative = vec![0.0; n];
     for c in 1..k {
         // Candidates by inverse transform sampling on the cumulative distances.
-        let mut cumulative = Vec::with_capacity(n);
         let mut acc = 0.0;
-        for &v in &closest {
+        for (cu, &v) in cumulative.iter_mut().zip(&closest) {
             acc += v;
-            cumulative.push(acc);
+            *cu = acc;
         }
         let candidates: Vec<usize> = (0..trials)
             .map(|_| {
@@ -165,12 +174,21 @@ pub fn plus_plus(x: ArrayView2<'_, f64>, k: usize, rng: &mut Rng) -> Array2<f64>
                 cumulative.partition_point(|&v| v < r).min(n - 1)
             })
             .collect();
+        // Each candidate's new distances, in parallel (one per candidate).
+        let trial: Vec<(f64, Vec<f64>)> = candidates
+            .par_iter()
+            .map(|&cand| {
+                let cr = row(cand);
+                let dists: Vec<f64> = closest
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &cl)| cl.min(sq_dist_slices(row(i), cr)))
+                    .collect();
+                (dists.iter().sum(), dists)
+            })
+            .collect();
         let mut best: Option<(f64, usize, Vec<f64>)> = None;
-        for &cand in &candidates {
-            let dists: Vec<f64> = (0..n)
-                .map(|i| closest[i].min(sq_dist(x.row(i), x.row(cand))))
-                .collect();
-            let pot: f64 = dists.iter().sum();
+        for (&cand, (pot, dists)) in candidates.iter().zip(trial) {
             if best.as_ref().is_none_or(|b| pot < b.0) {
                 best = Some((pot, cand, dists));
             }
@@ -193,34 +211,157 @@ struct Assignment {
     counts: Vec<f64>,
 }
 
+/// Nearest center of each row of `xs` (row-major, `d` columns) given the
+/// transposed centers `ct` (d x k, row-major): distances to all centers are
+/// accumulated feature by feature, so the k accumulators are independent and
+/// vectorize. Per (row, center) the squared differences are summed over the
+/// features in order, exactly as a direct computation. Ties go to the lowest
+/// center index. Also accumulates per-cluster sums and counts.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn assign_rows_body(
+    xs: &[f64],
+    ct: &[f64],
+    d: usize,
+    k: usize,
+    labels: &mut [usize],
+    dist: &mut [f64],
+    sums: &mut [f64],
+    counts: &mut [f64],
+) {
+    let mut acc = vec![0.0; k];
+    for ((row, label), best_d) in xs
+        .chunks_exact(d)
+        .zip(labels.iter_mut())
+        .zip(dist.iter_mut())
+    {
+        acc.iter_mut().for_each(|a| *a = 0.0);
+        for (&xj, ctj) in row.iter().zip(ct.chunks_exact(k)) {
+            for (a, &c) in acc.iter_mut().zip(ctj) {
+                let t = xj - c;
+                *a += t * t;
+            }
+        }
+        let mut best = (f64::INFINITY, 0usize);
+        for (c, &v) in acc.iter().enumerate() {
+            if v < best.0 {
+                best = (v, c);
+            }
+        }
+        *label = best.1;
+        *best_d = best.0;
+        for (s, &v) in sums[best.1 * d..(best.1 + 1) * d].iter_mut().zip(row) {
+            *s += v;
+        }
+        counts[best.1] += 1.0;
+    }
+}
+
+/// As `assign_rows_body` with the number of centers known at compile time,
+/// so the accumulators live in registers.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn assign_rows_fixed_body<const K: usize>(
+    xs: &[f64],
+    ct: &[f64],
+    d: usize,
+    labels: &mut [usize],
+    dist: &mut [f64],
+    sums: &mut [f64],
+    counts: &mut [f64],
+) {
+    for ((row, label), best_d) in xs
+        .chunks_exact(d)
+        .zip(labels.iter_mut())
+        .zip(dist.iter_mut())
+    {
+        let mut acc = [0.0f64; K];
+        for (&xj, ctj) in row.iter().zip(ct.chunks_exact(K)) {
+            let Ok(ctj) = <&[f64; K]>::try_from(ctj) else {
+                continue;
+            };
+            for c in 0..K {
+                let t = xj - ctj[c];
+                acc[c] += t * t;
+            }
+        }
+        let mut best = (f64::INFINITY, 0usize);
+        for (c, &v) in acc.iter().enumerate() {
+            if v < best.0 {
+                best = (v, c);
+            }
+        }
+        *label = best.1;
+        *best_d = best.0;
+        for (s, &v) in sums[best.1 * d..(best.1 + 1) * d].iter_mut().zip(row) {
+            *s += v;
+        }
+        counts[best.1] += 1.0;
+    }
+}
+
+strata_core::simd_dispatch!(fn assign_rows_dynamic(xs: &[f64], ct: &[f64], d: usize, k: usize, labels: &mut [usize], dist: &mut [f64], sums: &mut [f64], counts: &mut [f64]) => assign_rows_body);
+strata_core::simd_dispatch!(fn assign_rows_fixed<const K: usize>(xs: &[f64], ct: &[f64], d: usize, labels: &mut [usize], dist: &mut [f64], sums: &mut [f64], counts: &mut [f64]) => assign_rows_fixed_body);
+
+#[allow(clippy::too_many_arguments)]
+fn assign_rows(
+    xs: &[f64],
+    ct: &[f64],
+    d: usize,
+    k: usize,
+    labels: &mut [usize],
+    dist: &mut [f64],
+    sums: &mut [f64],
+    counts: &mut [f64],
+) {
+    macro_rules! fixed {
+        ($($n:literal)*) => {
+            match k {
+                $($n => assign_rows_fixed::<$n>(xs, ct, d, labels, dist, sums, counts),)*
+                _ => assign_rows_dynamic(xs, ct, d, k, labels, dist, sums, counts),
+            }
+        };
+    }
+    fixed!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+}
+
 fn assign(x: ArrayView2<'_, f64>, centers: &Array2<f64>) -> Assignment {
     let (n, d) = x.dim();
     let k = centers.nrows();
+    let ct: Vec<f64> = centers.t().iter().copied().collect();
+    let standard;
+    let xv = match x.as_slice() {
+        Some(_) => x,
+        None => {
+            standard = x.as_standard_layout().into_owned();
+            standard.view()
+        }
+    };
+    let xs = xv.as_slice().unwrap_or(&[]);
     blocked_sum(
         n,
         |a, b| {
-            let mut out = Assignment {
-                labels: Vec::with_capacity(b - a),
-                dist: Vec::with_capacity(b - a),
-                sums: Array2::zeros((k, d)),
-                counts: vec![0.0; k],
-            };
-            for i in a..b {
-                let xi = x.row(i);
-                let mut best = (f64::INFINITY, 0usize);
-                for (c, center) in centers.rows().into_iter().enumerate() {
-                    let dd = sq_dist(xi, center);
-                    if dd < best.0 {
-                        best = (dd, c);
-                    }
-                }
-                out.labels.push(best.1);
-                out.dist.push(best.0);
-                let mut row = out.sums.row_mut(best.1);
-                row += &xi;
-                out.counts[best.1] += 1.0;
+            let mut labels = vec![0usize; b - a];
+            let mut dist = vec![0.0; b - a];
+            let mut sums = vec![0.0; k * d];
+            let mut counts = vec![0.0; k];
+            assign_rows(
+                &xs[a * d..b * d],
+                &ct,
+                d,
+                k,
+                &mut labels,
+                &mut dist,
+                &mut sums,
+                &mut counts,
+            );
+            Assignment {
+                labels,
+                dist,
+                sums: Array2::from_shape_vec((k, d), sums)
+                    .unwrap_or_else(|_| Array2::zeros((k, d))),
+                counts,
             }
-            out
         },
         |acc, p| {
             acc.labels.extend(p.labels);

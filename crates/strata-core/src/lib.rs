@@ -20,6 +20,7 @@ mod estimator;
 pub mod par;
 pub mod rng;
 mod seed;
+mod simd;
 pub mod text;
 
 pub use dataset::{BinaryTarget, Dataset, Economics};

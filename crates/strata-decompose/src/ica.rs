@@ -321,10 +321,10 @@ fn accumulate_outer_body(ys: &[f64], xs: &[f64], m: usize, k: usize, a: &mut [f6
     }
 }
 
-linalg::simd_dispatch!(fn contrast_logcosh(ys: &mut [f64], m: usize, dg: &mut [f64], alpha: f64) => logcosh_body);
-linalg::simd_dispatch!(fn contrast_exp(ys: &mut [f64], m: usize, dg: &mut [f64]) => exp_body);
-linalg::simd_dispatch!(fn contrast_cube(ys: &mut [f64], m: usize, dg: &mut [f64]) => cube_body);
-linalg::simd_dispatch!(fn accumulate_outer(ys: &[f64], xs: &[f64], m: usize, k: usize, a: &mut [f64]) => accumulate_outer_body);
+strata_core::simd_dispatch!(fn contrast_logcosh(ys: &mut [f64], m: usize, dg: &mut [f64], alpha: f64) => logcosh_body);
+strata_core::simd_dispatch!(fn contrast_exp(ys: &mut [f64], m: usize, dg: &mut [f64]) => exp_body);
+strata_core::simd_dispatch!(fn contrast_cube(ys: &mut [f64], m: usize, dg: &mut [f64]) => cube_body);
+strata_core::simd_dispatch!(fn accumulate_outer(ys: &[f64], xs: &[f64], m: usize, k: usize, a: &mut [f64]) => accumulate_outer_body);
 
 /// Replaces each y by g(y) and adds g'(y) into `dg`, column by column.
 #[inline(always)]

@@ -113,30 +113,7 @@ pub fn centered_gram(x: ArrayView2<'_, f64>, mean: &Array1<f64>) -> Array2<f64> 
     .unwrap_or_else(|| Array2::zeros((d, d)))
 }
 
-/// Runs a kernel body compiled for AVX2 when the CPU has it, else for the
-/// baseline. Both builds perform the same floating-point operations in the
-/// same order (Rust never contracts `a * b + c` into a fused multiply-add), so
-/// the results are bit-identical; only the vector width differs.
-macro_rules! simd_dispatch {
-    ($(#[$doc:meta])* fn $name:ident $(<$(const $g:ident: usize),*>)? ($($arg:ident: $ty:ty),*) $(-> $ret:ty)? => $body:ident) => {
-        $(#[$doc])*
-        fn $name $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2")]
-                fn wide $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? {
-                    $body $(::<$($g),*>)? ($($arg),*)
-                }
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: the CPU supports AVX2, checked just above.
-                    return unsafe { wide $(::<$($g),*>)? ($($arg),*) };
-                }
-            }
-            $body $(::<$($g),*>)? ($($arg),*)
-        }
-    };
-}
-pub(crate) use simd_dispatch;
+use strata_core::simd_dispatch;
 
 simd_dispatch!(fn gram_fixed<const D: usize>(xs: &[f64], shift: &[f64]) -> Vec<f64> => gram_fixed_body);
 simd_dispatch!(fn gram_dynamic(xs: &[f64], shift: &[f64]) -> Vec<f64> => gram_dynamic_body);

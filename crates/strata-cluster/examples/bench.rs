@@ -1,0 +1,144 @@
+//! Timings of k-means, Gaussian mixtures and the silhouette, printed as JSON
+//! lines for bench/cluster_vs_sklearn.py.
+//!
+//!     cargo run --release -p strata-cluster --example bench -- --case NAME [--repeats N]
+//!
+//! Cases: spotify/kmeans (k = 10, n_init = 10), spotify/gmm_full (k = 10),
+//! spotify/silhouette18 (k = 2..10 of k-means and of the full mixture, 18
+//! labelings sharing one distance pass), synthetic/kmeans and
+//! synthetic/gmm_full on a 1,000,000 x 20 matrix built by the same formula as
+//! the Python script.
+
+use ndarray::Array2;
+use std::path::Path;
+use std::time::Instant;
+use strata_cluster::metrics::silhouette_scores;
+use strata_cluster::{CovarianceType, GaussianMixture, KMeans};
+use strata_core::Seed;
+
+fn synthetic(n: usize, d: usize) -> Array2<f64> {
+    // Ten Gaussian-ish blobs from an integer hash, same formula as the Python side.
+    Array2::from_shape_fn((n, d), |(i, j)| {
+        let h = ((i as u64)
+            .wrapping_mul(2_654_435_761)
+            .wrapping_add((j as u64).wrapping_mul(40_503)))
+            % (1u64 << 32);
+        let u = h as f64 / (1u64 << 32) as f64 - 0.5;
+        ((i % 10) as f64 * ((j + 1) as f64 * 0.7).sin()) * 3.0 + u
+    })
+}
+
+fn spotify() -> Array2<f64> {
+    let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let Some(dirs) = strata_data::reference_dirs(&ws, &["spotify_songs.csv"]) else {
+        eprintln!("set STRATA_DATA_DIR to the folder holding spotify_songs.csv");
+        std::process::exit(2)
+    };
+    let loaded = strata_data::Descriptor::from_path(ws.join("datasets/spotify_songs.toml"))
+        .and_then(|d| strata_data::load(&d, &dirs));
+    match loaded {
+        Ok(l) => l.dataset.features().clone(),
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2)
+        }
+    }
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let get = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let repeats: usize = get("--repeats").and_then(|r| r.parse().ok()).unwrap_or(5);
+    let case = get("--case").unwrap_or_else(|| "spotify/kmeans".into());
+    let rows: usize = get("--rows")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1_000_000);
+    let x = if case.starts_with("synthetic/") {
+        synthetic(rows, 20)
+    } else {
+        spotify()
+    };
+    let rss_before = peak_rss_mb();
+    let mut times = Vec::new();
+    let mut extra = String::new();
+    for r in 0..repeats {
+        let t = Instant::now();
+        match case.split_once('/').map(|c| c.1).unwrap_or("") {
+            "kmeans" => {
+                let f = KMeans::new(10)
+                    .fit(x.view(), Seed(r as u64))
+                    .expect("kmeans");
+                extra = format!(",\"inertia\":{},\"n_iter\":{}", f.inertia, f.n_iter);
+            }
+            "gmm_full" => {
+                let f = GaussianMixture::new(10, CovarianceType::Full)
+                    .fit(x.view(), Seed(r as u64))
+                    .expect("gmm");
+                extra = format!(",\"lower_bound\":{},\"n_iter\":{}", f.lower_bound, f.n_iter);
+            }
+            "silhouette18" => {
+                // Labelings are computed outside the timed region below.
+                times.clear();
+                let mut labelings = Vec::new();
+                for k in 2..=10 {
+                    labelings.push(
+                        KMeans {
+                            n_init: 1,
+                            ..KMeans::new(k)
+                        }
+                        .fit(x.view(), Seed(0))
+                        .expect("kmeans")
+                        .labels
+                        .to_vec(),
+                    );
+                    labelings.push(
+                        GaussianMixture::new(k, CovarianceType::Full)
+                            .fit(x.view(), Seed(0))
+                            .expect("gmm")
+                            .labels
+                            .to_vec(),
+                    );
+                }
+                let refs: Vec<&[usize]> = labelings.iter().map(|l| l.as_slice()).collect();
+                let t = Instant::now();
+                let s = silhouette_scores(x.view(), &refs).expect("silhouette");
+                times.push(t.elapsed().as_secs_f64());
+                extra = format!(",\"labelings\":{},\"first\":{}", s.len(), s[0]);
+                continue;
+            }
+            other => {
+                eprintln!("unknown case {other}");
+                std::process::exit(2)
+            }
+        }
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{{\"case\":\"{case}\",\"median_s\":{},\"repeats\":{},\"rows\":{},\"cols\":{},\"peak_rss_mb\":{:.1},\"rss_before_mb\":{:.1},\"threads\":{}{extra}}}",
+        times[times.len() / 2],
+        times.len(),
+        x.nrows(),
+        x.ncols(),
+        peak_rss_mb(),
+        rss_before,
+        rayon::current_num_threads()
+    );
+}
