@@ -611,6 +611,31 @@ mod tests {
     }
 
     #[test]
+    fn fixed_and_dynamic_assignment_agree_bit_for_bit() {
+        let (x, _) = blobs();
+        let xs = x.as_slice().unwrap();
+        let centers = x.slice(ndarray::s![..7, ..]).to_owned();
+        let ct: Vec<f64> = centers.t().iter().copied().collect();
+        let run = |fixed: bool| {
+            let (mut l, mut dd, mut s, mut c) =
+                (vec![0; 600], vec![0.0; 600], vec![0.0; 21], vec![0.0; 7]);
+            if fixed {
+                assign_rows(xs, &ct, 3, 7, &mut l, &mut dd, &mut s, &mut c);
+            } else {
+                assign_rows_body(xs, &ct, 3, 7, &mut l, &mut dd, &mut s, &mut c);
+            }
+            (
+                l,
+                dd.iter()
+                    .chain(&s)
+                    .map(|v| v.to_bits())
+                    .collect::<Vec<u64>>(),
+            )
+        };
+        assert_eq!(run(true), run(false));
+    }
+
+    #[test]
     fn bad_input() {
         let (x, _) = blobs();
         assert!(matches!(
