@@ -1,0 +1,93 @@
+"""strata-cluster side by side with scikit-learn, in one run, on the same data.
+
+    pip install scikit-learn pandas
+    STRATA_DATA_DIR=../shared/datasets python3 bench/cluster_vs_sklearn.py [--repeats 3] [--synthetic]
+
+Cases: k-means (k = 10, n_init = 10) and a full-covariance Gaussian mixture
+(k = 10) on the Spotify features, and the exact silhouette of 18 labelings
+(k = 2..10, k-means and mixture) of the same data. With --synthetic, k-means and
+the mixture also run on a 1,000,000 x 20 matrix. The Rust side runs
+`cargo run --release -p strata-cluster --example bench` in its own process per
+case; medians of the repeats, ratio = scikit-learn / strata.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+from sklearn.mixture import GaussianMixture
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools", "fixtures"))
+from common import spotify  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+
+
+def synthetic(n, d=20):
+    """Same formula as crates/strata-cluster/examples/bench.rs."""
+    i = np.arange(n, dtype=np.uint64)[:, None]
+    j = np.arange(d, dtype=np.uint64)[None, :]
+    h = (i * np.uint64(2654435761) + j * np.uint64(40503)) % np.uint64(2**32)
+    u = h / 2.0**32 - 0.5
+    blob = (np.arange(n) % 10)[:, None] * np.sin((np.arange(d) + 1) * 0.7)[None, :] * 3.0
+    return blob + u
+
+
+def run_rust(exe, case, repeats, rows):
+    out = subprocess.run([exe, "--case", case, "--repeats", str(repeats), "--rows", str(rows)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def timed(f, repeats):
+    ts = []
+    for r in range(repeats):
+        t = time.perf_counter()
+        f(r)
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--synthetic", action="store_true")
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    args = ap.parse_args()
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-cluster", "--example", "bench"], cwd=ROOT, check=True)
+    exe = os.path.join(ROOT, "target", "release", "examples", "bench")
+    rows = []
+
+    def case(name, data, f, reps):
+        ours = run_rust(exe, name, reps, args.rows)
+        theirs = timed(lambda r: f(data, r), reps)
+        rows.append((name, ours["median_s"], theirs, theirs / ours["median_s"], ours["peak_rss_mb"]))
+        print(f"{name:<24} strata {ours['median_s']:.3f} s   scikit-learn {theirs:.3f} s   x{theirs / ours['median_s']:.1f}", flush=True)
+
+    x = spotify()[0]
+    case("spotify/kmeans", x, lambda d, r: KMeans(n_clusters=10, n_init=10, random_state=r).fit(d), args.repeats)
+    case("spotify/gmm_full", x, lambda d, r: GaussianMixture(n_components=10, covariance_type="full", random_state=r).fit(d), args.repeats)
+    labelings = []
+    for k in range(2, 11):
+        labelings.append(KMeans(n_clusters=k, n_init=1, random_state=0).fit(x).labels_)
+        labelings.append(GaussianMixture(n_components=k, covariance_type="full", random_state=0).fit(x).predict(x))
+    case("spotify/silhouette18", x, lambda d, r: [silhouette_score(d, l) for l in labelings], 1)
+    if args.synthetic:
+        xs = synthetic(args.rows)
+        case("synthetic/kmeans", xs, lambda d, r: KMeans(n_clusters=10, n_init=10, random_state=r).fit(d), 1)
+        case("synthetic/gmm_full", xs, lambda d, r: GaussianMixture(n_components=10, covariance_type="full", random_state=r).fit(d), 1)
+    print()
+    print("| case | strata median (s) | scikit-learn median (s) | speed-up | strata peak RSS (MB) |")
+    print("|---|---:|---:|---:|---:|")
+    for name, a, b, ratio, mem in rows:
+        print(f"| {name} | {a:.3f} | {b:.3f} | {ratio:.1f}x | {mem:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
