@@ -13,7 +13,7 @@ use ndarray::Array2;
 use std::path::Path;
 use std::time::Instant;
 use strata_cluster::metrics::silhouette_scores;
-use strata_cluster::{CovarianceType, GaussianMixture, KMeans};
+use strata_cluster::{CovarianceType, GaussianMixture, KMeans, KMeansAlgorithm};
 use strata_core::Seed;
 
 fn synthetic(n: usize, d: usize) -> Array2<f64> {
@@ -82,9 +82,18 @@ fn main() {
         let t = Instant::now();
         match case.split_once('/').map(|c| c.1).unwrap_or("") {
             "kmeans" => {
-                let f = KMeans::new(10)
-                    .fit(x.view(), Seed(r as u64))
-                    .expect("kmeans");
+                let algorithm = match get("--algorithm").as_deref() {
+                    Some("lloyd") => KMeansAlgorithm::Lloyd,
+                    Some("hamerly") => KMeansAlgorithm::Hamerly,
+                    _ => KMeansAlgorithm::Auto,
+                };
+                let k = get("--k").and_then(|k| k.parse().ok()).unwrap_or(10);
+                let f = KMeans {
+                    algorithm,
+                    ..KMeans::new(k)
+                }
+                .fit(x.view(), Seed(r as u64))
+                .expect("kmeans");
                 extra = format!(",\"inertia\":{},\"n_iter\":{}", f.inertia, f.n_iter);
             }
             "gmm_full" => {

@@ -24,4 +24,4 @@ pub mod stability;
 
 pub use error::ClusterError;
 pub use gmm::{CovarianceType, FittedGmm, GaussianMixture, GmmInit};
-pub use kmeans::{FittedKMeans, KMeans, KMeansInit};
+pub use kmeans::{FittedKMeans, KMeans, KMeansAlgorithm, KMeansInit};
