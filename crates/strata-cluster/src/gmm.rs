@@ -335,7 +335,7 @@ fn m_step(
             .unwrap_or_else(|| Array2::zeros((k, d)));
             let avg_x2 = &x2 / &nk.view().insert_axis(Axis(1));
             let avg_means2 = means.mapv(|v| v * v);
-            let avg_x_means = &means * &sums / &nk.view().insert_axis(Axis(1));
+            let avg_x_means = &means * &sums / nk.view().insert_axis(Axis(1));
             let diag = avg_x2 - &(&avg_x_means * 2.0) + &avg_means2 + reg;
             if ct == CovarianceType::Diag {
                 diag.insert_axis(Axis(1))

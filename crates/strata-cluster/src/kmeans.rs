@@ -660,7 +660,7 @@ fn lloyd(
             Some(b) => b.assign(x, &centers),
             None => assign(x, &centers),
         };
-        if a.counts.iter().any(|&c| c == 0.0) {
+        if a.counts.contains(&0.0) {
             // Re-seeding needs every point's distance: take the exact pass,
             // and let the bounds start afresh.
             a = assign(x, &centers);

@@ -61,7 +61,9 @@ pub fn stability(
     }
     let n = x.nrows();
     let m = ((n as f64 * sample_fraction).round() as usize).clamp(1, n);
-    let fits: Vec<Result<(Vec<usize>, Vec<usize>), ClusterError>> = (0..resamples)
+    // (rows of the subsample, their labels) per resample.
+    type Fit = (Vec<usize>, Vec<usize>);
+    let fits: Result<Vec<Fit>, ClusterError> = (0..resamples)
         .into_par_iter()
         .map(|b| {
             let idx = subsample(n, m, seed.named("stability-rows").child(b as u64));
@@ -70,7 +72,7 @@ pub fn stability(
             Ok((idx, fitted.labels().to_vec()))
         })
         .collect();
-    let fits: Vec<(Vec<usize>, Vec<usize>)> = fits.into_iter().collect::<Result<_, _>>()?;
+    let fits = fits?;
     let mut aris = Vec::new();
     for a in 0..fits.len() {
         for b in a + 1..fits.len() {
@@ -163,20 +165,24 @@ pub fn select_k(
     let mut scores = Vec::new();
     for &k in ks {
         let s = seed.child(k as u64);
-        let (labels, inertia, bic, aic, boxed): (
-            Vec<usize>,
-            Option<f64>,
-            Option<f64>,
-            Option<f64>,
-            Box<dyn Clusterer>,
-        ) = match candidate {
+        // Fit, then keep the labels, the algorithm's own criteria, and the
+        // configured clusterer for the stability runs.
+        let (labels, mut score, boxed): (Vec<usize>, KScore, Box<dyn Clusterer>) = match candidate {
             Candidate::KMeans(t) => {
                 let c = KMeans {
                     n_clusters: k,
                     ..t.clone()
                 };
                 let f = c.fit(x, s)?;
-                (f.labels.to_vec(), Some(f.inertia), None, None, Box::new(c))
+                let score = KScore {
+                    k,
+                    silhouette: f64::NAN,
+                    inertia: Some(f.inertia),
+                    bic: None,
+                    aic: None,
+                    stability: None,
+                };
+                (f.labels.to_vec(), score, Box::new(c))
             }
             Candidate::Gmm(t) => {
                 let c = GaussianMixture {
@@ -184,13 +190,15 @@ pub fn select_k(
                     ..t.clone()
                 };
                 let f = c.fit(x, s)?;
-                (
-                    f.labels.to_vec(),
-                    None,
-                    Some(f.bic(x)?),
-                    Some(f.aic(x)?),
-                    Box::new(c),
-                )
+                let score = KScore {
+                    k,
+                    silhouette: f64::NAN,
+                    inertia: None,
+                    bic: Some(f.bic(x)?),
+                    aic: Some(f.aic(x)?),
+                    stability: None,
+                };
+                (f.labels.to_vec(), score, Box::new(c))
             }
         };
         let stability = if stability_resamples > 0 {
@@ -198,15 +206,9 @@ pub fn select_k(
         } else {
             None
         };
+        score.stability = stability;
         labelings.push(labels);
-        scores.push(KScore {
-            k,
-            silhouette: f64::NAN,
-            inertia,
-            bic,
-            aic,
-            stability,
-        });
+        scores.push(score);
     }
     let refs: Vec<&[usize]> = labelings.iter().map(|l| l.as_slice()).collect();
     let sil = silhouette_scores(x, &refs)?;

@@ -8,10 +8,12 @@
 macro_rules! simd_dispatch {
     ($(#[$doc:meta])* fn $name:ident $(<$(const $g:ident: usize),*>)? ($($arg:ident: $ty:ty),*) $(-> $ret:ty)? => $body:ident) => {
         $(#[$doc])*
+        #[allow(clippy::too_many_arguments)]
         fn $name $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2")]
+                #[allow(clippy::too_many_arguments)]
                 fn wide $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? {
                     $body $(::<$($g),*>)? ($($arg),*)
                 }
