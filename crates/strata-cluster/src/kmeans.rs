@@ -529,7 +529,7 @@ impl Bounds {
     }
 
     fn assign(&mut self, x: ArrayView2<'_, f64>, centers: &Array2<f64>) -> Assignment {
-        let (n, d) = x.dim();
+        let d = x.ncols();
         let k = centers.nrows();
         let standard = x.as_standard_layout();
         let xs = standard.as_slice().unwrap_or(&[]);
@@ -631,7 +631,6 @@ impl Bounds {
             counts.iter_mut().zip(c).for_each(|(a, b)| *a += b);
         }
         self.previous = Some(centers.clone());
-        let _ = n;
         Assignment {
             labels: self.labels.clone(),
             dist: Vec::new(),
