@@ -260,19 +260,26 @@ fn assign_rows_body(
                 *a += t * t;
             }
         }
-        let mut best = (f64::INFINITY, 0usize);
-        for (c, &v) in acc.iter().enumerate() {
-            if v < best.0 {
-                best = (v, c);
-            }
-        }
-        *label = best.1;
-        *best_d = best.0;
-        for (s, &v) in sums[best.1 * d..(best.1 + 1) * d].iter_mut().zip(row) {
-            *s += v;
-        }
-        counts[best.1] += 1.0;
+        (*label, *best_d) = record_nearest(&acc, row, sums, counts);
     }
+}
+
+/// Nearest center of a row from its squared distances `acc` (ties to the
+/// lowest index); adds the row to that cluster's sum and count.
+#[inline(always)]
+fn record_nearest(acc: &[f64], row: &[f64], sums: &mut [f64], counts: &mut [f64]) -> (usize, f64) {
+    let d = row.len();
+    let mut best = (f64::INFINITY, 0usize);
+    for (c, &v) in acc.iter().enumerate() {
+        if v < best.0 {
+            best = (v, c);
+        }
+    }
+    for (s, &v) in sums[best.1 * d..(best.1 + 1) * d].iter_mut().zip(row) {
+        *s += v;
+    }
+    counts[best.1] += 1.0;
+    (best.1, best.0)
 }
 
 /// As `assign_rows_body` with the number of centers known at compile time,
@@ -303,18 +310,7 @@ fn assign_rows_fixed_body<const K: usize>(
                 acc[c] += t * t;
             }
         }
-        let mut best = (f64::INFINITY, 0usize);
-        for (c, &v) in acc.iter().enumerate() {
-            if v < best.0 {
-                best = (v, c);
-            }
-        }
-        *label = best.1;
-        *best_d = best.0;
-        for (s, &v) in sums[best.1 * d..(best.1 + 1) * d].iter_mut().zip(row) {
-            *s += v;
-        }
-        counts[best.1] += 1.0;
+        (*label, *best_d) = record_nearest(&acc, row, sums, counts);
     }
 }
 

@@ -205,6 +205,22 @@ pub fn silhouette_sampled(
     Ok((silhouette_score(xs.view(), &ls)?, sample_size))
 }
 
+/// Checks shared by the centroid-based indices: finite data, one label per
+/// row, between 2 and n - 1 clusters. Returns the dense labels and k.
+fn checked_dense(
+    x: ArrayView2<'_, f64>,
+    labels: &[usize],
+    metric: &'static str,
+) -> Result<(Vec<usize>, usize), ClusterError> {
+    check_finite(x, None)?;
+    check_len(x, labels)?;
+    let (l, k) = dense(labels);
+    if k < 2 || k > x.nrows().saturating_sub(1) {
+        return Err(ClusterError::TooFewClusters { metric, got: k });
+    }
+    Ok((l, k))
+}
+
 /// Centroids and sizes of the clusters of dense labels.
 fn centroids(x: ArrayView2<'_, f64>, labels: &[usize], k: usize) -> (Array2<f64>, Vec<usize>) {
     let mut c = Array2::zeros((k, x.ncols()));
@@ -222,16 +238,8 @@ fn centroids(x: ArrayView2<'_, f64>, labels: &[usize], k: usize) -> (Array2<f64>
 
 /// Calinski-Harabasz index: between- over within-cluster dispersion, scaled.
 pub fn calinski_harabasz(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64, ClusterError> {
-    check_finite(x, None)?;
-    check_len(x, labels)?;
-    let (l, k) = dense(labels);
+    let (l, k) = checked_dense(x, labels, "Calinski-Harabasz")?;
     let n = x.nrows();
-    if k < 2 || k > n.saturating_sub(1) {
-        return Err(ClusterError::TooFewClusters {
-            metric: "Calinski-Harabasz",
-            got: k,
-        });
-    }
     let mean = x
         .mean_axis(ndarray::Axis(0))
         .unwrap_or_else(|| Array1::zeros(x.ncols()));
@@ -254,16 +262,7 @@ pub fn calinski_harabasz(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64
 /// Davies-Bouldin index: mean over clusters of the worst ratio of summed
 /// scatters to centroid distance (lower is better).
 pub fn davies_bouldin(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64, ClusterError> {
-    check_finite(x, None)?;
-    check_len(x, labels)?;
-    let (l, k) = dense(labels);
-    let n = x.nrows();
-    if k < 2 || k > n.saturating_sub(1) {
-        return Err(ClusterError::TooFewClusters {
-            metric: "Davies-Bouldin",
-            got: k,
-        });
-    }
+    let (l, k) = checked_dense(x, labels, "Davies-Bouldin")?;
     let (c, counts) = centroids(x, &l, k);
     let mut intra = vec![0.0; k];
     for (i, &j) in l.iter().enumerate() {

@@ -39,10 +39,8 @@ fn mat(v: &Value) -> Array2<f64> {
 }
 
 fn load(name: &str) -> Option<strata_data::LoadedDataset> {
-    let dirs = strata_data::reference_dirs(&workspace(), &[&format!("{name}.csv")])?;
-    let d = strata_data::Descriptor::from_path(workspace().join(format!("datasets/{name}.toml")))
-        .expect("descriptor");
-    Some(strata_data::load(&d, &dirs).unwrap_or_else(|e| panic!("{name}: {e}")))
+    strata_data::load_reference(&workspace(), name)
+        .map(|r| r.unwrap_or_else(|e| panic!("{name}: {e}")))
 }
 
 fn rel(a: f64, b: f64) -> f64 {

@@ -20,7 +20,7 @@ pub use descriptor::Descriptor;
 pub use error::{DataError, Result, RowRef};
 pub use fetch::{Fetched, fetch};
 pub use load::{FeatureSummary, LoadReport, LoadedDataset, load, load_table};
-pub use locate::{DATA_DIR_ENV, DataDirs, reference_dirs, sha256_file};
+pub use locate::{DATA_DIR_ENV, DataDirs, load_reference, reference_dirs, sha256_file};
 pub use recipe::{FittedRecipe, StepNote, Transformed};
 
 /// Re-exported so callers can use the metadata frame without naming polars.

@@ -118,6 +118,17 @@ pub fn reference_dirs(workspace: &Path, files: &[&str]) -> Option<DataDirs> {
     }
 }
 
+/// Loads the reference dataset `name` (descriptor `datasets/<name>.toml` of
+/// `workspace`) from [`reference_dirs`]; `None` when the check is skipped.
+pub fn load_reference(workspace: &Path, name: &str) -> Option<crate::Result<crate::LoadedDataset>> {
+    let d = match Descriptor::from_path(workspace.join("datasets").join(format!("{name}.toml"))) {
+        Ok(d) => d,
+        Err(e) => return Some(Err(e)),
+    };
+    let dirs = reference_dirs(workspace, &[d.source.file.as_str()])?;
+    Some(crate::load(&d, &dirs))
+}
+
 /// SHA-256 of a file, lowercase hex, and its size in bytes.
 pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
     let mut f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;

@@ -39,19 +39,14 @@ fn synthetic(n: usize, d: usize) -> Array2<f64> {
 
 fn spotify() -> Array2<f64> {
     let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dirs = strata_data::reference_dirs(&ws, &["spotify_songs.csv"]).unwrap_or_else(|| {
-        eprintln!("set STRATA_DATA_DIR to the folder holding spotify_songs.csv");
-        std::process::exit(2)
-    });
-    let d = strata_data::Descriptor::from_path(ws.join("datasets/spotify_songs.toml"))
-        .unwrap_or_else(|e| {
+    match strata_data::load_reference(&ws, "spotify_songs") {
+        Some(Ok(l)) => l.dataset.features().clone(),
+        Some(Err(e)) => {
             eprintln!("{e}");
             std::process::exit(2)
-        });
-    match strata_data::load(&d, &dirs) {
-        Ok(l) => l.dataset.features().clone(),
-        Err(e) => {
-            eprintln!("{e}");
+        }
+        None => {
+            eprintln!("set STRATA_DATA_DIR to the folder holding spotify_songs.csv");
             std::process::exit(2)
         }
     }

@@ -46,10 +46,8 @@ fn mat(v: &Value) -> Array2<f64> {
 
 /// The dataset's features as strata loads them, checked against the fixture.
 fn load(name: &str, fx: &Value) -> Option<Array2<f64>> {
-    let dirs = strata_data::reference_dirs(&workspace(), &[&format!("{name}.csv")])?;
-    let d = strata_data::Descriptor::from_path(workspace().join(format!("datasets/{name}.toml")))
-        .expect("descriptor");
-    let l = strata_data::load(&d, &dirs).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let l =
+        strata_data::load_reference(&workspace(), name)?.unwrap_or_else(|e| panic!("{name}: {e}"));
     let x = l.dataset.features().clone();
     assert_eq!(x.nrows() as u64, fx["n_samples"].as_u64().expect("n"));
     let names: Vec<String> = fx["feature_names"]
