@@ -100,6 +100,26 @@ fn main() {
                     .expect("gmm");
                 extra = format!(",\"lower_bound\":{},\"n_iter\":{}", f.lower_bound, f.n_iter);
             }
+            "assign" => {
+                // One assignment pass (nearest of 10 centers for every row),
+                // 3 flops (subtract, multiply, add) per row, center and feature.
+                times.clear();
+                let f = KMeans {
+                    n_init: 1,
+                    ..KMeans::new(10)
+                }
+                .fit(x.view(), Seed(0))
+                .expect("kmeans");
+                for _ in 0..repeats.max(5) * 10 {
+                    let t = Instant::now();
+                    std::hint::black_box(f.predict(x.view()).expect("predict"));
+                    times.push(t.elapsed().as_secs_f64());
+                }
+                times.sort_by(f64::total_cmp);
+                let flops = 3.0 * x.nrows() as f64 * 10.0 * x.ncols() as f64;
+                extra = format!(",\"gflops\":{:.2}", flops / times[times.len() / 2] / 1e9);
+                break;
+            }
             "silhouette18" => {
                 // Labelings are computed outside the timed region below.
                 times.clear();
