@@ -253,14 +253,39 @@ fn assign_rows_body(
         .zip(labels.iter_mut())
         .zip(dist.iter_mut())
     {
-        acc.iter_mut().for_each(|a| *a = 0.0);
-        for (&xj, ctj) in row.iter().zip(ct.chunks_exact(k)) {
-            for (a, &c) in acc.iter_mut().zip(ctj) {
-                let t = xj - c;
-                *a += t * t;
-            }
-        }
+        sq_dists_dynamic(row, ct, &mut acc);
         (*label, *best_d) = record_nearest(&acc, row, sums, counts);
+    }
+}
+
+/// Squared distances of a row to the `K` centers given transposed (`ct` is
+/// d x K): accumulated feature by feature, one independent accumulator per
+/// center, so they vectorize and stay in registers.
+#[inline(always)]
+fn sq_dists_fixed<const K: usize>(row: &[f64], ct: &[f64]) -> [f64; K] {
+    let mut acc = [0.0f64; K];
+    for (&xj, ctj) in row.iter().zip(ct.chunks_exact(K)) {
+        let Ok(ctj) = <&[f64; K]>::try_from(ctj) else {
+            continue;
+        };
+        for c in 0..K {
+            let t = xj - ctj[c];
+            acc[c] += t * t;
+        }
+    }
+    acc
+}
+
+/// As [`sq_dists_fixed`] for any number of centers (`acc.len()`).
+#[inline(always)]
+fn sq_dists_dynamic(row: &[f64], ct: &[f64], acc: &mut [f64]) {
+    let k = acc.len();
+    acc.iter_mut().for_each(|a| *a = 0.0);
+    for (&xj, ctj) in row.iter().zip(ct.chunks_exact(k)) {
+        for (a, &c) in acc.iter_mut().zip(ctj) {
+            let t = xj - c;
+            *a += t * t;
+        }
     }
 }
 
@@ -269,17 +294,12 @@ fn assign_rows_body(
 #[inline(always)]
 fn record_nearest(acc: &[f64], row: &[f64], sums: &mut [f64], counts: &mut [f64]) -> (usize, f64) {
     let d = row.len();
-    let mut best = (f64::INFINITY, 0usize);
-    for (c, &v) in acc.iter().enumerate() {
-        if v < best.0 {
-            best = (v, c);
-        }
-    }
-    for (s, &v) in sums[best.1 * d..(best.1 + 1) * d].iter_mut().zip(row) {
+    let (best, dist, _) = two_smallest(acc);
+    for (s, &v) in sums[best * d..(best + 1) * d].iter_mut().zip(row) {
         *s += v;
     }
-    counts[best.1] += 1.0;
-    (best.1, best.0)
+    counts[best] += 1.0;
+    (best, dist)
 }
 
 /// As `assign_rows_body` with the number of centers known at compile time,
@@ -300,16 +320,7 @@ fn assign_rows_fixed_body<const K: usize>(
         .zip(labels.iter_mut())
         .zip(dist.iter_mut())
     {
-        let mut acc = [0.0f64; K];
-        for (&xj, ctj) in row.iter().zip(ct.chunks_exact(K)) {
-            let Ok(ctj) = <&[f64; K]>::try_from(ctj) else {
-                continue;
-            };
-            for c in 0..K {
-                let t = xj - ctj[c];
-                acc[c] += t * t;
-            }
-        }
+        let acc = sq_dists_fixed::<K>(row, ct);
         (*label, *best_d) = record_nearest(&acc, row, sums, counts);
     }
 }
@@ -413,16 +424,7 @@ fn nearest_two_fixed_body<const K: usize>(
         .zip(d1.iter_mut())
         .zip(d2.iter_mut())
     {
-        let mut acc = [0.0f64; K];
-        for (&xj, ctj) in row.iter().zip(ct.chunks_exact(K)) {
-            let Ok(ctj) = <&[f64; K]>::try_from(ctj) else {
-                continue;
-            };
-            for c in 0..K {
-                let t = xj - ctj[c];
-                acc[c] += t * t;
-            }
-        }
+        let acc = sq_dists_fixed::<K>(row, ct);
         (*f, *a, *b) = two_smallest(&acc);
     }
 }
@@ -444,13 +446,7 @@ fn nearest_two_dynamic_body(
         .zip(d1.iter_mut())
         .zip(d2.iter_mut())
     {
-        acc.iter_mut().for_each(|v| *v = 0.0);
-        for (&xj, ctj) in row.iter().zip(ct.chunks_exact(k)) {
-            for (v, &c) in acc.iter_mut().zip(ctj) {
-                let t = xj - c;
-                *v += t * t;
-            }
-        }
+        sq_dists_dynamic(row, ct, &mut acc);
         (*f, *a, *b) = two_smallest(&acc);
     }
 }
