@@ -31,6 +31,8 @@ pub struct FeatureSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadReport {
     pub file: PathBuf,
+    /// SHA-256 the file was verified against; empty when the caller of
+    /// [`load_table`] did not verify it.
     pub sha256: String,
     pub delimiter: String,
     pub had_bom: bool,
@@ -75,7 +77,10 @@ pub fn load(descriptor: &Descriptor, dirs: &DataDirs) -> Result<LoadedDataset> {
         .and_then(crate::csv::delimiter_byte);
     let table = read_table_bytes(&path, &bytes, delimiter)?;
     tracing::info!(file = %path.display(), rows = table.height(), "read");
-    load_table(descriptor, table)
+    let mut loaded = load_table(descriptor, table)?;
+    // The bytes read were just checked against the descriptor's checksum.
+    loaded.report.sha256 = descriptor.source.sha256.to_lowercase();
+    Ok(loaded)
 }
 
 /// Loads from a table already read (the checksum is the caller's business).
@@ -152,12 +157,9 @@ pub fn load_table(descriptor: &Descriptor, table: RawTable) -> Result<LoadedData
             .filter(|r| !seen.insert(r.iter().map(|v| v.to_bits()).collect::<Vec<u64>>()))
             .count()
     };
-    let sha256 = crate::locate::sha256_file(&table.path)
-        .map(|(s, _)| s)
-        .unwrap_or_default();
     let report = LoadReport {
         file: table.path.clone(),
-        sha256,
+        sha256: String::new(),
         delimiter: table.dialect.delimiter_name().to_string(),
         had_bom: table.dialect.had_bom,
         crlf: table.dialect.crlf,

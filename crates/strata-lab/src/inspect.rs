@@ -29,7 +29,11 @@ pub fn render(l: &LoadedDataset) -> String {
         let _ = writeln!(s, "          {}", d.description);
     }
     let _ = writeln!(s, "file      {}", r.file.display());
-    let _ = writeln!(s, "sha256    {} (verified)", r.sha256);
+    if r.sha256.is_empty() {
+        let _ = writeln!(s, "sha256    (not checked)");
+    } else {
+        let _ = writeln!(s, "sha256    {} (verified)", r.sha256);
+    }
     let mut dialect = format!("{}-separated", r.delimiter);
     if r.had_bom {
         dialect.push_str(", UTF-8 BOM removed");
