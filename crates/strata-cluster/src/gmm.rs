@@ -508,6 +508,93 @@ impl FittedGmm {
     }
 }
 
+impl strata_core::Configurable for GaussianMixture {
+    fn param_specs() -> Vec<strata_core::ParamSpec> {
+        use strata_core::ParamSpec as S;
+        use strata_core::params::{Bound, ParamKind, float, int, word};
+        vec![
+            S::new(
+                "k",
+                ParamKind::Int {
+                    min: 1,
+                    bound: Bound::Rows,
+                },
+                None,
+                "number of components",
+            ),
+            S::new(
+                "covariance",
+                ParamKind::Choice(&["full", "tied", "diag", "spherical"]),
+                word("full"),
+                "covariance type",
+            ),
+            S::new(
+                "reg_covar",
+                ParamKind::Float {
+                    low: 0.0,
+                    high: 1.0,
+                    open: false,
+                },
+                float(1e-6),
+                "added to covariance diagonals",
+            ),
+            S::new(
+                "tol",
+                ParamKind::Float {
+                    low: 0.0,
+                    high: 1.0,
+                    open: true,
+                },
+                float(1e-3),
+                "lower-bound change that stops EM",
+            ),
+            S::new(
+                "max_iter",
+                ParamKind::Int {
+                    min: 1,
+                    bound: Bound::None,
+                },
+                int(100),
+                "EM iterations per initialisation",
+            ),
+            S::new(
+                "n_init",
+                ParamKind::Int {
+                    min: 1,
+                    bound: Bound::None,
+                },
+                int(1),
+                "initialisations; the best lower bound is kept",
+            ),
+            S::new(
+                "init",
+                ParamKind::Choice(&["kmeans", "random"]),
+                word("kmeans"),
+                "first responsibilities",
+            ),
+        ]
+    }
+    fn from_params(p: &strata_core::Params) -> Result<Self, AlgoError> {
+        let ct = match p.text("covariance")? {
+            "tied" => CovarianceType::Tied,
+            "diag" => CovarianceType::Diag,
+            "spherical" => CovarianceType::Spherical,
+            _ => CovarianceType::Full,
+        };
+        let mut g = GaussianMixture::new(p.usize("k")?, ct);
+        g.reg_covar = p.f64("reg_covar")?;
+        g.tol = p.f64("tol")?;
+        g.max_iter = p.usize("max_iter")?;
+        g.n_init = p.usize("n_init")?;
+        g.init = if p.text("init")? == "random" {
+            GmmInit::Random
+        } else {
+            GmmInit::KMeans
+        };
+        Ok(g)
+    }
+}
+
 impl Clusterer for GaussianMixture {
     fn name(&self) -> &str {
         "gmm"
@@ -533,6 +620,32 @@ impl FittedClusterer for FittedGmm {
     }
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
         FittedGmm::predict_proba(self, x)
+    }
+    fn diagnostics(&self, x: ArrayView2<'_, f64>) -> strata_core::Diagnostics {
+        let mut d = strata_core::Diagnostics::default()
+            .scalar("lower_bound", self.lower_bound)
+            .scalar("n_iter", self.n_iter as f64)
+            .scalar("converged", f64::from(u8::from(self.converged)))
+            .scalar("n_parameters", self.n_parameters() as f64)
+            .series("weights", self.params.weights.iter().copied());
+        match (self.score(x), self.bic(x), self.aic(x)) {
+            (Ok(ll), Ok(bic), Ok(aic)) => {
+                d = d
+                    .scalar("log_likelihood", ll)
+                    .scalar("bic", bic)
+                    .scalar("aic", aic)
+            }
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                d = d.warnings([format!("BIC/AIC not computed: {e}")])
+            }
+        }
+        if !self.converged {
+            d = d.warnings([format!(
+                "EM did not converge in {} iterations; raise max_iter or tol",
+                self.n_iter
+            )]);
+        }
+        d
     }
 }
 

@@ -745,6 +745,70 @@ impl FittedKMeans {
     }
 }
 
+impl strata_core::Configurable for KMeans {
+    fn param_specs() -> Vec<strata_core::ParamSpec> {
+        use strata_core::ParamSpec as S;
+        use strata_core::params::{Bound, ParamKind, float, int, word};
+        vec![
+            S::new(
+                "k",
+                ParamKind::Int {
+                    min: 1,
+                    bound: Bound::Rows,
+                },
+                None,
+                "number of clusters",
+            ),
+            S::new(
+                "n_init",
+                ParamKind::Int {
+                    min: 1,
+                    bound: Bound::None,
+                },
+                int(10),
+                "restarts; the lowest inertia is kept",
+            ),
+            S::new(
+                "max_iter",
+                ParamKind::Int {
+                    min: 1,
+                    bound: Bound::None,
+                },
+                int(300),
+                "iterations per restart",
+            ),
+            S::new(
+                "tol",
+                ParamKind::Float {
+                    low: 0.0,
+                    high: 1.0,
+                    open: false,
+                },
+                float(1e-4),
+                "center shift tolerance, relative to the data variance",
+            ),
+            S::new(
+                "algorithm",
+                ParamKind::Choice(&["auto", "lloyd", "hamerly"]),
+                word("auto"),
+                "assignment iteration",
+            ),
+        ]
+    }
+    fn from_params(p: &strata_core::Params) -> Result<Self, AlgoError> {
+        let mut km = KMeans::new(p.usize("k")?);
+        km.n_init = p.usize("n_init")?;
+        km.max_iter = p.usize("max_iter")?;
+        km.tol = p.f64("tol")?;
+        km.algorithm = match p.text("algorithm")? {
+            "lloyd" => KMeansAlgorithm::Lloyd,
+            "hamerly" => KMeansAlgorithm::Hamerly,
+            _ => KMeansAlgorithm::Auto,
+        };
+        Ok(km)
+    }
+}
+
 impl Clusterer for KMeans {
     fn name(&self) -> &str {
         "kmeans"
@@ -767,6 +831,13 @@ impl FittedClusterer for FittedKMeans {
     }
     fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<usize>, AlgoError> {
         FittedKMeans::predict(self, x)
+    }
+    fn diagnostics(&self, _x: ArrayView2<'_, f64>) -> strata_core::Diagnostics {
+        strata_core::Diagnostics::default()
+            .scalar("inertia", self.inertia)
+            .scalar("n_iter", self.n_iter as f64)
+            .scalar("converged", f64::from(u8::from(self.converged)))
+            .warnings(self.warnings.iter().cloned())
     }
 }
 

@@ -7,6 +7,38 @@
 
 use crate::{AlgoError, Seed};
 use ndarray::{Array1, Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a fitted model reports about itself, for results and reports: named
+/// numbers (`inertia`, `bic`, `n_iter`...), named series (one value per
+/// component or cluster, e.g. `explained_variance_ratio`) and warnings (a
+/// fit that did not converge is a warning, never a silent success).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Diagnostics {
+    pub scalars: BTreeMap<String, f64>,
+    pub series: BTreeMap<String, Vec<f64>>,
+    pub warnings: Vec<String>,
+}
+
+impl Diagnostics {
+    /// Adds a named number.
+    pub fn scalar(mut self, name: &str, value: f64) -> Self {
+        self.scalars.insert(name.to_string(), value);
+        self
+    }
+    /// Adds a named series.
+    pub fn series(mut self, name: &str, values: impl IntoIterator<Item = f64>) -> Self {
+        self.series
+            .insert(name.to_string(), values.into_iter().collect());
+        self
+    }
+    /// Adds warnings.
+    pub fn warnings(mut self, w: impl IntoIterator<Item = String>) -> Self {
+        self.warnings.extend(w);
+        self
+    }
+}
 
 /// An unfitted dimensionality reduction (PCA, ICA, random projection...).
 pub trait Reducer: Send + Sync {
@@ -41,6 +73,11 @@ pub trait FittedReducer: Send + Sync {
             operation: "inverse_transform".into(),
         })
     }
+    /// What the fit learned about itself (explained variance, kurtosis,
+    /// convergence...); empty unless the reducer says more.
+    fn diagnostics(&self) -> Diagnostics {
+        Diagnostics::default()
+    }
 }
 
 /// An unfitted clustering algorithm.
@@ -69,5 +106,10 @@ pub trait FittedClusterer: Send + Sync {
             estimator: "this clusterer".into(),
             operation: "predict_proba".into(),
         })
+    }
+    /// What the fit learned about itself on its training rows `x` (inertia,
+    /// BIC, convergence...); empty unless the clusterer says more.
+    fn diagnostics(&self, _x: ArrayView2<'_, f64>) -> Diagnostics {
+        Diagnostics::default()
     }
 }

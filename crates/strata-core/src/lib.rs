@@ -18,6 +18,7 @@ mod dataset;
 mod error;
 mod estimator;
 pub mod par;
+pub mod params;
 pub mod rng;
 mod seed;
 mod simd;
@@ -27,7 +28,8 @@ pub use dataset::{BinaryTarget, Dataset, Economics};
 pub use error::{
     AlgoError, DatasetError, all_finite, check_columns, check_finite, check_min_samples,
 };
-pub use estimator::{Clusterer, FittedClusterer, FittedReducer, Reducer};
+pub use estimator::{Clusterer, Diagnostics, FittedClusterer, FittedReducer, Reducer};
+pub use params::{Configurable, ParamSpec, ParamValue, Params};
 pub use rng::Rng;
 pub use seed::Seed;
 

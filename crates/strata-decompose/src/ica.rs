@@ -455,6 +455,71 @@ impl FittedIca {
     }
 }
 
+impl strata_core::Configurable for FastIca {
+    fn param_specs() -> Vec<strata_core::ParamSpec> {
+        use strata_core::ParamSpec as S;
+        use strata_core::params::{Bound, ParamKind, float, int, word};
+        vec![
+            S::new(
+                "n_components",
+                ParamKind::Int {
+                    min: 1,
+                    bound: Bound::Features,
+                },
+                None,
+                "independent components to extract",
+            ),
+            S::new(
+                "fun",
+                ParamKind::Choice(&["logcosh", "exp", "cube"]),
+                word("logcosh"),
+                "contrast function",
+            ),
+            S::new(
+                "ica_algorithm",
+                ParamKind::Choice(&["parallel", "deflation"]),
+                word("parallel"),
+                "symmetric or one-at-a-time extraction",
+            ),
+            S::new(
+                "max_iter",
+                ParamKind::Int {
+                    min: 1,
+                    bound: Bound::None,
+                },
+                int(200),
+                "fixed-point iterations",
+            ),
+            S::new(
+                "tol",
+                ParamKind::Float {
+                    low: 0.0,
+                    high: 1.0,
+                    open: true,
+                },
+                float(1e-4),
+                "convergence tolerance",
+            ),
+        ]
+    }
+    fn from_params(p: &strata_core::Params) -> Result<Self, AlgoError> {
+        let mut f = FastIca::new(p.usize("n_components")?);
+        f.fun = match p.text("fun")? {
+            "exp" => Contrast::Exp,
+            "cube" => Contrast::Cube,
+            _ => Contrast::LogCosh { alpha: 1.0 },
+        };
+        f.algorithm = if p.text("ica_algorithm")? == "deflation" {
+            IcaAlgorithm::Deflation
+        } else {
+            IcaAlgorithm::Parallel
+        };
+        f.max_iter = p.usize("max_iter")?;
+        f.tol = p.f64("tol")?;
+        Ok(f)
+    }
+}
+
 impl Reducer for FastIca {
     fn name(&self) -> &str {
         "ica"
@@ -478,6 +543,20 @@ impl FittedReducer for FittedIca {
     }
     fn inverse_transform(&self, y: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
         FittedIca::inverse_transform(self, y)
+    }
+    fn diagnostics(&self) -> strata_core::Diagnostics {
+        let d = strata_core::Diagnostics::default()
+            .scalar("n_iter", self.n_iter as f64)
+            .scalar("converged", f64::from(u8::from(self.converged)))
+            .series("component_kurtosis", self.kurtosis.iter().copied());
+        if self.converged {
+            d
+        } else {
+            d.warnings([format!(
+                "FastICA did not converge in {} iterations; raise max_iter or tol",
+                self.n_iter
+            )])
+        }
     }
 }
 

@@ -226,6 +226,36 @@ impl FittedPca {
     }
 }
 
+impl strata_core::Configurable for Pca {
+    fn param_specs() -> Vec<strata_core::ParamSpec> {
+        use strata_core::ParamSpec as S;
+        use strata_core::params::{Bound, ParamKind, flag};
+        vec![
+            S::new(
+                "n_components",
+                ParamKind::CountOrFraction {
+                    bound: Bound::Features,
+                },
+                None,
+                "components to keep, or the fraction of variance to keep",
+            ),
+            S::new(
+                "whiten",
+                ParamKind::Bool,
+                flag(false),
+                "scale components to unit variance",
+            ),
+        ]
+    }
+    fn from_params(p: &strata_core::Params) -> Result<Self, AlgoError> {
+        let n = match p.value("n_components")? {
+            strata_core::ParamValue::Float(f) => Components::Variance(*f),
+            _ => Components::Count(p.usize("n_components")?),
+        };
+        Ok(Pca::new(n).whiten(p.bool("whiten")?))
+    }
+}
+
 impl Reducer for Pca {
     fn name(&self) -> &str {
         "pca"
@@ -253,6 +283,26 @@ impl FittedReducer for FittedPca {
     }
     fn inverse_transform(&self, y: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
         FittedPca::inverse_transform(self, y)
+    }
+    fn diagnostics(&self) -> strata_core::Diagnostics {
+        let mut cum = 0.0;
+        strata_core::Diagnostics::default()
+            .series(
+                "explained_variance",
+                self.explained_variance.iter().copied(),
+            )
+            .series(
+                "explained_variance_ratio",
+                self.explained_variance_ratio.iter().copied(),
+            )
+            .series(
+                "cumulative_variance_ratio",
+                self.explained_variance_ratio.iter().map(|r| {
+                    cum += r;
+                    cum
+                }),
+            )
+            .scalar("noise_variance", self.noise_variance)
     }
 }
 

@@ -161,6 +161,48 @@ impl FittedRandomProjection {
     }
 }
 
+impl strata_core::Configurable for RandomProjection {
+    fn param_specs() -> Vec<strata_core::ParamSpec> {
+        use strata_core::ParamSpec as S;
+        use strata_core::params::{Bound, ParamKind, float, word};
+        vec![
+            S::new(
+                "n_components",
+                ParamKind::CountOrAuto { bound: Bound::None },
+                None,
+                "output dimension, or auto from the Johnson-Lindenstrauss bound",
+            ),
+            S::new(
+                "kind",
+                ParamKind::Choice(&["gaussian", "sparse"]),
+                word("gaussian"),
+                "projection matrix distribution",
+            ),
+            S::new(
+                "eps",
+                ParamKind::Float {
+                    low: 0.0,
+                    high: 1.0,
+                    open: true,
+                },
+                float(0.1),
+                "distortion allowed by the bound when n_components = auto",
+            ),
+        ]
+    }
+    fn from_params(p: &strata_core::Params) -> Result<Self, AlgoError> {
+        let n = match p.value("n_components")? {
+            strata_core::ParamValue::Text(_) => RpComponents::Auto { eps: p.f64("eps")? },
+            _ => RpComponents::Count(p.usize("n_components")?),
+        };
+        Ok(if p.text("kind")? == "sparse" {
+            RandomProjection::sparse(n)
+        } else {
+            RandomProjection::gaussian(n)
+        })
+    }
+}
+
 impl Reducer for RandomProjection {
     fn name(&self) -> &str {
         match self.kind {
