@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
-use strata_data::DataDirs;
+use strata_lab::cli::SweepArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -20,16 +20,13 @@ struct Xtask {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Run every experiment manifest in experiments/ (or those given) and store the results.
+    /// Run every experiment manifest in experiments/ (or those given), store
+    /// the runs, then write summaries and reports. Stored runs are skipped.
     Sweep {
         /// Manifests to run; all of experiments/*.toml when none are given.
         manifests: Vec<PathBuf>,
-        /// Results folder.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        sweep: SweepArgs,
     },
 }
 
@@ -43,51 +40,28 @@ fn workspace_root() -> PathBuf {
 fn main() -> std::process::ExitCode {
     let x = Xtask::parse();
     strata_lab::cli::init_logging(x.verbose);
-    match x.command {
+    let result = match x.command {
         Task::Sweep {
             manifests,
-            out,
-            data_dir,
+            mut sweep,
         } => {
             let root = workspace_root();
+            if sweep.out == Path::new("results") {
+                sweep.out = root.join("results");
+            }
             let manifests = if manifests.is_empty() {
-                match strata_lab::sweep::manifests_in(&root.join("experiments")) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        eprintln!("error: {e:#}");
-                        return std::process::ExitCode::FAILURE;
-                    }
-                }
+                strata_lab::sweep::manifests_in(&root.join("experiments"))
             } else {
-                manifests
+                Ok(manifests)
             };
-            let out = out.unwrap_or_else(|| root.join("results"));
-            let (ok, failed) =
-                strata_lab::sweep::sweep(&manifests, &out, &DataDirs::from_env(data_dir));
-            for o in &ok {
-                println!(
-                    "ok      {} ({}): {} rows x {} features -> {}",
-                    o.name,
-                    o.manifest.display(),
-                    o.rows,
-                    o.features,
-                    out.join(&o.name).display()
-                );
-            }
-            for (m, e) in &failed {
-                eprintln!("failed  {}: {e}", m.display());
-            }
-            println!(
-                "{} manifest(s) run, {} failed; results in {}",
-                ok.len() + failed.len(),
-                failed.len(),
-                out.display()
-            );
-            if failed.is_empty() {
-                std::process::ExitCode::SUCCESS
-            } else {
-                std::process::ExitCode::FAILURE
-            }
+            manifests.and_then(|m| strata_lab::cli::run_and_report(&m, &sweep))
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
         }
     }
 }

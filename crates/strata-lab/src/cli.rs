@@ -25,16 +25,99 @@ pub enum Command {
         #[command(subcommand)]
         command: DataCommand,
     },
-    /// Run one experiment manifest.
+    /// Run experiment manifests (stored runs are skipped), then write summaries and reports.
     Run {
-        manifest: PathBuf,
-        /// Results folder.
+        #[arg(required = true)]
+        manifests: Vec<PathBuf>,
+        #[command(flatten)]
+        sweep: SweepArgs,
+    },
+    /// Combine result folders (e.g. the shards of one sweep) into one.
+    Merge {
+        /// Folder to merge into.
+        into: PathBuf,
+        /// Result folders to merge from.
+        #[arg(required = true)]
+        from: Vec<PathBuf>,
+    },
+    /// Compare two experiments (manifests or result folders).
+    Compare {
+        a: PathBuf,
+        b: PathBuf,
+        /// Results folder holding the manifests' results.
         #[arg(long, default_value = "results")]
         out: PathBuf,
-        /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: CompareFormat,
     },
+    /// Write report.html and report.md for a results folder (one experiment or all under it).
+    Report { results: PathBuf },
+}
+
+/// Options shared by `strata run` and `cargo xtask sweep`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SweepArgs {
+    /// Results folder.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Recompute runs that are already stored.
+    #[arg(long)]
+    pub force: bool,
+    /// Run only shard I of N (I from 0), chosen by run hash; merge shards with `strata merge`.
+    #[arg(long, value_parser = crate::sweep::parse_shard, value_name = "I/N")]
+    pub shard: Option<(u64, u64)>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl SweepArgs {
+    pub fn options(&self) -> crate::sweep::SweepOptions {
+        let mut o = crate::sweep::SweepOptions::new(&self.out, DataDirs::from_env(self.data_dir.clone()));
+        o.force = self.force;
+        o.shard = self.shard;
+        o.progress = !self.quiet;
+        o
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CompareFormat {
+    Markdown,
+    Json,
+    Csv,
+}
+
+/// Runs manifests and prints one line per experiment; an error if any run failed to store.
+pub fn run_and_report(manifests: &[PathBuf], args: &SweepArgs) -> anyhow::Result<()> {
+    let registry = crate::registry::Registry::standard();
+    let outcomes = crate::sweep::sweep(manifests, &registry, &args.options())?;
+    for o in &outcomes {
+        let shards = if o.other_shards > 0 {
+            format!(", {} left to other shards", o.other_shards)
+        } else {
+            String::new()
+        };
+        println!(
+            "{}: {} runs: {} computed ({} failed), {} already stored{shards} -> {}",
+            o.name,
+            o.total,
+            o.computed,
+            o.failed,
+            o.reused,
+            o.dir.display()
+        );
+        if o.damaged_replaced > 0 {
+            println!("  {} damaged run file(s) were computed again", o.damaged_replaced);
+        }
+        for w in &o.written {
+            println!("  wrote {}", w.display());
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -127,15 +210,47 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("{failures} file(s) could not be fetched");
             }
         }
-        Command::Run {
-            manifest,
-            out,
-            data_dir,
-        } => {
-            let o = crate::sweep::run_manifest(&manifest, &out, &DataDirs::from_env(data_dir))?;
-            println!("{}: {} rows x {} features", o.name, o.rows, o.features);
-            for w in o.written {
-                println!("  wrote {}", w.display());
+        Command::Run { manifests, sweep } => run_and_report(&manifests, &sweep)?,
+        Command::Merge { into, from } => {
+            let o = crate::store::merge(&into, &from)?;
+            println!(
+                "merged {} experiment(s) into {}: {} run(s) copied, {} already present",
+                o.experiments.len(),
+                into.display(),
+                o.copied,
+                o.already_present
+            );
+            for d in &o.damaged {
+                eprintln!("skipped damaged file: {d}");
+            }
+            for e in &o.experiments {
+                let res = crate::store::ExperimentResults::read(&into.join(e))?;
+                for w in crate::report::write(&res)? {
+                    println!("  wrote {}", w.display());
+                }
+            }
+        }
+        Command::Compare { a, b, out, format } => {
+            let c = crate::compare::compare_paths(&a, &b, &out)?;
+            match format {
+                CompareFormat::Markdown => print!("{}", c.markdown()),
+                CompareFormat::Json => println!("{}", serde_json::to_string_pretty(&c)?),
+                CompareFormat::Csv => print!("{}", c.csv()),
+            }
+        }
+        Command::Report { results } => {
+            let folders = crate::store::ExperimentResults::folders(&results);
+            if folders.is_empty() {
+                anyhow::bail!("{}: no experiment results (no plan.json) found", results.display());
+            }
+            for f in folders {
+                let res = crate::store::ExperimentResults::read(&f)?;
+                for d in &res.damaged {
+                    eprintln!("skipped damaged run file: {d}");
+                }
+                for w in crate::report::write(&res)? {
+                    println!("wrote {}", w.display());
+                }
             }
         }
     }

@@ -1,13 +1,18 @@
 //! strata-lab composes the algorithm crates into experiments.
 //!
-//! Today it holds the `strata` command ([`cli`]), the rendering of dataset
-//! inspections ([`inspect`]), experiment manifests ([`manifest`]) and the sweep
-//! that runs every manifest ([`sweep`]). Manifests, the algorithm registry,
-//! the result store and reports grow here as the algorithm crates land.
+//! It holds the `strata` command ([`cli`]), the rendering of dataset
+//! inspections ([`inspect`]), experiment manifests ([`manifest`]), the
+//! algorithm registry ([`registry`]), the sweep that runs manifests
+//! ([`sweep`]), the result store ([`store`]), `compare` ([`compare`]) and the
+//! reports ([`report`]).
 
 pub mod cli;
+pub mod compare;
 pub mod inspect;
 pub mod manifest;
+pub mod registry;
+pub mod report;
+pub mod store;
 pub mod sweep;
 
 use std::path::Path;

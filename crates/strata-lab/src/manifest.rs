@@ -1,14 +1,37 @@
 //! Experiment manifests: TOML files in `experiments/`.
 //!
-//! A manifest names a dataset descriptor and a seed. The representations,
-//! clusterers and evaluations an experiment runs are added to this schema as
-//! the algorithm crates land; unknown keys are refused with their line and
-//! column, so a typo never silently does nothing.
+//! ```toml
+//! name = "spotify_songs"
+//! dataset = "../datasets/spotify_songs.toml"
+//! seed = 42
+//!
+//! [[representation]]
+//! algorithm = "pca"
+//! n_components = [0.9, 6]          # a list is a grid
+//!
+//! [[clusterer]]
+//! algorithm = "kmeans"
+//! k = { from = 2, to = 12 }        # an integer range is a grid too
+//!
+//! [evaluation]
+//! silhouette = "exact"             # or "sampled" with silhouette_sample = 5000
+//! stability_resamples = 5          # 0 switches stability off
+//! agreement = ["playlist_genre"]   # metadata columns compared with the clusters
+//! ```
+//!
+//! Every grid expands to a cartesian product of runs. Validation happens in
+//! two passes before anything runs: [`Manifest::from_path`] checks names,
+//! types and ranges against the registry (with line and column), and
+//! [`Manifest::check_against`] checks what needs the data (k above the number
+//! of rows, more components than columns).
 
-use serde::Deserialize;
+use crate::registry::Registry;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use strata_core::Seed;
+use strata_core::{ParamSpec, ParamValue, Params, Seed};
 use thiserror::Error;
+use toml::Spanned;
 
 #[derive(Debug, Error)]
 pub enum ManifestError {
@@ -33,46 +56,235 @@ pub enum ManifestError {
     },
 }
 
-/// A parsed experiment manifest.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Where in the manifest a value was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Loc {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// How the silhouette is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SilhouetteMode {
+    #[default]
+    Exact,
+    Sampled,
+    Off,
+}
+
+/// How every clustering of the experiment is judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Evaluation {
+    pub silhouette: SilhouetteMode,
+    /// Rows sampled when `silhouette = "sampled"`.
+    pub silhouette_sample: usize,
+    /// Subsample fits for stability (0 = off).
+    pub stability_resamples: usize,
+    /// Fraction of rows in each stability subsample.
+    pub stability_fraction: f64,
+    /// Metadata columns whose categories are compared with the clusters (ARI, NMI).
+    pub agreement: Vec<String>,
+}
+
+impl Default for Evaluation {
+    fn default() -> Self {
+        Evaluation {
+            silhouette: SilhouetteMode::Exact,
+            silhouette_sample: 5000,
+            stability_resamples: 5,
+            stability_fraction: 0.8,
+            agreement: Vec::new(),
+        }
+    }
+}
+
+/// One algorithm with its resolved parameters: part of a run's identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlgoConfig {
+    pub algorithm: String,
+    pub params: Params,
+}
+
+impl AlgoConfig {
+    /// `pca(n_components=0.9, whiten=false)`.
+    pub fn label(&self) -> String {
+        if self.params.0.is_empty() {
+            return self.algorithm.clone();
+        }
+        let p: Vec<String> = self.params.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{}({})", self.algorithm, p.join(", "))
+    }
+}
+
+/// Everything that determines one run's numbers (with the dataset's checksum
+/// and the strata version, which the hash adds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub representation: AlgoConfig,
+    pub clusterer: AlgoConfig,
+    pub evaluation: Evaluation,
+    pub seed: Seed,
+}
+
+/// One `[[representation]]` or `[[clusterer]]` table, validated.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub algorithm: String,
+    pub at: Loc,
+    /// Every declared parameter with its grid of values and where each was
+    /// written (defaults have the block's location).
+    pub grid: Vec<(String, Vec<(ParamValue, Loc)>)>,
+    pub specs: Vec<ParamSpec>,
+}
+
+impl Block {
+    /// The cartesian product of the grid, in declaration order.
+    pub fn expand(&self) -> Vec<AlgoConfig> {
+        let mut out = vec![Params::default()];
+        for (name, values) in &self.grid {
+            let mut next = Vec::with_capacity(out.len() * values.len());
+            for p in &out {
+                for (v, _) in values {
+                    let mut q = p.clone();
+                    q.0.insert(name.clone(), v.clone());
+                    next.push(q);
+                }
+            }
+            out = next;
+        }
+        out.into_iter()
+            .map(|params| AlgoConfig {
+                algorithm: self.algorithm.clone(),
+                params,
+            })
+            .collect()
+    }
+}
+
+/// A parsed and validated experiment manifest.
+#[derive(Debug, Clone)]
 pub struct Manifest {
     /// Experiment name (results go to `<out>/<name>/`); defaults to the file stem.
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub description: String,
-    /// Path of the dataset descriptor, relative to the manifest's folder.
+    /// Path of the dataset descriptor as written (relative to the manifest's folder).
     pub dataset: PathBuf,
     /// Root seed of every random choice in the experiment.
-    #[serde(default)]
     pub seed: Seed,
+    pub representations: Vec<Block>,
+    pub clusterers: Vec<Block>,
+    pub evaluation: Evaluation,
     /// Where the manifest was read from.
-    #[serde(skip)]
     pub path: PathBuf,
+    /// The manifest's text, kept for error locations and for the results folder.
+    pub text: String,
+    evaluation_at: Loc,
+}
+
+type RawBlock = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    dataset: PathBuf,
+    #[serde(default)]
+    seed: Seed,
+    #[serde(default)]
+    representation: Vec<RawBlock>,
+    #[serde(default)]
+    clusterer: Vec<RawBlock>,
+    #[serde(default)]
+    evaluation: Option<Spanned<Evaluation>>,
+}
+
+fn loc_of(text: &str, offset: usize) -> Loc {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    Loc { line, column }
 }
 
 impl Manifest {
+    /// Reads and validates a manifest against the standard registry.
     pub fn from_path(path: &Path) -> Result<Manifest, ManifestError> {
+        Self::from_path_with(path, &Registry::standard())
+    }
+
+    /// Reads and validates a manifest against `registry`.
+    pub fn from_path_with(path: &Path, registry: &Registry) -> Result<Manifest, ManifestError> {
         let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
             path: path.into(),
             source,
         })?;
-        let mut m: Manifest = toml::from_str(&text).map_err(|e| {
+        let syntax = |loc: Loc, message: String| ManifestError::Syntax {
+            path: path.into(),
+            line: loc.line,
+            column: loc.column,
+            message,
+        };
+        let raw: Raw = toml::from_str(&text).map_err(|e| {
             let (line, column, message) = strata_data::descriptor::toml_location(&e, &text);
-            ManifestError::Syntax {
-                path: path.into(),
-                line,
-                column,
-                message,
-            }
+            syntax(Loc { line, column }, message)
         })?;
-        m.path = path.to_path_buf();
+        let mut representations = Vec::new();
+        for b in &raw.representation {
+            representations.push(parse_block(b, "representation", registry, &text).map_err(|(l, m)| syntax(l, m))?);
+        }
+        let mut clusterers = Vec::new();
+        for b in &raw.clusterer {
+            clusterers.push(parse_block(b, "clusterer", registry, &text).map_err(|(l, m)| syntax(l, m))?);
+        }
+        if representations.is_empty() {
+            // No reduction block means: cluster the features as they are.
+            representations.push(Block {
+                algorithm: "none".into(),
+                at: Loc::default(),
+                grid: Vec::new(),
+                specs: Vec::new(),
+            });
+        }
+        let (evaluation, evaluation_at) = match raw.evaluation {
+            Some(e) => {
+                let at = loc_of(&text, e.span().start);
+                (e.into_inner(), at)
+            }
+            None => (Evaluation::default(), Loc::default()),
+        };
+        check_evaluation(&evaluation).map_err(|m| syntax(evaluation_at, m))?;
+        let mut m = Manifest {
+            name: raw.name,
+            description: raw.description,
+            dataset: raw.dataset,
+            seed: raw.seed,
+            representations,
+            clusterers,
+            evaluation,
+            path: path.to_path_buf(),
+            text,
+            evaluation_at,
+        };
         if m.name.is_empty() {
             m.name = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
+        }
+        if m.clusterers.is_empty() {
+            return Err(ManifestError::Syntax {
+                path: path.into(),
+                line: 1,
+                column: 1,
+                message: format!(
+                    "no [[clusterer]]: an experiment needs at least one (available: {})",
+                    names(registry.clusterers.iter().map(|e| e.name))
+                ),
+            });
         }
         let resolved = m.descriptor_path();
         if !resolved.is_file() {
@@ -112,44 +324,348 @@ impl Manifest {
         };
         joined.canonicalize().unwrap_or(joined)
     }
+
+    /// Checks what needs the data: counts against rows and columns, the
+    /// algorithms' own shape rules, and agreement columns against the
+    /// metadata. `metadata` lists the dataset's metadata column names.
+    pub fn check_against(
+        &self,
+        registry: &Registry,
+        rows: usize,
+        features: usize,
+        metadata: &[String],
+    ) -> Result<(), ManifestError> {
+        let err = |loc: Loc, message: String| ManifestError::Syntax {
+            path: self.path.clone(),
+            line: loc.line,
+            column: loc.column,
+            message,
+        };
+        let mut widest = features;
+        for b in &self.representations {
+            for (name, values) in &b.grid {
+                let spec = b.specs.iter().find(|s| s.name == name);
+                for (v, at) in values {
+                    if let Some(s) = spec {
+                        s.check(v, Some((rows, features)))
+                            .map_err(|m| err(*at, format!("representation `{}`: {m}", b.algorithm)))?;
+                    }
+                }
+            }
+            for cfg in b.expand() {
+                if let Some(e) = registry.find_reducer(&b.algorithm) {
+                    (e.check_shape)(&cfg.params, rows, features)
+                        .map_err(|m| err(b.at, format!("representation `{}`: {m}", b.algorithm)))?;
+                }
+                if let Ok(ParamValue::Int(n)) = cfg.params.value("n_components") {
+                    widest = widest.max(*n as usize);
+                }
+            }
+        }
+        for b in &self.clusterers {
+            for (name, values) in &b.grid {
+                let spec = b.specs.iter().find(|s| s.name == name);
+                for (v, at) in values {
+                    if let Some(s) = spec {
+                        s.check(v, Some((rows, widest)))
+                            .map_err(|m| err(*at, format!("clusterer `{}`: {m}", b.algorithm)))?;
+                    }
+                }
+            }
+            if let Some(e) = registry.find_clusterer(&b.algorithm) {
+                for cfg in b.expand() {
+                    (e.check_shape)(&cfg.params, rows, widest)
+                        .map_err(|m| err(b.at, format!("clusterer `{}`: {m}", b.algorithm)))?;
+                }
+            }
+        }
+        for col in &self.evaluation.agreement {
+            if !metadata.iter().any(|m| m == col) {
+                return Err(err(
+                    self.evaluation_at,
+                    format!(
+                        "evaluation.agreement: no metadata column `{col}`{}; metadata columns: {}",
+                        strata_core::text::did_you_mean(col, metadata.iter()),
+                        metadata.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every run of the experiment, in a stable order (representations, then
+    /// clusterers, each in manifest order, grids in declaration order).
+    pub fn runs(&self) -> Vec<RunConfig> {
+        let mut out = Vec::new();
+        for r in self.representations.iter().flat_map(Block::expand) {
+            for c in self.clusterers.iter().flat_map(Block::expand) {
+                out.push(RunConfig {
+                    representation: r.clone(),
+                    clusterer: c,
+                    evaluation: self.evaluation.clone(),
+                    seed: self.seed,
+                });
+            }
+        }
+        out
+    }
+}
+
+fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
+    it.collect::<Vec<_>>().join(", ")
+}
+
+fn check_evaluation(e: &Evaluation) -> Result<(), String> {
+    if e.stability_resamples == 1 {
+        return Err("evaluation.stability_resamples = 1: stability compares pairs of fits, so use 0 (off) or at least 2".into());
+    }
+    if !(e.stability_fraction > 0.0 && e.stability_fraction <= 1.0) {
+        return Err(format!(
+            "evaluation.stability_fraction = {}: expected a fraction in (0, 1]",
+            e.stability_fraction
+        ));
+    }
+    if e.silhouette == SilhouetteMode::Sampled && e.silhouette_sample < 2 {
+        return Err(format!(
+            "evaluation.silhouette_sample = {}: expected at least 2 rows",
+            e.silhouette_sample
+        ));
+    }
+    Ok(())
+}
+
+/// A TOML value as one or more parameter values (a list or a range is a grid).
+fn grid_values(
+    name: &str,
+    v: &Spanned<toml::Value>,
+    text: &str,
+) -> Result<Vec<(ParamValue, Loc)>, (Loc, String)> {
+    let at = loc_of(text, v.span().start);
+    let scalar = |x: &toml::Value| -> Result<ParamValue, String> {
+        match x {
+            toml::Value::Integer(i) => Ok(ParamValue::Int(*i)),
+            toml::Value::Float(f) => Ok(ParamValue::Float(*f)),
+            toml::Value::Boolean(b) => Ok(ParamValue::Bool(*b)),
+            toml::Value::String(s) => Ok(ParamValue::Text(s.clone())),
+            other => Err(format!(
+                "`{name}`: expected a value, a list of values or {{ from, to, step }}, found a {}",
+                other.type_str()
+            )),
+        }
+    };
+    match v.get_ref() {
+        toml::Value::Array(items) => {
+            if items.is_empty() {
+                return Err((at, format!("`{name}` = []: an empty grid would give no runs")));
+            }
+            items
+                .iter()
+                .map(|x| scalar(x).map(|p| (p, at)).map_err(|m| (at, m)))
+                .collect()
+        }
+        toml::Value::Table(t) => {
+            let get = |k: &str| t.get(k).and_then(toml::Value::as_integer);
+            for k in t.keys() {
+                if !["from", "to", "step"].contains(&k.as_str()) {
+                    return Err((
+                        at,
+                        format!(
+                            "`{name}`: unknown range key `{k}`{}; a range is {{ from, to, step }}",
+                            strata_core::text::did_you_mean(k, ["from", "to", "step"].iter())
+                        ),
+                    ));
+                }
+            }
+            let (Some(from), Some(to)) = (get("from"), get("to")) else {
+                return Err((at, format!("`{name}`: a range needs integer `from` and `to`")));
+            };
+            let step = get("step").unwrap_or(1);
+            if step < 1 || to < from {
+                return Err((
+                    at,
+                    format!("`{name}`: range from {from} to {to} step {step} is empty (need from <= to, step >= 1)"),
+                ));
+            }
+            Ok((from..=to)
+                .step_by(step as usize)
+                .map(|i| (ParamValue::Int(i), at))
+                .collect())
+        }
+        x => Ok(vec![(scalar(x).map_err(|m| (at, m))?, at)]),
+    }
+}
+
+fn parse_block(
+    raw: &RawBlock,
+    kind: &str,
+    registry: &Registry,
+    text: &str,
+) -> Result<Block, (Loc, String)> {
+    let Some((akey, aval)) = raw.iter().find(|(k, _)| k.get_ref() == "algorithm") else {
+        let at = raw
+            .keys()
+            .next()
+            .map(|k| loc_of(text, k.span().start))
+            .unwrap_or_default();
+        return Err((at, format!("[[{kind}]] needs `algorithm = \"...\"`")));
+    };
+    let _ = akey;
+    let at = loc_of(text, aval.span().start);
+    let Some(name) = aval.get_ref().as_str() else {
+        return Err((at, format!("{kind} `algorithm` must be a string")));
+    };
+    let (specs, available): (Vec<ParamSpec>, Vec<&str>) = if kind == "representation" {
+        (
+            registry.find_reducer(name).map(|e| e.params.clone()).unwrap_or_default(),
+            registry.reducers.iter().map(|e| e.name).collect(),
+        )
+    } else {
+        (
+            registry.find_clusterer(name).map(|e| e.params.clone()).unwrap_or_default(),
+            registry.clusterers.iter().map(|e| e.name).collect(),
+        )
+    };
+    if !available.contains(&name) {
+        return Err((
+            at,
+            format!(
+                "unknown {kind} `{name}`{}; available: {}",
+                strata_core::text::did_you_mean(name, available.iter()),
+                available.join(", ")
+            ),
+        ));
+    }
+    let mut given: BTreeMap<String, Vec<(ParamValue, Loc)>> = BTreeMap::new();
+    for (k, v) in raw {
+        if k.get_ref() == "algorithm" {
+            continue;
+        }
+        let key_at = loc_of(text, k.span().start);
+        let Some(spec) = specs.iter().find(|s| s.name == k.get_ref()) else {
+            let valid: Vec<&str> = specs.iter().map(|s| s.name).collect();
+            return Err((
+                key_at,
+                format!(
+                    "unknown parameter `{}` for {kind} `{name}`{}; parameters: {}",
+                    k.get_ref(),
+                    strata_core::text::did_you_mean(k.get_ref(), valid.iter()),
+                    if valid.is_empty() { "none".to_string() } else { valid.join(", ") }
+                ),
+            ));
+        };
+        let mut values = Vec::new();
+        for (pv, vat) in grid_values(k.get_ref(), v, text)? {
+            let checked = spec
+                .check(&pv, None)
+                .map_err(|m| (vat, format!("{kind} `{name}`: {m}")))?;
+            values.push((checked, vat));
+        }
+        given.insert(k.get_ref().clone(), values);
+    }
+    let mut grid = Vec::new();
+    for s in &specs {
+        match given.remove(s.name) {
+            Some(v) => grid.push((s.name.to_string(), v)),
+            None => match &s.default {
+                Some(d) => grid.push((s.name.to_string(), vec![(d.clone(), at)])),
+                None => {
+                    return Err((
+                        at,
+                        format!("{kind} `{name}` needs `{}` ({})", s.name, s.help),
+                    ));
+                }
+            },
+        }
+    }
+    Ok(Block {
+        algorithm: name.to_string(),
+        at,
+        grid,
+        specs,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    }
+
+    fn err(dir: &Path, body: &str) -> String {
+        let p = write(dir, "x.toml", body);
+        Manifest::from_path(&p).unwrap_err().to_string()
+    }
+
+    const HEAD: &str = "dataset = \"d.toml\"\nseed = 7\n";
+
     #[test]
-    fn manifests_parse_and_fail_clearly() {
+    fn grids_expand_to_the_cartesian_product() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        std::fs::write(dir.join("d.toml"), "").unwrap();
-        std::fs::write(dir.join("ok.toml"), "dataset = \"d.toml\"\nseed = 7\n").unwrap();
-        let m = Manifest::from_path(&dir.join("ok.toml")).unwrap();
-        assert_eq!((m.name.as_str(), m.seed), ("ok", Seed(7)));
-        assert_eq!(
-            m.descriptor_path(),
-            dir.join("d.toml").canonicalize().unwrap()
+        write(dir, "d.toml", "");
+        let p = write(
+            dir,
+            "ok.toml",
+            &format!(
+                "{HEAD}[[representation]]\nalgorithm = \"none\"\n[[representation]]\nalgorithm = \"pca\"\nn_components = [0.9, 3]\n\
+                 [[clusterer]]\nalgorithm = \"kmeans\"\nk = {{ from = 2, to = 6, step = 2 }}\n\
+                 [[clusterer]]\nalgorithm = \"gmm\"\nk = 3\ncovariance = [\"full\", \"diag\"]\n"
+            ),
         );
+        let m = Manifest::from_path(&p).unwrap();
+        assert_eq!((m.name.as_str(), m.seed), ("ok", Seed(7)));
+        assert_eq!(m.descriptor_path(), dir.join("d.toml").canonicalize().unwrap());
+        let runs = m.runs();
+        // (none + 2 pca) x (3 kmeans + 2 gmm)
+        assert_eq!(runs.len(), 15);
+        let ks: Vec<String> = runs[..3].iter().map(|r| r.clusterer.params.0["k"].to_string()).collect();
+        assert_eq!(ks, ["2", "4", "6"]);
+        // Defaults are filled in, so two spellings of one run are one run.
+        assert_eq!(runs[0].clusterer.params.0["n_init"], ParamValue::Int(10));
+        assert_eq!(runs[3].clusterer.label(), "gmm(covariance=full, init=kmeans, k=3, max_iter=100, n_init=1, reg_covar=0.000001, tol=0.001)");
+        m.check_against(&Registry::standard(), 100, 5, &[]).unwrap();
+        let e = m.check_against(&Registry::standard(), 5, 5, &[]).unwrap_err().to_string();
+        assert!(e.contains("ok.toml:9:5: clusterer `kmeans`: `k` = 6 is more than the data's 5 rows"), "{e}");
+        let e = m.check_against(&Registry::standard(), 100, 2, &[]).unwrap_err().to_string();
+        assert!(e.contains(":6:16: representation `pca`: `n_components` = 3 is more than the data's 2 input columns"), "{e}");
+    }
 
-        std::fs::write(dir.join("typo.toml"), "dataset = \"d.toml\"\nsed = 7\n").unwrap();
-        let e = Manifest::from_path(&dir.join("typo.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.ends_with("typo.toml:2:1: unknown key `sed`; did you mean `seed`? (valid keys: name, description, dataset, seed)"), "{e}");
-
-        std::fs::write(dir.join("nod.toml"), "dataset = \"e.toml\"\n").unwrap();
-        let e = Manifest::from_path(&dir.join("nod.toml"))
-            .unwrap_err()
-            .to_string();
+    #[test]
+    fn bad_manifests_fail_with_line_column_and_suggestion() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        write(dir, "d.toml", "");
+        let e = err(dir, "dataset = \"d.toml\"\nsed = 7\n");
+        assert!(e.contains("x.toml:2:1: unknown key `sed`; did you mean `seed`?"), "{e}");
+        let e = err(dir, &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmean\"\nk = 3\n"));
         assert!(
-            e.contains("no such descriptor") && e.contains("e.toml"),
+            e.ends_with("x.toml:4:13: unknown clusterer `kmean`; did you mean `kmeans`? available: kmeans, gmm, dbscan, agglomerative"),
             "{e}"
         );
-
-        std::fs::write(dir.join("syntax.toml"), "dataset = \"d.toml\n").unwrap();
-        let e = Manifest::from_path(&dir.join("syntax.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("syntax.toml:1:"), "{e}");
+        let e = err(dir, &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmeans\"\nk = 3\nn_inti = 4\n"));
+        assert!(e.contains("x.toml:6:1: unknown parameter `n_inti` for clusterer `kmeans`; did you mean `n_init`?"), "{e}");
+        let e = err(dir, &format!("{HEAD}[[representation]]\nalgorithm = \"pca\"\nn_components = 1.5\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 3\n"));
+        assert!(e.contains("x.toml:5:16: representation `pca`: `n_components` = 1.5: expected a count >= 1"), "{e}");
+        let e = err(dir, &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmeans\"\nk = []\n"));
+        assert!(e.contains("x.toml:5:5: `k` = []: an empty grid would give no runs"), "{e}");
+        let e = err(dir, &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmeans\"\n"));
+        assert!(e.contains("x.toml:4:13: clusterer `kmeans` needs `k`"), "{e}");
+        let e = err(dir, &format!("{HEAD}[[clusterer]]\nalgorithm = \"gmm\"\nk = 2\ncovariance = \"ful\"\n"));
+        assert!(e.contains("x.toml:6:14:") && e.contains("did you mean `full`"), "{e}");
+        let e = err(dir, HEAD);
+        assert!(e.contains("no [[clusterer]]"), "{e}");
+        let e = err(dir, &format!("{HEAD}[evaluation]\nstability_fraction = 1.5\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n"));
+        assert!(e.contains("x.toml:3:1: evaluation.stability_fraction = 1.5"), "{e}");
+        let e = err(dir, &format!("{HEAD}[evaluation]\nsilhouete = \"exact\"\n"));
+        assert!(e.contains("x.toml:4:1: unknown key `silhouete`; did you mean `silhouette`?"), "{e}");
+        let e = err(dir, "dataset = \"e.toml\"\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n");
+        assert!(e.contains("no such descriptor") && e.contains("e.toml"), "{e}");
+        let e = err(dir, "dataset = \"d.toml\n");
+        assert!(e.contains("x.toml:1:"), "{e}");
     }
 }

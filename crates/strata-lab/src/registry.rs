@@ -18,6 +18,8 @@ pub struct Entry<B> {
     pub about: &'static str,
     pub params: Vec<ParamSpec>,
     pub build: B,
+    /// The algorithm's rules that need the data's shape (rows, columns).
+    pub check_shape: fn(&Params, usize, usize) -> Result<(), String>,
 }
 
 /// Every algorithm a manifest can name.
@@ -56,6 +58,7 @@ impl Registry {
             about,
             params: R::param_specs(),
             build: |p| Ok(Box::new(R::from_params(p)?)),
+            check_shape: R::check_shape,
         });
     }
 
@@ -66,6 +69,7 @@ impl Registry {
             about,
             params: C::param_specs(),
             build: |p| Ok(Box::new(C::from_params(p)?)),
+            check_shape: C::check_shape,
         });
     }
 

@@ -1,44 +1,555 @@
-//! Running manifests: today each run loads and inspects its dataset and stores
-//! the inspection; clustering, reduction and classification stages join as
-//! their crates land.
+//! Running manifests: plan every run, skip the stored ones, run the rest in
+//! parallel, store each as soon as it finishes, then write the summaries and
+//! the report.
+//!
+//! A run's hash covers its resolved configuration, the dataset's SHA-256 and
+//! the strata version, so re-running a sweep recomputes exactly the runs whose
+//! inputs changed. Representations shared by several runs are fitted once.
 
-use crate::manifest::Manifest;
+use crate::manifest::{AlgoConfig, Manifest, RunConfig, SilhouetteMode};
+use crate::registry::Registry;
+use crate::store::{
+    self, ClusteringInfo, DatasetRef, Plan, PlannedRun, RepresentationInfo, RunRecord, RunStatus,
+    Scatter,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use strata_data::DataDirs;
+use std::sync::Arc;
+use std::time::Instant;
+use strata_core::{FittedReducer, Seed};
+use strata_data::{DataDirs, LoadedDataset};
 
-/// What one manifest produced.
+pub use store::write_atomic;
+
+/// How a sweep runs.
 #[derive(Debug, Clone)]
-pub struct RunOutcome {
-    pub manifest: PathBuf,
+pub struct SweepOptions {
+    pub out: PathBuf,
+    pub dirs: DataDirs,
+    /// Recompute runs that are already stored.
+    pub force: bool,
+    /// Run only shard `I` of `N` (0-based `I`), chosen by run hash.
+    pub shard: Option<(u64, u64)>,
+    /// Draw a progress bar on a terminal.
+    pub progress: bool,
+    /// Write the reports after the runs.
+    pub report: bool,
+}
+
+impl SweepOptions {
+    pub fn new(out: impl Into<PathBuf>, dirs: DataDirs) -> SweepOptions {
+        SweepOptions {
+            out: out.into(),
+            dirs,
+            force: false,
+            shard: None,
+            progress: true,
+            report: true,
+        }
+    }
+}
+
+/// Parses `I/N` (0 <= I < N).
+pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("--shard {s}: expected I/N, e.g. 0/4"))?;
+    let i: u64 = i.trim().parse().map_err(|_| format!("--shard {s}: I is not a number"))?;
+    let n: u64 = n.trim().parse().map_err(|_| format!("--shard {s}: N is not a number"))?;
+    if n == 0 || i >= n {
+        return Err(format!("--shard {s}: need 0 <= I < N (shards are numbered from 0)"));
+    }
+    Ok((i, n))
+}
+
+/// Whether a run belongs to shard `i` of `n`.
+pub fn in_shard(hash: &str, (i, n): (u64, u64)) -> bool {
+    let v = u64::from_str_radix(&hash[..hash.len().min(15)], 16).unwrap_or(0);
+    v % n == i
+}
+
+/// One experiment ready to run: validated manifest, loaded data, hashed runs.
+pub struct Planned {
+    pub manifest: Manifest,
+    pub loaded: Arc<LoadedDataset>,
+    pub runs: Vec<(String, RunConfig)>,
+    pub dir: PathBuf,
+    pub dataset: DatasetRef,
+}
+
+/// The content hash of a run: configuration, dataset checksum, strata version.
+pub fn run_hash(cfg: &RunConfig, dataset_sha256: &str) -> String {
+    let canonical = serde_json::json!({
+        "run": cfg,
+        "dataset_sha256": dataset_sha256,
+        "strata_version": strata_core::VERSION,
+    });
+    let digest = Sha256::digest(canonical.to_string().as_bytes());
+    digest.iter().take(10).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses, loads and validates one manifest; nothing runs yet.
+pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Result<Planned> {
+    let manifest = Manifest::from_path_with(path, registry)?;
+    let descriptor = strata_data::Descriptor::from_path(manifest.descriptor_path())?;
+    let loaded = crate::obtain(&descriptor, &opts.dirs, true)?;
+    let metadata: Vec<String> = loaded
+        .metadata
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    manifest.check_against(
+        registry,
+        loaded.dataset.n_samples(),
+        loaded.dataset.n_features(),
+        &metadata,
+    )?;
+    let dataset = DatasetRef {
+        descriptor: descriptor.name.clone(),
+        sha256: loaded.report.sha256.clone(),
+        rows: loaded.dataset.n_samples(),
+        features: loaded.dataset.n_features(),
+    };
+    let runs = manifest
+        .runs()
+        .into_iter()
+        .map(|c| (run_hash(&c, &dataset.sha256), c))
+        .collect();
+    Ok(Planned {
+        dir: opts.out.join(&manifest.name),
+        manifest,
+        loaded: Arc::new(loaded),
+        runs,
+        dataset,
+    })
+}
+
+/// What a sweep did for one experiment.
+#[derive(Debug, Clone, Default)]
+pub struct ExperimentOutcome {
     pub name: String,
-    pub rows: usize,
-    pub features: usize,
+    pub dir: PathBuf,
+    pub total: usize,
+    pub computed: usize,
+    pub reused: usize,
+    pub failed: usize,
+    pub other_shards: usize,
+    pub damaged_replaced: usize,
     pub written: Vec<PathBuf>,
 }
 
-/// Runs one manifest into `out/<name>/`.
-pub fn run_manifest(path: &Path, out: &Path, dirs: &DataDirs) -> anyhow::Result<RunOutcome> {
-    let m = Manifest::from_path(path)?;
-    let descriptor = strata_data::Descriptor::from_path(m.descriptor_path())?;
-    let _span = tracing::info_span!("run", experiment = %m.name).entered();
-    let loaded = crate::obtain(&descriptor, dirs, true)?;
-    let dir = out.join(&m.name);
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-    let json = dir.join("inspect.json");
-    let text = dir.join("inspect.txt");
-    write_atomic(
-        &json,
-        serde_json::to_string_pretty(&loaded.report)?.as_bytes(),
-    )?;
-    write_atomic(&text, crate::inspect::render(&loaded).as_bytes())?;
-    Ok(RunOutcome {
-        manifest: path.to_path_buf(),
-        name: m.name,
-        rows: loaded.dataset.n_samples(),
-        features: loaded.dataset.n_features(),
-        written: vec![json, text],
+/// A fitted representation shared by the runs that use it.
+struct Rep {
+    y: Array2<f64>,
+    info: RepresentationInfo,
+    seconds: f64,
+}
+
+fn fit_representation(
+    cfg: &AlgoConfig,
+    x: ArrayView2<'_, f64>,
+    seed: Seed,
+    registry: &Registry,
+) -> Result<Rep, String> {
+    let t = Instant::now();
+    let entry = registry
+        .find_reducer(&cfg.algorithm)
+        .ok_or_else(|| format!("no reducer `{}` in the registry", cfg.algorithm))?;
+    let reducer = (entry.build)(&cfg.params).map_err(|e| e.to_string())?;
+    let (fitted, y) = reducer
+        .fit_transform(x, seed.named("representation"))
+        .map_err(|e| format!("{}: {e}", cfg.label()))?;
+    let reconstruction_error = fitted.inverse_transform(y.view()).ok().map(|back| {
+        let n = back.len().max(1) as f64;
+        (&back - &x).iter().map(|e| e * e).sum::<f64>() / n
+    });
+    let info = RepresentationInfo {
+        n_components: fitted.n_components(),
+        component_names: fitted.component_names(),
+        reconstruction_error,
+        kurtosis: strata_decompose::metrics::kurtosis(y.view()).to_vec(),
+        diagnostics: FittedReducer::diagnostics(fitted.as_ref()),
+    };
+    Ok(Rep {
+        y,
+        info,
+        seconds: t.elapsed().as_secs_f64(),
     })
+}
+
+/// Category codes of a metadata column (missing values form their own category).
+fn category_codes(loaded: &LoadedDataset, column: &str) -> anyhow::Result<Vec<usize>> {
+    use polars::prelude::DataType;
+    let col = loaded
+        .metadata
+        .column(column)
+        .map_err(|e| anyhow::anyhow!("metadata column `{column}`: {e}"))?
+        .cast(&DataType::String)
+        .map_err(|e| anyhow::anyhow!("metadata column `{column}`: {e}"))?;
+    let ca = col
+        .str()
+        .map_err(|e| anyhow::anyhow!("metadata column `{column}`: {e}"))?;
+    let mut codes = HashMap::new();
+    Ok(ca
+        .iter()
+        .map(|v| {
+            let next = codes.len();
+            *codes.entry(v.map(str::to_string)).or_insert(next)
+        })
+        .collect())
+}
+
+/// Sum of squared distances of rows to their cluster means.
+fn within_ss(x: ArrayView2<'_, f64>, labels: &[usize], k: usize) -> f64 {
+    let mut sums = Array2::<f64>::zeros((k, x.ncols()));
+    let mut counts = vec![0usize; k];
+    for (i, &l) in labels.iter().enumerate() {
+        let mut s = sums.row_mut(l);
+        s += &x.row(i);
+        counts[l] += 1;
+    }
+    let mut total = 0.0;
+    for (i, &l) in labels.iter().enumerate() {
+        let m = counts[l] as f64;
+        total += x
+            .row(i)
+            .iter()
+            .zip(sums.row(l).iter())
+            .map(|(v, s)| (v - s / m).powi(2))
+            .sum::<f64>();
+    }
+    total
+}
+
+fn run_one(
+    hash: &str,
+    cfg: &RunConfig,
+    p: &Planned,
+    rep: &Result<Arc<Rep>, String>,
+    agreement: &[(String, Vec<usize>)],
+    registry: &Registry,
+    stage: &dyn Fn(&str),
+) -> RunRecord {
+    let mut rec = RunRecord {
+        hash: hash.to_string(),
+        experiment: p.manifest.name.clone(),
+        config: cfg.clone(),
+        dataset: p.dataset.clone(),
+        strata_version: strata_core::VERSION.to_string(),
+        status: RunStatus::Ok,
+        error: None,
+        representation: None,
+        clustering: None,
+        metrics: BTreeMap::new(),
+        silhouette_rows: None,
+        timings_s: BTreeMap::new(),
+        warnings: Vec::new(),
+    };
+    let fail = |mut rec: RunRecord, e: String| {
+        rec.status = RunStatus::Failed;
+        rec.error = Some(e);
+        rec
+    };
+    let rep = match rep {
+        Ok(r) => r,
+        Err(e) => return fail(rec, format!("representation: {e}")),
+    };
+    rec.representation = Some(rep.info.clone());
+    rec.timings_s.insert("representation".into(), rep.seconds);
+    rec.warnings.extend(rep.info.diagnostics.warnings.iter().cloned());
+    if let Some(e) = rep.info.reconstruction_error {
+        rec.metrics.insert("reconstruction_error".into(), e);
+    }
+    let x = rep.y.view();
+
+    stage("cluster");
+    let t = Instant::now();
+    let Some(entry) = registry.find_clusterer(&cfg.clusterer.algorithm) else {
+        return fail(rec, format!("no clusterer `{}` in the registry", cfg.clusterer.algorithm));
+    };
+    let clusterer = match (entry.build)(&cfg.clusterer.params) {
+        Ok(c) => c,
+        Err(e) => return fail(rec, format!("{}: {e}", cfg.clusterer.label())),
+    };
+    let fitted = match clusterer.fit(x, cfg.seed.named("clusterer")) {
+        Ok(f) => f,
+        Err(e) => return fail(rec, format!("{}: {e}", cfg.clusterer.label())),
+    };
+    let labels = fitted.labels().to_vec();
+    let diagnostics = fitted.diagnostics(x);
+    rec.timings_s.insert("cluster".into(), t.elapsed().as_secs_f64());
+    let k = labels.iter().copied().max().map_or(0, |m| m + 1);
+    let mut sizes = vec![0usize; k];
+    for &l in &labels {
+        sizes[l] += 1;
+    }
+    rec.warnings.extend(diagnostics.warnings.iter().cloned());
+    let distinct = sizes.iter().filter(|&&s| s > 0).count();
+
+    stage("metrics");
+    let t = Instant::now();
+    rec.metrics.insert("inertia".into(), within_ss(x, &labels, k));
+    if distinct >= 2 && distinct < labels.len() {
+        let ev = &cfg.evaluation;
+        let sil = match ev.silhouette {
+            SilhouetteMode::Off => None,
+            SilhouetteMode::Exact => Some(strata_cluster::metrics::silhouette_score(x, &labels).map(|s| (s, labels.len()))),
+            SilhouetteMode::Sampled => Some(strata_cluster::metrics::silhouette_sampled(
+                x,
+                &labels,
+                ev.silhouette_sample,
+                cfg.seed.named("silhouette"),
+            )),
+        };
+        match sil {
+            Some(Ok((s, rows))) => {
+                rec.metrics.insert("silhouette".into(), s);
+                rec.silhouette_rows = Some(rows);
+            }
+            Some(Err(e)) => rec.warnings.push(format!("silhouette: {e}")),
+            None => {}
+        }
+        match strata_cluster::metrics::calinski_harabasz(x, &labels) {
+            Ok(v) => {
+                rec.metrics.insert("calinski_harabasz".into(), v);
+            }
+            Err(e) => rec.warnings.push(format!("calinski_harabasz: {e}")),
+        }
+        match strata_cluster::metrics::davies_bouldin(x, &labels) {
+            Ok(v) => {
+                rec.metrics.insert("davies_bouldin".into(), v);
+            }
+            Err(e) => rec.warnings.push(format!("davies_bouldin: {e}")),
+        }
+    } else {
+        rec.warnings.push(format!(
+            "{distinct} non-empty cluster(s): silhouette, Calinski-Harabasz and Davies-Bouldin need between 2 and n - 1"
+        ));
+    }
+    for (col, codes) in agreement {
+        if let Ok(a) = strata_cluster::metrics::adjusted_rand_index(&labels, codes) {
+            rec.metrics.insert(format!("ari_{col}"), a);
+        }
+        if let Ok(a) = strata_cluster::metrics::normalized_mutual_info(&labels, codes) {
+            rec.metrics.insert(format!("nmi_{col}"), a);
+        }
+    }
+    for (name, v) in &diagnostics.scalars {
+        rec.metrics.entry(name.clone()).or_insert(*v);
+    }
+    rec.timings_s.insert("metrics".into(), t.elapsed().as_secs_f64());
+
+    let ev = &cfg.evaluation;
+    if ev.stability_resamples >= 2 {
+        stage("stability");
+        let t = Instant::now();
+        match strata_cluster::stability::stability(
+            x,
+            clusterer.as_ref(),
+            ev.stability_resamples,
+            ev.stability_fraction,
+            cfg.seed.named("stability"),
+        ) {
+            Ok(s) => {
+                rec.metrics.insert("stability_mean_ari".into(), s.mean_ari);
+                rec.metrics.insert("stability_sd_ari".into(), s.sd_ari);
+                rec.metrics.insert("stability_min_ari".into(), s.min_ari);
+            }
+            Err(e) => rec.warnings.push(format!("stability: {e}")),
+        }
+        rec.timings_s.insert("stability".into(), t.elapsed().as_secs_f64());
+    }
+    rec.clustering = Some(ClusteringInfo {
+        n_clusters: fitted.n_clusters(),
+        sizes,
+        diagnostics,
+        labels,
+    });
+    rec
+}
+
+/// First two principal components of up to 3,000 rows, for the scatter plot.
+fn scatter(x: ArrayView2<'_, f64>, seed: Seed) -> Option<Scatter> {
+    let n = x.nrows();
+    if x.ncols() < 2 || n < 3 {
+        return None;
+    }
+    let mut rows: Vec<usize> = (0..n).collect();
+    strata_core::Rng::new(seed.named("scatter")).shuffle(&mut rows);
+    rows.truncate(3000);
+    rows.sort_unstable();
+    let pca = strata_decompose::Pca::new(strata_decompose::Components::Count(2))
+        .fit(x)
+        .ok()?;
+    let y = pca.transform(x.select(Axis(0), &rows).view()).ok()?;
+    Some(Scatter {
+        pc1: y.column(0).to_vec(),
+        pc2: y.column(1).to_vec(),
+        explained: pca.explained_variance_ratio.to_vec(),
+        rows,
+    })
+}
+
+/// Runs the planned experiments: stored runs are skipped (unless `force`),
+/// the rest run in parallel and are stored one by one.
+pub fn execute(plans: &[Planned], registry: &Registry, opts: &SweepOptions) -> anyhow::Result<Vec<ExperimentOutcome>> {
+    let mut outcomes = Vec::new();
+    // (experiment index, hash, config) of every run to compute.
+    let mut pending: Vec<(usize, String, RunConfig)> = Vec::new();
+    for (i, p) in plans.iter().enumerate() {
+        std::fs::create_dir_all(p.dir.join("runs"))
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", p.dir.display()))?;
+        let plan = Plan {
+            experiment: p.manifest.name.clone(),
+            description: p.manifest.description.clone(),
+            manifest_path: p.manifest.path.display().to_string(),
+            manifest_text: p.manifest.text.clone(),
+            dataset: p.dataset.clone(),
+            strata_version: strata_core::VERSION.to_string(),
+            runs: p
+                .runs
+                .iter()
+                .map(|(h, c)| PlannedRun {
+                    hash: h.clone(),
+                    representation: c.representation.label(),
+                    clusterer: c.clusterer.label(),
+                })
+                .collect(),
+        };
+        store::write_json(&p.dir.join("plan.json"), &plan)?;
+        store::write_json(&p.dir.join("inspect.json"), &p.loaded.report)?;
+        store::write_atomic(&p.dir.join("inspect.txt"), crate::inspect::render(&p.loaded).as_bytes())?;
+        if let Some(s) = scatter(p.loaded.dataset.features().view(), p.manifest.seed) {
+            store::write_json(&p.dir.join("scatter.json"), &s)?;
+        }
+        let mut o = ExperimentOutcome {
+            name: p.manifest.name.clone(),
+            dir: p.dir.clone(),
+            total: p.runs.len(),
+            ..Default::default()
+        };
+        for (h, c) in &p.runs {
+            if let Some(shard) = opts.shard {
+                if !in_shard(h, shard) {
+                    o.other_shards += 1;
+                    continue;
+                }
+            }
+            match store::read_run(&p.dir, h) {
+                Some(Ok(_)) if !opts.force => o.reused += 1,
+                Some(Err(e)) => {
+                    tracing::warn!("{e:#}; computing the run again");
+                    o.damaged_replaced += 1;
+                    pending.push((i, h.clone(), c.clone()));
+                }
+                _ => pending.push((i, h.clone(), c.clone())),
+            }
+        }
+        outcomes.push(o);
+    }
+
+    let bar = if opts.progress {
+        ProgressBar::new(pending.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs, ETA {eta} {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+
+    // Fit each needed representation once per experiment.
+    bar.set_message("fitting representations");
+    let mut rep_keys: Vec<(usize, String, AlgoConfig)> = Vec::new();
+    for (i, _, c) in &pending {
+        let key = serde_json::to_string(&c.representation)?;
+        if !rep_keys.iter().any(|(j, k, _)| j == i && *k == key) {
+            rep_keys.push((*i, key, c.representation.clone()));
+        }
+    }
+    let reps: Vec<Result<Arc<Rep>, String>> = rep_keys
+        .par_iter()
+        .map(|(i, _, cfg)| {
+            let p = &plans[*i];
+            let _span = tracing::info_span!("representation", experiment = %p.manifest.name, algorithm = %cfg.label()).entered();
+            fit_representation(cfg, p.loaded.dataset.features().view(), p.manifest.seed, registry).map(Arc::new)
+        })
+        .collect();
+    let rep_of = |i: usize, c: &RunConfig| -> &Result<Arc<Rep>, String> {
+        let key = serde_json::to_string(&c.representation).unwrap_or_default();
+        let pos = rep_keys
+            .iter()
+            .position(|(j, k, _)| *j == i && *k == key)
+            .unwrap_or(0);
+        &reps[pos]
+    };
+    let mut agreements: Vec<Vec<(String, Vec<usize>)>> = Vec::new();
+    for p in plans {
+        let mut v = Vec::new();
+        for col in &p.manifest.evaluation.agreement {
+            v.push((col.clone(), category_codes(&p.loaded, col)?));
+        }
+        agreements.push(v);
+    }
+
+    let results: Vec<anyhow::Result<(usize, RunStatus)>> = pending
+        .par_iter()
+        .map(|(i, h, c)| {
+            let p = &plans[*i];
+            let _span = tracing::info_span!("run", experiment = %p.manifest.name, hash = %h).entered();
+            let what = format!("{} · {} on {}", p.manifest.name, c.clusterer.label(), c.representation.algorithm);
+            let stage = |s: &str| bar.set_message(format!("{what} · {s}"));
+            let rec = run_one(h, c, p, rep_of(*i, c), &agreements[*i], registry, &stage);
+            if let Some(e) = &rec.error {
+                tracing::warn!(run = %h, "run failed: {e}");
+            }
+            store::write_json(&store::run_path(&p.dir, h), &rec)?;
+            bar.inc(1);
+            Ok((*i, rec.status))
+        })
+        .collect();
+    bar.finish_and_clear();
+    for r in results {
+        let (i, status) = r?;
+        outcomes[i].computed += 1;
+        if status == RunStatus::Failed {
+            outcomes[i].failed += 1;
+        }
+    }
+    for o in &mut outcomes {
+        let res = store::ExperimentResults::read(&o.dir)?;
+        o.written.extend(store::write_summary(&o.dir, &res.runs)?);
+        if opts.report {
+            o.written.extend(crate::report::write(&res)?);
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Plans every manifest (all must be valid before anything runs), then runs them.
+pub fn sweep(manifests: &[PathBuf], registry: &Registry, opts: &SweepOptions) -> anyhow::Result<Vec<ExperimentOutcome>> {
+    let mut plans = Vec::new();
+    let mut errors = Vec::new();
+    for m in manifests {
+        match plan(m, registry, opts) {
+            Ok(p) => plans.push(p),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    if !errors.is_empty() {
+        anyhow::bail!("{} manifest(s) are not valid; nothing was run:\n  {}", errors.len(), errors.join("\n  "));
+    }
+    let mut names: Vec<&str> = plans.iter().map(|p| p.manifest.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        anyhow::bail!("two manifests are both named `{}`; their results would share one folder", w[0]);
+    }
+    execute(&plans, registry, opts)
 }
 
 /// The manifests of a folder (`*.toml`), sorted by name.
@@ -52,38 +563,4 @@ pub fn manifests_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .collect();
     v.sort();
     Ok(v)
-}
-
-/// Runs every manifest, continuing past failures; returns the outcomes and
-/// the failures (manifest, message).
-pub fn sweep(
-    manifests: &[PathBuf],
-    out: &Path,
-    dirs: &DataDirs,
-) -> (Vec<RunOutcome>, Vec<(PathBuf, String)>) {
-    let mut ok = Vec::new();
-    let mut failed = Vec::new();
-    for m in manifests {
-        match run_manifest(m, out, dirs) {
-            Ok(o) => ok.push(o),
-            Err(e) => failed.push((m.clone(), format!("{e:#}"))),
-        }
-    }
-    (ok, failed)
-}
-
-/// Writes a file atomically: a temporary file in the same folder, then a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        anyhow::anyhow!("cannot move {} into place: {e}", path.display())
-    })
 }

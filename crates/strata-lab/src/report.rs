@@ -1,0 +1,494 @@
+//! Reports: a self-contained `report.html` (inline SVG plots, no scripts, no
+//! network) and a `report.md` with the same tables, per experiment folder.
+//!
+//! A damaged or missing run file is listed at the top of the report and left
+//! out of the plots; it never stops the report.
+
+use crate::store::{ExperimentResults, RunRecord, RunStatus};
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// Mean pairwise ARI above which a clustering counts as stable.
+pub const STABLE_ARI: f64 = 0.8;
+
+/// Headline metrics: name, whether higher is better.
+pub const HEADLINE: &[(&str, bool)] = &[
+    ("silhouette", true),
+    ("stability_mean_ari", true),
+    ("calinski_harabasz", true),
+    ("davies_bouldin", false),
+    ("bic", false),
+];
+
+/// Smallest share of rows a cluster must hold for a clustering to be
+/// recommended: a "segment" of a handful of outliers is not actionable.
+pub const MIN_CLUSTER_SHARE: f64 = 0.02;
+
+fn smallest_share(r: &RunRecord) -> f64 {
+    r.clustering.as_ref().map_or(0.0, |c| {
+        let n: usize = c.sizes.iter().sum();
+        c.sizes.iter().copied().filter(|&s| s > 0).min().unwrap_or(0) as f64 / n.max(1) as f64
+    })
+}
+
+/// The run a report recommends, and why: among runs whose every cluster holds
+/// at least 2 % of the rows, the highest silhouette among the stable ones.
+pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
+    let scored: Vec<&RunRecord> = runs
+        .iter()
+        .copied()
+        .filter(|r| r.status == RunStatus::Ok && r.metrics.contains_key("silhouette"))
+        .collect();
+    if scored.is_empty() {
+        return None;
+    }
+    let sizeable: Vec<&RunRecord> = scored
+        .iter()
+        .copied()
+        .filter(|r| smallest_share(r) >= MIN_CLUSTER_SHARE)
+        .collect();
+    let (scored, size_note) = if sizeable.is_empty() {
+        (scored, " (every run has a cluster under 2 % of the rows)".to_string())
+    } else {
+        let left = scored.len() - sizeable.len();
+        let note = if left > 0 {
+            format!(" ({left} runs with a cluster under 2 % of the rows set aside)")
+        } else {
+            String::new()
+        };
+        (sizeable, note)
+    };
+    let has_stability = scored.iter().any(|r| r.metrics.contains_key("stability_mean_ari"));
+    let stable: Vec<&RunRecord> = scored
+        .iter()
+        .copied()
+        .filter(|r| r.metrics.get("stability_mean_ari").is_some_and(|a| *a >= STABLE_ARI))
+        .collect();
+    let (pool, why) = if has_stability && !stable.is_empty() {
+        (
+            stable.clone(),
+            format!(
+                "highest silhouette among the {} of {} runs whose stability ARI is at least {STABLE_ARI}",
+                stable.len(),
+                scored.len()
+            ),
+        )
+    } else if has_stability {
+        (scored.clone(), format!("highest silhouette; no run reached stability ARI {STABLE_ARI}, so treat it with care"))
+    } else {
+        (scored.clone(), "highest silhouette (stability not measured)".to_string())
+    };
+    let best = pool
+        .into_iter()
+        .max_by(|a, b| a.metrics["silhouette"].total_cmp(&b.metrics["silhouette"]))?;
+    let mut reason = format!("{why}{size_note}: silhouette {:.3}", best.metrics["silhouette"]);
+    if let Some(a) = best.metrics.get("stability_mean_ari") {
+        let _ = write!(reason, ", stability ARI {a:.3}");
+    }
+    Some((best, reason))
+}
+
+fn k_of(r: &RunRecord) -> Option<f64> {
+    match r.config.clusterer.params.0.get("k") {
+        Some(strata_core::ParamValue::Int(k)) => Some(*k as f64),
+        _ => None,
+    }
+}
+
+/// The clusterer's label without `k` (one line per such family in a plot).
+fn family(r: &RunRecord) -> String {
+    let mut c = r.config.clusterer.clone();
+    c.params.0.remove("k");
+    let mut label = c.label();
+    for noisy in ["init=kmeans, ", "max_iter=100, ", "max_iter=300, ", "reg_covar=0.000001, ", "tol=0.001", "tol=0.0001", "algorithm=auto, "] {
+        label = label.replace(noisy, "");
+    }
+    label.replace(", )", ")").replace("()", "")
+}
+
+fn fmt(v: Option<f64>) -> String {
+    match v {
+        None => "–".into(),
+        Some(x) if x.abs() >= 1e4 => format!("{x:.4e}"),
+        Some(x) => format!("{x:.4}"),
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+type Series = Vec<(String, Vec<(f64, f64)>)>;
+
+/// An SVG line chart (x = k) with a legend; empty string when nothing to draw.
+fn line_chart(title: &str, x_desc: &str, y_desc: &str, series: &Series) -> String {
+    let pts: Vec<(f64, f64)> = series.iter().flat_map(|(_, p)| p.iter().copied()).filter(|p| p.1.is_finite()).collect();
+    if pts.is_empty() {
+        return String::new();
+    }
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (x, y) in &pts {
+        x0 = x0.min(*x);
+        x1 = x1.max(*x);
+        y0 = y0.min(*y);
+        y1 = y1.max(*y);
+    }
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    let pad = if y1 > y0 { 0.08 * (y1 - y0) } else { 0.5 * y0.abs().max(1.0) };
+    let (y0, y1) = (y0 - pad, y1 + pad);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (560, 340)).into_drawing_area();
+        let draw = || -> Result<(), Box<dyn std::error::Error + '_>> {
+            root.fill(&WHITE)?;
+            let mut chart = ChartBuilder::on(&root)
+                .caption(title, ("sans-serif", 17))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(70)
+                .build_cartesian_2d(x0..x1, y0..y1)?;
+            chart
+                .configure_mesh()
+                .x_desc(x_desc)
+                .y_desc(y_desc)
+                .label_style(("sans-serif", 13))
+                .axis_desc_style(("sans-serif", 14))
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .y_label_formatter(&|v| {
+                    if v.abs() >= 1e4 { format!("{v:.2e}") } else { format!("{v:.3}") }
+                })
+                .draw()?;
+            for (i, (name, p)) in series.iter().enumerate() {
+                let color = Palette99::pick(i).to_rgba();
+                chart
+                    .draw_series(LineSeries::new(p.iter().copied(), color.stroke_width(2)))?
+                    .label(name.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                chart.draw_series(p.iter().map(|&(x, y)| Circle::new((x, y), 3, color.filled())))?;
+            }
+            chart
+                .configure_series_labels()
+                .label_font(("sans-serif", 12))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()?;
+            root.present()?;
+            Ok(())
+        };
+        if let Err(e) = draw() {
+            tracing::warn!("plot `{title}`: {e}");
+        }
+    }
+    svg
+}
+
+/// Scatter of the first two principal components coloured by cluster.
+fn scatter_chart(res: &ExperimentResults, run: &RunRecord) -> String {
+    let (Some(s), Some(c)) = (&res.scatter, &run.clustering) else {
+        return String::new();
+    };
+    let mut by_cluster: BTreeMap<usize, Vec<(f64, f64)>> = BTreeMap::new();
+    for (j, &row) in s.rows.iter().enumerate() {
+        if let Some(&l) = c.labels.get(row) {
+            by_cluster.entry(l).or_default().push((s.pc1[j], s.pc2[j]));
+        }
+    }
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (x, y) in s.pc1.iter().zip(&s.pc2) {
+        x0 = x0.min(*x);
+        x1 = x1.max(*x);
+        y0 = y0.min(*y);
+        y1 = y1.max(*y);
+    }
+    if !(x1 > x0 && y1 > y0) {
+        return String::new();
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (620, 480)).into_drawing_area();
+        let draw = || -> Result<(), Box<dyn std::error::Error + '_>> {
+            root.fill(&WHITE)?;
+            let mut chart = ChartBuilder::on(&root)
+                .caption(format!("{} rows sampled, coloured by cluster", s.rows.len()), ("sans-serif", 17))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(55)
+                .build_cartesian_2d(x0..x1, y0..y1)?;
+            let pct = |i: usize| s.explained.get(i).map_or(0.0, |v| 100.0 * v);
+            chart
+                .configure_mesh()
+                .x_desc(format!("PC1 ({:.1} % of variance)", pct(0)))
+                .y_desc(format!("PC2 ({:.1} % of variance)", pct(1)))
+                .label_style(("sans-serif", 13))
+                .axis_desc_style(("sans-serif", 14))
+                .x_label_formatter(&|v| format!("{v:.1}"))
+                .y_label_formatter(&|v| format!("{v:.1}"))
+                .draw()?;
+            for (l, pts) in &by_cluster {
+                let color = Palette99::pick(*l).to_rgba();
+                chart
+                    .draw_series(pts.iter().map(|&p| Circle::new(p, 2, color.mix(0.6).filled())))?
+                    .label(format!("cluster {l} ({} rows)", c.sizes.get(*l).copied().unwrap_or(0)))
+                    .legend(move |(x, y)| Circle::new((x + 6, y), 4, color.filled()));
+            }
+            chart
+                .configure_series_labels()
+                .label_font(("sans-serif", 12))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw()?;
+            root.present()?;
+            Ok(())
+        };
+        if let Err(e) = draw() {
+            tracing::warn!("scatter plot: {e}");
+        }
+    }
+    svg
+}
+
+struct Doc {
+    html: String,
+    md: String,
+}
+
+impl Doc {
+    fn h(&mut self, level: usize, text: &str) {
+        let _ = writeln!(self.html, "<h{level}>{}</h{level}>", esc(text));
+        let _ = writeln!(self.md, "\n{} {text}\n", "#".repeat(level));
+    }
+    fn p(&mut self, text: &str) {
+        let _ = writeln!(self.html, "<p>{}</p>", esc(text));
+        let _ = writeln!(self.md, "{text}\n");
+    }
+    fn table(&mut self, head: &[&str], rows: &[Vec<String>]) {
+        if rows.is_empty() {
+            return;
+        }
+        self.html.push_str("<table><tr>");
+        for h in head {
+            let _ = write!(self.html, "<th>{}</th>", esc(h));
+        }
+        self.html.push_str("</tr>\n");
+        for r in rows {
+            self.html.push_str("<tr>");
+            for c in r {
+                let _ = write!(self.html, "<td>{}</td>", esc(c));
+            }
+            self.html.push_str("</tr>\n");
+        }
+        self.html.push_str("</table>\n");
+        let _ = writeln!(self.md, "| {} |", head.join(" | "));
+        let _ = writeln!(self.md, "|{}", "---|".repeat(head.len()));
+        for r in rows {
+            let _ = writeln!(self.md, "| {} |", r.join(" | ").replace('\n', " "));
+        }
+        self.md.push('\n');
+    }
+    fn svg(&mut self, svg: String) {
+        if !svg.is_empty() {
+            let _ = writeln!(self.html, "<figure>{svg}</figure>");
+        }
+    }
+}
+
+/// Renders the report of one experiment folder as (HTML, Markdown).
+pub fn render(res: &ExperimentResults) -> (String, String) {
+    let mut d = Doc {
+        html: String::new(),
+        md: String::new(),
+    };
+    let plan = &res.plan;
+    d.h(1, &format!("strata report: {}", plan.experiment));
+    if !plan.description.is_empty() {
+        d.p(&plan.description);
+    }
+    d.p(&format!(
+        "Dataset {} ({} rows x {} features, SHA-256 {}), manifest {}, strata {}.",
+        plan.dataset.descriptor,
+        plan.dataset.rows,
+        plan.dataset.features,
+        &plan.dataset.sha256[..plan.dataset.sha256.len().min(12)],
+        plan.manifest_path,
+        plan.strata_version
+    ));
+    let failed: Vec<&RunRecord> = res.runs.iter().filter(|r| r.status == RunStatus::Failed).collect();
+    d.p(&format!(
+        "{} planned runs: {} stored ({} failed), {} missing, {} damaged.",
+        plan.runs.len(),
+        res.runs.len(),
+        failed.len(),
+        res.missing.len(),
+        res.damaged.len()
+    ));
+    for e in &res.damaged {
+        d.p(&format!("Damaged run file, skipped: {e}"));
+    }
+    if !res.missing.is_empty() {
+        d.p("Missing runs are those of other shards or of an interrupted sweep; run the sweep again (or `strata merge` the shards) to complete them.");
+    }
+
+    let all: Vec<&RunRecord> = res.runs.iter().collect();
+    d.h(2, "Chosen clustering");
+    match choose(&all) {
+        Some((best, why)) => {
+            d.p(&format!(
+                "{} on {}: {why}.",
+                best.config.clusterer.label(),
+                best.config.representation.label()
+            ));
+            if let Some(c) = &best.clustering {
+                d.p(&format!("Cluster sizes: {:?}.", c.sizes));
+            }
+            d.svg(scatter_chart(res, best));
+        }
+        None => d.p("No run has a silhouette, so none can be recommended."),
+    }
+
+    // Best per (representation, clusterer family).
+    let mut groups: BTreeMap<(String, String), Vec<&RunRecord>> = BTreeMap::new();
+    for r in &all {
+        groups
+            .entry((r.config.representation.label(), family(r)))
+            .or_default()
+            .push(r);
+    }
+    d.h(2, "Best configuration per representation and clusterer");
+    let mut rows = Vec::new();
+    for ((rep, fam), runs) in &groups {
+        if let Some((b, why)) = choose(runs) {
+            rows.push(vec![
+                rep.clone(),
+                fam.clone(),
+                b.config.clusterer.params.0.get("k").map_or("–".into(), |k| k.to_string()),
+                fmt(b.metrics.get("silhouette").copied()),
+                fmt(b.metrics.get("stability_mean_ari").copied()),
+                fmt(b.metrics.get("bic").copied()),
+                why,
+            ]);
+        }
+    }
+    d.table(&["representation", "clusterer", "k", "silhouette", "stability ARI", "BIC", "why"], &rows);
+
+    // Curves against k, one chart per representation and metric.
+    d.h(2, "Metrics against k");
+    let reps: Vec<String> = {
+        let mut v: Vec<String> = all.iter().map(|r| r.config.representation.label()).collect();
+        v.dedup();
+        let mut seen = Vec::new();
+        v.retain(|x| {
+            let new = !seen.contains(x);
+            seen.push(x.clone());
+            new
+        });
+        v
+    };
+    for rep in &reps {
+        d.h(3, rep);
+        for (metric, label) in [
+            ("inertia", "inertia (within-cluster sum of squares)"),
+            ("silhouette", "mean silhouette"),
+            ("bic", "BIC"),
+            ("aic", "AIC"),
+            ("stability_mean_ari", "stability (mean ARI)"),
+        ] {
+            let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+            for r in all.iter().filter(|r| &r.config.representation.label() == rep) {
+                if let (Some(k), Some(v)) = (k_of(r), r.metrics.get(metric)) {
+                    series.entry(family(r)).or_default().push((k, *v));
+                }
+            }
+            let mut series: Series = series.into_iter().collect();
+            for (_, p) in &mut series {
+                p.sort_by(|a, b| a.0.total_cmp(&b.0));
+            }
+            d.svg(line_chart(&format!("{label} — {rep}"), "k (clusters)", label, &series));
+        }
+    }
+
+    // Representations.
+    d.h(2, "Representations");
+    let mut rep_rows = Vec::new();
+    let mut seen = Vec::new();
+    for r in &all {
+        let label = r.config.representation.label();
+        if seen.contains(&label) {
+            continue;
+        }
+        let Some(info) = &r.representation else { continue };
+        seen.push(label.clone());
+        let kurt: Vec<String> = info.kurtosis.iter().map(|k| format!("{k:.2}")).collect();
+        rep_rows.push(vec![
+            label.clone(),
+            info.n_components.to_string(),
+            fmt(info.reconstruction_error),
+            kurt.join(", "),
+            info.diagnostics.warnings.join("; "),
+        ]);
+        if let (Some(ratio), Some(cum)) = (
+            info.diagnostics.series.get("explained_variance_ratio"),
+            info.diagnostics.series.get("cumulative_variance_ratio"),
+        ) {
+            let series: Series = vec![
+                ("per component".into(), ratio.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v)).collect()),
+                ("cumulative".into(), cum.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v)).collect()),
+            ];
+            d.svg(line_chart(&format!("explained variance — {label}"), "component", "share of variance", &series));
+        }
+        if let Some(k) = info.diagnostics.series.get("component_kurtosis") {
+            let series: Series = vec![("excess kurtosis".into(), k.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v)).collect())];
+            d.svg(line_chart(&format!("kurtosis per component — {label}"), "component", "excess kurtosis", &series));
+        }
+    }
+    d.table(&["representation", "components", "reconstruction MSE", "excess kurtosis per component", "warnings"], &rep_rows);
+
+    // Every run.
+    d.h(2, "All runs");
+    let mut rows = Vec::new();
+    for r in &all {
+        let mut row = vec![
+            r.hash.clone(),
+            r.config.representation.label(),
+            r.config.clusterer.label(),
+            format!("{:?}", r.status).to_lowercase(),
+        ];
+        for (m, _) in HEADLINE {
+            row.push(fmt(r.metrics.get(*m).copied()));
+        }
+        row.push(fmt(r.metrics.get("inertia").copied()));
+        row.push(r.error.clone().unwrap_or_else(|| r.warnings.join("; ")));
+        rows.push(row);
+    }
+    d.table(
+        &["run", "representation", "clusterer", "status", "silhouette", "stability ARI", "Calinski-Harabasz", "Davies-Bouldin", "BIC", "inertia", "notes"],
+        &rows,
+    );
+    d.h(2, "Downstream classification");
+    d.p("This experiment has no classification stage.");
+
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>strata report: {}</title>\n<style>\
+body{{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}}\
+table{{border-collapse:collapse;margin:1em 0;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left}}\
+th{{background:#f0f0f0}}figure{{display:inline-block;margin:0.5em}}h3{{margin-top:1.5em}}\
+</style></head><body>\n{}</body></html>\n",
+        esc(&plan.experiment),
+        d.html
+    );
+    (html, d.md)
+}
+
+/// Writes `report.html` and `report.md` into the experiment folder.
+pub fn write(res: &ExperimentResults) -> anyhow::Result<Vec<PathBuf>> {
+    let (html, md) = render(res);
+    let h = res.dir.join("report.html");
+    let m = res.dir.join("report.md");
+    crate::store::write_atomic(&h, html.as_bytes())?;
+    crate::store::write_atomic(&m, md.as_bytes())?;
+    Ok(vec![h, m])
+}

@@ -1,0 +1,360 @@
+//! The result store: one JSON file per run, a plan per experiment, and the
+//! tidy summary tables.
+//!
+//! ```text
+//! results/<experiment>/
+//!   plan.json            the manifest, the dataset checksum, every run's hash in order
+//!   runs/<hash>.json     one finished run (written to a temporary file, then renamed)
+//!   scatter.json         first two principal components of a sample of rows (for plots)
+//!   summary.csv          one row per run: every parameter and every metric a column
+//!   summary.parquet      the same table
+//!   report.html, report.md
+//! ```
+//!
+//! Every file is written atomically, so a killed sweep leaves whole files or
+//! none. Two sweeps writing the same folder at once do not lock each other:
+//! the last writer wins, and because a run's content is determined by its
+//! hash, both write the same bytes (apart from timings).
+
+use crate::manifest::RunConfig;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use strata_core::{Diagnostics, ParamValue};
+
+/// The dataset a run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetRef {
+    pub descriptor: String,
+    pub sha256: String,
+    pub rows: usize,
+    pub features: usize,
+}
+
+/// What the representation stage produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepresentationInfo {
+    pub n_components: usize,
+    pub component_names: Vec<String>,
+    /// Mean squared error of `inverse_transform(transform(x))`, where defined.
+    pub reconstruction_error: Option<f64>,
+    /// Excess kurtosis of each output column.
+    pub kurtosis: Vec<f64>,
+    pub diagnostics: Diagnostics,
+}
+
+/// What the clustering stage produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusteringInfo {
+    pub n_clusters: usize,
+    pub sizes: Vec<usize>,
+    pub diagnostics: Diagnostics,
+    /// One label per dataset row.
+    pub labels: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Ok,
+    Failed,
+}
+
+/// One stored run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub hash: String,
+    pub experiment: String,
+    pub config: RunConfig,
+    pub dataset: DatasetRef,
+    pub strata_version: String,
+    pub status: RunStatus,
+    pub error: Option<String>,
+    pub representation: Option<RepresentationInfo>,
+    pub clustering: Option<ClusteringInfo>,
+    /// Headline numbers: silhouette, calinski_harabasz, davies_bouldin,
+    /// inertia, bic, aic, stability_mean_ari, ari_<column>...
+    pub metrics: BTreeMap<String, f64>,
+    /// Rows the silhouette was computed on (all rows unless sampled).
+    pub silhouette_rows: Option<usize>,
+    /// Seconds per stage.
+    pub timings_s: BTreeMap<String, f64>,
+    pub warnings: Vec<String>,
+}
+
+/// One run in a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedRun {
+    pub hash: String,
+    pub representation: String,
+    pub clusterer: String,
+}
+
+/// What an experiment folder is meant to hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub experiment: String,
+    pub description: String,
+    pub manifest_path: String,
+    pub manifest_text: String,
+    pub dataset: DatasetRef,
+    pub strata_version: String,
+    pub runs: Vec<PlannedRun>,
+}
+
+/// Two principal components of a sample of rows, for the report's scatter plot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scatter {
+    pub rows: Vec<usize>,
+    pub pc1: Vec<f64>,
+    pub pc2: Vec<f64>,
+    pub explained: Vec<f64>,
+}
+
+/// Writes a file atomically: a temporary file in the same folder, then a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow::anyhow!("cannot move {} into place: {e}", path.display())
+    })
+}
+
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    write_atomic(path, serde_json::to_string_pretty(value)?.as_bytes())
+}
+
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not a valid strata file: {e}", path.display()))
+}
+
+pub fn run_path(dir: &Path, hash: &str) -> PathBuf {
+    dir.join("runs").join(format!("{hash}.json"))
+}
+
+/// A stored run, if its file exists and is whole; a damaged file is `Err`.
+pub fn read_run(dir: &Path, hash: &str) -> Option<anyhow::Result<RunRecord>> {
+    let p = run_path(dir, hash);
+    if !p.is_file() {
+        return None;
+    }
+    Some(read_json::<RunRecord>(&p).and_then(|r| {
+        if r.hash == hash {
+            Ok(r)
+        } else {
+            Err(anyhow::anyhow!("{}: holds run {} instead", p.display(), r.hash))
+        }
+    }))
+}
+
+/// An experiment folder read back: its plan, the runs found in plan order,
+/// and the files that could not be read (reported, never fatal).
+pub struct ExperimentResults {
+    pub dir: PathBuf,
+    pub plan: Plan,
+    pub runs: Vec<RunRecord>,
+    pub missing: Vec<String>,
+    pub damaged: Vec<String>,
+    pub scatter: Option<Scatter>,
+}
+
+impl ExperimentResults {
+    pub fn read(dir: &Path) -> anyhow::Result<ExperimentResults> {
+        let plan: Plan = read_json(&dir.join("plan.json"))?;
+        let (mut runs, mut missing, mut damaged) = (Vec::new(), Vec::new(), Vec::new());
+        for r in &plan.runs {
+            match read_run(dir, &r.hash) {
+                None => missing.push(r.hash.clone()),
+                Some(Ok(rec)) => runs.push(rec),
+                Some(Err(e)) => damaged.push(format!("{e:#}")),
+            }
+        }
+        let scatter = read_json(&dir.join("scatter.json")).ok();
+        Ok(ExperimentResults {
+            dir: dir.to_path_buf(),
+            plan,
+            runs,
+            missing,
+            damaged,
+            scatter,
+        })
+    }
+
+    /// Every experiment folder (holding a plan.json) under `root`, or `root` itself.
+    pub fn folders(root: &Path) -> Vec<PathBuf> {
+        if root.join("plan.json").is_file() {
+            return vec![root.to_path_buf()];
+        }
+        let mut v: Vec<PathBuf> = std::fs::read_dir(root)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.join("plan.json").is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}
+
+fn param_text(v: &ParamValue) -> String {
+    v.to_string()
+}
+
+/// The tidy table: one row per run, parameters and metrics as columns.
+pub fn summary_frame(runs: &[RunRecord]) -> PolarsResult<DataFrame> {
+    let text_col = |name: &str, f: &dyn Fn(&RunRecord) -> Option<String>| -> Column {
+        Series::new(name.into(), runs.iter().map(f).collect::<Vec<_>>()).into()
+    };
+    let mut cols: Vec<Column> = vec![
+        text_col("hash", &|r| Some(r.hash.clone())),
+        text_col("experiment", &|r| Some(r.experiment.clone())),
+        text_col("status", &|r| Some(format!("{:?}", r.status).to_lowercase())),
+        text_col("representation", &|r| Some(r.config.representation.algorithm.clone())),
+        text_col("clusterer", &|r| Some(r.config.clusterer.algorithm.clone())),
+    ];
+    // Parameters: one column per (stage, name); numeric where every value is
+    // of one numeric kind, text otherwise (e.g. a count beside a fraction).
+    for (prefix, pick) in [
+        ("rep_", (|r: &RunRecord| &r.config.representation.params) as fn(&RunRecord) -> &strata_core::Params),
+        ("clu_", |r: &RunRecord| &r.config.clusterer.params),
+    ] {
+        let mut names: Vec<String> = runs.iter().flat_map(|r| pick(r).0.keys().cloned()).collect();
+        names.sort();
+        names.dedup();
+        for n in names {
+            let vals: Vec<Option<&ParamValue>> = runs.iter().map(|r| pick(r).0.get(&n)).collect();
+            let col = format!("{prefix}{n}");
+            let all = |f: fn(&ParamValue) -> bool| vals.iter().flatten().all(|v| f(v));
+            let c: Column = if all(|v| matches!(v, ParamValue::Int(_))) {
+                Series::new(col.as_str().into(), vals.iter().map(|v| v.and_then(|v| if let ParamValue::Int(i) = v { Some(*i) } else { None })).collect::<Vec<_>>()).into()
+            } else if all(|v| matches!(v, ParamValue::Float(_))) {
+                Series::new(col.as_str().into(), vals.iter().map(|v| v.and_then(|v| if let ParamValue::Float(x) = v { Some(*x) } else { None })).collect::<Vec<_>>()).into()
+            } else if all(|v| matches!(v, ParamValue::Bool(_))) {
+                Series::new(col.as_str().into(), vals.iter().map(|v| v.and_then(|v| if let ParamValue::Bool(b) = v { Some(*b) } else { None })).collect::<Vec<_>>()).into()
+            } else {
+                Series::new(col.as_str().into(), vals.iter().map(|v| v.map(param_text)).collect::<Vec<_>>()).into()
+            };
+            cols.push(c);
+        }
+    }
+    cols.push(Series::new("seed".into(), runs.iter().map(|r| r.config.seed.0).collect::<Vec<u64>>()).into());
+    cols.push(Series::new("n_components".into(), runs.iter().map(|r| r.representation.as_ref().map(|x| x.n_components as u64)).collect::<Vec<_>>()).into());
+    cols.push(Series::new("n_clusters".into(), runs.iter().map(|r| r.clustering.as_ref().map(|x| x.n_clusters as u64)).collect::<Vec<_>>()).into());
+    let mut metric_names: Vec<&String> = runs.iter().flat_map(|r| r.metrics.keys()).collect();
+    metric_names.sort();
+    metric_names.dedup();
+    for m in metric_names {
+        cols.push(Series::new(m.as_str().into(), runs.iter().map(|r| r.metrics.get(m).copied()).collect::<Vec<_>>()).into());
+    }
+    cols.push(Series::new("silhouette_rows".into(), runs.iter().map(|r| r.silhouette_rows.map(|n| n as u64)).collect::<Vec<_>>()).into());
+    let mut stages: Vec<&String> = runs.iter().flat_map(|r| r.timings_s.keys()).collect();
+    stages.sort();
+    stages.dedup();
+    for s in stages {
+        let name = format!("time_{s}_s");
+        cols.push(Series::new(name.as_str().into(), runs.iter().map(|r| r.timings_s.get(s).copied()).collect::<Vec<_>>()).into());
+    }
+    cols.push(text_col("warnings", &|r| Some(r.warnings.join("; "))));
+    cols.push(text_col("error", &|r| r.error.clone()));
+    DataFrame::new_infer_height(cols)
+}
+
+/// Writes `summary.csv` and `summary.parquet` for the runs of an experiment folder.
+pub fn write_summary(dir: &Path, runs: &[RunRecord]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut df = summary_frame(runs).map_err(|e| anyhow::anyhow!("summary table: {e}"))?;
+    let csv = dir.join("summary.csv");
+    let mut buf = Vec::new();
+    CsvWriter::new(&mut buf)
+        .finish(&mut df)
+        .map_err(|e| anyhow::anyhow!("summary.csv: {e}"))?;
+    write_atomic(&csv, &buf)?;
+    let pq = dir.join("summary.parquet");
+    let mut buf = Vec::new();
+    ParquetWriter::new(&mut buf)
+        .finish(&mut df)
+        .map_err(|e| anyhow::anyhow!("summary.parquet: {e}"))?;
+    write_atomic(&pq, &buf)?;
+    Ok(vec![csv, pq])
+}
+
+/// What `merge` did.
+#[derive(Debug, Default)]
+pub struct MergeOutcome {
+    pub experiments: Vec<String>,
+    pub copied: usize,
+    pub already_present: usize,
+    pub damaged: Vec<String>,
+}
+
+/// Combines result folders (e.g. the shards of one sweep) into `into`: run
+/// files are copied when absent, plans must agree, then summaries are rebuilt.
+pub fn merge(into: &Path, sources: &[PathBuf]) -> anyhow::Result<MergeOutcome> {
+    let mut out = MergeOutcome::default();
+    for src in sources {
+        let folders = ExperimentResults::folders(src);
+        if folders.is_empty() {
+            anyhow::bail!("{}: no experiment results (no plan.json) found", src.display());
+        }
+        for f in folders {
+            let plan: Plan = read_json(&f.join("plan.json"))?;
+            let dest = into.join(&plan.experiment);
+            std::fs::create_dir_all(dest.join("runs"))
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dest.display()))?;
+            let dest_plan = dest.join("plan.json");
+            if dest_plan.is_file() {
+                let existing: Plan = read_json(&dest_plan)?;
+                let hashes = |p: &Plan| p.runs.iter().map(|r| r.hash.clone()).collect::<Vec<_>>();
+                if hashes(&existing) != hashes(&plan) || existing.dataset.sha256 != plan.dataset.sha256 {
+                    anyhow::bail!(
+                        "{}: plan of `{}` differs from the one already in {} (another manifest version or dataset); merge only shards of one sweep",
+                        f.display(),
+                        plan.experiment,
+                        dest.display()
+                    );
+                }
+            } else {
+                write_json(&dest_plan, &plan)?;
+            }
+            if !dest.join("scatter.json").is_file() && f.join("scatter.json").is_file() {
+                let s: Scatter = read_json(&f.join("scatter.json"))?;
+                write_json(&dest.join("scatter.json"), &s)?;
+            }
+            for r in &plan.runs {
+                match read_run(&f, &r.hash) {
+                    None => {}
+                    Some(Err(e)) => out.damaged.push(format!("{e:#}")),
+                    Some(Ok(rec)) => {
+                        if matches!(read_run(&dest, &r.hash), Some(Ok(_))) {
+                            out.already_present += 1;
+                        } else {
+                            write_json(&run_path(&dest, &r.hash), &rec)?;
+                            out.copied += 1;
+                        }
+                    }
+                }
+            }
+            if !out.experiments.contains(&plan.experiment) {
+                out.experiments.push(plan.experiment.clone());
+            }
+        }
+    }
+    for e in &out.experiments {
+        let res = ExperimentResults::read(&into.join(e))?;
+        write_summary(&res.dir, &res.runs)?;
+    }
+    Ok(out)
+}
