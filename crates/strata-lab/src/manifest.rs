@@ -412,6 +412,11 @@ impl Manifest {
     }
 }
 
+/// A "did you mean" hint followed by a separator for the list after it.
+fn with_sep(hint: String) -> String {
+    if hint.is_empty() { ";".into() } else { hint }
+}
+
 fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
     it.collect::<Vec<_>>().join(", ")
 }
@@ -530,8 +535,8 @@ fn parse_block(
         return Err((
             at,
             format!(
-                "unknown {kind} `{name}`{}; available: {}",
-                strata_core::text::did_you_mean(name, available.iter()),
+                "unknown {kind} `{name}`{} available: {}",
+                with_sep(strata_core::text::did_you_mean(name, available.iter())),
                 available.join(", ")
             ),
         ));
@@ -547,9 +552,9 @@ fn parse_block(
             return Err((
                 key_at,
                 format!(
-                    "unknown parameter `{}` for {kind} `{name}`{}; parameters: {}",
+                    "unknown parameter `{}` for {kind} `{name}`{} parameters: {}",
                     k.get_ref(),
-                    strata_core::text::did_you_mean(k.get_ref(), valid.iter()),
+                    with_sep(strata_core::text::did_you_mean(k.get_ref(), valid.iter())),
                     if valid.is_empty() { "none".to_string() } else { valid.join(", ") }
                 ),
             ));
@@ -630,9 +635,9 @@ mod tests {
         assert_eq!(runs[3].clusterer.label(), "gmm(covariance=full, init=kmeans, k=3, max_iter=100, n_init=1, reg_covar=0.000001, tol=0.001)");
         m.check_against(&Registry::standard(), 100, 5, &[]).unwrap();
         let e = m.check_against(&Registry::standard(), 5, 5, &[]).unwrap_err().to_string();
-        assert!(e.contains("ok.toml:9:5: clusterer `kmeans`: `k` = 6 is more than the data's 5 rows"), "{e}");
+        assert!(e.contains("ok.toml:10:5: clusterer `kmeans`: `k` = 6 is more than the data's 5 rows"), "{e}");
         let e = m.check_against(&Registry::standard(), 100, 2, &[]).unwrap_err().to_string();
-        assert!(e.contains(":6:16: representation `pca`: `n_components` = 3 is more than the data's 2 input columns"), "{e}");
+        assert!(e.contains(":7:16: representation `pca`: `n_components` = 3 is more than the data's 2 input columns"), "{e}");
     }
 
     #[test]

@@ -242,15 +242,15 @@ fn non_binary_target_lists_values() {
 #[test]
 fn run_writes_the_inspection() {
     let tmp = tempfile::tempdir().expect("tmp");
-    setup(tmp.path(), "a,b\n1,2\n3,5\n", "");
+    setup(tmp.path(), "a,b\n1,2\n3,5\n0,1\n", "");
     std::fs::write(
         tmp.path().join("exp.toml"),
-        "dataset = \"data.toml\"\nseed = 3\n",
+        "dataset = \"data.toml\"\nseed = 3\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n[evaluation]\nstability_resamples = 0\n",
     )
     .expect("manifest");
     let out = strata(
         tmp.path(),
-        &["run", "exp.toml", "--data-dir", ".", "--out", "res"],
+        &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"],
     );
     assert!(
         out.status.success(),

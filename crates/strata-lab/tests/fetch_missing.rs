@@ -36,18 +36,27 @@ fn missing_file_with_url_is_fetched_then_run() {
         format!("[source]\nfile = \"data.csv\"\nsha256 = \"{sha}\"\nurl = \"{url}\"\n"),
     )
     .expect("descriptor");
-    std::fs::write(dir.join("exp.toml"), "dataset = \"datasets/d.toml\"\n").expect("manifest");
+    std::fs::write(
+        dir.join("exp.toml"),
+        "dataset = \"datasets/d.toml\"\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n[evaluation]\nstability_resamples = 0\n",
+    )
+    .expect("manifest");
 
     let dirs = DataDirs {
         explicit: Some(dir.join("empty")),
         env: None,
         cache: None,
     };
-    let outcome =
-        strata_lab::sweep::run_manifest(&dir.join("exp.toml"), &dir.join("results"), &dirs)
-            .expect("run after fetching");
+    let mut opts = strata_lab::sweep::SweepOptions::new(dir.join("results"), dirs);
+    opts.progress = false;
+    let outcome = strata_lab::sweep::sweep(
+        &[dir.join("exp.toml")],
+        &strata_lab::registry::Registry::standard(),
+        &opts,
+    )
+    .expect("run after fetching");
     server.join().expect("server");
-    assert_eq!((outcome.rows, outcome.features), (3, 2));
+    assert_eq!((outcome[0].total, outcome[0].computed), (1, 1));
     assert_eq!(
         std::fs::read(dir.join("datasets/cache/data.csv")).expect("cached"),
         csv

@@ -66,24 +66,70 @@ fn inspect_spotify_songs() {
     }
 }
 
+/// The committed experiments are valid against the real data: every name,
+/// value and count is checked (k against rows, components against columns,
+/// agreement columns against the metadata) without running them.
 #[test]
-fn sweep_runs_every_manifest() {
+fn committed_experiments_are_valid() {
     let Some(dir) = data_dir() else { return };
-    let tmp = tempfile::tempdir().expect("tmp");
     let manifests =
         strata_lab::sweep::manifests_in(&workspace().join("experiments")).expect("manifests");
     assert!(manifests.len() >= 2, "{manifests:?}");
-    let dirs = DataDirs {
-        explicit: Some(dir),
-        env: None,
-        cache: None,
-    };
-    let (ok, failed) = strata_lab::sweep::sweep(&manifests, tmp.path(), &dirs);
-    assert!(failed.is_empty(), "{failed:?}");
-    assert_eq!(ok.len(), manifests.len());
-    for o in ok {
-        for w in &o.written {
-            assert!(w.is_file(), "{} not written", w.display());
-        }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let opts = strata_lab::sweep::SweepOptions::new(
+        tmp.path(),
+        DataDirs {
+            explicit: Some(dir),
+            env: None,
+            cache: None,
+        },
+    );
+    let reg = strata_lab::registry::Registry::standard();
+    for m in manifests {
+        let p = strata_lab::sweep::plan(&m, &reg, &opts).expect("valid manifest");
+        assert!(p.runs.len() >= 40, "{}: {} runs", m.display(), p.runs.len());
+    }
+}
+
+/// A small sweep on the real marketing data, end to end: summary and report.
+#[test]
+fn small_sweep_on_marketing_data() {
+    let Some(dir) = data_dir() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let m = tmp.path().join("mk.toml");
+    std::fs::write(
+        &m,
+        format!(
+            "dataset = \"{}\"\nseed = 42\n[[representation]]\nalgorithm = \"pca\"\nn_components = 0.9\n\
+             [[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 3, 4]\n[[clusterer]]\nalgorithm = \"gmm\"\nk = 3\ncovariance = \"diag\"\n\
+             [evaluation]\nstability_resamples = 3\n",
+            workspace().join("datasets/marketing_campaign.toml").display()
+        ),
+    )
+    .expect("manifest");
+    let mut opts = strata_lab::sweep::SweepOptions::new(
+        tmp.path().join("res"),
+        DataDirs {
+            explicit: Some(dir),
+            env: None,
+            cache: None,
+        },
+    );
+    opts.progress = false;
+    let o = strata_lab::sweep::sweep(&[m], &strata_lab::registry::Registry::standard(), &opts)
+        .expect("sweep");
+    assert_eq!((o[0].total, o[0].computed, o[0].failed), (4, 4, 0));
+    for w in &o[0].written {
+        assert!(w.is_file(), "{} not written", w.display());
+    }
+    let res = strata_lab::store::ExperimentResults::read(&o[0].dir).expect("results");
+    for r in &res.runs {
+        let c = r.clustering.as_ref().expect("clustering");
+        assert_eq!(c.labels.len(), 2240);
+        let rep = r.representation.as_ref().expect("representation");
+        // 90 % of the variance of the 34 prepared features.
+        let cum = &rep.diagnostics.series["cumulative_variance_ratio"];
+        assert!(cum.last().is_some_and(|v| *v >= 0.9) && rep.n_components < 34);
+        assert!(r.metrics["silhouette"] > 0.0 && r.metrics["silhouette"] < 1.0);
     }
 }

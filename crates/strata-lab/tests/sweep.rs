@@ -1,0 +1,323 @@
+//! The sweep on synthetic data: resuming, recomputing only what changed,
+//! shards merged, damaged files, a killed sweep, two sweeps on one folder,
+//! compare and the report.
+
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use strata_data::DataDirs;
+use strata_lab::registry::Registry;
+use strata_lab::store::{ExperimentResults, RunRecord};
+use strata_lab::sweep::{SweepOptions, sweep};
+
+/// Three blobs in 3-D with a metadata column naming the blob.
+fn write_data(dir: &Path, n: usize) {
+    let mut csv = String::from("id,grp,a,b,c\n");
+    let mut state: u64 = 17;
+    let mut noise = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+    };
+    for i in 0..n {
+        let g = i % 3;
+        let c = [[0.0, 0.0, 0.0], [6.0, 0.0, 2.0], [0.0, 6.0, -2.0]][g];
+        csv.push_str(&format!(
+            "{i},g{g},{:.6},{:.6},{:.6}\n",
+            c[0] + 2.0 * noise(),
+            c[1] + 2.0 * noise(),
+            c[2] + 2.0 * noise()
+        ));
+    }
+    std::fs::write(dir.join("data.csv"), &csv).expect("csv");
+    std::fs::write(
+        dir.join("data.toml"),
+        format!(
+            "[source]\nfile = \"data.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"id\"\nmetadata = [\"grp\"]\n",
+            strata_data::locate::sha256_bytes(csv.as_bytes())
+        ),
+    )
+    .expect("descriptor");
+}
+
+fn manifest(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("dataset = \"data.toml\"\nseed = 5\n{body}")).expect("manifest");
+    p
+}
+
+const SMALL: &str = "[[representation]]\nalgorithm = \"none\"\n[[representation]]\nalgorithm = \"pca\"\nn_components = 2\n\
+[[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 3]\n[[clusterer]]\nalgorithm = \"gmm\"\nk = 3\ncovariance = \"diag\"\n\
+[evaluation]\nstability_resamples = 2\nagreement = [\"grp\"]\n";
+
+fn opts(dir: &Path, out: &str) -> SweepOptions {
+    let mut o = SweepOptions::new(
+        dir.join(out),
+        DataDirs {
+            explicit: Some(dir.to_path_buf()),
+            env: None,
+            cache: None,
+        },
+    );
+    o.progress = false;
+    o
+}
+
+/// A run without its timings (which differ between two computations).
+fn timeless(mut r: RunRecord) -> RunRecord {
+    r.timings_s.clear();
+    r
+}
+
+fn runs_of(dir: &Path) -> Vec<RunRecord> {
+    let res = ExperimentResults::read(dir).expect("results");
+    assert!(res.damaged.is_empty(), "{:?}", res.damaged);
+    res.runs.into_iter().map(timeless).collect()
+}
+
+#[test]
+fn sweep_stores_resumes_and_recomputes_only_what_changed() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 300);
+    let m = manifest(dir, "exp.toml", SMALL);
+    let reg = Registry::standard();
+    let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("sweep");
+    assert_eq!((o[0].total, o[0].computed, o[0].reused, o[0].failed), (6, 6, 0, 0));
+    let exp = dir.join("res/exp");
+    let runs = runs_of(&exp);
+    assert_eq!(runs.len(), 6);
+    // The planted blobs are found: k = 3 on the raw features agrees with `grp`.
+    let k3 = runs
+        .iter()
+        .find(|r| r.config.representation.algorithm == "none" && r.config.clusterer.label().contains("k=3") && r.config.clusterer.algorithm == "kmeans")
+        .expect("k=3 run");
+    assert!(k3.metrics["ari_grp"] > 0.9, "{:?}", k3.metrics);
+    for key in ["silhouette", "calinski_harabasz", "davies_bouldin", "inertia", "stability_mean_ari", "nmi_grp"] {
+        assert!(k3.metrics.contains_key(key), "{key} missing");
+    }
+    let gmm = runs.iter().find(|r| r.config.clusterer.algorithm == "gmm").expect("gmm");
+    assert!(gmm.metrics.contains_key("bic") && gmm.metrics.contains_key("aic"));
+    assert!(runs.iter().all(|r| r.clustering.as_ref().is_some_and(|c| c.labels.len() == 300)));
+
+    // The tidy tables, readable as they are.
+    let csv = CsvReadOptions::default()
+        .try_into_reader_with_file_path(Some(exp.join("summary.csv")))
+        .expect("csv reader")
+        .finish()
+        .expect("csv");
+    let pq = ParquetReader::new(std::fs::File::open(exp.join("summary.parquet")).expect("open"))
+        .finish()
+        .expect("parquet");
+    assert_eq!((csv.height(), pq.height()), (6, 6));
+    for col in ["hash", "representation", "clusterer", "clu_k", "rep_n_components", "silhouette", "bic", "time_cluster_s"] {
+        assert!(pq.column(col).is_ok(), "{col} not in summary.parquet");
+    }
+    assert_eq!(pq.column("clu_k").expect("k").dtype(), &DataType::Int64);
+    let html = std::fs::read_to_string(exp.join("report.html")).expect("report");
+    assert!(html.contains("<svg") && html.contains("Chosen clustering"));
+    assert!(!html.contains("<script") && !html.contains("src="), "the report must be self-contained");
+    assert!(exp.join("report.md").is_file());
+
+    // Nothing changed: nothing recomputed, identical files.
+    let before = std::fs::read(exp.join(format!("runs/{}.json", runs[0].hash))).expect("run file");
+    let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("again");
+    assert_eq!((o[0].computed, o[0].reused), (0, 6));
+    assert_eq!(before, std::fs::read(exp.join(format!("runs/{}.json", runs[0].hash))).expect("run file"));
+
+    // One more k: only the two new runs (one per representation) are computed.
+    manifest(dir, "exp.toml", &SMALL.replace("k = [2, 3]", "k = [2, 3, 4]"));
+    let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("edited");
+    assert_eq!((o[0].total, o[0].computed, o[0].reused), (8, 2, 6));
+    // --force recomputes everything, to the same numbers.
+    let mut forced = opts(dir, "res");
+    forced.force = true;
+    let o = sweep(std::slice::from_ref(&m), &reg, &forced).expect("forced");
+    assert_eq!(o[0].computed, 8);
+    let again = runs_of(&exp);
+    for r in &runs {
+        assert!(again.contains(r), "run {} changed when recomputed", r.hash);
+    }
+}
+
+#[test]
+fn shards_merged_equal_one_sweep_and_damaged_files_are_skipped() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 240);
+    let m = manifest(dir, "exp.toml", SMALL);
+    let reg = Registry::standard();
+    sweep(std::slice::from_ref(&m), &reg, &opts(dir, "whole")).expect("whole");
+    let mut shard_dirs = Vec::new();
+    let mut seen = 0;
+    for i in 0..3 {
+        let mut o = opts(dir, &format!("shard{i}"));
+        o.shard = Some((i, 3));
+        let out = sweep(std::slice::from_ref(&m), &reg, &o).expect("shard");
+        assert_eq!(out[0].computed + out[0].other_shards, 6);
+        seen += out[0].computed;
+        shard_dirs.push(dir.join(format!("shard{i}")));
+    }
+    assert_eq!(seen, 6, "every run is in exactly one shard");
+    let merged = strata_lab::store::merge(&dir.join("merged"), &shard_dirs).expect("merge");
+    assert_eq!(merged.copied, 6);
+    assert_eq!(runs_of(&dir.join("merged/exp")), runs_of(&dir.join("whole/exp")));
+    let strip = |p: PathBuf| -> DataFrame {
+        let df = ParquetReader::new(std::fs::File::open(p).expect("open")).finish().expect("read");
+        let keep: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .filter(|c| !c.starts_with("time_"))
+            .collect();
+        df.select(keep).expect("select")
+    };
+    assert!(strip(dir.join("merged/exp/summary.parquet")).equals_missing(&strip(dir.join("whole/exp/summary.parquet"))));
+
+    // A damaged run file: reported by the report, recomputed by the sweep.
+    let exp = dir.join("whole/exp");
+    let victim = runs_of(&exp)[1].hash.clone();
+    std::fs::write(exp.join(format!("runs/{victim}.json")), "{ not json").expect("damage");
+    let res = ExperimentResults::read(&exp).expect("read");
+    assert_eq!((res.runs.len(), res.damaged.len()), (5, 1));
+    let paths = strata_lab::report::write(&res).expect("report despite damage");
+    let md = std::fs::read_to_string(&paths[1]).expect("md");
+    assert!(md.contains("Damaged run file, skipped") && md.contains(&victim), "{md}");
+    let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "whole")).expect("repair");
+    assert_eq!((o[0].computed, o[0].damaged_replaced), (1, 1));
+    assert_eq!(runs_of(&exp).len(), 6);
+}
+
+fn strata(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_strata"));
+    c.args(args)
+        .current_dir(dir)
+        .env_remove("STRATA_DATA_DIR")
+        .env_remove("RUST_LOG")
+        .env("RAYON_NUM_THREADS", "2");
+    c
+}
+
+fn ok(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "failed: {err}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const HEAVY: &str = "[[clusterer]]\nalgorithm = \"kmeans\"\nk = { from = 2, to = 31 }\nn_init = 10\n\
+[[clusterer]]\nalgorithm = \"gmm\"\nk = { from = 2, to = 11 }\n[evaluation]\nstability_resamples = 6\n";
+
+fn stored(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_killed_sweep_resumes_with_nothing_lost_and_nothing_computed_twice() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 3000);
+    manifest(dir, "exp.toml", HEAVY);
+    let runs = dir.join("res/exp/runs");
+    let mut child = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let start = std::time::Instant::now();
+    while stored(&runs) < 2 && start.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    let at_kill = stored(&runs);
+    assert!((2..40).contains(&at_kill), "{at_kill} runs stored when killed: the kill came too late to test anything");
+    // Whatever was stored is whole (files are renamed into place).
+    let res = ExperimentResults::read(&dir.join("res/exp")).expect("read");
+    assert!(res.damaged.is_empty(), "{:?}", res.damaged);
+    let out = ok(&strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]).output().expect("resume"));
+    assert!(
+        out.contains(&format!("40 runs: {} computed (0 failed), {at_kill} already stored", 40 - at_kill)),
+        "{out}"
+    );
+    assert_eq!(stored(&runs), 40);
+}
+
+#[test]
+fn two_sweeps_on_one_folder_leave_whole_files() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 600);
+    manifest(dir, "exp.toml", SMALL);
+    let spawn = || {
+        strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let (a, b) = (spawn(), spawn());
+    ok(&a.wait_with_output().expect("a"));
+    ok(&b.wait_with_output().expect("b"));
+    assert_eq!(runs_of(&dir.join("res/exp")).len(), 6);
+    let pq = ParquetReader::new(std::fs::File::open(dir.join("res/exp/summary.parquet")).expect("open"))
+        .finish()
+        .expect("summary is whole");
+    assert_eq!(pq.height(), 6);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.join("res/exp/runs"))
+        .expect("runs")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn compare_and_cli_errors() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 240);
+    manifest(dir, "a.toml", SMALL);
+    std::fs::write(
+        dir.join("b.toml"),
+        format!("dataset = \"data.toml\"\nseed = 6\n{}", SMALL.replace("k = [2, 3]", "k = [3, 4]")),
+    )
+    .expect("b");
+    ok(&strata(dir, &["run", "a.toml", "b.toml", "--data-dir", ".", "--out", "res", "--quiet"]).output().expect("run"));
+    let md = ok(&strata(dir, &["compare", "a.toml", "b.toml", "--out", "res"]).output().expect("compare"));
+    assert!(md.contains("| seed | 5 | 6 |"), "{md}");
+    assert!(md.contains("| clusterer[0].k | [2, 3] | [3, 4] |"), "{md}");
+    assert!(md.contains("## Winner per headline metric") && md.contains("| silhouette | higher |"), "{md}");
+    // k = 3 k-means and the mixture match on both representations.
+    assert!(md.contains("Matching runs (4 matched; 2 only in A, 2 only in B)"), "{md}");
+    let js = ok(&strata(dir, &["compare", "res/a", "res/b", "--format", "json"]).output().expect("json"));
+    let v: serde_json::Value = serde_json::from_str(&js).expect("json output");
+    assert_eq!(v["matched"].as_array().map(Vec::len), Some(4));
+    let csv = ok(&strata(dir, &["compare", "res/a", "res/b", "--format", "csv"]).output().expect("csv"));
+    assert_eq!(csv.lines().count(), 5);
+    let rep = ok(&strata(dir, &["report", "res"]).output().expect("report"));
+    assert!(rep.contains("report.html"), "{rep}");
+
+    let fails = |args: &[&str], needle: &str| {
+        let out = strata(dir, args).output().expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && !err.contains("panicked"), "{err}");
+        assert!(err.contains(needle), "`{needle}` not in: {err}");
+    };
+    manifest(dir, "bad.toml", "[[clusterer]]\nalgorithm = \"kmean\"\nk = 2\n");
+    fails(&["run", "bad.toml", "--data-dir", "."], "bad.toml:4:13: unknown clusterer `kmean`; did you mean `kmeans`? available: kmeans, gmm, dbscan, agglomerative");
+    manifest(dir, "big.toml", "[[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 500]\n");
+    fails(&["run", "big.toml", "--data-dir", ".", "--out", "res"], "big.toml:5:5: clusterer `kmeans`: `k` = 500 is more than the data's 240 rows");
+    manifest(dir, "agree.toml", "[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n[evaluation]\nagreement = [\"group\"]\n");
+    fails(&["run", "agree.toml", "--data-dir", ".", "--out", "res"], "no metadata column `group`; did you mean `grp`?");
+    fails(&["compare", "res/a", "nowhere"], "nowhere: neither a manifest nor a results folder");
+    fails(&["run", "a.toml", "--shard", "3/3"], "need 0 <= I < N");
+    // An invalid manifest stops the whole sweep before anything runs.
+    let out = strata(dir, &["run", "a.toml", "bad.toml", "--data-dir", ".", "--out", "fresh"]).output().expect("run");
+    assert!(!out.status.success());
+    assert!(!dir.join("fresh").exists(), "nothing may run when a manifest is invalid");
+}
