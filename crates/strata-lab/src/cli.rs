@@ -76,7 +76,8 @@ pub struct SweepArgs {
 
 impl SweepArgs {
     pub fn options(&self) -> crate::sweep::SweepOptions {
-        let mut o = crate::sweep::SweepOptions::new(&self.out, DataDirs::from_env(self.data_dir.clone()));
+        let mut o =
+            crate::sweep::SweepOptions::new(&self.out, DataDirs::from_env(self.data_dir.clone()));
         o.force = self.force;
         o.shard = self.shard;
         o.progress = !self.quiet;
@@ -111,7 +112,10 @@ pub fn run_and_report(manifests: &[PathBuf], args: &SweepArgs) -> anyhow::Result
             o.dir.display()
         );
         if o.damaged_replaced > 0 {
-            println!("  {} damaged run file(s) were computed again", o.damaged_replaced);
+            println!(
+                "  {} damaged run file(s) were computed again",
+                o.damaged_replaced
+            );
         }
         for w in &o.written {
             println!("  wrote {}", w.display());
@@ -241,7 +245,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Report { results } => {
             let folders = crate::store::ExperimentResults::folders(&results);
             if folders.is_empty() {
-                anyhow::bail!("{}: no experiment results (no plan.json) found", results.display());
+                anyhow::bail!(
+                    "{}: no experiment results (no plan.json) found",
+                    results.display()
+                );
             }
             for f in folders {
                 let res = crate::store::ExperimentResults::read(&f)?;

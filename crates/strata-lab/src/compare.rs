@@ -26,12 +26,18 @@ pub fn resolve(target: &Path, out: &Path) -> anyhow::Result<ExperimentResults> {
     let folders = ExperimentResults::folders(target);
     match folders.as_slice() {
         [one] => ExperimentResults::read(one),
-        [] => anyhow::bail!("{}: neither a manifest nor a results folder (no plan.json)", target.display()),
+        [] => anyhow::bail!(
+            "{}: neither a manifest nor a results folder (no plan.json)",
+            target.display()
+        ),
         many => anyhow::bail!(
             "{}: holds {} experiments; name one of: {}",
             target.display(),
             many.len(),
-            many.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -41,7 +47,11 @@ fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, String>) {
     match v {
         toml::Value::Table(t) => {
             for (k, x) in t {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&p, x, out);
             }
         }
@@ -123,7 +133,8 @@ pub fn compare(a: &ExperimentResults, b: &ExperimentResults) -> Comparison {
         })
         .collect();
     let ok = |r: &&RunRecord| r.status == RunStatus::Ok;
-    let rb: BTreeMap<(String, String), &RunRecord> = b.runs.iter().filter(ok).map(|r| (key(r), r)).collect();
+    let rb: BTreeMap<(String, String), &RunRecord> =
+        b.runs.iter().filter(ok).map(|r| (key(r), r)).collect();
     let mut matched = Vec::new();
     for ra in a.runs.iter().filter(ok) {
         if let Some(rb) = rb.get(&key(ra)) {
@@ -149,7 +160,16 @@ pub fn compare(a: &ExperimentResults, b: &ExperimentResults) -> Comparison {
     }
     let best = |res: &ExperimentResults| {
         let all: Vec<&RunRecord> = res.runs.iter().collect();
-        choose(&all).map(|(r, why)| (format!("{} on {}", r.config.clusterer.label(), r.config.representation.label()), why))
+        choose(&all).map(|(r, why)| {
+            (
+                format!(
+                    "{} on {}",
+                    r.config.clusterer.label(),
+                    r.config.representation.label()
+                ),
+                why,
+            )
+        })
     };
     let verdicts = HEADLINE
         .iter()
@@ -197,7 +217,10 @@ fn num(v: Option<&f64>) -> String {
 
 impl Comparison {
     pub fn markdown(&self) -> String {
-        let mut s = format!("# Compare\n\nA: {}\nB: {}\n\n## Configuration keys that differ\n\n", self.a, self.b);
+        let mut s = format!(
+            "# Compare\n\nA: {}\nB: {}\n\n## Configuration keys that differ\n\n",
+            self.a, self.b
+        );
         if self.config_differences.is_empty() {
             s.push_str("None.\n");
         } else {
@@ -220,11 +243,19 @@ impl Comparison {
         for (m, _) in HEADLINE {
             s.push_str(&format!(" {m} A | {m} B | Δ |"));
         }
-        s.push_str(&format!("\n|---|---|{}\n", "---|---|---|".repeat(HEADLINE.len())));
+        s.push_str(&format!(
+            "\n|---|---|{}\n",
+            "---|---|---|".repeat(HEADLINE.len())
+        ));
         for p in &self.matched {
             s.push_str(&format!("| {} | {} |", p.representation, p.clusterer));
             for (m, _) in HEADLINE {
-                s.push_str(&format!(" {} | {} | {} |", num(p.a.get(*m)), num(p.b.get(*m)), num(p.delta.get(*m))));
+                s.push_str(&format!(
+                    " {} | {} | {} |",
+                    num(p.a.get(*m)),
+                    num(p.b.get(*m)),
+                    num(p.delta.get(*m))
+                ));
             }
             s.push('\n');
         }
@@ -240,7 +271,11 @@ impl Comparison {
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
                 v.metric,
-                if v.higher_is_better { "higher" } else { "lower" },
+                if v.higher_is_better {
+                    "higher"
+                } else {
+                    "lower"
+                },
                 num(v.best_a.as_ref()),
                 num(v.best_b.as_ref()),
                 v.winner
@@ -259,9 +294,18 @@ impl Comparison {
         s.push('\n');
         let cell = |v: Option<&f64>| v.map_or(String::new(), |x| x.to_string());
         for p in &self.matched {
-            s.push_str(&format!("{},{}", quote(&p.representation), quote(&p.clusterer)));
+            s.push_str(&format!(
+                "{},{}",
+                quote(&p.representation),
+                quote(&p.clusterer)
+            ));
             for (m, _) in HEADLINE {
-                s.push_str(&format!(",{},{},{}", cell(p.a.get(*m)), cell(p.b.get(*m)), cell(p.delta.get(*m))));
+                s.push_str(&format!(
+                    ",{},{},{}",
+                    cell(p.a.get(*m)),
+                    cell(p.b.get(*m)),
+                    cell(p.delta.get(*m))
+                ));
             }
             s.push('\n');
         }

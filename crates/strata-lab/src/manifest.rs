@@ -113,7 +113,12 @@ impl AlgoConfig {
         if self.params.0.is_empty() {
             return self.algorithm.clone();
         }
-        let p: Vec<String> = self.params.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let p: Vec<String> = self
+            .params
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         format!("{}({})", self.algorithm, p.join(", "))
     }
 }
@@ -206,7 +211,10 @@ struct Raw {
 fn loc_of(text: &str, offset: usize) -> Loc {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |i| before.len() - i - 1)
+        + 1;
     Loc { line, column }
 }
 
@@ -234,11 +242,14 @@ impl Manifest {
         })?;
         let mut representations = Vec::new();
         for b in &raw.representation {
-            representations.push(parse_block(b, "representation", registry, &text).map_err(|(l, m)| syntax(l, m))?);
+            representations.push(
+                parse_block(b, "representation", registry, &text).map_err(|(l, m)| syntax(l, m))?,
+            );
         }
         let mut clusterers = Vec::new();
         for b in &raw.clusterer {
-            clusterers.push(parse_block(b, "clusterer", registry, &text).map_err(|(l, m)| syntax(l, m))?);
+            clusterers
+                .push(parse_block(b, "clusterer", registry, &text).map_err(|(l, m)| syntax(l, m))?);
         }
         if representations.is_empty() {
             // No reduction block means: cluster the features as they are.
@@ -347,8 +358,9 @@ impl Manifest {
                 let spec = b.specs.iter().find(|s| s.name == name);
                 for (v, at) in values {
                     if let Some(s) = spec {
-                        s.check(v, Some((rows, features)))
-                            .map_err(|m| err(*at, format!("representation `{}`: {m}", b.algorithm)))?;
+                        s.check(v, Some((rows, features))).map_err(|m| {
+                            err(*at, format!("representation `{}`: {m}", b.algorithm))
+                        })?;
                     }
                 }
             }
@@ -462,7 +474,10 @@ fn grid_values(
     match v.get_ref() {
         toml::Value::Array(items) => {
             if items.is_empty() {
-                return Err((at, format!("`{name}` = []: an empty grid would give no runs")));
+                return Err((
+                    at,
+                    format!("`{name}` = []: an empty grid would give no runs"),
+                ));
             }
             items
                 .iter()
@@ -483,13 +498,18 @@ fn grid_values(
                 }
             }
             let (Some(from), Some(to)) = (get("from"), get("to")) else {
-                return Err((at, format!("`{name}`: a range needs integer `from` and `to`")));
+                return Err((
+                    at,
+                    format!("`{name}`: a range needs integer `from` and `to`"),
+                ));
             };
             let step = get("step").unwrap_or(1);
             if step < 1 || to < from {
                 return Err((
                     at,
-                    format!("`{name}`: range from {from} to {to} step {step} is empty (need from <= to, step >= 1)"),
+                    format!(
+                        "`{name}`: range from {from} to {to} step {step} is empty (need from <= to, step >= 1)"
+                    ),
                 ));
             }
             Ok((from..=to)
@@ -522,12 +542,18 @@ fn parse_block(
     };
     let (specs, available): (Vec<ParamSpec>, Vec<&str>) = if kind == "representation" {
         (
-            registry.find_reducer(name).map(|e| e.params.clone()).unwrap_or_default(),
+            registry
+                .find_reducer(name)
+                .map(|e| e.params.clone())
+                .unwrap_or_default(),
             registry.reducers.iter().map(|e| e.name).collect(),
         )
     } else {
         (
-            registry.find_clusterer(name).map(|e| e.params.clone()).unwrap_or_default(),
+            registry
+                .find_clusterer(name)
+                .map(|e| e.params.clone())
+                .unwrap_or_default(),
             registry.clusterers.iter().map(|e| e.name).collect(),
         )
     };
@@ -555,7 +581,11 @@ fn parse_block(
                     "unknown parameter `{}` for {kind} `{name}`{} parameters: {}",
                     k.get_ref(),
                     with_sep(strata_core::text::did_you_mean(k.get_ref(), valid.iter())),
-                    if valid.is_empty() { "none".to_string() } else { valid.join(", ") }
+                    if valid.is_empty() {
+                        "none".to_string()
+                    } else {
+                        valid.join(", ")
+                    }
                 ),
             ));
         };
@@ -624,19 +654,37 @@ mod tests {
         );
         let m = Manifest::from_path(&p).unwrap();
         assert_eq!((m.name.as_str(), m.seed), ("ok", Seed(7)));
-        assert_eq!(m.descriptor_path(), dir.join("d.toml").canonicalize().unwrap());
+        assert_eq!(
+            m.descriptor_path(),
+            dir.join("d.toml").canonicalize().unwrap()
+        );
         let runs = m.runs();
         // (none + 2 pca) x (3 kmeans + 2 gmm)
         assert_eq!(runs.len(), 15);
-        let ks: Vec<String> = runs[..3].iter().map(|r| r.clusterer.params.0["k"].to_string()).collect();
+        let ks: Vec<String> = runs[..3]
+            .iter()
+            .map(|r| r.clusterer.params.0["k"].to_string())
+            .collect();
         assert_eq!(ks, ["2", "4", "6"]);
         // Defaults are filled in, so two spellings of one run are one run.
         assert_eq!(runs[0].clusterer.params.0["n_init"], ParamValue::Int(10));
-        assert_eq!(runs[3].clusterer.label(), "gmm(covariance=full, init=kmeans, k=3, max_iter=100, n_init=1, reg_covar=0.000001, tol=0.001)");
+        assert_eq!(
+            runs[3].clusterer.label(),
+            "gmm(covariance=full, init=kmeans, k=3, max_iter=100, n_init=1, reg_covar=0.000001, tol=0.001)"
+        );
         m.check_against(&Registry::standard(), 100, 5, &[]).unwrap();
-        let e = m.check_against(&Registry::standard(), 5, 5, &[]).unwrap_err().to_string();
-        assert!(e.contains("ok.toml:10:5: clusterer `kmeans`: `k` = 6 is more than the data's 5 rows"), "{e}");
-        let e = m.check_against(&Registry::standard(), 100, 2, &[]).unwrap_err().to_string();
+        let e = m
+            .check_against(&Registry::standard(), 5, 5, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("ok.toml:10:5: clusterer `kmeans`: `k` = 6 is more than the data's 5 rows"),
+            "{e}"
+        );
+        let e = m
+            .check_against(&Registry::standard(), 100, 2, &[])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(":7:16: representation `pca`: `n_components` = 3 is more than the data's 2 input columns"), "{e}");
     }
 
@@ -646,30 +694,84 @@ mod tests {
         let dir = tmp.path();
         write(dir, "d.toml", "");
         let e = err(dir, "dataset = \"d.toml\"\nsed = 7\n");
-        assert!(e.contains("x.toml:2:1: unknown key `sed`; did you mean `seed`?"), "{e}");
-        let e = err(dir, &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmean\"\nk = 3\n"));
+        assert!(
+            e.contains("x.toml:2:1: unknown key `sed`; did you mean `seed`?"),
+            "{e}"
+        );
+        let e = err(
+            dir,
+            &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmean\"\nk = 3\n"),
+        );
         assert!(
             e.ends_with("x.toml:4:13: unknown clusterer `kmean`; did you mean `kmeans`? available: kmeans, gmm, dbscan, agglomerative"),
             "{e}"
         );
-        let e = err(dir, &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmeans\"\nk = 3\nn_inti = 4\n"));
+        let e = err(
+            dir,
+            &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmeans\"\nk = 3\nn_inti = 4\n"),
+        );
         assert!(e.contains("x.toml:6:1: unknown parameter `n_inti` for clusterer `kmeans`; did you mean `n_init`?"), "{e}");
-        let e = err(dir, &format!("{HEAD}[[representation]]\nalgorithm = \"pca\"\nn_components = 1.5\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 3\n"));
-        assert!(e.contains("x.toml:5:16: representation `pca`: `n_components` = 1.5: expected a count >= 1"), "{e}");
-        let e = err(dir, &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmeans\"\nk = []\n"));
-        assert!(e.contains("x.toml:5:5: `k` = []: an empty grid would give no runs"), "{e}");
-        let e = err(dir, &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmeans\"\n"));
-        assert!(e.contains("x.toml:4:13: clusterer `kmeans` needs `k`"), "{e}");
-        let e = err(dir, &format!("{HEAD}[[clusterer]]\nalgorithm = \"gmm\"\nk = 2\ncovariance = \"ful\"\n"));
-        assert!(e.contains("x.toml:6:14:") && e.contains("did you mean `full`"), "{e}");
+        let e = err(
+            dir,
+            &format!(
+                "{HEAD}[[representation]]\nalgorithm = \"pca\"\nn_components = 1.5\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 3\n"
+            ),
+        );
+        assert!(
+            e.contains(
+                "x.toml:5:16: representation `pca`: `n_components` = 1.5: expected a count >= 1"
+            ),
+            "{e}"
+        );
+        let e = err(
+            dir,
+            &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmeans\"\nk = []\n"),
+        );
+        assert!(
+            e.contains("x.toml:5:5: `k` = []: an empty grid would give no runs"),
+            "{e}"
+        );
+        let e = err(
+            dir,
+            &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmeans\"\n"),
+        );
+        assert!(
+            e.contains("x.toml:4:13: clusterer `kmeans` needs `k`"),
+            "{e}"
+        );
+        let e = err(
+            dir,
+            &format!("{HEAD}[[clusterer]]\nalgorithm = \"gmm\"\nk = 2\ncovariance = \"ful\"\n"),
+        );
+        assert!(
+            e.contains("x.toml:6:14:") && e.contains("did you mean `full`"),
+            "{e}"
+        );
         let e = err(dir, HEAD);
         assert!(e.contains("no [[clusterer]]"), "{e}");
-        let e = err(dir, &format!("{HEAD}[evaluation]\nstability_fraction = 1.5\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n"));
-        assert!(e.contains("x.toml:3:1: evaluation.stability_fraction = 1.5"), "{e}");
+        let e = err(
+            dir,
+            &format!(
+                "{HEAD}[evaluation]\nstability_fraction = 1.5\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n"
+            ),
+        );
+        assert!(
+            e.contains("x.toml:3:1: evaluation.stability_fraction = 1.5"),
+            "{e}"
+        );
         let e = err(dir, &format!("{HEAD}[evaluation]\nsilhouete = \"exact\"\n"));
-        assert!(e.contains("x.toml:4:1: unknown key `silhouete`; did you mean `silhouette`?"), "{e}");
-        let e = err(dir, "dataset = \"e.toml\"\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n");
-        assert!(e.contains("no such descriptor") && e.contains("e.toml"), "{e}");
+        assert!(
+            e.contains("x.toml:4:1: unknown key `silhouete`; did you mean `silhouette`?"),
+            "{e}"
+        );
+        let e = err(
+            dir,
+            "dataset = \"e.toml\"\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n",
+        );
+        assert!(
+            e.contains("no such descriptor") && e.contains("e.toml"),
+            "{e}"
+        );
         let e = err(dir, "dataset = \"d.toml\n");
         assert!(e.contains("x.toml:1:"), "{e}");
     }

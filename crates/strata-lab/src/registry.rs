@@ -43,16 +43,26 @@ impl Registry {
         r.reducer::<Identity>("none", "the features as they are");
         r.reducer::<strata_decompose::Pca>("pca", "principal component analysis");
         r.reducer::<strata_decompose::FastIca>("ica", "independent component analysis (FastICA)");
-        r.reducer::<strata_decompose::RandomProjection>("random_projection", "Gaussian or sparse random projection");
+        r.reducer::<strata_decompose::RandomProjection>(
+            "random_projection",
+            "Gaussian or sparse random projection",
+        );
         r.clusterer::<strata_cluster::KMeans>("kmeans", "k-means (k-means++, Lloyd or Hamerly)");
         r.clusterer::<strata_cluster::GaussianMixture>("gmm", "Gaussian mixture fitted by EM");
         r.clusterer::<strata_cluster_linfa::Dbscan>("dbscan", "density-based clustering (linfa)");
-        r.clusterer::<strata_cluster_linfa::Agglomerative>("agglomerative", "hierarchical clustering (linfa)");
+        r.clusterer::<strata_cluster_linfa::Agglomerative>(
+            "agglomerative",
+            "hierarchical clustering (linfa)",
+        );
         r
     }
 
     /// Registers a reducer under `name`.
-    pub fn reducer<R: Reducer + Configurable + 'static>(&mut self, name: &'static str, about: &'static str) {
+    pub fn reducer<R: Reducer + Configurable + 'static>(
+        &mut self,
+        name: &'static str,
+        about: &'static str,
+    ) {
         self.reducers.push(Entry {
             name,
             about,
@@ -63,7 +73,11 @@ impl Registry {
     }
 
     /// Registers a clusterer under `name`.
-    pub fn clusterer<C: Clusterer + Configurable + 'static>(&mut self, name: &'static str, about: &'static str) {
+    pub fn clusterer<C: Clusterer + Configurable + 'static>(
+        &mut self,
+        name: &'static str,
+        about: &'static str,
+    ) {
         self.clusterers.push(Entry {
             name,
             about,
@@ -103,7 +117,11 @@ impl Reducer for Identity {
     fn name(&self) -> &str {
         "none"
     }
-    fn fit(&self, x: ArrayView2<'_, f64>, _seed: Seed) -> Result<Box<dyn FittedReducer>, AlgoError> {
+    fn fit(
+        &self,
+        x: ArrayView2<'_, f64>,
+        _seed: Seed,
+    ) -> Result<Box<dyn FittedReducer>, AlgoError> {
         Ok(Box::new(FittedIdentity { n: x.ncols() }))
     }
 }

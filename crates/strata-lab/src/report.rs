@@ -29,7 +29,13 @@ pub const MIN_CLUSTER_SHARE: f64 = 0.02;
 fn smallest_share(r: &RunRecord) -> f64 {
     r.clustering.as_ref().map_or(0.0, |c| {
         let n: usize = c.sizes.iter().sum();
-        c.sizes.iter().copied().filter(|&s| s > 0).min().unwrap_or(0) as f64 / n.max(1) as f64
+        c.sizes
+            .iter()
+            .copied()
+            .filter(|&s| s > 0)
+            .min()
+            .unwrap_or(0) as f64
+            / n.max(1) as f64
     })
 }
 
@@ -50,7 +56,10 @@ pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
         .filter(|r| smallest_share(r) >= MIN_CLUSTER_SHARE)
         .collect();
     let (scored, size_note) = if sizeable.is_empty() {
-        (scored, " (every run has a cluster under 2 % of the rows)".to_string())
+        (
+            scored,
+            " (every run has a cluster under 2 % of the rows)".to_string(),
+        )
     } else {
         let left = scored.len() - sizeable.len();
         let note = if left > 0 {
@@ -60,11 +69,17 @@ pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
         };
         (sizeable, note)
     };
-    let has_stability = scored.iter().any(|r| r.metrics.contains_key("stability_mean_ari"));
+    let has_stability = scored
+        .iter()
+        .any(|r| r.metrics.contains_key("stability_mean_ari"));
     let stable: Vec<&RunRecord> = scored
         .iter()
         .copied()
-        .filter(|r| r.metrics.get("stability_mean_ari").is_some_and(|a| *a >= STABLE_ARI))
+        .filter(|r| {
+            r.metrics
+                .get("stability_mean_ari")
+                .is_some_and(|a| *a >= STABLE_ARI)
+        })
         .collect();
     let (pool, why) = if has_stability && !stable.is_empty() {
         (
@@ -76,14 +91,25 @@ pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
             ),
         )
     } else if has_stability {
-        (scored.clone(), format!("highest silhouette; no run reached stability ARI {STABLE_ARI}, so treat it with care"))
+        (
+            scored.clone(),
+            format!(
+                "highest silhouette; no run reached stability ARI {STABLE_ARI}, so treat it with care"
+            ),
+        )
     } else {
-        (scored.clone(), "highest silhouette (stability not measured)".to_string())
+        (
+            scored.clone(),
+            "highest silhouette (stability not measured)".to_string(),
+        )
     };
     let best = pool
         .into_iter()
         .max_by(|a, b| a.metrics["silhouette"].total_cmp(&b.metrics["silhouette"]))?;
-    let mut reason = format!("{why}{size_note}: silhouette {:.3}", best.metrics["silhouette"]);
+    let mut reason = format!(
+        "{why}{size_note}: silhouette {:.3}",
+        best.metrics["silhouette"]
+    );
     if let Some(a) = best.metrics.get("stability_mean_ari") {
         let _ = write!(reason, ", stability ARI {a:.3}");
     }
@@ -102,7 +128,15 @@ fn family(r: &RunRecord) -> String {
     let mut c = r.config.clusterer.clone();
     c.params.0.remove("k");
     let mut label = c.label();
-    for noisy in ["init=kmeans, ", "max_iter=100, ", "max_iter=300, ", "reg_covar=0.000001, ", "tol=0.001", "tol=0.0001", "algorithm=auto, "] {
+    for noisy in [
+        "init=kmeans, ",
+        "max_iter=100, ",
+        "max_iter=300, ",
+        "reg_covar=0.000001, ",
+        "tol=0.001",
+        "tol=0.0001",
+        "algorithm=auto, ",
+    ] {
         label = label.replace(noisy, "");
     }
     label.replace(", )", ")").replace("()", "")
@@ -117,14 +151,20 @@ fn fmt(v: Option<f64>) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 type Series = Vec<(String, Vec<(f64, f64)>)>;
 
 /// An SVG line chart (x = k) with a legend; empty string when nothing to draw.
 fn line_chart(title: &str, x_desc: &str, y_desc: &str, series: &Series) -> String {
-    let pts: Vec<(f64, f64)> = series.iter().flat_map(|(_, p)| p.iter().copied()).filter(|p| p.1.is_finite()).collect();
+    let pts: Vec<(f64, f64)> = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().copied())
+        .filter(|p| p.1.is_finite())
+        .collect();
     if pts.is_empty() {
         return String::new();
     }
@@ -138,7 +178,11 @@ fn line_chart(title: &str, x_desc: &str, y_desc: &str, series: &Series) -> Strin
     if x1 <= x0 {
         x1 = x0 + 1.0;
     }
-    let pad = if y1 > y0 { 0.08 * (y1 - y0) } else { 0.5 * y0.abs().max(1.0) };
+    let pad = if y1 > y0 {
+        0.08 * (y1 - y0)
+    } else {
+        0.5 * y0.abs().max(1.0)
+    };
     let (y0, y1) = (y0 - pad, y1 + pad);
     let mut svg = String::new();
     {
@@ -159,7 +203,11 @@ fn line_chart(title: &str, x_desc: &str, y_desc: &str, series: &Series) -> Strin
                 .axis_desc_style(("sans-serif", 14))
                 .x_label_formatter(&|v| format!("{v:.0}"))
                 .y_label_formatter(&|v| {
-                    if v.abs() >= 1e4 { format!("{v:.2e}") } else { format!("{v:.3}") }
+                    if v.abs() >= 1e4 {
+                        format!("{v:.2e}")
+                    } else {
+                        format!("{v:.3}")
+                    }
                 })
                 .draw()?;
             for (i, (name, p)) in series.iter().enumerate() {
@@ -167,8 +215,13 @@ fn line_chart(title: &str, x_desc: &str, y_desc: &str, series: &Series) -> Strin
                 chart
                     .draw_series(LineSeries::new(p.iter().copied(), color.stroke_width(2)))?
                     .label(name.clone())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
-                chart.draw_series(p.iter().map(|&(x, y)| Circle::new((x, y), 3, color.filled())))?;
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                    });
+                chart.draw_series(
+                    p.iter()
+                        .map(|&(x, y)| Circle::new((x, y), 3, color.filled())),
+                )?;
             }
             chart
                 .configure_series_labels()
@@ -214,7 +267,10 @@ fn scatter_chart(res: &ExperimentResults, run: &RunRecord) -> String {
         let draw = || -> Result<(), Box<dyn std::error::Error + '_>> {
             root.fill(&WHITE)?;
             let mut chart = ChartBuilder::on(&root)
-                .caption(format!("{} rows sampled, coloured by cluster", s.rows.len()), ("sans-serif", 17))
+                .caption(
+                    format!("{} rows sampled, coloured by cluster", s.rows.len()),
+                    ("sans-serif", 17),
+                )
                 .margin(12)
                 .x_label_area_size(40)
                 .y_label_area_size(55)
@@ -232,8 +288,14 @@ fn scatter_chart(res: &ExperimentResults, run: &RunRecord) -> String {
             for (l, pts) in &by_cluster {
                 let color = Palette99::pick(*l).to_rgba();
                 chart
-                    .draw_series(pts.iter().map(|&p| Circle::new(p, 2, color.mix(0.6).filled())))?
-                    .label(format!("cluster {l} ({} rows)", c.sizes.get(*l).copied().unwrap_or(0)))
+                    .draw_series(
+                        pts.iter()
+                            .map(|&p| Circle::new(p, 2, color.mix(0.6).filled())),
+                    )?
+                    .label(format!(
+                        "cluster {l} ({} rows)",
+                        c.sizes.get(*l).copied().unwrap_or(0)
+                    ))
                     .legend(move |(x, y)| Circle::new((x + 6, y), 4, color.filled()));
             }
             chart
@@ -317,7 +379,11 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
         plan.manifest_path,
         plan.strata_version
     ));
-    let failed: Vec<&RunRecord> = res.runs.iter().filter(|r| r.status == RunStatus::Failed).collect();
+    let failed: Vec<&RunRecord> = res
+        .runs
+        .iter()
+        .filter(|r| r.status == RunStatus::Failed)
+        .collect();
     d.p(&format!(
         "{} planned runs: {} stored ({} failed), {} missing, {} damaged.",
         plan.runs.len(),
@@ -365,7 +431,12 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
             rows.push(vec![
                 rep.clone(),
                 fam.clone(),
-                b.config.clusterer.params.0.get("k").map_or("–".into(), |k| k.to_string()),
+                b.config
+                    .clusterer
+                    .params
+                    .0
+                    .get("k")
+                    .map_or("–".into(), |k| k.to_string()),
                 fmt(b.metrics.get("silhouette").copied()),
                 fmt(b.metrics.get("stability_mean_ari").copied()),
                 fmt(b.metrics.get("bic").copied()),
@@ -373,12 +444,26 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
             ]);
         }
     }
-    d.table(&["representation", "clusterer", "k", "silhouette", "stability ARI", "BIC", "why"], &rows);
+    d.table(
+        &[
+            "representation",
+            "clusterer",
+            "k",
+            "silhouette",
+            "stability ARI",
+            "BIC",
+            "why",
+        ],
+        &rows,
+    );
 
     // Curves against k, one chart per representation and metric.
     d.h(2, "Metrics against k");
     let reps: Vec<String> = {
-        let mut v: Vec<String> = all.iter().map(|r| r.config.representation.label()).collect();
+        let mut v: Vec<String> = all
+            .iter()
+            .map(|r| r.config.representation.label())
+            .collect();
         v.dedup();
         let mut seen = Vec::new();
         v.retain(|x| {
@@ -398,7 +483,10 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
             ("stability_mean_ari", "stability (mean ARI)"),
         ] {
             let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-            for r in all.iter().filter(|r| &r.config.representation.label() == rep) {
+            for r in all
+                .iter()
+                .filter(|r| &r.config.representation.label() == rep)
+            {
                 if let (Some(k), Some(v)) = (k_of(r), r.metrics.get(metric)) {
                     series.entry(family(r)).or_default().push((k, *v));
                 }
@@ -407,7 +495,12 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
             for (_, p) in &mut series {
                 p.sort_by(|a, b| a.0.total_cmp(&b.0));
             }
-            d.svg(line_chart(&format!("{label} — {rep}"), "k (clusters)", label, &series));
+            d.svg(line_chart(
+                &format!("{label} — {rep}"),
+                "k (clusters)",
+                label,
+                &series,
+            ));
         }
     }
 
@@ -420,7 +513,9 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
         if seen.contains(&label) {
             continue;
         }
-        let Some(info) = &r.representation else { continue };
+        let Some(info) = &r.representation else {
+            continue;
+        };
         seen.push(label.clone());
         let kurt: Vec<String> = info.kurtosis.iter().map(|k| format!("{k:.2}")).collect();
         rep_rows.push(vec![
@@ -435,17 +530,55 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
             info.diagnostics.series.get("cumulative_variance_ratio"),
         ) {
             let series: Series = vec![
-                ("per component".into(), ratio.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v)).collect()),
-                ("cumulative".into(), cum.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v)).collect()),
+                (
+                    "per component".into(),
+                    ratio
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| ((i + 1) as f64, *v))
+                        .collect(),
+                ),
+                (
+                    "cumulative".into(),
+                    cum.iter()
+                        .enumerate()
+                        .map(|(i, v)| ((i + 1) as f64, *v))
+                        .collect(),
+                ),
             ];
-            d.svg(line_chart(&format!("explained variance — {label}"), "component", "share of variance", &series));
+            d.svg(line_chart(
+                &format!("explained variance — {label}"),
+                "component",
+                "share of variance",
+                &series,
+            ));
         }
         if let Some(k) = info.diagnostics.series.get("component_kurtosis") {
-            let series: Series = vec![("excess kurtosis".into(), k.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v)).collect())];
-            d.svg(line_chart(&format!("kurtosis per component — {label}"), "component", "excess kurtosis", &series));
+            let series: Series = vec![(
+                "excess kurtosis".into(),
+                k.iter()
+                    .enumerate()
+                    .map(|(i, v)| ((i + 1) as f64, *v))
+                    .collect(),
+            )];
+            d.svg(line_chart(
+                &format!("kurtosis per component — {label}"),
+                "component",
+                "excess kurtosis",
+                &series,
+            ));
         }
     }
-    d.table(&["representation", "components", "reconstruction MSE", "excess kurtosis per component", "warnings"], &rep_rows);
+    d.table(
+        &[
+            "representation",
+            "components",
+            "reconstruction MSE",
+            "excess kurtosis per component",
+            "warnings",
+        ],
+        &rep_rows,
+    );
 
     // Every run.
     d.h(2, "All runs");
@@ -465,7 +598,19 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
         rows.push(row);
     }
     d.table(
-        &["run", "representation", "clusterer", "status", "silhouette", "stability ARI", "Calinski-Harabasz", "Davies-Bouldin", "BIC", "inertia", "notes"],
+        &[
+            "run",
+            "representation",
+            "clusterer",
+            "status",
+            "silhouette",
+            "stability ARI",
+            "Calinski-Harabasz",
+            "Davies-Bouldin",
+            "BIC",
+            "inertia",
+            "notes",
+        ],
         &rows,
     );
     d.h(2, "Downstream classification");

@@ -137,7 +137,8 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<T> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not a valid strata file: {e}", path.display()))
+    serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: not a valid strata file: {e}", path.display()))
 }
 
 pub fn run_path(dir: &Path, hash: &str) -> PathBuf {
@@ -154,7 +155,11 @@ pub fn read_run(dir: &Path, hash: &str) -> Option<anyhow::Result<RunRecord>> {
         if r.hash == hash {
             Ok(r)
         } else {
-            Err(anyhow::anyhow!("{}: holds run {} instead", p.display(), r.hash))
+            Err(anyhow::anyhow!(
+                "{}: holds run {} instead",
+                p.display(),
+                r.hash
+            ))
         }
     }))
 }
@@ -222,17 +227,28 @@ pub fn summary_frame(runs: &[RunRecord]) -> PolarsResult<DataFrame> {
     let mut cols: Vec<Column> = vec![
         text_col("hash", &|r| Some(r.hash.clone())),
         text_col("experiment", &|r| Some(r.experiment.clone())),
-        text_col("status", &|r| Some(format!("{:?}", r.status).to_lowercase())),
-        text_col("representation", &|r| Some(r.config.representation.algorithm.clone())),
+        text_col("status", &|r| {
+            Some(format!("{:?}", r.status).to_lowercase())
+        }),
+        text_col("representation", &|r| {
+            Some(r.config.representation.algorithm.clone())
+        }),
         text_col("clusterer", &|r| Some(r.config.clusterer.algorithm.clone())),
     ];
     // Parameters: one column per (stage, name); numeric where every value is
     // of one numeric kind, text otherwise (e.g. a count beside a fraction).
     for (prefix, pick) in [
-        ("rep_", (|r: &RunRecord| &r.config.representation.params) as fn(&RunRecord) -> &strata_core::Params),
+        (
+            "rep_",
+            (|r: &RunRecord| &r.config.representation.params)
+                as fn(&RunRecord) -> &strata_core::Params,
+        ),
         ("clu_", |r: &RunRecord| &r.config.clusterer.params),
     ] {
-        let mut names: Vec<String> = runs.iter().flat_map(|r| pick(r).0.keys().cloned()).collect();
+        let mut names: Vec<String> = runs
+            .iter()
+            .flat_map(|r| pick(r).0.keys().cloned())
+            .collect();
         names.sort();
         names.dedup();
         for n in names {
@@ -240,33 +256,125 @@ pub fn summary_frame(runs: &[RunRecord]) -> PolarsResult<DataFrame> {
             let col = format!("{prefix}{n}");
             let all = |f: fn(&ParamValue) -> bool| vals.iter().flatten().all(|v| f(v));
             let c: Column = if all(|v| matches!(v, ParamValue::Int(_))) {
-                Series::new(col.as_str().into(), vals.iter().map(|v| v.and_then(|v| if let ParamValue::Int(i) = v { Some(*i) } else { None })).collect::<Vec<_>>()).into()
+                Series::new(
+                    col.as_str().into(),
+                    vals.iter()
+                        .map(|v| {
+                            v.and_then(|v| {
+                                if let ParamValue::Int(i) = v {
+                                    Some(*i)
+                                } else {
+                                    None
+                                }
+                            })
+                        })
+                        .collect::<Vec<_>>(),
+                )
+                .into()
             } else if all(|v| matches!(v, ParamValue::Float(_))) {
-                Series::new(col.as_str().into(), vals.iter().map(|v| v.and_then(|v| if let ParamValue::Float(x) = v { Some(*x) } else { None })).collect::<Vec<_>>()).into()
+                Series::new(
+                    col.as_str().into(),
+                    vals.iter()
+                        .map(|v| {
+                            v.and_then(|v| {
+                                if let ParamValue::Float(x) = v {
+                                    Some(*x)
+                                } else {
+                                    None
+                                }
+                            })
+                        })
+                        .collect::<Vec<_>>(),
+                )
+                .into()
             } else if all(|v| matches!(v, ParamValue::Bool(_))) {
-                Series::new(col.as_str().into(), vals.iter().map(|v| v.and_then(|v| if let ParamValue::Bool(b) = v { Some(*b) } else { None })).collect::<Vec<_>>()).into()
+                Series::new(
+                    col.as_str().into(),
+                    vals.iter()
+                        .map(|v| {
+                            v.and_then(|v| {
+                                if let ParamValue::Bool(b) = v {
+                                    Some(*b)
+                                } else {
+                                    None
+                                }
+                            })
+                        })
+                        .collect::<Vec<_>>(),
+                )
+                .into()
             } else {
-                Series::new(col.as_str().into(), vals.iter().map(|v| v.map(param_text)).collect::<Vec<_>>()).into()
+                Series::new(
+                    col.as_str().into(),
+                    vals.iter().map(|v| v.map(param_text)).collect::<Vec<_>>(),
+                )
+                .into()
             };
             cols.push(c);
         }
     }
-    cols.push(Series::new("seed".into(), runs.iter().map(|r| r.config.seed.0).collect::<Vec<u64>>()).into());
-    cols.push(Series::new("n_components".into(), runs.iter().map(|r| r.representation.as_ref().map(|x| x.n_components as u64)).collect::<Vec<_>>()).into());
-    cols.push(Series::new("n_clusters".into(), runs.iter().map(|r| r.clustering.as_ref().map(|x| x.n_clusters as u64)).collect::<Vec<_>>()).into());
+    cols.push(
+        Series::new(
+            "seed".into(),
+            runs.iter().map(|r| r.config.seed.0).collect::<Vec<u64>>(),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "n_components".into(),
+            runs.iter()
+                .map(|r| r.representation.as_ref().map(|x| x.n_components as u64))
+                .collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "n_clusters".into(),
+            runs.iter()
+                .map(|r| r.clustering.as_ref().map(|x| x.n_clusters as u64))
+                .collect::<Vec<_>>(),
+        )
+        .into(),
+    );
     let mut metric_names: Vec<&String> = runs.iter().flat_map(|r| r.metrics.keys()).collect();
     metric_names.sort();
     metric_names.dedup();
     for m in metric_names {
-        cols.push(Series::new(m.as_str().into(), runs.iter().map(|r| r.metrics.get(m).copied()).collect::<Vec<_>>()).into());
+        cols.push(
+            Series::new(
+                m.as_str().into(),
+                runs.iter()
+                    .map(|r| r.metrics.get(m).copied())
+                    .collect::<Vec<_>>(),
+            )
+            .into(),
+        );
     }
-    cols.push(Series::new("silhouette_rows".into(), runs.iter().map(|r| r.silhouette_rows.map(|n| n as u64)).collect::<Vec<_>>()).into());
+    cols.push(
+        Series::new(
+            "silhouette_rows".into(),
+            runs.iter()
+                .map(|r| r.silhouette_rows.map(|n| n as u64))
+                .collect::<Vec<_>>(),
+        )
+        .into(),
+    );
     let mut stages: Vec<&String> = runs.iter().flat_map(|r| r.timings_s.keys()).collect();
     stages.sort();
     stages.dedup();
     for s in stages {
         let name = format!("time_{s}_s");
-        cols.push(Series::new(name.as_str().into(), runs.iter().map(|r| r.timings_s.get(s).copied()).collect::<Vec<_>>()).into());
+        cols.push(
+            Series::new(
+                name.as_str().into(),
+                runs.iter()
+                    .map(|r| r.timings_s.get(s).copied())
+                    .collect::<Vec<_>>(),
+            )
+            .into(),
+        );
     }
     cols.push(text_col("warnings", &|r| Some(r.warnings.join("; "))));
     cols.push(text_col("error", &|r| r.error.clone()));
@@ -307,7 +415,10 @@ pub fn merge(into: &Path, sources: &[PathBuf]) -> anyhow::Result<MergeOutcome> {
     for src in sources {
         let folders = ExperimentResults::folders(src);
         if folders.is_empty() {
-            anyhow::bail!("{}: no experiment results (no plan.json) found", src.display());
+            anyhow::bail!(
+                "{}: no experiment results (no plan.json) found",
+                src.display()
+            );
         }
         for f in folders {
             let plan: Plan = read_json(&f.join("plan.json"))?;
@@ -318,7 +429,9 @@ pub fn merge(into: &Path, sources: &[PathBuf]) -> anyhow::Result<MergeOutcome> {
             if dest_plan.is_file() {
                 let existing: Plan = read_json(&dest_plan)?;
                 let hashes = |p: &Plan| p.runs.iter().map(|r| r.hash.clone()).collect::<Vec<_>>();
-                if hashes(&existing) != hashes(&plan) || existing.dataset.sha256 != plan.dataset.sha256 {
+                if hashes(&existing) != hashes(&plan)
+                    || existing.dataset.sha256 != plan.dataset.sha256
+                {
                     anyhow::bail!(
                         "{}: plan of `{}` differs from the one already in {} (another manifest version or dataset); merge only shards of one sweep",
                         f.display(),

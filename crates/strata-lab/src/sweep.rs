@@ -58,10 +58,18 @@ pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     let (i, n) = s
         .split_once('/')
         .ok_or_else(|| format!("--shard {s}: expected I/N, e.g. 0/4"))?;
-    let i: u64 = i.trim().parse().map_err(|_| format!("--shard {s}: I is not a number"))?;
-    let n: u64 = n.trim().parse().map_err(|_| format!("--shard {s}: N is not a number"))?;
+    let i: u64 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("--shard {s}: I is not a number"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("--shard {s}: N is not a number"))?;
     if n == 0 || i >= n {
-        return Err(format!("--shard {s}: need 0 <= I < N (shards are numbered from 0)"));
+        return Err(format!(
+            "--shard {s}: need 0 <= I < N (shards are numbered from 0)"
+        ));
     }
     Ok((i, n))
 }
@@ -261,7 +269,8 @@ fn run_one(
     };
     rec.representation = Some(rep.info.clone());
     rec.timings_s.insert("representation".into(), rep.seconds);
-    rec.warnings.extend(rep.info.diagnostics.warnings.iter().cloned());
+    rec.warnings
+        .extend(rep.info.diagnostics.warnings.iter().cloned());
     if let Some(e) = rep.info.reconstruction_error {
         rec.metrics.insert("reconstruction_error".into(), e);
     }
@@ -270,7 +279,10 @@ fn run_one(
     stage("cluster");
     let t = Instant::now();
     let Some(entry) = registry.find_clusterer(&cfg.clusterer.algorithm) else {
-        return fail(rec, format!("no clusterer `{}` in the registry", cfg.clusterer.algorithm));
+        return fail(
+            rec,
+            format!("no clusterer `{}` in the registry", cfg.clusterer.algorithm),
+        );
     };
     let clusterer = match (entry.build)(&cfg.clusterer.params) {
         Ok(c) => c,
@@ -282,7 +294,8 @@ fn run_one(
     };
     let labels = fitted.labels().to_vec();
     let diagnostics = fitted.diagnostics(x);
-    rec.timings_s.insert("cluster".into(), t.elapsed().as_secs_f64());
+    rec.timings_s
+        .insert("cluster".into(), t.elapsed().as_secs_f64());
     let k = labels.iter().copied().max().map_or(0, |m| m + 1);
     let mut sizes = vec![0usize; k];
     for &l in &labels {
@@ -293,12 +306,15 @@ fn run_one(
 
     stage("metrics");
     let t = Instant::now();
-    rec.metrics.insert("inertia".into(), within_ss(x, &labels, k));
+    rec.metrics
+        .insert("inertia".into(), within_ss(x, &labels, k));
     if distinct >= 2 && distinct < labels.len() {
         let ev = &cfg.evaluation;
         let sil = match ev.silhouette {
             SilhouetteMode::Off => None,
-            SilhouetteMode::Exact => Some(strata_cluster::metrics::silhouette_score(x, &labels).map(|s| (s, labels.len()))),
+            SilhouetteMode::Exact => Some(
+                strata_cluster::metrics::silhouette_score(x, &labels).map(|s| (s, labels.len())),
+            ),
             SilhouetteMode::Sampled => Some(strata_cluster::metrics::silhouette_sampled(
                 x,
                 &labels,
@@ -342,7 +358,8 @@ fn run_one(
     for (name, v) in &diagnostics.scalars {
         rec.metrics.entry(name.clone()).or_insert(*v);
     }
-    rec.timings_s.insert("metrics".into(), t.elapsed().as_secs_f64());
+    rec.timings_s
+        .insert("metrics".into(), t.elapsed().as_secs_f64());
 
     let ev = &cfg.evaluation;
     if ev.stability_resamples >= 2 {
@@ -362,7 +379,8 @@ fn run_one(
             }
             Err(e) => rec.warnings.push(format!("stability: {e}")),
         }
-        rec.timings_s.insert("stability".into(), t.elapsed().as_secs_f64());
+        rec.timings_s
+            .insert("stability".into(), t.elapsed().as_secs_f64());
     }
     rec.clustering = Some(ClusteringInfo {
         n_clusters: fitted.n_clusters(),
@@ -397,7 +415,11 @@ fn scatter(x: ArrayView2<'_, f64>, seed: Seed) -> Option<Scatter> {
 
 /// Runs the planned experiments: stored runs are skipped (unless `force`),
 /// the rest run in parallel and are stored one by one.
-pub fn execute(plans: &[Planned], registry: &Registry, opts: &SweepOptions) -> anyhow::Result<Vec<ExperimentOutcome>> {
+pub fn execute(
+    plans: &[Planned],
+    registry: &Registry,
+    opts: &SweepOptions,
+) -> anyhow::Result<Vec<ExperimentOutcome>> {
     let mut outcomes = Vec::new();
     // (experiment index, hash, config) of every run to compute.
     let mut pending: Vec<(usize, String, RunConfig)> = Vec::new();
@@ -423,7 +445,10 @@ pub fn execute(plans: &[Planned], registry: &Registry, opts: &SweepOptions) -> a
         };
         store::write_json(&p.dir.join("plan.json"), &plan)?;
         store::write_json(&p.dir.join("inspect.json"), &p.loaded.report)?;
-        store::write_atomic(&p.dir.join("inspect.txt"), crate::inspect::render(&p.loaded).as_bytes())?;
+        store::write_atomic(
+            &p.dir.join("inspect.txt"),
+            crate::inspect::render(&p.loaded).as_bytes(),
+        )?;
         if let Some(s) = scatter(p.loaded.dataset.features().view(), p.manifest.seed) {
             store::write_json(&p.dir.join("scatter.json"), &s)?;
         }
@@ -459,8 +484,10 @@ pub fn execute(plans: &[Planned], registry: &Registry, opts: &SweepOptions) -> a
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs, ETA {eta} {wide_msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs, ETA {eta} {wide_msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
 
     // Fit each needed representation once per experiment.
@@ -501,8 +528,14 @@ pub fn execute(plans: &[Planned], registry: &Registry, opts: &SweepOptions) -> a
         .par_iter()
         .map(|(i, h, c)| {
             let p = &plans[*i];
-            let _span = tracing::info_span!("run", experiment = %p.manifest.name, hash = %h).entered();
-            let what = format!("{} · {} on {}", p.manifest.name, c.clusterer.label(), c.representation.algorithm);
+            let _span =
+                tracing::info_span!("run", experiment = %p.manifest.name, hash = %h).entered();
+            let what = format!(
+                "{} · {} on {}",
+                p.manifest.name,
+                c.clusterer.label(),
+                c.representation.algorithm
+            );
             let stage = |s: &str| bar.set_message(format!("{what} · {s}"));
             let rec = run_one(h, c, p, rep_of(*i, c), &agreements[*i], registry, &stage);
             if let Some(e) = &rec.error {
@@ -532,7 +565,11 @@ pub fn execute(plans: &[Planned], registry: &Registry, opts: &SweepOptions) -> a
 }
 
 /// Plans every manifest (all must be valid before anything runs), then runs them.
-pub fn sweep(manifests: &[PathBuf], registry: &Registry, opts: &SweepOptions) -> anyhow::Result<Vec<ExperimentOutcome>> {
+pub fn sweep(
+    manifests: &[PathBuf],
+    registry: &Registry,
+    opts: &SweepOptions,
+) -> anyhow::Result<Vec<ExperimentOutcome>> {
     let mut plans = Vec::new();
     let mut errors = Vec::new();
     for m in manifests {
@@ -542,12 +579,19 @@ pub fn sweep(manifests: &[PathBuf], registry: &Registry, opts: &SweepOptions) ->
         }
     }
     if !errors.is_empty() {
-        anyhow::bail!("{} manifest(s) are not valid; nothing was run:\n  {}", errors.len(), errors.join("\n  "));
+        anyhow::bail!(
+            "{} manifest(s) are not valid; nothing was run:\n  {}",
+            errors.len(),
+            errors.join("\n  ")
+        );
     }
     let mut names: Vec<&str> = plans.iter().map(|p| p.manifest.name.as_str()).collect();
     names.sort_unstable();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-        anyhow::bail!("two manifests are both named `{}`; their results would share one folder", w[0]);
+        anyhow::bail!(
+            "two manifests are both named `{}`; their results would share one folder",
+            w[0]
+        );
     }
     execute(&plans, registry, opts)
 }

@@ -250,7 +250,15 @@ fn run_writes_the_inspection() {
     .expect("manifest");
     let out = strata(
         tmp.path(),
-        &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"],
+        &[
+            "run",
+            "exp.toml",
+            "--data-dir",
+            ".",
+            "--out",
+            "res",
+            "--quiet",
+        ],
     );
     assert!(
         out.status.success(),

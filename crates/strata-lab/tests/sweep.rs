@@ -15,7 +15,9 @@ fn write_data(dir: &Path, n: usize) {
     let mut csv = String::from("id,grp,a,b,c\n");
     let mut state: u64 = 17;
     let mut noise = || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
     };
     for i in 0..n {
@@ -82,22 +84,42 @@ fn sweep_stores_resumes_and_recomputes_only_what_changed() {
     let m = manifest(dir, "exp.toml", SMALL);
     let reg = Registry::standard();
     let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("sweep");
-    assert_eq!((o[0].total, o[0].computed, o[0].reused, o[0].failed), (6, 6, 0, 0));
+    assert_eq!(
+        (o[0].total, o[0].computed, o[0].reused, o[0].failed),
+        (6, 6, 0, 0)
+    );
     let exp = dir.join("res/exp");
     let runs = runs_of(&exp);
     assert_eq!(runs.len(), 6);
     // The planted blobs are found: k = 3 on the raw features agrees with `grp`.
     let k3 = runs
         .iter()
-        .find(|r| r.config.representation.algorithm == "none" && r.config.clusterer.label().contains("k=3") && r.config.clusterer.algorithm == "kmeans")
+        .find(|r| {
+            r.config.representation.algorithm == "none"
+                && r.config.clusterer.label().contains("k=3")
+                && r.config.clusterer.algorithm == "kmeans"
+        })
         .expect("k=3 run");
     assert!(k3.metrics["ari_grp"] > 0.9, "{:?}", k3.metrics);
-    for key in ["silhouette", "calinski_harabasz", "davies_bouldin", "inertia", "stability_mean_ari", "nmi_grp"] {
+    for key in [
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "inertia",
+        "stability_mean_ari",
+        "nmi_grp",
+    ] {
         assert!(k3.metrics.contains_key(key), "{key} missing");
     }
-    let gmm = runs.iter().find(|r| r.config.clusterer.algorithm == "gmm").expect("gmm");
+    let gmm = runs
+        .iter()
+        .find(|r| r.config.clusterer.algorithm == "gmm")
+        .expect("gmm");
     assert!(gmm.metrics.contains_key("bic") && gmm.metrics.contains_key("aic"));
-    assert!(runs.iter().all(|r| r.clustering.as_ref().is_some_and(|c| c.labels.len() == 300)));
+    assert!(
+        runs.iter()
+            .all(|r| r.clustering.as_ref().is_some_and(|c| c.labels.len() == 300))
+    );
 
     // The tidy tables, readable as they are.
     let csv = CsvReadOptions::default()
@@ -109,23 +131,42 @@ fn sweep_stores_resumes_and_recomputes_only_what_changed() {
         .finish()
         .expect("parquet");
     assert_eq!((csv.height(), pq.height()), (6, 6));
-    for col in ["hash", "representation", "clusterer", "clu_k", "rep_n_components", "silhouette", "bic", "time_cluster_s"] {
+    for col in [
+        "hash",
+        "representation",
+        "clusterer",
+        "clu_k",
+        "rep_n_components",
+        "silhouette",
+        "bic",
+        "time_cluster_s",
+    ] {
         assert!(pq.column(col).is_ok(), "{col} not in summary.parquet");
     }
     assert_eq!(pq.column("clu_k").expect("k").dtype(), &DataType::Int64);
     let html = std::fs::read_to_string(exp.join("report.html")).expect("report");
     assert!(html.contains("<svg") && html.contains("Chosen clustering"));
-    assert!(!html.contains("<script") && !html.contains("src="), "the report must be self-contained");
+    assert!(
+        !html.contains("<script") && !html.contains("src="),
+        "the report must be self-contained"
+    );
     assert!(exp.join("report.md").is_file());
 
     // Nothing changed: nothing recomputed, identical files.
     let before = std::fs::read(exp.join(format!("runs/{}.json", runs[0].hash))).expect("run file");
     let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("again");
     assert_eq!((o[0].computed, o[0].reused), (0, 6));
-    assert_eq!(before, std::fs::read(exp.join(format!("runs/{}.json", runs[0].hash))).expect("run file"));
+    assert_eq!(
+        before,
+        std::fs::read(exp.join(format!("runs/{}.json", runs[0].hash))).expect("run file")
+    );
 
     // One more k: only the two new runs (one per representation) are computed.
-    manifest(dir, "exp.toml", &SMALL.replace("k = [2, 3]", "k = [2, 3, 4]"));
+    manifest(
+        dir,
+        "exp.toml",
+        &SMALL.replace("k = [2, 3]", "k = [2, 3, 4]"),
+    );
     let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("edited");
     assert_eq!((o[0].total, o[0].computed, o[0].reused), (8, 2, 6));
     // --force recomputes everything, to the same numbers.
@@ -160,9 +201,14 @@ fn shards_merged_equal_one_sweep_and_damaged_files_are_skipped() {
     assert_eq!(seen, 6, "every run is in exactly one shard");
     let merged = strata_lab::store::merge(&dir.join("merged"), &shard_dirs).expect("merge");
     assert_eq!(merged.copied, 6);
-    assert_eq!(runs_of(&dir.join("merged/exp")), runs_of(&dir.join("whole/exp")));
+    assert_eq!(
+        runs_of(&dir.join("merged/exp")),
+        runs_of(&dir.join("whole/exp"))
+    );
     let strip = |p: PathBuf| -> DataFrame {
-        let df = ParquetReader::new(std::fs::File::open(p).expect("open")).finish().expect("read");
+        let df = ParquetReader::new(std::fs::File::open(p).expect("open"))
+            .finish()
+            .expect("read");
         let keep: Vec<String> = df
             .get_column_names()
             .iter()
@@ -171,7 +217,10 @@ fn shards_merged_equal_one_sweep_and_damaged_files_are_skipped() {
             .collect();
         df.select(keep).expect("select")
     };
-    assert!(strip(dir.join("merged/exp/summary.parquet")).equals_missing(&strip(dir.join("whole/exp/summary.parquet"))));
+    assert!(
+        strip(dir.join("merged/exp/summary.parquet"))
+            .equals_missing(&strip(dir.join("whole/exp/summary.parquet")))
+    );
 
     // A damaged run file: reported by the report, recomputed by the sweep.
     let exp = dir.join("whole/exp");
@@ -181,7 +230,10 @@ fn shards_merged_equal_one_sweep_and_damaged_files_are_skipped() {
     assert_eq!((res.runs.len(), res.damaged.len()), (5, 1));
     let paths = strata_lab::report::write(&res).expect("report despite damage");
     let md = std::fs::read_to_string(&paths[1]).expect("md");
-    assert!(md.contains("Damaged run file, skipped") && md.contains(&victim), "{md}");
+    assert!(
+        md.contains("Damaged run file, skipped") && md.contains(&victim),
+        "{md}"
+    );
     let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "whole")).expect("repair");
     assert_eq!((o[0].computed, o[0].damaged_replaced), (1, 1));
     assert_eq!(runs_of(&exp).len(), 6);
@@ -223,11 +275,22 @@ fn a_killed_sweep_resumes_with_nothing_lost_and_nothing_computed_twice() {
     write_data(dir, 3000);
     manifest(dir, "exp.toml", HEAVY);
     let runs = dir.join("res/exp/runs");
-    let mut child = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = strata(
+        dir,
+        &[
+            "run",
+            "exp.toml",
+            "--data-dir",
+            ".",
+            "--out",
+            "res",
+            "--quiet",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("spawn");
     let start = std::time::Instant::now();
     while stored(&runs) < 2 && start.elapsed().as_secs() < 120 {
         std::thread::sleep(std::time::Duration::from_millis(5));
@@ -235,13 +298,32 @@ fn a_killed_sweep_resumes_with_nothing_lost_and_nothing_computed_twice() {
     child.kill().expect("kill");
     child.wait().expect("wait");
     let at_kill = stored(&runs);
-    assert!((2..40).contains(&at_kill), "{at_kill} runs stored when killed: the kill came too late to test anything");
+    assert!(
+        (2..40).contains(&at_kill),
+        "{at_kill} runs stored when killed: the kill came too late to test anything"
+    );
     // Whatever was stored is whole (files are renamed into place).
     let res = ExperimentResults::read(&dir.join("res/exp")).expect("read");
     assert!(res.damaged.is_empty(), "{:?}", res.damaged);
-    let out = ok(&strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]).output().expect("resume"));
+    let out = ok(&strata(
+        dir,
+        &[
+            "run",
+            "exp.toml",
+            "--data-dir",
+            ".",
+            "--out",
+            "res",
+            "--quiet",
+        ],
+    )
+    .output()
+    .expect("resume"));
     assert!(
-        out.contains(&format!("40 runs: {} computed (0 failed), {at_kill} already stored", 40 - at_kill)),
+        out.contains(&format!(
+            "40 runs: {} computed (0 failed), {at_kill} already stored",
+            40 - at_kill
+        )),
         "{out}"
     );
     assert_eq!(stored(&runs), 40);
@@ -254,19 +336,31 @@ fn two_sweeps_on_one_folder_leave_whole_files() {
     write_data(dir, 600);
     manifest(dir, "exp.toml", SMALL);
     let spawn = || {
-        strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn")
+        strata(
+            dir,
+            &[
+                "run",
+                "exp.toml",
+                "--data-dir",
+                ".",
+                "--out",
+                "res",
+                "--quiet",
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn")
     };
     let (a, b) = (spawn(), spawn());
     ok(&a.wait_with_output().expect("a"));
     ok(&b.wait_with_output().expect("b"));
     assert_eq!(runs_of(&dir.join("res/exp")).len(), 6);
-    let pq = ParquetReader::new(std::fs::File::open(dir.join("res/exp/summary.parquet")).expect("open"))
-        .finish()
-        .expect("summary is whole");
+    let pq =
+        ParquetReader::new(std::fs::File::open(dir.join("res/exp/summary.parquet")).expect("open"))
+            .finish()
+            .expect("summary is whole");
     assert_eq!(pq.height(), 6);
     let leftovers: Vec<_> = std::fs::read_dir(dir.join("res/exp/runs"))
         .expect("runs")
@@ -284,20 +378,55 @@ fn compare_and_cli_errors() {
     manifest(dir, "a.toml", SMALL);
     std::fs::write(
         dir.join("b.toml"),
-        format!("dataset = \"data.toml\"\nseed = 6\n{}", SMALL.replace("k = [2, 3]", "k = [3, 4]")),
+        format!(
+            "dataset = \"data.toml\"\nseed = 6\n{}",
+            SMALL.replace("k = [2, 3]", "k = [3, 4]")
+        ),
     )
     .expect("b");
-    ok(&strata(dir, &["run", "a.toml", "b.toml", "--data-dir", ".", "--out", "res", "--quiet"]).output().expect("run"));
-    let md = ok(&strata(dir, &["compare", "a.toml", "b.toml", "--out", "res"]).output().expect("compare"));
+    ok(&strata(
+        dir,
+        &[
+            "run",
+            "a.toml",
+            "b.toml",
+            "--data-dir",
+            ".",
+            "--out",
+            "res",
+            "--quiet",
+        ],
+    )
+    .output()
+    .expect("run"));
+    let md = ok(
+        &strata(dir, &["compare", "a.toml", "b.toml", "--out", "res"])
+            .output()
+            .expect("compare"),
+    );
     assert!(md.contains("| seed | 5 | 6 |"), "{md}");
     assert!(md.contains("| clusterer[0].k | [2, 3] | [3, 4] |"), "{md}");
-    assert!(md.contains("## Winner per headline metric") && md.contains("| silhouette | higher |"), "{md}");
+    assert!(
+        md.contains("## Winner per headline metric") && md.contains("| silhouette | higher |"),
+        "{md}"
+    );
     // k = 3 k-means and the mixture match on both representations.
-    assert!(md.contains("Matching runs (4 matched; 2 only in A, 2 only in B)"), "{md}");
-    let js = ok(&strata(dir, &["compare", "res/a", "res/b", "--format", "json"]).output().expect("json"));
+    assert!(
+        md.contains("Matching runs (4 matched; 2 only in A, 2 only in B)"),
+        "{md}"
+    );
+    let js = ok(
+        &strata(dir, &["compare", "res/a", "res/b", "--format", "json"])
+            .output()
+            .expect("json"),
+    );
     let v: serde_json::Value = serde_json::from_str(&js).expect("json output");
     assert_eq!(v["matched"].as_array().map(Vec::len), Some(4));
-    let csv = ok(&strata(dir, &["compare", "res/a", "res/b", "--format", "csv"]).output().expect("csv"));
+    let csv = ok(
+        &strata(dir, &["compare", "res/a", "res/b", "--format", "csv"])
+            .output()
+            .expect("csv"),
+    );
     assert_eq!(csv.lines().count(), 5);
     let rep = ok(&strata(dir, &["report", "res"]).output().expect("report"));
     assert!(rep.contains("report.html"), "{rep}");
@@ -308,16 +437,56 @@ fn compare_and_cli_errors() {
         assert!(!out.status.success() && !err.contains("panicked"), "{err}");
         assert!(err.contains(needle), "`{needle}` not in: {err}");
     };
-    manifest(dir, "bad.toml", "[[clusterer]]\nalgorithm = \"kmean\"\nk = 2\n");
-    fails(&["run", "bad.toml", "--data-dir", "."], "bad.toml:4:13: unknown clusterer `kmean`; did you mean `kmeans`? available: kmeans, gmm, dbscan, agglomerative");
-    manifest(dir, "big.toml", "[[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 500]\n");
-    fails(&["run", "big.toml", "--data-dir", ".", "--out", "res"], "big.toml:5:5: clusterer `kmeans`: `k` = 500 is more than the data's 240 rows");
-    manifest(dir, "agree.toml", "[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n[evaluation]\nagreement = [\"group\"]\n");
-    fails(&["run", "agree.toml", "--data-dir", ".", "--out", "res"], "no metadata column `group`; did you mean `grp`?");
-    fails(&["compare", "res/a", "nowhere"], "nowhere: neither a manifest nor a results folder");
+    manifest(
+        dir,
+        "bad.toml",
+        "[[clusterer]]\nalgorithm = \"kmean\"\nk = 2\n",
+    );
+    fails(
+        &["run", "bad.toml", "--data-dir", "."],
+        "bad.toml:4:13: unknown clusterer `kmean`; did you mean `kmeans`? available: kmeans, gmm, dbscan, agglomerative",
+    );
+    manifest(
+        dir,
+        "big.toml",
+        "[[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 500]\n",
+    );
+    fails(
+        &["run", "big.toml", "--data-dir", ".", "--out", "res"],
+        "big.toml:5:5: clusterer `kmeans`: `k` = 500 is more than the data's 240 rows",
+    );
+    manifest(
+        dir,
+        "agree.toml",
+        "[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n[evaluation]\nagreement = [\"group\"]\n",
+    );
+    fails(
+        &["run", "agree.toml", "--data-dir", ".", "--out", "res"],
+        "no metadata column `group`; did you mean `grp`?",
+    );
+    fails(
+        &["compare", "res/a", "nowhere"],
+        "nowhere: neither a manifest nor a results folder",
+    );
     fails(&["run", "a.toml", "--shard", "3/3"], "need 0 <= I < N");
     // An invalid manifest stops the whole sweep before anything runs.
-    let out = strata(dir, &["run", "a.toml", "bad.toml", "--data-dir", ".", "--out", "fresh"]).output().expect("run");
+    let out = strata(
+        dir,
+        &[
+            "run",
+            "a.toml",
+            "bad.toml",
+            "--data-dir",
+            ".",
+            "--out",
+            "fresh",
+        ],
+    )
+    .output()
+    .expect("run");
     assert!(!out.status.success());
-    assert!(!dir.join("fresh").exists(), "nothing may run when a manifest is invalid");
+    assert!(
+        !dir.join("fresh").exists(),
+        "nothing may run when a manifest is invalid"
+    );
 }

@@ -1,0 +1,386 @@
+//! Repeated stratified cross-validation of classifiers over feature sets, and
+//! paired comparisons between feature sets.
+//!
+//! Within each training fold, a stratified validation split is held out: the
+//! feature builders and the models are fitted on the rest, the MLP stops
+//! early on the validation rows, and the decision threshold is chosen there.
+//! The test fold is touched only to score the fitted model.
+
+use crate::error::{NeuralError, check_target};
+use crate::features::FeatureBuilder;
+use crate::folds::{stratified_folds, stratified_split};
+use crate::metrics::{Confusion, METRIC_NAMES, Metrics, ThresholdRule};
+use crate::mlp::{FittedMlp, History, MlpConfig};
+use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::{ArrayView2, Axis};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use strata_core::{Rng, Seed};
+
+/// A fitted model that scores rows (higher = more likely positive).
+pub trait Scorer: Send {
+    fn score(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>, NeuralError>;
+    /// Per-epoch losses, for models trained in epochs.
+    fn history(&self) -> Option<History> {
+        None
+    }
+}
+
+/// A classifier evaluated by cross-validation.
+pub trait Classifier: Send + Sync {
+    fn name(&self) -> String;
+    /// Fits on `(x, y)`; `(xv, yv)` are validation rows the model may use
+    /// for early stopping (never for fitting weights).
+    fn fit(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: &[u8],
+        xv: ArrayView2<'_, f64>,
+        yv: &[u8],
+        seed: Seed,
+    ) -> Result<Box<dyn Scorer>, NeuralError>;
+}
+
+impl Scorer for FittedMlp {
+    fn score(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>, NeuralError> {
+        self.predict_proba(x)
+    }
+    fn history(&self) -> Option<History> {
+        Some(self.history.clone())
+    }
+}
+
+impl Classifier for MlpConfig {
+    fn name(&self) -> String {
+        "mlp".into()
+    }
+    fn fit(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: &[u8],
+        xv: ArrayView2<'_, f64>,
+        yv: &[u8],
+        seed: Seed,
+    ) -> Result<Box<dyn Scorer>, NeuralError> {
+        Ok(Box::new(MlpConfig::fit(self, x, y, xv, yv, seed, &|_| {})?))
+    }
+}
+
+/// How the cross-validation runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvConfig {
+    pub folds: usize,
+    pub repeats: usize,
+    /// Share of each training fold held out for early stopping and the threshold.
+    pub validation_fraction: f64,
+    pub threshold: ThresholdRule,
+    pub seed: Seed,
+    /// Draw a progress bar on a terminal.
+    #[serde(skip)]
+    pub progress: bool,
+}
+
+impl Default for CvConfig {
+    fn default() -> Self {
+        CvConfig {
+            folds: 5,
+            repeats: 3,
+            validation_fraction: 0.2,
+            threshold: ThresholdRule::MaxF1,
+            seed: Seed(0),
+            progress: false,
+        }
+    }
+}
+
+/// One model on one feature set on one test fold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldResult {
+    pub repeat: usize,
+    pub fold: usize,
+    pub feature_set: String,
+    pub model: String,
+    pub metrics: Metrics,
+    pub history: Option<History>,
+    pub seconds: f64,
+}
+
+/// Mean and standard deviation of every metric over the folds of one
+/// (feature set, model), and the summed confusion matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub feature_set: String,
+    pub model: String,
+    pub n_folds: usize,
+    pub mean: BTreeMap<String, f64>,
+    pub sd: BTreeMap<String, f64>,
+    pub confusion: Confusion,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvReport {
+    pub config: CvConfig,
+    /// How thresholds were set, in words.
+    pub threshold_rule: String,
+    pub folds: Vec<FoldResult>,
+    pub summary: Vec<Summary>,
+}
+
+fn summarize(folds: &[FoldResult]) -> Vec<Summary> {
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for f in folds {
+        let k = (f.feature_set.clone(), f.model.clone());
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    keys.into_iter()
+        .map(|(fs, model)| {
+            let mine: Vec<&FoldResult> = folds
+                .iter()
+                .filter(|f| f.feature_set == fs && f.model == model)
+                .collect();
+            let n = mine.len() as f64;
+            let (mut mean, mut sd) = (BTreeMap::new(), BTreeMap::new());
+            for m in METRIC_NAMES {
+                let v: Vec<f64> = mine.iter().filter_map(|f| f.metrics.get(m)).collect();
+                let mu = v.iter().sum::<f64>() / n;
+                let var = if v.len() > 1 {
+                    v.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (v.len() - 1) as f64
+                } else {
+                    0.0
+                };
+                mean.insert(m.to_string(), mu);
+                sd.insert(m.to_string(), var.sqrt());
+            }
+            let mut c = Confusion::default();
+            for f in &mine {
+                c.tp += f.metrics.confusion.tp;
+                c.fp += f.metrics.confusion.fp;
+                c.tn += f.metrics.confusion.tn;
+                c.r#fn += f.metrics.confusion.r#fn;
+            }
+            Summary {
+                feature_set: fs,
+                model,
+                n_folds: mine.len(),
+                mean,
+                sd,
+                confusion: c,
+            }
+        })
+        .collect()
+}
+
+/// Cross-validates every model on every feature set over the same folds.
+/// `y` holds 0/1 values, one per row of `x`.
+pub fn cross_validate(
+    x: ArrayView2<'_, f64>,
+    y: &[f64],
+    features: &[&dyn FeatureBuilder],
+    models: &[&dyn Classifier],
+    cfg: &CvConfig,
+) -> Result<CvReport, NeuralError> {
+    let y = check_target(x.nrows(), y)?;
+    strata_core::check_finite(x, None)?;
+    if cfg.repeats == 0 {
+        return Err(NeuralError::param("repeats", 0, "at least 1"));
+    }
+    if !(cfg.validation_fraction > 0.0 && cfg.validation_fraction < 1.0) {
+        return Err(NeuralError::param(
+            "validation_fraction",
+            cfg.validation_fraction,
+            "a fraction in (0, 1)",
+        ));
+    }
+    let k = cfg.folds;
+    let mut plan = Vec::new();
+    for r in 0..cfg.repeats {
+        let folds = stratified_folds(&y, k, cfg.seed.named("folds").child(r as u64))?;
+        for (f, test) in folds.into_iter().enumerate() {
+            let mut in_test = vec![false; y.len()];
+            for &i in &test {
+                in_test[i] = true;
+            }
+            let train: Vec<usize> = (0..y.len()).filter(|&i| !in_test[i]).collect();
+            let pos = train.iter().filter(|&&i| y[i] == 1).count();
+            if pos == 0 || pos == train.len() {
+                return Err(NeuralError::SingleClassFold {
+                    repeat: r,
+                    fold: f,
+                    class: u8::from(pos > 0),
+                });
+            }
+            plan.push((r, f, train, test));
+        }
+    }
+    let tasks: Vec<(usize, usize)> = (0..plan.len())
+        .flat_map(|p| (0..features.len()).map(move |j| (p, j)))
+        .collect();
+    let bar = if cfg.progress {
+        ProgressBar::new((tasks.len() * models.len()) as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} fits, ETA {eta} {wide_msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let results: Result<Vec<Vec<FoldResult>>, NeuralError> = tasks
+        .par_iter()
+        .map(|&(p, j)| {
+            let (r, f, train, test) = &plan[p];
+            let task_seed = cfg.seed.named("task").child((r * k + f) as u64);
+            let (fit_rows, val_rows) = stratified_split(
+                train,
+                &y,
+                cfg.validation_fraction,
+                task_seed.named("validation"),
+            );
+            let xf = x.select(Axis(0), &fit_rows);
+            let xv = x.select(Axis(0), &val_rows);
+            let xt = x.select(Axis(0), test);
+            let yf: Vec<u8> = fit_rows.iter().map(|&i| y[i]).collect();
+            let yv: Vec<u8> = val_rows.iter().map(|&i| y[i]).collect();
+            let yt: Vec<u8> = test.iter().map(|&i| y[i]).collect();
+            let fs = features[j];
+            bar.set_message(format!("repeat {r} fold {f} {}", fs.name()));
+            let (ff, applied) = fs.build(
+                xf.view(),
+                &[xv.view(), xt.view()],
+                task_seed.named("features"),
+            )?;
+            let (fv, ft) = (&applied[0], &applied[1]);
+            let mut out = Vec::new();
+            for m in models {
+                let t = std::time::Instant::now();
+                let scorer = m.fit(ff.view(), &yf, fv.view(), &yv, task_seed.named("model"))?;
+                let threshold = cfg.threshold.choose(&scorer.score(fv.view())?, &yv);
+                let scores = scorer.score(ft.view())?;
+                out.push(FoldResult {
+                    repeat: *r,
+                    fold: *f,
+                    feature_set: fs.name(),
+                    model: m.name(),
+                    metrics: Metrics::compute(&scores, &yt, threshold),
+                    history: scorer.history(),
+                    seconds: t.elapsed().as_secs_f64(),
+                });
+                bar.inc(1);
+            }
+            Ok(out)
+        })
+        .collect();
+    bar.finish_and_clear();
+    let folds: Vec<FoldResult> = results?.into_iter().flatten().collect();
+    Ok(CvReport {
+        config: cfg.clone(),
+        threshold_rule: cfg.threshold.describe(),
+        summary: summarize(&folds),
+        folds,
+    })
+}
+
+/// The difference `b - a` of one metric between two feature sets (same
+/// model, same folds): mean over folds and a bootstrap 95 % interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairedDiff {
+    pub model: String,
+    pub a: String,
+    pub b: String,
+    pub metric: String,
+    pub mean_diff: f64,
+    pub low: f64,
+    pub high: f64,
+    pub n_pairs: usize,
+    pub resamples: usize,
+}
+
+impl PairedDiff {
+    /// "+0.060 recall [0.020, 0.100]" or "no detectable difference in recall ...".
+    pub fn verdict(&self) -> String {
+        let body = format!(
+            "{:+.3} {} [{:+.3}, {:+.3}]",
+            self.mean_diff, self.metric, self.low, self.high
+        );
+        if self.low > 0.0 {
+            format!("{} adds {body} over {}", self.b, self.a)
+        } else if self.high < 0.0 {
+            format!("{} loses {body} against {}", self.b, self.a)
+        } else {
+            format!(
+                "no detectable difference between {} and {}: {body}",
+                self.b, self.a
+            )
+        }
+    }
+}
+
+/// Pairs the folds of `a` and `b` for `model` and bootstraps the mean difference.
+///
+/// The folds of repeated cross-validation overlap in their training rows, so
+/// the interval is a guide to the size of an effect, not an exact test.
+pub fn paired_comparison(
+    report: &CvReport,
+    model: &str,
+    a: &str,
+    b: &str,
+    metric: &str,
+    resamples: usize,
+    seed: Seed,
+) -> Result<PairedDiff, NeuralError> {
+    if !METRIC_NAMES.contains(&metric) {
+        return Err(NeuralError::param(
+            "metric",
+            metric,
+            &format!("one of {}", METRIC_NAMES.join(", ")),
+        ));
+    }
+    let find = |fs: &str, r: usize, f: usize| {
+        report
+            .folds
+            .iter()
+            .find(|x| x.feature_set == fs && x.model == model && x.repeat == r && x.fold == f)
+            .and_then(|x| x.metrics.get(metric))
+    };
+    let mut diffs = Vec::new();
+    for fa in report
+        .folds
+        .iter()
+        .filter(|x| x.feature_set == a && x.model == model)
+    {
+        if let (Some(va), Some(vb)) = (find(a, fa.repeat, fa.fold), find(b, fa.repeat, fa.fold)) {
+            diffs.push(vb - va);
+        }
+    }
+    if diffs.is_empty() {
+        return Err(NeuralError::param(
+            "feature sets",
+            format!("{a} / {b} with {model}"),
+            "two feature sets evaluated with this model on the same folds",
+        ));
+    }
+    let n = diffs.len();
+    let mean = diffs.iter().sum::<f64>() / n as f64;
+    let resamples = resamples.max(100);
+    let mut rng = Rng::new(seed.named("paired-bootstrap"));
+    let mut means: Vec<f64> = (0..resamples)
+        .map(|_| (0..n).map(|_| diffs[rng.below(n)]).sum::<f64>() / n as f64)
+        .collect();
+    means.sort_by(f64::total_cmp);
+    let q = |p: f64| means[((p * (resamples - 1) as f64).round() as usize).min(resamples - 1)];
+    Ok(PairedDiff {
+        model: model.into(),
+        a: a.into(),
+        b: b.into(),
+        metric: metric.into(),
+        mean_diff: mean,
+        low: q(0.025),
+        high: q(0.975),
+        n_pairs: n,
+        resamples,
+    })
+}

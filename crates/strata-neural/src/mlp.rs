@@ -1,0 +1,513 @@
+//! The MLP binary classifier, trained with burn on the CPU (`NdArray` backend
+//! with `Autodiff`).
+//!
+//! Determinism: burn's ndarray backend draws from one process-wide generator,
+//! which parallel fits would share in a scheduling-dependent order. So every
+//! random choice here comes from strata's own [`Rng`] seeded per fit: initial
+//! weights (uniform in ±1/sqrt(fan-in), as burn's default), the batch order of
+//! each epoch and the dropout masks. Same seed, same model, whatever runs
+//! beside it.
+
+use crate::error::NeuralError;
+use burn::backend::{Autodiff, NdArray};
+use burn::module::{AutodiffModule, Module, Param};
+use burn::nn::Linear;
+use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+use strata_core::{Rng, Seed};
+
+type Inner = NdArray<f32>;
+type Train = Autodiff<Inner>;
+
+/// Hidden-layer activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    Relu,
+    Tanh,
+}
+
+/// How positives are weighted in the loss.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassWeight {
+    /// Every row counts once.
+    None,
+    /// Positives weighted by negatives / positives of the training rows.
+    Balanced,
+    /// Positives weighted by this factor.
+    Positive(f64),
+}
+
+/// MLP hyperparameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MlpConfig {
+    pub hidden: Vec<usize>,
+    pub activation: Activation,
+    pub dropout: f64,
+    pub learning_rate: f64,
+    /// Decoupled weight decay (AdamW); 0 gives Adam.
+    pub weight_decay: f64,
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Epochs without a better validation loss before training stops (0 = never stop early).
+    pub patience: usize,
+    pub class_weight: ClassWeight,
+}
+
+impl Default for MlpConfig {
+    fn default() -> Self {
+        MlpConfig {
+            hidden: vec![32, 16],
+            activation: Activation::Relu,
+            dropout: 0.0,
+            learning_rate: 1e-3,
+            weight_decay: 1e-4,
+            epochs: 200,
+            batch_size: 64,
+            patience: 20,
+            class_weight: ClassWeight::Balanced,
+        }
+    }
+}
+
+impl MlpConfig {
+    pub fn validate(&self) -> Result<(), NeuralError> {
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(NeuralError::param(
+                "learning_rate",
+                self.learning_rate,
+                "a positive number",
+            ));
+        }
+        if self.epochs == 0 {
+            return Err(NeuralError::param("epochs", 0, "at least 1"));
+        }
+        if self.batch_size == 0 {
+            return Err(NeuralError::param("batch_size", 0, "at least 1"));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(NeuralError::param(
+                "dropout",
+                self.dropout,
+                "a probability in [0, 1)",
+            ));
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return Err(NeuralError::param(
+                "weight_decay",
+                self.weight_decay,
+                "a non-negative number",
+            ));
+        }
+        if self.hidden.contains(&0) {
+            return Err(NeuralError::param(
+                "hidden",
+                format!("{:?}", self.hidden),
+                "layer widths of at least 1",
+            ));
+        }
+        if let ClassWeight::Positive(w) = self.class_weight {
+            if !(w > 0.0 && w.is_finite()) {
+                return Err(NeuralError::param(
+                    "class_weight.pos",
+                    w,
+                    "a positive number",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Loss per epoch, for learning curves.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    pub train_loss: Vec<f64>,
+    pub validation_loss: Vec<f64>,
+    /// Epoch (from 0) whose weights were kept.
+    pub best_epoch: usize,
+    pub stopped_early: bool,
+}
+
+#[derive(Module, Debug)]
+struct Net<B: Backend> {
+    hidden: Vec<Linear<B>>,
+    output: Linear<B>,
+}
+
+fn linear<B: Backend>(d_in: usize, d_out: usize, rng: &mut Rng, device: &B::Device) -> Linear<B> {
+    let k = 1.0 / (d_in as f64).sqrt();
+    let w: Vec<f32> = (0..d_in * d_out)
+        .map(|_| ((2.0 * rng.uniform() - 1.0) * k) as f32)
+        .collect();
+    let b: Vec<f32> = (0..d_out)
+        .map(|_| ((2.0 * rng.uniform() - 1.0) * k) as f32)
+        .collect();
+    Linear {
+        weight: Param::from_tensor(Tensor::from_data(TensorData::new(w, [d_in, d_out]), device)),
+        bias: Some(Param::from_tensor(Tensor::from_data(
+            TensorData::new(b, [d_out]),
+            device,
+        ))),
+    }
+}
+
+impl<B: Backend> Net<B> {
+    fn new(d: usize, hidden: &[usize], rng: &mut Rng, device: &B::Device) -> Self {
+        let mut layers = Vec::new();
+        let mut d_in = d;
+        for &h in hidden {
+            layers.push(linear(d_in, h, rng, device));
+            d_in = h;
+        }
+        Net {
+            hidden: layers,
+            output: linear(d_in, 1, rng, device),
+        }
+    }
+
+    /// Logits of the rows of `x`; `masks` (one per hidden layer) apply dropout.
+    fn forward(
+        &self,
+        x: Tensor<B, 2>,
+        act: Activation,
+        masks: Option<Vec<Tensor<B, 2>>>,
+    ) -> Tensor<B, 1> {
+        let mut h = x;
+        let mut masks = masks.map(Vec::into_iter);
+        for layer in &self.hidden {
+            h = layer.forward(h);
+            h = match act {
+                Activation::Relu => burn::tensor::activation::relu(h),
+                Activation::Tanh => h.tanh(),
+            };
+            if let Some(m) = masks.as_mut().and_then(Iterator::next) {
+                h = h * m;
+            }
+        }
+        let out = self.output.forward(h);
+        let n = out.dims()[0];
+        out.reshape([n])
+    }
+}
+
+/// Weighted binary cross-entropy on logits, stable for any logit:
+/// `w (max(z, 0) - z y + ln(1 + e^-|z|))`, averaged with the weights.
+fn bce<B: Backend>(z: Tensor<B, 1>, y: Tensor<B, 1>, w: Tensor<B, 1>, w_sum: f64) -> Tensor<B, 1> {
+    let per = z.clone().clamp_min(0.0) - z.clone() * y + z.abs().neg().exp().log1p();
+    (per * w).sum().div_scalar(w_sum)
+}
+
+fn rows_f32(x: ArrayView2<'_, f64>, rows: &[usize]) -> Vec<f32> {
+    let mut v = Vec::with_capacity(rows.len() * x.ncols());
+    for &i in rows {
+        v.extend(x.row(i).iter().map(|&a| a as f32));
+    }
+    v
+}
+
+/// A trained MLP.
+#[derive(Debug)]
+pub struct FittedMlp {
+    net: Net<Inner>,
+    activation: Activation,
+    n_features: usize,
+    pub history: History,
+}
+
+fn positive_weight(cw: ClassWeight, y: &[u8]) -> f64 {
+    match cw {
+        ClassWeight::None => 1.0,
+        ClassWeight::Positive(w) => w,
+        ClassWeight::Balanced => {
+            let pos = y.iter().filter(|&&t| t == 1).count().max(1) as f64;
+            (y.len() as f64 - pos).max(1.0) / pos
+        }
+    }
+}
+
+impl MlpConfig {
+    /// Trains on `(x, y)`; the validation rows `(xv, yv)` drive early stopping
+    /// (the weights of the epoch with the lowest validation loss are kept).
+    /// `on_epoch` is called after every epoch (for a progress bar).
+    pub fn fit(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: &[u8],
+        xv: ArrayView2<'_, f64>,
+        yv: &[u8],
+        seed: Seed,
+        on_epoch: &dyn Fn(usize),
+    ) -> Result<FittedMlp, NeuralError> {
+        self.validate()?;
+        strata_core::check_finite(x, None)?;
+        strata_core::check_finite(xv, None)?;
+        if x.nrows() != y.len() || xv.nrows() != yv.len() {
+            return Err(NeuralError::RowMismatch {
+                features: x.nrows(),
+                target: y.len(),
+            });
+        }
+        if x.nrows() == 0 {
+            return Err(NeuralError::param("training rows", 0, "at least 1"));
+        }
+        strata_core::check_columns(xv, x.ncols())?;
+        let device = Default::default();
+        let d = x.ncols();
+        let mut rng = Rng::new(seed.named("mlp"));
+        let mut net: Net<Train> = Net::new(d, &self.hidden, &mut rng, &device);
+        let mut optim = AdamWConfig::new()
+            .with_weight_decay(self.weight_decay as f32)
+            .with_epsilon(1e-8)
+            .init::<Train, Net<Train>>();
+        let pw = positive_weight(self.class_weight, y);
+        let keep = 1.0 - self.dropout;
+        let mut order: Vec<usize> = (0..x.nrows()).collect();
+        let mut history = History::default();
+        let mut best: Option<(f64, Net<Inner>)> = None;
+        let mut since_best = 0;
+        let xv_t = Tensor::<Inner, 2>::from_data(
+            TensorData::new(
+                rows_f32(xv, &(0..xv.nrows()).collect::<Vec<_>>()),
+                [xv.nrows(), d],
+            ),
+            &device,
+        );
+        let vw: Vec<f32> = yv
+            .iter()
+            .map(|&t| if t == 1 { pw as f32 } else { 1.0 })
+            .collect();
+        let vw_sum: f64 = vw.iter().map(|&v| f64::from(v)).sum();
+        let yv_t = Tensor::<Inner, 1>::from_data(
+            TensorData::new(
+                yv.iter().map(|&t| f32::from(t)).collect::<Vec<f32>>(),
+                [yv.len()],
+            ),
+            &device,
+        );
+        let vw_t = Tensor::<Inner, 1>::from_data(TensorData::new(vw, [yv.len()]), &device);
+        for epoch in 0..self.epochs {
+            rng.shuffle(&mut order);
+            let mut epoch_loss = 0.0;
+            for batch in order.chunks(self.batch_size) {
+                let m = batch.len();
+                let xb = Tensor::<Train, 2>::from_data(
+                    TensorData::new(rows_f32(x, batch), [m, d]),
+                    &device,
+                );
+                let yb: Vec<f32> = batch.iter().map(|&i| f32::from(y[i])).collect();
+                let wb: Vec<f32> = batch
+                    .iter()
+                    .map(|&i| if y[i] == 1 { pw as f32 } else { 1.0 })
+                    .collect();
+                let w_sum: f64 = wb.iter().map(|&v| f64::from(v)).sum();
+                let masks = (self.dropout > 0.0).then(|| {
+                    self.hidden
+                        .iter()
+                        .map(|&h| {
+                            let v: Vec<f32> = (0..m * h)
+                                .map(|_| {
+                                    if rng.uniform() < keep {
+                                        (1.0 / keep) as f32
+                                    } else {
+                                        0.0
+                                    }
+                                })
+                                .collect();
+                            Tensor::<Train, 2>::from_data(TensorData::new(v, [m, h]), &device)
+                        })
+                        .collect()
+                });
+                let z = net.forward(xb, self.activation, masks);
+                let loss = bce(
+                    z,
+                    Tensor::from_data(TensorData::new(yb, [m]), &device),
+                    Tensor::from_data(TensorData::new(wb, [m]), &device),
+                    w_sum,
+                );
+                epoch_loss += scalar(loss.clone().inner()) * w_sum;
+                let grads = GradientsParams::from_grads(loss.backward(), &net);
+                net = optim.step(self.learning_rate, net, grads);
+            }
+            let train_w: f64 = y.iter().map(|&t| if t == 1 { pw } else { 1.0 }).sum();
+            history.train_loss.push(epoch_loss / train_w);
+            let valid = net.valid();
+            let vloss = if yv.is_empty() {
+                f64::NAN
+            } else {
+                scalar(bce(
+                    valid.forward(xv_t.clone(), self.activation, None),
+                    yv_t.clone(),
+                    vw_t.clone(),
+                    vw_sum,
+                ))
+            };
+            history.validation_loss.push(vloss);
+            on_epoch(epoch);
+            let improved = best.as_ref().is_none_or(|(b, _)| vloss < b - 1e-6) || vloss.is_nan();
+            if improved {
+                best = Some((vloss, valid));
+                history.best_epoch = epoch;
+                since_best = 0;
+            } else {
+                since_best += 1;
+                if self.patience > 0 && since_best >= self.patience {
+                    history.stopped_early = true;
+                    break;
+                }
+            }
+        }
+        let net = match best {
+            Some((_, n)) => n,
+            None => net.valid(),
+        };
+        Ok(FittedMlp {
+            net,
+            activation: self.activation,
+            n_features: d,
+            history,
+        })
+    }
+}
+
+fn scalar<B: Backend>(t: Tensor<B, 1>) -> f64 {
+    t.into_data()
+        .to_vec::<f32>()
+        .ok()
+        .and_then(|v| v.first().copied())
+        .map_or(f64::NAN, f64::from)
+}
+
+impl FittedMlp {
+    /// Probability of the positive class for each row.
+    pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>, NeuralError> {
+        strata_core::check_columns(x, self.n_features)?;
+        strata_core::check_finite(x, None)?;
+        if x.nrows() == 0 {
+            return Ok(Vec::new());
+        }
+        let device = Default::default();
+        let t = Tensor::<Inner, 2>::from_data(
+            TensorData::new(
+                rows_f32(x, &(0..x.nrows()).collect::<Vec<_>>()),
+                [x.nrows(), self.n_features],
+            ),
+            &device,
+        );
+        let z = self.net.forward(t, self.activation, None);
+        let v = z
+            .into_data()
+            .to_vec::<f32>()
+            .map_err(|e| NeuralError::Model {
+                model: "mlp".into(),
+                message: format!("{e:?}"),
+            })?;
+        Ok(v.into_iter()
+            .map(|z| 1.0 / (1.0 + (-f64::from(z)).exp()))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn xor(n: usize, seed: u64) -> (Array2<f64>, Vec<u8>) {
+        let mut r = Rng::new(Seed(seed));
+        let mut y = Vec::new();
+        let x = Array2::from_shape_fn((n, 2), |_| 2.0 * r.uniform() - 1.0);
+        for i in 0..n {
+            y.push(u8::from((x[[i, 0]] > 0.0) != (x[[i, 1]] > 0.0)));
+        }
+        (x, y)
+    }
+
+    fn accuracy(p: &[f64], y: &[u8]) -> f64 {
+        p.iter()
+            .zip(y)
+            .filter(|(p, y)| (**p >= 0.5) == (**y == 1))
+            .count() as f64
+            / y.len() as f64
+    }
+
+    #[test]
+    fn learns_xor_deterministically() {
+        let (x, y) = xor(800, 1);
+        let (xt, yt) = xor(400, 2);
+        let cfg = MlpConfig {
+            hidden: vec![16, 8],
+            learning_rate: 0.01,
+            epochs: 150,
+            batch_size: 32,
+            patience: 0,
+            class_weight: ClassWeight::None,
+            ..MlpConfig::default()
+        };
+        let f = cfg
+            .fit(x.view(), &y, xt.view(), &yt, Seed(3), &|_| {})
+            .unwrap();
+        let p = f.predict_proba(xt.view()).unwrap();
+        assert!(accuracy(&p, &yt) > 0.95, "{}", accuracy(&p, &yt));
+        assert_eq!(f.history.train_loss.len(), 150);
+        assert!(f.history.train_loss[149] < f.history.train_loss[0]);
+        let g = cfg
+            .fit(x.view(), &y, xt.view(), &yt, Seed(3), &|_| {})
+            .unwrap();
+        assert_eq!(
+            g.predict_proba(xt.view()).unwrap(),
+            p,
+            "same seed, same model"
+        );
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        let (x, y) = xor(50, 1);
+        for (cfg, needle) in [
+            (
+                MlpConfig {
+                    learning_rate: 0.0,
+                    ..MlpConfig::default()
+                },
+                "learning_rate",
+            ),
+            (
+                MlpConfig {
+                    epochs: 0,
+                    ..MlpConfig::default()
+                },
+                "epochs",
+            ),
+            (
+                MlpConfig {
+                    dropout: 1.0,
+                    ..MlpConfig::default()
+                },
+                "dropout",
+            ),
+        ] {
+            let e = cfg
+                .fit(x.view(), &y, x.view(), &y, Seed(0), &|_| {})
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(needle), "{e}");
+        }
+        let mut bad = x.clone();
+        bad[[7, 1]] = f64::NAN;
+        let e = MlpConfig::default()
+            .fit(bad.view(), &y, x.view(), &y, Seed(0), &|_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("row 7"), "{e}");
+        let e = MlpConfig::default()
+            .fit(x.view(), &y[..40], x.view(), &y, Seed(0), &|_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("50 feature rows but 40 target values"), "{e}");
+    }
+}

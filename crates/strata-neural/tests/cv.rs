@@ -1,0 +1,302 @@
+//! Cross-validation on synthetic data: learning, class weighting, leakage,
+//! determinism and bad input.
+
+use ndarray::{Array1, Array2, ArrayView2};
+use std::sync::{Arc, Mutex};
+use strata_core::{AlgoError, FittedReducer, Reducer, Rng, Seed};
+use strata_neural::baselines::{Logistic, Tree};
+use strata_neural::cv::{Classifier, CvConfig, cross_validate, paired_comparison};
+use strata_neural::features::{FeatureBuilder, Original, Reduced};
+use strata_neural::{ClassWeight, MlpConfig, ThresholdRule};
+
+/// `n` rows in `d` dims; positives (share `rate`) are shifted along the first axis.
+fn shifted(n: usize, d: usize, rate: f64, shift: f64, seed: u64) -> (Array2<f64>, Vec<f64>) {
+    let mut r = Rng::new(Seed(seed));
+    let y: Vec<f64> = (0..n)
+        .map(|i| {
+            if (i as f64) < rate * n as f64 {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let x = Array2::from_shape_fn((n, d), |(i, j)| {
+        r.normal() + if j == 0 { shift * y[i] } else { 0.0 }
+    });
+    (x, y)
+}
+
+fn quick_mlp() -> MlpConfig {
+    MlpConfig {
+        hidden: vec![16],
+        learning_rate: 0.01,
+        epochs: 40,
+        batch_size: 32,
+        patience: 10,
+        ..MlpConfig::default()
+    }
+}
+
+#[test]
+fn separable_data_is_learned_by_every_model() {
+    let (x, y) = shifted(600, 4, 0.5, 6.0, 1);
+    let cfg = CvConfig {
+        folds: 3,
+        repeats: 1,
+        threshold: ThresholdRule::Half,
+        ..CvConfig::default()
+    };
+    let mlp = quick_mlp();
+    let models: [&dyn Classifier; 3] = [&mlp, &Logistic::default(), &Tree::default()];
+    let rep = cross_validate(x.view(), &y, &[&Original], &models, &cfg).unwrap();
+    assert_eq!(rep.folds.len(), 9);
+    for s in &rep.summary {
+        assert!(s.mean["accuracy"] > 0.95, "{} {:?}", s.model, s.mean);
+        assert_eq!(
+            s.confusion.tp + s.confusion.fp + s.confusion.tn + s.confusion.r#fn,
+            600
+        );
+    }
+    let mlp_folds: Vec<_> = rep.folds.iter().filter(|f| f.model == "mlp").collect();
+    assert!(
+        mlp_folds
+            .iter()
+            .all(|f| f.history.as_ref().is_some_and(|h| !h.train_loss.is_empty()))
+    );
+}
+
+#[test]
+fn class_weighting_raises_recall_on_rare_positives() {
+    let (x, y) = shifted(1500, 5, 0.1, 1.5, 2);
+    let cfg = CvConfig {
+        folds: 3,
+        repeats: 1,
+        threshold: ThresholdRule::Half,
+        ..CvConfig::default()
+    };
+    let plain = MlpConfig {
+        class_weight: ClassWeight::None,
+        ..quick_mlp()
+    };
+    let weighted = MlpConfig {
+        class_weight: ClassWeight::Balanced,
+        ..quick_mlp()
+    };
+    let a = cross_validate(x.view(), &y, &[&Original], &[&plain], &cfg).unwrap();
+    let b = cross_validate(x.view(), &y, &[&Original], &[&weighted], &cfg).unwrap();
+    let (ra, rb) = (a.summary[0].mean["recall"], b.summary[0].mean["recall"]);
+    assert!(rb > ra + 0.2, "recall without weights {ra}, with {rb}");
+}
+
+/// A reducer that records the rows it is fitted on (by their first column,
+/// which holds the row index) and passes the data through.
+struct Spy(Arc<Mutex<Vec<Vec<usize>>>>);
+struct SpyFit(usize);
+
+impl Reducer for Spy {
+    fn name(&self) -> &str {
+        "spy"
+    }
+    fn fit(
+        &self,
+        x: ArrayView2<'_, f64>,
+        _seed: Seed,
+    ) -> Result<Box<dyn FittedReducer>, AlgoError> {
+        let rows = x.column(0).iter().map(|v| *v as usize).collect();
+        self.0.lock().expect("lock").push(rows);
+        Ok(Box::new(SpyFit(x.ncols())))
+    }
+}
+
+impl FittedReducer for SpyFit {
+    fn n_components(&self) -> usize {
+        self.0
+    }
+    fn component_names(&self) -> Vec<String> {
+        (0..self.0).map(|i| format!("s{i}")).collect()
+    }
+    fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
+        Ok(x.to_owned())
+    }
+}
+
+#[test]
+fn feature_builders_never_see_test_rows() {
+    let (mut x, y) = shifted(300, 3, 0.3, 2.0, 3);
+    for i in 0..300 {
+        x[[i, 0]] = i as f64;
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let spy = Reduced {
+        label: "spy".into(),
+        reducer: Box::new(Spy(seen.clone())),
+    };
+    let cfg = CvConfig {
+        folds: 5,
+        repeats: 2,
+        seed: Seed(9),
+        ..CvConfig::default()
+    };
+    let rep = cross_validate(
+        x.view(),
+        &y,
+        &[&spy as &dyn FeatureBuilder],
+        &[&Logistic::default()],
+        &cfg,
+    )
+    .unwrap();
+    assert_eq!(rep.folds.len(), 10);
+    // Recompute the test folds as cross_validate does and check every fit.
+    let y8: Vec<u8> = y.iter().map(|&v| v as u8).collect();
+    let fits = seen.lock().expect("lock").clone();
+    assert_eq!(fits.len(), 10);
+    let mut tests = Vec::new();
+    for r in 0..2u64 {
+        tests.extend(
+            strata_neural::folds::stratified_folds(&y8, 5, Seed(9).named("folds").child(r))
+                .unwrap(),
+        );
+    }
+    for rows in &fits {
+        // Each fit saw the fit part of exactly one training fold: disjoint
+        // from that fold's test rows.
+        let owner = tests
+            .iter()
+            .filter(|t| t.iter().all(|i| !rows.contains(i)))
+            .count();
+        assert!(owner >= 1, "a feature builder was fitted on test rows");
+        assert!(
+            rows.len() < 300 * 4 / 5,
+            "{} rows: the validation split was not held out",
+            rows.len()
+        );
+    }
+}
+
+#[test]
+fn same_seed_same_metrics_whatever_the_thread_count() {
+    let (x, y) = shifted(400, 4, 0.2, 1.5, 4);
+    let cfg = CvConfig {
+        folds: 3,
+        repeats: 2,
+        ..CvConfig::default()
+    };
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| cross_validate(x.view(), &y, &[&Original], &[&quick_mlp()], &cfg).unwrap())
+    };
+    let (a, b) = (run(1), run(3));
+    let strip = |r: &strata_neural::cv::CvReport| {
+        r.folds
+            .iter()
+            .map(|f| (f.metrics.clone(), f.history.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&a), strip(&b));
+}
+
+#[test]
+fn paired_comparison_detects_a_real_gain() {
+    let (x, y) = shifted(800, 4, 0.2, 2.5, 5);
+    // `noise` drops the informative column: clearly worse.
+    struct DropFirst;
+    impl FeatureBuilder for DropFirst {
+        fn name(&self) -> String {
+            "noise".into()
+        }
+        fn build(
+            &self,
+            train: ArrayView2<'_, f64>,
+            apply: &[ArrayView2<'_, f64>],
+            _seed: Seed,
+        ) -> Result<(Array2<f64>, Vec<Array2<f64>>), strata_neural::NeuralError> {
+            let drop = |a: ArrayView2<'_, f64>| a.slice(ndarray::s![.., 1..]).to_owned();
+            Ok((drop(train), apply.iter().map(|a| drop(*a)).collect()))
+        }
+    }
+    let cfg = CvConfig {
+        folds: 4,
+        repeats: 2,
+        ..CvConfig::default()
+    };
+    let rep = cross_validate(
+        x.view(),
+        &y,
+        &[&DropFirst, &Original],
+        &[&Logistic::default()],
+        &cfg,
+    )
+    .unwrap();
+    let d = paired_comparison(
+        &rep,
+        "logistic",
+        "noise",
+        "original",
+        "pr_auc",
+        2000,
+        Seed(1),
+    )
+    .unwrap();
+    assert_eq!(d.n_pairs, 8);
+    assert!(d.low > 0.2, "{d:?}");
+    assert!(
+        d.verdict().starts_with("original adds +"),
+        "{}",
+        d.verdict()
+    );
+    let same = paired_comparison(
+        &rep,
+        "logistic",
+        "original",
+        "original",
+        "recall",
+        500,
+        Seed(1),
+    )
+    .unwrap();
+    assert!(
+        same.verdict().starts_with("no detectable difference"),
+        "{}",
+        same.verdict()
+    );
+}
+
+#[test]
+fn bad_input_gets_clear_errors() {
+    let (x, y) = shifted(100, 3, 0.2, 1.0, 6);
+    let cfg = CvConfig::default();
+    let lr = Logistic::default();
+    let run = |x: ArrayView2<'_, f64>, y: &[f64], cfg: &CvConfig| {
+        cross_validate(x, y, &[&Original], &[&lr], cfg)
+            .unwrap_err()
+            .to_string()
+    };
+    let mut y3 = y.clone();
+    y3[4] = 2.0;
+    assert!(run(x.view(), &y3, &cfg).contains("must be binary (0/1); found the values 0, 1, 2"));
+    assert!(run(x.view(), &y[..90], &cfg).contains("100 feature rows but 90 target values"));
+    let mut xn = x.clone();
+    xn[[12, 2]] = f64::NAN;
+    assert!(run(xn.view(), &y, &cfg).contains("row 12"));
+    let mut few = vec![0.0; 100];
+    few[3] = 1.0;
+    few[50] = 1.0;
+    let e = run(x.view(), &few, &cfg);
+    assert!(
+        e.contains("only 2 positive") && e.contains("at most 2 folds"),
+        "{e}"
+    );
+    let bad_lr = MlpConfig {
+        learning_rate: -1.0,
+        ..MlpConfig::default()
+    };
+    let e = cross_validate(x.view(), &y, &[&Original], &[&bad_lr], &cfg)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("learning_rate"), "{e}");
+    let _ = Array1::<f64>::zeros(1);
+}
