@@ -111,6 +111,9 @@ pub fn run_and_report(manifests: &[PathBuf], args: &SweepArgs) -> anyhow::Result
             o.reused,
             o.dir.display()
         );
+        if let Some(c) = o.classification {
+            println!("  classification: {c}");
+        }
         if o.damaged_replaced > 0 {
             println!(
                 "  {} damaged run file(s) were computed again",

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use strata_core::{ParamSpec, ParamValue, Params, Seed};
+use strata_neural::{MlpConfig, ThresholdRule};
 use thiserror::Error;
 use toml::Spanned;
 
@@ -181,6 +182,8 @@ pub struct Manifest {
     pub representations: Vec<Block>,
     pub clusterers: Vec<Block>,
     pub evaluation: Evaluation,
+    /// The downstream classification, when the manifest asks for one.
+    pub classification: Option<Classification>,
     /// Where the manifest was read from.
     pub path: PathBuf,
     /// The manifest's text, kept for error locations and for the results folder.
@@ -206,6 +209,93 @@ struct Raw {
     clusterer: Vec<RawBlock>,
     #[serde(default)]
     evaluation: Option<Spanned<Evaluation>>,
+    #[serde(default)]
+    classification: Option<Spanned<RawClassification>>,
+}
+
+fn five() -> usize {
+    5
+}
+fn three() -> usize {
+    3
+}
+fn default_baselines() -> Vec<Spanned<String>> {
+    // Spans of defaults are never shown: defaults are valid.
+    BASELINES
+        .iter()
+        .map(|b| Spanned::new(0..0, b.to_string()))
+        .collect()
+}
+fn default_threshold() -> ThresholdRule {
+    ThresholdRule::MaxF1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClassification {
+    #[serde(default = "five")]
+    folds: usize,
+    #[serde(default = "three")]
+    repeats: usize,
+    #[serde(default = "default_threshold")]
+    threshold: ThresholdRule,
+    #[serde(default = "default_baselines")]
+    baselines: Vec<Spanned<String>>,
+    #[serde(default)]
+    mlp: MlpConfig,
+    #[serde(default)]
+    features: Vec<RawBlock>,
+}
+
+/// The baselines a manifest may name.
+pub const BASELINES: [&str; 2] = ["logistic", "tree"];
+
+/// How one feature set is built inside each training fold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeatureKind {
+    /// The prepared features as they are.
+    Original,
+    /// A reducer's output.
+    Reduced,
+    /// The original features plus one-hot cluster labels.
+    Clusters,
+    /// The original features plus membership probabilities.
+    Posteriors,
+}
+
+/// One feature set of the downstream classification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureSpec {
+    pub kind: FeatureKind,
+    pub algorithm: Option<AlgoConfig>,
+}
+
+impl FeatureSpec {
+    /// `original`, `reduced:pca(n_components=0.9, ...)`, `clusters:kmeans(k=4, ...)`.
+    pub fn label(&self) -> String {
+        let kind = match self.kind {
+            FeatureKind::Original => "original",
+            FeatureKind::Reduced => "reduced",
+            FeatureKind::Clusters => "original+clusters",
+            FeatureKind::Posteriors => "original+posteriors",
+        };
+        match &self.algorithm {
+            None => kind.to_string(),
+            Some(a) => format!("{kind}:{}", a.algorithm),
+        }
+    }
+}
+
+/// The downstream classification: does knowing the segment help find responders?
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Classification {
+    pub folds: usize,
+    pub repeats: usize,
+    pub threshold: ThresholdRule,
+    pub baselines: Vec<String>,
+    pub mlp: MlpConfig,
+    pub features: Vec<FeatureSpec>,
 }
 
 fn loc_of(text: &str, offset: usize) -> Loc {
@@ -268,6 +358,16 @@ impl Manifest {
             None => (Evaluation::default(), Loc::default()),
         };
         check_evaluation(&evaluation).map_err(|m| syntax(evaluation_at, m))?;
+        let classification = match raw.classification {
+            None => None,
+            Some(c) => {
+                let at = loc_of(&text, c.span().start);
+                Some(
+                    parse_classification(c.into_inner(), at, registry, &text)
+                        .map_err(|(l, m)| syntax(l, m))?,
+                )
+            }
+        };
         let mut m = Manifest {
             name: raw.name,
             description: raw.description,
@@ -276,6 +376,7 @@ impl Manifest {
             representations,
             clusterers,
             evaluation,
+            classification,
             path: path.to_path_buf(),
             text,
             evaluation_at,
@@ -431,6 +532,153 @@ fn with_sep(hint: String) -> String {
 
 fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
     it.collect::<Vec<_>>().join(", ")
+}
+
+fn parse_classification(
+    raw: RawClassification,
+    at: Loc,
+    registry: &Registry,
+    text: &str,
+) -> Result<Classification, (Loc, String)> {
+    if raw.folds < 2 {
+        return Err((
+            at,
+            format!("classification.folds = {}: expected at least 2", raw.folds),
+        ));
+    }
+    if raw.repeats < 1 {
+        return Err((at, "classification.repeats = 0: expected at least 1".into()));
+    }
+    if let ThresholdRule::TargetRecall(r) = raw.threshold {
+        if !(r > 0.0 && r <= 1.0) {
+            return Err((
+                at,
+                format!(
+                    "classification.threshold target_recall = {r}: expected a recall in (0, 1]"
+                ),
+            ));
+        }
+    }
+    raw.mlp
+        .validate()
+        .map_err(|e| (at, format!("classification.mlp: {e}")))?;
+    let mut baselines = Vec::new();
+    for b in &raw.baselines {
+        if !BASELINES.contains(&b.get_ref().as_str()) {
+            return Err((
+                loc_of(text, b.span().start),
+                format!(
+                    "unknown baseline `{}`{} available: {}",
+                    b.get_ref(),
+                    with_sep(strata_core::text::did_you_mean(
+                        b.get_ref(),
+                        BASELINES.iter()
+                    )),
+                    BASELINES.join(", ")
+                ),
+            ));
+        }
+        baselines.push(b.get_ref().clone());
+    }
+    if raw.features.is_empty() {
+        return Err((at, "classification needs at least one [[classification.features]] (e.g. kind = \"original\")".into()));
+    }
+    let kinds = ["original", "reduced", "clusters", "posteriors"];
+    let mut features = Vec::new();
+    for block in &raw.features {
+        let mut rest = block.clone();
+        let first = block
+            .keys()
+            .next()
+            .map(|k| loc_of(text, k.span().start))
+            .unwrap_or(at);
+        let kind_key = rest.keys().find(|k| k.get_ref() == "kind").cloned();
+        let Some(kind_key) = kind_key else {
+            return Err((
+                first,
+                format!(
+                    "[[classification.features]] needs `kind` ({})",
+                    kinds.join(", ")
+                ),
+            ));
+        };
+        let kv = rest.remove(&kind_key).map(|v| {
+            (
+                v.get_ref().as_str().map(str::to_string),
+                loc_of(text, v.span().start),
+            )
+        });
+        let (Some(Some(kind)), kat) = (
+            kv.as_ref().map(|v| v.0.clone()),
+            kv.map(|v| v.1).unwrap_or(first),
+        ) else {
+            return Err((first, "`kind` must be a string".into()));
+        };
+        let kind = match kind.as_str() {
+            "original" => FeatureKind::Original,
+            "reduced" => FeatureKind::Reduced,
+            "clusters" => FeatureKind::Clusters,
+            "posteriors" => FeatureKind::Posteriors,
+            other => {
+                return Err((
+                    kat,
+                    format!(
+                        "unknown feature kind `{other}`{} available: {}",
+                        with_sep(strata_core::text::did_you_mean(other, kinds.iter())),
+                        kinds.join(", ")
+                    ),
+                ));
+            }
+        };
+        let algorithm = if kind == FeatureKind::Original {
+            if let Some(k) = rest.keys().next() {
+                return Err((
+                    loc_of(text, k.span().start),
+                    format!(
+                        "feature kind `original` takes no parameters, found `{}`",
+                        k.get_ref()
+                    ),
+                ));
+            }
+            None
+        } else {
+            let what = if kind == FeatureKind::Reduced {
+                "representation"
+            } else {
+                "clusterer"
+            };
+            let b = parse_block(&rest, what, registry, text)?;
+            let mut configs = b.expand();
+            if configs.len() != 1 {
+                return Err((
+                    b.at,
+                    format!(
+                        "classification features take one value per parameter, not a grid ({} combinations)",
+                        configs.len()
+                    ),
+                ));
+            }
+            if kind == FeatureKind::Posteriors && b.algorithm != "gmm" {
+                return Err((
+                    b.at,
+                    format!(
+                        "posteriors need a clusterer with membership probabilities (gmm), not `{}`",
+                        b.algorithm
+                    ),
+                ));
+            }
+            configs.pop()
+        };
+        features.push(FeatureSpec { kind, algorithm });
+    }
+    Ok(Classification {
+        folds: raw.folds,
+        repeats: raw.repeats,
+        threshold: raw.threshold,
+        baselines,
+        mlp: raw.mlp,
+        features,
+    })
 }
 
 fn check_evaluation(e: &Evaluation) -> Result<(), String> {

@@ -359,6 +359,132 @@ impl Doc {
     }
 }
 
+fn pm(mean: Option<&f64>, sd: Option<&f64>) -> String {
+    match (mean, sd) {
+        (Some(m), Some(s)) => format!("{m:.3} ± {s:.3}"),
+        _ => "–".into(),
+    }
+}
+
+fn classification_section(d: &mut Doc, c: &crate::classify::ClassificationRecord) {
+    d.p(&format!(
+        "Target `{}`: {} positives of {} rows ({:.1} %). {} folds x {} repeats, stratified; within each training fold 20 % is held out for early stopping and the decision threshold, which is {}. Figures are means ± standard deviations over the {} test folds.",
+        c.target,
+        c.positives,
+        c.rows,
+        100.0 * c.positives as f64 / c.rows.max(1) as f64,
+        c.config.folds,
+        c.config.repeats,
+        c.report.threshold_rule,
+        c.config.folds * c.config.repeats
+    ));
+    let mut rows = Vec::new();
+    for s in &c.report.summary {
+        let mut row = vec![s.feature_set.clone(), s.model.clone()];
+        for m in [
+            "accuracy",
+            "recall",
+            "precision",
+            "specificity",
+            "pr_auc",
+            "roc_auc",
+            "balanced_accuracy",
+        ] {
+            row.push(pm(s.mean.get(m), s.sd.get(m)));
+        }
+        row.push(format!(
+            "TP {} FP {} TN {} FN {}",
+            s.confusion.tp, s.confusion.fp, s.confusion.tn, s.confusion.r#fn
+        ));
+        rows.push(row);
+    }
+    d.table(
+        &[
+            "feature set",
+            "model",
+            "accuracy",
+            "recall",
+            "precision",
+            "specificity",
+            "PR-AUC",
+            "ROC-AUC",
+            "balanced accuracy",
+            "confusion (summed over folds)",
+        ],
+        &rows,
+    );
+    if !c.comparisons.is_empty() {
+        d.h(3, "Each feature set against the original features (paired over the same folds, bootstrap 95 % interval)");
+        let rows: Vec<Vec<String>> = c
+            .comparisons
+            .iter()
+            .map(|p| {
+                vec![
+                    p.b.clone(),
+                    p.model.clone(),
+                    p.metric.clone(),
+                    format!("{:+.3}", p.mean_diff),
+                    format!("[{:+.3}, {:+.3}]", p.low, p.high),
+                    p.verdict(),
+                ]
+            })
+            .collect();
+        d.table(
+            &[
+                "feature set",
+                "model",
+                "metric",
+                "difference",
+                "95 % interval",
+                "verdict",
+            ],
+            &rows,
+        );
+    }
+    if let Some(h) = c
+        .report
+        .folds
+        .iter()
+        .find(|f| f.model == "mlp" && f.repeat == 0 && f.fold == 0)
+        .and_then(|f| f.history.as_ref().map(|h| (f.feature_set.clone(), h)))
+    {
+        let (fs, h) = h;
+        let series: Series = vec![
+            (
+                "training loss".into(),
+                h.train_loss
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| ((i + 1) as f64, *v))
+                    .collect(),
+            ),
+            (
+                "validation loss".into(),
+                h.validation_loss
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| ((i + 1) as f64, *v))
+                    .collect(),
+            ),
+        ];
+        d.svg(line_chart(
+            &format!("MLP learning curve — {fs}, repeat 0 fold 0"),
+            "epoch",
+            "weighted cross-entropy",
+            &series,
+        ));
+        d.p(&format!(
+            "Kept the weights of epoch {}{}.",
+            h.best_epoch + 1,
+            if h.stopped_early {
+                " (stopped early)"
+            } else {
+                ""
+            }
+        ));
+    }
+}
+
 /// Renders the report of one experiment folder as (HTML, Markdown).
 pub fn render(res: &ExperimentResults) -> (String, String) {
     let mut d = Doc {
@@ -614,7 +740,10 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
         &rows,
     );
     d.h(2, "Downstream classification");
-    d.p("This experiment has no classification stage.");
+    match &res.classification {
+        None => d.p("This experiment has no classification stage."),
+        Some(c) => classification_section(&mut d, c),
+    }
 
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>strata report: {}</title>\n<style>\

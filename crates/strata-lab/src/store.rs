@@ -173,6 +173,7 @@ pub struct ExperimentResults {
     pub missing: Vec<String>,
     pub damaged: Vec<String>,
     pub scatter: Option<Scatter>,
+    pub classification: Option<crate::classify::ClassificationRecord>,
 }
 
 impl ExperimentResults {
@@ -187,7 +188,20 @@ impl ExperimentResults {
             }
         }
         let scatter = read_json(&dir.join("scatter.json")).ok();
+        let cpath = dir.join("classification.json");
+        let classification = if cpath.is_file() {
+            match read_json(&cpath) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    damaged.push(format!("{e:#}"));
+                    None
+                }
+            }
+        } else {
+            None
+        };
         Ok(ExperimentResults {
+            classification,
             dir: dir.to_path_buf(),
             plan,
             runs,
@@ -399,6 +413,74 @@ pub fn write_summary(dir: &Path, runs: &[RunRecord]) -> anyhow::Result<Vec<PathB
     Ok(vec![csv, pq])
 }
 
+/// Writes `classification.csv`: one row per (feature set, model) with the
+/// mean and standard deviation of every metric over the folds.
+pub fn write_classification_summary(
+    dir: &Path,
+    c: &crate::classify::ClassificationRecord,
+) -> anyhow::Result<PathBuf> {
+    let s = &c.report.summary;
+    let mut cols: Vec<Column> = vec![
+        Series::new(
+            "feature_set".into(),
+            s.iter().map(|r| r.feature_set.clone()).collect::<Vec<_>>(),
+        )
+        .into(),
+        Series::new(
+            "model".into(),
+            s.iter().map(|r| r.model.clone()).collect::<Vec<_>>(),
+        )
+        .into(),
+        Series::new(
+            "n_folds".into(),
+            s.iter().map(|r| r.n_folds as u64).collect::<Vec<_>>(),
+        )
+        .into(),
+    ];
+    for m in strata_neural::metrics::METRIC_NAMES {
+        cols.push(
+            Series::new(
+                format!("{m}_mean").as_str().into(),
+                s.iter().map(|r| r.mean.get(m).copied()).collect::<Vec<_>>(),
+            )
+            .into(),
+        );
+        cols.push(
+            Series::new(
+                format!("{m}_sd").as_str().into(),
+                s.iter().map(|r| r.sd.get(m).copied()).collect::<Vec<_>>(),
+            )
+            .into(),
+        );
+    }
+    for (name, f) in [
+        (
+            "tp",
+            (|c: &strata_neural::Confusion| c.tp) as fn(&strata_neural::Confusion) -> usize,
+        ),
+        ("fp", |c| c.fp),
+        ("tn", |c| c.tn),
+        ("fn", |c| c.r#fn),
+    ] {
+        cols.push(
+            Series::new(
+                name.into(),
+                s.iter().map(|r| f(&r.confusion) as u64).collect::<Vec<_>>(),
+            )
+            .into(),
+        );
+    }
+    let mut df = DataFrame::new_infer_height(cols)
+        .map_err(|e| anyhow::anyhow!("classification table: {e}"))?;
+    let mut buf = Vec::new();
+    CsvWriter::new(&mut buf)
+        .finish(&mut df)
+        .map_err(|e| anyhow::anyhow!("classification.csv: {e}"))?;
+    let path = dir.join("classification.csv");
+    write_atomic(&path, &buf)?;
+    Ok(path)
+}
+
 /// What `merge` did.
 #[derive(Debug, Default)]
 pub struct MergeOutcome {
@@ -441,6 +523,11 @@ pub fn merge(into: &Path, sources: &[PathBuf]) -> anyhow::Result<MergeOutcome> {
                 }
             } else {
                 write_json(&dest_plan, &plan)?;
+            }
+            let cls = f.join("classification.json");
+            if !dest.join("classification.json").is_file() && cls.is_file() {
+                let c: crate::classify::ClassificationRecord = read_json(&cls)?;
+                write_json(&dest.join("classification.json"), &c)?;
             }
             if !dest.join("scatter.json").is_file() && f.join("scatter.json").is_file() {
                 let s: Scatter = read_json(&f.join("scatter.json"))?;

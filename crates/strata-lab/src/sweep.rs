@@ -123,6 +123,49 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
         rows: loaded.dataset.n_samples(),
         features: loaded.dataset.n_features(),
     };
+    if let Some(c) = &manifest.classification {
+        if loaded.dataset.target().is_none() {
+            anyhow::bail!(
+                "{}: [classification] needs a target, and descriptor `{}` declares none (set columns.target)",
+                path.display(),
+                descriptor.name
+            );
+        }
+        let (rows, cols) = (loaded.dataset.n_samples(), loaded.dataset.n_features());
+        // Feature builders are fitted on the fit part of a training fold.
+        let fit_rows = rows * (c.folds - 1) / c.folds * 4 / 5;
+        for f in &c.features {
+            let Some(a) = &f.algorithm else { continue };
+            let specs = registry
+                .find_reducer(&a.algorithm)
+                .map(|e| (e.params.clone(), e.check_shape))
+                .or_else(|| {
+                    registry
+                        .find_clusterer(&a.algorithm)
+                        .map(|e| (e.params.clone(), e.check_shape))
+                });
+            if let Some((specs, shape)) = specs {
+                for s in &specs {
+                    if let Ok(v) = a.params.value(s.name) {
+                        s.check(v, Some((fit_rows, cols))).map_err(|m| {
+                            anyhow::anyhow!(
+                                "{}: classification feature set {}: {m} (rows of a training fold)",
+                                path.display(),
+                                f.label()
+                            )
+                        })?;
+                    }
+                }
+                shape(&a.params, fit_rows, cols).map_err(|m| {
+                    anyhow::anyhow!(
+                        "{}: classification feature set {}: {m}",
+                        path.display(),
+                        f.label()
+                    )
+                })?;
+            }
+        }
+    }
     let runs = manifest
         .runs()
         .into_iter()
@@ -148,6 +191,8 @@ pub struct ExperimentOutcome {
     pub failed: usize,
     pub other_shards: usize,
     pub damaged_replaced: usize,
+    /// "computed", "stored" or "left to shard 0", when the manifest has a classification stage.
+    pub classification: Option<&'static str>,
     pub written: Vec<PathBuf>,
 }
 
@@ -554,8 +599,51 @@ pub fn execute(
             outcomes[i].failed += 1;
         }
     }
+    for (o, p) in outcomes.iter_mut().zip(plans) {
+        let Some(c) = &p.manifest.classification else {
+            continue;
+        };
+        if opts.shard.is_some_and(|(i, _)| i != 0) {
+            o.classification = Some("left to shard 0");
+            continue;
+        }
+        let hash = crate::classify::classification_hash(c, p.manifest.seed, &p.dataset.sha256);
+        let path = p.dir.join("classification.json");
+        let stored = store::read_json::<crate::classify::ClassificationRecord>(&path)
+            .ok()
+            .is_some_and(|r| r.hash == hash);
+        if stored && !opts.force {
+            o.classification = Some("stored");
+            continue;
+        }
+        let _span = tracing::info_span!("classification", experiment = %p.manifest.name).entered();
+        if opts.progress {
+            eprintln!(
+                "{}: cross-validating the classifiers ({} feature sets, {} folds x {} repeats)",
+                p.manifest.name,
+                c.features.len(),
+                c.folds,
+                c.repeats
+            );
+        }
+        let rec = crate::classify::run(
+            &p.manifest.name,
+            &p.loaded,
+            &p.dataset,
+            c,
+            p.manifest.seed,
+            registry,
+            opts.progress,
+        )?;
+        store::write_json(&path, &rec)?;
+        o.classification = Some("computed");
+    }
     for o in &mut outcomes {
         let res = store::ExperimentResults::read(&o.dir)?;
+        if let Some(c) = &res.classification {
+            o.written
+                .push(store::write_classification_summary(&o.dir, c)?);
+        }
         o.written.extend(store::write_summary(&o.dir, &res.runs)?);
         if opts.report {
             o.written.extend(crate::report::write(&res)?);

@@ -38,12 +38,14 @@ pub enum ClassWeight {
     None,
     /// Positives weighted by negatives / positives of the training rows.
     Balanced,
-    /// Positives weighted by this factor.
+    /// Positives weighted by this factor (`{ pos = 3.0 }` in a manifest).
+    #[serde(rename = "pos")]
     Positive(f64),
 }
 
 /// MLP hyperparameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MlpConfig {
     pub hidden: Vec<usize>,
     pub activation: Activation,

@@ -1,0 +1,161 @@
+//! The downstream classification stage: repeated stratified cross-validation
+//! of the MLP and the baselines over the manifest's feature sets, with paired
+//! comparisons of every feature set against `original`.
+//!
+//! The stage runs once per experiment (not per grid point) and is stored as
+//! `results/<experiment>/classification.json`, keyed by a hash of its
+//! configuration, the seed, the dataset's SHA-256 and the strata version.
+
+use crate::manifest::{Classification, FeatureKind, FeatureSpec};
+use crate::registry::Registry;
+use crate::store::DatasetRef;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use strata_core::Seed;
+use strata_neural::baselines::{Logistic, Tree};
+use strata_neural::cv::{
+    Classifier, CvConfig, CvReport, PairedDiff, cross_validate, paired_comparison,
+};
+use strata_neural::features::{ClusterFeatures, FeatureBuilder, Original, Reduced, WithClusters};
+
+/// Metrics compared between feature sets (paired over the same folds).
+pub const COMPARED: [&str; 4] = ["recall", "pr_auc", "balanced_accuracy", "accuracy"];
+
+/// One stored classification stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationRecord {
+    pub hash: String,
+    pub experiment: String,
+    pub config: Classification,
+    pub seed: Seed,
+    pub dataset: DatasetRef,
+    pub strata_version: String,
+    pub target: String,
+    pub positives: usize,
+    pub rows: usize,
+    pub report: CvReport,
+    /// Every feature set against `original`, per model and compared metric.
+    pub comparisons: Vec<PairedDiff>,
+    pub seconds: f64,
+}
+
+pub fn classification_hash(c: &Classification, seed: Seed, dataset_sha256: &str) -> String {
+    let canonical = serde_json::json!({
+        "classification": c,
+        "seed": seed,
+        "dataset_sha256": dataset_sha256,
+        "strata_version": strata_core::VERSION,
+    });
+    let digest = Sha256::digest(canonical.to_string().as_bytes());
+    digest.iter().take(10).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Builds the feature builder a spec names, from the registry.
+pub fn builder(spec: &FeatureSpec, registry: &Registry) -> anyhow::Result<Box<dyn FeatureBuilder>> {
+    let Some(algo) = &spec.algorithm else {
+        return Ok(Box::new(Original));
+    };
+    let label = algo.algorithm.clone();
+    Ok(match spec.kind {
+        FeatureKind::Original => Box::new(Original),
+        FeatureKind::Reduced => {
+            let e = registry
+                .find_reducer(&algo.algorithm)
+                .ok_or_else(|| anyhow::anyhow!("no reducer `{}`", algo.algorithm))?;
+            Box::new(Reduced {
+                label,
+                reducer: (e.build)(&algo.params)?,
+            })
+        }
+        FeatureKind::Clusters | FeatureKind::Posteriors => {
+            let e = registry
+                .find_clusterer(&algo.algorithm)
+                .ok_or_else(|| anyhow::anyhow!("no clusterer `{}`", algo.algorithm))?;
+            Box::new(WithClusters {
+                label,
+                clusterer: (e.build)(&algo.params)?,
+                kind: if spec.kind == FeatureKind::Clusters {
+                    ClusterFeatures::OneHot
+                } else {
+                    ClusterFeatures::Posteriors
+                },
+            })
+        }
+    })
+}
+
+/// Runs the classification stage on a loaded dataset.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    experiment: &str,
+    loaded: &strata_data::LoadedDataset,
+    dataset: &DatasetRef,
+    c: &Classification,
+    seed: Seed,
+    registry: &Registry,
+    progress: bool,
+) -> anyhow::Result<ClassificationRecord> {
+    let t = std::time::Instant::now();
+    let target = loaded.dataset.target().ok_or_else(|| {
+        anyhow::anyhow!(
+            "{experiment}: classification needs a target, and descriptor `{}` declares none (columns.target)",
+            dataset.descriptor
+        )
+    })?;
+    let y: Vec<f64> = target.values.iter().map(|&v| f64::from(v)).collect();
+    let builders: Vec<Box<dyn FeatureBuilder>> = c
+        .features
+        .iter()
+        .map(|f| builder(f, registry))
+        .collect::<anyhow::Result<_>>()?;
+    let fs: Vec<&dyn FeatureBuilder> = builders.iter().map(|b| b.as_ref()).collect();
+    let (logistic, tree) = (Logistic::default(), Tree::default());
+    let mut models: Vec<&dyn Classifier> = vec![&c.mlp];
+    if c.baselines.iter().any(|b| b == "logistic") {
+        models.push(&logistic);
+    }
+    if c.baselines.iter().any(|b| b == "tree") {
+        models.push(&tree);
+    }
+    let cfg = CvConfig {
+        folds: c.folds,
+        repeats: c.repeats,
+        threshold: c.threshold,
+        seed: seed.named("classification"),
+        progress,
+        ..CvConfig::default()
+    };
+    let report = cross_validate(loaded.dataset.features().view(), &y, &fs, &models, &cfg)?;
+    let mut comparisons = Vec::new();
+    if let Some(base) = fs.iter().map(|f| f.name()).find(|n| n == "original") {
+        for f in fs.iter().map(|f| f.name()).filter(|n| *n != base) {
+            for m in &models {
+                for metric in COMPARED {
+                    comparisons.push(paired_comparison(
+                        &report,
+                        &m.name(),
+                        &base,
+                        &f,
+                        metric,
+                        2000,
+                        seed.named("paired"),
+                    )?);
+                }
+            }
+        }
+    }
+    Ok(ClassificationRecord {
+        hash: classification_hash(c, seed, &dataset.sha256),
+        experiment: experiment.to_string(),
+        config: c.clone(),
+        seed,
+        dataset: dataset.clone(),
+        strata_version: strata_core::VERSION.to_string(),
+        target: target.name.clone(),
+        positives: target.values.iter().filter(|&&v| v == 1).count(),
+        rows: y.len(),
+        report,
+        comparisons,
+        seconds: t.elapsed().as_secs_f64(),
+    })
+}
