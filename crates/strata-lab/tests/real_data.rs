@@ -102,7 +102,10 @@ fn small_sweep_on_marketing_data() {
         format!(
             "dataset = \"{}\"\nseed = 42\n[[representation]]\nalgorithm = \"pca\"\nn_components = 0.9\n\
              [[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 3, 4]\n[[clusterer]]\nalgorithm = \"gmm\"\nk = 3\ncovariance = \"diag\"\n\
-             [evaluation]\nstability_resamples = 3\n",
+             [evaluation]\nstability_resamples = 3\n\
+             [classification]\nfolds = 3\nrepeats = 1\n[classification.mlp]\nepochs = 60\n\
+             [[classification.features]]\nkind = \"original\"\n\
+             [[classification.features]]\nkind = \"clusters\"\nalgorithm = \"kmeans\"\nk = 4\n",
             workspace().join("datasets/marketing_campaign.toml").display()
         ),
     )
@@ -132,4 +135,29 @@ fn small_sweep_on_marketing_data() {
         assert!(cum.last().is_some_and(|v| *v >= 0.9) && rep.n_components < 34);
         assert!(r.metrics["silhouette"] > 0.0 && r.metrics["silhouette"] < 1.0);
     }
+    // The downstream classifier on the real campaign: 334 responders of 2,240.
+    let c = res.classification.as_ref().expect("classification");
+    assert_eq!((c.rows, c.positives), (2240, 334));
+    for s in &c.report.summary {
+        // The tree scores are its 0/1 decisions, so its ROC-AUC is its balanced accuracy.
+        let floor = if s.model == "tree" { 0.65 } else { 0.8 };
+        assert!(
+            s.mean["roc_auc"] > floor,
+            "{} {}: {:?}",
+            s.feature_set,
+            s.model,
+            s.mean
+        );
+    }
+    let mlp = c
+        .report
+        .summary
+        .iter()
+        .find(|s| s.model == "mlp" && s.feature_set == "original")
+        .expect("mlp");
+    assert!(
+        mlp.mean["recall"] > 0.4 && mlp.mean["accuracy"] > 0.8,
+        "{:?}",
+        mlp.mean
+    );
 }

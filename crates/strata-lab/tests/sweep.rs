@@ -12,7 +12,7 @@ use strata_lab::sweep::{SweepOptions, sweep};
 
 /// Three blobs in 3-D with a metadata column naming the blob.
 fn write_data(dir: &Path, n: usize) {
-    let mut csv = String::from("id,grp,a,b,c\n");
+    let mut csv = String::from("id,grp,y,a,b,c\n");
     let mut state: u64 = 17;
     let mut noise = || {
         state = state
@@ -24,7 +24,8 @@ fn write_data(dir: &Path, n: usize) {
         let g = i % 3;
         let c = [[0.0, 0.0, 0.0], [6.0, 0.0, 2.0], [0.0, 6.0, -2.0]][g];
         csv.push_str(&format!(
-            "{i},g{g},{:.6},{:.6},{:.6}\n",
+            "{i},g{g},{},{:.6},{:.6},{:.6}\n",
+            u8::from(g == 0),
             c[0] + 2.0 * noise(),
             c[1] + 2.0 * noise(),
             c[2] + 2.0 * noise()
@@ -34,7 +35,7 @@ fn write_data(dir: &Path, n: usize) {
     std::fs::write(
         dir.join("data.toml"),
         format!(
-            "[source]\nfile = \"data.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"id\"\nmetadata = [\"grp\"]\n",
+            "[source]\nfile = \"data.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"id\"\ntarget = \"y\"\nmetadata = [\"grp\"]\n",
             strata_data::locate::sha256_bytes(csv.as_bytes())
         ),
     )
@@ -488,5 +489,126 @@ fn compare_and_cli_errors() {
     assert!(
         !dir.join("fresh").exists(),
         "nothing may run when a manifest is invalid"
+    );
+}
+
+const CLASSIFY: &str = "[[clusterer]]\nalgorithm = \"kmeans\"\nk = 3\n[evaluation]\nstability_resamples = 0\n\
+[classification]\nfolds = 3\nrepeats = 1\n[classification.mlp]\nepochs = 100\nlearning_rate = 0.01\nhidden = [8]\n\
+[[classification.features]]\nkind = \"original\"\n\
+[[classification.features]]\nkind = \"reduced\"\nalgorithm = \"pca\"\nn_components = 2\n\
+[[classification.features]]\nkind = \"clusters\"\nalgorithm = \"kmeans\"\nk = 3\n\
+[[classification.features]]\nkind = \"posteriors\"\nalgorithm = \"gmm\"\nk = 3\n";
+
+#[test]
+fn classification_stage_runs_once_and_reports() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 300);
+    let m = manifest(dir, "exp.toml", CLASSIFY);
+    let reg = Registry::standard();
+    let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("sweep");
+    assert_eq!(o[0].classification, Some("computed"));
+    let exp = dir.join("res/exp");
+    let res = ExperimentResults::read(&exp).expect("read");
+    let c = res.classification.as_ref().expect("classification stored");
+    assert_eq!((c.rows, c.positives, c.target.as_str()), (300, 100, "y"));
+    // 4 feature sets x (mlp, logistic, tree) x 3 folds.
+    assert_eq!(c.report.folds.len(), 36);
+    assert_eq!(c.report.summary.len(), 12);
+    // The planted classes are blobs: every model on the original features finds them.
+    for s in c
+        .report
+        .summary
+        .iter()
+        .filter(|s| s.feature_set == "original")
+    {
+        assert!(
+            s.mean["balanced_accuracy"] > 0.9,
+            "{} {:?}",
+            s.model,
+            s.mean
+        );
+    }
+    // 3 other sets x 3 models x 4 compared metrics.
+    assert_eq!(c.comparisons.len(), 36);
+    let csv = std::fs::read_to_string(exp.join("classification.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), 13);
+    let md = std::fs::read_to_string(exp.join("report.md")).expect("report");
+    assert!(
+        md.contains("Target `y`: 100 positives of 300 rows")
+            && md.contains("original+posteriors:gmm"),
+        "{md}"
+    );
+    let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("again");
+    assert_eq!(o[0].classification, Some("stored"));
+}
+
+#[test]
+fn classification_manifest_errors() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 120);
+    let err = |body: &str| {
+        let p = manifest(dir, "c.toml", body);
+        match strata_lab::manifest::Manifest::from_path(&p) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    };
+    let base = "[[clusterer]]\nalgorithm = \"kmeans\"\nk = 3\n[classification]\n";
+    let e = err(&format!(
+        "{base}[[classification.features]]\nkind = \"orignal\"\n"
+    ));
+    assert!(
+        e.contains("c.toml:8:8: unknown feature kind `orignal`; did you mean `original`?"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{base}[[classification.features]]\nkind = \"posteriors\"\nalgorithm = \"kmeans\"\nk = 2\n"
+    ));
+    assert!(
+        e.contains("posteriors need a clusterer with membership probabilities (gmm)"),
+        "{e}"
+    );
+    let e = err(&format!("baselines = [\"logistc\"]\n{base}"));
+    assert!(
+        e.contains("c.toml:3:1: unknown key `baselines`"),
+        "a top-level `baselines` is refused: {e}"
+    );
+    let e = err(&format!(
+        "{base}baselines = [\"logistc\"]\n[[classification.features]]\nkind = \"original\"\n"
+    ));
+    assert!(
+        e.contains("c.toml:7:14: unknown baseline `logistc`; did you mean `logistic`?"),
+        "{e}"
+    );
+    let e = err(&format!("{base}[classification.mlp]\nlerning_rate = 0.1\n"));
+    assert!(
+        e.contains("unknown key `lerning_rate`; did you mean `learning_rate`?"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{base}[classification.mlp]\nepochs = 0\n[[classification.features]]\nkind = \"original\"\n"
+    ));
+    assert!(e.contains("classification.mlp: invalid epochs = 0"), "{e}");
+    let e = err(&format!(
+        "{base}[[classification.features]]\nkind = \"clusters\"\nalgorithm = \"kmeans\"\nk = [2, 3]\n"
+    ));
+    assert!(e.contains("not a grid"), "{e}");
+    // k above the rows of a training fold is caught when the data is loaded.
+    let p = manifest(
+        dir,
+        "big.toml",
+        &format!(
+            "{base}[[classification.features]]\nkind = \"clusters\"\nalgorithm = \"kmeans\"\nk = 100\n"
+        ),
+    );
+    let e = sweep(&[p], &Registry::standard(), &opts(dir, "res"))
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+    assert!(
+        e.contains("`k` = 100 is more than the data's 76 rows (rows of a training fold)"),
+        "{e}"
     );
 }
