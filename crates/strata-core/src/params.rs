@@ -332,8 +332,8 @@ mod tests {
             None,
             "",
         );
-        assert_eq!(p.check(&ParamValue::Int(0), None).is_err(), true);
-        assert_eq!(p.check(&ParamValue::Text("x".into()), None).is_err(), true);
+        assert!(p.check(&ParamValue::Int(0), None).is_err());
+        assert!(p.check(&ParamValue::Text("x".into()), None).is_err());
     }
 
     #[test]

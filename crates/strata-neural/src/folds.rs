@@ -47,7 +47,7 @@ pub fn stratified_split(
         let mut c: Vec<usize> = rows.iter().copied().filter(|&i| y[i] == class).collect();
         rng.shuffle(&mut c);
         let m = ((c.len() as f64 * fraction).round() as usize)
-            .clamp(usize::from(c.len() >= 2), c.len().saturating_sub(1).max(0));
+            .clamp(usize::from(c.len() >= 2), c.len().saturating_sub(1));
         val.extend_from_slice(&c[..m]);
         fit.extend_from_slice(&c[m..]);
     }

@@ -112,14 +112,14 @@ impl MlpConfig {
                 "layer widths of at least 1",
             ));
         }
-        if let ClassWeight::Positive(w) = self.class_weight {
-            if !(w > 0.0 && w.is_finite()) {
-                return Err(NeuralError::param(
-                    "class_weight.pos",
-                    w,
-                    "a positive number",
-                ));
-            }
+        if let ClassWeight::Positive(w) = self.class_weight
+            && !(w > 0.0 && w.is_finite())
+        {
+            return Err(NeuralError::param(
+                "class_weight.pos",
+                w,
+                "a positive number",
+            ));
         }
         Ok(())
     }
