@@ -182,11 +182,34 @@ pub fn cross_validate(
     models: &[&dyn Classifier],
     cfg: &CvConfig,
 ) -> Result<CvReport, NeuralError> {
-    let y = check_target(x.nrows(), y)?;
-    strata_core::check_finite(x, None)?;
+    let yb = check_target(x.nrows(), y)?;
     if cfg.repeats == 0 {
         return Err(NeuralError::param("repeats", 0, "at least 1"));
     }
+    let mut folds = Vec::new();
+    for r in 0..cfg.repeats {
+        folds.push(stratified_folds(
+            &yb,
+            cfg.folds,
+            cfg.seed.named("folds").child(r as u64),
+        )?);
+    }
+    cross_validate_folds(x, y, &folds, features, models, cfg)
+}
+
+/// Cross-validation over given test folds: `folds[r][f]` holds the test rows
+/// of fold `f` of repeat `r` (e.g. folds by date); each fold trains on every
+/// other row. `cfg.folds` and `cfg.repeats` are ignored.
+pub fn cross_validate_folds(
+    x: ArrayView2<'_, f64>,
+    y: &[f64],
+    folds: &[Vec<Vec<usize>>],
+    features: &[&dyn FeatureBuilder],
+    models: &[&dyn Classifier],
+    cfg: &CvConfig,
+) -> Result<CvReport, NeuralError> {
+    let y = check_target(x.nrows(), y)?;
+    strata_core::check_finite(x, None)?;
     if !(cfg.validation_fraction > 0.0 && cfg.validation_fraction < 1.0) {
         return Err(NeuralError::param(
             "validation_fraction",
@@ -194,13 +217,22 @@ pub fn cross_validate(
             "a fraction in (0, 1)",
         ));
     }
-    let k = cfg.folds;
+    let k = folds.iter().map(Vec::len).max().unwrap_or(0);
+    if k == 0 {
+        return Err(NeuralError::param("folds", 0, "at least one test fold"));
+    }
     let mut plan = Vec::new();
-    for r in 0..cfg.repeats {
-        let folds = stratified_folds(&y, k, cfg.seed.named("folds").child(r as u64))?;
-        for (f, test) in folds.into_iter().enumerate() {
+    for (r, repeat) in folds.iter().enumerate() {
+        for (f, test) in repeat.iter().enumerate() {
             let mut in_test = vec![false; y.len()];
-            for &i in &test {
+            for &i in test {
+                if i >= y.len() {
+                    return Err(NeuralError::param(
+                        "fold rows",
+                        i,
+                        &format!("row indices below {}", y.len()),
+                    ));
+                }
                 in_test[i] = true;
             }
             let train: Vec<usize> = (0..y.len()).filter(|&i| !in_test[i]).collect();
@@ -212,7 +244,7 @@ pub fn cross_validate(
                     class: u8::from(pos > 0),
                 });
             }
-            plan.push((r, f, train, test));
+            plan.push((r, f, train, test.clone()));
         }
     }
     let tasks: Vec<(usize, usize)> = (0..plan.len())

@@ -298,5 +298,25 @@ fn bad_input_gets_clear_errors() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("learning_rate"), "{e}");
+    // Given folds (e.g. by date) can leave a training fold with one class.
+    let mut ordered = vec![0.0; 100];
+    for v in ordered.iter_mut().skip(80) {
+        *v = 1.0;
+    }
+    let folds = vec![vec![(0..50).collect::<Vec<usize>>(), (50..100).collect()]];
+    let e = strata_neural::cv::cross_validate_folds(
+        x.view(),
+        &ordered,
+        &folds,
+        &[&Original],
+        &[&lr],
+        &cfg,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("repeat 0, fold 1 hold only class 0") && e.contains("use fewer folds"),
+        "{e}"
+    );
     let _ = Array1::<f64>::zeros(1);
 }
