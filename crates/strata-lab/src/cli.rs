@@ -52,6 +52,15 @@ pub enum Command {
     },
     /// Write report.html and report.md for a results folder (one experiment or all under it).
     Report { results: PathBuf },
+    /// Segment profiles of an experiment's chosen clustering (a manifest or a result folder).
+    Segments {
+        experiment: PathBuf,
+        /// Results folder holding the manifest's results.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
 }
 
 /// Options shared by `strata run` and `cargo xtask sweep`.
@@ -243,6 +252,29 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 CompareFormat::Markdown => print!("{}", c.markdown()),
                 CompareFormat::Json => println!("{}", serde_json::to_string_pretty(&c)?),
                 CompareFormat::Csv => print!("{}", c.csv()),
+            }
+        }
+        Command::Segments {
+            experiment,
+            out,
+            format,
+        } => {
+            let res = crate::compare::resolve(&experiment, &out)?;
+            let Some(seg) = &res.segments else {
+                anyhow::bail!(
+                    "{}: no segments.json: no run has a silhouette to choose from, or the sweep predates segment profiles; run the sweep again",
+                    res.dir.display()
+                );
+            };
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(seg)?),
+                Format::Text => {
+                    println!(
+                        "{}: {} on {}\nchosen because: {}\n",
+                        seg.experiment, seg.clusterer, seg.representation, seg.reason
+                    );
+                    print!("{}", crate::segments::render(&seg.cards));
+                }
             }
         }
         Command::Report { results } => {

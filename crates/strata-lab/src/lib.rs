@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod manifest;
 pub mod registry;
 pub mod report;
+pub mod segments;
 pub mod store;
 pub mod sweep;
 

@@ -352,6 +352,44 @@ impl Doc {
         }
         self.md.push('\n');
     }
+    /// Headings (`### `), bullet lists (`- `) and bold (`**`) from a Markdown fragment.
+    fn markdown(&mut self, md: &str) {
+        self.md.push_str(md);
+        let mut in_list = false;
+        for line in md.lines() {
+            let bold = |t: &str| {
+                let mut out = String::new();
+                for (i, part) in esc(t).split("**").enumerate() {
+                    if i % 2 == 1 {
+                        let _ = write!(out, "<strong>{part}</strong>");
+                    } else {
+                        out.push_str(part);
+                    }
+                }
+                out
+            };
+            if let Some(item) = line.strip_prefix("- ") {
+                if !in_list {
+                    self.html.push_str("<ul>\n");
+                    in_list = true;
+                }
+                let _ = writeln!(self.html, "<li>{}</li>", bold(item));
+                continue;
+            }
+            if in_list {
+                self.html.push_str("</ul>\n");
+                in_list = false;
+            }
+            if let Some(h) = line.strip_prefix("### ") {
+                let _ = writeln!(self.html, "<h3>{}</h3>", esc(h));
+            } else if !line.trim().is_empty() {
+                let _ = writeln!(self.html, "<p>{}</p>", bold(line));
+            }
+        }
+        if in_list {
+            self.html.push_str("</ul>\n");
+        }
+    }
     fn svg(&mut self, svg: String) {
         if !svg.is_empty() {
             let _ = writeln!(self.html, "<figure>{svg}</figure>");
@@ -540,6 +578,15 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
             d.svg(scatter_chart(res, best));
         }
         None => d.p("No run has a silhouette, so none can be recommended."),
+    }
+
+    if let Some(seg) = &res.segments {
+        d.h(2, "Segments of the chosen clustering");
+        d.p(&format!(
+            "{} on {}. Traits are the largest standardized differences from all rows, in original units.",
+            seg.clusterer, seg.representation
+        ));
+        d.markdown(&crate::segments::render(&seg.cards));
     }
 
     // Best per (representation, clusterer family).

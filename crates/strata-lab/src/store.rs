@@ -174,6 +174,7 @@ pub struct ExperimentResults {
     pub damaged: Vec<String>,
     pub scatter: Option<Scatter>,
     pub classification: Option<crate::classify::ClassificationRecord>,
+    pub segments: Option<crate::segments::Segments>,
 }
 
 impl ExperimentResults {
@@ -200,7 +201,9 @@ impl ExperimentResults {
         } else {
             None
         };
+        let segments = read_json(&dir.join("segments.json")).ok();
         Ok(ExperimentResults {
+            segments,
             classification,
             dir: dir.to_path_buf(),
             plan,

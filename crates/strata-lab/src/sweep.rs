@@ -638,6 +638,39 @@ pub fn execute(
         store::write_json(&path, &rec)?;
         o.classification = Some("computed");
     }
+    for (o, p) in outcomes.iter_mut().zip(plans) {
+        let res = store::ExperimentResults::read(&o.dir)?;
+        let all: Vec<&RunRecord> = res.runs.iter().collect();
+        if let Some((best, reason)) = crate::report::choose(&all) {
+            if let Some(c) = &best.clustering {
+                let ds = &p.loaded.dataset;
+                let (categories, numbers) = crate::segments::describable(&p.loaded.metadata);
+                let target: Option<Vec<u8>> = ds.target().map(|t| t.values.to_vec());
+                let cards = crate::segments::profile(
+                    &c.labels,
+                    &crate::segments::ProfileData {
+                        unscaled: p.loaded.unscaled.view(),
+                        names: ds.feature_names(),
+                        target: target.as_deref(),
+                        economics: ds.economics(),
+                        categories,
+                        numbers,
+                    },
+                );
+                let seg = crate::segments::Segments {
+                    experiment: p.manifest.name.clone(),
+                    run: best.hash.clone(),
+                    representation: best.config.representation.label(),
+                    clusterer: best.config.clusterer.label(),
+                    reason,
+                    cards,
+                };
+                let path = o.dir.join("segments.json");
+                store::write_json(&path, &seg)?;
+                o.written.push(path);
+            }
+        }
+    }
     for o in &mut outcomes {
         let res = store::ExperimentResults::read(&o.dir)?;
         if let Some(c) = &res.classification {

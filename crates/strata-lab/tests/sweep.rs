@@ -429,6 +429,16 @@ fn compare_and_cli_errors() {
             .expect("csv"),
     );
     assert_eq!(csv.lines().count(), 5);
+    let seg = ok(&strata(dir, &["segments", "a.toml", "--out", "res"])
+        .output()
+        .expect("segments"));
+    assert!(
+        seg.contains("chosen because: highest silhouette") && seg.contains("### Segment"),
+        "{seg}"
+    );
+    // The planted blob 0 holds every positive of `y`: its card says so.
+    assert!(seg.contains("response rate 100.0 %"), "{seg}");
+    assert!(seg.contains("grp: g0 100 %"), "{seg}");
     let rep = ok(&strata(dir, &["report", "res"]).output().expect("report"));
     assert!(rep.contains("report.html"), "{rep}");
 
