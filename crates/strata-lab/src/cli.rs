@@ -52,6 +52,34 @@ pub enum Command {
     },
     /// Write report.html and report.md for a results folder (one experiment or all under it).
     Report { results: PathBuf },
+    /// Tracks that sound like a given one (audio features only, never popularity).
+    Similar {
+        /// Track name or id.
+        query: String,
+        /// How many neighbours.
+        #[arg(short, default_value_t = 10)]
+        n: usize,
+        /// Only tracks of the query's segment in the chosen clustering.
+        #[arg(long)]
+        same_segment: bool,
+        /// The experiment whose chosen representation and clustering are searched.
+        #[arg(long, default_value = "experiments/spotify_songs.toml")]
+        experiment: PathBuf,
+        /// Results folder holding the experiment's results.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long, default_value = "track_name")]
+        name_column: String,
+        #[arg(long, default_value = "track_artist")]
+        artist_column: String,
+        #[arg(long, default_value = "playlist_genre")]
+        genre_column: String,
+        #[arg(long, default_value = "track_popularity")]
+        popularity_column: String,
+    },
     /// Segment profiles of an experiment's chosen clustering (a manifest or a result folder).
     Segments {
         experiment: PathBuf,
@@ -276,6 +304,36 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                     print!("{}", crate::segments::render(&seg.cards));
                 }
             }
+        }
+        Command::Similar {
+            query,
+            n,
+            same_segment,
+            experiment,
+            out,
+            data_dir,
+            name_column,
+            artist_column,
+            genre_column,
+            popularity_column,
+        } => {
+            let cols = [name_column, artist_column, genre_column, popularity_column];
+            let (cat, note) =
+                crate::similar_catalogue(&experiment, &out, &DataDirs::from_env(data_dir), &cols)?;
+            if let Some(n) = note {
+                eprintln!("{n}");
+            }
+            if same_segment && cat.segments.is_none() {
+                anyhow::bail!(
+                    "--same-segment needs the experiment's results (run the sweep first)"
+                );
+            }
+            let of = cat.find(&query).map_err(|e| anyhow::anyhow!(e))?;
+            let t = std::time::Instant::now();
+            let found = cat.nearest(of, n, same_segment);
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            print!("{}", cat.render(of, &found));
+            println!("\n({} tracks searched in {ms:.1} ms)", cat.ids.len());
         }
         Command::Report { results } => {
             let folders = crate::store::ExperimentResults::folders(&results);

@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod registry;
 pub mod report;
 pub mod segments;
+pub mod similar;
 pub mod store;
 pub mod sweep;
 
@@ -49,4 +50,89 @@ pub fn obtain(
 /// Reads a descriptor, for callers that only have its path.
 pub fn read_descriptor(path: &Path) -> Result<Descriptor, DataError> {
     Descriptor::from_path(path)
+}
+
+/// The catalogue `strata similar` searches: the experiment's data in the
+/// representation of its chosen clustering (refitted with the same seed, so
+/// the same as in the sweep), with that clustering's segments. Without results
+/// it falls back to the prepared features and says so in the returned note.
+pub fn similar_catalogue(
+    manifest: &Path,
+    out: &Path,
+    dirs: &DataDirs,
+    columns: &[String; 4],
+) -> anyhow::Result<(similar::Catalogue, Option<String>)> {
+    use polars::prelude::DataType;
+    let m = manifest::Manifest::from_path(manifest)?;
+    let descriptor = Descriptor::from_path(m.descriptor_path())?;
+    let loaded = obtain(&descriptor, dirs, true)?;
+    let text = |name: &str| -> anyhow::Result<Vec<String>> {
+        let col = loaded.metadata.column(name).map_err(|_| {
+            let names: Vec<String> = loaded
+                .metadata
+                .get_column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            anyhow::anyhow!(
+                "{}: no metadata column `{name}`{}; metadata columns: {}",
+                descriptor.name,
+                strata_core::text::did_you_mean(name, names.iter()),
+                names.join(", ")
+            )
+        })?;
+        let s = col
+            .cast(&DataType::String)
+            .map_err(|e| anyhow::anyhow!("`{name}`: {e}"))?;
+        Ok(s.str()
+            .map_err(|e| anyhow::anyhow!("`{name}`: {e}"))?
+            .iter()
+            .map(|v| v.unwrap_or("").to_string())
+            .collect())
+    };
+    let popularity: Vec<f64> = text(&columns[3])?
+        .iter()
+        .map(|v| v.parse().unwrap_or(f64::NAN))
+        .collect();
+    let registry = registry::Registry::standard();
+    let chosen = store::read_json::<segments::Segments>(&out.join(&m.name).join("segments.json"))
+        .ok()
+        .and_then(|s| store::read_run(&out.join(&m.name), &s.run).and_then(Result::ok));
+    let x = loaded.dataset.features().view();
+    let (points, segments, note) = match chosen {
+        Some(run) => {
+            let cfg = &run.config.representation;
+            let entry = registry
+                .find_reducer(&cfg.algorithm)
+                .ok_or_else(|| anyhow::anyhow!("no reducer `{}`", cfg.algorithm))?;
+            let reducer = (entry.build)(&cfg.params)?;
+            let (_, y) = reducer.fit_transform(x, run.config.seed.named("representation"))?;
+            let labels = run
+                .clustering
+                .map(|c| c.labels)
+                .filter(|l| l.len() == y.nrows());
+            (y, labels, None)
+        }
+        None => (
+            x.to_owned(),
+            None,
+            Some(format!(
+                "no results for `{}` in {}: searching the prepared features, without segments",
+                m.name,
+                out.display()
+            )),
+        ),
+    };
+    Ok((
+        similar::Catalogue {
+            ids: loaded.dataset.ids().to_vec(),
+            names: text(&columns[0])?,
+            artists: text(&columns[1])?,
+            genres: text(&columns[2])?,
+            popularity,
+            points,
+            segments,
+        },
+        note,
+    ))
 }

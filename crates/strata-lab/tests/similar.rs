@@ -1,0 +1,203 @@
+//! `strata similar` on a synthetic catalogue: the exact duplicate comes first,
+//! popularity never changes the neighbours, and names that are ambiguous or
+//! unknown get clear messages.
+
+use std::path::Path;
+use std::process::Command;
+
+fn write_catalogue(dir: &Path, popularity_offset: u64) {
+    let mut csv =
+        String::from("track_id,track_name,track_artist,playlist_genre,track_popularity,a,b,c\n");
+    for i in 0..120u64 {
+        let name = match i {
+            7 | 8 => "Twin".to_string(),
+            _ => format!("Song {i}"),
+        };
+        // Row 42 repeats the audio features of row 5 exactly.
+        let k = if i == 42 { 5 } else { i };
+        let f = |m: u64| ((k * m + 11) % 97) as f64 / 10.0;
+        let pop = (i * 37 + popularity_offset) % 101;
+        csv.push_str(&format!(
+            "id{i},{name},Artist {},g{},{pop},{},{},{}\n",
+            i % 9,
+            i % 4,
+            f(13),
+            f(29),
+            f(53)
+        ));
+    }
+    std::fs::write(dir.join("songs.csv"), &csv).expect("csv");
+    std::fs::write(
+        dir.join("songs.toml"),
+        format!(
+            "[source]\nfile = \"songs.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"track_id\"\n\
+             metadata = [\"track_name\", \"track_artist\", \"playlist_genre\", \"track_popularity\"]\n",
+            strata_data::locate::sha256_bytes(csv.as_bytes())
+        ),
+    )
+    .expect("descriptor");
+    std::fs::write(
+        dir.join("exp.toml"),
+        "dataset = \"songs.toml\"\nseed = 1\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 3]\n[evaluation]\nstability_resamples = 0\n",
+    )
+    .expect("manifest");
+}
+
+fn strata(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("STRATA_DATA_DIR")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run strata");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn neighbours(dir: &Path, query: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "similar",
+        query,
+        "-n",
+        "6",
+        "--experiment",
+        "exp.toml",
+        "--out",
+        "res",
+        "--data-dir",
+        ".",
+    ];
+    args.extend_from_slice(extra);
+    let (ok, out, err) = strata(dir, &args);
+    assert!(ok, "{err}");
+    // The id is the bracketed field of each ranked line.
+    out.lines()
+        .filter(|l| {
+            l.trim_start()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        })
+        .filter_map(|l| {
+            l.split('[')
+                .nth(1)
+                .and_then(|r| r.split(']').next())
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+#[test]
+fn duplicate_first_and_popularity_never_matters() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_catalogue(dir, 0);
+    let (ok, _, err) = strata(
+        dir,
+        &[
+            "run",
+            "exp.toml",
+            "--data-dir",
+            ".",
+            "--out",
+            "res",
+            "--quiet",
+        ],
+    );
+    assert!(ok, "{err}");
+    let first = neighbours(dir, "id5", &[]);
+    assert_eq!(first.len(), 6);
+    assert_eq!(
+        first[0], "id42",
+        "the exact duplicate comes first: {first:?}"
+    );
+    let by_name = neighbours(dir, "song 5", &[]);
+    assert_eq!(by_name, first);
+    let same = neighbours(dir, "id5", &["--same-segment"]);
+    assert_eq!(same[0], "id42");
+
+    // New popularity values (a new file, so a new checksum and a new sweep):
+    // the same neighbours in the same order.
+    write_catalogue(dir, 50);
+    let (ok, _, err) = strata(
+        dir,
+        &[
+            "run",
+            "exp.toml",
+            "--data-dir",
+            ".",
+            "--out",
+            "res",
+            "--quiet",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(neighbours(dir, "id5", &[]), first);
+    assert_eq!(neighbours(dir, "id5", &["--same-segment"]), same);
+}
+
+#[test]
+fn ambiguous_and_unknown_names() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_catalogue(dir, 0);
+    let (ok, _, err) = strata(
+        dir,
+        &[
+            "similar",
+            "twin",
+            "--experiment",
+            "exp.toml",
+            "--out",
+            "res",
+            "--data-dir",
+            ".",
+        ],
+    );
+    assert!(!ok && !err.contains("panicked"));
+    assert!(
+        err.contains("\"twin\" names 2 tracks; pass the id of the one you mean"),
+        "{err}"
+    );
+    assert!(
+        err.contains("id7  \"Twin\" by Artist 7") && err.contains("id8  \"Twin\" by Artist 8"),
+        "{err}"
+    );
+    let (ok, _, err) = strata(
+        dir,
+        &[
+            "similar",
+            "Sogn 17",
+            "--experiment",
+            "exp.toml",
+            "--out",
+            "res",
+            "--data-dir",
+            ".",
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("no track named or identified \"Sogn 17\"; closest names: \"Song 17\""),
+        "{err}"
+    );
+    let (ok, _, err) = strata(
+        dir,
+        &[
+            "similar",
+            "id3",
+            "--experiment",
+            "exp.toml",
+            "--data-dir",
+            ".",
+            "--name-column",
+            "title",
+        ],
+    );
+    assert!(!ok);
+    assert!(err.contains("no metadata column `title`"), "{err}");
+}
