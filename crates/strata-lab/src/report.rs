@@ -523,6 +523,167 @@ fn classification_section(d: &mut Doc, c: &crate::classify::ClassificationRecord
     }
 }
 
+/// One claim of the study and what this experiment's results say about it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Claim {
+    pub claim: &'static str,
+    /// `None` when the evidence is mixed.
+    pub holds: Option<bool>,
+    pub evidence: String,
+}
+
+impl Claim {
+    pub fn verdict(&self) -> &'static str {
+        match self.holds {
+            Some(true) => "holds",
+            Some(false) => "does not hold",
+            None => "mixed",
+        }
+    }
+}
+
+/// The run with the highest `metric` among those whose every cluster holds at
+/// least 2 % of the rows (a tiny outlier cluster inflates the silhouette).
+fn best_by<'a>(runs: impl Iterator<Item = &'a RunRecord>, metric: &str) -> Option<&'a RunRecord> {
+    runs.filter(|r| r.metrics.get(metric).is_some_and(|v| v.is_finite()) && smallest_share(r) >= MIN_CLUSTER_SHARE)
+        .max_by(|a, b| a.metrics[metric].total_cmp(&b.metrics[metric]))
+}
+
+/// The study's claims that this experiment's results can test.
+pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
+    let mut out = Vec::new();
+    let ok: Vec<&RunRecord> = res.runs.iter().filter(|r| r.status == RunStatus::Ok).collect();
+    let reps: Vec<String> = {
+        let mut v: Vec<String> = ok.iter().map(|r| r.config.representation.label()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    // (1) k-means suits the features better than Gaussian mixtures.
+    let (mut km_wins, mut compared, mut lines) = (0, 0, Vec::new());
+    for rep in &reps {
+        let of = |alg: &str| best_by(ok.iter().copied().filter(|r| &r.config.representation.label() == rep && r.config.clusterer.algorithm == alg), "silhouette");
+        if let (Some(k), Some(g)) = (of("kmeans"), of("gmm")) {
+            compared += 1;
+            let (sk, sg) = (k.metrics["silhouette"], g.metrics["silhouette"]);
+            if sk > sg {
+                km_wins += 1;
+            }
+            let stab = |r: &RunRecord| r.metrics.get("stability_mean_ari").map_or(String::new(), |a| format!(", stability {a:.2}"));
+            lines.push(format!(
+                "{}: k-means best silhouette {sk:.3} (k={}{}) vs mixture {sg:.3} (k={}{})",
+                rep.split('(').next().unwrap_or(rep),
+                k.config.clusterer.params.0.get("k").map_or("?".into(), |v| v.to_string()),
+                stab(k),
+                g.config.clusterer.params.0.get("k").map_or("?".into(), |v| v.to_string()),
+                stab(g)
+            ));
+        }
+    }
+    if compared > 0 {
+        out.push(Claim {
+            claim: "k-means suits these features better than Gaussian mixtures",
+            holds: if km_wins == compared { Some(true) } else if km_wins == 0 { Some(false) } else { None },
+            evidence: format!(
+                "k-means has the higher best silhouette on {km_wins} of {compared} representations (clusterings with a cluster under 2 % of the rows left out). {}",
+                lines.join("; ")
+            ),
+        });
+    }
+    // (2) Dimensionality reduction improves cluster cohesion.
+    let none = best_by(ok.iter().copied().filter(|r| r.config.representation.algorithm == "none"), "silhouette");
+    if let Some(n) = none {
+        let sn = n.metrics["silhouette"];
+        let mut better = 0;
+        let mut lines = Vec::new();
+        let reduced: Vec<&String> = reps.iter().filter(|r| !r.starts_with("none")).collect();
+        for rep in &reduced {
+            if let Some(b) = best_by(ok.iter().copied().filter(|r| &&r.config.representation.label() == rep), "silhouette") {
+                let sb = b.metrics["silhouette"];
+                if sb > sn {
+                    better += 1;
+                }
+                lines.push(format!("{} {sb:.3}", rep.split('(').next().unwrap_or(rep)));
+            }
+        }
+        if !reduced.is_empty() {
+            out.push(Claim {
+                claim: "dimensionality reduction improves cluster cohesion",
+                holds: if better == reduced.len() { Some(true) } else if better == 0 { Some(false) } else { None },
+                evidence: format!(
+                    "best silhouette without reduction {sn:.3}; with {} (higher on {better} of {}). Silhouettes are measured in each representation's own space, so a smaller space with fewer noisy directions scores higher by construction; read this as cohesion in the reduced space.",
+                    lines.join(", "),
+                    reduced.len()
+                ),
+            });
+        }
+    }
+    // (3) Cluster features improve recall of rare responders, accuracy barely moves.
+    if let Some(c) = &res.classification {
+        let find = |fs: &str, metric: &str| c.comparisons.iter().find(|p| p.model == "mlp" && p.b == fs && p.metric == metric);
+        let sets: Vec<String> = c
+            .report
+            .summary
+            .iter()
+            .filter(|s| s.model == "mlp" && (s.feature_set.starts_with("original+clusters") || s.feature_set.starts_with("original+posteriors")))
+            .map(|s| s.feature_set.clone())
+            .collect();
+        let mut gains = 0;
+        let mut lines = Vec::new();
+        for fs in &sets {
+            if let (Some(r), Some(a)) = (find(fs, "recall"), find(fs, "accuracy")) {
+                if r.low > 0.0 {
+                    gains += 1;
+                }
+                lines.push(format!(
+                    "{fs}: recall {:+.3} [{:+.3}, {:+.3}], accuracy {:+.3} [{:+.3}, {:+.3}]",
+                    r.mean_diff, r.low, r.high, a.mean_diff, a.low, a.high
+                ));
+            }
+        }
+        if !lines.is_empty() {
+            out.push(Claim {
+                claim: "cluster features improve the MLP's recall of rare responders while accuracy changes little",
+                holds: if gains == lines.len() { Some(true) } else if gains == 0 { Some(false) } else { None },
+                evidence: format!(
+                    "paired over {} folds against the original features (bootstrap 95 % intervals); a gain counts only when the interval excludes 0. {}",
+                    c.config.folds * c.config.repeats,
+                    lines.join("; ")
+                ),
+            });
+        }
+    }
+    // (4) Some segments do not respond and some are worth pushing.
+    if let Some(seg) = &res.segments {
+        use crate::segments::Action;
+        let acts: Vec<(usize, Action, f64)> = seg
+            .cards
+            .iter()
+            .filter_map(|c| c.campaign.as_ref().and_then(|k| Some((c.segment, k.action?, k.profit_per_contact?))))
+            .collect();
+        if !acts.is_empty() {
+            let n = |a: Action| acts.iter().filter(|x| x.1 == a).count();
+            let (contact, skip) = (n(Action::Contact), n(Action::Skip));
+            let list: Vec<String> = acts
+                .iter()
+                .map(|(s, a, p)| format!("segment {s}: {p:+.2} per contact ({a:?})"))
+                .collect();
+            out.push(Claim {
+                claim: "some segments do not respond and some are worth pushing",
+                holds: Some(contact > 0 && skip > 0),
+                evidence: format!(
+                    "in the chosen clustering ({} on {}): {contact} segment(s) to contact, {skip} to skip, {} uncertain; {}",
+                    seg.clusterer,
+                    seg.representation.split('(').next().unwrap_or(&seg.representation),
+                    n(Action::Uncertain),
+                    list.join(", ")
+                ),
+            });
+        }
+    }
+    out
+}
+
 /// Renders the report of one experiment folder as (HTML, Markdown).
 pub fn render(res: &ExperimentResults) -> (String, String) {
     let mut d = Doc {
@@ -564,6 +725,15 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
     }
 
     let all: Vec<&RunRecord> = res.runs.iter().collect();
+    let verdicts = claims(res);
+    if !verdicts.is_empty() {
+        d.h(2, "Claims of the study, tested on this data");
+        let rows: Vec<Vec<String>> = verdicts
+            .iter()
+            .map(|c| vec![c.claim.to_string(), c.verdict().to_string(), c.evidence.clone()])
+            .collect();
+        d.table(&["claim", "verdict", "evidence"], &rows);
+    }
     d.h(2, "Chosen clustering");
     match choose(&all) {
         Some((best, why)) => {
