@@ -17,6 +17,7 @@ pub mod segments;
 pub mod similar;
 pub mod store;
 pub mod sweep;
+pub mod targeting;
 
 use std::path::Path;
 use strata_data::{DataDirs, DataError, Descriptor, LoadedDataset};

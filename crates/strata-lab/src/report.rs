@@ -759,6 +759,47 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
         d.markdown(&crate::segments::render(&seg.cards));
     }
 
+    if let Some(t) = &res.targeting {
+        d.h(2, "Campaign targeting on held-out customers");
+        d.p(&format!(
+            "Segments, their actions and the MLP were fitted on {} customers; {} others ({} responders) were held out and never used in a fit. {}.",
+            t.train_rows,
+            t.test_rows.len(),
+            t.test_positives,
+            t.verdict
+        ));
+        let rows: Vec<Vec<String>> = t
+            .policies
+            .iter()
+            .map(|p| vec![p.name.clone(), p.contacted.to_string(), format!("{:.0}", p.profit), format!("[{:.0}, {:.0}]", p.low, p.high)])
+            .collect();
+        d.table(&["policy", "customers contacted", "profit", "bootstrap 95 % interval"], &rows);
+        let rows: Vec<Vec<String>> = t
+            .segments
+            .iter()
+            .map(|s| {
+                vec![
+                    s.segment.to_string(),
+                    s.train_size.to_string(),
+                    format!("{:.1} % [{:.1}, {:.1}]", 100.0 * s.train_rate, 100.0 * s.rate_low, 100.0 * s.rate_high),
+                    format!("[{:+.2}, {:+.2}]", s.profit_low, s.profit_high),
+                    format!("{:?}", s.action).to_lowercase(),
+                    s.test_size.to_string(),
+                    format!("{:.1} %", 100.0 * s.test_rate),
+                ]
+            })
+            .collect();
+        d.table(
+            &["segment", "training customers", "training response rate", "profit per contact", "action", "held-out customers", "held-out response rate"],
+            &rows,
+        );
+        let mut series: Series = vec![("MLP ranked list".into(), t.curve.iter().map(|&(n, p)| (n as f64, p)).collect())];
+        for p in t.policies.iter().filter(|p| p.name != "MLP ranked list") {
+            series.push((p.name.clone(), vec![(p.contacted as f64, p.profit)]));
+        }
+        d.svg(line_chart("profit curve on held-out customers", "customers contacted", "cumulative profit", &series));
+    }
+
     // Best per (representation, clusterer family).
     let mut groups: BTreeMap<(String, String), Vec<&RunRecord>> = BTreeMap::new();
     for r in &all {

@@ -175,6 +175,7 @@ pub struct ExperimentResults {
     pub scatter: Option<Scatter>,
     pub classification: Option<crate::classify::ClassificationRecord>,
     pub segments: Option<crate::segments::Segments>,
+    pub targeting: Option<crate::targeting::TargetingReport>,
 }
 
 impl ExperimentResults {
@@ -202,7 +203,11 @@ impl ExperimentResults {
             None
         };
         let segments = read_json(&dir.join("segments.json")).ok();
+        let targeting = read_json::<crate::sweep::StoredTargeting>(&dir.join("targeting.json"))
+            .ok()
+            .map(|t| t.report);
         Ok(ExperimentResults {
+            targeting,
             segments,
             classification,
             dir: dir.to_path_buf(),

@@ -180,6 +180,13 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
     })
 }
 
+/// The held-out targeting comparison with the key of what it was computed from.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct StoredTargeting {
+    pub key: String,
+    pub report: crate::targeting::TargetingReport,
+}
+
 /// What a sweep did for one experiment.
 #[derive(Debug, Clone, Default)]
 pub struct ExperimentOutcome {
@@ -668,6 +675,40 @@ pub fn execute(
                 let path = o.dir.join("segments.json");
                 store::write_json(&path, &seg)?;
                 o.written.push(path);
+                if let (Some(t), Some(e)) = (&target, ds.economics()) {
+                    let mlp = p.manifest.classification.as_ref().map(|c| c.mlp.clone()).unwrap_or_default();
+                    let key = serde_json::json!({
+                        "run": best.hash, "mlp": mlp, "seed": p.manifest.seed, "version": strata_core::VERSION
+                    })
+                    .to_string();
+                    let path = o.dir.join("targeting.json");
+                    let stored = store::read_json::<StoredTargeting>(&path).ok().is_some_and(|s| s.key == key);
+                    if !stored || opts.force {
+                        let build = |cfg: &AlgoConfig, reducer: bool| -> anyhow::Result<(Option<Box<dyn strata_core::Reducer>>, Option<Box<dyn strata_core::Clusterer>>)> {
+                            if reducer {
+                                let e = registry.find_reducer(&cfg.algorithm).ok_or_else(|| anyhow::anyhow!("no reducer `{}`", cfg.algorithm))?;
+                                Ok((Some((e.build)(&cfg.params)?), None))
+                            } else {
+                                let e = registry.find_clusterer(&cfg.algorithm).ok_or_else(|| anyhow::anyhow!("no clusterer `{}`", cfg.algorithm))?;
+                                Ok((None, Some((e.build)(&cfg.params)?)))
+                            }
+                        };
+                        if let ((Some(r), _), (_, Some(c))) = (build(&best.config.representation, true)?, build(&best.config.clusterer, false)?) {
+                            let report = crate::targeting::evaluate(
+                                ds.features().view(),
+                                t,
+                                e,
+                                r.as_ref(),
+                                c.as_ref(),
+                                &mlp,
+                                0.3,
+                                p.manifest.seed.named("targeting"),
+                            )?;
+                            store::write_json(&path, &StoredTargeting { key, report })?;
+                        }
+                    }
+                    o.written.push(path);
+                }
             }
         }
     }
