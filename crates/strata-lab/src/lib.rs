@@ -8,6 +8,7 @@
 
 pub mod classify;
 pub mod cli;
+pub mod cohorts;
 pub mod compare;
 pub mod inspect;
 pub mod manifest;
@@ -63,33 +64,11 @@ pub fn similar_catalogue(
     dirs: &DataDirs,
     columns: &[String; 4],
 ) -> anyhow::Result<(similar::Catalogue, Option<String>)> {
-    use polars::prelude::DataType;
     let m = manifest::Manifest::from_path(manifest)?;
     let descriptor = Descriptor::from_path(m.descriptor_path())?;
     let loaded = obtain(&descriptor, dirs, true)?;
     let text = |name: &str| -> anyhow::Result<Vec<String>> {
-        let col = loaded.metadata.column(name).map_err(|_| {
-            let names: Vec<String> = loaded
-                .metadata
-                .get_column_names()
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-            anyhow::anyhow!(
-                "{}: no metadata column `{name}`{}; metadata columns: {}",
-                descriptor.name,
-                strata_core::text::did_you_mean(name, names.iter()),
-                names.join(", ")
-            )
-        })?;
-        let s = col
-            .cast(&DataType::String)
-            .map_err(|e| anyhow::anyhow!("`{name}`: {e}"))?;
-        Ok(s.str()
-            .map_err(|e| anyhow::anyhow!("`{name}`: {e}"))?
-            .iter()
-            .map(|v| v.unwrap_or("").to_string())
-            .collect())
+        sweep::metadata_text(&loaded, name).map_err(|e| anyhow::anyhow!("{}: {e}", descriptor.name))
     };
     let popularity: Vec<f64> = text(&columns[3])?
         .iter()

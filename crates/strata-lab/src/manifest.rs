@@ -184,6 +184,8 @@ pub struct Manifest {
     pub evaluation: Evaluation,
     /// The downstream classification, when the manifest asks for one.
     pub classification: Option<Classification>,
+    /// Segment stability over time, when the manifest names a date column.
+    pub cohorts: Option<crate::cohorts::CohortSpec>,
     /// Where the manifest was read from.
     pub path: PathBuf,
     /// The manifest's text, kept for error locations and for the results folder.
@@ -211,6 +213,8 @@ struct Raw {
     evaluation: Option<Spanned<Evaluation>>,
     #[serde(default)]
     classification: Option<Spanned<RawClassification>>,
+    #[serde(default)]
+    cohorts: Option<crate::cohorts::CohortSpec>,
 }
 
 fn five() -> usize {
@@ -377,6 +381,7 @@ impl Manifest {
             clusterers,
             evaluation,
             classification,
+            cohorts: raw.cohorts,
             path: path.to_path_buf(),
             text,
             evaluation_at,

@@ -545,14 +545,21 @@ impl Claim {
 /// The run with the highest `metric` among those whose every cluster holds at
 /// least 2 % of the rows (a tiny outlier cluster inflates the silhouette).
 fn best_by<'a>(runs: impl Iterator<Item = &'a RunRecord>, metric: &str) -> Option<&'a RunRecord> {
-    runs.filter(|r| r.metrics.get(metric).is_some_and(|v| v.is_finite()) && smallest_share(r) >= MIN_CLUSTER_SHARE)
-        .max_by(|a, b| a.metrics[metric].total_cmp(&b.metrics[metric]))
+    runs.filter(|r| {
+        r.metrics.get(metric).is_some_and(|v| v.is_finite())
+            && smallest_share(r) >= MIN_CLUSTER_SHARE
+    })
+    .max_by(|a, b| a.metrics[metric].total_cmp(&b.metrics[metric]))
 }
 
 /// The study's claims that this experiment's results can test.
 pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
     let mut out = Vec::new();
-    let ok: Vec<&RunRecord> = res.runs.iter().filter(|r| r.status == RunStatus::Ok).collect();
+    let ok: Vec<&RunRecord> = res
+        .runs
+        .iter()
+        .filter(|r| r.status == RunStatus::Ok)
+        .collect();
     let reps: Vec<String> = {
         let mut v: Vec<String> = ok.iter().map(|r| r.config.representation.label()).collect();
         v.sort();
@@ -562,20 +569,41 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
     // (1) k-means suits the features better than Gaussian mixtures.
     let (mut km_wins, mut compared, mut lines) = (0, 0, Vec::new());
     for rep in &reps {
-        let of = |alg: &str| best_by(ok.iter().copied().filter(|r| &r.config.representation.label() == rep && r.config.clusterer.algorithm == alg), "silhouette");
+        let of = |alg: &str| {
+            best_by(
+                ok.iter().copied().filter(|r| {
+                    &r.config.representation.label() == rep && r.config.clusterer.algorithm == alg
+                }),
+                "silhouette",
+            )
+        };
         if let (Some(k), Some(g)) = (of("kmeans"), of("gmm")) {
             compared += 1;
             let (sk, sg) = (k.metrics["silhouette"], g.metrics["silhouette"]);
             if sk > sg {
                 km_wins += 1;
             }
-            let stab = |r: &RunRecord| r.metrics.get("stability_mean_ari").map_or(String::new(), |a| format!(", stability {a:.2}"));
+            let stab = |r: &RunRecord| {
+                r.metrics
+                    .get("stability_mean_ari")
+                    .map_or(String::new(), |a| format!(", stability {a:.2}"))
+            };
             lines.push(format!(
                 "{}: k-means best silhouette {sk:.3} (k={}{}) vs mixture {sg:.3} (k={}{})",
                 rep.split('(').next().unwrap_or(rep),
-                k.config.clusterer.params.0.get("k").map_or("?".into(), |v| v.to_string()),
+                k.config
+                    .clusterer
+                    .params
+                    .0
+                    .get("k")
+                    .map_or("?".into(), |v| v.to_string()),
                 stab(k),
-                g.config.clusterer.params.0.get("k").map_or("?".into(), |v| v.to_string()),
+                g.config
+                    .clusterer
+                    .params
+                    .0
+                    .get("k")
+                    .map_or("?".into(), |v| v.to_string()),
                 stab(g)
             ));
         }
@@ -591,14 +619,24 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
         });
     }
     // (2) Dimensionality reduction improves cluster cohesion.
-    let none = best_by(ok.iter().copied().filter(|r| r.config.representation.algorithm == "none"), "silhouette");
+    let none = best_by(
+        ok.iter()
+            .copied()
+            .filter(|r| r.config.representation.algorithm == "none"),
+        "silhouette",
+    );
     if let Some(n) = none {
         let sn = n.metrics["silhouette"];
         let mut better = 0;
         let mut lines = Vec::new();
         let reduced: Vec<&String> = reps.iter().filter(|r| !r.starts_with("none")).collect();
         for rep in &reduced {
-            if let Some(b) = best_by(ok.iter().copied().filter(|r| &&r.config.representation.label() == rep), "silhouette") {
+            if let Some(b) = best_by(
+                ok.iter()
+                    .copied()
+                    .filter(|r| &&r.config.representation.label() == rep),
+                "silhouette",
+            ) {
                 let sb = b.metrics["silhouette"];
                 if sb > sn {
                     better += 1;
@@ -620,12 +658,20 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
     }
     // (3) Cluster features improve recall of rare responders, accuracy barely moves.
     if let Some(c) = &res.classification {
-        let find = |fs: &str, metric: &str| c.comparisons.iter().find(|p| p.model == "mlp" && p.b == fs && p.metric == metric);
+        let find = |fs: &str, metric: &str| {
+            c.comparisons
+                .iter()
+                .find(|p| p.model == "mlp" && p.b == fs && p.metric == metric)
+        };
         let sets: Vec<String> = c
             .report
             .summary
             .iter()
-            .filter(|s| s.model == "mlp" && (s.feature_set.starts_with("original+clusters") || s.feature_set.starts_with("original+posteriors")))
+            .filter(|s| {
+                s.model == "mlp"
+                    && (s.feature_set.starts_with("original+clusters")
+                        || s.feature_set.starts_with("original+posteriors"))
+            })
             .map(|s| s.feature_set.clone())
             .collect();
         let mut gains = 0;
@@ -659,7 +705,11 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
         let acts: Vec<(usize, Action, f64)> = seg
             .cards
             .iter()
-            .filter_map(|c| c.campaign.as_ref().and_then(|k| Some((c.segment, k.action?, k.profit_per_contact?))))
+            .filter_map(|c| {
+                c.campaign
+                    .as_ref()
+                    .and_then(|k| Some((c.segment, k.action?, k.profit_per_contact?)))
+            })
             .collect();
         if !acts.is_empty() {
             let n = |a: Action| acts.iter().filter(|x| x.1 == a).count();
@@ -730,7 +780,13 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
         d.h(2, "Claims of the study, tested on this data");
         let rows: Vec<Vec<String>> = verdicts
             .iter()
-            .map(|c| vec![c.claim.to_string(), c.verdict().to_string(), c.evidence.clone()])
+            .map(|c| {
+                vec![
+                    c.claim.to_string(),
+                    c.verdict().to_string(),
+                    c.evidence.clone(),
+                ]
+            })
             .collect();
         d.table(&["claim", "verdict", "evidence"], &rows);
     }
@@ -771,9 +827,24 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
         let rows: Vec<Vec<String>> = t
             .policies
             .iter()
-            .map(|p| vec![p.name.clone(), p.contacted.to_string(), format!("{:.0}", p.profit), format!("[{:.0}, {:.0}]", p.low, p.high)])
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    p.contacted.to_string(),
+                    format!("{:.0}", p.profit),
+                    format!("[{:.0}, {:.0}]", p.low, p.high),
+                ]
+            })
             .collect();
-        d.table(&["policy", "customers contacted", "profit", "bootstrap 95 % interval"], &rows);
+        d.table(
+            &[
+                "policy",
+                "customers contacted",
+                "profit",
+                "bootstrap 95 % interval",
+            ],
+            &rows,
+        );
         let rows: Vec<Vec<String>> = t
             .segments
             .iter()
@@ -781,7 +852,12 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
                 vec![
                     s.segment.to_string(),
                     s.train_size.to_string(),
-                    format!("{:.1} % [{:.1}, {:.1}]", 100.0 * s.train_rate, 100.0 * s.rate_low, 100.0 * s.rate_high),
+                    format!(
+                        "{:.1} % [{:.1}, {:.1}]",
+                        100.0 * s.train_rate,
+                        100.0 * s.rate_low,
+                        100.0 * s.rate_high
+                    ),
                     format!("[{:+.2}, {:+.2}]", s.profit_low, s.profit_high),
                     format!("{:?}", s.action).to_lowercase(),
                     s.test_size.to_string(),
@@ -790,14 +866,57 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
             })
             .collect();
         d.table(
-            &["segment", "training customers", "training response rate", "profit per contact", "action", "held-out customers", "held-out response rate"],
+            &[
+                "segment",
+                "training customers",
+                "training response rate",
+                "profit per contact",
+                "action",
+                "held-out customers",
+                "held-out response rate",
+            ],
             &rows,
         );
-        let mut series: Series = vec![("MLP ranked list".into(), t.curve.iter().map(|&(n, p)| (n as f64, p)).collect())];
+        let mut series: Series = vec![(
+            "MLP ranked list".into(),
+            t.curve.iter().map(|&(n, p)| (n as f64, p)).collect(),
+        )];
         for p in t.policies.iter().filter(|p| p.name != "MLP ranked list") {
             series.push((p.name.clone(), vec![(p.contacted as f64, p.profit)]));
         }
-        d.svg(line_chart("profit curve on held-out customers", "customers contacted", "cumulative profit", &series));
+        d.svg(line_chart(
+            "profit curve on held-out customers",
+            "customers contacted",
+            "cumulative profit",
+            &series,
+        ));
+    }
+
+    if let Some(c) = &res.cohorts {
+        d.h(2, "Segment stability over time");
+        d.p(&format!(
+            "Rows with `{}` on or before {} ({} rows) and after it ({} rows) were segmented separately with the chosen representation and clustering; {}.",
+            c.column, c.split, c.early_rows, c.late_rows, c.verdict
+        ));
+        let rows: Vec<Vec<String>> = c
+            .drift
+            .iter()
+            .map(|d| {
+                vec![
+                    format!("{} ({:.1} %)", d.early_segment, 100.0 * d.early_share),
+                    format!("{} ({:.1} %)", d.late_segment, 100.0 * d.late_share),
+                    format!("{:.2}", d.distance),
+                ]
+            })
+            .collect();
+        d.table(
+            &[
+                "earlier cohort's segment (share of all rows)",
+                "nearest later segment",
+                "centre moved (sd)",
+            ],
+            &rows,
+        );
     }
 
     // Best per (representation, clusterer family).

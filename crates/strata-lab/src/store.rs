@@ -176,6 +176,7 @@ pub struct ExperimentResults {
     pub classification: Option<crate::classify::ClassificationRecord>,
     pub segments: Option<crate::segments::Segments>,
     pub targeting: Option<crate::targeting::TargetingReport>,
+    pub cohorts: Option<crate::cohorts::CohortReport>,
 }
 
 impl ExperimentResults {
@@ -206,7 +207,11 @@ impl ExperimentResults {
         let targeting = read_json::<crate::sweep::StoredTargeting>(&dir.join("targeting.json"))
             .ok()
             .map(|t| t.report);
+        let cohorts = read_json::<crate::sweep::StoredCohorts>(&dir.join("cohorts.json"))
+            .ok()
+            .map(|t| t.report);
         Ok(ExperimentResults {
+            cohorts,
             targeting,
             segments,
             classification,

@@ -166,6 +166,12 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
             }
         }
     }
+    if let Some(spec) = &manifest.cohorts {
+        let values = metadata_text(&loaded, &spec.column)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        crate::cohorts::parse_dates(&values, spec)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
     let runs = manifest
         .runs()
         .into_iter()
@@ -185,6 +191,13 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
 pub struct StoredTargeting {
     pub key: String,
     pub report: crate::targeting::TargetingReport,
+}
+
+/// The cohort comparison with the key of what it was computed from.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct StoredCohorts {
+    pub key: String,
+    pub report: crate::cohorts::CohortReport,
 }
 
 /// What a sweep did for one experiment.
@@ -240,6 +253,32 @@ fn fit_representation(
         info,
         seconds: t.elapsed().as_secs_f64(),
     })
+}
+
+/// A metadata column as text; an unknown column names the ones there are.
+pub fn metadata_text(loaded: &LoadedDataset, column: &str) -> anyhow::Result<Vec<String>> {
+    use polars::prelude::DataType;
+    let names: Vec<String> = loaded
+        .metadata
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let col = loaded.metadata.column(column).map_err(|_| {
+        anyhow::anyhow!(
+            "no metadata column `{column}`{}; metadata columns: {}",
+            strata_core::text::did_you_mean(column, names.iter()),
+            names.join(", ")
+        )
+    })?;
+    let s = col
+        .cast(&DataType::String)
+        .map_err(|e| anyhow::anyhow!("`{column}`: {e}"))?;
+    Ok(s.str()
+        .map_err(|e| anyhow::anyhow!("`{column}`: {e}"))?
+        .iter()
+        .map(|v| v.unwrap_or("").to_string())
+        .collect())
 }
 
 /// Category codes of a metadata column (missing values form their own category).
@@ -676,24 +715,44 @@ pub fn execute(
                 store::write_json(&path, &seg)?;
                 o.written.push(path);
                 if let (Some(t), Some(e)) = (&target, ds.economics()) {
-                    let mlp = p.manifest.classification.as_ref().map(|c| c.mlp.clone()).unwrap_or_default();
+                    let mlp = p
+                        .manifest
+                        .classification
+                        .as_ref()
+                        .map(|c| c.mlp.clone())
+                        .unwrap_or_default();
                     let key = serde_json::json!({
                         "run": best.hash, "mlp": mlp, "seed": p.manifest.seed, "version": strata_core::VERSION
                     })
                     .to_string();
                     let path = o.dir.join("targeting.json");
-                    let stored = store::read_json::<StoredTargeting>(&path).ok().is_some_and(|s| s.key == key);
+                    let stored = store::read_json::<StoredTargeting>(&path)
+                        .ok()
+                        .is_some_and(|s| s.key == key);
                     if !stored || opts.force {
-                        let build = |cfg: &AlgoConfig, reducer: bool| -> anyhow::Result<(Option<Box<dyn strata_core::Reducer>>, Option<Box<dyn strata_core::Clusterer>>)> {
+                        let build = |cfg: &AlgoConfig,
+                                     reducer: bool|
+                         -> anyhow::Result<(
+                            Option<Box<dyn strata_core::Reducer>>,
+                            Option<Box<dyn strata_core::Clusterer>>,
+                        )> {
                             if reducer {
-                                let e = registry.find_reducer(&cfg.algorithm).ok_or_else(|| anyhow::anyhow!("no reducer `{}`", cfg.algorithm))?;
+                                let e = registry.find_reducer(&cfg.algorithm).ok_or_else(|| {
+                                    anyhow::anyhow!("no reducer `{}`", cfg.algorithm)
+                                })?;
                                 Ok((Some((e.build)(&cfg.params)?), None))
                             } else {
-                                let e = registry.find_clusterer(&cfg.algorithm).ok_or_else(|| anyhow::anyhow!("no clusterer `{}`", cfg.algorithm))?;
+                                let e =
+                                    registry.find_clusterer(&cfg.algorithm).ok_or_else(|| {
+                                        anyhow::anyhow!("no clusterer `{}`", cfg.algorithm)
+                                    })?;
                                 Ok((None, Some((e.build)(&cfg.params)?)))
                             }
                         };
-                        if let ((Some(r), _), (_, Some(c))) = (build(&best.config.representation, true)?, build(&best.config.clusterer, false)?) {
+                        if let ((Some(r), _), (_, Some(c))) = (
+                            build(&best.config.representation, true)?,
+                            build(&best.config.clusterer, false)?,
+                        ) {
                             let report = crate::targeting::evaluate(
                                 ds.features().view(),
                                 t,
@@ -706,6 +765,49 @@ pub fn execute(
                             )?;
                             store::write_json(&path, &StoredTargeting { key, report })?;
                         }
+                    }
+                    o.written.push(path);
+                }
+                if let Some(spec) = &p.manifest.cohorts {
+                    let key = serde_json::json!({
+                        "run": best.hash, "cohorts": spec, "seed": p.manifest.seed, "version": strata_core::VERSION
+                    })
+                    .to_string();
+                    let path = o.dir.join("cohorts.json");
+                    let stored = store::read_json::<StoredCohorts>(&path)
+                        .ok()
+                        .is_some_and(|s| s.key == key);
+                    if !stored || opts.force {
+                        let dates = crate::cohorts::parse_dates(
+                            &metadata_text(&p.loaded, &spec.column)?,
+                            spec,
+                        )
+                        .map_err(|e| anyhow::anyhow!(e))?;
+                        let r = registry
+                            .find_reducer(&best.config.representation.algorithm)
+                            .ok_or_else(|| {
+                                anyhow::anyhow!(
+                                    "no reducer `{}`",
+                                    best.config.representation.algorithm
+                                )
+                            })?;
+                        let c = registry
+                            .find_clusterer(&best.config.clusterer.algorithm)
+                            .ok_or_else(|| {
+                                anyhow::anyhow!(
+                                    "no clusterer `{}`",
+                                    best.config.clusterer.algorithm
+                                )
+                            })?;
+                        let report = crate::cohorts::evaluate(
+                            ds.features().view(),
+                            &dates,
+                            &spec.column,
+                            (r.build)(&best.config.representation.params)?.as_ref(),
+                            (c.build)(&best.config.clusterer.params)?.as_ref(),
+                            p.manifest.seed.named("cohorts"),
+                        )?;
+                        store::write_json(&path, &StoredCohorts { key, report })?;
                     }
                     o.written.push(path);
                 }

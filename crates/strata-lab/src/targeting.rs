@@ -86,11 +86,19 @@ pub fn evaluate(
     let fitted_c = clusterer.fit(ztr.view(), seed.named("clusterer"))?;
     let ltr = fitted_c.labels().to_vec();
     let lte = fitted_c.predict(zte.view())?.to_vec();
-    let k = ltr.iter().chain(lte.iter()).copied().max().map_or(0, |m| m + 1);
+    let k = ltr
+        .iter()
+        .chain(lte.iter())
+        .copied()
+        .max()
+        .map_or(0, |m| m + 1);
     let mut segments = Vec::new();
     let mut contact = vec![false; k];
     for s in 0..k {
-        let rows: Vec<usize> = (0..train.len()).filter(|&j| ltr[j] == s).map(|j| train[j]).collect();
+        let rows: Vec<usize> = (0..train.len())
+            .filter(|&j| ltr[j] == s)
+            .map(|j| train[j])
+            .collect();
         if rows.is_empty() {
             continue;
         }
@@ -98,11 +106,18 @@ pub fn evaluate(
         let (lo, hi) = wilson(pos, rows.len(), z95());
         let m = rows.len() as f64;
         let cost = rows.iter().map(|&i| econ.cost_per_contact[i]).sum::<f64>() / m;
-        let revenue = rows.iter().map(|&i| econ.revenue_per_response[i]).sum::<f64>() / m;
+        let revenue = rows
+            .iter()
+            .map(|&i| econ.revenue_per_response[i])
+            .sum::<f64>()
+            / m;
         let (plo, phi) = (lo * revenue - cost, hi * revenue - cost);
         let action = Action::from_profit_interval(plo, phi);
         contact[s] = action == Action::Contact;
-        let trows: Vec<usize> = (0..test.len()).filter(|&j| lte[j] == s).map(|j| test[j]).collect();
+        let trows: Vec<usize> = (0..test.len())
+            .filter(|&j| lte[j] == s)
+            .map(|j| test[j])
+            .collect();
         segments.push(SegmentDecision {
             segment: s,
             train_size: rows.len(),
@@ -113,7 +128,8 @@ pub fn evaluate(
             profit_high: phi,
             action,
             test_size: trows.len(),
-            test_rate: trows.iter().filter(|&&i| y[i] == 1).count() as f64 / trows.len().max(1) as f64,
+            test_rate: trows.iter().filter(|&&i| y[i] == 1).count() as f64
+                / trows.len().max(1) as f64,
         });
     }
 
@@ -144,7 +160,10 @@ pub fn evaluate(
 
     // Decisions on the held-out customers, then bootstrap.
     let units: Vec<f64> = test.iter().map(|&i| unit(i)).collect();
-    let by_segment: Vec<bool> = lte.iter().map(|&s| contact.get(s).copied().unwrap_or(false)).collect();
+    let by_segment: Vec<bool> = lte
+        .iter()
+        .map(|&s| contact.get(s).copied().unwrap_or(false))
+        .collect();
     let by_mlp: Vec<bool> = st.iter().map(|&p| p >= threshold).collect();
     let everyone = vec![true; test.len()];
     let policies_def: [(&str, &Vec<bool>); 3] = [
@@ -197,14 +216,28 @@ pub fn evaluate(
         .unwrap_or_default();
     let lines: Vec<String> = policies
         .iter()
-        .map(|p| format!("{} {:.0} [{:.0}, {:.0}] ({} contacted)", p.name, p.profit, p.low, p.high, p.contacted))
+        .map(|p| {
+            format!(
+                "{} {:.0} [{:.0}, {:.0}] ({} contacted)",
+                p.name, p.profit, p.low, p.high, p.contacted
+            )
+        })
         .collect();
     let winner = policies.iter().find(|p| p.name == win);
-    let clear = winner.is_some_and(|w| policies.iter().filter(|p| p.name != w.name).all(|p| p.high < w.low));
+    let clear = winner.is_some_and(|w| {
+        policies
+            .iter()
+            .filter(|p| p.name != w.name)
+            .all(|p| p.high < w.low)
+    });
     let verdict = format!(
         "{win} earns the most on the {} held-out customers{}: {}",
         test.len(),
-        if clear { ", its interval above the others'" } else { ", though the intervals overlap" },
+        if clear {
+            ", its interval above the others'"
+        } else {
+            ", though the intervals overlap"
+        },
         lines.join("; ")
     );
     Ok(TargetingReport {
@@ -232,8 +265,15 @@ mod tests {
         fn name(&self) -> &str {
             "spy"
         }
-        fn fit(&self, x: ArrayView2<'_, f64>, _seed: Seed) -> Result<Box<dyn FittedReducer>, AlgoError> {
-            self.0.lock().expect("lock").extend(x.column(0).iter().map(|v| *v as usize));
+        fn fit(
+            &self,
+            x: ArrayView2<'_, f64>,
+            _seed: Seed,
+        ) -> Result<Box<dyn FittedReducer>, AlgoError> {
+            self.0
+                .lock()
+                .expect("lock")
+                .extend(x.column(0).iter().map(|v| *v as usize));
             Ok(Box::new(SpyFit(x.ncols())))
         }
     }
@@ -255,8 +295,15 @@ mod tests {
         fn name(&self) -> &str {
             "spy"
         }
-        fn fit(&self, x: ArrayView2<'_, f64>, _seed: Seed) -> Result<Box<dyn FittedClusterer>, AlgoError> {
-            self.0.lock().expect("lock").extend(x.column(0).iter().map(|v| *v as usize));
+        fn fit(
+            &self,
+            x: ArrayView2<'_, f64>,
+            _seed: Seed,
+        ) -> Result<Box<dyn FittedClusterer>, AlgoError> {
+            self.0
+                .lock()
+                .expect("lock")
+                .extend(x.column(0).iter().map(|v| *v as usize));
             Ok(Box::new(Halves(x.column(1).mapv(|v| usize::from(v > 0.0)))))
         }
     }
@@ -279,15 +326,32 @@ mod tests {
         let mut r = Rng::new(Seed(4));
         let x = Array2::from_shape_fn((n, 3), |(i, j)| match j {
             0 => i as f64,
-            1 => if i % 2 == 0 { 1.0 } else { -1.0 },
+            1 => {
+                if i % 2 == 0 {
+                    1.0
+                } else {
+                    -1.0
+                }
+            }
             _ => r.normal(),
         });
-        let y: Vec<u8> = (0..n).map(|i| if i % 2 == 0 { u8::from(i % 10 < 6) } else { u8::from(i % 20 == 1) }).collect();
+        let y: Vec<u8> = (0..n)
+            .map(|i| {
+                if i % 2 == 0 {
+                    u8::from(i % 10 < 6)
+                } else {
+                    u8::from(i % 20 == 1)
+                }
+            })
+            .collect();
         let econ = Economics {
             cost_per_contact: Array1::from_elem(n, 3.0),
             revenue_per_response: Array1::from_elem(n, 11.0),
         };
-        let (seen_r, seen_c) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+        let (seen_r, seen_c) = (
+            Arc::new(Mutex::new(Vec::new())),
+            Arc::new(Mutex::new(Vec::new())),
+        );
         let mlp = MlpConfig {
             epochs: 5,
             ..MlpConfig::default()
@@ -307,19 +371,40 @@ mod tests {
         for seen in [seen_r, seen_c] {
             let seen = seen.lock().expect("lock");
             assert_eq!(seen.len(), 700);
-            assert!(seen.iter().all(|i| !rep.test_rows.contains(i)), "a fit saw a held-out row");
+            assert!(
+                seen.iter().all(|i| !rep.test_rows.contains(i)),
+                "a fit saw a held-out row"
+            );
         }
-        let seg = |s: usize| rep.segments.iter().find(|d| d.segment == s).expect("segment");
+        let seg = |s: usize| {
+            rep.segments
+                .iter()
+                .find(|d| d.segment == s)
+                .expect("segment")
+        };
         assert_eq!(seg(1).action, Action::Contact);
         assert_eq!(seg(0).action, Action::Skip);
         // Realized profits are sums of 11 y - 3 over the contacted held-out rows.
         let unit = |i: usize| 11.0 * f64::from(y[i]) - 3.0;
         let everyone: f64 = rep.test_rows.iter().map(|&i| unit(i)).sum();
-        let segments: f64 = rep.test_rows.iter().filter(|&&i| i % 2 == 0).map(|&i| unit(i)).sum();
-        let p = |name: &str| rep.policies.iter().find(|p| p.name == name).expect("policy");
+        let segments: f64 = rep
+            .test_rows
+            .iter()
+            .filter(|&&i| i % 2 == 0)
+            .map(|&i| unit(i))
+            .sum();
+        let p = |name: &str| {
+            rep.policies
+                .iter()
+                .find(|p| p.name == name)
+                .expect("policy")
+        };
         assert!((p("everyone").profit - everyone).abs() < 1e-9);
         assert!((p("contact segments").profit - segments).abs() < 1e-9);
-        assert_eq!(p("contact segments").contacted, rep.test_rows.iter().filter(|&&i| i % 2 == 0).count());
+        assert_eq!(
+            p("contact segments").contacted,
+            rep.test_rows.iter().filter(|&&i| i % 2 == 0).count()
+        );
         assert!(p("contact segments").low <= segments && segments <= p("contact segments").high);
         assert_eq!(rep.curve.last().map(|c| c.0), Some(300));
         assert!((rep.curve.last().map(|c| c.1).unwrap_or(0.0) - everyone).abs() < 1e-9);

@@ -605,6 +605,33 @@ fn classification_manifest_errors() {
         "{base}[[classification.features]]\nkind = \"clusters\"\nalgorithm = \"kmeans\"\nk = [2, 3]\n"
     ));
     assert!(e.contains("not a grid"), "{e}");
+    // A cohort column must exist and hold dates.
+    let p = manifest(
+        dir,
+        "coh.toml",
+        "[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n[cohorts]\ncolumn = \"grp\"\nformat = \"%d-%m-%Y\"\n",
+    );
+    let e = sweep(&[p], &Registry::standard(), &opts(dir, "res"))
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+    assert!(
+        e.contains("cohorts: row 0: `grp` = \"g0\" is not a date in the format \"%d-%m-%Y\""),
+        "{e}"
+    );
+    let p = manifest(
+        dir,
+        "coh2.toml",
+        "[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n[cohorts]\ncolumn = \"gp\"\nformat = \"%d-%m-%Y\"\n",
+    );
+    let e = sweep(&[p], &Registry::standard(), &opts(dir, "res"))
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+    assert!(
+        e.contains("no metadata column `gp`; did you mean `grp`?"),
+        "{e}"
+    );
     // k above the rows of a training fold is caught when the data is loaded.
     let p = manifest(
         dir,
