@@ -298,9 +298,13 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 Format::Json => println!("{}", serde_json::to_string_pretty(seg)?),
                 Format::Text => {
                     println!(
-                        "{}: {} on {}\nchosen because: {}\n",
+                        "{}: {} on {}\nchosen because: {}",
                         seg.experiment, seg.clusterer, seg.representation, seg.reason
                     );
+                    for (k, v) in &seg.agreement {
+                        println!("agreement with descriptive labels: {k} {v:.3}");
+                    }
+                    println!();
                     print!("{}", crate::segments::render(&seg.cards));
                 }
             }

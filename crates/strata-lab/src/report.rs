@@ -809,8 +809,15 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
     if let Some(seg) = &res.segments {
         d.h(2, "Segments of the chosen clustering");
         d.p(&format!(
-            "{} on {}. Traits are the largest standardized differences from all rows, in original units.",
-            seg.clusterer, seg.representation
+            "{} on {}. Traits are the largest standardized differences from all rows, in original units.{}",
+            seg.clusterer,
+            seg.representation,
+            if seg.agreement.is_empty() {
+                String::new()
+            } else {
+                let a: Vec<String> = seg.agreement.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
+                format!(" Agreement with descriptive labels (used only to describe): {}.", a.join(", "))
+            }
         ));
         d.markdown(&crate::segments::render(&seg.cards));
     }

@@ -71,9 +71,8 @@ pub struct Trait {
 
 impl Trait {
     pub fn describe(&self) -> String {
-        let ratio = if self.overall_mean.abs() > 1e-12
-            && self.segment_mean.signum() == self.overall_mean.signum()
-        {
+        // A ratio only reads well for positive quantities (not for decibels).
+        let ratio = if self.overall_mean > 1e-12 && self.segment_mean >= 0.0 {
             format!(" ({:.1}x)", self.segment_mean / self.overall_mean)
         } else {
             String::new()
@@ -133,6 +132,8 @@ pub struct SegmentCard {
     pub mixes: Vec<Mix>,
     /// Quartiles of descriptive numeric columns (e.g. popularity), shown, never used to fit.
     pub described: BTreeMap<String, [f64; 3]>,
+    /// Mean of every feature in original units (when there are at most 15 features).
+    pub means: Vec<(String, f64)>,
 }
 
 fn mean_sd(v: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
@@ -276,7 +277,22 @@ pub fn profile(labels: &[usize], d: &ProfileData<'_>) -> Vec<SegmentCard> {
             .iter()
             .map(|(col, v)| (col.clone(), quartiles(rows.iter().map(|&i| v[i]).collect())))
             .collect();
+        let means = if d.unscaled.ncols() <= 15 {
+            (0..d.unscaled.ncols())
+                .map(|j| {
+                    let m =
+                        rows.iter().map(|&i| d.unscaled[[i, j]]).sum::<f64>() / rows.len() as f64;
+                    (
+                        d.names.get(j).cloned().unwrap_or_else(|| format!("x{j}")),
+                        m,
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         cards.push(SegmentCard {
+            means,
             segment: s,
             size: rows.len(),
             share: rows.len() as f64 / n as f64,
@@ -303,6 +319,9 @@ pub struct Segments {
     pub representation: String,
     pub clusterer: String,
     pub reason: String,
+    /// Agreement of the segments with descriptive labels (ARI, NMI per column).
+    #[serde(default)]
+    pub agreement: BTreeMap<String, f64>,
     pub cards: Vec<SegmentCard>,
 }
 
@@ -380,6 +399,14 @@ pub fn render(cards: &[SegmentCard]) -> String {
                 .map(|(c, f)| format!("{c} {:.0} %", 100.0 * f))
                 .collect();
             s.push_str(&format!("- {}: {}\n", m.column, top.join(", ")));
+        }
+        if !c.means.is_empty() {
+            let m: Vec<String> = c
+                .means
+                .iter()
+                .map(|(n, v)| format!("{n} {}", short(*v)))
+                .collect();
+            s.push_str(&format!("- mean features: {}\n", m.join(", ")));
         }
         for (col, q) in &c.described {
             s.push_str(&format!(

@@ -709,6 +709,12 @@ pub fn execute(
                     representation: best.config.representation.label(),
                     clusterer: best.config.clusterer.label(),
                     reason,
+                    agreement: best
+                        .metrics
+                        .iter()
+                        .filter(|(k, _)| k.starts_with("ari_") || k.starts_with("nmi_"))
+                        .map(|(k, v)| (k.clone(), *v))
+                        .collect(),
                     cards,
                 };
                 let path = o.dir.join("segments.json");
