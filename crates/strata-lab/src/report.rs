@@ -203,8 +203,13 @@ fn line_chart(title: &str, x_desc: &str, y_desc: &str, series: &Series) -> Strin
                 .axis_desc_style(("sans-serif", 14))
                 .x_label_formatter(&|v| format!("{v:.0}"))
                 .y_label_formatter(&|v| {
-                    if v.abs() >= 1e4 {
+                    let a = v.abs();
+                    if a >= 1e5 {
                         format!("{v:.2e}")
+                    } else if a >= 100.0 {
+                        format!("{v:.0}")
+                    } else if a >= 1.0 {
+                        format!("{v:.2}")
                     } else {
                         format!("{v:.3}")
                     }

@@ -133,6 +133,7 @@ pub struct SegmentCard {
     /// Quartiles of descriptive numeric columns (e.g. popularity), shown, never used to fit.
     pub described: BTreeMap<String, [f64; 3]>,
     /// Mean of every feature in original units (when there are at most 15 features).
+    #[serde(default)]
     pub means: Vec<(String, f64)>,
 }
 

@@ -164,6 +164,25 @@ pub fn read_run(dir: &Path, hash: &str) -> Option<anyhow::Result<RunRecord>> {
     }))
 }
 
+/// A file that may be absent; present but unreadable, it is listed as damaged.
+fn optional<T: for<'de> Deserialize<'de>>(
+    dir: &Path,
+    name: &str,
+    damaged: &mut Vec<String>,
+) -> Option<T> {
+    let p = dir.join(name);
+    if !p.is_file() {
+        return None;
+    }
+    match read_json(&p) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            damaged.push(format!("{e:#}; run the sweep again to rewrite it"));
+            None
+        }
+    }
+}
+
 /// An experiment folder read back: its plan, the runs found in plan order,
 /// and the files that could not be read (reported, never fatal).
 pub struct ExperimentResults {
@@ -203,12 +222,11 @@ impl ExperimentResults {
         } else {
             None
         };
-        let segments = read_json(&dir.join("segments.json")).ok();
-        let targeting = read_json::<crate::sweep::StoredTargeting>(&dir.join("targeting.json"))
-            .ok()
-            .map(|t| t.report);
-        let cohorts = read_json::<crate::sweep::StoredCohorts>(&dir.join("cohorts.json"))
-            .ok()
+        let segments = optional::<crate::segments::Segments>(dir, "segments.json", &mut damaged);
+        let targeting =
+            optional::<crate::sweep::StoredTargeting>(dir, "targeting.json", &mut damaged)
+                .map(|t| t.report);
+        let cohorts = optional::<crate::sweep::StoredCohorts>(dir, "cohorts.json", &mut damaged)
             .map(|t| t.report);
         Ok(ExperimentResults {
             cohorts,
