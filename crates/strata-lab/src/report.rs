@@ -1155,3 +1155,85 @@ pub fn write(res: &ExperimentResults) -> anyhow::Result<Vec<PathBuf>> {
     crate::store::write_atomic(&m, md.as_bytes())?;
     Ok(vec![h, m])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{AlgoConfig, Evaluation, RunConfig};
+    use crate::store::{ClusteringInfo, DatasetRef};
+    use strata_core::{Diagnostics, Params, Seed};
+
+    fn run(hash: &str, silhouette: f64, stability: Option<f64>, sizes: Vec<usize>) -> RunRecord {
+        let mut metrics = BTreeMap::from([("silhouette".to_string(), silhouette)]);
+        if let Some(s) = stability {
+            metrics.insert("stability_mean_ari".into(), s);
+        }
+        let algo = |a: &str| AlgoConfig {
+            algorithm: a.into(),
+            params: Params::default(),
+        };
+        RunRecord {
+            hash: hash.into(),
+            experiment: "x".into(),
+            config: RunConfig {
+                representation: algo("none"),
+                clusterer: algo("kmeans"),
+                evaluation: Evaluation::default(),
+                seed: Seed(0),
+            },
+            dataset: DatasetRef {
+                descriptor: "d".into(),
+                sha256: String::new(),
+                rows: sizes.iter().sum(),
+                features: 2,
+            },
+            strata_version: String::new(),
+            status: RunStatus::Ok,
+            error: None,
+            representation: None,
+            clustering: Some(ClusteringInfo {
+                n_clusters: sizes.len(),
+                sizes,
+                diagnostics: Diagnostics::default(),
+                labels: Vec::new(),
+            }),
+            metrics,
+            silhouette_rows: None,
+            timings_s: BTreeMap::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn choose_prefers_stable_sizeable_clusterings() {
+        let tiny = run("tiny", 0.9, Some(1.0), vec![995, 5]);
+        let unstable = run("unstable", 0.6, Some(0.5), vec![500, 500]);
+        let stable = run("stable", 0.4, Some(0.9), vec![600, 400]);
+        let (best, why) = choose(&[&tiny, &unstable, &stable]).expect("a choice");
+        assert_eq!(best.hash, "stable");
+        assert!(
+            why.contains("among the 1 of 2 runs whose stability ARI is at least 0.8"),
+            "{why}"
+        );
+        assert!(
+            why.contains("1 runs with a cluster under 2 % of the rows set aside"),
+            "{why}"
+        );
+        // Without any stable run: the highest silhouette, with a warning.
+        let (best, why) = choose(&[&tiny, &unstable]).expect("a choice");
+        assert_eq!(best.hash, "unstable");
+        assert!(why.contains("no run reached stability ARI 0.8"), "{why}");
+        // Without stability measured.
+        let a = run("a", 0.3, None, vec![50, 50]);
+        let b = run("b", 0.5, None, vec![50, 50]);
+        let (best, why) = choose(&[&a, &b]).expect("a choice");
+        assert_eq!(
+            (
+                best.hash.as_str(),
+                why.starts_with("highest silhouette (stability not measured)")
+            ),
+            ("b", true)
+        );
+        assert!(choose(&[]).is_none());
+    }
+}
