@@ -621,11 +621,16 @@ pub fn execute(
             let p = &plans[*i];
             let _span =
                 tracing::info_span!("run", experiment = %p.manifest.name, hash = %h).entered();
+            // Short enough for an 80-column terminal: the clusterer, its k, the representation.
+            let k = c
+                .clusterer
+                .params
+                .0
+                .get("k")
+                .map_or(String::new(), |k| format!(" k={k}"));
             let what = format!(
-                "{} · {} on {}",
-                p.manifest.name,
-                c.clusterer.label(),
-                c.representation.algorithm
+                "{}: {}{k} on {}",
+                p.manifest.name, c.clusterer.algorithm, c.representation.algorithm
             );
             let stage = |s: &str| bar.set_message(format!("{what} · {s}"));
             let rec = run_one(h, c, p, rep_of(*i, c), &agreements[*i], registry, &stage);
