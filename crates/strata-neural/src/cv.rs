@@ -256,10 +256,8 @@ pub fn cross_validate_folds(
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} fits, ETA {eta} {wide_msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{pos}/{len} fits {bar:20} ETA {eta} {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let results: Result<Vec<Vec<FoldResult>>, NeuralError> = tasks
         .par_iter()
