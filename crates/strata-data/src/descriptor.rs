@@ -310,15 +310,13 @@ impl Descriptor {
                 format!("`{}` is not 64 hex digits", s.sha256),
             ));
         }
-        if let Some(d) = &s.delimiter {
-            if crate::csv::delimiter_byte(d).is_none() {
-                return Err(self.value_error(
-                    "source.delimiter",
-                    format!(
-                        "`{d}` must be a single ASCII character such as \",\", \"\\t\" or \";\""
-                    ),
-                ));
-            }
+        if let Some(d) = &s.delimiter
+            && crate::csv::delimiter_byte(d).is_none()
+        {
+            return Err(self.value_error(
+                "source.delimiter",
+                format!("`{d}` must be a single ASCII character such as \",\", \"\\t\" or \";\""),
+            ));
         }
         for (i, d) in self.derive.iter().enumerate() {
             let key = |k: &str| format!("derive[{i}].{k}");
@@ -353,15 +351,14 @@ impl Descriptor {
                     if f.is_empty() || bad {
                         return Err(self.value_error(key("format"), format!("`{f}` is not a valid date format (chrono strftime syntax, e.g. \"%d-%m-%Y\")")));
                     }
-                    if let Some(r) = &d.reference {
-                        if r != "latest"
-                            && chrono::NaiveDate::parse_from_str(r, "%Y-%m-%d").is_err()
-                        {
-                            return Err(self.value_error(
-                                key("reference"),
-                                format!("`{r}` is neither \"latest\" nor a date YYYY-MM-DD"),
-                            ));
-                        }
+                    if let Some(r) = &d.reference
+                        && r != "latest"
+                        && chrono::NaiveDate::parse_from_str(r, "%Y-%m-%d").is_err()
+                    {
+                        return Err(self.value_error(
+                            key("reference"),
+                            format!("`{r}` is neither \"latest\" nor a date YYYY-MM-DD"),
+                        ));
                     }
                 }
                 DeriveKind::Sum => {
@@ -404,12 +401,10 @@ impl Descriptor {
             }
         }
         for (col, rule) in &self.impute {
-            if let Impute::Constant(v) = rule {
-                if !v.is_finite() {
-                    return Err(
-                        self.value_error(format!("impute.{col}"), "constant must be finite")
-                    );
-                }
+            if let Impute::Constant(v) = rule
+                && !v.is_finite()
+            {
+                return Err(self.value_error(format!("impute.{col}"), "constant must be finite"));
             }
         }
         Ok(())

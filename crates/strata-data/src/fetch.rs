@@ -111,12 +111,12 @@ fn download_to(url: &str, part: &Path, sha256: &str) -> Result<u64> {
         total += n as u64;
     }
     file.sync_all().map_err(|e| DataError::io(part, e))?;
-    if let Some(expected) = announced {
-        if expected != total {
-            return Err(fail(format!(
-                "connection closed after {total} of {expected} bytes"
-            )));
-        }
+    if let Some(expected) = announced
+        && expected != total
+    {
+        return Err(fail(format!(
+            "connection closed after {total} of {expected} bytes"
+        )));
     }
     let actual = hex(&hasher.finalize());
     if !actual.eq_ignore_ascii_case(sha256) {

@@ -320,10 +320,10 @@ fn binary_column(t: &RawTable, col: &str, na: &[String]) -> Result<Array1<u8>> {
 fn metadata_frame(d: &Descriptor, t: &RawTable) -> Result<DataFrame> {
     let mut columns: Vec<Column> = Vec::new();
     let mut names = d.columns.metadata.clone();
-    if let Some(id) = &d.columns.id {
-        if !names.contains(id) {
-            names.insert(0, id.clone());
-        }
+    if let Some(id) = &d.columns.id
+        && !names.contains(id)
+    {
+        names.insert(0, id.clone());
     }
     for name in &names {
         let cells = t.text_column(name, &d.source.na_values)?;

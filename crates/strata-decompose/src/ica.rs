@@ -129,14 +129,14 @@ impl FastIca {
                 expected: "a positive number".into(),
             });
         }
-        if let Contrast::LogCosh { alpha } = self.fun {
-            if !(1.0..=2.0).contains(&alpha) {
-                return Err(DecomposeError::InvalidParameter {
-                    name: "alpha",
-                    value: alpha.to_string(),
-                    expected: "in [1, 2]".into(),
-                });
-            }
+        if let Contrast::LogCosh { alpha } = self.fun
+            && !(1.0..=2.0).contains(&alpha)
+        {
+            return Err(DecomposeError::InvalidParameter {
+                name: "alpha",
+                value: alpha.to_string(),
+                expected: "in [1, 2]".into(),
+            });
         }
         Ok(())
     }

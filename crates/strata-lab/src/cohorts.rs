@@ -85,6 +85,9 @@ pub fn evaluate(
     clusterer: &dyn Clusterer,
     seed: Seed,
 ) -> anyhow::Result<CohortReport> {
+    if dates.len() != x.nrows() || dates.is_empty() {
+        anyhow::bail!("cohorts: {} dates for {} rows", dates.len(), x.nrows());
+    }
     let mut sorted = dates.to_vec();
     sorted.sort_unstable();
     let split = sorted[(sorted.len().saturating_sub(1)) / 2];

@@ -201,8 +201,18 @@ pub fn compare(a: &ExperimentResults, b: &ExperimentResults) -> Comparison {
     Comparison {
         a: a.dir.display().to_string(),
         b: b.dir.display().to_string(),
-        only_in_a: a.runs.iter().filter(ok).count() - matched.len(),
-        only_in_b: b.runs.iter().filter(ok).count() - matched.len(),
+        only_in_a: a
+            .runs
+            .iter()
+            .filter(ok)
+            .count()
+            .saturating_sub(matched.len()),
+        only_in_b: b
+            .runs
+            .iter()
+            .filter(ok)
+            .count()
+            .saturating_sub(matched.len()),
         config_differences,
         matched,
         best_a: best(a),

@@ -554,15 +554,13 @@ fn parse_classification(
     if raw.repeats < 1 {
         return Err((at, "classification.repeats = 0: expected at least 1".into()));
     }
-    if let ThresholdRule::TargetRecall(r) = raw.threshold {
-        if !(r > 0.0 && r <= 1.0) {
-            return Err((
-                at,
-                format!(
-                    "classification.threshold target_recall = {r}: expected a recall in (0, 1]"
-                ),
-            ));
-        }
+    if let ThresholdRule::TargetRecall(r) = raw.threshold
+        && !(r > 0.0 && r <= 1.0)
+    {
+        return Err((
+            at,
+            format!("classification.threshold target_recall = {r}: expected a recall in (0, 1]"),
+        ));
     }
     raw.mlp
         .validate()

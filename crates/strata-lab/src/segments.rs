@@ -162,9 +162,9 @@ pub struct ProfileData<'a> {
     pub target: Option<&'a [u8]>,
     pub economics: Option<&'a Economics>,
     /// Categorical metadata columns: (name, value per row).
-    pub categories: Vec<(String, Vec<String>)>,
+    pub categories: Categories,
     /// Numeric metadata columns described but never used: (name, value per row).
-    pub numbers: Vec<(String, Vec<f64>)>,
+    pub numbers: Numbers,
 }
 
 /// Profiles every segment of `labels`, largest first.
@@ -326,20 +326,23 @@ pub struct Segments {
     pub cards: Vec<SegmentCard>,
 }
 
+/// Categorical metadata columns: (name, value per row).
+pub type Categories = Vec<(String, Vec<String>)>;
+/// Numeric metadata columns: (name, value per row).
+pub type Numbers = Vec<(String, Vec<f64>)>;
+
 /// Metadata columns worth describing: text columns with at most 40 distinct
 /// values (genres, channels) and numeric columns (popularity).
-pub fn describable(
-    meta: &polars::prelude::DataFrame,
-) -> (Vec<(String, Vec<String>)>, Vec<(String, Vec<f64>)>) {
+pub fn describable(meta: &polars::prelude::DataFrame) -> (Categories, Numbers) {
     use polars::prelude::DataType;
     let (mut cats, mut nums) = (Vec::new(), Vec::new());
     for col in meta.columns() {
         let name = col.name().to_string();
         if col.dtype().is_primitive_numeric() {
-            if let Ok(c) = col.cast(&DataType::Float64) {
-                if let Ok(ca) = c.f64() {
-                    nums.push((name, ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect()));
-                }
+            if let Ok(c) = col.cast(&DataType::Float64)
+                && let Ok(ca) = c.f64()
+            {
+                nums.push((name, ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect()));
             }
         } else if let Ok(ca) = col.str() {
             let values: Vec<String> = ca

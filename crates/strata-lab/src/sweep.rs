@@ -172,10 +172,13 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
         crate::cohorts::parse_dates(&values, spec)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
+    // Two identical blocks give the same run twice: keep it once.
+    let mut seen = std::collections::HashSet::new();
     let runs = manifest
         .runs()
         .into_iter()
         .map(|c| (run_hash(&c, &dataset.sha256), c))
+        .filter(|(h, _)| seen.insert(h.clone()))
         .collect();
     Ok(Planned {
         dir: opts.out.join(&manifest.name),
@@ -184,6 +187,26 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
         runs,
         dataset,
     })
+}
+
+/// The reducer and clusterer of a run, built from the registry.
+pub fn build_pair(
+    registry: &Registry,
+    cfg: &RunConfig,
+) -> anyhow::Result<(
+    Box<dyn strata_core::Reducer>,
+    Box<dyn strata_core::Clusterer>,
+)> {
+    let r = registry
+        .find_reducer(&cfg.representation.algorithm)
+        .ok_or_else(|| anyhow::anyhow!("no reducer `{}`", cfg.representation.algorithm))?;
+    let c = registry
+        .find_clusterer(&cfg.clusterer.algorithm)
+        .ok_or_else(|| anyhow::anyhow!("no clusterer `{}`", cfg.clusterer.algorithm))?;
+    Ok((
+        (r.build)(&cfg.representation.params)?,
+        (c.build)(&cfg.clusterer.params)?,
+    ))
 }
 
 /// The held-out targeting comparison with the key of what it was computed from.
@@ -550,11 +573,11 @@ pub fn execute(
             ..Default::default()
         };
         for (h, c) in &p.runs {
-            if let Some(shard) = opts.shard {
-                if !in_shard(h, shard) {
-                    o.other_shards += 1;
-                    continue;
-                }
+            if let Some(shard) = opts.shard
+                && !in_shard(h, shard)
+            {
+                o.other_shards += 1;
+                continue;
             }
             match store::read_run(&p.dir, h) {
                 Some(Ok(_)) if !opts.force => o.reused += 1,
@@ -690,136 +713,96 @@ pub fn execute(
     for (o, p) in outcomes.iter_mut().zip(plans) {
         let res = store::ExperimentResults::read(&o.dir)?;
         let all: Vec<&RunRecord> = res.runs.iter().collect();
-        if let Some((best, reason)) = crate::report::choose(&all) {
-            if let Some(c) = &best.clustering {
-                let ds = &p.loaded.dataset;
-                let (categories, numbers) = crate::segments::describable(&p.loaded.metadata);
-                let target: Option<Vec<u8>> = ds.target().map(|t| t.values.to_vec());
-                let cards = crate::segments::profile(
-                    &c.labels,
-                    &crate::segments::ProfileData {
-                        unscaled: p.loaded.unscaled.view(),
-                        names: ds.feature_names(),
-                        target: target.as_deref(),
-                        economics: ds.economics(),
-                        categories,
-                        numbers,
-                    },
-                );
-                let seg = crate::segments::Segments {
-                    experiment: p.manifest.name.clone(),
-                    run: best.hash.clone(),
-                    representation: best.config.representation.label(),
-                    clusterer: best.config.clusterer.label(),
-                    reason,
-                    agreement: best
-                        .metrics
-                        .iter()
-                        .filter(|(k, _)| k.starts_with("ari_") || k.starts_with("nmi_"))
-                        .map(|(k, v)| (k.clone(), *v))
-                        .collect(),
-                    cards,
-                };
-                let path = o.dir.join("segments.json");
-                store::write_json(&path, &seg)?;
-                o.written.push(path);
-                if let (Some(t), Some(e)) = (&target, ds.economics()) {
-                    let mlp = p
-                        .manifest
-                        .classification
-                        .as_ref()
-                        .map(|c| c.mlp.clone())
-                        .unwrap_or_default();
-                    let key = serde_json::json!({
+        if let Some((best, reason)) = crate::report::choose(&all)
+            && let Some(c) = &best.clustering
+        {
+            let ds = &p.loaded.dataset;
+            let (categories, numbers) = crate::segments::describable(&p.loaded.metadata);
+            let target: Option<Vec<u8>> = ds.target().map(|t| t.values.to_vec());
+            let cards = crate::segments::profile(
+                &c.labels,
+                &crate::segments::ProfileData {
+                    unscaled: p.loaded.unscaled.view(),
+                    names: ds.feature_names(),
+                    target: target.as_deref(),
+                    economics: ds.economics(),
+                    categories,
+                    numbers,
+                },
+            );
+            let seg = crate::segments::Segments {
+                experiment: p.manifest.name.clone(),
+                run: best.hash.clone(),
+                representation: best.config.representation.label(),
+                clusterer: best.config.clusterer.label(),
+                reason,
+                agreement: best
+                    .metrics
+                    .iter()
+                    .filter(|(k, _)| k.starts_with("ari_") || k.starts_with("nmi_"))
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect(),
+                cards,
+            };
+            let path = o.dir.join("segments.json");
+            store::write_json(&path, &seg)?;
+            o.written.push(path);
+            if let (Some(t), Some(e)) = (&target, ds.economics()) {
+                let mlp = p
+                    .manifest
+                    .classification
+                    .as_ref()
+                    .map(|c| c.mlp.clone())
+                    .unwrap_or_default();
+                let key = serde_json::json!({
                         "run": best.hash, "mlp": mlp, "seed": p.manifest.seed, "version": strata_core::VERSION
                     })
                     .to_string();
-                    let path = o.dir.join("targeting.json");
-                    let stored = store::read_json::<StoredTargeting>(&path)
-                        .ok()
-                        .is_some_and(|s| s.key == key);
-                    if !stored || opts.force {
-                        let build = |cfg: &AlgoConfig,
-                                     reducer: bool|
-                         -> anyhow::Result<(
-                            Option<Box<dyn strata_core::Reducer>>,
-                            Option<Box<dyn strata_core::Clusterer>>,
-                        )> {
-                            if reducer {
-                                let e = registry.find_reducer(&cfg.algorithm).ok_or_else(|| {
-                                    anyhow::anyhow!("no reducer `{}`", cfg.algorithm)
-                                })?;
-                                Ok((Some((e.build)(&cfg.params)?), None))
-                            } else {
-                                let e =
-                                    registry.find_clusterer(&cfg.algorithm).ok_or_else(|| {
-                                        anyhow::anyhow!("no clusterer `{}`", cfg.algorithm)
-                                    })?;
-                                Ok((None, Some((e.build)(&cfg.params)?)))
-                            }
-                        };
-                        if let ((Some(r), _), (_, Some(c))) = (
-                            build(&best.config.representation, true)?,
-                            build(&best.config.clusterer, false)?,
-                        ) {
-                            let report = crate::targeting::evaluate(
-                                ds.features().view(),
-                                t,
-                                e,
-                                r.as_ref(),
-                                c.as_ref(),
-                                &mlp,
-                                0.3,
-                                p.manifest.seed.named("targeting"),
-                            )?;
-                            store::write_json(&path, &StoredTargeting { key, report })?;
-                        }
-                    }
-                    o.written.push(path);
+                let path = o.dir.join("targeting.json");
+                let stored = store::read_json::<StoredTargeting>(&path)
+                    .ok()
+                    .is_some_and(|s| s.key == key);
+                if !stored || opts.force {
+                    let (r, c) = build_pair(registry, &best.config)?;
+                    let report = crate::targeting::evaluate(
+                        ds.features().view(),
+                        t,
+                        e,
+                        r.as_ref(),
+                        c.as_ref(),
+                        &mlp,
+                        0.3,
+                        p.manifest.seed.named("targeting"),
+                    )?;
+                    store::write_json(&path, &StoredTargeting { key, report })?;
                 }
-                if let Some(spec) = &p.manifest.cohorts {
-                    let key = serde_json::json!({
+                o.written.push(path);
+            }
+            if let Some(spec) = &p.manifest.cohorts {
+                let key = serde_json::json!({
                         "run": best.hash, "cohorts": spec, "seed": p.manifest.seed, "version": strata_core::VERSION
                     })
                     .to_string();
-                    let path = o.dir.join("cohorts.json");
-                    let stored = store::read_json::<StoredCohorts>(&path)
-                        .ok()
-                        .is_some_and(|s| s.key == key);
-                    if !stored || opts.force {
-                        let dates = crate::cohorts::parse_dates(
-                            &metadata_text(&p.loaded, &spec.column)?,
-                            spec,
-                        )
-                        .map_err(|e| anyhow::anyhow!(e))?;
-                        let r = registry
-                            .find_reducer(&best.config.representation.algorithm)
-                            .ok_or_else(|| {
-                                anyhow::anyhow!(
-                                    "no reducer `{}`",
-                                    best.config.representation.algorithm
-                                )
-                            })?;
-                        let c = registry
-                            .find_clusterer(&best.config.clusterer.algorithm)
-                            .ok_or_else(|| {
-                                anyhow::anyhow!(
-                                    "no clusterer `{}`",
-                                    best.config.clusterer.algorithm
-                                )
-                            })?;
-                        let report = crate::cohorts::evaluate(
-                            ds.features().view(),
-                            &dates,
-                            &spec.column,
-                            (r.build)(&best.config.representation.params)?.as_ref(),
-                            (c.build)(&best.config.clusterer.params)?.as_ref(),
-                            p.manifest.seed.named("cohorts"),
-                        )?;
-                        store::write_json(&path, &StoredCohorts { key, report })?;
-                    }
-                    o.written.push(path);
+                let path = o.dir.join("cohorts.json");
+                let stored = store::read_json::<StoredCohorts>(&path)
+                    .ok()
+                    .is_some_and(|s| s.key == key);
+                if !stored || opts.force {
+                    let dates =
+                        crate::cohorts::parse_dates(&metadata_text(&p.loaded, &spec.column)?, spec)
+                            .map_err(|e| anyhow::anyhow!(e))?;
+                    let (r, c) = build_pair(registry, &best.config)?;
+                    let report = crate::cohorts::evaluate(
+                        ds.features().view(),
+                        &dates,
+                        &spec.column,
+                        r.as_ref(),
+                        c.as_ref(),
+                        p.manifest.seed.named("cohorts"),
+                    )?;
+                    store::write_json(&path, &StoredCohorts { key, report })?;
                 }
+                o.written.push(path);
             }
         }
     }

@@ -76,6 +76,9 @@ pub fn evaluate(
     }
     let all: Vec<usize> = (0..y.len()).collect();
     let (train, test) = stratified_split(&all, y, test_fraction, seed.named("holdout"));
+    if test.is_empty() || train.is_empty() {
+        anyhow::bail!("targeting: too few rows of each class to hold {test_fraction} of them out");
+    }
     let xtr = x.select(Axis(0), &train);
     let xte = x.select(Axis(0), &test);
     let unit = |i: usize| f64::from(y[i]) * econ.revenue_per_response[i] - econ.cost_per_contact[i];
@@ -94,7 +97,7 @@ pub fn evaluate(
         .map_or(0, |m| m + 1);
     let mut segments = Vec::new();
     let mut contact = vec![false; k];
-    for s in 0..k {
+    for (s, contact_s) in contact.iter_mut().enumerate() {
         let rows: Vec<usize> = (0..train.len())
             .filter(|&j| ltr[j] == s)
             .map(|j| train[j])
@@ -113,7 +116,7 @@ pub fn evaluate(
             / m;
         let (plo, phi) = (lo * revenue - cost, hi * revenue - cost);
         let action = Action::from_profit_interval(plo, phi);
-        contact[s] = action == Action::Contact;
+        *contact_s = action == Action::Contact;
         let trows: Vec<usize> = (0..test.len())
             .filter(|&j| lte[j] == s)
             .map(|j| test[j])
