@@ -356,6 +356,7 @@ fn run_one(
     agreement: &[(String, Vec<usize>)],
     registry: &Registry,
     stage: &dyn Fn(&str),
+    defer_exact_silhouette: bool,
 ) -> RunRecord {
     let mut rec = RunRecord {
         hash: hash.to_string(),
@@ -426,6 +427,8 @@ fn run_one(
         let ev = &cfg.evaluation;
         let sil = match ev.silhouette {
             SilhouetteMode::Off => None,
+            // Computed afterwards for a chunk of runs at once (`exact_silhouettes`).
+            SilhouetteMode::Exact if defer_exact_silhouette => None,
             SilhouetteMode::Exact => Some(
                 strata_cluster::metrics::silhouette_score(x, &labels).map(|s| (s, labels.len())),
             ),
@@ -503,6 +506,48 @@ fn run_one(
         labels,
     });
     rec
+}
+
+/// Runs whose exact silhouettes share one distance pass.
+const SILHOUETTE_CHUNK: usize = 8;
+
+/// Fills in the exact silhouettes the runs deferred, in one pass over the
+/// distances of their shared representation `x`; each run records its share
+/// of the time.
+fn exact_silhouettes(x: ArrayView2<'_, f64>, recs: &mut [RunRecord]) {
+    let n = x.nrows();
+    let wanted: Vec<usize> = (0..recs.len())
+        .filter(|&j| {
+            let r = &recs[j];
+            r.status == RunStatus::Ok
+                && r.config.evaluation.silhouette == SilhouetteMode::Exact
+                && r.clustering.as_ref().is_some_and(|c| {
+                    let distinct = c.sizes.iter().filter(|&&s| s > 0).count();
+                    c.labels.len() == n && distinct >= 2 && distinct < n
+                })
+        })
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let t = Instant::now();
+    let labelings: Vec<&[usize]> = wanted
+        .iter()
+        .filter_map(|&j| recs[j].clustering.as_ref().map(|c| c.labels.as_slice()))
+        .collect();
+    let scores = strata_cluster::metrics::silhouette_scores(x, &labelings);
+    let share = t.elapsed().as_secs_f64() / wanted.len() as f64;
+    for (pos, &j) in wanted.iter().enumerate() {
+        let r = &mut recs[j];
+        match &scores {
+            Ok(s) => {
+                r.metrics.insert("silhouette".into(), s[pos]);
+                r.silhouette_rows = Some(n);
+            }
+            Err(e) => r.warnings.push(format!("silhouette: {e}")),
+        }
+        r.timings_s.insert("silhouette".into(), share);
+    }
 }
 
 /// First two principal components of up to 3,000 rows, for the scatter plot.
@@ -636,39 +681,89 @@ pub fn execute(
         agreements.push(v);
     }
 
-    let results: Vec<anyhow::Result<(usize, RunStatus)>> = pending
-        .par_iter()
-        .map(|(i, h, c)| {
-            let p = &plans[*i];
-            let _span =
-                tracing::info_span!("run", experiment = %p.manifest.name, hash = %h).entered();
-            // Short enough for an 80-column terminal: the clusterer, its k, the representation.
-            let k = c
-                .clusterer
-                .params
-                .0
-                .get("k")
-                .map_or(String::new(), |k| format!(" k={k}"));
-            let what = format!(
-                "{}: {}{k} on {}",
-                p.manifest.name, c.clusterer.algorithm, c.representation.algorithm
-            );
-            let stage = |s: &str| bar.set_message(format!("{what} · {s}"));
-            let rec = run_one(h, c, p, rep_of(*i, c), &agreements[*i], registry, &stage);
-            if let Some(e) = &rec.error {
-                tracing::warn!(run = %h, "run failed: {e}");
+    // Runs that share a representation go in chunks of up to 8, so that the
+    // exact silhouettes of a chunk share one distance pass. Each run is still
+    // stored as soon as its chunk is done: a kill loses at most the chunks in flight.
+    let mut order: Vec<usize> = (0..pending.len()).collect();
+    let rep_key = |k: usize| {
+        let (i, _, c) = &pending[k];
+        (
+            *i,
+            serde_json::to_string(&c.representation).unwrap_or_default(),
+        )
+    };
+    order.sort_by_key(|&k| rep_key(k));
+    let mut chunks: Vec<Vec<usize>> = Vec::new();
+    for k in order {
+        match chunks.last_mut() {
+            Some(last) if last.len() < SILHOUETTE_CHUNK && rep_key(last[0]) == rep_key(k) => {
+                last.push(k)
             }
-            store::write_json(&store::run_path(&p.dir, h), &rec)?;
-            bar.inc(1);
-            Ok((*i, rec.status))
+            _ => chunks.push(vec![k]),
+        }
+    }
+    let results: Vec<anyhow::Result<Vec<(usize, RunStatus)>>> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let mut recs: Vec<RunRecord> = chunk
+                .par_iter()
+                .map(|&k| {
+                    let (i, h, c) = &pending[k];
+                    let p = &plans[*i];
+                    let _span =
+                        tracing::info_span!("run", experiment = %p.manifest.name, hash = %h)
+                            .entered();
+                    // Short enough for an 80-column terminal: the clusterer, its k, the representation.
+                    let kk = c
+                        .clusterer
+                        .params
+                        .0
+                        .get("k")
+                        .map_or(String::new(), |k| format!(" k={k}"));
+                    let what = format!(
+                        "{}: {}{kk} on {}",
+                        p.manifest.name, c.clusterer.algorithm, c.representation.algorithm
+                    );
+                    let stage = |s: &str| bar.set_message(format!("{what} · {s}"));
+                    run_one(
+                        h,
+                        c,
+                        p,
+                        rep_of(*i, c),
+                        &agreements[*i],
+                        registry,
+                        &stage,
+                        true,
+                    )
+                })
+                .collect();
+            let (i, _, c) = &pending[chunk[0]];
+            if let Ok(rep) = rep_of(*i, c) {
+                bar.set_message(format!(
+                    "{}: silhouettes on {}",
+                    plans[*i].manifest.name, c.representation.algorithm
+                ));
+                exact_silhouettes(rep.y.view(), &mut recs);
+            }
+            let mut out = Vec::new();
+            for rec in recs {
+                if let Some(e) = &rec.error {
+                    tracing::warn!(run = %rec.hash, "run failed: {e}");
+                }
+                store::write_json(&store::run_path(&plans[*i].dir, &rec.hash), &rec)?;
+                bar.inc(1);
+                out.push((*i, rec.status));
+            }
+            Ok(out)
         })
         .collect();
     bar.finish_and_clear();
     for r in results {
-        let (i, status) = r?;
-        outcomes[i].computed += 1;
-        if status == RunStatus::Failed {
-            outcomes[i].failed += 1;
+        for (i, status) in r? {
+            outcomes[i].computed += 1;
+            if status == RunStatus::Failed {
+                outcomes[i].failed += 1;
+            }
         }
     }
     for (o, p) in outcomes.iter_mut().zip(plans) {
