@@ -498,13 +498,23 @@ impl FittedGmm {
 
     /// Bayesian information criterion on `x` (lower is better).
     pub fn bic(&self, x: ArrayView2<'_, f64>) -> Result<f64, AlgoError> {
-        let n = x.nrows() as f64;
-        Ok(-2.0 * self.score(x)? * n + self.n_parameters() as f64 * n.ln())
+        Ok(self.bic_from_score(self.score(x)?, x.nrows()))
     }
 
     /// Akaike information criterion on `x` (lower is better).
     pub fn aic(&self, x: ArrayView2<'_, f64>) -> Result<f64, AlgoError> {
-        Ok(-2.0 * self.score(x)? * x.nrows() as f64 + 2.0 * self.n_parameters() as f64)
+        Ok(self.aic_from_score(self.score(x)?, x.nrows()))
+    }
+
+    /// BIC from a mean log-likelihood `score` already computed on `n` rows.
+    pub fn bic_from_score(&self, score: f64, n: usize) -> f64 {
+        let n = n as f64;
+        -2.0 * score * n + self.n_parameters() as f64 * n.ln()
+    }
+
+    /// AIC from a mean log-likelihood `score` already computed on `n` rows.
+    pub fn aic_from_score(&self, score: f64, n: usize) -> f64 {
+        -2.0 * score * n as f64 + 2.0 * self.n_parameters() as f64
     }
 }
 
@@ -624,28 +634,19 @@ impl FittedClusterer for FittedGmm {
     fn diagnostics(&self, x: ArrayView2<'_, f64>) -> strata_core::Diagnostics {
         let mut d = strata_core::Diagnostics::default()
             .scalar("lower_bound", self.lower_bound)
-            .scalar("n_iter", self.n_iter as f64)
-            .scalar("converged", f64::from(u8::from(self.converged)))
             .scalar("n_parameters", self.n_parameters() as f64)
             .series("weights", self.params.weights.iter().copied());
-        match (self.score(x), self.bic(x), self.aic(x)) {
-            (Ok(ll), Ok(bic), Ok(aic)) => {
+        // One E-step over `x` gives the log-likelihood, BIC and AIC.
+        match self.score(x) {
+            Ok(ll) => {
                 d = d
                     .scalar("log_likelihood", ll)
-                    .scalar("bic", bic)
-                    .scalar("aic", aic)
+                    .scalar("bic", self.bic_from_score(ll, x.nrows()))
+                    .scalar("aic", self.aic_from_score(ll, x.nrows()))
             }
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-                d = d.warnings([format!("BIC/AIC not computed: {e}")])
-            }
+            Err(e) => d = d.warnings([format!("BIC/AIC not computed: {e}")]),
         }
-        if !self.converged {
-            d = d.warnings([format!(
-                "EM did not converge in {} iterations; raise max_iter or tol",
-                self.n_iter
-            )]);
-        }
-        d
+        d.convergence("EM", self.n_iter, self.converged)
     }
 }
 

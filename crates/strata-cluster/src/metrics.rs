@@ -221,8 +221,9 @@ fn checked_dense(
     Ok((l, k))
 }
 
-/// Centroids and sizes of the clusters of dense labels.
-fn centroids(x: ArrayView2<'_, f64>, labels: &[usize], k: usize) -> (Array2<f64>, Vec<usize>) {
+/// Centroids and sizes of the clusters of labels in `0..k` (an empty
+/// cluster keeps a zero row and size 0).
+pub fn centroids(x: ArrayView2<'_, f64>, labels: &[usize], k: usize) -> (Array2<f64>, Vec<usize>) {
     let mut c = Array2::zeros((k, x.ncols()));
     let mut counts = vec![0usize; k];
     for (i, &l) in labels.iter().enumerate() {
@@ -231,7 +232,9 @@ fn centroids(x: ArrayView2<'_, f64>, labels: &[usize], k: usize) -> (Array2<f64>
         counts[l] += 1;
     }
     for (l, &m) in counts.iter().enumerate() {
-        c.row_mut(l).mapv_inplace(|v| v / m as f64);
+        if m > 0 {
+            c.row_mut(l).mapv_inplace(|v| v / m as f64);
+        }
     }
     (c, counts)
 }

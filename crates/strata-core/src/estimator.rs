@@ -38,6 +38,20 @@ impl Diagnostics {
         self.warnings.extend(w);
         self
     }
+    /// Adds `n_iter` and `converged` (1 or 0), and a warning naming
+    /// `algorithm` when the fit stopped before converging.
+    pub fn convergence(self, algorithm: &str, n_iter: usize, converged: bool) -> Self {
+        let d = self
+            .scalar("n_iter", n_iter as f64)
+            .scalar("converged", f64::from(u8::from(converged)));
+        if converged {
+            d
+        } else {
+            d.warnings([format!(
+                "{algorithm} did not converge in {n_iter} iterations; raise max_iter or tol"
+            )])
+        }
+    }
 }
 
 /// An unfitted dimensionality reduction (PCA, ICA, random projection...).

@@ -545,18 +545,9 @@ impl FittedReducer for FittedIca {
         FittedIca::inverse_transform(self, y)
     }
     fn diagnostics(&self) -> strata_core::Diagnostics {
-        let d = strata_core::Diagnostics::default()
-            .scalar("n_iter", self.n_iter as f64)
-            .scalar("converged", f64::from(u8::from(self.converged)))
-            .series("component_kurtosis", self.kurtosis.iter().copied());
-        if self.converged {
-            d
-        } else {
-            d.warnings([format!(
-                "FastICA did not converge in {} iterations; raise max_iter or tol",
-                self.n_iter
-            )])
-        }
+        strata_core::Diagnostics::default()
+            .series("component_kurtosis", self.kurtosis.iter().copied())
+            .convergence("FastICA", self.n_iter, self.converged)
     }
 }
 

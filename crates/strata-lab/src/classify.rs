@@ -10,7 +10,6 @@ use crate::manifest::{Classification, FeatureKind, FeatureSpec};
 use crate::registry::Registry;
 use crate::store::DatasetRef;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use strata_core::Seed;
 use strata_neural::baselines::{Logistic, Tree};
 use strata_neural::cv::{
@@ -40,14 +39,12 @@ pub struct ClassificationRecord {
 }
 
 pub fn classification_hash(c: &Classification, seed: Seed, dataset_sha256: &str) -> String {
-    let canonical = serde_json::json!({
+    crate::sweep::content_hash(&serde_json::json!({
         "classification": c,
         "seed": seed,
         "dataset_sha256": dataset_sha256,
         "strata_version": strata_core::VERSION,
-    });
-    let digest = Sha256::digest(canonical.to_string().as_bytes());
-    digest.iter().take(10).map(|b| format!("{b:02x}")).collect()
+    }))
 }
 
 /// Builds the feature builder a spec names, from the registry.
@@ -58,29 +55,19 @@ pub fn builder(spec: &FeatureSpec, registry: &Registry) -> anyhow::Result<Box<dy
     let label = algo.algorithm.clone();
     Ok(match spec.kind {
         FeatureKind::Original => Box::new(Original),
-        FeatureKind::Reduced => {
-            let e = registry
-                .find_reducer(&algo.algorithm)
-                .ok_or_else(|| anyhow::anyhow!("no reducer `{}`", algo.algorithm))?;
-            Box::new(Reduced {
-                label,
-                reducer: (e.build)(&algo.params)?,
-            })
-        }
-        FeatureKind::Clusters | FeatureKind::Posteriors => {
-            let e = registry
-                .find_clusterer(&algo.algorithm)
-                .ok_or_else(|| anyhow::anyhow!("no clusterer `{}`", algo.algorithm))?;
-            Box::new(WithClusters {
-                label,
-                clusterer: (e.build)(&algo.params)?,
-                kind: if spec.kind == FeatureKind::Clusters {
-                    ClusterFeatures::OneHot
-                } else {
-                    ClusterFeatures::Posteriors
-                },
-            })
-        }
+        FeatureKind::Reduced => Box::new(Reduced {
+            label,
+            reducer: registry.build_reducer(algo)?,
+        }),
+        FeatureKind::Clusters | FeatureKind::Posteriors => Box::new(WithClusters {
+            label,
+            clusterer: registry.build_clusterer(algo)?,
+            kind: if spec.kind == FeatureKind::Clusters {
+                ClusterFeatures::OneHot
+            } else {
+                ClusterFeatures::Posteriors
+            },
+        }),
     })
 }
 

@@ -4,8 +4,9 @@
 //! rows: the adjusted Rand index of their assignments, and how far matched
 //! segment centres moved (in standard deviations of the prepared features).
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
+use strata_cluster::metrics::centroids;
 use strata_core::{Clusterer, Reducer, Seed};
 
 /// `[cohorts]` in a manifest: which date column splits the rows, and its format.
@@ -59,22 +60,6 @@ pub struct CohortReport {
     pub verdict: String,
 }
 
-fn centres(x: ArrayView2<'_, f64>, labels: &[usize], k: usize) -> (Array2<f64>, Vec<usize>) {
-    let mut c = Array2::<f64>::zeros((k, x.ncols()));
-    let mut n = vec![0usize; k];
-    for (i, &l) in labels.iter().enumerate() {
-        let mut row = c.row_mut(l);
-        row += &x.row(i);
-        n[l] += 1;
-    }
-    for (l, &m) in n.iter().enumerate() {
-        if m > 0 {
-            c.row_mut(l).mapv_inplace(|v| v / m as f64);
-        }
-    }
-    (c, n)
-}
-
 /// Fits the representation and clustering on each cohort and compares them on
 /// all rows of `x` (the prepared, standardized features).
 pub fn evaluate(
@@ -112,8 +97,8 @@ pub fn evaluate(
     let ari = strata_cluster::metrics::adjusted_rand_index(&a, &b)?;
     let ka = a.iter().copied().max().map_or(0, |m| m + 1);
     let kb = b.iter().copied().max().map_or(0, |m| m + 1);
-    let (ca, na) = centres(x, &a, ka);
-    let (cb, nb) = centres(x, &b, kb);
+    let (ca, na) = centroids(x, &a, ka);
+    let (cb, nb) = centroids(x, &b, kb);
     let n = x.nrows() as f64;
     let mut drift: Vec<Drift> = (0..ka)
         .filter(|&s| na[s] > 0)
@@ -166,6 +151,7 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::Array2;
     use strata_cluster::KMeans;
 
     #[test]

@@ -81,11 +81,7 @@ pub fn similar_catalogue(
     let x = loaded.dataset.features().view();
     let (points, segments, note) = match chosen {
         Some(run) => {
-            let cfg = &run.config.representation;
-            let entry = registry
-                .find_reducer(&cfg.algorithm)
-                .ok_or_else(|| anyhow::anyhow!("no reducer `{}`", cfg.algorithm))?;
-            let reducer = (entry.build)(&cfg.params)?;
+            let reducer = registry.build_reducer(&run.config.representation)?;
             let (_, y) = reducer.fit_transform(x, run.config.seed.named("representation"))?;
             let labels = run
                 .clustering

@@ -4,6 +4,7 @@
 //! `strata_core::Configurable` in its own crate, then one line in
 //! [`Registry::standard`]. Nothing else in the workspace changes.
 
+use crate::manifest::AlgoConfig;
 use ndarray::{Array2, ArrayView2};
 use strata_core::{
     AlgoError, Clusterer, Configurable, FittedReducer, ParamSpec, Params, Reducer, Seed,
@@ -93,6 +94,22 @@ impl Registry {
 
     pub fn find_clusterer(&self, name: &str) -> Option<&Entry<BuildClusterer>> {
         self.clusterers.iter().find(|e| e.name == name)
+    }
+
+    /// Builds the reducer a configuration names.
+    pub fn build_reducer(&self, cfg: &AlgoConfig) -> anyhow::Result<Box<dyn Reducer>> {
+        let e = self
+            .find_reducer(&cfg.algorithm)
+            .ok_or_else(|| anyhow::anyhow!("no reducer `{}` in the registry", cfg.algorithm))?;
+        Ok((e.build)(&cfg.params)?)
+    }
+
+    /// Builds the clusterer a configuration names.
+    pub fn build_clusterer(&self, cfg: &AlgoConfig) -> anyhow::Result<Box<dyn Clusterer>> {
+        let e = self
+            .find_clusterer(&cfg.algorithm)
+            .ok_or_else(|| anyhow::anyhow!("no clusterer `{}` in the registry", cfg.algorithm))?;
+        Ok((e.build)(&cfg.params)?)
     }
 }
 

@@ -158,6 +158,14 @@ fn esc(s: &str) -> String {
 
 type Series = Vec<(String, Vec<(f64, f64)>)>;
 
+/// (min x, max x, min y, max y) of points.
+fn bounds(points: impl Iterator<Item = (f64, f64)>) -> (f64, f64, f64, f64) {
+    points.fold(
+        (f64::MAX, f64::MIN, f64::MAX, f64::MIN),
+        |(x0, x1, y0, y1), (x, y)| (x0.min(x), x1.max(x), y0.min(y), y1.max(y)),
+    )
+}
+
 /// An SVG line chart (x = k) with a legend; empty string when nothing to draw.
 fn line_chart(title: &str, x_desc: &str, y_desc: &str, series: &Series) -> String {
     let pts: Vec<(f64, f64)> = series
@@ -168,13 +176,7 @@ fn line_chart(title: &str, x_desc: &str, y_desc: &str, series: &Series) -> Strin
     if pts.is_empty() {
         return String::new();
     }
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for (x, y) in &pts {
-        x0 = x0.min(*x);
-        x1 = x1.max(*x);
-        y0 = y0.min(*y);
-        y1 = y1.max(*y);
-    }
+    let (x0, mut x1, y0, y1) = bounds(pts.iter().copied());
     if x1 <= x0 {
         x1 = x0 + 1.0;
     }
@@ -256,13 +258,7 @@ fn scatter_chart(res: &ExperimentResults, run: &RunRecord) -> String {
             by_cluster.entry(l).or_default().push((s.pc1[j], s.pc2[j]));
         }
     }
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for (x, y) in s.pc1.iter().zip(&s.pc2) {
-        x0 = x0.min(*x);
-        x1 = x1.max(*x);
-        y0 = y0.min(*y);
-        y1 = y1.max(*y);
-    }
+    let (x0, x1, y0, y1) = bounds(s.pc1.iter().copied().zip(s.pc2.iter().copied()));
     if !(x1 > x0 && y1 > y0) {
         return String::new();
     }

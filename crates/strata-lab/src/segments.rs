@@ -154,6 +154,50 @@ fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
     [q(0.25), q(0.5), q(0.75)]
 }
 
+/// Response rate of `rows` with its Wilson 95 % interval and lift over
+/// `base_rate`; with economics, the expected profit per contact (mean revenue
+/// per response x rate - mean cost), its interval and the action.
+pub fn campaign(
+    rows: &[usize],
+    target: &[u8],
+    economics: Option<&Economics>,
+    base_rate: Option<f64>,
+) -> Campaign {
+    let responders = rows.iter().filter(|&&i| target[i] == 1).count();
+    let rate = responders as f64 / rows.len() as f64;
+    let (lo, hi) = wilson(responders, rows.len(), 1.959_963_984_540_054);
+    let (profit, plo, phi, action) = match economics {
+        Some(e) => {
+            let m = rows.len() as f64;
+            let cost = rows.iter().map(|&i| e.cost_per_contact[i]).sum::<f64>() / m;
+            let revenue = rows.iter().map(|&i| e.revenue_per_response[i]).sum::<f64>() / m;
+            let (p, l, h) = (
+                rate * revenue - cost,
+                lo * revenue - cost,
+                hi * revenue - cost,
+            );
+            (
+                Some(p),
+                Some(l),
+                Some(h),
+                Some(Action::from_profit_interval(l, h)),
+            )
+        }
+        None => (None, None, None, None),
+    };
+    Campaign {
+        responders,
+        response_rate: rate,
+        rate_low: lo,
+        rate_high: hi,
+        lift: base_rate.map_or(f64::NAN, |b| if b > 0.0 { rate / b } else { f64::NAN }),
+        profit_per_contact: profit,
+        profit_low: plo,
+        profit_high: phi,
+        action,
+    }
+}
+
 /// Inputs of the profiles besides the labels.
 pub struct ProfileData<'a> {
     /// Features in original units (rows x features).
@@ -218,41 +262,7 @@ pub fn profile(labels: &[usize], d: &ProfileData<'_>) -> Vec<SegmentCard> {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let campaign = d.target.map(|t| {
-            let responders = rows.iter().filter(|&&i| t[i] == 1).count();
-            let rate = responders as f64 / rows.len() as f64;
-            let (lo, hi) = wilson(responders, rows.len(), 1.959_963_984_540_054);
-            let (profit, plo, phi, action) = match d.economics {
-                Some(e) => {
-                    let m = rows.len() as f64;
-                    let cost = rows.iter().map(|&i| e.cost_per_contact[i]).sum::<f64>() / m;
-                    let revenue = rows.iter().map(|&i| e.revenue_per_response[i]).sum::<f64>() / m;
-                    let (p, l, h) = (
-                        rate * revenue - cost,
-                        lo * revenue - cost,
-                        hi * revenue - cost,
-                    );
-                    (
-                        Some(p),
-                        Some(l),
-                        Some(h),
-                        Some(Action::from_profit_interval(l, h)),
-                    )
-                }
-                None => (None, None, None, None),
-            };
-            Campaign {
-                responders,
-                response_rate: rate,
-                rate_low: lo,
-                rate_high: hi,
-                lift: base.map_or(f64::NAN, |b| if b > 0.0 { rate / b } else { f64::NAN }),
-                profit_per_contact: profit,
-                profit_low: plo,
-                profit_high: phi,
-                action,
-            }
-        });
+        let campaign = d.target.map(|t| campaign(&rows, t, d.economics, base));
         let mixes = d
             .categories
             .iter()

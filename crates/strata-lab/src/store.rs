@@ -164,6 +164,37 @@ pub fn read_run(dir: &Path, hash: &str) -> Option<anyhow::Result<RunRecord>> {
     }))
 }
 
+/// A result derived from the chosen run, stored with the key of what it was
+/// computed from (`targeting.json`, `cohorts.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Keyed<T> {
+    pub key: String,
+    pub report: T,
+}
+
+/// Computes `compute` into `path` unless the file already holds a result for
+/// `key` (or `force` is set).
+pub fn keyed<T: Serialize + for<'de> Deserialize<'de>>(
+    path: &Path,
+    key: String,
+    force: bool,
+    compute: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<()> {
+    let stored = read_json::<Keyed<T>>(path)
+        .ok()
+        .is_some_and(|s| s.key == key);
+    if stored && !force {
+        return Ok(());
+    }
+    write_json(
+        path,
+        &Keyed {
+            key,
+            report: compute()?,
+        },
+    )
+}
+
 /// A file that may be absent; present but unreadable, it is listed as damaged.
 fn optional<T: for<'de> Deserialize<'de>>(
     dir: &Path,
@@ -223,11 +254,15 @@ impl ExperimentResults {
             None
         };
         let segments = optional::<crate::segments::Segments>(dir, "segments.json", &mut damaged);
-        let targeting =
-            optional::<crate::sweep::StoredTargeting>(dir, "targeting.json", &mut damaged)
+        let targeting = optional::<Keyed<crate::targeting::TargetingReport>>(
+            dir,
+            "targeting.json",
+            &mut damaged,
+        )
+        .map(|t| t.report);
+        let cohorts =
+            optional::<Keyed<crate::cohorts::CohortReport>>(dir, "cohorts.json", &mut damaged)
                 .map(|t| t.report);
-        let cohorts = optional::<crate::sweep::StoredCohorts>(dir, "cohorts.json", &mut damaged)
-            .map(|t| t.report);
         Ok(ExperimentResults {
             cohorts,
             targeting,
@@ -260,8 +295,24 @@ impl ExperimentResults {
     }
 }
 
-fn param_text(v: &ParamValue) -> String {
-    v.to_string()
+/// A column of `T` when every present value converts with `get` (absent
+/// values become nulls); `None` when one does not.
+fn typed<T>(
+    name: &str,
+    vals: &[Option<&ParamValue>],
+    get: fn(&ParamValue) -> Option<T>,
+) -> Option<Column>
+where
+    Series: NamedFrom<Vec<Option<T>>, [Option<T>]>,
+{
+    let converted: Option<Vec<Option<T>>> = vals
+        .iter()
+        .map(|v| match v {
+            None => Some(None),
+            Some(p) => get(p).map(Some),
+        })
+        .collect();
+    converted.map(|v| Series::new(name.into(), v).into())
 }
 
 /// The tidy table: one row per run, parameters and metrics as columns.
@@ -299,62 +350,27 @@ pub fn summary_frame(runs: &[RunRecord]) -> PolarsResult<DataFrame> {
         for n in names {
             let vals: Vec<Option<&ParamValue>> = runs.iter().map(|r| pick(r).0.get(&n)).collect();
             let col = format!("{prefix}{n}");
-            let all = |f: fn(&ParamValue) -> bool| vals.iter().flatten().all(|v| f(v));
-            let c: Column = if all(|v| matches!(v, ParamValue::Int(_))) {
-                Series::new(
-                    col.as_str().into(),
-                    vals.iter()
-                        .map(|v| {
-                            v.and_then(|v| {
-                                if let ParamValue::Int(i) = v {
-                                    Some(*i)
-                                } else {
-                                    None
-                                }
-                            })
-                        })
-                        .collect::<Vec<_>>(),
-                )
-                .into()
-            } else if all(|v| matches!(v, ParamValue::Float(_))) {
-                Series::new(
-                    col.as_str().into(),
-                    vals.iter()
-                        .map(|v| {
-                            v.and_then(|v| {
-                                if let ParamValue::Float(x) = v {
-                                    Some(*x)
-                                } else {
-                                    None
-                                }
-                            })
-                        })
-                        .collect::<Vec<_>>(),
-                )
-                .into()
-            } else if all(|v| matches!(v, ParamValue::Bool(_))) {
-                Series::new(
-                    col.as_str().into(),
-                    vals.iter()
-                        .map(|v| {
-                            v.and_then(|v| {
-                                if let ParamValue::Bool(b) = v {
-                                    Some(*b)
-                                } else {
-                                    None
-                                }
-                            })
-                        })
-                        .collect::<Vec<_>>(),
-                )
-                .into()
-            } else {
-                Series::new(
-                    col.as_str().into(),
-                    vals.iter().map(|v| v.map(param_text)).collect::<Vec<_>>(),
-                )
-                .into()
-            };
+            let c: Column = typed(&col, &vals, |v| match v {
+                ParamValue::Int(i) => Some(*i),
+                _ => None,
+            })
+            .or_else(|| {
+                typed(&col, &vals, |v| match v {
+                    ParamValue::Float(x) => Some(*x),
+                    _ => None,
+                })
+            })
+            .or_else(|| {
+                typed(&col, &vals, |v| match v {
+                    ParamValue::Bool(b) => Some(*b),
+                    _ => None,
+                })
+            })
+            .unwrap_or_else(|| {
+                let text: Vec<Option<String>> =
+                    vals.iter().map(|v| v.map(ParamValue::to_string)).collect();
+                Series::new(col.as_str().into(), text).into()
+            });
             cols.push(c);
         }
     }

@@ -91,11 +91,16 @@ pub struct Planned {
 
 /// The content hash of a run: configuration, dataset checksum, strata version.
 pub fn run_hash(cfg: &RunConfig, dataset_sha256: &str) -> String {
-    let canonical = serde_json::json!({
+    content_hash(&serde_json::json!({
         "run": cfg,
         "dataset_sha256": dataset_sha256,
         "strata_version": strata_core::VERSION,
-    });
+    }))
+}
+
+/// The first 10 bytes of the SHA-256 of a JSON value's text, as hex: the
+/// identity of a stored result.
+pub fn content_hash(canonical: &serde_json::Value) -> String {
     let digest = Sha256::digest(canonical.to_string().as_bytes());
     digest.iter().take(10).map(|b| format!("{b:02x}")).collect()
 }
@@ -197,30 +202,10 @@ pub fn build_pair(
     Box<dyn strata_core::Reducer>,
     Box<dyn strata_core::Clusterer>,
 )> {
-    let r = registry
-        .find_reducer(&cfg.representation.algorithm)
-        .ok_or_else(|| anyhow::anyhow!("no reducer `{}`", cfg.representation.algorithm))?;
-    let c = registry
-        .find_clusterer(&cfg.clusterer.algorithm)
-        .ok_or_else(|| anyhow::anyhow!("no clusterer `{}`", cfg.clusterer.algorithm))?;
     Ok((
-        (r.build)(&cfg.representation.params)?,
-        (c.build)(&cfg.clusterer.params)?,
+        registry.build_reducer(&cfg.representation)?,
+        registry.build_clusterer(&cfg.clusterer)?,
     ))
-}
-
-/// The held-out targeting comparison with the key of what it was computed from.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct StoredTargeting {
-    pub key: String,
-    pub report: crate::targeting::TargetingReport,
-}
-
-/// The cohort comparison with the key of what it was computed from.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct StoredCohorts {
-    pub key: String,
-    pub report: crate::cohorts::CohortReport,
 }
 
 /// What a sweep did for one experiment.
@@ -253,10 +238,7 @@ fn fit_representation(
     registry: &Registry,
 ) -> Result<Rep, String> {
     let t = Instant::now();
-    let entry = registry
-        .find_reducer(&cfg.algorithm)
-        .ok_or_else(|| format!("no reducer `{}` in the registry", cfg.algorithm))?;
-    let reducer = (entry.build)(&cfg.params).map_err(|e| e.to_string())?;
+    let reducer = registry.build_reducer(cfg).map_err(|e| format!("{e:#}"))?;
     let (fitted, y) = reducer
         .fit_transform(x, seed.named("representation"))
         .map_err(|e| format!("{}: {e}", cfg.label()))?;
@@ -304,48 +286,33 @@ pub fn metadata_text(loaded: &LoadedDataset, column: &str) -> anyhow::Result<Vec
         .collect())
 }
 
-/// Category codes of a metadata column (missing values form their own category).
+/// Category codes of a metadata column (missing values, read as empty text,
+/// form their own category).
 fn category_codes(loaded: &LoadedDataset, column: &str) -> anyhow::Result<Vec<usize>> {
-    use polars::prelude::DataType;
-    let col = loaded
-        .metadata
-        .column(column)
-        .map_err(|e| anyhow::anyhow!("metadata column `{column}`: {e}"))?
-        .cast(&DataType::String)
-        .map_err(|e| anyhow::anyhow!("metadata column `{column}`: {e}"))?;
-    let ca = col
-        .str()
-        .map_err(|e| anyhow::anyhow!("metadata column `{column}`: {e}"))?;
     let mut codes = HashMap::new();
-    Ok(ca
-        .iter()
+    Ok(metadata_text(loaded, column)?
+        .into_iter()
         .map(|v| {
             let next = codes.len();
-            *codes.entry(v.map(str::to_string)).or_insert(next)
+            *codes.entry(v).or_insert(next)
         })
         .collect())
 }
 
 /// Sum of squared distances of rows to their cluster means.
 fn within_ss(x: ArrayView2<'_, f64>, labels: &[usize], k: usize) -> f64 {
-    let mut sums = Array2::<f64>::zeros((k, x.ncols()));
-    let mut counts = vec![0usize; k];
-    for (i, &l) in labels.iter().enumerate() {
-        let mut s = sums.row_mut(l);
-        s += &x.row(i);
-        counts[l] += 1;
-    }
-    let mut total = 0.0;
-    for (i, &l) in labels.iter().enumerate() {
-        let m = counts[l] as f64;
-        total += x
-            .row(i)
-            .iter()
-            .zip(sums.row(l).iter())
-            .map(|(v, s)| (v - s / m).powi(2))
-            .sum::<f64>();
-    }
-    total
+    let (means, _) = strata_cluster::metrics::centroids(x, labels, k);
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            x.row(i)
+                .iter()
+                .zip(means.row(l).iter())
+                .map(|(v, m)| (v - m).powi(2))
+                .sum::<f64>()
+        })
+        .sum()
 }
 
 fn run_one(
@@ -356,7 +323,6 @@ fn run_one(
     agreement: &[(String, Vec<usize>)],
     registry: &Registry,
     stage: &dyn Fn(&str),
-    defer_exact_silhouette: bool,
 ) -> RunRecord {
     let mut rec = RunRecord {
         hash: hash.to_string(),
@@ -393,15 +359,9 @@ fn run_one(
 
     stage("cluster");
     let t = Instant::now();
-    let Some(entry) = registry.find_clusterer(&cfg.clusterer.algorithm) else {
-        return fail(
-            rec,
-            format!("no clusterer `{}` in the registry", cfg.clusterer.algorithm),
-        );
-    };
-    let clusterer = match (entry.build)(&cfg.clusterer.params) {
+    let clusterer = match registry.build_clusterer(&cfg.clusterer) {
         Ok(c) => c,
-        Err(e) => return fail(rec, format!("{}: {e}", cfg.clusterer.label())),
+        Err(e) => return fail(rec, format!("{}: {e:#}", cfg.clusterer.label())),
     };
     let fitted = match clusterer.fit(x, cfg.seed.named("clusterer")) {
         Ok(f) => f,
@@ -426,12 +386,9 @@ fn run_one(
     if distinct >= 2 && distinct < labels.len() {
         let ev = &cfg.evaluation;
         let sil = match ev.silhouette {
-            SilhouetteMode::Off => None,
-            // Computed afterwards for a chunk of runs at once (`exact_silhouettes`).
-            SilhouetteMode::Exact if defer_exact_silhouette => None,
-            SilhouetteMode::Exact => Some(
-                strata_cluster::metrics::silhouette_score(x, &labels).map(|s| (s, labels.len())),
-            ),
+            // The exact silhouette is computed afterwards for a chunk of runs
+            // at once (`exact_silhouettes`).
+            SilhouetteMode::Off | SilhouetteMode::Exact => None,
             SilhouetteMode::Sampled => Some(strata_cluster::metrics::silhouette_sampled(
                 x,
                 &labels,
@@ -725,16 +682,7 @@ pub fn execute(
                         p.manifest.name, c.clusterer.algorithm, c.representation.algorithm
                     );
                     let stage = |s: &str| bar.set_message(format!("{what} · {s}"));
-                    run_one(
-                        h,
-                        c,
-                        p,
-                        rep_of(*i, c),
-                        &agreements[*i],
-                        registry,
-                        &stage,
-                        true,
-                    )
+                    run_one(h, c, p, rep_of(*i, c), &agreements[*i], registry, &stage)
                 })
                 .collect();
             let (i, _, c) = &pending[chunk[0]];
@@ -854,12 +802,9 @@ pub fn execute(
                     })
                     .to_string();
                 let path = o.dir.join("targeting.json");
-                let stored = store::read_json::<StoredTargeting>(&path)
-                    .ok()
-                    .is_some_and(|s| s.key == key);
-                if !stored || opts.force {
+                store::keyed(&path, key, opts.force, || {
                     let (r, c) = build_pair(registry, &best.config)?;
-                    let report = crate::targeting::evaluate(
+                    crate::targeting::evaluate(
                         ds.features().view(),
                         t,
                         e,
@@ -868,9 +813,8 @@ pub fn execute(
                         &mlp,
                         0.3,
                         p.manifest.seed.named("targeting"),
-                    )?;
-                    store::write_json(&path, &StoredTargeting { key, report })?;
-                }
+                    )
+                })?;
                 o.written.push(path);
             }
             if let Some(spec) = &p.manifest.cohorts {
@@ -879,24 +823,20 @@ pub fn execute(
                     })
                     .to_string();
                 let path = o.dir.join("cohorts.json");
-                let stored = store::read_json::<StoredCohorts>(&path)
-                    .ok()
-                    .is_some_and(|s| s.key == key);
-                if !stored || opts.force {
+                store::keyed(&path, key, opts.force, || {
                     let dates =
                         crate::cohorts::parse_dates(&metadata_text(&p.loaded, &spec.column)?, spec)
                             .map_err(|e| anyhow::anyhow!(e))?;
                     let (r, c) = build_pair(registry, &best.config)?;
-                    let report = crate::cohorts::evaluate(
+                    crate::cohorts::evaluate(
                         ds.features().view(),
                         &dates,
                         &spec.column,
                         r.as_ref(),
                         c.as_ref(),
                         p.manifest.seed.named("cohorts"),
-                    )?;
-                    store::write_json(&path, &StoredCohorts { key, report })?;
-                }
+                    )
+                })?;
                 o.written.push(path);
             }
         }

@@ -9,7 +9,7 @@
 //! **contact** segments, contact **everyone**, or contact the MLP's **ranked
 //! list** down to its threshold. No held-out row is used in any fit.
 
-use crate::segments::{Action, wilson};
+use crate::segments::{Action, campaign};
 use ndarray::{ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 use strata_core::{Clusterer, Economics, Reducer, Rng, Seed};
@@ -52,10 +52,6 @@ pub struct TargetingReport {
     /// (customers contacted in MLP score order, cumulative profit) on the held-out customers.
     pub curve: Vec<(usize, f64)>,
     pub verdict: String,
-}
-
-fn z95() -> f64 {
-    1.959_963_984_540_054
 }
 
 /// Runs the held-out comparison. `x` holds the prepared features, `y` the
@@ -105,17 +101,8 @@ pub fn evaluate(
         if rows.is_empty() {
             continue;
         }
-        let pos = rows.iter().filter(|&&i| y[i] == 1).count();
-        let (lo, hi) = wilson(pos, rows.len(), z95());
-        let m = rows.len() as f64;
-        let cost = rows.iter().map(|&i| econ.cost_per_contact[i]).sum::<f64>() / m;
-        let revenue = rows
-            .iter()
-            .map(|&i| econ.revenue_per_response[i])
-            .sum::<f64>()
-            / m;
-        let (plo, phi) = (lo * revenue - cost, hi * revenue - cost);
-        let action = Action::from_profit_interval(plo, phi);
+        let est = campaign(&rows, y, Some(econ), None);
+        let action = est.action.unwrap_or(Action::Uncertain);
         *contact_s = action == Action::Contact;
         let trows: Vec<usize> = (0..test.len())
             .filter(|&j| lte[j] == s)
@@ -124,11 +111,11 @@ pub fn evaluate(
         segments.push(SegmentDecision {
             segment: s,
             train_size: rows.len(),
-            train_rate: pos as f64 / m,
-            rate_low: lo,
-            rate_high: hi,
-            profit_low: plo,
-            profit_high: phi,
+            train_rate: est.response_rate,
+            rate_low: est.rate_low,
+            rate_high: est.rate_high,
+            profit_low: est.profit_low.unwrap_or(f64::NAN),
+            profit_high: est.profit_high.unwrap_or(f64::NAN),
             action,
             test_size: trows.len(),
             test_rate: trows.iter().filter(|&&i| y[i] == 1).count() as f64

@@ -22,6 +22,14 @@ pub trait FeatureBuilder: Send + Sync {
     ) -> Result<(Array2<f64>, Vec<Array2<f64>>), NeuralError>;
 }
 
+/// An error of a feature builder, naming the feature set.
+fn features_error(builder: &dyn FeatureBuilder, e: impl std::fmt::Display) -> NeuralError {
+    NeuralError::Features {
+        name: builder.name(),
+        message: e.to_string(),
+    }
+}
+
 /// The features as they are.
 pub struct Original;
 
@@ -58,10 +66,7 @@ impl FeatureBuilder for Reduced {
         apply: &[ArrayView2<'_, f64>],
         seed: Seed,
     ) -> Result<(Array2<f64>, Vec<Array2<f64>>), NeuralError> {
-        let wrap = |e: strata_core::AlgoError| NeuralError::Features {
-            name: self.name(),
-            message: e.to_string(),
-        };
+        let wrap = |e: strata_core::AlgoError| features_error(self, e);
         let (fitted, t) = self.reducer.fit_transform(train, seed).map_err(wrap)?;
         let mut out = Vec::new();
         for a in apply {
@@ -111,10 +116,7 @@ impl FeatureBuilder for WithClusters {
         apply: &[ArrayView2<'_, f64>],
         seed: Seed,
     ) -> Result<(Array2<f64>, Vec<Array2<f64>>), NeuralError> {
-        let wrap = |e: strata_core::AlgoError| NeuralError::Features {
-            name: self.name(),
-            message: e.to_string(),
-        };
+        let wrap = |e: strata_core::AlgoError| features_error(self, e);
         let fitted = self.clusterer.fit(train, seed).map_err(wrap)?;
         let k = fitted.n_clusters();
         let extra = |x: ArrayView2<'_, f64>, own: bool| -> Result<Array2<f64>, NeuralError> {
@@ -131,10 +133,7 @@ impl FeatureBuilder for WithClusters {
             }
         };
         let join = |x: ArrayView2<'_, f64>, e: Array2<f64>| -> Result<Array2<f64>, NeuralError> {
-            concatenate(Axis(1), &[x, e.view()]).map_err(|e| NeuralError::Features {
-                name: self.name(),
-                message: e.to_string(),
-            })
+            concatenate(Axis(1), &[x, e.view()]).map_err(|e| features_error(self, e))
         };
         let t = join(train, extra(train, true)?)?;
         let mut out = Vec::new();
