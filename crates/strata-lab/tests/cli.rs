@@ -19,12 +19,10 @@ fn setup(dir: &Path, csv: &str, extra: &str) {
     std::fs::write(dir.join("data.toml"), toml).expect("write toml");
 }
 
+mod common;
+
 fn strata(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("STRATA_DATA_DIR")
-        .env_remove("RUST_LOG")
+    common::strata_command(dir, args)
         .output()
         .expect("run strata")
 }

@@ -3,7 +3,8 @@
 //! unknown get clear messages.
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
 
 fn write_catalogue(dir: &Path, popularity_offset: u64) {
     let mut csv =
@@ -44,11 +45,7 @@ fn write_catalogue(dir: &Path, popularity_offset: u64) {
 }
 
 fn strata(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("STRATA_DATA_DIR")
-        .env_remove("RUST_LOG")
+    let out = common::strata_command(dir, args)
         .output()
         .expect("run strata");
     (

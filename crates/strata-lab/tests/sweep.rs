@@ -240,13 +240,11 @@ fn shards_merged_equal_one_sweep_and_damaged_files_are_skipped() {
     assert_eq!(runs_of(&exp).len(), 6);
 }
 
+mod common;
+
 fn strata(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_strata"));
-    c.args(args)
-        .current_dir(dir)
-        .env_remove("STRATA_DATA_DIR")
-        .env_remove("RUST_LOG")
-        .env("RAYON_NUM_THREADS", "2");
+    let mut c = common::strata_command(dir, args);
+    c.env("RAYON_NUM_THREADS", "2");
     c
 }
 
