@@ -9,7 +9,7 @@
 //! whatever the number of threads.
 
 use crate::error::ClusterError;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, CowArray, Ix2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use strata_core::par::blocked_sum;
@@ -107,6 +107,10 @@ impl KMeans {
         let (n, d) = x.dim();
         self.validate(n, d)?;
         check_finite(x, None)?;
+        // Column-major once (free for a table from polars): the assignment
+        // kernel reads consecutive rows of a column as one vector.
+        let t = column_major(x);
+        let cols = cols_of(&t);
         let mut warnings = Vec::new();
         let distinct = count_distinct_rows(x);
         if distinct < self.n_clusters {
@@ -117,20 +121,28 @@ impl KMeans {
         }
         let variance = x.var_axis(Axis(0), 0.0).mean().unwrap_or(0.0);
         let tol = self.tol * variance;
+        let accelerated = match self.algorithm {
+            KMeansAlgorithm::Lloyd => false,
+            KMeansAlgorithm::Hamerly => true,
+            KMeansAlgorithm::Auto => self.n_clusters > 16,
+        };
+        // Restarts run in parallel (each also parallel over its rows); each
+        // depends only on its own seed, and the first lowest inertia in
+        // restart order is kept, so the thread count changes nothing.
+        let runs: Vec<FittedKMeans> = (0..self.n_init)
+            .into_par_iter()
+            .map(|run| {
+                let centers = match &self.init {
+                    KMeansInit::Centers(c) => c.clone(),
+                    KMeansInit::PlusPlus => {
+                        plus_plus_cols(cols, self.n_clusters, &mut Rng::new(seed.child(run as u64)))
+                    }
+                };
+                lloyd(cols, centers, self.max_iter, tol, accelerated)
+            })
+            .collect();
         let mut best: Option<FittedKMeans> = None;
-        for run in 0..self.n_init {
-            let centers = match &self.init {
-                KMeansInit::Centers(c) => c.clone(),
-                KMeansInit::PlusPlus => {
-                    plus_plus(x, self.n_clusters, &mut Rng::new(seed.child(run as u64)))
-                }
-            };
-            let accelerated = match self.algorithm {
-                KMeansAlgorithm::Lloyd => false,
-                KMeansAlgorithm::Hamerly => true,
-                KMeansAlgorithm::Auto => self.n_clusters > 16,
-            };
-            let fitted = lloyd(x, centers, self.max_iter, tol, accelerated);
+        for fitted in runs {
             if best.as_ref().is_none_or(|b| fitted.inertia < b.inertia) {
                 best = Some(fitted);
             }
@@ -159,24 +171,183 @@ fn sq_dist(a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>) -> f64 {
     a.iter().zip(b.iter()).map(|(p, q)| (p - q) * (p - q)).sum()
 }
 
-#[inline]
-fn sq_dist_slices(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum()
+/// A matrix stored column by column: column `j` of its `n` rows is
+/// `data[j * n..(j + 1) * n]`. The assignment kernels read it so that a
+/// vector of consecutive rows is one contiguous load.
+#[derive(Clone, Copy)]
+struct Cols<'a> {
+    data: &'a [f64],
+    n: usize,
+    d: usize,
 }
+
+impl<'a> Cols<'a> {
+    /// Column `j`.
+    fn col(&self, j: usize) -> &'a [f64] {
+        &self.data[j * self.n..(j + 1) * self.n]
+    }
+
+    /// Squared distance of row `i` to `c`, summed over the features in order.
+    #[inline]
+    fn sq_dist_to(&self, i: usize, c: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for (j, &cj) in c.iter().enumerate().take(self.d) {
+            let t = self.data[j * self.n + i] - cj;
+            s += t * t;
+        }
+        s
+    }
+
+    /// Row `i` as a vector.
+    fn row(&self, i: usize) -> Vec<f64> {
+        (0..self.d).map(|j| self.data[j * self.n + i]).collect()
+    }
+}
+
+/// `x` transposed into standard layout (its columns contiguous); borrowed
+/// when `x` is already column-major, as tables from polars are.
+fn column_major<'a>(x: ArrayView2<'a, f64>) -> CowArray<'a, f64, Ix2> {
+    let t = x.reversed_axes();
+    if t.is_standard_layout() {
+        CowArray::from(t)
+    } else {
+        CowArray::from(t.as_standard_layout().into_owned())
+    }
+}
+
+/// The column view of a [`column_major`] array.
+fn cols_of<'a>(t: &'a CowArray<'_, f64, Ix2>) -> Cols<'a> {
+    Cols {
+        data: t.as_slice().unwrap_or(&[]),
+        n: t.ncols(),
+        d: t.nrows(),
+    }
+}
+
+/// Rows handled together by the assignment kernel (four AVX2 vectors).
+const LANES: usize = 16;
+
+/// Nearest center (as a float, for branch-free selection), nearest and
+/// second-nearest squared distances of a group of `LANES` rows given column
+/// by column (`group[j]` holds feature `j` of the rows). For every (row,
+/// center) the squared differences are summed over the features in order,
+/// from 0.0, as a direct computation does; the smallest distance wins and
+/// ties go to the lowest center index.
+#[inline(always)]
+fn nearest_lanes(
+    group: &[[f64; LANES]],
+    cs: &[f64],
+    d: usize,
+) -> ([f64; LANES], [f64; LANES], [f64; LANES]) {
+    let mut best = [0.0f64; LANES];
+    let mut v1 = [f64::INFINITY; LANES];
+    let mut v2 = [f64::INFINITY; LANES];
+    for (c, center) in cs.chunks_exact(d).enumerate() {
+        let mut acc = [0.0f64; LANES];
+        for (col, &cj) in group.iter().zip(center) {
+            for l in 0..LANES {
+                let t = col[l] - cj;
+                acc[l] += t * t;
+            }
+        }
+        let cf = c as f64;
+        for l in 0..LANES {
+            let v = acc[l];
+            let closer = v < v1[l];
+            v2[l] = if closer {
+                v1[l]
+            } else if v < v2[l] {
+                v
+            } else {
+                v2[l]
+            };
+            v1[l] = if closer { v } else { v1[l] };
+            best[l] = if closer { cf } else { best[l] };
+        }
+    }
+    (best, v1, v2)
+}
+
+/// Nearest center, nearest and second-nearest squared distances of the rows
+/// `start..start + first.len()` of the column-major `data` (`n` rows, `d`
+/// columns), for the row-major centers `cs`. Rows go in groups of [`LANES`],
+/// copied column by column into a small buffer (the last group padded), so
+/// every row goes through the same arithmetic. Unless `counts` is empty, each
+/// row is also added to its cluster's sum (`sums` is k x d, row-major) and
+/// count, rows in order.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn nearest_body(
+    data: &[f64],
+    n: usize,
+    start: usize,
+    cs: &[f64],
+    d: usize,
+    first: &mut [usize],
+    d1: &mut [f64],
+    d2: &mut [f64],
+    sums: &mut [f64],
+    counts: &mut [f64],
+) {
+    let m = first.len();
+    let mut group = vec![[0.0f64; LANES]; d];
+    for r in (0..m).step_by(LANES) {
+        let len = LANES.min(m - r);
+        for (j, g) in group.iter_mut().enumerate() {
+            let from = j * n + start + r;
+            match <&[f64; LANES]>::try_from(&data[from..from + len]) {
+                Ok(full) => *g = *full,
+                Err(_) => g[..len].copy_from_slice(&data[from..from + len]),
+            }
+        }
+        let (best, v1, v2) = nearest_lanes(&group, cs, d);
+        for l in 0..len {
+            first[r + l] = best[l] as usize;
+            d1[r + l] = v1[l];
+            d2[r + l] = v2[l];
+        }
+        if !counts.is_empty() {
+            for (l, &b) in best.iter().enumerate().take(len) {
+                let lab = b as usize;
+                for (s, g) in sums[lab * d..(lab + 1) * d].iter_mut().zip(&group) {
+                    *s += g[l];
+                }
+                counts[lab] += 1.0;
+            }
+        }
+    }
+}
+
+strata_core::simd_dispatch!(fn nearest_simd(data: &[f64], n: usize, start: usize, cs: &[f64], d: usize, first: &mut [usize], d1: &mut [f64], d2: &mut [f64], sums: &mut [f64], counts: &mut [f64]) => nearest_body);
 
 /// Greedy k-means++: each new center is the best (lowest potential) of
 /// 2 + floor(ln k) candidates drawn with probability proportional to the
 /// squared distance to the nearest chosen center.
 pub fn plus_plus(x: ArrayView2<'_, f64>, k: usize, rng: &mut Rng) -> Array2<f64> {
-    let (n, d) = x.dim();
-    let standard = x.as_standard_layout();
-    let xs = standard.as_slice().unwrap_or(&[]);
-    let row = |i: usize| &xs[i * d..(i + 1) * d];
+    let t = column_major(x);
+    plus_plus_cols(cols_of(&t), k, rng)
+}
+
+/// Squared distance of every row to `c`, feature by feature (vectorizes along
+/// the rows; the sum over features is in order, as a direct computation).
+fn sq_dists_to(x: Cols<'_>, c: &[f64]) -> Vec<f64> {
+    let mut acc = vec![0.0; x.n];
+    for (j, &cj) in c.iter().enumerate() {
+        for (a, &v) in acc.iter_mut().zip(x.col(j)) {
+            let t = v - cj;
+            *a += t * t;
+        }
+    }
+    acc
+}
+
+fn plus_plus_cols(x: Cols<'_>, k: usize, rng: &mut Rng) -> Array2<f64> {
+    let (n, d) = (x.n, x.d);
     let trials = 2 + (k as f64).ln() as usize;
     let mut centers = Array2::zeros((k, d));
     let first = rng.below(n);
-    centers.row_mut(0).assign(&x.row(first));
-    let mut closest: Vec<f64> = (0..n).map(|i| sq_dist_slices(row(i), row(first))).collect();
+    centers.row_mut(0).assign(&Array1::from(x.row(first)));
+    let mut closest = sq_dists_to(x, &x.row(first));
     let mut potential: f64 = closest.iter().sum();
     let mut cumulative = vec![0.0; n];
     for c in 1..k {
@@ -196,12 +367,10 @@ pub fn plus_plus(x: ArrayView2<'_, f64>, k: usize, rng: &mut Rng) -> Array2<f64>
         let trial: Vec<(f64, Vec<f64>)> = candidates
             .par_iter()
             .map(|&cand| {
-                let cr = row(cand);
-                let dists: Vec<f64> = closest
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &cl)| cl.min(sq_dist_slices(row(i), cr)))
-                    .collect();
+                let mut dists = sq_dists_to(x, &x.row(cand));
+                for (v, &cl) in dists.iter_mut().zip(&closest) {
+                    *v = cl.min(*v);
+                }
                 (dists.iter().sum(), dists)
             })
             .collect();
@@ -212,7 +381,7 @@ pub fn plus_plus(x: ArrayView2<'_, f64>, k: usize, rng: &mut Rng) -> Array2<f64>
             }
         }
         if let Some((pot, cand, dists)) = best {
-            centers.row_mut(c).assign(&x.row(cand));
+            centers.row_mut(c).assign(&Array1::from(x.row(cand)));
             potential = pot;
             closest = dists;
         }
@@ -229,154 +398,43 @@ struct Assignment {
     counts: Vec<f64>,
 }
 
-/// Nearest center of each row of `xs` (row-major, `d` columns) given the
-/// transposed centers `ct` (d x k, row-major): distances to all centers are
-/// accumulated feature by feature, so the k accumulators are independent and
-/// vectorize. Per (row, center) the squared differences are summed over the
-/// features in order, exactly as a direct computation. Ties go to the lowest
-/// center index. Also accumulates per-cluster sums and counts.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn assign_rows_body(
-    xs: &[f64],
-    ct: &[f64],
-    d: usize,
-    k: usize,
-    labels: &mut [usize],
-    dist: &mut [f64],
-    sums: &mut [f64],
-    counts: &mut [f64],
-) {
-    let mut acc = vec![0.0; k];
-    for ((row, label), best_d) in xs
-        .chunks_exact(d)
-        .zip(labels.iter_mut())
-        .zip(dist.iter_mut())
-    {
-        sq_dists_dynamic(row, ct, &mut acc);
-        (*label, *best_d) = record_nearest(&acc, row, sums, counts);
-    }
-}
-
-/// Squared distances of a row to the `K` centers given transposed (`ct` is
-/// d x K): accumulated feature by feature, one independent accumulator per
-/// center, so they vectorize and stay in registers.
-#[inline(always)]
-fn sq_dists_fixed<const K: usize>(row: &[f64], ct: &[f64]) -> [f64; K] {
-    let mut acc = [0.0f64; K];
-    for (&xj, ctj) in row.iter().zip(ct.chunks_exact(K)) {
-        let Ok(ctj) = <&[f64; K]>::try_from(ctj) else {
-            continue;
-        };
-        for c in 0..K {
-            let t = xj - ctj[c];
-            acc[c] += t * t;
+/// Adds the rows `start..start + labels.len()` to the sums (k x d, row-major)
+/// and counts of their clusters, row after row (each sum takes its rows in
+/// order; the features of a row are independent additions).
+fn add_to_sums(x: Cols<'_>, start: usize, labels: &[usize], sums: &mut [f64], counts: &mut [f64]) {
+    let d = x.d;
+    for (r, &lab) in labels.iter().enumerate() {
+        let sum = &mut sums[lab * d..(lab + 1) * d];
+        for (j, s) in sum.iter_mut().enumerate() {
+            *s += x.data[j * x.n + start + r];
         }
-    }
-    acc
-}
-
-/// As [`sq_dists_fixed`] for any number of centers (`acc.len()`).
-#[inline(always)]
-fn sq_dists_dynamic(row: &[f64], ct: &[f64], acc: &mut [f64]) {
-    let k = acc.len();
-    acc.iter_mut().for_each(|a| *a = 0.0);
-    for (&xj, ctj) in row.iter().zip(ct.chunks_exact(k)) {
-        for (a, &c) in acc.iter_mut().zip(ctj) {
-            let t = xj - c;
-            *a += t * t;
-        }
+        counts[lab] += 1.0;
     }
 }
 
-/// Nearest center of a row from its squared distances `acc` (ties to the
-/// lowest index); adds the row to that cluster's sum and count.
-#[inline(always)]
-fn record_nearest(acc: &[f64], row: &[f64], sums: &mut [f64], counts: &mut [f64]) -> (usize, f64) {
-    let d = row.len();
-    let (best, dist, _) = two_smallest(acc);
-    for (s, &v) in sums[best * d..(best + 1) * d].iter_mut().zip(row) {
-        *s += v;
-    }
-    counts[best] += 1.0;
-    (best, dist)
-}
-
-/// As `assign_rows_body` with the number of centers known at compile time,
-/// so the accumulators live in registers.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn assign_rows_fixed_body<const K: usize>(
-    xs: &[f64],
-    ct: &[f64],
-    d: usize,
-    labels: &mut [usize],
-    dist: &mut [f64],
-    sums: &mut [f64],
-    counts: &mut [f64],
-) {
-    for ((row, label), best_d) in xs
-        .chunks_exact(d)
-        .zip(labels.iter_mut())
-        .zip(dist.iter_mut())
-    {
-        let acc = sq_dists_fixed::<K>(row, ct);
-        (*label, *best_d) = record_nearest(&acc, row, sums, counts);
-    }
-}
-
-strata_core::simd_dispatch!(fn assign_rows_dynamic(xs: &[f64], ct: &[f64], d: usize, k: usize, labels: &mut [usize], dist: &mut [f64], sums: &mut [f64], counts: &mut [f64]) => assign_rows_body);
-strata_core::simd_dispatch!(fn assign_rows_fixed<const K: usize>(xs: &[f64], ct: &[f64], d: usize, labels: &mut [usize], dist: &mut [f64], sums: &mut [f64], counts: &mut [f64]) => assign_rows_fixed_body);
-
-#[allow(clippy::too_many_arguments)]
-fn assign_rows(
-    xs: &[f64],
-    ct: &[f64],
-    d: usize,
-    k: usize,
-    labels: &mut [usize],
-    dist: &mut [f64],
-    sums: &mut [f64],
-    counts: &mut [f64],
-) {
-    macro_rules! fixed {
-        ($($n:literal)*) => {
-            match k {
-                $($n => assign_rows_fixed::<$n>(xs, ct, d, labels, dist, sums, counts),)*
-                _ => assign_rows_dynamic(xs, ct, d, k, labels, dist, sums, counts),
-            }
-        };
-    }
-    fixed!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
-}
-
-fn assign(x: ArrayView2<'_, f64>, centers: &Array2<f64>) -> Assignment {
-    let (n, d) = x.dim();
+/// Nearest center of every row, its squared distance, and each cluster's sum
+/// and count; parallel over fixed blocks combined in block order.
+fn assign(x: Cols<'_>, centers: &Array2<f64>) -> Assignment {
+    let (n, d) = (x.n, x.d);
     let k = centers.nrows();
-    let ct: Vec<f64> = centers.t().iter().copied().collect();
-    let standard;
-    let xv = match x.as_slice() {
-        Some(_) => x,
-        None => {
-            standard = x.as_standard_layout().into_owned();
-            standard.view()
-        }
-    };
-    let xs = xv.as_slice().unwrap_or(&[]);
+    let cs: Vec<f64> = centers.iter().copied().collect();
     blocked_sum(
         n,
         |a, b| {
             let mut labels = vec![0usize; b - a];
             let mut dist = vec![0.0; b - a];
+            let mut second = vec![0.0; b - a];
             let mut sums = vec![0.0; k * d];
             let mut counts = vec![0.0; k];
-            assign_rows(
-                &xs[a * d..b * d],
-                &ct,
+            nearest_simd(
+                x.data,
+                n,
+                a,
+                &cs,
                 d,
-                k,
                 &mut labels,
                 &mut dist,
+                &mut second,
                 &mut sums,
                 &mut counts,
             );
@@ -404,91 +462,6 @@ fn assign(x: ArrayView2<'_, f64>, centers: &Array2<f64>) -> Assignment {
         sums: Array2::zeros((k, d)),
         counts: vec![0.0; k],
     })
-}
-
-/// Squared distances of each row to its nearest and second-nearest centers
-/// (ties to the lowest index), with the per-row accumulators of the assignment
-/// kernel, so the distances equal the full assignment's bit for bit.
-#[inline(always)]
-fn nearest_two_fixed_body<const K: usize>(
-    xs: &[f64],
-    ct: &[f64],
-    d: usize,
-    first: &mut [usize],
-    d1: &mut [f64],
-    d2: &mut [f64],
-) {
-    for (((row, f), a), b) in xs
-        .chunks_exact(d)
-        .zip(first.iter_mut())
-        .zip(d1.iter_mut())
-        .zip(d2.iter_mut())
-    {
-        let acc = sq_dists_fixed::<K>(row, ct);
-        (*f, *a, *b) = two_smallest(&acc);
-    }
-}
-
-#[inline(always)]
-fn nearest_two_dynamic_body(
-    xs: &[f64],
-    ct: &[f64],
-    d: usize,
-    k: usize,
-    first: &mut [usize],
-    d1: &mut [f64],
-    d2: &mut [f64],
-) {
-    let mut acc = vec![0.0; k];
-    for (((row, f), a), b) in xs
-        .chunks_exact(d)
-        .zip(first.iter_mut())
-        .zip(d1.iter_mut())
-        .zip(d2.iter_mut())
-    {
-        sq_dists_dynamic(row, ct, &mut acc);
-        (*f, *a, *b) = two_smallest(&acc);
-    }
-}
-
-/// Index of the smallest value (first on ties), the smallest and the second smallest.
-#[inline(always)]
-fn two_smallest(acc: &[f64]) -> (usize, f64, f64) {
-    let (mut best, mut v1, mut v2) = (0usize, f64::INFINITY, f64::INFINITY);
-    for (c, &v) in acc.iter().enumerate() {
-        if v < v1 {
-            v2 = v1;
-            v1 = v;
-            best = c;
-        } else if v < v2 {
-            v2 = v;
-        }
-    }
-    (best, v1, v2)
-}
-
-strata_core::simd_dispatch!(fn nearest_two_fixed<const K: usize>(xs: &[f64], ct: &[f64], d: usize, first: &mut [usize], d1: &mut [f64], d2: &mut [f64]) => nearest_two_fixed_body);
-strata_core::simd_dispatch!(fn nearest_two_dynamic(xs: &[f64], ct: &[f64], d: usize, k: usize, first: &mut [usize], d1: &mut [f64], d2: &mut [f64]) => nearest_two_dynamic_body);
-
-#[allow(clippy::too_many_arguments)]
-fn nearest_two(
-    xs: &[f64],
-    ct: &[f64],
-    d: usize,
-    k: usize,
-    first: &mut [usize],
-    d1: &mut [f64],
-    d2: &mut [f64],
-) {
-    macro_rules! fixed {
-        ($($n:literal)*) => {
-            match k {
-                $($n => nearest_two_fixed::<$n>(xs, ct, d, first, d1, d2),)*
-                _ => nearest_two_dynamic(xs, ct, d, k, first, d1, d2),
-            }
-        };
-    }
-    fixed!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
 }
 
 /// Hamerly's bounds: for each point, an upper bound on the distance to its
@@ -520,13 +493,10 @@ impl Bounds {
         self.previous = None;
     }
 
-    fn assign(&mut self, x: ArrayView2<'_, f64>, centers: &Array2<f64>) -> Assignment {
-        let d = x.ncols();
+    fn assign(&mut self, x: Cols<'_>, centers: &Array2<f64>) -> Assignment {
+        let d = x.d;
         let k = centers.nrows();
-        let standard = x.as_standard_layout();
-        let xs = standard.as_slice().unwrap_or(&[]);
         let cs: Vec<f64> = centers.iter().copied().collect();
-        let ct: Vec<f64> = centers.t().iter().copied().collect();
         let center = |c: usize| &cs[c * d..(c + 1) * d];
         let fresh = match &self.previous {
             None => true,
@@ -553,7 +523,7 @@ impl Bounds {
             .map(|c| {
                 0.5 * (0..k)
                     .filter(|&o| o != c)
-                    .map(|o| sq_dist_slices(center(c), center(o)).sqrt())
+                    .map(|o| sq_dist(centers.row(c), centers.row(o)).sqrt())
                     .fold(f64::INFINITY, f64::min)
             })
             .collect();
@@ -565,8 +535,6 @@ impl Bounds {
             .enumerate()
             .map(|(b, ((labels, upper), lower))| {
                 let start = b * strata_core::par::BLOCK_ROWS;
-                let mut sums = vec![0.0; k * d];
-                let mut counts = vec![0.0; k];
                 // 1. Bounds: which rows may have changed cluster.
                 let mut todo: Vec<usize> = Vec::new();
                 for (r, ((lab, u), l)) in labels
@@ -581,24 +549,38 @@ impl Bounds {
                     }
                     let m = half[*lab].max(*l);
                     if *u > m {
-                        let row = &xs[(start + r) * d..(start + r + 1) * d];
-                        *u = sq_dist_slices(row, center(*lab)).sqrt();
+                        *u = x.sq_dist_to(start + r, center(*lab)).sqrt();
                         if *u > m {
                             todo.push(r);
                         }
                     }
                 }
                 // 2. Exact nearest and second-nearest centers of those rows,
-                //    with the vectorized kernel on a gathered batch.
+                //    with the assignment kernel on a gathered batch.
                 if !todo.is_empty() {
-                    let mut batch = Vec::with_capacity(todo.len() * d);
-                    for &r in &todo {
-                        batch.extend_from_slice(&xs[(start + r) * d..(start + r + 1) * d]);
+                    let m = todo.len();
+                    let mut batch = vec![0.0; m * d];
+                    for j in 0..d {
+                        let col = x.col(j);
+                        for (t, &r) in todo.iter().enumerate() {
+                            batch[j * m + t] = col[start + r];
+                        }
                     }
-                    let mut first = vec![0usize; todo.len()];
-                    let mut d1 = vec![0.0; todo.len()];
-                    let mut d2 = vec![0.0; todo.len()];
-                    nearest_two(&batch, &ct, d, k, &mut first, &mut d1, &mut d2);
+                    let mut first = vec![0usize; m];
+                    let mut d1 = vec![0.0; m];
+                    let mut d2 = vec![0.0; m];
+                    nearest_simd(
+                        &batch,
+                        m,
+                        0,
+                        &cs,
+                        d,
+                        &mut first,
+                        &mut d1,
+                        &mut d2,
+                        &mut [],
+                        &mut [],
+                    );
                     for (i, &r) in todo.iter().enumerate() {
                         labels[r] = first[i];
                         upper[r] = d1[i].sqrt();
@@ -606,13 +588,9 @@ impl Bounds {
                     }
                 }
                 // 3. Sums and counts over the rows in order.
-                for (r, &lab) in labels.iter().enumerate() {
-                    let row = &xs[(start + r) * d..(start + r + 1) * d];
-                    for (s, &v) in sums[lab * d..(lab + 1) * d].iter_mut().zip(row) {
-                        *s += v;
-                    }
-                    counts[lab] += 1.0;
-                }
+                let mut sums = vec![0.0; k * d];
+                let mut counts = vec![0.0; k];
+                add_to_sums(x, start, labels, &mut sums, &mut counts);
                 (sums, counts)
             })
             .collect();
@@ -634,7 +612,7 @@ impl Bounds {
 
 /// Lloyd iterations from `centers`, as scikit-learn's `_kmeans_single_lloyd`.
 fn lloyd(
-    x: ArrayView2<'_, f64>,
+    x: Cols<'_>,
     mut centers: Array2<f64>,
     max_iter: usize,
     tol: f64,
@@ -644,7 +622,7 @@ fn lloyd(
     let mut labels_old: Option<Vec<usize>> = None;
     let mut n_iter = 0;
     let mut converged = false;
-    let mut bounds = accelerated.then(|| Bounds::new(x.nrows()));
+    let mut bounds = accelerated.then(|| Bounds::new(x.n));
     for it in 1..=max_iter {
         n_iter = it;
         let mut a = match bounds.as_mut() {
@@ -693,7 +671,7 @@ fn lloyd(
 
 /// Empty clusters take the points farthest from their current centers (in
 /// decreasing distance, ties by index), as scikit-learn does.
-fn relocate_empty(x: ArrayView2<'_, f64>, a: &mut Assignment) {
+fn relocate_empty(x: Cols<'_>, a: &mut Assignment) {
     let empty: Vec<usize> = (0..a.counts.len())
         .filter(|&c| a.counts[c] == 0.0)
         .collect();
@@ -704,7 +682,7 @@ fn relocate_empty(x: ArrayView2<'_, f64>, a: &mut Assignment) {
     order.sort_by(|&i, &j| a.dist[j].total_cmp(&a.dist[i]).then(i.cmp(&j)));
     for (&c, &far) in empty.iter().zip(order.iter()) {
         let old = a.labels[far];
-        let xi = x.row(far);
+        let xi = Array1::from(x.row(far));
         let mut o = a.sums.row_mut(old);
         o -= &xi;
         a.counts[old] -= 1.0;
@@ -735,13 +713,15 @@ impl FittedKMeans {
     pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<usize>, AlgoError> {
         check_columns(x, self.centers.ncols())?;
         check_finite(x, None)?;
-        Ok(Array1::from(assign(x, &self.centers).labels))
+        let t = column_major(x);
+        Ok(Array1::from(assign(cols_of(&t), &self.centers).labels))
     }
 
     /// Sum of squared distances of `x` to their nearest centers.
     pub fn score_inertia(&self, x: ArrayView2<'_, f64>) -> Result<f64, AlgoError> {
         check_columns(x, self.centers.ncols())?;
-        Ok(assign(x, &self.centers).dist.iter().sum())
+        let t = column_major(x);
+        Ok(assign(cols_of(&t), &self.centers).dist.iter().sum())
     }
 }
 
@@ -946,28 +926,72 @@ mod tests {
     }
 
     #[test]
-    fn fixed_and_dynamic_assignment_agree_bit_for_bit() {
+    fn assignment_kernel_equals_a_direct_computation_bit_for_bit() {
         let (x, _) = blobs();
-        let xs = x.as_slice().unwrap();
-        let centers = x.slice(ndarray::s![..7, ..]).to_owned();
-        let ct: Vec<f64> = centers.t().iter().copied().collect();
-        let run = |fixed: bool| {
-            let (mut l, mut dd, mut s, mut c) =
-                (vec![0; 600], vec![0.0; 600], vec![0.0; 21], vec![0.0; 7]);
-            if fixed {
-                assign_rows(xs, &ct, 3, 7, &mut l, &mut dd, &mut s, &mut c);
-            } else {
-                assign_rows_body(xs, &ct, 3, 7, &mut l, &mut dd, &mut s, &mut c);
+        let mut r = Rng::new(Seed(3));
+        let x = x.mapv(|v| v + r.normal());
+        let (n, d) = x.dim();
+        let t = column_major(x.view());
+        let cols = cols_of(&t);
+        for k in [1, 2, 7, 19] {
+            let centers = x.slice(ndarray::s![..k, ..]).to_owned();
+            let cs: Vec<f64> = centers.iter().copied().collect();
+            // Rows 5.. (an offset and a tail shorter than a lane group).
+            for (start, m) in [(0, n), (5, 37), (590, 10)] {
+                let run = |wide: bool| {
+                    let (mut f, mut d1, mut d2) = (vec![0; m], vec![0.0; m], vec![0.0; m]);
+                    let (mut s, mut c) = (vec![0.0; k * d], vec![0.0; k]);
+                    if wide {
+                        nearest_simd(
+                            cols.data, n, start, &cs, d, &mut f, &mut d1, &mut d2, &mut s, &mut c,
+                        );
+                    } else {
+                        nearest_body(
+                            cols.data, n, start, &cs, d, &mut f, &mut d1, &mut d2, &mut s, &mut c,
+                        );
+                    }
+                    let bits: Vec<u64> = d1
+                        .iter()
+                        .chain(&d2)
+                        .chain(&s)
+                        .chain(&c)
+                        .map(|v| v.to_bits())
+                        .collect();
+                    (f, bits)
+                };
+                let direct = {
+                    let (mut f, mut d1, mut d2) = (vec![], vec![], vec![]);
+                    let (mut s, mut c) = (vec![0.0; k * d], vec![0.0; k]);
+                    for i in start..start + m {
+                        let dists: Vec<f64> =
+                            (0..k).map(|c| sq_dist(x.row(i), centers.row(c))).collect();
+                        let mut order: Vec<usize> = (0..k).collect();
+                        order.sort_by(|&a, &b| dists[a].total_cmp(&dists[b]).then(a.cmp(&b)));
+                        f.push(order[0]);
+                        d1.push(dists[order[0]]);
+                        d2.push(if k > 1 {
+                            dists[order[1]]
+                        } else {
+                            f64::INFINITY
+                        });
+                        for j in 0..d {
+                            s[order[0] * d + j] += x[[i, j]];
+                        }
+                        c[order[0]] += 1.0;
+                    }
+                    let bits: Vec<u64> = d1
+                        .iter()
+                        .chain(&d2)
+                        .chain(&s)
+                        .chain(&c)
+                        .map(|v| v.to_bits())
+                        .collect();
+                    (f, bits)
+                };
+                assert_eq!(run(true), direct, "k={k} start={start} m={m}");
+                assert_eq!(run(false), direct, "k={k} start={start} m={m}");
             }
-            (
-                l,
-                dd.iter()
-                    .chain(&s)
-                    .map(|v| v.to_bits())
-                    .collect::<Vec<u64>>(),
-            )
-        };
-        assert_eq!(run(true), run(false));
+        }
     }
 
     #[test]
