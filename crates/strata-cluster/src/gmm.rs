@@ -10,9 +10,10 @@
 //! lower bound. A component whose covariance is not positive definite is a
 //! typed error naming it and suggesting a larger `reg_covar`.
 
+use crate::dense::{Cols, LANES, cols_of, column_major, exp, load_group};
 use crate::error::ClusterError;
 use crate::kmeans::KMeans;
-use ndarray::{Array1, Array2, Array3, ArrayView2, Axis, s};
+use ndarray::{Array1, Array2, Array3, ArrayView2, Axis, ShapeBuilder, s};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use strata_core::par::blocked_sum;
@@ -117,6 +118,11 @@ impl GaussianMixture {
         let n = x.nrows();
         self.validate(n)?;
         check_finite(x, None)?;
+        // Column-major once (free for a table from polars): the kernels read
+        // consecutive rows of a feature as one vector.
+        let t = column_major(x);
+        let cols = cols_of(&t);
+        let x = t.view().reversed_axes();
         let k = self.n_components;
         let mut best: Option<FittedGmm> = None;
         for run in 0..self.n_init {
@@ -141,15 +147,15 @@ impl GaussianMixture {
                     r
                 }
             };
-            let mut params = m_step(x, &resp, self.covariance_type, self.reg_covar)?;
+            let mut params = m_step(cols, resp.view(), self.covariance_type, self.reg_covar)?;
             let mut lower_bound = f64::NEG_INFINITY;
             let mut converged = false;
             let mut n_iter = 0;
             for it in 1..=self.max_iter {
                 n_iter = it;
                 let prev = lower_bound;
-                let (mean_log_prob, resp) = e_step(x, &params);
-                params = m_step(x, &resp, self.covariance_type, self.reg_covar)?;
+                let (mean_log_prob, resp) = e_step(cols, &params);
+                params = m_step(cols, resp.view(), self.covariance_type, self.reg_covar)?;
                 lower_bound = mean_log_prob;
                 if (lower_bound - prev).abs() < self.tol {
                     converged = true;
@@ -178,7 +184,7 @@ impl GaussianMixture {
             expected: "at least 1".into(),
         })?;
         // Labels consistent with the final parameters.
-        let (_, resp) = e_step(x, &best.params);
+        let (_, resp) = e_step(cols, &best.params);
         best.labels = argmax_rows(&resp);
         Ok(best)
     }
@@ -268,43 +274,114 @@ fn singular(component: usize, covariance_type: CovarianceType, reg_covar: f64) -
     }
 }
 
+/// Number of (i, j) pairs with i <= j among d features: the entries of a
+/// symmetric d x d matrix that are computed.
+fn n_pairs(d: usize) -> usize {
+    d * (d + 1) / 2
+}
+
+/// Weighted scatter of the rows `a..b` around `mean`, for each component:
+/// `out[c]` holds sum_r w_rc (x_r - mean_c)_i (x_r - mean_c)_j for i <= j
+/// (row after row of the upper triangle). Rows go in groups of [`LANES`], one
+/// partial sum per lane, and the lanes are added in order at the end: the
+/// result depends on the block only, never on the threads.
+#[inline(always)]
+fn scatter_block(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], means: &Array2<f64>) -> Vec<f64> {
+    let (n, d) = (x.n, x.d);
+    let k = means.nrows();
+    let np = n_pairs(d);
+    let mut out = vec![0.0; k * np];
+    let mut group = vec![[0.0f64; LANES]; d];
+    let mut diff = vec![[0.0f64; LANES]; d];
+    let mut wd = vec![[0.0f64; LANES]; d];
+    let mut acc = vec![[0.0f64; LANES]; np];
+    for (c, o) in out.chunks_exact_mut(np).enumerate() {
+        let mean = means.row(c);
+        let w_all = &resp_t[c * n..(c + 1) * n];
+        acc.iter_mut().for_each(|v| *v = [0.0; LANES]);
+        for r in (a..b).step_by(LANES) {
+            let len = LANES.min(b - r);
+            load_group(x.data, n, r, len, &mut group);
+            let mut w = [0.0f64; LANES];
+            w[..len].copy_from_slice(&w_all[r..r + len]);
+            for j in 0..d {
+                let mj = mean[j];
+                for l in 0..LANES {
+                    // Padding lanes carry weight 0 and difference 0.
+                    let v = if l < len { group[j][l] - mj } else { 0.0 };
+                    diff[j][l] = v;
+                    wd[j][l] = v * w[l];
+                }
+            }
+            let mut p = 0;
+            for i in 0..d {
+                for j in i..d {
+                    let (u, v, mut t) = (wd[i], diff[j], acc[p]);
+                    for l in 0..LANES {
+                        t[l] += u[l] * v[l];
+                    }
+                    acc[p] = t;
+                    p += 1;
+                }
+            }
+        }
+        for (v, s) in o.iter_mut().zip(&acc) {
+            *v = s.iter().fold(0.0, |t, &e| t + e);
+        }
+    }
+    out
+}
+
+strata_core::simd_dispatch!(fn scatter_simd(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], means: &Array2<f64>) -> Vec<f64> => scatter_block);
+
 /// M-step: weights, means and covariances from responsibilities, then the
 /// precision factors.
 fn m_step(
-    x: ArrayView2<'_, f64>,
-    resp: &Array2<f64>,
+    x: Cols<'_>,
+    resp: ArrayView2<'_, f64>,
     ct: CovarianceType,
     reg: f64,
 ) -> Result<Params, ClusterError> {
-    let (n, d) = x.dim();
+    let (n, d) = (x.n, x.d);
     let k = resp.ncols();
+    // Responsibilities component by component (k x n, rows contiguous).
+    let rt = column_major(resp);
+    let resp_t = rt.as_slice().unwrap_or(&[]);
+    let xv =
+        ArrayView2::from_shape((n, d).f(), x.data).map_err(|_| ClusterError::InvalidParameter {
+            name: "x",
+            value: format!("{n} x {d}"),
+            expected: "a matrix matching its data".into(),
+        })?;
     let nk: Array1<f64> = resp.sum_axis(Axis(0)) + 10.0 * f64::EPSILON;
     let sums = blocked_sum(
         n,
-        |a, b| resp.slice(s![a..b, ..]).t().dot(&x.slice(s![a..b, ..])),
+        |a, b| rt.slice(s![.., a..b]).dot(&xv.slice(s![a..b, ..])),
         |acc, p| *acc += &p,
     )
     .unwrap_or_else(|| Array2::zeros((k, d)));
     let means = &sums / &nk.view().insert_axis(Axis(1));
     let covariances = match ct {
         CovarianceType::Full => {
+            let np = n_pairs(d);
+            let scatter = blocked_sum(
+                n,
+                |a, b| scatter_simd(x, a, b, resp_t, &means),
+                |acc, p| acc.iter_mut().zip(p).for_each(|(s, v)| *s += v),
+            )
+            .unwrap_or_else(|| vec![0.0; k * np]);
             let mut cov = Array3::zeros((k, d, d));
             for c in 0..k {
-                let rc = resp.column(c);
-                let m = means.row(c);
-                let scatter = blocked_sum(
-                    n,
-                    |a, b| {
-                        let diff = &x.slice(s![a..b, ..]) - &m;
-                        let weighted = &diff * &rc.slice(s![a..b]).insert_axis(Axis(1));
-                        weighted.t().dot(&diff)
-                    },
-                    |acc, p| *acc += &p,
-                )
-                .unwrap_or_else(|| Array2::zeros((d, d)));
-                let mut cc = scatter / nk[c];
-                cc.diag_mut().mapv_inplace(|v| v + reg);
-                cov.slice_mut(s![c, .., ..]).assign(&cc);
+                let mut p = c * np;
+                for i in 0..d {
+                    for j in i..d {
+                        let v = scatter[p] / nk[c];
+                        cov[[c, i, j]] = v;
+                        cov[[c, j, i]] = v;
+                        p += 1;
+                    }
+                    cov[[c, i, i]] += reg;
+                }
             }
             cov
         }
@@ -312,7 +389,7 @@ fn m_step(
             let xx = blocked_sum(
                 n,
                 |a, b| {
-                    let xb = x.slice(s![a..b, ..]);
+                    let xb = xv.slice(s![a..b, ..]);
                     xb.t().dot(&xb)
                 },
                 |acc, p| *acc += &p,
@@ -327,8 +404,8 @@ fn m_step(
             let x2 = blocked_sum(
                 n,
                 |a, b| {
-                    let xb = x.slice(s![a..b, ..]);
-                    resp.slice(s![a..b, ..]).t().dot(&xb.mapv(|v| v * v))
+                    let xb = xv.slice(s![a..b, ..]);
+                    rt.slice(s![.., a..b]).dot(&xb.mapv(|v| v * v))
                 },
                 |acc, p| *acc += &p,
             )
@@ -377,73 +454,163 @@ fn m_step(
     })
 }
 
-/// Weighted log-probabilities log(w_c) + log N(x | c) of a block (rows x k).
-fn weighted_log_prob(xb: ArrayView2<'_, f64>, p: &Params) -> Array2<f64> {
-    let (nb, d) = xb.dim();
+/// Log-likelihood of each row of `a..b` under every component, weighted:
+/// log(w_c) + log N(x | c), component by component (k x (b - a), row-major).
+/// The Mahalanobis term is |(x - mean) U|^2 with U the upper-triangular
+/// precision factor, computed for groups of [`LANES`] rows at once.
+#[inline(always)]
+fn log_prob_block(x: Cols<'_>, a: usize, b: usize, p: &Params) -> Vec<f64> {
+    let (n, d) = (x.n, x.d);
     let k = p.means.nrows();
+    let nb = b - a;
     let ln2pi = (2.0 * std::f64::consts::PI).ln();
-    let mut out = Array2::zeros((nb, k));
-    for c in 0..k {
-        let diff = &xb - &p.means.row(c);
-        let (log_det, maha): (f64, Array1<f64>) = match p.covariance_type {
-            CovarianceType::Full | CovarianceType::Tied => {
-                let idx = if p.covariance_type == CovarianceType::Tied {
-                    0
-                } else {
-                    c
-                };
-                let pc = p.prec_chol.slice(s![idx, .., ..]);
-                let y = diff.dot(&pc);
-                (
-                    pc.diag().mapv(f64::ln).sum(),
-                    y.mapv(|v| v * v).sum_axis(Axis(1)),
-                )
+    let mut out = vec![0.0; k * nb];
+    let mut group = vec![[0.0f64; LANES]; d];
+    let mut diff = vec![[0.0f64; LANES]; d];
+    let prec = p.prec_chol.as_standard_layout();
+    let prec = prec.as_slice().unwrap_or(&[]);
+    // log det of each precision factor plus log weight, once per block.
+    let offset: Vec<f64> = (0..k)
+        .map(|c| {
+            let ld: f64 = match p.covariance_type {
+                CovarianceType::Full => (0..d).map(|j| prec[c * d * d + j * d + j].ln()).sum(),
+                CovarianceType::Tied => (0..d).map(|j| prec[j * d + j].ln()).sum(),
+                CovarianceType::Diag => prec[c * d..(c + 1) * d].iter().map(|v| v.ln()).sum(),
+                CovarianceType::Spherical => d as f64 * prec[c].ln(),
+            };
+            ld + p.weights[c].ln()
+        })
+        .collect();
+    for r in (a..b).step_by(LANES) {
+        let len = LANES.min(b - r);
+        load_group(x.data, n, r, len, &mut group);
+        for (c, o) in out.chunks_exact_mut(nb).enumerate() {
+            let mean = p.means.row(c);
+            for j in 0..d {
+                let mj = mean[j];
+                for l in 0..LANES {
+                    diff[j][l] = group[j][l] - mj;
+                }
             }
-            CovarianceType::Diag => {
-                let pf = p.prec_chol.slice(s![c, 0, ..]);
-                let y = &diff * &pf;
-                (pf.mapv(f64::ln).sum(), y.mapv(|v| v * v).sum_axis(Axis(1)))
+            let mut maha = [0.0f64; LANES];
+            match p.covariance_type {
+                CovarianceType::Full | CovarianceType::Tied => {
+                    let idx = if p.covariance_type == CovarianceType::Tied {
+                        0
+                    } else {
+                        c
+                    };
+                    let u = &prec[idx * d * d..(idx + 1) * d * d];
+                    for j in 0..d {
+                        let mut y = [0.0f64; LANES];
+                        for (i, di) in diff.iter().enumerate().take(j + 1) {
+                            let uij = u[i * d + j];
+                            for l in 0..LANES {
+                                y[l] += di[l] * uij;
+                            }
+                        }
+                        for l in 0..LANES {
+                            maha[l] += y[l] * y[l];
+                        }
+                    }
+                }
+                CovarianceType::Diag => {
+                    let pf = &prec[c * d..(c + 1) * d];
+                    for (dj, &f) in diff.iter().zip(pf) {
+                        for l in 0..LANES {
+                            let y = dj[l] * f;
+                            maha[l] += y * y;
+                        }
+                    }
+                }
+                CovarianceType::Spherical => {
+                    let pf = prec[c];
+                    for dj in &diff {
+                        for l in 0..LANES {
+                            maha[l] += dj[l] * dj[l];
+                        }
+                    }
+                    for m in maha.iter_mut() {
+                        *m *= pf * pf;
+                    }
+                }
             }
-            CovarianceType::Spherical => {
-                let pf = p.prec_chol[[c, 0, 0]];
-                (
-                    d as f64 * pf.ln(),
-                    diff.mapv(|v| v * v).sum_axis(Axis(1)) * (pf * pf),
-                )
+            for l in 0..len {
+                o[r - a + l] = -0.5 * (d as f64 * ln2pi + maha[l]) + offset[c];
             }
-        };
-        let lw = p.weights[c].ln();
-        out.column_mut(c)
-            .assign(&maha.mapv(|m| -0.5 * (d as f64 * ln2pi + m) + log_det + lw));
+        }
     }
     out
 }
 
-/// E-step: mean log-likelihood per sample and the responsibilities.
-fn e_step(x: ArrayView2<'_, f64>, p: &Params) -> (f64, Array2<f64>) {
-    let (n, _) = x.dim();
+/// Responsibilities of the rows `a..b` (component by component, k x (b - a))
+/// and the sum of their log-likelihoods: log-sum-exp over the components,
+/// for groups of [`LANES`] rows at once.
+#[inline(always)]
+fn e_step_block(x: Cols<'_>, a: usize, b: usize, p: &Params) -> (f64, Vec<f64>) {
     let k = p.means.nrows();
-    let mut resp = Array2::zeros((n, k));
-    let parts: Vec<(usize, f64, Array2<f64>)> = strata_core::par::blocks(n)
+    let nb = b - a;
+    let mut w = log_prob_block(x, a, b, p);
+    let mut total = 0.0;
+    for r in (0..nb).step_by(LANES) {
+        let len = LANES.min(nb - r);
+        let mut m = [f64::NEG_INFINITY; LANES];
+        for c in 0..k {
+            let row = &w[c * nb + r..c * nb + r + len];
+            for (mm, &v) in m.iter_mut().zip(row) {
+                *mm = if v > *mm { v } else { *mm };
+            }
+        }
+        let mut sum = [0.0f64; LANES];
+        for c in 0..k {
+            let row = &mut w[c * nb + r..c * nb + r + len];
+            for l in 0..len {
+                let e = exp(row[l] - m[l]);
+                row[l] = e;
+                sum[l] += e;
+            }
+        }
+        let mut inv = [0.0f64; LANES];
+        for l in 0..len {
+            total += m[l] + sum[l].ln();
+            inv[l] = 1.0 / sum[l];
+        }
+        for c in 0..k {
+            let row = &mut w[c * nb + r..c * nb + r + len];
+            for l in 0..len {
+                row[l] *= inv[l];
+            }
+        }
+    }
+    (total, w)
+}
+
+strata_core::simd_dispatch!(fn e_step_simd(x: Cols<'_>, a: usize, b: usize, p: &Params) -> (f64, Vec<f64>) => e_step_block);
+
+/// E-step: mean log-likelihood per sample and the responsibilities (n x k,
+/// column-major: each component's column is contiguous).
+fn e_step(x: Cols<'_>, p: &Params) -> (f64, Array2<f64>) {
+    let n = x.n;
+    let k = p.means.nrows();
+    let parts: Vec<(usize, f64, Vec<f64>)> = strata_core::par::blocks(n)
         .into_par_iter()
         .map(|(a, b)| {
-            let mut w = weighted_log_prob(x.slice(s![a..b, ..]), p);
-            let mut total = 0.0;
-            for mut row in w.rows_mut() {
-                let m = row.fold(f64::NEG_INFINITY, |acc, &v| acc.max(v));
-                let lse = m + row.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
-                total += lse;
-                row.mapv_inplace(|v| (v - lse).exp());
-            }
-            (a, total, w)
+            let (t, w) = e_step_simd(x, a, b, p);
+            (a, t, w)
         })
         .collect();
+    let mut resp_t = Array2::zeros((k, n));
     let mut total = 0.0;
     for (a, t, w) in parts {
         total += t;
-        resp.slice_mut(s![a..a + w.nrows(), ..]).assign(&w);
+        let nb = w.len() / k.max(1);
+        for (c, row) in w.chunks_exact(nb.max(1)).enumerate() {
+            resp_t
+                .slice_mut(s![c, a..a + nb])
+                .assign(&ndarray::ArrayView1::from(row));
+        }
     }
-    (total / n as f64, resp)
+    (total / n as f64, resp_t.reversed_axes())
 }
 
 /// A fitted Gaussian mixture.
@@ -469,7 +636,8 @@ impl FittedGmm {
     pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
         check_columns(x, self.params.means.ncols())?;
         check_finite(x, None)?;
-        Ok(e_step(x, &self.params).1)
+        let t = column_major(x);
+        Ok(e_step(cols_of(&t), &self.params).1)
     }
 
     /// Most likely component of each row.
@@ -481,7 +649,8 @@ impl FittedGmm {
     pub fn score(&self, x: ArrayView2<'_, f64>) -> Result<f64, AlgoError> {
         check_columns(x, self.params.means.ncols())?;
         check_finite(x, None)?;
-        Ok(e_step(x, &self.params).0)
+        let t = column_major(x);
+        Ok(e_step(cols_of(&t), &self.params).0)
     }
 
     /// Number of free parameters (scikit-learn's count).
@@ -722,6 +891,49 @@ mod tests {
             .fit(x.view(), Seed(0))
             .unwrap();
         assert_eq!(t.n_parameters(), 3 + 6 + 2);
+    }
+
+    #[test]
+    fn kernels_match_their_baseline_and_any_thread_count() {
+        let (x, _) = blobs();
+        let mut r = Rng::new(Seed(5));
+        // Five features, so groups, padding and the triangle are all exercised.
+        let x = ndarray::concatenate![
+            Axis(1),
+            x,
+            Array2::from_shape_fn((x.nrows(), 3), |_| r.normal())
+        ];
+        let t = column_major(x.view());
+        let cols = cols_of(&t);
+        for ct in [
+            CovarianceType::Full,
+            CovarianceType::Tied,
+            CovarianceType::Diag,
+            CovarianceType::Spherical,
+        ] {
+            let g = GaussianMixture::new(3, ct);
+            let f = g.fit(x.view(), Seed(1)).unwrap();
+            let bits = |v: &[f64]| v.iter().map(|e| e.to_bits()).collect::<Vec<u64>>();
+            let (a, b) = (7, x.nrows() - 3);
+            assert_eq!(
+                bits(&e_step_simd(cols, a, b, &f.params).1),
+                bits(&e_step_block(cols, a, b, &f.params).1),
+                "{ct:?}"
+            );
+            let (_, resp) = e_step(cols, &f.params);
+            let rt = column_major(resp.view());
+            let resp_t = rt.as_slice().unwrap();
+            assert_eq!(
+                bits(&scatter_simd(cols, a, b, resp_t, &f.params.means)),
+                bits(&scatter_block(cols, a, b, resp_t, &f.params.means)),
+            );
+            let one = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .unwrap()
+                .install(|| g.fit(x.view(), Seed(1)).unwrap());
+            assert_eq!(one, f, "{ct:?}");
+        }
     }
 
     #[test]

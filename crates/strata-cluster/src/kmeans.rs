@@ -8,8 +8,9 @@
 //! sums combined in block order: the same seed gives the same clustering
 //! whatever the number of threads.
 
+use crate::dense::{Cols, LANES, cols_of, column_major};
 use crate::error::ClusterError;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, CowArray, Ix2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use strata_core::par::blocked_sum;
@@ -170,62 +171,6 @@ fn count_distinct_rows(x: ArrayView2<'_, f64>) -> usize {
 fn sq_dist(a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>) -> f64 {
     a.iter().zip(b.iter()).map(|(p, q)| (p - q) * (p - q)).sum()
 }
-
-/// A matrix stored column by column: column `j` of its `n` rows is
-/// `data[j * n..(j + 1) * n]`. The assignment kernels read it so that a
-/// vector of consecutive rows is one contiguous load.
-#[derive(Clone, Copy)]
-struct Cols<'a> {
-    data: &'a [f64],
-    n: usize,
-    d: usize,
-}
-
-impl<'a> Cols<'a> {
-    /// Column `j`.
-    fn col(&self, j: usize) -> &'a [f64] {
-        &self.data[j * self.n..(j + 1) * self.n]
-    }
-
-    /// Squared distance of row `i` to `c`, summed over the features in order.
-    #[inline]
-    fn sq_dist_to(&self, i: usize, c: &[f64]) -> f64 {
-        let mut s = 0.0;
-        for (j, &cj) in c.iter().enumerate().take(self.d) {
-            let t = self.data[j * self.n + i] - cj;
-            s += t * t;
-        }
-        s
-    }
-
-    /// Row `i` as a vector.
-    fn row(&self, i: usize) -> Vec<f64> {
-        (0..self.d).map(|j| self.data[j * self.n + i]).collect()
-    }
-}
-
-/// `x` transposed into standard layout (its columns contiguous); borrowed
-/// when `x` is already column-major, as tables from polars are.
-fn column_major<'a>(x: ArrayView2<'a, f64>) -> CowArray<'a, f64, Ix2> {
-    let t = x.reversed_axes();
-    if t.is_standard_layout() {
-        CowArray::from(t)
-    } else {
-        CowArray::from(t.as_standard_layout().into_owned())
-    }
-}
-
-/// The column view of a [`column_major`] array.
-fn cols_of<'a>(t: &'a CowArray<'_, f64, Ix2>) -> Cols<'a> {
-    Cols {
-        data: t.as_slice().unwrap_or(&[]),
-        n: t.ncols(),
-        d: t.nrows(),
-    }
-}
-
-/// Rows handled together by the assignment kernel (four AVX2 vectors).
-const LANES: usize = 16;
 
 /// Nearest center (as a float, for branch-free selection), nearest and
 /// second-nearest squared distances of a group of `LANES` rows given column

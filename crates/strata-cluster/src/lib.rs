@@ -16,6 +16,7 @@
 //!   [`stability::select_k`], which scores every k side by side and
 //!   recommends one with the reason.
 
+mod dense;
 pub mod error;
 pub mod gmm;
 pub mod kmeans;
