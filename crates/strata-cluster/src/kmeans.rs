@@ -8,7 +8,7 @@
 //! sums combined in block order: the same seed gives the same clustering
 //! whatever the number of threads.
 
-use crate::dense::{Cols, LANES, cols_of, column_major};
+use crate::dense::{Cols, LANES, cols_of, column_major, load_group};
 use crate::error::ClusterError;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
@@ -113,8 +113,7 @@ impl KMeans {
         let t = column_major(x);
         let cols = cols_of(&t);
         let mut warnings = Vec::new();
-        let distinct = count_distinct_rows(x);
-        if distinct < self.n_clusters {
+        if let Some(distinct) = distinct_rows_below(x, self.n_clusters) {
             warnings.push(format!(
                 "only {distinct} distinct points for {} clusters: duplicates will leave clusters sharing points",
                 self.n_clusters
@@ -158,13 +157,21 @@ impl KMeans {
     }
 }
 
-/// Number of distinct rows (bitwise), for the duplicates warning.
-fn count_distinct_rows(x: ArrayView2<'_, f64>) -> usize {
-    let mut seen = std::collections::HashSet::new();
+/// Number of distinct rows (bitwise) if it is below `k`, for the duplicates
+/// warning; `None` as soon as `k` distinct rows are seen (usually after the
+/// first few rows).
+fn distinct_rows_below(x: ArrayView2<'_, f64>, k: usize) -> Option<usize> {
+    let mut seen: Vec<Vec<u64>> = Vec::new();
     for r in x.rows() {
-        seen.insert(r.iter().map(|v| v.to_bits()).collect::<Vec<u64>>());
+        let bits: Vec<u64> = r.iter().map(|v| v.to_bits()).collect();
+        if !seen.contains(&bits) {
+            seen.push(bits);
+            if seen.len() >= k {
+                return None;
+            }
+        }
     }
-    seen.len()
+    Some(seen.len())
 }
 
 #[inline]
@@ -238,13 +245,7 @@ fn nearest_body(
     let mut group = vec![[0.0f64; LANES]; d];
     for r in (0..m).step_by(LANES) {
         let len = LANES.min(m - r);
-        for (j, g) in group.iter_mut().enumerate() {
-            let from = j * n + start + r;
-            match <&[f64; LANES]>::try_from(&data[from..from + len]) {
-                Ok(full) => *g = *full,
-                Err(_) => g[..len].copy_from_slice(&data[from..from + len]),
-            }
-        }
+        load_group(data, n, start + r, len, &mut group);
         let (best, v1, v2) = nearest_lanes(&group, cs, d);
         for l in 0..len {
             first[r + l] = best[l] as usize;
@@ -273,17 +274,78 @@ pub fn plus_plus(x: ArrayView2<'_, f64>, k: usize, rng: &mut Rng) -> Array2<f64>
     plus_plus_cols(cols_of(&t), k, rng)
 }
 
-/// Squared distance of every row to `c`, feature by feature (vectorizes along
-/// the rows; the sum over features is in order, as a direct computation).
-fn sq_dists_to(x: Cols<'_>, c: &[f64]) -> Vec<f64> {
-    let mut acc = vec![0.0; x.n];
-    for (j, &cj) in c.iter().enumerate() {
-        for (a, &v) in acc.iter_mut().zip(x.col(j)) {
-            let t = v - cj;
-            *a += t * t;
+/// Squared distances of the rows `a..a + len` to each candidate (`cs`,
+/// row-major), lowered to `closest` where that is nearer, into `out`
+/// (candidate after candidate), and each candidate's sum. Rows go in groups
+/// of [`LANES`] read once for all candidates; each distance is summed over
+/// the features in order, as a direct computation.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn candidate_block(
+    data: &[f64],
+    n: usize,
+    d: usize,
+    a: usize,
+    len: usize,
+    cs: &[f64],
+    closest: &[f64],
+    out: &mut [f64],
+) -> Vec<f64> {
+    let mut group = vec![[0.0f64; LANES]; d];
+    for r in (0..len).step_by(LANES) {
+        let m = LANES.min(len - r);
+        load_group(data, n, a + r, m, &mut group);
+        for (t, c) in cs.chunks_exact(d).enumerate() {
+            let mut acc = [0.0f64; LANES];
+            for (g, &cj) in group.iter().zip(c) {
+                for l in 0..LANES {
+                    let q = g[l] - cj;
+                    acc[l] += q * q;
+                }
+            }
+            let o = &mut out[t * len + r..t * len + r + m];
+            for ((v, &cl), &e) in o.iter_mut().zip(&closest[r..r + m]).zip(&acc) {
+                *v = cl.min(e);
+            }
         }
     }
-    acc
+    out.chunks_exact(len.max(1))
+        .map(|o| o.iter().sum())
+        .collect()
+}
+
+strata_core::simd_dispatch!(fn candidate_block_simd(data: &[f64], n: usize, d: usize, a: usize, len: usize, cs: &[f64], closest: &[f64], out: &mut [f64]) -> Vec<f64> => candidate_block);
+
+/// For each candidate row: every row's squared distance to its nearest
+/// center once that candidate is added, and the sum of them (the
+/// potential). One pass over the data serves all candidates; rows go in
+/// fixed blocks in parallel and the sums add the blocks in order.
+fn with_candidates(x: Cols<'_>, cands: &[usize], closest: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>) {
+    use strata_core::par::BLOCK_ROWS;
+    let (n, t) = (x.n, cands.len());
+    let cs: Vec<f64> = cands.iter().flat_map(|&c| x.row(c)).collect();
+    let mut buf = vec![0.0; t * n];
+    let per_block: Vec<Vec<f64>> = buf
+        .par_chunks_mut(t * BLOCK_ROWS)
+        .enumerate()
+        .map(|(b, out)| {
+            let a = b * BLOCK_ROWS;
+            let len = out.len() / t;
+            candidate_block_simd(x.data, n, x.d, a, len, &cs, &closest[a..a + len], out)
+        })
+        .collect();
+    let mut pots = vec![0.0; t];
+    for p in &per_block {
+        pots.iter_mut().zip(p).for_each(|(s, v)| *s += v);
+    }
+    let mut dists = vec![Vec::with_capacity(n); t];
+    for out in buf.chunks(t * BLOCK_ROWS) {
+        let len = out.len() / t;
+        for (dv, o) in dists.iter_mut().zip(out.chunks_exact(len)) {
+            dv.extend_from_slice(o);
+        }
+    }
+    (pots, dists)
 }
 
 fn plus_plus_cols(x: Cols<'_>, k: usize, rng: &mut Rng) -> Array2<f64> {
@@ -292,8 +354,9 @@ fn plus_plus_cols(x: Cols<'_>, k: usize, rng: &mut Rng) -> Array2<f64> {
     let mut centers = Array2::zeros((k, d));
     let first = rng.below(n);
     centers.row_mut(0).assign(&Array1::from(x.row(first)));
-    let mut closest = sq_dists_to(x, &x.row(first));
-    let mut potential: f64 = closest.iter().sum();
+    let (pots, mut dists) = with_candidates(x, &[first], &vec![f64::INFINITY; n]);
+    let mut potential = pots[0];
+    let mut closest = dists.swap_remove(0);
     let mut cumulative = vec![0.0; n];
     for c in 1..k {
         // Candidates by inverse transform sampling on the cumulative distances.
@@ -308,27 +371,18 @@ fn plus_plus_cols(x: Cols<'_>, k: usize, rng: &mut Rng) -> Array2<f64> {
                 cumulative.partition_point(|&v| v < r).min(n - 1)
             })
             .collect();
-        // Each candidate's new distances, in parallel (one per candidate).
-        let trial: Vec<(f64, Vec<f64>)> = candidates
-            .par_iter()
-            .map(|&cand| {
-                let mut dists = sq_dists_to(x, &x.row(cand));
-                for (v, &cl) in dists.iter_mut().zip(&closest) {
-                    *v = cl.min(*v);
-                }
-                (dists.iter().sum(), dists)
-            })
-            .collect();
+        let (pots, dists) = with_candidates(x, &candidates, &closest);
+        // The lowest potential wins (the first on ties).
         let mut best: Option<(f64, usize, Vec<f64>)> = None;
-        for (&cand, (pot, dists)) in candidates.iter().zip(trial) {
+        for ((&cand, pot), dv) in candidates.iter().zip(pots).zip(dists) {
             if best.as_ref().is_none_or(|b| pot < b.0) {
-                best = Some((pot, cand, dists));
+                best = Some((pot, cand, dv));
             }
         }
-        if let Some((pot, cand, dists)) = best {
+        if let Some((pot, cand, dv)) = best {
             centers.row_mut(c).assign(&Array1::from(x.row(cand)));
             potential = pot;
-            closest = dists;
+            closest = dv;
         }
     }
     centers
