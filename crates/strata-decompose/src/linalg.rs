@@ -6,7 +6,7 @@
 //! sequentially, on small d x d matrices.
 
 use faer::Mat;
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, s};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, ShapeBuilder, s};
 use rayon::prelude::*;
 
 pub use strata_core::par::{BLOCK_ROWS, blocked_sum};
@@ -56,7 +56,7 @@ pub fn check_output(
     y: &Array2<f64>,
     names: Option<&[String]>,
 ) -> Result<(), strata_core::AlgoError> {
-    if y.as_slice()
+    if y.as_slice_memory_order()
         .map_or_else(|| y.iter().all(|v| v.is_finite()), strata_core::all_finite)
     {
         return Ok(());
@@ -115,8 +115,6 @@ pub fn centered_gram(x: ArrayView2<'_, f64>, mean: &Array1<f64>) -> Array2<f64> 
 
 use strata_core::simd_dispatch;
 
-simd_dispatch!(fn gram_fixed<const D: usize>(xs: &[f64], shift: &[f64]) -> Vec<f64> => gram_fixed_body);
-simd_dispatch!(fn gram_dynamic(xs: &[f64], shift: &[f64]) -> Vec<f64> => gram_dynamic_body);
 simd_dispatch!(fn project_fixed<const D: usize, const K: usize>(xs: &[f64], mu: &[f64], w: &[f64], out: &mut [f64]) => project_fixed_body);
 simd_dispatch!(fn project_dynamic(xs: &[f64], mu: &[f64], w: &[f64], k: usize, out: &mut [f64]) => project_dynamic_body);
 
@@ -127,55 +125,6 @@ fn rows_slice<'a>(xb: &'a ArrayView2<'_, f64>, owned: &'a mut Option<Array2<f64>
     }
     let o = owned.insert(xb.as_standard_layout().into_owned());
     o.as_slice().unwrap_or(&[])
-}
-
-/// Column sums and scatter matrix of a block around `shift`, four rows per
-/// sweep so each accumulator row is loaded and stored once per four rank-one
-/// updates; only the upper triangle is accumulated. `D` is the width, known at
-/// compile time so the inner loops are unrolled and vectorized. Returns the
-/// sums followed by the d x d scatter (upper triangle filled).
-#[inline(always)]
-fn gram_fixed_body<const D: usize>(xs: &[f64], shift: &[f64]) -> Vec<f64> {
-    let mut g = vec![[0.0f64; D]; D];
-    let mut sums = [0.0f64; D];
-    let mut m = [0.0f64; D];
-    m.copy_from_slice(&shift[..D]);
-    let center = |row: &[f64]| {
-        let mut c = [0.0f64; D];
-        if let Ok(row) = <&[f64; D]>::try_from(row) {
-            for j in 0..D {
-                c[j] = row[j] - m[j];
-            }
-        }
-        c
-    };
-    let mut quads = xs.chunks_exact(4 * D);
-    for q in &mut quads {
-        let (c0, c1, c2, c3) = (
-            center(&q[..D]),
-            center(&q[D..2 * D]),
-            center(&q[2 * D..3 * D]),
-            center(&q[3 * D..]),
-        );
-        for a in 0..D {
-            let (a0, a1, a2, a3) = (c0[a], c1[a], c2[a], c3[a]);
-            sums[a] += (a0 + a1) + (a2 + a3);
-            let ga = &mut g[a];
-            for b in a..D {
-                ga[b] += a0 * c0[b] + a1 * c1[b] + a2 * c2[b] + a3 * c3[b];
-            }
-        }
-    }
-    for row in quads.remainder().chunks_exact(D) {
-        let c = center(row);
-        for a in 0..D {
-            sums[a] += c[a];
-            for b in a..D {
-                g[a][b] += c[a] * c[b];
-            }
-        }
-    }
-    sums.into_iter().chain(g.into_iter().flatten()).collect()
 }
 
 /// `(x - mean) · m` for a block with `D` inputs and `K` outputs known at compile time.
@@ -222,40 +171,280 @@ fn project_dynamic_body(xs: &[f64], mu: &[f64], w: &[f64], k: usize, out: &mut [
     }
 }
 
-#[inline(always)]
-fn gram_dynamic_body(xs: &[f64], shift: &[f64]) -> Vec<f64> {
-    let d = shift.len();
-    let mut out = vec![0.0; d + d * d];
-    let (sums, g) = out.split_at_mut(d);
-    let mut c = vec![0.0; d];
-    for row in xs.chunks_exact(d) {
-        for ((cj, &v), &m) in c.iter_mut().zip(row).zip(shift) {
-            *cj = v - m;
-        }
-        for a in 0..d {
-            let ca = c[a];
-            sums[a] += ca;
-            for (gab, &cb) in g[a * d + a..(a + 1) * d].iter_mut().zip(&c[a..]) {
-                *gab += ca * cb;
+/// Rows per chunk of the column kernels: a chunk of every feature stays in
+/// the L1 cache.
+const CH: usize = 64;
+/// Lanes of one AVX2 vector.
+const LN: usize = 4;
+/// Scatter tiles: `TI` features against `TJ` features, 8 vector accumulators
+/// (with their operands, within the 16 AVX2 registers).
+const TI: usize = 2;
+const TJ: usize = 4;
+
+/// Columns of `x` as slices when each is contiguous (a column-major table,
+/// as polars gives), so chunks are read in place.
+fn column_slices<'a>(x: &ArrayView2<'a, f64>) -> Option<Vec<&'a [f64]>> {
+    (0..x.ncols())
+        .map(|j| x.clone().index_axis_move(Axis(1), j).to_slice())
+        .collect()
+}
+
+/// Copies the rows `r..r + len` of `x` (any layout; `cols` are its column
+/// slices when contiguous) feature by feature into `buf`, minus `center` (if
+/// given); the lanes past `len` are zeroed.
+fn fill_chunk(
+    x: ArrayView2<'_, f64>,
+    cols: Option<&[&[f64]]>,
+    r: usize,
+    len: usize,
+    center: Option<&[f64]>,
+    buf: &mut [[f64; CH]],
+) {
+    for (j, b) in buf.iter_mut().enumerate().take(x.ncols()) {
+        let m = center.map_or(0.0, |c| c[j]);
+        match cols {
+            Some(cols) => {
+                for (o, &e) in b.iter_mut().zip(&cols[j][r..r + len]) {
+                    *o = e - m;
+                }
             }
+            None => {
+                for (o, &e) in b.iter_mut().zip(x.slice(s![r..r + len, j]).iter()) {
+                    *o = e - m;
+                }
+            }
+        }
+        b[len..].iter_mut().for_each(|o| *o = 0.0);
+    }
+}
+
+/// Adds one chunk's column sums and products into per-lane accumulators:
+/// `sums[j]`, and `acc[i * dp + j]` for the upper triangle (j >= i, in tiles
+/// of `TI` x `TJ` whose accumulators stay in registers). `buf` has `dp` rows,
+/// those past `d` zero, so tiles never need a bound.
+#[inline(always)]
+fn gram_chunk_body(
+    buf: &[[f64; CH]],
+    d: usize,
+    dp: usize,
+    acc: &mut [[f64; LN]],
+    sums: &mut [[f64; LN]],
+) {
+    for (s, row) in sums.iter_mut().zip(buf).take(d) {
+        for v in 0..CH / LN {
+            for l in 0..LN {
+                s[l] += row[v * LN + l];
+            }
+        }
+    }
+    for i0 in (0..d).step_by(TI) {
+        for j0 in ((i0 / TJ) * TJ..d).step_by(TJ) {
+            let xi: [&[f64; CH]; TI] = std::array::from_fn(|p| &buf[i0 + p]);
+            let xj: [&[f64; CH]; TJ] = std::array::from_fn(|q| &buf[j0 + q]);
+            let mut t = [[[0.0f64; LN]; TJ]; TI];
+            for v in 0..CH / LN {
+                for p in 0..TI {
+                    for q in 0..TJ {
+                        for l in 0..LN {
+                            t[p][q][l] += xi[p][v * LN + l] * xj[q][v * LN + l];
+                        }
+                    }
+                }
+            }
+            for (p, tp) in t.iter().enumerate() {
+                for (q, tq) in tp.iter().enumerate() {
+                    let a = &mut acc[(i0 + p) * dp + j0 + q];
+                    for l in 0..LN {
+                        a[l] += tq[l];
+                    }
+                }
+            }
+        }
+    }
+}
+
+simd_dispatch!(fn gram_chunk(buf: &[[f64; CH]], d: usize, dp: usize, acc: &mut [[f64; LN]], sums: &mut [[f64; LN]]) => gram_chunk_body);
+
+/// Column sums and upper-triangle scatter of the rows of `xb` (any layout)
+/// around `shift`: the sums, then the d x d scatter (upper triangle filled).
+/// Chunks of rows go feature by feature into a small buffer; each pair of
+/// features accumulates in vector lanes, added in lane order at the end, so
+/// the result depends on the rows only, never on the layout or the threads.
+fn gram_block_small(xb: ArrayView2<'_, f64>, shift: &[f64]) -> Array1<f64> {
+    let (nb, d) = xb.dim();
+    let dp = d.next_multiple_of(TI).max(d.next_multiple_of(TJ));
+    let mut buf = vec![[0.0f64; CH]; dp];
+    let mut acc = vec![[0.0f64; LN]; dp * dp];
+    let mut sums = vec![[0.0f64; LN]; dp];
+    let cols = column_slices(&xb);
+    for r in (0..nb).step_by(CH) {
+        fill_chunk(
+            xb,
+            cols.as_deref(),
+            r,
+            CH.min(nb - r),
+            Some(shift),
+            &mut buf,
+        );
+        gram_chunk(&buf, d, dp, &mut acc, &mut sums);
+    }
+    let lanes = |a: &[f64; LN]| a.iter().fold(0.0, |t, &v| t + v);
+    let mut out = Array1::zeros(d + d * d);
+    for j in 0..d {
+        out[j] = lanes(&sums[j]);
+        for i in 0..=j {
+            out[d + i * d + j] = lanes(&acc[i * dp + j]);
         }
     }
     out
 }
 
-macro_rules! by_width {
-    ($d:expr, $f:ident, $fallback:expr, $($n:literal)*) => {
-        match $d { $($n => $f::<$n>,)* _ => $fallback }
-    };
+/// One chunk of `x · w - offset` into the k output columns `out`, rows
+/// `r..r + len`, from the chunk's d columns `cols` (each `len` long): each
+/// output accumulates over the features in order, from 0.0, as the row
+/// kernels do, then takes its offset off.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn project_chunk_body(
+    cols: &[&[f64]],
+    w: &[f64],
+    offset: &[f64],
+    k: usize,
+    out: &mut [&mut [f64]],
+    r: usize,
+    len: usize,
+) {
+    const G: usize = 16;
+    let full = len / G * G;
+    // Two outputs at a time share the loads of the inputs.
+    let mut pairs = out.chunks_exact_mut(2);
+    for (q, pair) in (&mut pairs).enumerate() {
+        let o = 2 * q;
+        for g in (0..full).step_by(G) {
+            let mut acc0 = [0.0f64; G];
+            let mut acc1 = [0.0f64; G];
+            for (c, wj) in cols.iter().zip(w.chunks_exact(k)) {
+                let (w0, w1) = (wj[o], wj[o + 1]);
+                let Ok(v) = <&[f64; G]>::try_from(&c[g..g + G]) else {
+                    continue;
+                };
+                for l in 0..G {
+                    acc0[l] += v[l] * w0;
+                    acc1[l] += v[l] * w1;
+                }
+            }
+            let (f0, f1) = (offset[o], offset[o + 1]);
+            for (e, a) in pair[0][r + g..r + g + G].iter_mut().zip(acc0) {
+                *e = a - f0;
+            }
+            for (e, a) in pair[1][r + g..r + g + G].iter_mut().zip(acc1) {
+                *e = a - f1;
+            }
+        }
+    }
+    let done = k / 2 * 2;
+    for (o, col) in out.iter_mut().enumerate().take(k).skip(done) {
+        for g in (0..full).step_by(G) {
+            let mut acc = [0.0f64; G];
+            for (c, wj) in cols.iter().zip(w.chunks_exact(k)) {
+                let wv = wj[o];
+                let Ok(v) = <&[f64; G]>::try_from(&c[g..g + G]) else {
+                    continue;
+                };
+                for l in 0..G {
+                    acc[l] += v[l] * wv;
+                }
+            }
+            for (e, a) in col[r + g..r + g + G].iter_mut().zip(acc) {
+                *e = a - offset[o];
+            }
+        }
+    }
+    for (o, col) in out.iter_mut().enumerate().take(k) {
+        for i in full..len {
+            let mut a = 0.0;
+            for (c, wj) in cols.iter().zip(w.chunks_exact(k)) {
+                a += c[i] * wj[o];
+            }
+            col[r + i] = a - offset[o];
+        }
+    }
 }
 
-/// Sums and upper-triangle scatter of a block around `shift` (see `gram_fixed`).
-fn gram_block_small(xb: ArrayView2<'_, f64>, shift: &[f64]) -> Array1<f64> {
-    let d = xb.ncols();
-    let mut owned = None;
-    let xs = rows_slice(&xb, &mut owned);
-    let kernel: fn(&[f64], &[f64]) -> Vec<f64> = by_width!(d, gram_fixed, gram_dynamic, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 20 24 32 34 50);
-    Array1::from(kernel(xs, shift))
+simd_dispatch!(fn project_chunk(cols: &[&[f64]], w: &[f64], offset: &[f64], k: usize, out: &mut [&mut [f64]], r: usize, len: usize) => project_chunk_body);
+
+/// `(x - mean) · m` (m is d x k) into a column-major n x k array, by blocks
+/// of rows in parallel; for narrow data (d, k <= 64), where the features of a
+/// chunk of rows fit in the L1 cache. Computed as `x · m - mean · m` (as
+/// scikit-learn does), so a column-major `x` is read in place; the numbers
+/// do not depend on the layout of `x` nor on the threads. A non-finite
+/// output fails like `check_finite` on `x` (see [`check_output`]); each block
+/// checks its own output while it is in cache.
+pub fn project_columns(
+    x: ArrayView2<'_, f64>,
+    mean: Option<&Array1<f64>>,
+    m: &Array2<f64>,
+    names: Option<&[String]>,
+) -> Result<Array2<f64>, strata_core::AlgoError> {
+    let (n, d) = x.dim();
+    let k = m.ncols();
+    if d > SMALL || k > SMALL || d == 0 {
+        let y = project(x, mean, m);
+        check_output(x, &y, names)?;
+        return Ok(y);
+    }
+    let w: Vec<f64> = m.iter().copied().collect(); // row-major d x k
+    // mean · m, each output summed over the features in order.
+    let offset: Vec<f64> = match mean {
+        Some(mu) => (0..k)
+            .map(|o| {
+                mu.iter()
+                    .zip(w.chunks_exact(k))
+                    .fold(0.0, |acc, (&v, wj)| acc + v * wj[o])
+            })
+            .collect(),
+        None => vec![0.0; k],
+    };
+    let cols = column_slices(&x);
+    // k columns of n values; each block writes its own rows of every column.
+    let mut out = vec![0.0; n * k];
+    let blocks = strata_core::par::blocks(n);
+    let mut per_block: Vec<Vec<&mut [f64]>> =
+        blocks.iter().map(|_| Vec::with_capacity(k)).collect();
+    for col in out.chunks_exact_mut(n) {
+        let mut rest = col;
+        for (slices, &(a, b)) in per_block.iter_mut().zip(&blocks) {
+            let (head, tail) = rest.split_at_mut(b - a);
+            slices.push(head);
+            rest = tail;
+        }
+    }
+    let finite: Vec<bool> = per_block
+        .into_par_iter()
+        .zip(blocks)
+        .map(|(mut slices, (a, b))| {
+            let mut buf = vec![[0.0f64; CH]; d];
+            for r in (0..b - a).step_by(CH) {
+                let len = CH.min(b - a - r);
+                let at = a + r;
+                // In place when the columns are contiguous, else gathered.
+                let chunk: Vec<&[f64]> = match &cols {
+                    Some(cols) => cols.iter().map(|c| &c[at..at + len]).collect(),
+                    None => {
+                        fill_chunk(x, None, at, len, None, &mut buf);
+                        buf.iter().map(|b| &b[..len]).collect()
+                    }
+                };
+                project_chunk(&chunk, &w, &offset, k, &mut slices, r, len);
+            }
+            slices.iter().all(|s| strata_core::all_finite(s))
+        })
+        .collect();
+    let y = Array2::from_shape_vec((n, k).f(), out).unwrap_or_else(|_| Array2::zeros((n, k)));
+    if !finite.iter().all(|&f| f) {
+        check_output(x, &y, names)?;
+    }
+    Ok(y)
 }
 
 pub(crate) fn project_block_small(
@@ -500,10 +689,68 @@ mod tests {
         project_dynamic(&xs, &mu, &w, 8, &mut a);
         project_dynamic_body(&xs, &mu, &w, 8, &mut b);
         assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()));
-        let (g1, g2) = (gram_fixed::<12>(&xs, &mu), gram_fixed_body::<12>(&xs, &mu));
-        assert!(g1.iter().zip(&g2).all(|(p, q)| p.to_bits() == q.to_bits()));
-        let (g1, g2) = (gram_dynamic(&xs, &mu), gram_dynamic_body(&xs, &mu));
-        assert!(g1.iter().zip(&g2).all(|(p, q)| p.to_bits() == q.to_bits()));
+        let buf: Vec<[f64; CH]> = (0..12)
+            .map(|j| std::array::from_fn(|v| xs[v * 12 + j]))
+            .collect();
+        let (dp, mut sa, mut sb) = (12, vec![[0.0; LN]; 12], vec![[0.0; LN]; 12]);
+        let (mut ga, mut gb) = (vec![[0.0; LN]; dp * dp], vec![[0.0; LN]; dp * dp]);
+        gram_chunk(&buf, 11, dp, &mut ga, &mut sa);
+        gram_chunk_body(&buf, 11, dp, &mut gb, &mut sb);
+        assert_eq!(ga, gb);
+        assert_eq!(sa, sb);
+        let (mut pa, mut pb) = (vec![0.0; 8 * 100], vec![0.0; 8 * 100]);
+        let mut sa: Vec<&mut [f64]> = pa.chunks_exact_mut(100).collect();
+        let mut sb: Vec<&mut [f64]> = pb.chunks_exact_mut(100).collect();
+        let chunk: Vec<&[f64]> = buf.iter().map(|b| &b[..50]).collect();
+        let off: Vec<f64> = (0..8).map(|o| o as f64 * 0.25).collect();
+        project_chunk(&chunk, &w, &off, 8, &mut sa, 30, 50);
+        project_chunk_body(&chunk, &w, &off, 8, &mut sb, 30, 50);
+        assert!(pa.iter().zip(&pb).all(|(p, q)| p.to_bits() == q.to_bits()));
+    }
+
+    #[test]
+    fn column_kernels_do_not_depend_on_the_layout() {
+        let mut r = strata_core::Rng::new(strata_core::Seed(3));
+        for (d, k) in [(1, 1), (5, 3), (12, 12), (13, 7), (34, 10)] {
+            let rows = Array2::from_shape_fn((2 * BLOCK_ROWS + 77, d), |_| r.normal() * 2.0 + 1.0);
+            let cols = rows.t().as_standard_layout().reversed_axes().to_owned();
+            assert!(cols.t().is_standard_layout());
+            let m = column_means(rows.view());
+            let w = Array2::from_shape_fn((d, k), |_| r.normal());
+            // Same numbers from either layout, and the same as the row kernels.
+            let (ma, ga) = mean_and_scatter(rows.view());
+            let (mb, gb) = mean_and_scatter(cols.view());
+            assert_eq!(ma, mb, "d={d}");
+            assert_eq!(ga, gb, "d={d}");
+            let c = &rows - &m;
+            assert!(
+                (&ga - &c.t().dot(&c)).iter().all(|e| e.abs() < 1e-8),
+                "d={d}"
+            );
+            for mean in [Some(&m), None] {
+                let expected = project(rows.view(), mean, &w);
+                let from_rows = project_columns(rows.view(), mean, &w, None).unwrap();
+                let from_cols = project_columns(cols.view(), mean, &w, None).unwrap();
+                assert!(from_rows.t().is_standard_layout());
+                assert_eq!(from_rows, from_cols, "d={d} k={k}");
+                assert!(
+                    from_rows
+                        .iter()
+                        .zip(&expected)
+                        .all(|(p, q)| (p - q).abs() < 1e-12),
+                    "d={d} k={k}"
+                );
+                if mean.is_none() {
+                    // Nothing subtracted: the row kernels' numbers exactly.
+                    assert!(
+                        from_rows
+                            .iter()
+                            .zip(&expected)
+                            .all(|(p, q)| p.to_bits() == q.to_bits())
+                    );
+                }
+            }
+        }
     }
 
     #[test]

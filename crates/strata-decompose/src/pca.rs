@@ -199,8 +199,12 @@ impl FittedPca {
     /// Projects rows onto the components.
     pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
         check_columns(x, self.mean.len())?;
-        let mut y = linalg::project(x, Some(&self.mean), &self.components.t().to_owned());
-        linalg::check_output(x, &y, Some(&self.feature_names))?;
+        let mut y = linalg::project_columns(
+            x,
+            Some(&self.mean),
+            &self.components.t().to_owned(),
+            Some(&self.feature_names),
+        )?;
         if self.whiten {
             let s = self.explained_variance.mapv(f64::sqrt);
             y /= &s;

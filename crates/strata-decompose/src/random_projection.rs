@@ -149,8 +149,7 @@ impl FittedRandomProjection {
 
     pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
         check_columns(x, self.components.ncols())?;
-        let y = linalg::project(x, None, &self.components.t().to_owned());
-        linalg::check_output(x, &y, None)?;
+        let y = linalg::project_columns(x, None, &self.components.t().to_owned(), None)?;
         Ok(y)
     }
 
