@@ -253,16 +253,87 @@ fn nearest_body(
             d2[r + l] = v2[l];
         }
         if !counts.is_empty() {
-            for (l, &b) in best.iter().enumerate().take(len) {
-                let lab = b as usize;
-                for (s, g) in sums[lab * d..(lab + 1) * d].iter_mut().zip(&group) {
-                    *s += g[l];
-                }
-                counts[lab] += 1.0;
-            }
+            add_group(&group, &best, len, sums, counts);
         }
     }
 }
+
+/// Adds the first `len` rows of a group to the sums (k x d, row-major) and
+/// counts of their clusters `best`, rows in order.
+#[inline(always)]
+fn add_group(
+    group: &[[f64; LANES]],
+    best: &[f64; LANES],
+    len: usize,
+    sums: &mut [f64],
+    counts: &mut [f64],
+) {
+    let d = group.len();
+    for (l, &b) in best.iter().enumerate().take(len) {
+        let lab = b as usize;
+        for (s, g) in sums[lab * d..(lab + 1) * d].iter_mut().zip(group) {
+            *s += g[l];
+        }
+        counts[lab] += 1.0;
+    }
+}
+
+/// Nearest center of a group of rows by the expanded form
+/// |c|^2 - 2 x.c (the row's own |x|^2 is the same for every center), as
+/// scikit-learn's Lloyd step: one multiply and one add per feature instead
+/// of a subtract, a multiply and an add. `w` holds -2 c (k x d, row-major)
+/// and `cn` the |c|^2; ties go to the lowest center index.
+#[inline(always)]
+fn nearest_dot_lanes(group: &[[f64; LANES]], w: &[f64], cn: &[f64], d: usize) -> [f64; LANES] {
+    let mut best = [0.0f64; LANES];
+    let mut v1 = [f64::INFINITY; LANES];
+    for ((c, wc), &norm) in w.chunks_exact(d).enumerate().zip(cn) {
+        let mut acc = [norm; LANES];
+        for (col, &wj) in group.iter().zip(wc) {
+            for l in 0..LANES {
+                acc[l] += col[l] * wj;
+            }
+        }
+        let cf = c as f64;
+        for l in 0..LANES {
+            let closer = acc[l] < v1[l];
+            v1[l] = if closer { acc[l] } else { v1[l] };
+            best[l] = if closer { cf } else { best[l] };
+        }
+    }
+    best
+}
+
+/// Lloyd's assignment of the rows `start..start + labels.len()` of the
+/// column-major `data` (`n` rows) by the expanded form (see
+/// [`nearest_dot_lanes`]), with each row added to its cluster's sum and count.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn lloyd_step_body(
+    data: &[f64],
+    n: usize,
+    start: usize,
+    w: &[f64],
+    cn: &[f64],
+    labels: &mut [usize],
+    sums: &mut [f64],
+    counts: &mut [f64],
+) {
+    let d = w.len() / cn.len().max(1);
+    let m = labels.len();
+    let mut group = vec![[0.0f64; LANES]; d];
+    for r in (0..m).step_by(LANES) {
+        let len = LANES.min(m - r);
+        load_group(data, n, start + r, len, &mut group);
+        let best = nearest_dot_lanes(&group, w, cn, d);
+        for l in 0..len {
+            labels[r + l] = best[l] as usize;
+        }
+        add_group(&group, &best, len, sums, counts);
+    }
+}
+
+strata_core::simd_dispatch!(fn lloyd_step_simd(data: &[f64], n: usize, start: usize, w: &[f64], cn: &[f64], labels: &mut [usize], sums: &mut [f64], counts: &mut [f64]) => lloyd_step_body);
 
 strata_core::simd_dispatch!(fn nearest_simd(data: &[f64], n: usize, start: usize, cs: &[f64], d: usize, first: &mut [usize], d1: &mut [f64], d2: &mut [f64], sums: &mut [f64], counts: &mut [f64]) => nearest_body);
 
@@ -414,29 +485,46 @@ fn add_to_sums(x: Cols<'_>, start: usize, labels: &[usize], sums: &mut [f64], co
 /// Nearest center of every row, its squared distance, and each cluster's sum
 /// and count; parallel over fixed blocks combined in block order.
 fn assign(x: Cols<'_>, centers: &Array2<f64>) -> Assignment {
+    assign_with(x, centers, true)
+}
+
+/// As [`assign`], exact (`exact`: distances computed and returned) or by the
+/// expanded form of Lloyd's step (labels, sums and counts only).
+fn assign_with(x: Cols<'_>, centers: &Array2<f64>, exact: bool) -> Assignment {
     let (n, d) = (x.n, x.d);
     let k = centers.nrows();
     let cs: Vec<f64> = centers.iter().copied().collect();
+    let w: Vec<f64> = cs.iter().map(|v| -2.0 * v).collect();
+    let cn: Vec<f64> = centers
+        .rows()
+        .into_iter()
+        .map(|c| c.iter().fold(0.0, |a, v| a + v * v))
+        .collect();
     blocked_sum(
         n,
         |a, b| {
             let mut labels = vec![0usize; b - a];
-            let mut dist = vec![0.0; b - a];
-            let mut second = vec![0.0; b - a];
             let mut sums = vec![0.0; k * d];
             let mut counts = vec![0.0; k];
-            nearest_simd(
-                x.data,
-                n,
-                a,
-                &cs,
-                d,
-                &mut labels,
-                &mut dist,
-                &mut second,
-                &mut sums,
-                &mut counts,
-            );
+            let mut dist = Vec::new();
+            if exact {
+                dist = vec![0.0; b - a];
+                let mut second = vec![0.0; b - a];
+                nearest_simd(
+                    x.data,
+                    n,
+                    a,
+                    &cs,
+                    d,
+                    &mut labels,
+                    &mut dist,
+                    &mut second,
+                    &mut sums,
+                    &mut counts,
+                );
+            } else {
+                lloyd_step_simd(x.data, n, a, &w, &cn, &mut labels, &mut sums, &mut counts);
+            }
             Assignment {
                 labels,
                 dist,
@@ -626,7 +714,7 @@ fn lloyd(
         n_iter = it;
         let mut a = match bounds.as_mut() {
             Some(b) => b.assign(x, &centers),
-            None => assign(x, &centers),
+            None => assign_with(x, &centers, false),
         };
         if a.counts.contains(&0.0) {
             // Re-seeding needs every point's distance: take the exact pass,
@@ -654,8 +742,8 @@ fn lloyd(
         }
         labels_old = Some(a.labels);
     }
-    // Labels consistent with the final centers (after strict convergence this
-    // reproduces the last labels exactly).
+    // Labels and inertia from exact distances to the final centers (after
+    // strict convergence the same labels, barring exact ties).
     let a = assign(x, &centers);
     let inertia = a.dist.iter().sum();
     FittedKMeans {
@@ -990,6 +1078,43 @@ mod tests {
                 assert_eq!(run(true), direct, "k={k} start={start} m={m}");
                 assert_eq!(run(false), direct, "k={k} start={start} m={m}");
             }
+        }
+    }
+
+    #[test]
+    fn expanded_form_step_matches_the_exact_assignment() {
+        let (x, _) = blobs();
+        let mut r = Rng::new(Seed(4));
+        let x = x.mapv(|v| v + r.normal());
+        let (n, d) = x.dim();
+        let t = column_major(x.view());
+        let cols = cols_of(&t);
+        for k in [1, 3, 8, 21] {
+            let centers = plus_plus(x.view(), k, &mut Rng::new(Seed(k as u64)));
+            let exact = assign(cols, &centers);
+            let fast = assign_with(cols, &centers, false);
+            assert_eq!(fast.labels, exact.labels, "k={k}");
+            assert_eq!(fast.sums, exact.sums, "k={k}");
+            assert_eq!(fast.counts, exact.counts, "k={k}");
+            // The AVX2 build computes the same bits as the baseline.
+            let w: Vec<f64> = centers.iter().map(|v| -2.0 * v).collect();
+            let cn: Vec<f64> = centers.rows().into_iter().map(|c| c.dot(&c)).collect();
+            let run = |wide: bool| {
+                let (mut l, mut s, mut c) = (vec![0; n - 3], vec![0.0; k * d], vec![0.0; k]);
+                if wide {
+                    lloyd_step_simd(cols.data, n, 3, &w, &cn, &mut l, &mut s, &mut c);
+                } else {
+                    lloyd_step_body(cols.data, n, 3, &w, &cn, &mut l, &mut s, &mut c);
+                }
+                (
+                    l,
+                    s.iter()
+                        .chain(&c)
+                        .map(|v| v.to_bits())
+                        .collect::<Vec<u64>>(),
+                )
+            };
+            assert_eq!(run(true), run(false), "k={k}");
         }
     }
 
