@@ -113,7 +113,14 @@ pub fn check_finite(
 /// otherwise, summed in eight independent lanes, so the loop vectorizes on any
 /// x86-64 (and uses AVX2 where the CPU has it).
 pub fn all_finite(values: &[f64]) -> bool {
-    all_finite_simd(values)
+    use rayon::prelude::*;
+    // Large inputs are checked in parallel chunks (the answer is the same).
+    const CHUNK: usize = 1 << 16;
+    if values.len() > CHUNK {
+        values.par_chunks(CHUNK).all(all_finite_simd)
+    } else {
+        all_finite_simd(values)
+    }
 }
 
 #[inline(always)]

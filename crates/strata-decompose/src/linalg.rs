@@ -200,20 +200,27 @@ fn fill_chunk(
     center: Option<&[f64]>,
     buf: &mut [[f64; CH]],
 ) {
-    for (j, b) in buf.iter_mut().enumerate().take(x.ncols()) {
-        let m = center.map_or(0.0, |c| c[j]);
-        match cols {
-            Some(cols) => {
+    let d = x.ncols();
+    match cols {
+        Some(cols) => {
+            for (j, b) in buf.iter_mut().enumerate().take(d) {
+                let m = center.map_or(0.0, |c| c[j]);
                 for (o, &e) in b.iter_mut().zip(&cols[j][r..r + len]) {
                     *o = e - m;
                 }
             }
-            None => {
-                for (o, &e) in b.iter_mut().zip(x.slice(s![r..r + len, j]).iter()) {
-                    *o = e - m;
+        }
+        None => {
+            // Row by row (contiguous rows of a row-major table), transposed
+            // into the buffer.
+            for (t, row) in x.slice(s![r..r + len, ..]).outer_iter().enumerate() {
+                for (j, &e) in row.iter().enumerate() {
+                    buf[j][t] = e - center.map_or(0.0, |c| c[j]);
                 }
             }
         }
+    }
+    for b in buf.iter_mut().take(d) {
         b[len..].iter_mut().for_each(|o| *o = 0.0);
     }
 }
@@ -373,9 +380,10 @@ fn project_chunk_body(
 
 simd_dispatch!(fn project_chunk(cols: &[&[f64]], w: &[f64], offset: &[f64], k: usize, out: &mut [&mut [f64]], r: usize, len: usize) => project_chunk_body);
 
-/// `(x - mean) · m` (m is d x k) into a column-major n x k array, by blocks
-/// of rows in parallel; for narrow data (d, k <= 64), where the features of a
-/// chunk of rows fit in the L1 cache. Computed as `x · m - mean · m` (as
+/// `(x - mean) · m` (m is d x k), by blocks of rows in parallel. A
+/// column-major `x` (narrow: d, k <= 64) is read in place and gives a
+/// column-major result; a row-major `x` goes through the row kernels and
+/// gives a row-major one. Computed as `x · m - mean · m` (as
 /// scikit-learn does), so a column-major `x` is read in place; the numbers
 /// do not depend on the layout of `x` nor on the threads. A non-finite
 /// output fails like `check_finite` on `x` (see [`check_output`]); each block
@@ -405,7 +413,19 @@ pub fn project_columns(
             .collect(),
         None => vec![0.0; k],
     };
-    let cols = column_slices(&x);
+    let Some(cols) = column_slices(&x) else {
+        // Row-major data: the row kernels, then the same offsets off (the
+        // same arithmetic, so the same numbers as from a column-major table).
+        let mut y = project(x, None, m);
+        if mean.is_some() {
+            let off = Array1::from(offset);
+            y.axis_chunks_iter_mut(Axis(0), BLOCK_ROWS)
+                .into_par_iter()
+                .for_each(|mut block| block -= &off);
+        }
+        check_output(x, &y, names)?;
+        return Ok(y);
+    };
     // k columns of n values; each block writes its own rows of every column.
     let mut out = vec![0.0; n * k];
     let blocks = strata_core::par::blocks(n);
@@ -423,18 +443,10 @@ pub fn project_columns(
         .into_par_iter()
         .zip(blocks)
         .map(|(mut slices, (a, b))| {
-            let mut buf = vec![[0.0f64; CH]; d];
             for r in (0..b - a).step_by(CH) {
                 let len = CH.min(b - a - r);
                 let at = a + r;
-                // In place when the columns are contiguous, else gathered.
-                let chunk: Vec<&[f64]> = match &cols {
-                    Some(cols) => cols.iter().map(|c| &c[at..at + len]).collect(),
-                    None => {
-                        fill_chunk(x, None, at, len, None, &mut buf);
-                        buf.iter().map(|b| &b[..len]).collect()
-                    }
-                };
+                let chunk: Vec<&[f64]> = cols.iter().map(|c| &c[at..at + len]).collect();
                 project_chunk(&chunk, &w, &offset, k, &mut slices, r, len);
             }
             slices.iter().all(|s| strata_core::all_finite(s))
@@ -731,7 +743,7 @@ mod tests {
                 let expected = project(rows.view(), mean, &w);
                 let from_rows = project_columns(rows.view(), mean, &w, None).unwrap();
                 let from_cols = project_columns(cols.view(), mean, &w, None).unwrap();
-                assert!(from_rows.t().is_standard_layout());
+                assert!(from_cols.t().is_standard_layout());
                 assert_eq!(from_rows, from_cols, "d={d} k={k}");
                 assert!(
                     from_rows
