@@ -126,20 +126,23 @@ impl KMeans {
             KMeansAlgorithm::Hamerly => true,
             KMeansAlgorithm::Auto => self.n_clusters > 16,
         };
-        // Restarts run in parallel (each also parallel over its rows); each
-        // depends only on its own seed, and the first lowest inertia in
-        // restart order is kept, so the thread count changes nothing.
-        let runs: Vec<FittedKMeans> = (0..self.n_init)
+        // The restarts' k-means++ run in step (one pass over the data scores
+        // the candidates of all of them), then their Lloyd iterations run in
+        // parallel (each also parallel over its rows). Each restart depends
+        // only on its own seed, and the first lowest inertia in restart order
+        // is kept, so the thread count changes nothing.
+        let inits: Vec<Array2<f64>> = match &self.init {
+            KMeansInit::Centers(c) => vec![c.clone(); self.n_init],
+            KMeansInit::PlusPlus => {
+                let mut rngs: Vec<Rng> = (0..self.n_init)
+                    .map(|run| Rng::new(seed.child(run as u64)))
+                    .collect();
+                plus_plus_many(cols, self.n_clusters, &mut rngs)
+            }
+        };
+        let runs: Vec<FittedKMeans> = inits
             .into_par_iter()
-            .map(|run| {
-                let centers = match &self.init {
-                    KMeansInit::Centers(c) => c.clone(),
-                    KMeansInit::PlusPlus => {
-                        plus_plus_cols(cols, self.n_clusters, &mut Rng::new(seed.child(run as u64)))
-                    }
-                };
-                lloyd(cols, centers, self.max_iter, tol, accelerated)
-            })
+            .map(|centers| lloyd(cols, centers, self.max_iter, tol, accelerated))
             .collect();
         let mut best: Option<FittedKMeans> = None;
         for fitted in runs {
@@ -342,118 +345,234 @@ strata_core::simd_dispatch!(fn nearest_simd(data: &[f64], n: usize, start: usize
 /// squared distance to the nearest chosen center.
 pub fn plus_plus(x: ArrayView2<'_, f64>, k: usize, rng: &mut Rng) -> Array2<f64> {
     let t = column_major(x);
-    plus_plus_cols(cols_of(&t), k, rng)
+    plus_plus_many(cols_of(&t), k, std::slice::from_mut(rng))
+        .pop()
+        .unwrap_or_else(|| Array2::zeros((k, x.ncols())))
 }
 
-/// Squared distances of the rows `a..a + len` to each candidate (`cs`,
-/// row-major), lowered to `closest` where that is nearer, into `out`
-/// (candidate after candidate), and each candidate's sum. Rows go in groups
-/// of [`LANES`] read once for all candidates; each distance is summed over
-/// the features in order, as a direct computation.
+/// For the rows `a..a + len` (one block) of the column-major `data`, and
+/// each candidate `q` (row-major `cs`, one per `owner` entry): the sum over
+/// the rows of min(closest, |x - c_q|^2), where `closest` is the owning
+/// restart's distance to its nearest chosen center (`closest[owner[q]]`,
+/// the block's rows). Rows go in groups of [`LANES`] read once for every
+/// candidate; sums are kept per lane and added in lane order.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn candidate_block(
+fn potentials_body(
     data: &[f64],
     n: usize,
-    d: usize,
     a: usize,
     len: usize,
     cs: &[f64],
-    closest: &[f64],
+    owner: &[usize],
+    closest: &[&[f64]],
     out: &mut [f64],
-) -> Vec<f64> {
+) {
+    let d = cs.len() / owner.len().max(1);
+    let mut lanes = vec![[0.0f64; LANES]; owner.len()];
     let mut group = vec![[0.0f64; LANES]; d];
     for r in (0..len).step_by(LANES) {
-        let m = LANES.min(len - r);
-        load_group(data, n, a + r, m, &mut group);
-        for (t, c) in cs.chunks_exact(d).enumerate() {
-            let mut acc = [0.0f64; LANES];
-            for (g, &cj) in group.iter().zip(c) {
-                for l in 0..LANES {
-                    let q = g[l] - cj;
-                    acc[l] += q * q;
+        let gl = LANES.min(len - r);
+        load_group(data, n, a + r, gl, &mut group);
+        for ((c, &i), s) in cs.chunks_exact(d).zip(owner).zip(lanes.iter_mut()) {
+            let acc = sq_dists_lanes(&group, c);
+            let cl = &closest[i][r..r + gl];
+            match <&[f64; LANES]>::try_from(cl) {
+                Ok(cl) => {
+                    for l in 0..LANES {
+                        s[l] += if acc[l] < cl[l] { acc[l] } else { cl[l] };
+                    }
+                }
+                Err(_) => {
+                    for (l, &v) in cl.iter().enumerate() {
+                        s[l] += if acc[l] < v { acc[l] } else { v };
+                    }
                 }
             }
-            let o = &mut out[t * len + r..t * len + r + m];
-            for ((v, &cl), &e) in o.iter_mut().zip(&closest[r..r + m]).zip(&acc) {
-                *v = cl.min(e);
+        }
+    }
+    for (o, s) in out.iter_mut().zip(&lanes) {
+        *o = s.iter().fold(0.0, |t, &v| t + v);
+    }
+}
+
+strata_core::simd_dispatch!(fn potentials_simd(data: &[f64], n: usize, a: usize, len: usize, cs: &[f64], owner: &[usize], closest: &[&[f64]], out: &mut [f64]) => potentials_body);
+
+/// Squared distances of a group of rows to `c`, summed over the features in
+/// order from 0.0, as a direct computation.
+#[inline(always)]
+fn sq_dists_lanes(group: &[[f64; LANES]], c: &[f64]) -> [f64; LANES] {
+    let mut acc = [0.0f64; LANES];
+    for (g, &cj) in group.iter().zip(c) {
+        for l in 0..LANES {
+            let t = g[l] - cj;
+            acc[l] += t * t;
+        }
+    }
+    acc
+}
+
+/// Lowers each restart's `closest` (the block's rows `a..a + len`) to the
+/// squared distance to its newly chosen center (`cs`, one row per restart),
+/// and returns each restart's sum of the new values over the block, rows in
+/// order (so that sampling can walk the same sums).
+#[inline(always)]
+fn lower_closest_body(
+    data: &[f64],
+    n: usize,
+    a: usize,
+    cs: &[f64],
+    closest: &mut [&mut [f64]],
+    sums: &mut [f64],
+) {
+    let m = closest.len();
+    let d = cs.len() / m.max(1);
+    let len = closest.first().map_or(0, |c| c.len());
+    let mut group = vec![[0.0f64; LANES]; d];
+    for r in (0..len).step_by(LANES) {
+        let gl = LANES.min(len - r);
+        load_group(data, n, a + r, gl, &mut group);
+        for ((c, cl), s) in cs
+            .chunks_exact(d)
+            .zip(closest.iter_mut())
+            .zip(sums.iter_mut())
+        {
+            let acc = sq_dists_lanes(&group, c);
+            for (l, v) in cl[r..r + gl].iter_mut().enumerate() {
+                if acc[l] < *v {
+                    *v = acc[l];
+                }
+                *s += *v;
             }
         }
     }
-    out.chunks_exact(len.max(1))
-        .map(|o| o.iter().sum())
-        .collect()
 }
 
-strata_core::simd_dispatch!(fn candidate_block_simd(data: &[f64], n: usize, d: usize, a: usize, len: usize, cs: &[f64], closest: &[f64], out: &mut [f64]) -> Vec<f64> => candidate_block);
+strata_core::simd_dispatch!(fn lower_closest_simd(data: &[f64], n: usize, a: usize, cs: &[f64], closest: &mut [&mut [f64]], sums: &mut [f64]) => lower_closest_body);
 
-/// For each candidate row: every row's squared distance to its nearest
-/// center once that candidate is added, and the sum of them (the
-/// potential). One pass over the data serves all candidates; rows go in
-/// fixed blocks in parallel and the sums add the blocks in order.
-fn with_candidates(x: Cols<'_>, cands: &[usize], closest: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>) {
-    use strata_core::par::BLOCK_ROWS;
-    let (n, t) = (x.n, cands.len());
-    let cs: Vec<f64> = cands.iter().flat_map(|&c| x.row(c)).collect();
-    let mut buf = vec![0.0; t * n];
-    let per_block: Vec<Vec<f64>> = buf
-        .par_chunks_mut(t * BLOCK_ROWS)
-        .enumerate()
-        .map(|(b, out)| {
-            let a = b * BLOCK_ROWS;
-            let len = out.len() / t;
-            candidate_block_simd(x.data, n, x.d, a, len, &cs, &closest[a..a + len], out)
-        })
-        .collect();
-    let mut pots = vec![0.0; t];
-    for p in &per_block {
-        pots.iter_mut().zip(p).for_each(|(s, v)| *s += v);
-    }
-    let mut dists = vec![Vec::with_capacity(n); t];
-    for out in buf.chunks(t * BLOCK_ROWS) {
-        let len = out.len() / t;
-        for (dv, o) in dists.iter_mut().zip(out.chunks_exact(len)) {
-            dv.extend_from_slice(o);
-        }
-    }
-    (pots, dists)
+/// Each restart's distances to its nearest chosen center, and their sums
+/// per block of rows (the potential is their total, in block order).
+struct Potential {
+    closest: Vec<Vec<f64>>,
+    block_sums: Vec<Vec<f64>>,
 }
 
-fn plus_plus_cols(x: Cols<'_>, k: usize, rng: &mut Rng) -> Array2<f64> {
-    let (n, d) = (x.n, x.d);
-    let trials = 2 + (k as f64).ln() as usize;
-    let mut centers = Array2::zeros((k, d));
-    let first = rng.below(n);
-    centers.row_mut(0).assign(&Array1::from(x.row(first)));
-    let (pots, mut dists) = with_candidates(x, &[first], &vec![f64::INFINITY; n]);
-    let mut potential = pots[0];
-    let mut closest = dists.swap_remove(0);
-    let mut cumulative = vec![0.0; n];
-    for c in 1..k {
-        // Candidates by inverse transform sampling on the cumulative distances.
-        let mut acc = 0.0;
-        for (cu, &v) in cumulative.iter_mut().zip(&closest) {
-            acc += v;
-            *cu = acc;
+impl Potential {
+    fn total(&self, i: usize) -> f64 {
+        self.block_sums[i].iter().fold(0.0, |t, &v| t + v)
+    }
+
+    /// Lowers every restart's distances with its newly chosen row
+    /// (`chosen[i]`), one pass over the data for all restarts.
+    fn lower(&mut self, x: Cols<'_>, chosen: &[usize]) {
+        use strata_core::par::BLOCK_ROWS;
+        let m = chosen.len();
+        let cs: Vec<f64> = chosen.iter().flat_map(|&c| x.row(c)).collect();
+        let blocks = strata_core::par::blocks(x.n);
+        let mut per_block: Vec<Vec<&mut [f64]>> =
+            blocks.iter().map(|_| Vec::with_capacity(m)).collect();
+        for cl in self.closest.iter_mut() {
+            for (slices, part) in per_block.iter_mut().zip(cl.chunks_mut(BLOCK_ROWS)) {
+                slices.push(part);
+            }
         }
-        let candidates: Vec<usize> = (0..trials)
-            .map(|_| {
-                let r = rng.uniform() * potential;
-                cumulative.partition_point(|&v| v < r).min(n - 1)
+        let sums: Vec<Vec<f64>> = per_block
+            .into_par_iter()
+            .zip(blocks)
+            .map(|(mut slices, (a, _))| {
+                let mut s = vec![0.0; m];
+                lower_closest_simd(x.data, x.n, a, &cs, &mut slices, &mut s);
+                s
             })
             .collect();
-        let (pots, dists) = with_candidates(x, &candidates, &closest);
-        // The lowest potential wins (the first on ties).
-        let mut best: Option<(f64, usize, Vec<f64>)> = None;
-        for ((&cand, pot), dv) in candidates.iter().zip(pots).zip(dists) {
-            if best.as_ref().is_none_or(|b| pot < b.0) {
-                best = Some((pot, cand, dv));
-            }
+        for (i, bs) in self.block_sums.iter_mut().enumerate() {
+            *bs = sums.iter().map(|s| s[i]).collect();
         }
-        if let Some((pot, cand, dv)) = best {
-            centers.row_mut(c).assign(&Array1::from(x.row(cand)));
-            potential = pot;
-            closest = dv;
+    }
+
+    /// `t` rows of restart `i` drawn with probability proportional to their
+    /// distance (inverse transform sampling on the running sum: the first
+    /// row where it reaches the drawn value), with the restart's generator.
+    fn sample(&self, i: usize, t: usize, rng: &mut Rng) -> Vec<usize> {
+        use strata_core::par::BLOCK_ROWS;
+        let total = self.total(i);
+        let cl = &self.closest[i];
+        (0..t)
+            .map(|_| {
+                let r = rng.uniform() * total;
+                let mut acc = 0.0;
+                for (b, &bs) in self.block_sums[i].iter().enumerate() {
+                    if acc + bs < r {
+                        acc += bs;
+                        continue;
+                    }
+                    let start = b * BLOCK_ROWS;
+                    let end = (start + BLOCK_ROWS).min(cl.len());
+                    for (row, &v) in cl[start..end].iter().enumerate() {
+                        acc += v;
+                        if !(acc < r) {
+                            return start + row;
+                        }
+                    }
+                }
+                cl.len() - 1
+            })
+            .collect()
+    }
+}
+
+/// Greedy k-means++ for several restarts at once, each with its own
+/// generator: every new center is the best (lowest potential) of
+/// 2 + floor(ln k) candidates drawn with probability proportional to the
+/// squared distance to the nearest chosen center. One pass over the data
+/// scores the candidates of every restart, and one lowers their distances,
+/// so a step reads the data twice whatever the number of restarts.
+fn plus_plus_many(x: Cols<'_>, k: usize, rngs: &mut [Rng]) -> Vec<Array2<f64>> {
+    let (n, d, m) = (x.n, x.d, rngs.len());
+    let trials = 2 + (k as f64).ln() as usize;
+    let mut centers = vec![Array2::zeros((k, d)); m];
+    let first: Vec<usize> = rngs.iter_mut().map(|r| r.below(n)).collect();
+    let mut pot = Potential {
+        closest: vec![vec![f64::INFINITY; n]; m],
+        block_sums: vec![vec![]; m],
+    };
+    pot.lower(x, &first);
+    for (c, &f) in centers.iter_mut().zip(&first) {
+        c.row_mut(0).assign(&Array1::from(x.row(f)));
+    }
+    for step in 1..k {
+        let cands: Vec<usize> = (0..m)
+            .flat_map(|i| pot.sample(i, trials, &mut rngs[i]))
+            .collect();
+        let owner: Vec<usize> = (0..m).flat_map(|i| vec![i; trials]).collect();
+        let cs: Vec<f64> = cands.iter().flat_map(|&c| x.row(c)).collect();
+        let blocks = strata_core::par::blocks(n);
+        let per_block: Vec<Vec<f64>> = blocks
+            .par_iter()
+            .map(|&(a, b)| {
+                let closest: Vec<&[f64]> = pot.closest.iter().map(|c| &c[a..b]).collect();
+                let mut out = vec![0.0; cands.len()];
+                potentials_simd(x.data, n, a, b - a, &cs, &owner, &closest, &mut out);
+                out
+            })
+            .collect();
+        let mut pots = vec![0.0; cands.len()];
+        for p in &per_block {
+            pots.iter_mut().zip(p).for_each(|(s, v)| *s += v);
+        }
+        // Per restart, the lowest potential wins (the first on ties).
+        let chosen: Vec<usize> = (0..m)
+            .map(|i| {
+                let range = i * trials..(i + 1) * trials;
+                let best = range
+                    .clone()
+                    .fold(range.start, |b, q| if pots[q] < pots[b] { q } else { b });
+                cands[best]
+            })
+            .collect();
+        pot.lower(x, &chosen);
+        for (c, &ch) in centers.iter_mut().zip(&chosen) {
+            c.row_mut(step).assign(&Array1::from(x.row(ch)));
         }
     }
     centers
@@ -710,13 +829,16 @@ fn lloyd(
     let mut n_iter = 0;
     let mut converged = false;
     let mut bounds = accelerated.then(|| Bounds::new(x.n));
+    // Labels that are those of the final centers (strict convergence).
+    let mut final_labels: Option<Vec<usize>> = None;
     for it in 1..=max_iter {
         n_iter = it;
         let mut a = match bounds.as_mut() {
             Some(b) => b.assign(x, &centers),
             None => assign_with(x, &centers, false),
         };
-        if a.counts.contains(&0.0) {
+        let relocated = a.counts.contains(&0.0);
+        if relocated {
             // Re-seeding needs every point's distance: take the exact pass,
             // and let the bounds start afresh.
             a = assign(x, &centers);
@@ -736,25 +858,74 @@ fn lloyd(
         let shift: f64 = (&new_centers - &centers).mapv(|v| v * v).sum();
         centers = new_centers;
         // Strict convergence (labels unchanged) or a small enough shift.
-        if labels_old.as_ref() == Some(&a.labels) || shift <= tol {
+        if labels_old.as_ref() == Some(&a.labels) && !relocated {
+            // The same labels give the same centers: they are final.
+            converged = true;
+            final_labels = Some(a.labels);
+            break;
+        }
+        if shift <= tol {
             converged = true;
             break;
         }
         labels_old = Some(a.labels);
     }
-    // Labels and inertia from exact distances to the final centers (after
-    // strict convergence the same labels, barring exact ties).
-    let a = assign(x, &centers);
-    let inertia = a.dist.iter().sum();
+    // Otherwise one more assignment to the final centers (as scikit-learn);
+    // the inertia is computed from exact distances.
+    let labels = match final_labels {
+        Some(l) => l,
+        None if accelerated => assign(x, &centers).labels,
+        None => assign_with(x, &centers, false).labels,
+    };
+    let inertia = labelled_inertia(x, &centers, &labels);
     FittedKMeans {
         centers,
-        labels: Array1::from(a.labels),
+        labels: Array1::from(labels),
         inertia,
         n_iter,
         converged,
         warnings: vec![],
     }
 }
+
+/// Sum of the squared distances of the rows to their given centers, for
+/// groups of rows at once; blocks summed in order.
+fn labelled_inertia(x: Cols<'_>, centers: &Array2<f64>, labels: &[usize]) -> f64 {
+    let cs: Vec<f64> = centers.iter().copied().collect();
+    blocked_sum(
+        x.n,
+        |a, b| inertia_block_simd(x.data, x.n, a, &cs, &labels[a..b]),
+        |acc, p| *acc += p,
+    )
+    .unwrap_or(0.0)
+}
+
+#[inline(always)]
+fn inertia_block_body(data: &[f64], n: usize, a: usize, cs: &[f64], labels: &[usize]) -> f64 {
+    let len = labels.len();
+    let d = if n == 0 { 0 } else { data.len() / n };
+    let mut group = vec![[0.0f64; LANES]; d];
+    let mut total = 0.0;
+    for r in (0..len).step_by(LANES) {
+        let gl = LANES.min(len - r);
+        load_group(data, n, a + r, gl, &mut group);
+        let mut lab = [0usize; LANES];
+        lab[..gl].copy_from_slice(&labels[r..r + gl]);
+        let mut acc = [0.0f64; LANES];
+        for (j, g) in group.iter().enumerate() {
+            for l in 0..LANES {
+                let t = g[l] - cs[lab[l] * d + j];
+                acc[l] += t * t;
+            }
+        }
+        for &v in &acc[..gl] {
+            total += v;
+        }
+    }
+    total
+}
+
+strata_core::simd_dispatch!(fn inertia_block_simd(data: &[f64], n: usize, a: usize, cs: &[f64], labels: &[usize]) -> f64 => inertia_block_body);
 
 /// Empty clusters take the points farthest from their current centers (in
 /// decreasing distance, ties by index), as scikit-learn does.
@@ -1116,6 +1287,59 @@ mod tests {
             };
             assert_eq!(run(true), run(false), "k={k}");
         }
+    }
+
+    #[test]
+    fn restarts_in_step_equal_each_restart_alone() {
+        let (x, _) = blobs();
+        let mut r = Rng::new(Seed(12));
+        let x = x.mapv(|v| v + r.normal());
+        let t = column_major(x.view());
+        let cols = cols_of(&t);
+        for k in [1, 2, 6] {
+            let mut rngs: Vec<Rng> = (0..4).map(|i| Rng::new(Seed(100 + i))).collect();
+            let together = plus_plus_many(cols, k, &mut rngs);
+            for (i, c) in together.iter().enumerate() {
+                let alone = plus_plus(x.view(), k, &mut Rng::new(Seed(100 + i as u64)));
+                assert_eq!(c, &alone, "k={k} restart {i}");
+                // Centers are distinct data rows.
+                for row in c.rows() {
+                    assert!(x.rows().into_iter().any(|xr| xr == row));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sampling_walks_the_running_sum() {
+        let n = 3 * strata_core::par::BLOCK_ROWS + 5;
+        // All the weight on three rows, in different blocks.
+        let mut closest = vec![0.0; n];
+        closest[7] = 1.0;
+        closest[strata_core::par::BLOCK_ROWS + 1] = 2.0;
+        closest[n - 1] = 1.0;
+        let sums: Vec<f64> = closest
+            .chunks(strata_core::par::BLOCK_ROWS)
+            .map(|c| c.iter().sum())
+            .collect();
+        let pot = Potential {
+            closest: vec![closest],
+            block_sums: vec![sums],
+        };
+        let mut counts = [0usize; 3];
+        let picks = pot.sample(0, 4000, &mut Rng::new(Seed(1)));
+        for p in picks {
+            match p {
+                7 => counts[0] += 1,
+                p if p == strata_core::par::BLOCK_ROWS + 1 => counts[1] += 1,
+                p if p == n - 1 => counts[2] += 1,
+                other => panic!("row {other} has no weight"),
+            }
+        }
+        // Proportional to 1 : 2 : 1.
+        assert!((800..1200).contains(&counts[0]), "{counts:?}");
+        assert!((1800..2200).contains(&counts[1]), "{counts:?}");
+        assert!((800..1200).contains(&counts[2]), "{counts:?}");
     }
 
     #[test]
