@@ -280,53 +280,89 @@ fn n_pairs(d: usize) -> usize {
     d * (d + 1) / 2
 }
 
+/// Rows per chunk of the scatter kernel (a chunk of every feature, its
+/// differences and weighted differences stay in the L1 cache).
+const CH: usize = 64;
+/// Lanes of one AVX2 vector.
+const LN: usize = 4;
+/// Scatter tiles: `TI` features against `TJ` features, 8 vector accumulators
+/// kept in registers over a chunk.
+const TI: usize = 2;
+const TJ: usize = 4;
+
 /// Weighted scatter of the rows `a..b` around `mean`, for each component:
 /// `out[c]` holds sum_r w_rc (x_r - mean_c)_i (x_r - mean_c)_j for i <= j
-/// (row after row of the upper triangle). Rows go in groups of [`LANES`], one
-/// partial sum per lane, and the lanes are added in order at the end: the
-/// result depends on the block only, never on the threads.
+/// (row after row of the upper triangle). Rows go in chunks; per component a
+/// chunk's differences and weighted differences are multiplied in tiles of
+/// feature pairs, one partial sum per vector lane, and the lanes are added
+/// in order at the end: the result depends on the block only, never on the
+/// threads.
 #[inline(always)]
 fn scatter_block(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], means: &Array2<f64>) -> Vec<f64> {
     let (n, d) = (x.n, x.d);
     let k = means.nrows();
     let np = n_pairs(d);
-    let mut out = vec![0.0; k * np];
-    let mut group = vec![[0.0f64; LANES]; d];
-    let mut diff = vec![[0.0f64; LANES]; d];
-    let mut wd = vec![[0.0f64; LANES]; d];
-    let mut acc = vec![[0.0f64; LANES]; np];
-    for (c, o) in out.chunks_exact_mut(np).enumerate() {
-        let mean = means.row(c);
-        let w_all = &resp_t[c * n..(c + 1) * n];
-        acc.iter_mut().for_each(|v| *v = [0.0; LANES]);
-        for r in (a..b).step_by(LANES) {
-            let len = LANES.min(b - r);
-            load_group(x.data, n, r, len, &mut group);
-            let mut w = [0.0f64; LANES];
-            w[..len].copy_from_slice(&w_all[r..r + len]);
+    // Padded feature count: rows past d stay zero, so tiles need no bounds.
+    let dp = d.next_multiple_of(TI).max(d.next_multiple_of(TJ));
+    let mut xb = vec![[0.0f64; CH]; d];
+    let mut diff = vec![[0.0f64; CH]; dp];
+    let mut wd = vec![[0.0f64; CH]; dp];
+    let mut acc = vec![[0.0f64; LN]; k * dp * dp];
+    for r in (a..b).step_by(CH) {
+        let len = CH.min(b - r);
+        for (j, row) in xb.iter_mut().enumerate() {
+            row[..len].copy_from_slice(&x.col(j)[r..r + len]);
+        }
+        for c in 0..k {
+            let mean = means.row(c);
+            let mut w = [0.0f64; CH];
+            w[..len].copy_from_slice(&resp_t[c * n + r..c * n + r + len]);
             for j in 0..d {
                 let mj = mean[j];
-                for l in 0..LANES {
-                    // Padding lanes carry weight 0 and difference 0.
-                    let v = if l < len { group[j][l] - mj } else { 0.0 };
-                    diff[j][l] = v;
-                    wd[j][l] = v * w[l];
+                for v in 0..CH {
+                    // Padding rows carry weight 0 and difference 0.
+                    let e = if v < len { xb[j][v] - mj } else { 0.0 };
+                    diff[j][v] = e;
+                    wd[j][v] = e * w[v];
                 }
             }
-            let mut p = 0;
-            for i in 0..d {
-                for j in i..d {
-                    let (u, v, mut t) = (wd[i], diff[j], acc[p]);
-                    for l in 0..LANES {
-                        t[l] += u[l] * v[l];
+            let accc = &mut acc[c * dp * dp..(c + 1) * dp * dp];
+            for i0 in (0..d).step_by(TI) {
+                for j0 in ((i0 / TJ) * TJ..d).step_by(TJ) {
+                    let u: [&[f64; CH]; TI] = std::array::from_fn(|p| &wd[i0 + p]);
+                    let e: [&[f64; CH]; TJ] = std::array::from_fn(|q| &diff[j0 + q]);
+                    let mut s = [[[0.0f64; LN]; TJ]; TI];
+                    for v in 0..CH / LN {
+                        for p in 0..TI {
+                            for q in 0..TJ {
+                                for l in 0..LN {
+                                    s[p][q][l] += u[p][v * LN + l] * e[q][v * LN + l];
+                                }
+                            }
+                        }
                     }
-                    acc[p] = t;
-                    p += 1;
+                    for (p, sp) in s.iter().enumerate() {
+                        for (q, sq) in sp.iter().enumerate() {
+                            let t = &mut accc[(i0 + p) * dp + j0 + q];
+                            for l in 0..LN {
+                                t[l] += sq[l];
+                            }
+                        }
+                    }
                 }
             }
         }
-        for (v, s) in o.iter_mut().zip(&acc) {
-            *v = s.iter().fold(0.0, |t, &e| t + e);
+    }
+    let mut out = vec![0.0; k * np];
+    for (c, o) in out.chunks_exact_mut(np).enumerate() {
+        let mut p = 0;
+        for i in 0..d {
+            for j in i..d {
+                o[p] = acc[c * dp * dp + i * dp + j]
+                    .iter()
+                    .fold(0.0, |t, &e| t + e);
+                p += 1;
+            }
         }
     }
     out
