@@ -79,13 +79,13 @@ def main():
                 times.append(time.perf_counter() - t)
             theirs = statistics.median(times)
             rows.append((case, ours["median_s"], theirs, theirs / ours["median_s"], ours["peak_rss_mb"] / ours["input_mb"]))
-            print(f"{case:<24} strata {ours['median_s']:.4f} s   scikit-learn {theirs:.4f} s   x{theirs / ours['median_s']:.1f}", flush=True)
+            print(f"{case:<24} strata {ours['median_s'] * 1e3:.3f} ms   scikit-learn {theirs * 1e3:.3f} ms   x{theirs / ours['median_s']:.1f}", flush=True)
         data[dataset] = x.shape
     print()
-    print("| case | strata median (s) | scikit-learn median (s) | speed-up | strata peak RSS / input |")
+    print("| case | strata median (ms) | scikit-learn median (ms) | speed-up | strata peak RSS / input |")
     print("|---|---:|---:|---:|---:|")
     for case, a, b, ratio, mem in rows:
-        print(f"| {case} | {a:.4f} | {b:.4f} | {ratio:.1f}x | {mem:.2f} |")
+        print(f"| {case} | {a * 1e3:.3f} | {b * 1e3:.3f} | {ratio:.1f}x | {mem:.2f} |")
     print(f"\nshapes: {data}; repeats: {args.repeats} (synthetic: {max(1, args.repeats // 2)}); medians")
 
 
