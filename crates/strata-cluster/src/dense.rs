@@ -74,7 +74,12 @@ pub(crate) fn load_group(
     for (j, g) in group.iter_mut().enumerate() {
         let from = j * n + at;
         match <&[f64; LANES]>::try_from(&data[from..from + len]) {
-            Ok(full) => *g = *full,
+            // Element by element: four vector moves, not a call to memmove.
+            Ok(full) => {
+                for l in 0..LANES {
+                    g[l] = full[l];
+                }
+            }
             Err(_) => g[..len].copy_from_slice(&data[from..from + len]),
         }
     }

@@ -296,26 +296,53 @@ fn add_group(
 fn nearest_dot_lanes(group: &[[f64; LANES]], w: &[f64], cn: &[f64], d: usize) -> [f64; LANES] {
     let mut best = [0.0f64; LANES];
     let mut v1 = [f64::INFINITY; LANES];
-    for ((c, wc), &norm) in w.chunks_exact(d).enumerate().zip(cn) {
-        let mut acc = [norm; LANES];
+    // Two centers at a time: each feature's loads serve both, and eight
+    // independent sums hide the latency of the additions.
+    let mut pairs = w.chunks_exact(2 * d);
+    for (p, wp) in (&mut pairs).enumerate() {
+        let (w0, w1) = wp.split_at(d);
+        let mut a0 = [cn[2 * p]; LANES];
+        let mut a1 = [cn[2 * p + 1]; LANES];
+        for ((col, &x0), &x1) in group.iter().zip(w0).zip(w1) {
+            for l in 0..LANES {
+                a0[l] += col[l] * x0;
+                a1[l] += col[l] * x1;
+            }
+        }
+        keep_nearer(&a0, 2 * p, &mut v1, &mut best);
+        keep_nearer(&a1, 2 * p + 1, &mut v1, &mut best);
+    }
+    let wc = pairs.remainder();
+    if !wc.is_empty() {
+        let c = cn.len() - 1;
+        let mut acc = [cn[c]; LANES];
         for (col, &wj) in group.iter().zip(wc) {
             for l in 0..LANES {
                 acc[l] += col[l] * wj;
             }
         }
-        let cf = c as f64;
-        for l in 0..LANES {
-            let closer = acc[l] < v1[l];
-            v1[l] = if closer { acc[l] } else { v1[l] };
-            best[l] = if closer { cf } else { best[l] };
-        }
+        keep_nearer(&acc, c, &mut v1, &mut best);
     }
     best
 }
 
+/// Lanes where `acc` is below the best so far take it and center `c`.
+#[inline(always)]
+fn keep_nearer(acc: &[f64; LANES], c: usize, v1: &mut [f64; LANES], best: &mut [f64; LANES]) {
+    let cf = c as f64;
+    for l in 0..LANES {
+        let closer = acc[l] < v1[l];
+        v1[l] = if closer { acc[l] } else { v1[l] };
+        best[l] = if closer { cf } else { best[l] };
+    }
+}
+
 /// Lloyd's assignment of the rows `start..start + labels.len()` of the
 /// column-major `data` (`n` rows) by the expanded form (see
-/// [`nearest_dot_lanes`]), with each row added to its cluster's sum and count.
+/// [`nearest_dot_lanes`]). Without `delta`, each row is added to its
+/// cluster's sum and count; with `delta`, `labels` hold the previous labels
+/// on entry and only the rows that change cluster move between sums (added
+/// to the new, taken from the old), rows in order.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn lloyd_step_body(
@@ -325,6 +352,7 @@ fn lloyd_step_body(
     w: &[f64],
     cn: &[f64],
     labels: &mut [usize],
+    delta: bool,
     sums: &mut [f64],
     counts: &mut [f64],
 ) {
@@ -335,14 +363,29 @@ fn lloyd_step_body(
         let len = LANES.min(m - r);
         load_group(data, n, start + r, len, &mut group);
         let best = nearest_dot_lanes(&group, w, cn, d);
-        for l in 0..len {
-            labels[r + l] = best[l] as usize;
+        if !delta {
+            for l in 0..len {
+                labels[r + l] = best[l] as usize;
+            }
+            add_group(&group, &best, len, sums, counts);
+            continue;
         }
-        add_group(&group, &best, len, sums, counts);
+        for l in 0..len {
+            let (new, old) = (best[l] as usize, labels[r + l]);
+            if new != old {
+                for (j, g) in group.iter().enumerate() {
+                    sums[new * d + j] += g[l];
+                    sums[old * d + j] -= g[l];
+                }
+                counts[new] += 1.0;
+                counts[old] -= 1.0;
+                labels[r + l] = new;
+            }
+        }
     }
 }
 
-strata_core::simd_dispatch!(fn lloyd_step_simd(data: &[f64], n: usize, start: usize, w: &[f64], cn: &[f64], labels: &mut [usize], sums: &mut [f64], counts: &mut [f64]) => lloyd_step_body);
+strata_core::simd_dispatch!(fn lloyd_step_simd(data: &[f64], n: usize, start: usize, w: &[f64], cn: &[f64], labels: &mut [usize], delta: bool, sums: &mut [f64], counts: &mut [f64]) => lloyd_step_body);
 
 strata_core::simd_dispatch!(fn nearest_simd(data: &[f64], n: usize, start: usize, cs: &[f64], d: usize, first: &mut [usize], d1: &mut [f64], d2: &mut [f64], sums: &mut [f64], counts: &mut [f64]) => nearest_body);
 
@@ -616,6 +659,19 @@ fn assign(x: Cols<'_>, centers: &Array2<f64>) -> Assignment {
 /// As [`assign`], exact (`exact`: distances computed and returned) or by the
 /// expanded form of Lloyd's step (labels, sums and counts only).
 fn assign_with(x: Cols<'_>, centers: &Array2<f64>, exact: bool) -> Assignment {
+    assign_from(x, centers, exact, None)
+}
+
+/// As [`assign_with`]; given the previous step's assignment (`prev`, by the
+/// expanded form), only the rows that change cluster update the sums and
+/// counts (each block's changes are added in block order to the previous
+/// sums), which after the first iterations skips almost every row.
+fn assign_from(
+    x: Cols<'_>,
+    centers: &Array2<f64>,
+    exact: bool,
+    prev: Option<&Assignment>,
+) -> Assignment {
     let (n, d) = (x.n, x.d);
     let k = centers.nrows();
     let cs: Vec<f64> = centers.iter().copied().collect();
@@ -625,55 +681,64 @@ fn assign_with(x: Cols<'_>, centers: &Array2<f64>, exact: bool) -> Assignment {
         .into_iter()
         .map(|c| c.iter().fold(0.0, |a, v| a + v * v))
         .collect();
-    blocked_sum(
-        n,
-        |a, b| {
-            let mut labels = vec![0usize; b - a];
+    use strata_core::par::BLOCK_ROWS;
+    // Labels and distances are written in place, block by block; each block
+    // returns its sums and counts, added in block order.
+    let delta = prev.is_some() && !exact;
+    let mut labels = match prev {
+        Some(p) if delta => p.labels.clone(),
+        _ => vec![0usize; n],
+    };
+    let mut dist = vec![0.0; if exact { n } else { 0 }];
+    let mut dist_blocks: Vec<&mut [f64]> = if exact {
+        dist.chunks_mut(BLOCK_ROWS).collect()
+    } else {
+        (0..n.div_ceil(BLOCK_ROWS)).map(|_| &mut [][..]).collect()
+    };
+    let parts: Vec<(Vec<f64>, Vec<f64>)> = labels
+        .par_chunks_mut(BLOCK_ROWS)
+        .zip(dist_blocks.par_iter_mut())
+        .enumerate()
+        .map(|(b, (lab, dst))| {
+            let a = b * BLOCK_ROWS;
             let mut sums = vec![0.0; k * d];
             let mut counts = vec![0.0; k];
-            let mut dist = Vec::new();
             if exact {
-                dist = vec![0.0; b - a];
-                let mut second = vec![0.0; b - a];
+                let mut second = vec![0.0; lab.len()];
                 nearest_simd(
                     x.data,
                     n,
                     a,
                     &cs,
                     d,
-                    &mut labels,
-                    &mut dist,
+                    lab,
+                    dst,
                     &mut second,
                     &mut sums,
                     &mut counts,
                 );
             } else {
-                lloyd_step_simd(x.data, n, a, &w, &cn, &mut labels, &mut sums, &mut counts);
+                lloyd_step_simd(x.data, n, a, &w, &cn, lab, delta, &mut sums, &mut counts);
             }
-            Assignment {
-                labels,
-                dist,
-                sums: Array2::from_shape_vec((k, d), sums)
-                    .unwrap_or_else(|_| Array2::zeros((k, d))),
-                counts,
-            }
-        },
-        |acc, p| {
-            acc.labels.extend(p.labels);
-            acc.dist.extend(p.dist);
-            acc.sums += &p.sums;
-            acc.counts
-                .iter_mut()
-                .zip(p.counts)
-                .for_each(|(a, b)| *a += b);
-        },
-    )
-    .unwrap_or(Assignment {
-        labels: vec![],
-        dist: vec![],
-        sums: Array2::zeros((k, d)),
-        counts: vec![0.0; k],
-    })
+            (sums, counts)
+        })
+        .collect();
+    let mut sums = vec![0.0; k * d];
+    let mut counts = vec![0.0; k];
+    for (s, c) in parts {
+        sums.iter_mut().zip(s).for_each(|(a, b)| *a += b);
+        counts.iter_mut().zip(c).for_each(|(a, b)| *a += b);
+    }
+    if let Some(p) = prev.filter(|_| delta) {
+        sums.iter_mut().zip(&p.sums).for_each(|(a, b)| *a += b);
+        counts.iter_mut().zip(&p.counts).for_each(|(a, b)| *a += b);
+    }
+    Assignment {
+        labels,
+        dist,
+        sums: Array2::from_shape_vec((k, d), sums).unwrap_or_else(|_| Array2::zeros((k, d))),
+        counts,
+    }
 }
 
 /// Hamerly's bounds: for each point, an upper bound on the distance to its
@@ -831,7 +896,10 @@ fn lloyd(
     accelerated: bool,
 ) -> FittedKMeans {
     let k = centers.nrows();
-    let mut labels_old: Option<Vec<usize>> = None;
+    // The previous step's assignment, and whether its sums still match its
+    // labels (not after empty clusters were re-seeded).
+    let mut prev: Option<Assignment> = None;
+    let mut prev_usable = false;
     let mut n_iter = 0;
     let mut converged = false;
     let mut bounds = accelerated.then(|| Bounds::new(x.n));
@@ -841,7 +909,7 @@ fn lloyd(
         n_iter = it;
         let mut a = match bounds.as_mut() {
             Some(b) => b.assign(x, &centers),
-            None => assign_with(x, &centers, false),
+            None => assign_from(x, &centers, false, prev.as_ref().filter(|_| prev_usable)),
         };
         let relocated = a.counts.contains(&0.0);
         if relocated {
@@ -864,7 +932,7 @@ fn lloyd(
         let shift: f64 = (&new_centers - &centers).mapv(|v| v * v).sum();
         centers = new_centers;
         // Strict convergence (labels unchanged) or a small enough shift.
-        if labels_old.as_ref() == Some(&a.labels) && !relocated {
+        if prev.as_ref().map(|p| &p.labels) == Some(&a.labels) && !relocated {
             // The same labels give the same centers: they are final.
             converged = true;
             final_labels = Some(a.labels);
@@ -874,7 +942,8 @@ fn lloyd(
             converged = true;
             break;
         }
-        labels_old = Some(a.labels);
+        prev_usable = !relocated;
+        prev = Some(a);
     }
     // Otherwise one more assignment to the final centers (as scikit-learn);
     // the inertia is computed from exact distances.
@@ -973,12 +1042,16 @@ pub struct FittedKMeans {
 }
 
 impl FittedKMeans {
-    /// Nearest center of each row.
+    /// Nearest center of each row, decided as the fit decides its labels
+    /// (Lloyd's expanded form, as scikit-learn's `predict`), so predicting the
+    /// fitting rows gives the fitted labels.
     pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<usize>, AlgoError> {
         check_columns(x, self.centers.ncols())?;
         check_finite(x, None)?;
         let t = column_major(x);
-        Ok(Array1::from(assign(cols_of(&t), &self.centers).labels))
+        Ok(Array1::from(
+            assign_with(cols_of(&t), &self.centers, false).labels,
+        ))
     }
 
     /// Sum of squared distances of `x` to their nearest centers.
@@ -1276,12 +1349,14 @@ mod tests {
             // The AVX2 build computes the same bits as the baseline.
             let w: Vec<f64> = centers.iter().map(|v| -2.0 * v).collect();
             let cn: Vec<f64> = centers.rows().into_iter().map(|c| c.dot(&c)).collect();
-            let run = |wide: bool| {
-                let (mut l, mut s, mut c) = (vec![0; n - 3], vec![0.0; k * d], vec![0.0; k]);
+            let run = |wide: bool, delta: bool| {
+                // With `delta`, start from labels shifted by one cluster.
+                let mut l: Vec<usize> = exact.labels[3..].iter().map(|&v| (v + 1) % k).collect();
+                let (mut s, mut c) = (vec![0.0; k * d], vec![0.0; k]);
                 if wide {
-                    lloyd_step_simd(cols.data, n, 3, &w, &cn, &mut l, &mut s, &mut c);
+                    lloyd_step_simd(cols.data, n, 3, &w, &cn, &mut l, delta, &mut s, &mut c);
                 } else {
-                    lloyd_step_body(cols.data, n, 3, &w, &cn, &mut l, &mut s, &mut c);
+                    lloyd_step_body(cols.data, n, 3, &w, &cn, &mut l, delta, &mut s, &mut c);
                 }
                 (
                     l,
@@ -1291,7 +1366,19 @@ mod tests {
                         .collect::<Vec<u64>>(),
                 )
             };
-            assert_eq!(run(true), run(false), "k={k}");
+            for delta in [false, true] {
+                assert_eq!(run(true, delta), run(false, delta), "k={k}");
+            }
+            // Moving only the rows that change cluster gives the fresh
+            // assignment: the same labels and counts, sums within rounding.
+            let other = plus_plus(x.view(), k, &mut Rng::new(Seed(50 + k as u64)));
+            let before = assign_with(cols, &other, false);
+            let moved = assign_from(cols, &centers, false, Some(&before));
+            assert_eq!(moved.labels, fast.labels, "k={k}");
+            assert_eq!(moved.counts, fast.counts, "k={k}");
+            for (p, q) in moved.sums.iter().zip(&fast.sums) {
+                assert!((p - q).abs() <= 1e-9 * (1.0 + q.abs()), "k={k}: {p} vs {q}");
+            }
         }
     }
 
