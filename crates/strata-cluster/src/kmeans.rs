@@ -412,19 +412,28 @@ fn potentials_body(
     n: usize,
     a: usize,
     len: usize,
+    xn: &[f64],
     cs: &[f64],
     owner: &[usize],
     closest: &[&[f64]],
     out: &mut [f64],
 ) {
     let d = cs.len() / owner.len().max(1);
+    let cns = norms_of(cs, d);
     let mut lanes = vec![[0.0f64; LANES]; owner.len()];
     let mut group = vec![[0.0f64; LANES]; d];
+    let mut norms = [0.0f64; LANES];
     for r in (0..len).step_by(LANES) {
         let gl = LANES.min(len - r);
         load_group(data, n, a + r, gl, &mut group);
-        for ((c, &i), s) in cs.chunks_exact(d).zip(owner).zip(lanes.iter_mut()) {
-            let acc = sq_dists_lanes(&group, c);
+        norms[..gl].copy_from_slice(&xn[a + r..a + r + gl]);
+        for (((c, &cn), &i), s) in cs
+            .chunks_exact(d)
+            .zip(&cns)
+            .zip(owner)
+            .zip(lanes.iter_mut())
+        {
+            let acc = sq_dists_dot(&group, &norms, c, cn);
             let cl = &closest[i][r..r + gl];
             match <&[f64; LANES]>::try_from(cl) {
                 Ok(cl) => {
@@ -445,20 +454,49 @@ fn potentials_body(
     }
 }
 
-strata_core::simd_dispatch!(fn potentials_simd(data: &[f64], n: usize, a: usize, len: usize, cs: &[f64], owner: &[usize], closest: &[&[f64]], out: &mut [f64]) => potentials_body);
+strata_core::simd_dispatch!(fn potentials_simd(data: &[f64], n: usize, a: usize, len: usize, xn: &[f64], cs: &[f64], owner: &[usize], closest: &[&[f64]], out: &mut [f64]) => potentials_body);
 
-/// Squared distances of a group of rows to `c`, summed over the features in
-/// order from 0.0, as a direct computation.
+/// Squared norm of each row of `cs` (`d` columns).
+fn norms_of(cs: &[f64], d: usize) -> Vec<f64> {
+    cs.chunks_exact(d.max(1))
+        .map(|c| c.iter().fold(0.0, |s, &v| s + v * v))
+        .collect()
+}
+
+/// Squared distances of a group of rows (whose squared norms are `norms`)
+/// to `c` (squared norm `cn`) by the expanded form |x|^2 + |c|^2 - 2 x.c, as scikit-learn's
+/// k-means++ computes them (one multiply and one add per feature), never
+/// below 0.
 #[inline(always)]
-fn sq_dists_lanes(group: &[[f64; LANES]], c: &[f64]) -> [f64; LANES] {
+fn sq_dists_dot(group: &[[f64; LANES]], norms: &[f64; LANES], c: &[f64], cn: f64) -> [f64; LANES] {
     let mut acc = [0.0f64; LANES];
     for (g, &cj) in group.iter().zip(c) {
+        let m = -2.0 * cj;
         for l in 0..LANES {
-            let t = g[l] - cj;
-            acc[l] += t * t;
+            acc[l] += g[l] * m;
         }
     }
+    for l in 0..LANES {
+        let v = (norms[l] + cn) + acc[l];
+        acc[l] = if v > 0.0 { v } else { 0.0 };
+    }
     acc
+}
+
+/// Squared norm of every row, feature by feature (column-major `x`).
+fn row_norms(x: Cols<'_>) -> Vec<f64> {
+    let mut out = vec![0.0; x.n];
+    out.par_chunks_mut(strata_core::par::BLOCK_ROWS)
+        .enumerate()
+        .for_each(|(b, o)| {
+            let a = b * strata_core::par::BLOCK_ROWS;
+            for j in 0..x.d {
+                for (v, &e) in o.iter_mut().zip(&x.col(j)[a..]) {
+                    *v += e * e;
+                }
+            }
+        });
+    out
 }
 
 /// Lowers each restart's `closest` (the block's rows `a..a + len`) to the
@@ -470,23 +508,28 @@ fn lower_closest_body(
     data: &[f64],
     n: usize,
     a: usize,
+    xn: &[f64],
     cs: &[f64],
     closest: &mut [&mut [f64]],
     sums: &mut [f64],
 ) {
     let m = closest.len();
     let d = cs.len() / m.max(1);
+    let cns = norms_of(cs, d);
     let len = closest.first().map_or(0, |c| c.len());
     let mut group = vec![[0.0f64; LANES]; d];
+    let mut norms = [0.0f64; LANES];
     for r in (0..len).step_by(LANES) {
         let gl = LANES.min(len - r);
         load_group(data, n, a + r, gl, &mut group);
-        for ((c, cl), s) in cs
+        norms[..gl].copy_from_slice(&xn[a + r..a + r + gl]);
+        for (((c, &cn), cl), s) in cs
             .chunks_exact(d)
+            .zip(&cns)
             .zip(closest.iter_mut())
             .zip(sums.iter_mut())
         {
-            let acc = sq_dists_lanes(&group, c);
+            let acc = sq_dists_dot(&group, &norms, c, cn);
             for (l, v) in cl[r..r + gl].iter_mut().enumerate() {
                 if acc[l] < *v {
                     *v = acc[l];
@@ -497,13 +540,15 @@ fn lower_closest_body(
     }
 }
 
-strata_core::simd_dispatch!(fn lower_closest_simd(data: &[f64], n: usize, a: usize, cs: &[f64], closest: &mut [&mut [f64]], sums: &mut [f64]) => lower_closest_body);
+strata_core::simd_dispatch!(fn lower_closest_simd(data: &[f64], n: usize, a: usize, xn: &[f64], cs: &[f64], closest: &mut [&mut [f64]], sums: &mut [f64]) => lower_closest_body);
 
 /// Each restart's distances to its nearest chosen center, and their sums
 /// per block of rows (the potential is their total, in block order).
 struct Potential {
     closest: Vec<Vec<f64>>,
     block_sums: Vec<Vec<f64>>,
+    /// Squared norm of every row.
+    norms: Vec<f64>,
 }
 
 impl Potential {
@@ -530,7 +575,7 @@ impl Potential {
             .zip(blocks)
             .map(|(mut slices, (a, _))| {
                 let mut s = vec![0.0; m];
-                lower_closest_simd(x.data, x.n, a, &cs, &mut slices, &mut s);
+                lower_closest_simd(x.data, x.n, a, &self.norms, &cs, &mut slices, &mut s);
                 s
             })
             .collect();
@@ -584,6 +629,7 @@ fn plus_plus_many(x: Cols<'_>, k: usize, rngs: &mut [Rng]) -> Vec<Array2<f64>> {
     let mut pot = Potential {
         closest: vec![vec![f64::INFINITY; n]; m],
         block_sums: vec![vec![]; m],
+        norms: row_norms(x),
     };
     pot.lower(x, &first);
     for (c, &f) in centers.iter_mut().zip(&first) {
@@ -601,7 +647,17 @@ fn plus_plus_many(x: Cols<'_>, k: usize, rngs: &mut [Rng]) -> Vec<Array2<f64>> {
             .map(|&(a, b)| {
                 let closest: Vec<&[f64]> = pot.closest.iter().map(|c| &c[a..b]).collect();
                 let mut out = vec![0.0; cands.len()];
-                potentials_simd(x.data, n, a, b - a, &cs, &owner, &closest, &mut out);
+                potentials_simd(
+                    x.data,
+                    n,
+                    a,
+                    b - a,
+                    &pot.norms,
+                    &cs,
+                    &owner,
+                    &closest,
+                    &mut out,
+                );
                 out
             })
             .collect();
@@ -1418,6 +1474,7 @@ mod tests {
         let pot = Potential {
             closest: vec![closest],
             block_sums: vec![sums],
+            norms: vec![],
         };
         let mut counts = [0usize; 3];
         let picks = pot.sample(0, 4000, &mut Rng::new(Seed(1)));
