@@ -40,12 +40,48 @@ impl<'a> Cols<'a> {
 /// `x` transposed into standard layout (its columns contiguous); borrowed
 /// when `x` is already column-major, as tables from polars are.
 pub(crate) fn column_major<'a>(x: ArrayView2<'a, f64>) -> CowArray<'a, f64, Ix2> {
+    let (n, d) = x.dim();
+    if let Some(xs) = x.as_slice() {
+        if d > 1 && n > 1 {
+            return CowArray::from(transpose_rows(xs, n, d));
+        }
+    }
     let t = x.reversed_axes();
     if t.is_standard_layout() {
         CowArray::from(t)
     } else {
         CowArray::from(t.as_standard_layout().into_owned())
     }
+}
+
+/// The d x n transpose of a row-major n x d matrix, by blocks of rows in
+/// parallel: each row is read once and its values go to the d columns, which
+/// each block writes sequentially.
+fn transpose_rows(xs: &[f64], n: usize, d: usize) -> ndarray::Array2<f64> {
+    use rayon::prelude::*;
+    use strata_core::par::BLOCK_ROWS;
+    let mut out = vec![0.0; n * d];
+    let mut per_block: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(BLOCK_ROWS))
+        .map(|_| Vec::with_capacity(d))
+        .collect();
+    for col in out.chunks_exact_mut(n) {
+        for (slices, part) in per_block.iter_mut().zip(col.chunks_mut(BLOCK_ROWS)) {
+            slices.push(part);
+        }
+    }
+    per_block
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(b, mut cols)| {
+            let a = b * BLOCK_ROWS;
+            let len = cols.first().map_or(0, |c| c.len());
+            for (i, row) in xs[a * d..(a + len) * d].chunks_exact(d).enumerate() {
+                for (c, &v) in cols.iter_mut().zip(row) {
+                    c[i] = v;
+                }
+            }
+        });
+    ndarray::Array2::from_shape_vec((d, n), out).unwrap_or_else(|_| ndarray::Array2::zeros((d, n)))
 }
 
 /// The column view of a [`column_major`] array.
@@ -133,6 +169,21 @@ pub(crate) fn exp(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn column_major_copies_are_the_transpose() {
+        let n = 2 * strata_core::par::BLOCK_ROWS + 3;
+        let x = ndarray::Array2::from_shape_fn((n, 5), |(i, j)| (i * 7 + j) as f64);
+        for view in [x.view(), x.t().as_standard_layout().reversed_axes().view()] {
+            let t = column_major(view);
+            assert_eq!(t.dim(), (5, n));
+            assert!(t.is_standard_layout());
+            assert_eq!(t.view(), x.t());
+        }
+        // A column-major view is borrowed, not copied.
+        let f = x.t().as_standard_layout().into_owned();
+        assert_eq!(column_major(f.view().reversed_axes()).as_ptr(), f.as_ptr());
+    }
 
     #[test]
     fn exp_is_within_two_ulp_of_the_standard_library() {

@@ -5,9 +5,10 @@
 //! initial centers both reach the same inertia.
 //!
 //! The data are read column-major (a table from polars already is): the
-//! kernels take groups of 16 consecutive rows as vectors. Lloyd's step labels
-//! by the expanded form |c|^2 - 2 x.c, as scikit-learn does; k-means++ and
-//! the inertia use exact distances. Work is parallel over fixed blocks of
+//! kernels take groups of 16 consecutive rows as vectors. As in scikit-learn,
+//! Lloyd's step labels by the expanded form |c|^2 - 2 x.c and k-means++
+//! weighs rows by |x|^2 + |c|^2 - 2 x.c; the inertia and the re-seeding of
+//! empty clusters use exact distances. Work is parallel over fixed blocks of
 //! samples and sums are combined in block order: the same seed gives the same
 //! clustering whatever the number of threads.
 
