@@ -41,10 +41,11 @@ impl<'a> Cols<'a> {
 /// when `x` is already column-major, as tables from polars are.
 pub(crate) fn column_major<'a>(x: ArrayView2<'a, f64>) -> CowArray<'a, f64, Ix2> {
     let (n, d) = x.dim();
-    if let Some(xs) = x.as_slice() {
-        if d > 1 && n > 1 {
-            return CowArray::from(transpose_rows(xs, n, d));
-        }
+    if let Some(xs) = x.as_slice()
+        && d > 1
+        && n > 1
+    {
+        return CowArray::from(transpose_rows(xs, n, d));
     }
     let t = x.reversed_axes();
     if t.is_standard_layout() {
@@ -100,6 +101,9 @@ pub(crate) const LANES: usize = 16;
 /// column-major `data` (`n` rows) into `group`, feature by feature; lanes past
 /// `len` keep their previous values.
 #[inline(always)]
+// An element-by-element copy of a full group compiles to vector moves; a
+// slice copy of it became a call to memmove.
+#[allow(clippy::manual_memcpy)]
 pub(crate) fn load_group(
     data: &[f64],
     n: usize,
@@ -131,8 +135,8 @@ pub(crate) fn load_group(
 pub(crate) fn exp(x: f64) -> f64 {
     const LOG2E: f64 = std::f64::consts::LOG2_E;
     // ln 2 split so that n * LN2_HI is exact for |n| < 2^20.
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     // Adding 1.5 * 2^52 rounds to the nearest integer, which then sits in the
     // low mantissa bits.
     const SHIFT: f64 = 6_755_399_441_055_744.0;

@@ -605,7 +605,7 @@ impl Potential {
                     let end = (start + BLOCK_ROWS).min(cl.len());
                     for (row, &v) in cl[start..end].iter().enumerate() {
                         acc += v;
-                        if !(acc < r) {
+                        if acc >= r {
                             return start + row;
                         }
                     }
@@ -1035,7 +1035,7 @@ fn labelled_inertia(x: Cols<'_>, centers: &Array2<f64>, labels: &[usize]) -> f64
 #[inline(always)]
 fn inertia_block_body(data: &[f64], n: usize, a: usize, cs: &[f64], labels: &[usize]) -> f64 {
     let len = labels.len();
-    let d = if n == 0 { 0 } else { data.len() / n };
+    let d = data.len().checked_div(n).unwrap_or(0);
     let mut group = vec![[0.0f64; LANES]; d];
     let mut total = 0.0;
     for r in (0..len).step_by(LANES) {

@@ -185,7 +185,7 @@ const TJ: usize = 4;
 /// as polars gives), so chunks are read in place.
 fn column_slices<'a>(x: &ArrayView2<'a, f64>) -> Option<Vec<&'a [f64]>> {
     (0..x.ncols())
-        .map(|j| x.clone().index_axis_move(Axis(1), j).to_slice())
+        .map(|j| (*x).index_axis_move(Axis(1), j).to_slice())
         .collect()
 }
 
