@@ -144,7 +144,12 @@ impl KMeans {
                 let mut rngs: Vec<Rng> = (0..self.n_init)
                     .map(|run| Rng::new(seed.child(run as u64)))
                     .collect();
-                plus_plus_many(cols, self.n_clusters, &mut rngs)
+                // At most 16 restarts in step, so that their distances (n
+                // values each) stay bounded whatever n_init is; each restart's
+                // centers are the same in any batch (tested).
+                rngs.chunks_mut(16)
+                    .flat_map(|batch| plus_plus_many(cols, self.n_clusters, batch))
+                    .collect()
             }
         };
         let runs: Vec<FittedKMeans> = inits
