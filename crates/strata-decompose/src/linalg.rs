@@ -320,9 +320,12 @@ fn project_chunk_body(
     out: &mut [&mut [f64]],
     r: usize,
     len: usize,
-) {
+) -> bool {
     const G: usize = 16;
     let full = len / G * G;
+    // v * 0.0 is 0 for a finite v and NaN otherwise: the outputs' finiteness
+    // is checked as they are stored.
+    let mut bad = [0.0f64; G];
     // Two outputs at a time share the loads of the inputs.
     let mut pairs = out.chunks_exact_mut(2);
     for (q, pair) in (&mut pairs).enumerate() {
@@ -341,11 +344,13 @@ fn project_chunk_body(
                 }
             }
             let (f0, f1) = (offset[o], offset[o + 1]);
-            for (e, a) in pair[0][r + g..r + g + G].iter_mut().zip(acc0) {
+            for ((e, a), b) in pair[0][r + g..r + g + G].iter_mut().zip(acc0).zip(&mut bad) {
                 *e = a - f0;
+                *b += *e * 0.0;
             }
-            for (e, a) in pair[1][r + g..r + g + G].iter_mut().zip(acc1) {
+            for ((e, a), b) in pair[1][r + g..r + g + G].iter_mut().zip(acc1).zip(&mut bad) {
                 *e = a - f1;
+                *b += *e * 0.0;
             }
         }
     }
@@ -362,8 +367,9 @@ fn project_chunk_body(
                     acc[l] += v[l] * wv;
                 }
             }
-            for (e, a) in col[r + g..r + g + G].iter_mut().zip(acc) {
+            for ((e, a), b) in col[r + g..r + g + G].iter_mut().zip(acc).zip(&mut bad) {
                 *e = a - offset[o];
+                *b += *e * 0.0;
             }
         }
     }
@@ -374,11 +380,13 @@ fn project_chunk_body(
                 a += c[i] * wj[o];
             }
             col[r + i] = a - offset[o];
+            bad[0] += col[r + i] * 0.0;
         }
     }
+    bad.iter().fold(0.0, |s, &v| s + v) == 0.0
 }
 
-simd_dispatch!(fn project_chunk(cols: &[&[f64]], w: &[f64], offset: &[f64], k: usize, out: &mut [&mut [f64]], r: usize, len: usize) => project_chunk_body);
+simd_dispatch!(fn project_chunk(cols: &[&[f64]], w: &[f64], offset: &[f64], k: usize, out: &mut [&mut [f64]], r: usize, len: usize) -> bool => project_chunk_body);
 
 /// `(x - mean) · m` (m is d x k), by blocks of rows in parallel. A
 /// column-major `x` (narrow: d, k <= 64) is read in place and gives a
@@ -443,13 +451,14 @@ pub fn project_columns(
         .into_par_iter()
         .zip(blocks)
         .map(|(mut slices, (a, b))| {
+            let mut finite = true;
             for r in (0..b - a).step_by(CH) {
                 let len = CH.min(b - a - r);
                 let at = a + r;
                 let chunk: Vec<&[f64]> = cols.iter().map(|c| &c[at..at + len]).collect();
-                project_chunk(&chunk, &w, &offset, k, &mut slices, r, len);
+                finite &= project_chunk(&chunk, &w, &offset, k, &mut slices, r, len);
             }
-            slices.iter().all(|s| strata_core::all_finite(s))
+            finite
         })
         .collect();
     let y = Array2::from_shape_vec((n, k).f(), out).unwrap_or_else(|_| Array2::zeros((n, k)));
@@ -715,9 +724,15 @@ mod tests {
         let mut sb: Vec<&mut [f64]> = pb.chunks_exact_mut(100).collect();
         let chunk: Vec<&[f64]> = buf.iter().map(|b| &b[..50]).collect();
         let off: Vec<f64> = (0..8).map(|o| o as f64 * 0.25).collect();
-        project_chunk(&chunk, &w, &off, 8, &mut sa, 30, 50);
-        project_chunk_body(&chunk, &w, &off, 8, &mut sb, 30, 50);
+        assert!(project_chunk(&chunk, &w, &off, 8, &mut sa, 30, 50));
+        assert!(project_chunk_body(&chunk, &w, &off, 8, &mut sb, 30, 50));
         assert!(pa.iter().zip(&pb).all(|(p, q)| p.to_bits() == q.to_bits()));
+        // A non-finite output is reported.
+        let inf: Vec<f64> = (0..8)
+            .map(|o| if o == 5 { f64::INFINITY } else { 0.0 })
+            .collect();
+        let mut sc: Vec<&mut [f64]> = pa.chunks_exact_mut(100).collect();
+        assert!(!project_chunk(&chunk, &w, &inf, 8, &mut sc, 30, 50));
     }
 
     #[test]
