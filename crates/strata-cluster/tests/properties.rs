@@ -1,12 +1,13 @@
 //! Invariants of k-means and the metrics on random data.
 
 use ndarray::Array2;
+use ndarray::ShapeBuilder;
 use proptest::prelude::*;
 use strata_cluster::metrics::{
     adjusted_rand_index, calinski_harabasz, davies_bouldin, normalized_mutual_info,
     silhouette_score,
 };
-use strata_cluster::{KMeans, KMeansInit};
+use strata_cluster::{CovarianceType, GaussianMixture, KMeans, KMeansInit};
 use strata_core::{Rng, Seed};
 
 fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
@@ -30,6 +31,34 @@ proptest! {
             prop_assert!(f.labels.iter().all(|&l| l < k));
             prop_assert!(f.inertia <= last + 1e-9 * last.abs().max(1.0), "iteration {max_iter}: {} after {last}", f.inertia);
             last = f.inertia;
+        }
+    }
+
+    #[test]
+    fn any_shape_and_layout_gives_the_same_fit(n in 1usize..40, d in 1usize..4, k in 1usize..8, seed in 0u64..500) {
+        let x = data(n, d, seed);
+        let k = k.min(n);
+        // The same numbers in column-major memory, as polars gives them.
+        let mut xf = Array2::zeros((n, d).f());
+        xf.assign(&x);
+        let km = KMeans { n_init: 3, ..KMeans::new(k) };
+        let (a, b) = (km.fit(x.view(), Seed(seed)).unwrap(), km.fit(xf.view(), Seed(seed)).unwrap());
+        prop_assert_eq!(&a, &b);
+        prop_assert!(a.labels.iter().all(|&l| l < k));
+        prop_assert_eq!(a.predict(x.view()).unwrap(), a.labels.clone());
+        for ct in [CovarianceType::Full, CovarianceType::Tied, CovarianceType::Diag, CovarianceType::Spherical] {
+            let g = GaussianMixture::new(k, ct);
+            // Tiny samples may leave a component singular: a typed error, never a panic.
+            match (g.fit(x.view(), Seed(seed)), g.fit(xf.view(), Seed(seed))) {
+                (Ok(a), Ok(b)) => {
+                    prop_assert_eq!(&a, &b);
+                    let p = a.predict_proba(x.view()).unwrap();
+                    prop_assert!(p.rows().into_iter().all(|r| (r.sum() - 1.0).abs() < 1e-9));
+                    prop_assert!(a.labels.iter().all(|&l| l < k));
+                }
+                (Err(e), Err(f)) => prop_assert_eq!(e.to_string(), f.to_string()),
+                (a, b) => prop_assert!(false, "layouts disagree: {:?} vs {:?}", a.is_ok(), b.is_ok()),
+            }
         }
     }
 
