@@ -1,6 +1,5 @@
 //! Dense-matrix helpers shared by the clustering kernels: a column-major view
-//! (consecutive rows of a feature are one vector load), and a branch-free
-//! exponential that vectorizes.
+//! (consecutive rows of a feature are one vector load) and groups of rows.
 
 use ndarray::{ArrayView2, CowArray, Ix2};
 
@@ -125,51 +124,6 @@ pub(crate) fn load_group(
     }
 }
 
-/// e^x without branches, so a loop of it vectorizes: x = n ln 2 + r with
-/// |r| <= ln 2 / 2 (Cody-Waite split of ln 2), e^r by its Taylor series to
-/// r^13 (truncation below 1e-17), times 2^n built from the exponent bits.
-/// Within 2 ulp of the correctly rounded value on [-708, 709]; 0 below
-/// -708 (where e^x < 3.4e-308), and only plain additions and multiplications,
-/// so the result is the same bits on every x86-64.
-#[inline(always)]
-pub(crate) fn exp(x: f64) -> f64 {
-    const LOG2E: f64 = std::f64::consts::LOG2_E;
-    // ln 2 split so that n * LN2_HI is exact for |n| < 2^20.
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    // Adding 1.5 * 2^52 rounds to the nearest integer, which then sits in the
-    // low mantissa bits.
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
-    const INV_FACT: [f64; 14] = [
-        1.0,
-        1.0,
-        1.0 / 2.0,
-        1.0 / 6.0,
-        1.0 / 24.0,
-        1.0 / 120.0,
-        1.0 / 720.0,
-        1.0 / 5_040.0,
-        1.0 / 40_320.0,
-        1.0 / 362_880.0,
-        1.0 / 3_628_800.0,
-        1.0 / 39_916_800.0,
-        1.0 / 479_001_600.0,
-        1.0 / 6_227_020_800.0,
-    ];
-    let xc = x.clamp(-708.0, 709.0);
-    let t = xc * LOG2E + SHIFT;
-    let nf = t - SHIFT;
-    let r = (xc - nf * LN2_HI) - nf * LN2_LO;
-    let mut p = INV_FACT[13];
-    for &c in INV_FACT[..13].iter().rev() {
-        p = p * r + c;
-    }
-    let n = t.to_bits().wrapping_sub(SHIFT.to_bits());
-    let scale = f64::from_bits(n.wrapping_add(1023) << 52);
-    let v = p * scale;
-    if x < -708.0 { 0.0 } else { v }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,28 +141,5 @@ mod tests {
         // A column-major view is borrowed, not copied.
         let f = x.t().as_standard_layout().into_owned();
         assert_eq!(column_major(f.view().reversed_axes()).as_ptr(), f.as_ptr());
-    }
-
-    #[test]
-    fn exp_is_within_two_ulp_of_the_standard_library() {
-        assert_eq!(exp(0.0).to_bits(), 1.0f64.to_bits());
-        assert_eq!(exp(-800.0), 0.0);
-        assert_eq!(exp(f64::NEG_INFINITY), 0.0);
-        let mut worst = 0.0f64;
-        let mut x = -708.0;
-        while x <= 709.0 {
-            let (a, b) = (exp(x), x.exp());
-            let ulp = f64::from_bits(b.to_bits() + 1) - b;
-            worst = worst.max((a - b).abs() / ulp);
-            x += 0.0137;
-        }
-        // Near zero, where mixture responsibilities live.
-        for i in 0..100_000 {
-            let x = -(i as f64) * 1e-4;
-            let (a, b) = (exp(x), x.exp());
-            let ulp = f64::from_bits(b.to_bits() + 1) - b;
-            worst = worst.max((a - b).abs() / ulp);
-        }
-        assert!(worst <= 2.0, "worst error {worst} ulp");
     }
 }

@@ -10,12 +10,13 @@
 //! lower bound. A component whose covariance is not positive definite is a
 //! typed error naming it and suggesting a larger `reg_covar`.
 
-use crate::dense::{Cols, LANES, cols_of, column_major, exp, load_group};
+use crate::dense::{Cols, LANES, cols_of, column_major, load_group};
 use crate::error::ClusterError;
 use crate::kmeans::KMeans;
 use ndarray::{Array1, Array2, Array3, ArrayView2, Axis, ShapeBuilder, s};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use strata_core::kernels::{CH, LN, exp, padded_width, upper_tile_products};
 use strata_core::par::blocked_sum;
 use strata_core::{AlgoError, Clusterer, FittedClusterer, Rng, Seed, check_columns, check_finite};
 
@@ -280,16 +281,6 @@ fn n_pairs(d: usize) -> usize {
     d * (d + 1) / 2
 }
 
-/// Rows per chunk of the scatter kernel (a chunk of every feature, its
-/// differences and weighted differences stay in the L1 cache).
-const CH: usize = 64;
-/// Lanes of one AVX2 vector.
-const LN: usize = 4;
-/// Scatter tiles: `TI` features against `TJ` features, 8 vector accumulators
-/// kept in registers over a chunk.
-const TI: usize = 2;
-const TJ: usize = 4;
-
 /// Weighted scatter of the rows `a..b` around `mean`, for each component:
 /// `out[c]` holds sum_r w_rc (x_r - mean_c)_i (x_r - mean_c)_j for i <= j
 /// (row after row of the upper triangle). Rows go in chunks; per component a
@@ -302,8 +293,7 @@ fn scatter_block(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], means: &Array2
     let (n, d) = (x.n, x.d);
     let k = means.nrows();
     let np = n_pairs(d);
-    // Padded feature count: rows past d stay zero, so tiles need no bounds.
-    let dp = d.next_multiple_of(TI).max(d.next_multiple_of(TJ));
+    let dp = padded_width(d);
     let mut xb = vec![[0.0f64; CH]; d];
     let mut diff = vec![[0.0f64; CH]; dp];
     let mut wd = vec![[0.0f64; CH]; dp];
@@ -326,31 +316,7 @@ fn scatter_block(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], means: &Array2
                     wd[j][v] = e * w[v];
                 }
             }
-            let accc = &mut acc[c * dp * dp..(c + 1) * dp * dp];
-            for i0 in (0..d).step_by(TI) {
-                for j0 in ((i0 / TJ) * TJ..d).step_by(TJ) {
-                    let u: [&[f64; CH]; TI] = std::array::from_fn(|p| &wd[i0 + p]);
-                    let e: [&[f64; CH]; TJ] = std::array::from_fn(|q| &diff[j0 + q]);
-                    let mut s = [[[0.0f64; LN]; TJ]; TI];
-                    for v in 0..CH / LN {
-                        for p in 0..TI {
-                            for q in 0..TJ {
-                                for l in 0..LN {
-                                    s[p][q][l] += u[p][v * LN + l] * e[q][v * LN + l];
-                                }
-                            }
-                        }
-                    }
-                    for (p, sp) in s.iter().enumerate() {
-                        for (q, sq) in sp.iter().enumerate() {
-                            let t = &mut accc[(i0 + p) * dp + j0 + q];
-                            for l in 0..LN {
-                                t[l] += sq[l];
-                            }
-                        }
-                    }
-                }
-            }
+            upper_tile_products(&wd, &diff, d, dp, &mut acc[c * dp * dp..(c + 1) * dp * dp]);
         }
     }
     let mut out = vec![0.0; k * np];

@@ -1324,6 +1324,14 @@ mod tests {
         );
     }
 
+    /// The bits of several vectors, one after the other.
+    fn bits(parts: &[&[f64]]) -> Vec<u64> {
+        parts
+            .iter()
+            .flat_map(|p| p.iter().map(|v| v.to_bits()))
+            .collect()
+    }
+
     #[test]
     fn assignment_kernel_equals_a_direct_computation_bit_for_bit() {
         let (x, _) = blobs();
@@ -1349,14 +1357,7 @@ mod tests {
                             cols.data, n, start, &cs, d, &mut f, &mut d1, &mut d2, &mut s, &mut c,
                         );
                     }
-                    let bits: Vec<u64> = d1
-                        .iter()
-                        .chain(&d2)
-                        .chain(&s)
-                        .chain(&c)
-                        .map(|v| v.to_bits())
-                        .collect();
-                    (f, bits)
+                    (f, bits(&[&d1, &d2, &s, &c]))
                 };
                 let direct = {
                     let (mut f, mut d1, mut d2) = (vec![], vec![], vec![]);
@@ -1378,14 +1379,7 @@ mod tests {
                         }
                         c[order[0]] += 1.0;
                     }
-                    let bits: Vec<u64> = d1
-                        .iter()
-                        .chain(&d2)
-                        .chain(&s)
-                        .chain(&c)
-                        .map(|v| v.to_bits())
-                        .collect();
-                    (f, bits)
+                    (f, bits(&[&d1, &d2, &s, &c]))
                 };
                 assert_eq!(run(true), direct, "k={k} start={start} m={m}");
                 assert_eq!(run(false), direct, "k={k} start={start} m={m}");
@@ -1420,13 +1414,7 @@ mod tests {
                 } else {
                     lloyd_step_body(cols.data, n, 3, &w, &cn, &mut l, delta, &mut s, &mut c);
                 }
-                (
-                    l,
-                    s.iter()
-                        .chain(&c)
-                        .map(|v| v.to_bits())
-                        .collect::<Vec<u64>>(),
-                )
+                (l, bits(&[&s, &c]))
             };
             for delta in [false, true] {
                 assert_eq!(run(true, delta), run(false, delta), "k={k}");

@@ -12,11 +12,14 @@
 //!   never depend on thread scheduling;
 //! - [`AlgoError`], the error every estimator returns, and small checks shared
 //!   by all algorithm crates ([`check_finite`], [`check_columns`]);
-//! - [`text`], helpers for "did you mean ...?" suggestions in error messages.
+//! - [`text`], helpers for "did you mean ...?" suggestions in error messages;
+//! - [`kernels`], vectorizable arithmetic shared by the algorithm crates
+//!   (a branch-free exponential, tiled scatter products).
 
 mod dataset;
 mod error;
 mod estimator;
+pub mod kernels;
 pub mod par;
 pub mod params;
 pub mod rng;

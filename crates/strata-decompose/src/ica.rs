@@ -13,6 +13,7 @@ use crate::error::DecomposeError;
 use crate::linalg;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
 use serde::{Deserialize, Serialize};
+use strata_core::kernels::exp;
 use strata_core::{AlgoError, FittedReducer, Reducer, Rng, Seed, check_columns, check_min_samples};
 
 /// The contrast function G' used in the fixed-point update.
@@ -26,48 +27,11 @@ pub enum Contrast {
     Cube,
 }
 
-/// `e^x` for x in [-700, 700], branch free so that loops over slices
-/// vectorize: x = (i + f) ln 2 with integer i and |f| <= 1/2, 2^f from a
-/// degree-13 Taylor polynomial (relative error below 2e-16), 2^i put straight
-/// into the exponent bits.
-#[inline(always)]
-fn fast_exp(x: f64) -> f64 {
-    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52: adding it rounds to an integer
-    // ln 2 split in two (Cody and Waite) so that x - i ln 2 is exact enough.
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    let x = x.clamp(-700.0, 700.0);
-    let shifted = x * std::f64::consts::LOG2_E + MAGIC;
-    let i = shifted - MAGIC;
-    let r = (x - i * LN2_HI) - i * LN2_LO;
-    let mut p = 1.0 / 6_227_020_800.0;
-    for c in [
-        1.0 / 479_001_600.0,
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-        1.0,
-        1.0,
-    ] {
-        p = p * r + c;
-    }
-    // The low mantissa bits of `shifted` hold i (two's complement).
-    let scale = f64::from_bits(shifted.to_bits().wrapping_add(1023) << 52);
-    p * scale
-}
-
-/// `tanh` from [`fast_exp`]: `1 - 2 / (e^(2v) + 1)`, within 1e-15 of the
+/// `tanh` from the branch-free exponential: `1 - 2 / (e^(2v) + 1)`, within 1e-15 of the
 /// exact value (absolute), branch free.
 #[inline(always)]
 fn fast_tanh(v: f64) -> f64 {
-    1.0 - 2.0 / (fast_exp(2.0 * v.clamp(-20.0, 20.0)) + 1.0)
+    1.0 - 2.0 / (exp(2.0 * v.clamp(-20.0, 20.0)) + 1.0)
 }
 
 /// How components are extracted.
@@ -301,7 +265,7 @@ fn logcosh_body(ys: &mut [f64], m: usize, dg: &mut [f64], alpha: f64) {
 #[inline(always)]
 fn exp_body(ys: &mut [f64], m: usize, dg: &mut [f64]) {
     apply_contrast(ys, m, dg, |u| {
-        let e = fast_exp(-0.5 * u * u);
+        let e = exp(-0.5 * u * u);
         (u * e, (1.0 - u * u) * e)
     })
 }
@@ -646,10 +610,10 @@ mod tests {
     }
 
     #[test]
-    fn fast_exp_and_tanh_match_libm() {
+    fn exp_and_tanh_match_libm() {
         for i in -69_900..=69_900 {
             let x = i as f64 * 0.01 + 1e-7;
-            let (a, b) = (fast_exp(x), x.exp());
+            let (a, b) = (exp(x), x.exp());
             assert!(
                 (a - b).abs() <= 4.0 * f64::EPSILON * b,
                 "exp {x}: {a} vs {b}"
@@ -661,7 +625,7 @@ mod tests {
             assert!((a - b).abs() <= 1e-15, "tanh {v}: {a} vs {b}");
         }
         assert_eq!((fast_tanh(50.0), fast_tanh(-50.0)), (1.0, -1.0));
-        assert!(fast_exp(-1e6) >= 0.0 && fast_exp(-1e6) < 1e-300);
+        assert!(exp(-1e6) >= 0.0 && exp(-1e6) < 1e-300);
     }
 
     #[test]

@@ -171,15 +171,7 @@ fn project_dynamic_body(xs: &[f64], mu: &[f64], w: &[f64], k: usize, out: &mut [
     }
 }
 
-/// Rows per chunk of the column kernels: a chunk of every feature stays in
-/// the L1 cache.
-const CH: usize = 64;
-/// Lanes of one AVX2 vector.
-const LN: usize = 4;
-/// Scatter tiles: `TI` features against `TJ` features, 8 vector accumulators
-/// (with their operands, within the 16 AVX2 registers).
-const TI: usize = 2;
-const TJ: usize = 4;
+use strata_core::kernels::{CH, LN, padded_width, upper_tile_products};
 
 /// Columns of `x` as slices when each is contiguous (a column-major table,
 /// as polars gives), so chunks are read in place.
@@ -244,30 +236,7 @@ fn gram_chunk_body(
             }
         }
     }
-    for i0 in (0..d).step_by(TI) {
-        for j0 in ((i0 / TJ) * TJ..d).step_by(TJ) {
-            let xi: [&[f64; CH]; TI] = std::array::from_fn(|p| &buf[i0 + p]);
-            let xj: [&[f64; CH]; TJ] = std::array::from_fn(|q| &buf[j0 + q]);
-            let mut t = [[[0.0f64; LN]; TJ]; TI];
-            for v in 0..CH / LN {
-                for p in 0..TI {
-                    for q in 0..TJ {
-                        for l in 0..LN {
-                            t[p][q][l] += xi[p][v * LN + l] * xj[q][v * LN + l];
-                        }
-                    }
-                }
-            }
-            for (p, tp) in t.iter().enumerate() {
-                for (q, tq) in tp.iter().enumerate() {
-                    let a = &mut acc[(i0 + p) * dp + j0 + q];
-                    for l in 0..LN {
-                        a[l] += tq[l];
-                    }
-                }
-            }
-        }
-    }
+    upper_tile_products(buf, buf, d, dp, acc);
 }
 
 simd_dispatch!(fn gram_chunk(buf: &[[f64; CH]], d: usize, dp: usize, acc: &mut [[f64; LN]], sums: &mut [[f64; LN]]) => gram_chunk_body);
@@ -279,7 +248,7 @@ simd_dispatch!(fn gram_chunk(buf: &[[f64; CH]], d: usize, dp: usize, acc: &mut [
 /// the result depends on the rows only, never on the layout or the threads.
 fn gram_block_small(xb: ArrayView2<'_, f64>, shift: &[f64]) -> Array1<f64> {
     let (nb, d) = xb.dim();
-    let dp = d.next_multiple_of(TI).max(d.next_multiple_of(TJ));
+    let dp = padded_width(d);
     let mut buf = vec![[0.0f64; CH]; dp];
     let mut acc = vec![[0.0f64; LN]; dp * dp];
     let mut sums = vec![[0.0f64; LN]; dp];
