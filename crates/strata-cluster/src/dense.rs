@@ -124,9 +124,85 @@ pub(crate) fn load_group(
     }
 }
 
+/// The variance of each column (divided by the number of rows) averaged
+/// over the columns, as scikit-learn's tolerance scale `mean(var(X, axis=0))`:
+/// two passes per column (mean, then squared deviations), each summed in
+/// eight interleaved partial sums added in order, columns in parallel.
+pub(crate) fn mean_column_variance(x: Cols<'_>) -> f64 {
+    use rayon::prelude::*;
+    if x.n == 0 || x.d == 0 {
+        return 0.0;
+    }
+    let n = x.n as f64;
+    let sum8 = |col: &[f64], f: &dyn Fn(f64) -> f64| {
+        let mut acc = [0.0f64; 8];
+        let mut chunks = col.chunks_exact(8);
+        for c in &mut chunks {
+            for l in 0..8 {
+                acc[l] += f(c[l]);
+            }
+        }
+        let tail = chunks.remainder().iter().fold(0.0, |t, &v| t + f(v));
+        acc.iter().fold(0.0, |t, &v| t + v) + tail
+    };
+    let vars: Vec<f64> = (0..x.d)
+        .into_par_iter()
+        .map(|j| {
+            let col = x.col(j);
+            let mean = sum8(col, &|v| v) / n;
+            sum8(col, &|v| (v - mean) * (v - mean)) / n
+        })
+        .collect();
+    vars.iter().fold(0.0, |t, &v| t + v) / x.d as f64
+}
+
+/// Rows ahead of the current group that [`prefetch_rows`] asks for: far
+/// enough for the loads to arrive before the kernels reach them.
+pub(crate) const PREFETCH_AHEAD: usize = 8 * LANES;
+
+/// Asks the CPU to start loading the [`LANES`] values from row `at` of each
+/// of the `cols` columns of `data` (`n` rows) into cache. The kernels read
+/// many columns at once, more streams than the hardware prefetcher follows.
+/// Rows past the end are skipped; results never depend on it.
+#[inline(always)]
+pub(crate) fn prefetch_rows(data: &[f64], n: usize, cols: usize, at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if at + LANES <= n {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        for j in 0..cols {
+            let p = data[j * n + at..].as_ptr() as *const i8;
+            // Two cache lines: the group's 16 values.
+            // SAFETY: SSE is part of every x86_64 CPU, and a prefetch never
+            // faults, whatever the address.
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(p);
+                _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64));
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, n, cols, at);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mean_column_variance_is_the_population_variance() {
+        let x = ndarray::Array2::from_shape_fn((1003, 3), |(i, j)| {
+            ((i * 37 + j * 11) % 101) as f64 * (j + 1) as f64
+        });
+        let t = column_major(x.view());
+        let want = x.var_axis(ndarray::Axis(0), 0.0).mean().unwrap_or(f64::NAN);
+        let got = mean_column_variance(cols_of(&t));
+        assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
+        let one = ndarray::Array2::from_elem((1, 4), 2.5);
+        assert_eq!(
+            mean_column_variance(cols_of(&column_major(one.view()))),
+            0.0
+        );
+    }
 
     #[test]
     fn column_major_copies_are_the_transpose() {

@@ -12,9 +12,12 @@
 //! samples and sums are combined in block order: the same seed gives the same
 //! clustering whatever the number of threads.
 
-use crate::dense::{Cols, LANES, cols_of, column_major, load_group};
+use crate::dense::{
+    Cols, LANES, PREFETCH_AHEAD, cols_of, column_major, load_group, mean_column_variance,
+    prefetch_rows,
+};
 use crate::error::ClusterError;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use strata_core::par::blocked_sum;
@@ -126,7 +129,7 @@ impl KMeans {
                 self.n_clusters
             ));
         }
-        let variance = x.var_axis(Axis(0), 0.0).mean().unwrap_or(0.0);
+        let variance = mean_column_variance(cols);
         let tol = self.tol * variance;
         let accelerated = match self.algorithm {
             KMeansAlgorithm::Lloyd => false,
@@ -260,6 +263,7 @@ fn nearest_body(
     let mut group = vec![[0.0f64; LANES]; d];
     for r in (0..m).step_by(LANES) {
         let len = LANES.min(m - r);
+        prefetch_rows(data, n, d, start + r + PREFETCH_AHEAD);
         load_group(data, n, start + r, len, &mut group);
         let (best, v1, v2) = nearest_lanes(&group, cs, d);
         for l in 0..len {
@@ -367,6 +371,7 @@ fn lloyd_step_body(
     let mut group = vec![[0.0f64; LANES]; d];
     for r in (0..m).step_by(LANES) {
         let len = LANES.min(m - r);
+        prefetch_rows(data, n, d, start + r + PREFETCH_AHEAD);
         load_group(data, n, start + r, len, &mut group);
         let best = nearest_dot_lanes(&group, w, cn, d);
         if !delta {
@@ -405,54 +410,104 @@ pub fn plus_plus(x: ArrayView2<'_, f64>, k: usize, rng: &mut Rng) -> Array2<f64>
         .unwrap_or_else(|| Array2::zeros((k, x.ncols())))
 }
 
-/// For the rows `a..a + len` (one block) of the column-major `data`, and
-/// each candidate `q` (row-major `cs`, one per `owner` entry): the sum over
-/// the rows of min(closest, |x - c_q|^2), where `closest` is the owning
-/// restart's distance to its nearest chosen center (`closest[owner[q]]`,
-/// the block's rows). Rows go in groups of [`LANES`] read once for every
-/// candidate; sums are kept per lane and added in lane order.
+/// One k-means++ step over the rows `a..a + len` (one block) of the
+/// column-major `data`, for several restarts at once. First each restart's
+/// `closest` (its distances to its nearest chosen center, the block's rows)
+/// is lowered to the distance to its pending center (row `i` of `pw`, which
+/// holds -2 c, with squared norm `pcn[i]`; none when `pw` is empty). Then, for
+/// each candidate (`t` per restart, restart after restart, as -2 c in `cw`
+/// with squared norms `ccn`), `out` gets the sum over the rows of
+/// min(closest, |x - c|^2): the restart's potential if that candidate is
+/// chosen. Rows go in groups of [`LANES`] read once for every restart and
+/// candidate, two candidates at a time; sums are kept per lane and added in
+/// lane order.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn potentials_body(
+fn step_body(
     data: &[f64],
     n: usize,
     a: usize,
-    len: usize,
     xn: &[f64],
-    cs: &[f64],
-    owner: &[usize],
-    closest: &[&[f64]],
+    pw: &[f64],
+    pcn: &[f64],
+    cw: &[f64],
+    ccn: &[f64],
+    t: usize,
+    closest: &mut [&mut [f64]],
     out: &mut [f64],
 ) {
-    let d = cs.len() / owner.len().max(1);
-    let cns = norms_of(cs, d);
-    let mut lanes = vec![[0.0f64; LANES]; owner.len()];
+    let d = cw.len() / ccn.len().max(1);
+    let len = closest.first().map_or(0, |c| c.len());
+    let mut lanes = vec![[0.0f64; LANES]; ccn.len()];
     let mut group = vec![[0.0f64; LANES]; d];
+    // Each restart's distances over the group, lowered by its pending
+    // center; lanes past the group's rows stay 0 and add nothing.
+    let mut low = vec![[0.0f64; LANES]; closest.len()];
     let mut norms = [0.0f64; LANES];
     for r in (0..len).step_by(LANES) {
         let gl = LANES.min(len - r);
+        prefetch_rows(data, n, d, a + r + PREFETCH_AHEAD);
+        for cl in closest.iter() {
+            prefetch_rows(cl, len, 1, r + PREFETCH_AHEAD);
+        }
         load_group(data, n, a + r, gl, &mut group);
         norms[..gl].copy_from_slice(&xn[a + r..a + r + gl]);
-        for (((c, &cn), &i), s) in cs
-            .chunks_exact(d)
-            .zip(&cns)
-            .zip(owner)
-            .zip(lanes.iter_mut())
-        {
-            let acc = sq_dists_dot(&group, &norms, c, cn);
-            let cl = &closest[i][r..r + gl];
-            match <&[f64; LANES]>::try_from(cl) {
-                Ok(cl) => {
-                    for l in 0..LANES {
-                        s[l] += if acc[l] < cl[l] { acc[l] } else { cl[l] };
-                    }
-                }
+        for (lw, cl) in low.iter_mut().zip(closest.iter()) {
+            match <&[f64; LANES]>::try_from(&cl[r..r + gl]) {
+                Ok(full) => *lw = *full,
                 Err(_) => {
-                    for (l, &v) in cl.iter().enumerate() {
-                        s[l] += if acc[l] < v { acc[l] } else { v };
-                    }
+                    *lw = [0.0; LANES];
+                    lw[..gl].copy_from_slice(&cl[r..r + gl]);
                 }
             }
+        }
+        if !pw.is_empty() {
+            // Two restarts at a time, as the candidates below.
+            let mut i = 0;
+            while i < low.len() {
+                if i + 1 < low.len() {
+                    let (d0, d1) = sq_dists_dot2(
+                        &group,
+                        &norms,
+                        &pw[i * d..(i + 1) * d],
+                        pcn[i],
+                        &pw[(i + 1) * d..(i + 2) * d],
+                        pcn[i + 1],
+                    );
+                    lower_lanes(&mut low[i], &d0);
+                    lower_lanes(&mut low[i + 1], &d1);
+                } else {
+                    let d0 = sq_dists_dot(&group, &norms, &pw[i * d..(i + 1) * d], pcn[i]);
+                    lower_lanes(&mut low[i], &d0);
+                }
+                i += 2;
+            }
+            for (lw, cl) in low.iter().zip(closest.iter_mut()) {
+                match <&mut [f64; LANES]>::try_from(&mut cl[r..r + gl]) {
+                    Ok(full) => *full = *lw,
+                    Err(_) => cl[r..r + gl].copy_from_slice(&lw[..gl]),
+                }
+            }
+        }
+        // The candidates two at a time (of the same restart or of two).
+        let mut q = 0;
+        while q < ccn.len() {
+            if q + 1 < ccn.len() {
+                let (d0, d1) = sq_dists_dot2(
+                    &group,
+                    &norms,
+                    &cw[q * d..(q + 1) * d],
+                    ccn[q],
+                    &cw[(q + 1) * d..(q + 2) * d],
+                    ccn[q + 1],
+                );
+                add_lower(&mut lanes[q], &d0, &low[q / t]);
+                add_lower(&mut lanes[q + 1], &d1, &low[(q + 1) / t]);
+            } else {
+                let d0 = sq_dists_dot(&group, &norms, &cw[q * d..(q + 1) * d], ccn[q]);
+                add_lower(&mut lanes[q], &d0, &low[q / t]);
+            }
+            q += 2;
         }
     }
     for (o, s) in out.iter_mut().zip(&lanes) {
@@ -460,7 +515,23 @@ fn potentials_body(
     }
 }
 
-strata_core::simd_dispatch!(fn potentials_simd(data: &[f64], n: usize, a: usize, len: usize, xn: &[f64], cs: &[f64], owner: &[usize], closest: &[&[f64]], out: &mut [f64]) => potentials_body);
+strata_core::simd_dispatch!(fn step_simd(data: &[f64], n: usize, a: usize, xn: &[f64], pw: &[f64], pcn: &[f64], cw: &[f64], ccn: &[f64], t: usize, closest: &mut [&mut [f64]], out: &mut [f64]) => step_body);
+
+/// Lowers `low` to `dist` where `dist` is below, lane by lane.
+#[inline(always)]
+fn lower_lanes(low: &mut [f64; LANES], dist: &[f64; LANES]) {
+    for l in 0..LANES {
+        low[l] = if dist[l] < low[l] { dist[l] } else { low[l] };
+    }
+}
+
+/// Adds min(`dist`, `low`) lane by lane to `sums`.
+#[inline(always)]
+fn add_lower(sums: &mut [f64; LANES], dist: &[f64; LANES], low: &[f64; LANES]) {
+    for l in 0..LANES {
+        sums[l] += if dist[l] < low[l] { dist[l] } else { low[l] };
+    }
+}
 
 /// Squared norm of each row of `cs` (`d` columns).
 fn norms_of(cs: &[f64], d: usize) -> Vec<f64> {
@@ -470,23 +541,65 @@ fn norms_of(cs: &[f64], d: usize) -> Vec<f64> {
 }
 
 /// Squared distances of a group of rows (whose squared norms are `norms`)
-/// to `c` (squared norm `cn`) by the expanded form |x|^2 + |c|^2 - 2 x.c, as scikit-learn's
-/// k-means++ computes them (one multiply and one add per feature), never
-/// below 0.
+/// to a point c given as `w` = -2 c (squared norm `cn`) by the expanded form
+/// |x|^2 + |c|^2 - 2 x.c, as scikit-learn's k-means++ computes them (one
+/// multiply and one add per feature), never below 0.
 #[inline(always)]
-fn sq_dists_dot(group: &[[f64; LANES]], norms: &[f64; LANES], c: &[f64], cn: f64) -> [f64; LANES] {
+fn sq_dists_dot(group: &[[f64; LANES]], norms: &[f64; LANES], w: &[f64], cn: f64) -> [f64; LANES] {
     let mut acc = [0.0f64; LANES];
-    for (g, &cj) in group.iter().zip(c) {
-        let m = -2.0 * cj;
+    for (g, &m) in group.iter().zip(w) {
         for l in 0..LANES {
             acc[l] += g[l] * m;
         }
     }
+    expanded(acc, norms, cn)
+}
+
+/// [`sq_dists_dot`] to two points at once: each feature's loads serve both,
+/// and eight independent sums hide the latency of the additions. Each
+/// distance is computed exactly as alone.
+#[inline(always)]
+fn sq_dists_dot2(
+    group: &[[f64; LANES]],
+    norms: &[f64; LANES],
+    w0: &[f64],
+    cn0: f64,
+    w1: &[f64],
+    cn1: f64,
+) -> ([f64; LANES], [f64; LANES]) {
+    let mut a0 = [0.0f64; LANES];
+    let mut a1 = [0.0f64; LANES];
+    for ((g, &m0), &m1) in group.iter().zip(w0).zip(w1) {
+        for l in 0..LANES {
+            a0[l] += g[l] * m0;
+            a1[l] += g[l] * m1;
+        }
+    }
+    (expanded(a0, norms, cn0), expanded(a1, norms, cn1))
+}
+
+/// (|x|^2 + |c|^2) + (-2 x.c), clamped at 0, lane by lane.
+#[inline(always)]
+fn expanded(mut acc: [f64; LANES], norms: &[f64; LANES], cn: f64) -> [f64; LANES] {
     for l in 0..LANES {
-        let v = (norms[l] + cn) + acc[l];
-        acc[l] = if v > 0.0 { v } else { 0.0 };
+        // A maximum rather than a branch, so that the lanes stay one
+        // vector; only the sign of a zero can differ, which no sum or
+        // comparison sees.
+        acc[l] = ((norms[l] + cn) + acc[l]).max(0.0);
     }
     acc
+}
+
+/// The squared distance of row `i` of `x` (squared norm `xn`) to the point
+/// given as `w` = -2 c (squared norm `cn`), computed as [`sq_dists_dot`]
+/// computes it.
+fn sq_dist_dot_row(x: Cols<'_>, i: usize, xn: f64, w: &[f64], cn: f64) -> f64 {
+    let mut acc = 0.0;
+    for (j, &m) in w.iter().enumerate() {
+        acc += x.data[j * x.n + i] * m;
+    }
+    let v = (xn + cn) + acc;
+    if v > 0.0 { v } else { 0.0 }
 }
 
 /// Squared norm of every row, feature by feature (column-major `x`).
@@ -506,32 +619,35 @@ fn row_norms(x: Cols<'_>) -> Vec<f64> {
 }
 
 /// Lowers each restart's `closest` (the block's rows `a..a + len`) to the
-/// squared distance to its newly chosen center (`cs`, one row per restart),
+/// squared distance to its newly chosen center (`cs`, one row per restart,
+/// holding -2 c, with squared norms `cns`),
 /// and returns each restart's sum of the new values over the block, rows in
 /// order (so that sampling can walk the same sums).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn lower_closest_body(
     data: &[f64],
     n: usize,
     a: usize,
     xn: &[f64],
     cs: &[f64],
+    cns: &[f64],
     closest: &mut [&mut [f64]],
     sums: &mut [f64],
 ) {
     let m = closest.len();
     let d = cs.len() / m.max(1);
-    let cns = norms_of(cs, d);
     let len = closest.first().map_or(0, |c| c.len());
     let mut group = vec![[0.0f64; LANES]; d];
     let mut norms = [0.0f64; LANES];
     for r in (0..len).step_by(LANES) {
         let gl = LANES.min(len - r);
+        prefetch_rows(data, n, d, a + r + PREFETCH_AHEAD);
         load_group(data, n, a + r, gl, &mut group);
         norms[..gl].copy_from_slice(&xn[a + r..a + r + gl]);
         for (((c, &cn), cl), s) in cs
             .chunks_exact(d)
-            .zip(&cns)
+            .zip(cns)
             .zip(closest.iter_mut())
             .zip(sums.iter_mut())
         {
@@ -546,7 +662,15 @@ fn lower_closest_body(
     }
 }
 
-strata_core::simd_dispatch!(fn lower_closest_simd(data: &[f64], n: usize, a: usize, xn: &[f64], cs: &[f64], closest: &mut [&mut [f64]], sums: &mut [f64]) => lower_closest_body);
+strata_core::simd_dispatch!(fn lower_closest_simd(data: &[f64], n: usize, a: usize, xn: &[f64], cs: &[f64], cns: &[f64], closest: &mut [&mut [f64]], sums: &mut [f64]) => lower_closest_body);
+
+/// The rows `rows` of `x` as -2 c (row after row) and their squared norms,
+/// as the distance kernels take them.
+fn as_points(x: Cols<'_>, rows: &[usize]) -> (Vec<f64>, Vec<f64>) {
+    let cs: Vec<f64> = rows.iter().flat_map(|&c| x.row(c)).collect();
+    let cns = norms_of(&cs, x.d);
+    (cs.iter().map(|v| -2.0 * v).collect(), cns)
+}
 
 /// Each restart's distances to its nearest chosen center, and their sums
 /// per block of rows (the potential is their total, in block order).
@@ -555,6 +679,9 @@ struct Potential {
     block_sums: Vec<Vec<f64>>,
     /// Squared norm of every row.
     norms: Vec<f64>,
+    /// Each restart's last chosen row, when `closest` does not include it yet
+    /// (the block sums already do): the next step's pass lowers `closest`.
+    pending: Option<Vec<usize>>,
 }
 
 impl Potential {
@@ -565,38 +692,64 @@ impl Potential {
     /// Lowers every restart's distances with its newly chosen row
     /// (`chosen[i]`), one pass over the data for all restarts.
     fn lower(&mut self, x: Cols<'_>, chosen: &[usize]) {
-        use strata_core::par::BLOCK_ROWS;
         let m = chosen.len();
-        let cs: Vec<f64> = chosen.iter().flat_map(|&c| x.row(c)).collect();
-        let blocks = strata_core::par::blocks(x.n);
-        let mut per_block: Vec<Vec<&mut [f64]>> =
-            blocks.iter().map(|_| Vec::with_capacity(m)).collect();
-        for cl in self.closest.iter_mut() {
-            for (slices, part) in per_block.iter_mut().zip(cl.chunks_mut(BLOCK_ROWS)) {
-                slices.push(part);
-            }
-        }
-        let sums: Vec<Vec<f64>> = per_block
+        let (cs, cns) = as_points(x, chosen);
+        let norms = &self.norms;
+        let sums: Vec<Vec<f64>> = Potential::block_slices(&mut self.closest, x.n)
             .into_par_iter()
-            .zip(blocks)
+            .zip(strata_core::par::blocks(x.n))
             .map(|(mut slices, (a, _))| {
                 let mut s = vec![0.0; m];
-                lower_closest_simd(x.data, x.n, a, &self.norms, &cs, &mut slices, &mut s);
+                lower_closest_simd(x.data, x.n, a, norms, &cs, &cns, &mut slices, &mut s);
                 s
             })
             .collect();
         for (i, bs) in self.block_sums.iter_mut().enumerate() {
             *bs = sums.iter().map(|s| s[i]).collect();
         }
+        self.pending = None;
+    }
+
+    /// Every restart's `closest`, cut into the fixed blocks of rows.
+    fn block_slices(closest: &mut [Vec<f64>], n: usize) -> Vec<Vec<&mut [f64]>> {
+        use strata_core::par::BLOCK_ROWS;
+        let mut per_block: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(BLOCK_ROWS))
+            .map(|_| Vec::with_capacity(closest.len()))
+            .collect();
+        for cl in closest.iter_mut() {
+            for (slices, part) in per_block.iter_mut().zip(cl.chunks_mut(BLOCK_ROWS)) {
+                slices.push(part);
+            }
+        }
+        per_block
+    }
+
+    /// Restart `i`'s distances over the rows `start..end`, lowered by its
+    /// pending row if it has one, each as the step kernel computes it.
+    fn block_values(&self, x: Cols<'_>, i: usize, start: usize, end: usize) -> Vec<f64> {
+        let cl = &self.closest[i][start..end];
+        let Some(pending) = &self.pending else {
+            return cl.to_vec();
+        };
+        let (w, cn) = as_points(x, &pending[i..i + 1]);
+        (start..end)
+            .zip(cl)
+            .map(|(r, &v)| {
+                let dist = sq_dist_dot_row(x, r, self.norms[r], &w, cn[0]);
+                if dist < v { dist } else { v }
+            })
+            .collect()
     }
 
     /// `t` rows of restart `i` drawn with probability proportional to their
     /// distance (inverse transform sampling on the running sum: the first
     /// row where it reaches the drawn value), with the restart's generator.
-    fn sample(&self, i: usize, t: usize, rng: &mut Rng) -> Vec<usize> {
+    /// The walk skips whole blocks by their sums, then adds the rows of the
+    /// block where the drawn value falls.
+    fn sample(&self, x: Cols<'_>, i: usize, t: usize, rng: &mut Rng) -> Vec<usize> {
         use strata_core::par::BLOCK_ROWS;
         let total = self.total(i);
-        let cl = &self.closest[i];
+        let n = self.closest[i].len();
         (0..t)
             .map(|_| {
                 let r = rng.uniform() * total;
@@ -607,15 +760,15 @@ impl Potential {
                         continue;
                     }
                     let start = b * BLOCK_ROWS;
-                    let end = (start + BLOCK_ROWS).min(cl.len());
-                    for (row, &v) in cl[start..end].iter().enumerate() {
+                    let end = (start + BLOCK_ROWS).min(n);
+                    for (row, v) in self.block_values(x, i, start, end).into_iter().enumerate() {
                         acc += v;
                         if acc >= r {
                             return start + row;
                         }
                     }
                 }
-                cl.len() - 1
+                n - 1
             })
             .collect()
     }
@@ -624,9 +777,11 @@ impl Potential {
 /// Greedy k-means++ for several restarts at once, each with its own
 /// generator: every new center is the best (lowest potential) of
 /// 2 + floor(ln k) candidates drawn with probability proportional to the
-/// squared distance to the nearest chosen center. One pass over the data
-/// scores the candidates of every restart, and one lowers their distances,
-/// so a step reads the data twice whatever the number of restarts.
+/// squared distance to the nearest chosen center. One pass over the data per
+/// step serves every restart: it lowers the distances by the centers chosen
+/// at the previous step and scores the new candidates. The chosen
+/// candidate's per-block sums from that pass are the new potential's, which
+/// is all that sampling needs (the block where a draw falls is recomputed).
 fn plus_plus_many(x: Cols<'_>, k: usize, rngs: &mut [Rng]) -> Vec<Array2<f64>> {
     let (n, d, m) = (x.n, x.d, rngs.len());
     let trials = 2 + (k as f64).ln() as usize;
@@ -636,32 +791,42 @@ fn plus_plus_many(x: Cols<'_>, k: usize, rngs: &mut [Rng]) -> Vec<Array2<f64>> {
         closest: vec![vec![f64::INFINITY; n]; m],
         block_sums: vec![vec![]; m],
         norms: row_norms(x),
+        pending: None,
     };
     pot.lower(x, &first);
     for (c, &f) in centers.iter_mut().zip(&first) {
         c.row_mut(0).assign(&Array1::from(x.row(f)));
     }
     for step in 1..k {
-        let cands: Vec<usize> = (0..m)
-            .flat_map(|i| pot.sample(i, trials, &mut rngs[i]))
-            .collect();
-        let owner: Vec<usize> = (0..m).flat_map(|i| vec![i; trials]).collect();
-        let cs: Vec<f64> = cands.iter().flat_map(|&c| x.row(c)).collect();
-        let blocks = strata_core::par::blocks(n);
-        let per_block: Vec<Vec<f64>> = blocks
-            .par_iter()
-            .map(|&(a, b)| {
-                let closest: Vec<&[f64]> = pot.closest.iter().map(|c| &c[a..b]).collect();
+        let cands: Vec<usize> = {
+            let pot = &pot;
+            rngs.par_iter_mut()
+                .enumerate()
+                .flat_map_iter(|(i, rng)| pot.sample(x, i, trials, rng))
+                .collect()
+        };
+        let (cw, ccn) = as_points(x, &cands);
+        let (pw, pcn) = match &pot.pending {
+            Some(rows) => as_points(x, rows),
+            None => (Vec::new(), Vec::new()),
+        };
+        let norms = &pot.norms;
+        let per_block: Vec<Vec<f64>> = Potential::block_slices(&mut pot.closest, n)
+            .into_par_iter()
+            .zip(strata_core::par::blocks(n))
+            .map(|(mut closest, (a, _))| {
                 let mut out = vec![0.0; cands.len()];
-                potentials_simd(
+                step_simd(
                     x.data,
                     n,
                     a,
-                    b - a,
-                    &pot.norms,
-                    &cs,
-                    &owner,
-                    &closest,
+                    norms,
+                    &pw,
+                    &pcn,
+                    &cw,
+                    &ccn,
+                    trials,
+                    &mut closest,
                     &mut out,
                 );
                 out
@@ -671,20 +836,22 @@ fn plus_plus_many(x: Cols<'_>, k: usize, rngs: &mut [Rng]) -> Vec<Array2<f64>> {
         for p in &per_block {
             pots.iter_mut().zip(p).for_each(|(s, v)| *s += v);
         }
-        // Per restart, the lowest potential wins (the first on ties).
+        // Per restart, the lowest potential wins (the first on ties); its
+        // per-block sums are the restart's new potential.
         let chosen: Vec<usize> = (0..m)
             .map(|i| {
                 let range = i * trials..(i + 1) * trials;
                 let best = range
                     .clone()
                     .fold(range.start, |b, q| if pots[q] < pots[b] { q } else { b });
+                pot.block_sums[i] = per_block.iter().map(|p| p[best]).collect();
                 cands[best]
             })
             .collect();
-        pot.lower(x, &chosen);
         for (c, &ch) in centers.iter_mut().zip(&chosen) {
             c.row_mut(step).assign(&Array1::from(x.row(ch)));
         }
+        pot.pending = Some(chosen);
     }
     centers
 }
@@ -1045,6 +1212,7 @@ fn inertia_block_body(data: &[f64], n: usize, a: usize, cs: &[f64], labels: &[us
     let mut total = 0.0;
     for r in (0..len).step_by(LANES) {
         let gl = LANES.min(len - r);
+        prefetch_rows(data, n, d, a + r + PREFETCH_AHEAD);
         load_group(data, n, a + r, gl, &mut group);
         let mut lab = [0usize; LANES];
         lab[..gl].copy_from_slice(&labels[r..r + gl]);
@@ -1454,6 +1622,35 @@ mod tests {
     }
 
     #[test]
+    fn a_pending_center_samples_as_if_lowered() {
+        // Several blocks of rows, so that the walk skips whole blocks.
+        let mut r = Rng::new(Seed(9));
+        let x = Array2::from_shape_fn((2 * strata_core::par::BLOCK_ROWS + 77, 4), |_| r.normal());
+        let t = column_major(x.view());
+        let cols = cols_of(&t);
+        let fresh = || Potential {
+            closest: vec![vec![f64::INFINITY; cols.n]],
+            block_sums: vec![vec![]],
+            norms: row_norms(cols),
+            pending: None,
+        };
+        let (mut lowered, mut pending) = (fresh(), fresh());
+        lowered.lower(cols, &[5]);
+        pending.lower(cols, &[5]);
+        lowered.lower(cols, &[3000]);
+        pending.pending = Some(vec![3000]);
+        pending.block_sums = lowered.block_sums.clone();
+        for (a, b) in strata_core::par::blocks(cols.n) {
+            assert_eq!(
+                bits(&[&lowered.block_values(cols, 0, a, b)]),
+                bits(&[&pending.block_values(cols, 0, a, b)])
+            );
+        }
+        let draw = |p: &Potential| p.sample(cols, 0, 200, &mut Rng::new(Seed(4)));
+        assert_eq!(draw(&lowered), draw(&pending));
+    }
+
+    #[test]
     fn sampling_walks_the_running_sum() {
         let n = 3 * strata_core::par::BLOCK_ROWS + 5;
         // All the weight on three rows, in different blocks.
@@ -1469,9 +1666,15 @@ mod tests {
             closest: vec![closest],
             block_sums: vec![sums],
             norms: vec![],
+            pending: None,
         };
         let mut counts = [0usize; 3];
-        let picks = pot.sample(0, 4000, &mut Rng::new(Seed(1)));
+        let none = Cols {
+            data: &[],
+            n: 0,
+            d: 0,
+        };
+        let picks = pot.sample(none, 0, 4000, &mut Rng::new(Seed(1)));
         for p in picks {
             match p {
                 7 => counts[0] += 1,
