@@ -130,6 +130,7 @@ impl KMeans {
             ));
         }
         let variance = mean_column_variance(cols);
+        let norms = row_norms(cols);
         let tol = self.tol * variance;
         let accelerated = match self.algorithm {
             KMeansAlgorithm::Lloyd => false,
@@ -151,14 +152,36 @@ impl KMeans {
                 // values each) stay bounded whatever n_init is; each restart's
                 // centers are the same in any batch (tested).
                 rngs.chunks_mut(16)
-                    .flat_map(|batch| plus_plus_many(cols, self.n_clusters, batch))
+                    .flat_map(|batch| plus_plus_many(cols, self.n_clusters, batch, &norms))
                     .collect()
             }
         };
-        let runs: Vec<FittedKMeans> = inits
+        // The rows' norms, rounded up, for the bounds of Lloyd's step.
+        let up = 1.0 + rounding(d);
+        let xr: Vec<f64> = norms.iter().map(|v| v.sqrt() * up).collect();
+        let mut runs: Vec<FittedKMeans> = inits
             .into_par_iter()
-            .map(|centers| lloyd(cols, centers, self.max_iter, tol, accelerated))
+            .map(|centers| {
+                lloyd(
+                    cols,
+                    centers,
+                    self.max_iter,
+                    tol,
+                    accelerated,
+                    (&norms, &xr),
+                )
+            })
             .collect();
+        // Every restart's inertia in one pass over the data, from exact
+        // distances.
+        let pairs: Vec<(&Array2<f64>, &[usize])> = runs
+            .iter()
+            .map(|r| (&r.centers, r.labels.as_slice().unwrap_or(&[])))
+            .collect();
+        let inertias = labelled_inertias(cols, &pairs);
+        for (r, inertia) in runs.iter_mut().zip(inertias) {
+            r.inertia = inertia;
+        }
         let mut best: Option<FittedKMeans> = None;
         for fitted in runs {
             if best.as_ref().is_none_or(|b| fitted.inertia < b.inertia) {
@@ -301,11 +324,18 @@ fn add_group(
 /// |c|^2 - 2 x.c (the row's own |x|^2 is the same for every center), as
 /// scikit-learn's Lloyd step: one multiply and one add per feature instead
 /// of a subtract, a multiply and an add. `w` holds -2 c (k x d, row-major)
-/// and `cn` the |c|^2; ties go to the lowest center index.
+/// and `cn` the |c|^2; ties go to the lowest center index. Returns the
+/// nearest center, and the lowest and second-lowest values of the form.
 #[inline(always)]
-fn nearest_dot_lanes(group: &[[f64; LANES]], w: &[f64], cn: &[f64], d: usize) -> [f64; LANES] {
+fn nearest_dot_lanes(
+    group: &[[f64; LANES]],
+    w: &[f64],
+    cn: &[f64],
+    d: usize,
+) -> ([f64; LANES], [f64; LANES], [f64; LANES]) {
     let mut best = [0.0f64; LANES];
     let mut v1 = [f64::INFINITY; LANES];
+    let mut v2 = [f64::INFINITY; LANES];
     // Two centers at a time: each feature's loads serve both, and eight
     // independent sums hide the latency of the additions.
     let mut pairs = w.chunks_exact(2 * d);
@@ -319,8 +349,8 @@ fn nearest_dot_lanes(group: &[[f64; LANES]], w: &[f64], cn: &[f64], d: usize) ->
                 a1[l] += col[l] * x1;
             }
         }
-        keep_nearer(&a0, 2 * p, &mut v1, &mut best);
-        keep_nearer(&a1, 2 * p + 1, &mut v1, &mut best);
+        keep_nearer(&a0, 2 * p, &mut v1, &mut v2, &mut best);
+        keep_nearer(&a1, 2 * p + 1, &mut v1, &mut v2, &mut best);
     }
     let wc = pairs.remainder();
     if !wc.is_empty() {
@@ -331,19 +361,81 @@ fn nearest_dot_lanes(group: &[[f64; LANES]], w: &[f64], cn: &[f64], d: usize) ->
                 acc[l] += col[l] * wj;
             }
         }
-        keep_nearer(&acc, c, &mut v1, &mut best);
+        keep_nearer(&acc, c, &mut v1, &mut v2, &mut best);
     }
-    best
+    (best, v1, v2)
 }
 
-/// Lanes where `acc` is below the best so far take it and center `c`.
+/// Lanes where `acc` is below the best so far take it and center `c`; the
+/// second-lowest value follows.
 #[inline(always)]
-fn keep_nearer(acc: &[f64; LANES], c: usize, v1: &mut [f64; LANES], best: &mut [f64; LANES]) {
+fn keep_nearer(
+    acc: &[f64; LANES],
+    c: usize,
+    v1: &mut [f64; LANES],
+    v2: &mut [f64; LANES],
+    best: &mut [f64; LANES],
+) {
     let cf = c as f64;
     for l in 0..LANES {
         let closer = acc[l] < v1[l];
+        let second = if acc[l] < v2[l] { acc[l] } else { v2[l] };
+        v2[l] = if closer { v1[l] } else { second };
         v1[l] = if closer { acc[l] } else { v1[l] };
         best[l] = if closer { cf } else { best[l] };
+    }
+}
+
+/// What a Lloyd step keeps from the previous one to skip rows whose center
+/// cannot change: per row, a lower bound on the distance to the second-
+/// nearest center minus an upper bound on the distance to the nearest, as
+/// Hamerly's bounds, taken from the expanded form with a rounding allowance.
+/// A move of the centers shrinks it by at most the row's center's move plus
+/// the largest other move; while it stays above the allowance, the full
+/// computation would pick the same center, whatever its rounding.
+struct Gaps<'a> {
+    /// Per row: the bound on the gap between the distances; updated in
+    /// place. Empty: no bounds kept.
+    slack: &'a mut [f64],
+    /// Per row: |x|^2 as the kernels compute it, and |x| rounded up.
+    xn: &'a [f64],
+    xr: &'a [f64],
+    /// Per cluster: how far its center moved plus the largest move of the
+    /// others since the bounds were computed, rounded up. Empty: the
+    /// bounds start afresh.
+    drift: &'a [f64],
+    /// A row's rounding allowance on squared distances is
+    /// `ef * (|x| + cmax)^2`, `cmax` bounding the norm of every center since
+    /// the bounds were computed.
+    ef: f64,
+    cmax: f64,
+}
+
+impl Gaps<'_> {
+    /// The allowance on a squared distance of the row `i` (block-relative).
+    /// A row keeps its center when its bound, less the drift, is above the
+    /// allowance's square root: the true squared distances then differ by
+    /// more than twice any rounding of the expanded form.
+    #[inline(always)]
+    fn allowance(&self, i: usize) -> f64 {
+        let s = self.xr[i] + self.cmax;
+        self.ef * s * s
+    }
+
+    /// The bound from the row's lowest and second-lowest values of the
+    /// expanded form (|x|^2 added back, minus and plus the allowance).
+    #[inline(always)]
+    fn fresh(&self, i: usize, v1: f64, v2: f64) -> f64 {
+        let e = self.allowance(i);
+        let near = ((v1 + self.xn[i]) + e).max(0.0).sqrt();
+        let far = ((v2 + self.xn[i]) - e).max(0.0).sqrt();
+        (far - near) - self.tiny(i)
+    }
+
+    /// What rounding can take from a bound on a distance in one update.
+    #[inline(always)]
+    fn tiny(&self, i: usize) -> f64 {
+        4.0 * f64::EPSILON * (self.xr[i] + self.cmax)
     }
 }
 
@@ -352,7 +444,9 @@ fn keep_nearer(acc: &[f64; LANES], c: usize, v1: &mut [f64; LANES], best: &mut [
 /// [`nearest_dot_lanes`]). Without `delta`, each row is added to its
 /// cluster's sum and count; with `delta`, `labels` hold the previous labels
 /// on entry and only the rows that change cluster move between sums (added
-/// to the new, taken from the old), rows in order.
+/// to the new, taken from the old), rows in order. With bounds in `gaps`
+/// (the block's rows), a group whose rows all keep their center is skipped;
+/// the labels, sums and counts are those of the full computation.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn lloyd_step_body(
@@ -365,15 +459,103 @@ fn lloyd_step_body(
     delta: bool,
     sums: &mut [f64],
     counts: &mut [f64],
+    gaps: &mut Gaps<'_>,
 ) {
     let d = w.len() / cn.len().max(1);
     let m = labels.len();
+    let track = !gaps.slack.is_empty();
     let mut group = vec![[0.0f64; LANES]; d];
+    if track && delta && !gaps.drift.is_empty() {
+        // Each row's bound, less its center's drift (and what rounding can
+        // take from it); rows that may change center are computed, in row
+        // order.
+        let mut todo = Vec::new();
+        // sqrt(allowance) is linear in |x|: the test needs no square root.
+        let root = gaps.ef.sqrt();
+        for (r, (lab, slack)) in labels
+            .chunks(LANES)
+            .zip(gaps.slack.chunks_mut(LANES))
+            .enumerate()
+        {
+            let r = r * LANES;
+            let mut moved = [0.0f64; LANES];
+            let mut keep = [false; LANES];
+            for (l, (&b, &s)) in lab.iter().zip(slack.iter()).enumerate() {
+                let scale = gaps.xr[r + l] + gaps.cmax;
+                moved[l] = (s - gaps.drift[b]) - 4.0 * f64::EPSILON * scale;
+                keep[l] = moved[l] > root * scale;
+            }
+            if keep.iter().take(lab.len()).all(|&k| k) {
+                slack.copy_from_slice(&moved[..lab.len()]);
+                continue;
+            }
+            for (l, s) in slack.iter_mut().enumerate() {
+                if keep[l] {
+                    *s = moved[l];
+                } else {
+                    todo.push(r + l);
+                }
+            }
+        }
+        if todo.len() * 4 <= m {
+            // Few rows: gathered into a small column-major batch.
+            let t = todo.len();
+            let mut batch = vec![0.0; d * t];
+            for (j, out) in batch.chunks_exact_mut(t.max(1)).enumerate().take(d) {
+                let col = &data[j * n + start..];
+                for (o, &i) in out.iter_mut().zip(&todo) {
+                    *o = col[i];
+                }
+            }
+            for g in (0..t).step_by(LANES) {
+                let len = LANES.min(t - g);
+                load_group(&batch, t, g, len, &mut group);
+                let (best, v1, v2) = nearest_dot_lanes(&group, w, cn, d);
+                for (l, &i) in todo[g..g + len].iter().enumerate() {
+                    gaps.slack[i] = gaps.fresh(i, v1[l], v2[l]);
+                    move_row(&group, l, best[l] as usize, &mut labels[i], sums, counts);
+                }
+            }
+            return;
+        }
+        // Many rows: whole groups, skipping those where every row keeps its
+        // center.
+        let mut next = 0;
+        for r in (0..m).step_by(LANES) {
+            let len = LANES.min(m - r);
+            if todo.get(next).is_none_or(|&i| i >= r + len) {
+                continue;
+            }
+            while todo.get(next).is_some_and(|&i| i < r + len) {
+                next += 1;
+            }
+            prefetch_rows(data, n, d, start + r + PREFETCH_AHEAD);
+            load_group(data, n, start + r, len, &mut group);
+            let (best, v1, v2) = nearest_dot_lanes(&group, w, cn, d);
+            for l in 0..len {
+                gaps.slack[r + l] = gaps.fresh(r + l, v1[l], v2[l]);
+                move_row(
+                    &group,
+                    l,
+                    best[l] as usize,
+                    &mut labels[r + l],
+                    sums,
+                    counts,
+                );
+            }
+        }
+        return;
+    }
     for r in (0..m).step_by(LANES) {
         let len = LANES.min(m - r);
         prefetch_rows(data, n, d, start + r + PREFETCH_AHEAD);
         load_group(data, n, start + r, len, &mut group);
-        let best = nearest_dot_lanes(&group, w, cn, d);
+        let (best, v1, v2) = nearest_dot_lanes(&group, w, cn, d);
+        if track {
+            for l in 0..len {
+                gaps.slack[r + l] = gaps.fresh(r + l, v1[l], v2[l]);
+            }
+        }
         if !delta {
             for l in 0..len {
                 labels[r + l] = best[l] as usize;
@@ -382,21 +564,43 @@ fn lloyd_step_body(
             continue;
         }
         for l in 0..len {
-            let (new, old) = (best[l] as usize, labels[r + l]);
-            if new != old {
-                for (j, g) in group.iter().enumerate() {
-                    sums[new * d + j] += g[l];
-                    sums[old * d + j] -= g[l];
-                }
-                counts[new] += 1.0;
-                counts[old] -= 1.0;
-                labels[r + l] = new;
-            }
+            move_row(
+                &group,
+                l,
+                best[l] as usize,
+                &mut labels[r + l],
+                sums,
+                counts,
+            );
         }
     }
 }
 
-strata_core::simd_dispatch!(fn lloyd_step_simd(data: &[f64], n: usize, start: usize, w: &[f64], cn: &[f64], labels: &mut [usize], delta: bool, sums: &mut [f64], counts: &mut [f64]) => lloyd_step_body);
+/// Moves lane `l` of a group from its cluster `label` to `new` if they
+/// differ: added to the new cluster's sum and count, taken from the old.
+#[inline(always)]
+fn move_row(
+    group: &[[f64; LANES]],
+    l: usize,
+    new: usize,
+    label: &mut usize,
+    sums: &mut [f64],
+    counts: &mut [f64],
+) {
+    let old = *label;
+    if new != old {
+        let d = group.len();
+        for (j, g) in group.iter().enumerate() {
+            sums[new * d + j] += g[l];
+            sums[old * d + j] -= g[l];
+        }
+        counts[new] += 1.0;
+        counts[old] -= 1.0;
+        *label = new;
+    }
+}
+
+strata_core::simd_dispatch!(fn lloyd_step_simd(data: &[f64], n: usize, start: usize, w: &[f64], cn: &[f64], labels: &mut [usize], delta: bool, sums: &mut [f64], counts: &mut [f64], gaps: &mut Gaps<'_>) => lloyd_step_body);
 
 strata_core::simd_dispatch!(fn nearest_simd(data: &[f64], n: usize, start: usize, cs: &[f64], d: usize, first: &mut [usize], d1: &mut [f64], d2: &mut [f64], sums: &mut [f64], counts: &mut [f64]) => nearest_body);
 
@@ -405,7 +609,8 @@ strata_core::simd_dispatch!(fn nearest_simd(data: &[f64], n: usize, start: usize
 /// squared distance to the nearest chosen center.
 pub fn plus_plus(x: ArrayView2<'_, f64>, k: usize, rng: &mut Rng) -> Array2<f64> {
     let t = column_major(x);
-    plus_plus_many(cols_of(&t), k, std::slice::from_mut(rng))
+    let cols = cols_of(&t);
+    plus_plus_many(cols, k, std::slice::from_mut(rng), &row_norms(cols))
         .pop()
         .unwrap_or_else(|| Array2::zeros((k, x.ncols())))
 }
@@ -674,17 +879,17 @@ fn as_points(x: Cols<'_>, rows: &[usize]) -> (Vec<f64>, Vec<f64>) {
 
 /// Each restart's distances to its nearest chosen center, and their sums
 /// per block of rows (the potential is their total, in block order).
-struct Potential {
+struct Potential<'a> {
     closest: Vec<Vec<f64>>,
     block_sums: Vec<Vec<f64>>,
     /// Squared norm of every row.
-    norms: Vec<f64>,
+    norms: &'a [f64],
     /// Each restart's last chosen row, when `closest` does not include it yet
     /// (the block sums already do): the next step's pass lowers `closest`.
     pending: Option<Vec<usize>>,
 }
 
-impl Potential {
+impl Potential<'_> {
     fn total(&self, i: usize) -> f64 {
         self.block_sums[i].iter().fold(0.0, |t, &v| t + v)
     }
@@ -694,7 +899,7 @@ impl Potential {
     fn lower(&mut self, x: Cols<'_>, chosen: &[usize]) {
         let m = chosen.len();
         let (cs, cns) = as_points(x, chosen);
-        let norms = &self.norms;
+        let norms = self.norms;
         let sums: Vec<Vec<f64>> = Potential::block_slices(&mut self.closest, x.n)
             .into_par_iter()
             .zip(strata_core::par::blocks(x.n))
@@ -782,7 +987,7 @@ impl Potential {
 /// at the previous step and scores the new candidates. The chosen
 /// candidate's per-block sums from that pass are the new potential's, which
 /// is all that sampling needs (the block where a draw falls is recomputed).
-fn plus_plus_many(x: Cols<'_>, k: usize, rngs: &mut [Rng]) -> Vec<Array2<f64>> {
+fn plus_plus_many(x: Cols<'_>, k: usize, rngs: &mut [Rng], norms: &[f64]) -> Vec<Array2<f64>> {
     let (n, d, m) = (x.n, x.d, rngs.len());
     let trials = 2 + (k as f64).ln() as usize;
     let mut centers = vec![Array2::zeros((k, d)); m];
@@ -790,7 +995,7 @@ fn plus_plus_many(x: Cols<'_>, k: usize, rngs: &mut [Rng]) -> Vec<Array2<f64>> {
     let mut pot = Potential {
         closest: vec![vec![f64::INFINITY; n]; m],
         block_sums: vec![vec![]; m],
-        norms: row_norms(x),
+        norms,
         pending: None,
     };
     pot.lower(x, &first);
@@ -810,7 +1015,7 @@ fn plus_plus_many(x: Cols<'_>, k: usize, rngs: &mut [Rng]) -> Vec<Array2<f64>> {
             Some(rows) => as_points(x, rows),
             None => (Vec::new(), Vec::new()),
         };
-        let norms = &pot.norms;
+        let norms = pot.norms;
         let per_block: Vec<Vec<f64>> = Potential::block_slices(&mut pot.closest, n)
             .into_par_iter()
             .zip(strata_core::par::blocks(n))
@@ -863,6 +1068,48 @@ struct Assignment {
     dist: Vec<f64>,
     sums: Array2<f64>,
     counts: Vec<f64>,
+    /// Lloyd's bounds on each row's gap (see [`Gaps`]), for the centers
+    /// `at`, whose norms (and those of the centers before them since the
+    /// bounds were computed) are at most `cmax`; empty when not kept.
+    slack: Vec<f64>,
+    at: Array2<f64>,
+    cmax: f64,
+}
+
+/// Relative rounding allowance of the bounds: a generous multiple of the
+/// unit roundoff for sums of `d` products.
+fn rounding(d: usize) -> f64 {
+    4.0 * (d + 2) as f64 * f64::EPSILON
+}
+
+/// The largest norm of the centers, rounded up.
+fn max_norm(centers: &Array2<f64>) -> f64 {
+    let up = 1.0 + rounding(centers.ncols());
+    centers
+        .rows()
+        .into_iter()
+        .map(|c| c.iter().fold(0.0, |a, v| a + v * v).sqrt() * up)
+        .fold(0.0, f64::max)
+}
+
+/// How far the centers moved from `old` to `new`, as [`Gaps`] takes it: per
+/// cluster, its center's move plus the largest move of the others, rounded
+/// up.
+fn center_drift(old: &Array2<f64>, new: &Array2<f64>) -> Vec<f64> {
+    let (k, d) = new.dim();
+    let up = 1.0 + rounding(d);
+    let moved: Vec<f64> = (0..k)
+        .map(|c| sq_dist(new.row(c), old.row(c)).sqrt() * up)
+        .collect();
+    (0..k)
+        .map(|b| {
+            let most = (0..k)
+                .filter(|&c| c != b)
+                .map(|c| moved[c])
+                .fold(0.0, f64::max);
+            (moved[b] + most) * up
+        })
+        .collect()
 }
 
 /// Adds the rows `start..start + labels.len()` to the sums (k x d, row-major)
@@ -888,18 +1135,22 @@ fn assign(x: Cols<'_>, centers: &Array2<f64>) -> Assignment {
 /// As [`assign`], exact (`exact`: distances computed and returned) or by the
 /// expanded form of Lloyd's step (labels, sums and counts only).
 fn assign_with(x: Cols<'_>, centers: &Array2<f64>, exact: bool) -> Assignment {
-    assign_from(x, centers, exact, None)
+    assign_from(x, centers, exact, None, (&[], &[]))
 }
 
 /// As [`assign_with`]; given the previous step's assignment (`prev`, by the
 /// expanded form), only the rows that change cluster update the sums and
 /// counts (each block's changes are added in block order to the previous
-/// sums), which after the first iterations skips almost every row.
+/// sums), which after the first iterations skips almost every row. Given
+/// the rows' squared norms and norms `xn` (see [`Gaps`]), Lloyd's step keeps
+/// bounds on each row's distances and skips the groups of rows that cannot
+/// change cluster.
 fn assign_from(
     x: Cols<'_>,
     centers: &Array2<f64>,
     exact: bool,
     prev: Option<&Assignment>,
+    xn: (&[f64], &[f64]),
 ) -> Assignment {
     let (n, d) = (x.n, x.d);
     let k = centers.nrows();
@@ -924,11 +1175,28 @@ fn assign_from(
     } else {
         (0..n.div_ceil(BLOCK_ROWS)).map(|_| &mut [][..]).collect()
     };
+    let (xn, xr) = xn;
+    let track = !exact && xr.len() == n && xn.len() == n;
+    let (mut slack, drift, cmax) = match prev {
+        Some(p) if track && delta && p.slack.len() == n => {
+            let cmax = p.cmax.max(max_norm(centers));
+            (p.slack.clone(), center_drift(&p.at, centers), cmax)
+        }
+        _ if track => (vec![0.0; n], Vec::new(), max_norm(centers)),
+        _ => (Vec::new(), Vec::new(), 0.0),
+    };
+    let ef = rounding(d);
+    let mut slack_blocks: Vec<&mut [f64]> = if track {
+        slack.chunks_mut(BLOCK_ROWS).collect()
+    } else {
+        (0..n.div_ceil(BLOCK_ROWS)).map(|_| &mut [][..]).collect()
+    };
     let parts: Vec<(Vec<f64>, Vec<f64>)> = labels
         .par_chunks_mut(BLOCK_ROWS)
         .zip(dist_blocks.par_iter_mut())
+        .zip(slack_blocks.par_iter_mut())
         .enumerate()
-        .map(|(b, (lab, dst))| {
+        .map(|(b, ((lab, dst), slk))| {
             let a = b * BLOCK_ROWS;
             let mut sums = vec![0.0; k * d];
             let mut counts = vec![0.0; k];
@@ -947,7 +1215,26 @@ fn assign_from(
                     &mut counts,
                 );
             } else {
-                lloyd_step_simd(x.data, n, a, &w, &cn, lab, delta, &mut sums, &mut counts);
+                let mut gaps = Gaps {
+                    slack: slk,
+                    xn: if track { &xn[a..] } else { &[] },
+                    xr: if track { &xr[a..] } else { &[] },
+                    drift: &drift,
+                    ef,
+                    cmax,
+                };
+                lloyd_step_simd(
+                    x.data,
+                    n,
+                    a,
+                    &w,
+                    &cn,
+                    lab,
+                    delta,
+                    &mut sums,
+                    &mut counts,
+                    &mut gaps,
+                );
             }
             (sums, counts)
         })
@@ -967,6 +1254,9 @@ fn assign_from(
         dist,
         sums: Array2::from_shape_vec((k, d), sums).unwrap_or_else(|_| Array2::zeros((k, d))),
         counts,
+        slack,
+        at: centers.clone(),
+        cmax,
     }
 }
 
@@ -1112,17 +1402,22 @@ impl Bounds {
             dist: Vec::new(),
             sums,
             counts,
+            slack: Vec::new(),
+            at: centers.clone(),
+            cmax: 0.0,
         }
     }
 }
 
-/// Lloyd iterations from `centers`, as scikit-learn's `_kmeans_single_lloyd`.
+/// Lloyd iterations from `centers`, as scikit-learn's `_kmeans_single_lloyd`;
+/// `xn` holds the rows' squared norms and norms, rounded up (see [`Gaps`]).
 fn lloyd(
     x: Cols<'_>,
     mut centers: Array2<f64>,
     max_iter: usize,
     tol: f64,
     accelerated: bool,
+    xn: (&[f64], &[f64]),
 ) -> FittedKMeans {
     let k = centers.nrows();
     // The previous step's assignment, and whether its sums still match its
@@ -1138,7 +1433,13 @@ fn lloyd(
         n_iter = it;
         let mut a = match bounds.as_mut() {
             Some(b) => b.assign(x, &centers),
-            None => assign_from(x, &centers, false, prev.as_ref().filter(|_| prev_usable)),
+            None => assign_from(
+                x,
+                &centers,
+                false,
+                prev.as_ref().filter(|_| prev_usable),
+                xn,
+            ),
         };
         let relocated = a.counts.contains(&0.0);
         if relocated {
@@ -1167,70 +1468,99 @@ fn lloyd(
             final_labels = Some(a.labels);
             break;
         }
+        prev_usable = !relocated;
+        prev = Some(a);
         if shift <= tol {
             converged = true;
             break;
         }
-        prev_usable = !relocated;
-        prev = Some(a);
     }
     // Otherwise one more assignment to the final centers (as scikit-learn);
     // the inertia is computed from exact distances.
     let labels = match final_labels {
         Some(l) => l,
         None if accelerated => assign(x, &centers).labels,
-        None => assign_with(x, &centers, false).labels,
+        None => {
+            assign_from(
+                x,
+                &centers,
+                false,
+                prev.as_ref().filter(|_| prev_usable),
+                xn,
+            )
+            .labels
+        }
     };
-    let inertia = labelled_inertia(x, &centers, &labels);
+    // The inertia is computed for all restarts at once (see `KMeans::fit`).
     FittedKMeans {
         centers,
         labels: Array1::from(labels),
-        inertia,
+        inertia: f64::NAN,
         n_iter,
         converged,
         warnings: vec![],
     }
 }
 
-/// Sum of the squared distances of the rows to their given centers, for
-/// groups of rows at once; blocks summed in order.
-fn labelled_inertia(x: Cols<'_>, centers: &Array2<f64>, labels: &[usize]) -> f64 {
-    let cs: Vec<f64> = centers.iter().copied().collect();
+/// For several (centers, labels) pairs, the sum of the squared distances of
+/// the rows to their given centers, in one pass over the data (groups of
+/// rows at once; blocks summed in order), each computed exactly as alone.
+fn labelled_inertias(x: Cols<'_>, runs: &[(&Array2<f64>, &[usize])]) -> Vec<f64> {
+    let cs: Vec<Vec<f64>> = runs
+        .iter()
+        .map(|(c, _)| c.iter().copied().collect())
+        .collect();
+    let cs: Vec<&[f64]> = cs.iter().map(|c| c.as_slice()).collect();
     blocked_sum(
         x.n,
-        |a, b| inertia_block_simd(x.data, x.n, a, &cs, &labels[a..b]),
-        |acc, p| *acc += p,
+        |a, b| {
+            let labels: Vec<&[usize]> = runs.iter().map(|(_, l)| &l[a..b]).collect();
+            inertia_block_simd(x.data, x.n, a, &cs, &labels)
+        },
+        |acc: &mut Vec<f64>, p| acc.iter_mut().zip(p).for_each(|(s, v)| *s += v),
     )
-    .unwrap_or(0.0)
+    .unwrap_or_else(|| vec![0.0; runs.len()])
 }
 
+/// For each (centers `cs[i]`, labels `labels[i]`) pair, the sum over the
+/// rows `a..a + len` of their squared distances to their centers: per row
+/// over the features in order, rows in order. Each group of rows is read
+/// once for all pairs.
 #[inline(always)]
-fn inertia_block_body(data: &[f64], n: usize, a: usize, cs: &[f64], labels: &[usize]) -> f64 {
-    let len = labels.len();
+fn inertia_block_body(
+    data: &[f64],
+    n: usize,
+    a: usize,
+    cs: &[&[f64]],
+    labels: &[&[usize]],
+) -> Vec<f64> {
+    let len = labels.first().map_or(0, |l| l.len());
     let d = data.len().checked_div(n).unwrap_or(0);
     let mut group = vec![[0.0f64; LANES]; d];
-    let mut total = 0.0;
+    let mut totals = vec![0.0; labels.len()];
     for r in (0..len).step_by(LANES) {
         let gl = LANES.min(len - r);
         prefetch_rows(data, n, d, a + r + PREFETCH_AHEAD);
         load_group(data, n, a + r, gl, &mut group);
-        let mut lab = [0usize; LANES];
-        lab[..gl].copy_from_slice(&labels[r..r + gl]);
-        let mut acc = [0.0f64; LANES];
-        for (j, g) in group.iter().enumerate() {
-            for l in 0..LANES {
-                let t = g[l] - cs[lab[l] * d + j];
-                acc[l] += t * t;
+        for ((total, cs), labels) in totals.iter_mut().zip(cs).zip(labels) {
+            let mut lab = [0usize; LANES];
+            lab[..gl].copy_from_slice(&labels[r..r + gl]);
+            let mut acc = [0.0f64; LANES];
+            for (j, g) in group.iter().enumerate() {
+                for l in 0..LANES {
+                    let t = g[l] - cs[lab[l] * d + j];
+                    acc[l] += t * t;
+                }
+            }
+            for &v in &acc[..gl] {
+                *total += v;
             }
         }
-        for &v in &acc[..gl] {
-            total += v;
-        }
     }
-    total
+    totals
 }
 
-strata_core::simd_dispatch!(fn inertia_block_simd(data: &[f64], n: usize, a: usize, cs: &[f64], labels: &[usize]) -> f64 => inertia_block_body);
+strata_core::simd_dispatch!(fn inertia_block_simd(data: &[f64], n: usize, a: usize, cs: &[&[f64]], labels: &[&[usize]]) -> Vec<f64> => inertia_block_body);
 
 /// Empty clusters take the points farthest from their current centers (in
 /// decreasing distance, ties by index), as scikit-learn does.
@@ -1493,6 +1823,17 @@ mod tests {
     }
 
     /// The bits of several vectors, one after the other.
+    fn no_gaps() -> Gaps<'static> {
+        Gaps {
+            slack: &mut [],
+            xn: &[],
+            xr: &[],
+            drift: &[],
+            ef: 0.0,
+            cmax: 0.0,
+        }
+    }
+
     fn bits(parts: &[&[f64]]) -> Vec<u64> {
         parts
             .iter()
@@ -1578,9 +1919,31 @@ mod tests {
                 let mut l: Vec<usize> = exact.labels[3..].iter().map(|&v| (v + 1) % k).collect();
                 let (mut s, mut c) = (vec![0.0; k * d], vec![0.0; k]);
                 if wide {
-                    lloyd_step_simd(cols.data, n, 3, &w, &cn, &mut l, delta, &mut s, &mut c);
+                    lloyd_step_simd(
+                        cols.data,
+                        n,
+                        3,
+                        &w,
+                        &cn,
+                        &mut l,
+                        delta,
+                        &mut s,
+                        &mut c,
+                        &mut no_gaps(),
+                    );
                 } else {
-                    lloyd_step_body(cols.data, n, 3, &w, &cn, &mut l, delta, &mut s, &mut c);
+                    lloyd_step_body(
+                        cols.data,
+                        n,
+                        3,
+                        &w,
+                        &cn,
+                        &mut l,
+                        delta,
+                        &mut s,
+                        &mut c,
+                        &mut no_gaps(),
+                    );
                 }
                 (l, bits(&[&s, &c]))
             };
@@ -1591,7 +1954,7 @@ mod tests {
             // assignment: the same labels and counts, sums within rounding.
             let other = plus_plus(x.view(), k, &mut Rng::new(Seed(50 + k as u64)));
             let before = assign_with(cols, &other, false);
-            let moved = assign_from(cols, &centers, false, Some(&before));
+            let moved = assign_from(cols, &centers, false, Some(&before), (&[], &[]));
             assert_eq!(moved.labels, fast.labels, "k={k}");
             assert_eq!(moved.counts, fast.counts, "k={k}");
             for (p, q) in moved.sums.iter().zip(&fast.sums) {
@@ -1609,7 +1972,7 @@ mod tests {
         let cols = cols_of(&t);
         for k in [1, 2, 6] {
             let mut rngs: Vec<Rng> = (0..4).map(|i| Rng::new(Seed(100 + i))).collect();
-            let together = plus_plus_many(cols, k, &mut rngs);
+            let together = plus_plus_many(cols, k, &mut rngs, &row_norms(cols));
             for (i, c) in together.iter().enumerate() {
                 let alone = plus_plus(x.view(), k, &mut Rng::new(Seed(100 + i as u64)));
                 assert_eq!(c, &alone, "k={k} restart {i}");
@@ -1628,10 +1991,11 @@ mod tests {
         let x = Array2::from_shape_fn((2 * strata_core::par::BLOCK_ROWS + 77, 4), |_| r.normal());
         let t = column_major(x.view());
         let cols = cols_of(&t);
+        let norms = row_norms(cols);
         let fresh = || Potential {
             closest: vec![vec![f64::INFINITY; cols.n]],
             block_sums: vec![vec![]],
-            norms: row_norms(cols),
+            norms: &norms,
             pending: None,
         };
         let (mut lowered, mut pending) = (fresh(), fresh());
@@ -1665,7 +2029,7 @@ mod tests {
         let pot = Potential {
             closest: vec![closest],
             block_sums: vec![sums],
-            norms: vec![],
+            norms: &[],
             pending: None,
         };
         let mut counts = [0usize; 3];
@@ -1687,6 +2051,40 @@ mod tests {
         assert!((800..1200).contains(&counts[0]), "{counts:?}");
         assert!((1800..2200).contains(&counts[1]), "{counts:?}");
         assert!((800..1200).contains(&counts[2]), "{counts:?}");
+    }
+
+    #[test]
+    fn bounds_skip_rows_without_changing_a_bit() {
+        // Lloyd with the bounds on the rows' distances gives the very fit of
+        // Lloyd computing every row: on blobs, on noisy data, far from the
+        // origin (where the expanded form rounds most), with duplicated rows
+        // (ties) and with one cluster.
+        let (blobs, _) = blobs();
+        let mut r = Rng::new(Seed(21));
+        let noisy = blobs.mapv(|v| v + 2.0 * r.normal());
+        let far = noisy.mapv(|v| 1e7 + v * 1e-3);
+        let dup = Array2::from_shape_fn((3000, 2), |(i, j)| ((i % 7) * (j + 1)) as f64);
+        let long =
+            Array2::from_shape_fn((3 * strata_core::par::BLOCK_ROWS + 11, 5), |_| r.normal());
+        for x in [&blobs, &noisy, &far, &dup, &long] {
+            let t = column_major(x.view());
+            let cols = cols_of(&t);
+            let norms = row_norms(cols);
+            let up = 1.0 + rounding(cols.d);
+            let xr: Vec<f64> = norms.iter().map(|v| v.sqrt() * up).collect();
+            for k in [1, 3, 8, 20] {
+                let init = plus_plus(x.view(), k, &mut Rng::new(Seed(k as u64)));
+                let with = lloyd(cols, init.clone(), 300, 0.0, false, (&norms, &xr));
+                let without = lloyd(cols, init, 300, 0.0, false, (&[], &[]));
+                assert_eq!(
+                    bits(&[with.centers.as_slice().unwrap_or(&[])]),
+                    bits(&[without.centers.as_slice().unwrap_or(&[])]),
+                    "k={k}"
+                );
+                assert_eq!(with.labels, without.labels, "k={k}");
+                assert_eq!(with.n_iter, without.n_iter, "k={k}");
+            }
+        }
     }
 
     #[test]
