@@ -124,6 +124,24 @@ pub(crate) fn load_group(
     }
 }
 
+/// Copies `src` into `dst` (equal lengths, at most [`LANES`]): a full group
+/// as vector moves, not a call to memmove.
+#[inline(always)]
+#[allow(clippy::manual_memcpy)]
+pub(crate) fn copy_lanes<T: Copy>(dst: &mut [T], src: &[T]) {
+    match (
+        <&mut [T; LANES]>::try_from(&mut *dst),
+        <&[T; LANES]>::try_from(src),
+    ) {
+        (Ok(d), Ok(s)) => {
+            for l in 0..LANES {
+                d[l] = s[l];
+            }
+        }
+        _ => dst.copy_from_slice(src),
+    }
+}
+
 /// The variance of each column (divided by the number of rows) averaged
 /// over the columns, as scikit-learn's tolerance scale `mean(var(X, axis=0))`:
 /// two passes per column (mean, then squared deviations), each summed in
@@ -134,26 +152,30 @@ pub(crate) fn mean_column_variance(x: Cols<'_>) -> f64 {
         return 0.0;
     }
     let n = x.n as f64;
-    let sum8 = |col: &[f64], f: &dyn Fn(f64) -> f64| {
-        let mut acc = [0.0f64; 8];
-        let mut chunks = col.chunks_exact(8);
-        for c in &mut chunks {
-            for l in 0..8 {
-                acc[l] += f(c[l]);
-            }
-        }
-        let tail = chunks.remainder().iter().fold(0.0, |t, &v| t + f(v));
-        acc.iter().fold(0.0, |t, &v| t + v) + tail
-    };
     let vars: Vec<f64> = (0..x.d)
         .into_par_iter()
         .map(|j| {
             let col = x.col(j);
-            let mean = sum8(col, &|v| v) / n;
-            sum8(col, &|v| (v - mean) * (v - mean)) / n
+            let mean = sum8(col, |v| v) / n;
+            sum8(col, |v| (v - mean) * (v - mean)) / n
         })
         .collect();
     vars.iter().fold(0.0, |t, &v| t + v) / x.d as f64
+}
+
+/// The sum of `f` over `col` in eight interleaved partial sums (element `i`
+/// goes to sum `i % 8`), added in order, then the tail.
+#[inline(always)]
+fn sum8(col: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut chunks = col.chunks_exact(8);
+    for c in &mut chunks {
+        for l in 0..8 {
+            acc[l] += f(c[l]);
+        }
+    }
+    let tail = chunks.remainder().iter().fold(0.0, |t, &v| t + f(v));
+    acc.iter().fold(0.0, |t, &v| t + v) + tail
 }
 
 /// Rows ahead of the current group that [`prefetch_rows`] asks for: far

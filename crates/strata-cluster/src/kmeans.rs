@@ -13,8 +13,8 @@
 //! clustering whatever the number of threads.
 
 use crate::dense::{
-    Cols, LANES, PREFETCH_AHEAD, cols_of, column_major, load_group, mean_column_variance,
-    prefetch_rows,
+    Cols, LANES, PREFETCH_AHEAD, cols_of, column_major, copy_lanes, load_group,
+    mean_column_variance, prefetch_rows,
 };
 use crate::error::ClusterError;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
@@ -159,28 +159,50 @@ impl KMeans {
         // The rows' norms, rounded up, for the bounds of Lloyd's step.
         let up = 1.0 + rounding(d);
         let xr: Vec<f64> = norms.iter().map(|v| v.sqrt() * up).collect();
-        let mut runs: Vec<FittedKMeans> = inits
-            .into_par_iter()
-            .map(|centers| {
+        // Lloyd's first step of up to 16 restarts shares one pass over the
+        // data; the rest of each restart runs on its own.
+        let mut runs: Vec<FittedKMeans> = Vec::with_capacity(inits.len());
+        for batch in inits.chunks(16) {
+            let firsts: Vec<Option<Assignment>> = if accelerated || self.max_iter == 0 {
+                batch.iter().map(|_| None).collect()
+            } else {
+                first_steps(cols, batch, (&norms, &xr))
+                    .into_iter()
+                    .map(Some)
+                    .collect()
+            };
+            runs.par_extend(batch.par_iter().zip(firsts).map(|(centers, first)| {
                 lloyd(
                     cols,
-                    centers,
+                    centers.clone(),
                     self.max_iter,
                     tol,
                     accelerated,
                     (&norms, &xr),
+                    first,
                 )
-            })
-            .collect();
+            }));
+        }
         // Every restart's inertia in one pass over the data, from exact
-        // distances.
-        let pairs: Vec<(&Array2<f64>, &[usize])> = runs
+        // distances. Restarts that end in the same clustering (the same
+        // partition, with the same centers to the bit) have the same
+        // inertia to the bit: it is computed once.
+        let mut first_of: Vec<usize> = Vec::with_capacity(runs.len());
+        let mut distinct: Vec<usize> = Vec::new();
+        for (i, r) in runs.iter().enumerate() {
+            let same = distinct.iter().position(|&q| same_clustering(&runs[q], r));
+            first_of.push(same.unwrap_or_else(|| {
+                distinct.push(i);
+                distinct.len() - 1
+            }));
+        }
+        let pairs: Vec<(&Array2<f64>, &[usize])> = distinct
             .iter()
-            .map(|r| (&r.centers, r.labels.as_slice().unwrap_or(&[])))
+            .map(|&q| (&runs[q].centers, runs[q].labels.as_slice().unwrap_or(&[])))
             .collect();
         let inertias = labelled_inertias(cols, &pairs);
-        for (r, inertia) in runs.iter_mut().zip(inertias) {
-            r.inertia = inertia;
+        for (r, &q) in runs.iter_mut().zip(&first_of) {
+            r.inertia = inertias[q];
         }
         let mut best: Option<FittedKMeans> = None;
         for fitted in runs {
@@ -196,6 +218,32 @@ impl KMeans {
         best.warnings = warnings;
         Ok(best)
     }
+}
+
+/// Whether two fits partition the rows alike (labels equal up to a
+/// renaming of the clusters) with the same centers to the bit for the
+/// clusters in use, so that their inertias are equal to the bit.
+fn same_clustering(a: &FittedKMeans, b: &FittedKMeans) -> bool {
+    let k = a.centers.nrows();
+    if b.centers.nrows() != k || a.labels.len() != b.labels.len() {
+        return false;
+    }
+    let (mut to_b, mut to_a) = (vec![usize::MAX; k], vec![usize::MAX; k]);
+    for (&la, &lb) in a.labels.iter().zip(&b.labels) {
+        if to_b[la] == usize::MAX && to_a[lb] == usize::MAX {
+            to_b[la] = lb;
+            to_a[lb] = la;
+        } else if to_b[la] != lb {
+            return false;
+        }
+    }
+    (0..k).filter(|&c| to_b[c] != usize::MAX).all(|c| {
+        a.centers
+            .row(c)
+            .iter()
+            .zip(b.centers.row(to_b[c]))
+            .all(|(p, q)| p.to_bits() == q.to_bits())
+    })
 }
 
 /// Number of distinct rows (bitwise) if it is below `k`, for the duplicates
@@ -486,7 +534,7 @@ fn lloyd_step_body(
                 keep[l] = moved[l] > root * scale;
             }
             if keep.iter().take(lab.len()).all(|&k| k) {
-                slack.copy_from_slice(&moved[..lab.len()]);
+                copy_lanes(slack, &moved[..lab.len()]);
                 continue;
             }
             for (l, s) in slack.iter_mut().enumerate() {
@@ -550,30 +598,182 @@ fn lloyd_step_body(
         let len = LANES.min(m - r);
         prefetch_rows(data, n, d, start + r + PREFETCH_AHEAD);
         load_group(data, n, start + r, len, &mut group);
-        let (best, v1, v2) = nearest_dot_lanes(&group, w, cn, d);
-        if track {
-            for l in 0..len {
-                gaps.slack[r + l] = gaps.fresh(r + l, v1[l], v2[l]);
-            }
-        }
-        if !delta {
-            for l in 0..len {
-                labels[r + l] = best[l] as usize;
-            }
-            add_group(&group, &best, len, sums, counts);
-            continue;
-        }
+        full_group(&group, len, r, w, cn, labels, delta, sums, counts, gaps);
+    }
+}
+
+/// Lloyd's step for the group of rows `r..r + len` (block-relative), loaded
+/// in `group`: labels, sums and counts (moved rows only with `delta`), and
+/// fresh bounds when `gaps` keeps them.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn full_group(
+    group: &[[f64; LANES]],
+    len: usize,
+    r: usize,
+    w: &[f64],
+    cn: &[f64],
+    labels: &mut [usize],
+    delta: bool,
+    sums: &mut [f64],
+    counts: &mut [f64],
+    gaps: &mut Gaps<'_>,
+) {
+    let (best, v1, v2) = nearest_dot_lanes(group, w, cn, group.len());
+    if !gaps.slack.is_empty() {
         for l in 0..len {
-            move_row(
+            gaps.slack[r + l] = gaps.fresh(r + l, v1[l], v2[l]);
+        }
+    }
+    if !delta {
+        for l in 0..len {
+            labels[r + l] = best[l] as usize;
+        }
+        add_group(group, &best, len, sums, counts);
+        return;
+    }
+    for l in 0..len {
+        move_row(group, l, best[l] as usize, &mut labels[r + l], sums, counts);
+    }
+}
+
+/// One restart's first Lloyd step over one block (see [`first_steps`]).
+struct FirstStep<'a> {
+    w: &'a [f64],
+    cn: &'a [f64],
+    labels: &'a mut [usize],
+    sums: Vec<f64>,
+    counts: Vec<f64>,
+    gaps: Gaps<'a>,
+}
+
+/// The first Lloyd step of several restarts over the rows
+/// `start..start + len` of the column-major `data` (`n` rows): each group
+/// of rows is read once for all of them, and each restart's labels, sums,
+/// counts and bounds come out as its own step computes them.
+#[inline(always)]
+fn first_steps_body(data: &[f64], n: usize, start: usize, jobs: &mut [FirstStep<'_>]) {
+    let m = jobs.first().map_or(0, |j| j.labels.len());
+    let d = data.len().checked_div(n).unwrap_or(0);
+    let mut group = vec![[0.0f64; LANES]; d];
+    for r in (0..m).step_by(LANES) {
+        let len = LANES.min(m - r);
+        prefetch_rows(data, n, d, start + r + PREFETCH_AHEAD);
+        load_group(data, n, start + r, len, &mut group);
+        for job in jobs.iter_mut() {
+            full_group(
                 &group,
-                l,
-                best[l] as usize,
-                &mut labels[r + l],
-                sums,
-                counts,
+                len,
+                r,
+                job.w,
+                job.cn,
+                job.labels,
+                false,
+                &mut job.sums,
+                &mut job.counts,
+                &mut job.gaps,
             );
         }
     }
+}
+
+strata_core::simd_dispatch!(fn first_steps_simd(data: &[f64], n: usize, start: usize, jobs: &mut [FirstStep<'_>]) => first_steps_body);
+
+/// The first Lloyd step of every restart (from its initial centers) in one
+/// pass over the data, each as [`assign_from`] computes it alone (with
+/// bounds when given the rows' norms `xn`).
+fn first_steps(x: Cols<'_>, inits: &[Array2<f64>], xn: (&[f64], &[f64])) -> Vec<Assignment> {
+    use strata_core::par::BLOCK_ROWS;
+    let (n, d) = (x.n, x.d);
+    let (xn, xr) = xn;
+    let track = xr.len() == n && xn.len() == n;
+    let points: Vec<(Vec<f64>, Vec<f64>, f64)> = inits
+        .iter()
+        .map(|c| {
+            let w: Vec<f64> = c.iter().map(|v| -2.0 * v).collect();
+            let cn: Vec<f64> = c
+                .rows()
+                .into_iter()
+                .map(|r| r.iter().fold(0.0, |a, v| a + v * v))
+                .collect();
+            (w, cn, if track { max_norm(c) } else { 0.0 })
+        })
+        .collect();
+    let mut labels: Vec<Vec<usize>> = inits.iter().map(|_| vec![0; n]).collect();
+    let mut slack: Vec<Vec<f64>> = inits
+        .iter()
+        .map(|_| vec![0.0; if track { n } else { 0 }])
+        .collect();
+    let blocks = n.div_ceil(BLOCK_ROWS);
+    let mut per_block: Vec<Vec<FirstStep<'_>>> = (0..blocks)
+        .map(|_| Vec::with_capacity(inits.len()))
+        .collect();
+    for (((lab, slk), (w, cn, cmax)), c) in labels
+        .iter_mut()
+        .zip(slack.iter_mut())
+        .zip(&points)
+        .zip(inits)
+    {
+        let k = c.nrows();
+        let mut slk = slk.chunks_mut(BLOCK_ROWS);
+        for (b, (jobs, lab)) in per_block
+            .iter_mut()
+            .zip(lab.chunks_mut(BLOCK_ROWS))
+            .enumerate()
+        {
+            let a = b * BLOCK_ROWS;
+            jobs.push(FirstStep {
+                w,
+                cn,
+                labels: lab,
+                sums: vec![0.0; k * d],
+                counts: vec![0.0; k],
+                gaps: Gaps {
+                    slack: slk.next().unwrap_or_default(),
+                    xn: if track { &xn[a..] } else { &[] },
+                    xr: if track { &xr[a..] } else { &[] },
+                    drift: &[],
+                    ef: rounding(d),
+                    cmax: *cmax,
+                },
+            });
+        }
+    }
+    let parts: Vec<Vec<(Vec<f64>, Vec<f64>)>> = per_block
+        .into_par_iter()
+        .enumerate()
+        .map(|(b, mut jobs)| {
+            first_steps_simd(x.data, n, b * BLOCK_ROWS, &mut jobs);
+            jobs.into_iter().map(|j| (j.sums, j.counts)).collect()
+        })
+        .collect();
+    labels
+        .into_iter()
+        .zip(slack)
+        .zip(inits)
+        .zip(&points)
+        .enumerate()
+        .map(|(i, (((labels, slack), c), p))| {
+            let k = c.nrows();
+            let mut sums = vec![0.0; k * d];
+            let mut counts = vec![0.0; k];
+            for block in &parts {
+                let (s, cnt) = &block[i];
+                sums.iter_mut().zip(s).for_each(|(a, b)| *a += b);
+                counts.iter_mut().zip(cnt).for_each(|(a, b)| *a += b);
+            }
+            Assignment {
+                labels,
+                dist: Vec::new(),
+                sums: Array2::from_shape_vec((k, d), sums)
+                    .unwrap_or_else(|_| Array2::zeros((k, d))),
+                counts,
+                slack,
+                at: c.clone(),
+                cmax: p.2,
+            }
+        })
+        .collect()
 }
 
 /// Moves lane `l` of a group from its cluster `label` to `new` if they
@@ -656,7 +856,7 @@ fn step_body(
             prefetch_rows(cl, len, 1, r + PREFETCH_AHEAD);
         }
         load_group(data, n, a + r, gl, &mut group);
-        norms[..gl].copy_from_slice(&xn[a + r..a + r + gl]);
+        copy_lanes(&mut norms[..gl], &xn[a + r..a + r + gl]);
         for (lw, cl) in low.iter_mut().zip(closest.iter()) {
             match <&[f64; LANES]>::try_from(&cl[r..r + gl]) {
                 Ok(full) => *lw = *full,
@@ -849,7 +1049,7 @@ fn lower_closest_body(
         let gl = LANES.min(len - r);
         prefetch_rows(data, n, d, a + r + PREFETCH_AHEAD);
         load_group(data, n, a + r, gl, &mut group);
-        norms[..gl].copy_from_slice(&xn[a + r..a + r + gl]);
+        copy_lanes(&mut norms[..gl], &xn[a + r..a + r + gl]);
         for (((c, &cn), cl), s) in cs
             .chunks_exact(d)
             .zip(cns)
@@ -858,9 +1058,7 @@ fn lower_closest_body(
         {
             let acc = sq_dists_dot(&group, &norms, c, cn);
             for (l, v) in cl[r..r + gl].iter_mut().enumerate() {
-                if acc[l] < *v {
-                    *v = acc[l];
-                }
+                *v = if acc[l] < *v { acc[l] } else { *v };
                 *s += *v;
             }
         }
@@ -1418,6 +1616,7 @@ fn lloyd(
     tol: f64,
     accelerated: bool,
     xn: (&[f64], &[f64]),
+    mut first: Option<Assignment>,
 ) -> FittedKMeans {
     let k = centers.nrows();
     // The previous step's assignment, and whether its sums still match its
@@ -1431,9 +1630,10 @@ fn lloyd(
     let mut final_labels: Option<Vec<usize>> = None;
     for it in 1..=max_iter {
         n_iter = it;
-        let mut a = match bounds.as_mut() {
-            Some(b) => b.assign(x, &centers),
-            None => assign_from(
+        let mut a = match (bounds.as_mut(), first.take()) {
+            (_, Some(a)) => a,
+            (Some(b), None) => b.assign(x, &centers),
+            (None, None) => assign_from(
                 x,
                 &centers,
                 false,
@@ -1544,7 +1744,7 @@ fn inertia_block_body(
         load_group(data, n, a + r, gl, &mut group);
         for ((total, cs), labels) in totals.iter_mut().zip(cs).zip(labels) {
             let mut lab = [0usize; LANES];
-            lab[..gl].copy_from_slice(&labels[r..r + gl]);
+            copy_lanes(&mut lab[..gl], &labels[r..r + gl]);
             let mut acc = [0.0f64; LANES];
             for (j, g) in group.iter().enumerate() {
                 for l in 0..LANES {
@@ -2054,6 +2254,40 @@ mod tests {
     }
 
     #[test]
+    fn restarts_share_an_inertia_only_when_their_clustering_is_the_same() {
+        let fit = |labels: Vec<usize>, centers: Array2<f64>| FittedKMeans {
+            centers,
+            labels: Array1::from(labels),
+            inertia: f64::NAN,
+            n_iter: 1,
+            converged: true,
+            warnings: vec![],
+        };
+        let c = ndarray::array![[0.0, 1.0], [5.0, 5.0], [9.0, 0.5]];
+        let a = fit(vec![0, 1, 1, 2, 0], c.clone());
+        // The same clustering under other cluster numbers.
+        let swapped = ndarray::array![[9.0, 0.5], [0.0, 1.0], [5.0, 5.0]];
+        assert!(same_clustering(
+            &a,
+            &fit(vec![1, 2, 2, 0, 1], swapped.clone())
+        ));
+        // A center off by one bit, another partition, two clusters merged.
+        let mut nudged = swapped.clone();
+        nudged[[2, 1]] = f64::from_bits(5.0f64.to_bits() + 1);
+        assert!(!same_clustering(&a, &fit(vec![1, 2, 2, 0, 1], nudged)));
+        assert!(!same_clustering(
+            &a,
+            &fit(vec![1, 2, 0, 0, 1], swapped.clone())
+        ));
+        assert!(!same_clustering(&a, &fit(vec![1, 1, 1, 0, 1], swapped)));
+        // An unused center does not matter.
+        let mut unused = c.clone();
+        unused[[2, 0]] = 7.0;
+        let b = fit(vec![0, 1, 1, 1, 0], c);
+        assert!(same_clustering(&b, &fit(vec![0, 1, 1, 1, 0], unused)));
+    }
+
+    #[test]
     fn bounds_skip_rows_without_changing_a_bit() {
         // Lloyd with the bounds on the rows' distances gives the very fit of
         // Lloyd computing every row: on blobs, on noisy data, far from the
@@ -2074,8 +2308,19 @@ mod tests {
             let xr: Vec<f64> = norms.iter().map(|v| v.sqrt() * up).collect();
             for k in [1, 3, 8, 20] {
                 let init = plus_plus(x.view(), k, &mut Rng::new(Seed(k as u64)));
-                let with = lloyd(cols, init.clone(), 300, 0.0, false, (&norms, &xr));
-                let without = lloyd(cols, init, 300, 0.0, false, (&[], &[]));
+                let with = lloyd(cols, init.clone(), 300, 0.0, false, (&norms, &xr), None);
+                let without = lloyd(cols, init.clone(), 300, 0.0, false, (&[], &[]), None);
+                // The first step shared with other restarts changes nothing.
+                let other = plus_plus(x.view(), k, &mut Rng::new(Seed(99)));
+                let firsts = first_steps(cols, &[other, init.clone()], (&norms, &xr));
+                let shared = firsts.into_iter().nth(1);
+                let shared = lloyd(cols, init, 300, 0.0, false, (&norms, &xr), shared);
+                assert_eq!(
+                    bits(&[shared.centers.as_slice().unwrap_or(&[])]),
+                    bits(&[without.centers.as_slice().unwrap_or(&[])]),
+                    "k={k}"
+                );
+                assert_eq!(shared.labels, without.labels, "k={k}");
                 assert_eq!(
                     bits(&[with.centers.as_slice().unwrap_or(&[])]),
                     bits(&[without.centers.as_slice().unwrap_or(&[])]),
