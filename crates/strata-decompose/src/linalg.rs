@@ -113,6 +113,7 @@ pub fn centered_gram(x: ArrayView2<'_, f64>, mean: &Array1<f64>) -> Array2<f64> 
     .unwrap_or_else(|| Array2::zeros((d, d)))
 }
 
+use std::mem::MaybeUninit;
 use strata_core::simd_dispatch;
 
 simd_dispatch!(fn project_fixed<const D: usize, const K: usize>(xs: &[f64], mu: &[f64], w: &[f64], out: &mut [f64]) => project_fixed_body);
@@ -181,41 +182,71 @@ fn column_slices<'a>(x: &ArrayView2<'a, f64>) -> Option<Vec<&'a [f64]>> {
         .collect()
 }
 
-/// Copies the rows `r..r + len` of `x` (any layout; `cols` are its column
-/// slices when contiguous) feature by feature into `buf`, minus `center` (if
-/// given); the lanes past `len` are zeroed.
+/// Copies the rows `r..r + len` of `x` (any layout, read row by row)
+/// feature by feature into `buf`, minus `center` (if given); the lanes past
+/// `len` are zeroed. Column slices go through [`fill_cols`] instead.
 fn fill_chunk(
     x: ArrayView2<'_, f64>,
-    cols: Option<&[&[f64]]>,
     r: usize,
     len: usize,
     center: Option<&[f64]>,
     buf: &mut [[f64; CH]],
 ) {
     let d = x.ncols();
-    match cols {
-        Some(cols) => {
-            for (j, b) in buf.iter_mut().enumerate().take(d) {
-                let m = center.map_or(0.0, |c| c[j]);
-                for (o, &e) in b.iter_mut().zip(&cols[j][r..r + len]) {
-                    *o = e - m;
-                }
-            }
-        }
-        None => {
-            // Row by row (contiguous rows of a row-major table), transposed
-            // into the buffer.
-            for (t, row) in x.slice(s![r..r + len, ..]).outer_iter().enumerate() {
-                for (j, &e) in row.iter().enumerate() {
-                    buf[j][t] = e - center.map_or(0.0, |c| c[j]);
-                }
-            }
+    for (t, row) in x.slice(s![r..r + len, ..]).outer_iter().enumerate() {
+        for (j, &e) in row.iter().enumerate() {
+            buf[j][t] = e - center.map_or(0.0, |c| c[j]);
         }
     }
     for b in buf.iter_mut().take(d) {
         b[len..].iter_mut().for_each(|o| *o = 0.0);
     }
 }
+
+/// [`fill_chunk`] from the column slices of `x` (lanes past `len` left as
+/// they are): each value minus its column's `center`.
+#[inline(always)]
+fn fill_cols(cols: &[&[f64]], r: usize, len: usize, center: Option<&[f64]>, buf: &mut [[f64; CH]]) {
+    for (j, (b, c)) in buf.iter_mut().zip(cols).enumerate() {
+        let m = center.map_or(0.0, |c| c[j]);
+        match <&[f64; CH]>::try_from(&c[r..r + len]) {
+            Ok(full) => {
+                for t in 0..CH {
+                    b[t] = full[t] - m;
+                }
+            }
+            Err(_) => {
+                for (o, &e) in b.iter_mut().zip(&c[r..r + len]) {
+                    *o = e - m;
+                }
+            }
+        }
+    }
+}
+
+/// [`fill_chunk`] from column slices then [`gram_chunk`], in one vectorized
+/// call.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn gram_cols_chunk_body(
+    cols: &[&[f64]],
+    r: usize,
+    len: usize,
+    center: &[f64],
+    buf: &mut [[f64; CH]],
+    dp: usize,
+    acc: &mut [[f64; LN]],
+    sums: &mut [[f64; LN]],
+) {
+    let d = cols.len();
+    fill_cols(cols, r, len, Some(center), buf);
+    for b in buf.iter_mut().take(d) {
+        b[len..].iter_mut().for_each(|o| *o = 0.0);
+    }
+    gram_chunk_body(buf, d, dp, acc, sums);
+}
+
+simd_dispatch!(fn gram_cols_chunk(cols: &[&[f64]], r: usize, len: usize, center: &[f64], buf: &mut [[f64; CH]], dp: usize, acc: &mut [[f64; LN]], sums: &mut [[f64; LN]]) => gram_cols_chunk_body);
 
 /// Adds one chunk's column sums and products into per-lane accumulators:
 /// `sums[j]`, and `acc[i * dp + j]` for the upper triangle (j >= i, in tiles
@@ -254,15 +285,16 @@ fn gram_block_small(xb: ArrayView2<'_, f64>, shift: &[f64]) -> Array1<f64> {
     let mut sums = vec![[0.0f64; LN]; dp];
     let cols = column_slices(&xb);
     for r in (0..nb).step_by(CH) {
-        fill_chunk(
-            xb,
-            cols.as_deref(),
-            r,
-            CH.min(nb - r),
-            Some(shift),
-            &mut buf,
-        );
-        gram_chunk(&buf, d, dp, &mut acc, &mut sums);
+        let len = CH.min(nb - r);
+        match cols.as_deref() {
+            Some(cols) => {
+                gram_cols_chunk(cols, r, len, shift, &mut buf, dp, &mut acc, &mut sums);
+            }
+            None => {
+                fill_chunk(xb, r, len, Some(shift), &mut buf);
+                gram_chunk(&buf, d, dp, &mut acc, &mut sums);
+            }
+        }
     }
     let lanes = |a: &[f64; LN]| a.iter().fold(0.0, |t, &v| t + v);
     let mut out = Array1::zeros(d + d * d);
@@ -278,7 +310,8 @@ fn gram_block_small(xb: ArrayView2<'_, f64>, shift: &[f64]) -> Array1<f64> {
 /// One chunk of `x · w - offset` into the k output columns `out`, rows
 /// `r..r + len`, from the chunk's d columns `cols` (each `len` long): each
 /// output accumulates over the features in order, from 0.0, as the row
-/// kernels do, then takes its offset off.
+/// kernels do, then takes its offset off. Every output of the chunk is
+/// written (`out` may start uninitialised).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn project_chunk_body(
@@ -286,7 +319,7 @@ fn project_chunk_body(
     w: &[f64],
     offset: &[f64],
     k: usize,
-    out: &mut [&mut [f64]],
+    out: &mut [&mut [MaybeUninit<f64>]],
     r: usize,
     len: usize,
 ) -> bool {
@@ -314,12 +347,14 @@ fn project_chunk_body(
             }
             let (f0, f1) = (offset[o], offset[o + 1]);
             for ((e, a), b) in pair[0][r + g..r + g + G].iter_mut().zip(acc0).zip(&mut bad) {
-                *e = a - f0;
-                *b += *e * 0.0;
+                let v = a - f0;
+                e.write(v);
+                *b += v * 0.0;
             }
             for ((e, a), b) in pair[1][r + g..r + g + G].iter_mut().zip(acc1).zip(&mut bad) {
-                *e = a - f1;
-                *b += *e * 0.0;
+                let v = a - f1;
+                e.write(v);
+                *b += v * 0.0;
             }
         }
     }
@@ -337,8 +372,9 @@ fn project_chunk_body(
                 }
             }
             for ((e, a), b) in col[r + g..r + g + G].iter_mut().zip(acc).zip(&mut bad) {
-                *e = a - offset[o];
-                *b += *e * 0.0;
+                let v = a - offset[o];
+                e.write(v);
+                *b += v * 0.0;
             }
         }
     }
@@ -348,14 +384,15 @@ fn project_chunk_body(
             for (c, wj) in cols.iter().zip(w.chunks_exact(k)) {
                 a += c[i] * wj[o];
             }
-            col[r + i] = a - offset[o];
-            bad[0] += col[r + i] * 0.0;
+            let v = a - offset[o];
+            col[r + i].write(v);
+            bad[0] += v * 0.0;
         }
     }
     bad.iter().fold(0.0, |s, &v| s + v) == 0.0
 }
 
-simd_dispatch!(fn project_chunk(cols: &[&[f64]], w: &[f64], offset: &[f64], k: usize, out: &mut [&mut [f64]], r: usize, len: usize) -> bool => project_chunk_body);
+simd_dispatch!(fn project_chunk(cols: &[&[f64]], w: &[f64], offset: &[f64], k: usize, out: &mut [&mut [MaybeUninit<f64>]], r: usize, len: usize) -> bool => project_chunk_body);
 
 /// `(x - mean) · m` (m is d x k), by blocks of rows in parallel. A
 /// column-major `x` (narrow: d, k <= 64) is read in place and gives a
@@ -403,12 +440,13 @@ pub fn project_columns(
         check_output(x, &y, names)?;
         return Ok(y);
     };
-    // k columns of n values; each block writes its own rows of every column.
-    let mut out = vec![0.0; n * k];
+    // k columns of n values; each block writes its own rows of every column,
+    // into memory that is not zeroed first.
+    let mut out: Vec<f64> = Vec::with_capacity(n * k);
     let blocks = strata_core::par::blocks(n);
-    let mut per_block: Vec<Vec<&mut [f64]>> =
+    let mut per_block: Vec<Vec<&mut [MaybeUninit<f64>]>> =
         blocks.iter().map(|_| Vec::with_capacity(k)).collect();
-    for col in out.chunks_exact_mut(n) {
+    for col in out.spare_capacity_mut()[..n * k].chunks_exact_mut(n) {
         let mut rest = col;
         for (slices, &(a, b)) in per_block.iter_mut().zip(&blocks) {
             let (head, tail) = rest.split_at_mut(b - a);
@@ -421,15 +459,21 @@ pub fn project_columns(
         .zip(blocks)
         .map(|(mut slices, (a, b))| {
             let mut finite = true;
+            let mut chunk: Vec<&[f64]> = Vec::with_capacity(d);
             for r in (0..b - a).step_by(CH) {
                 let len = CH.min(b - a - r);
                 let at = a + r;
-                let chunk: Vec<&[f64]> = cols.iter().map(|c| &c[at..at + len]).collect();
+                chunk.clear();
+                chunk.extend(cols.iter().map(|c| &c[at..at + len]));
                 finite &= project_chunk(&chunk, &w, &offset, k, &mut slices, r, len);
             }
             finite
         })
         .collect();
+    // SAFETY: the blocks cover rows 0..n, and for each chunk of a block the
+    // kernel writes every one of the chunk's rows in each of the k columns
+    // (full groups and the tail alike), so all n * k values are initialised.
+    unsafe { out.set_len(n * k) };
     let y = Array2::from_shape_vec((n, k).f(), out).unwrap_or_else(|_| Array2::zeros((n, k)));
     if !finite.iter().all(|&f| f) {
         check_output(x, &y, names)?;
@@ -688,19 +732,58 @@ mod tests {
         gram_chunk_body(&buf, 11, dp, &mut gb, &mut sb);
         assert_eq!(ga, gb);
         assert_eq!(sa, sb);
-        let (mut pa, mut pb) = (vec![0.0; 8 * 100], vec![0.0; 8 * 100]);
-        let mut sa: Vec<&mut [f64]> = pa.chunks_exact_mut(100).collect();
-        let mut sb: Vec<&mut [f64]> = pb.chunks_exact_mut(100).collect();
+        type GramCols = fn(
+            &[&[f64]],
+            usize,
+            usize,
+            &[f64],
+            &mut [[f64; CH]],
+            usize,
+            &mut [[f64; LN]],
+            &mut [[f64; LN]],
+        );
+        // Filled from column slices in the same call: the same bits too,
+        // and the same as filling first.
+        let cols: Vec<Vec<f64>> = (0..12)
+            .map(|j| (0..100).map(|v| xs[(v % 64) * 12 + j] + v as f64).collect())
+            .collect();
+        let cols: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
+        let shift: Vec<f64> = (0..12).map(|j| j as f64 * 0.5).collect();
+        for len in [CH, 36] {
+            let run = |f: GramCols| {
+                let mut b = vec![[0.0; CH]; dp];
+                let (mut g, mut s) = (vec![[0.0; LN]; dp * dp], vec![[0.0; LN]; dp]);
+                f(&cols, 30, len, &shift, &mut b, dp, &mut g, &mut s);
+                (g, s)
+            };
+            assert_eq!(run(gram_cols_chunk), run(gram_cols_chunk_body));
+            let x = Array2::from_shape_fn((100, 12), |(i, j)| cols[j][i]);
+            let mut b = vec![[0.0; CH]; dp];
+            fill_chunk(x.view(), 30, len, Some(&shift), &mut b);
+            let (mut g, mut s) = (vec![[0.0; LN]; dp * dp], vec![[0.0; LN]; dp]);
+            gram_chunk(&b, 12, dp, &mut g, &mut s);
+            assert_eq!(run(gram_cols_chunk), (g, s));
+        }
+        let zeros = || vec![MaybeUninit::new(0.0f64); 8 * 100];
+        let (mut pa, mut pb) = (zeros(), zeros());
+        let mut sa: Vec<&mut [MaybeUninit<f64>]> = pa.chunks_exact_mut(100).collect();
+        let mut sb: Vec<&mut [MaybeUninit<f64>]> = pb.chunks_exact_mut(100).collect();
         let chunk: Vec<&[f64]> = buf.iter().map(|b| &b[..50]).collect();
         let off: Vec<f64> = (0..8).map(|o| o as f64 * 0.25).collect();
         assert!(project_chunk(&chunk, &w, &off, 8, &mut sa, 30, 50));
         assert!(project_chunk_body(&chunk, &w, &off, 8, &mut sb, 30, 50));
-        assert!(pa.iter().zip(&pb).all(|(p, q)| p.to_bits() == q.to_bits()));
+        // SAFETY: every value was created initialised (`MaybeUninit::new`).
+        let read = |v: &[MaybeUninit<f64>]| -> Vec<u64> {
+            v.iter()
+                .map(|p| unsafe { p.assume_init() }.to_bits())
+                .collect()
+        };
+        assert_eq!(read(&pa), read(&pb));
         // A non-finite output is reported.
         let inf: Vec<f64> = (0..8)
             .map(|o| if o == 5 { f64::INFINITY } else { 0.0 })
             .collect();
-        let mut sc: Vec<&mut [f64]> = pa.chunks_exact_mut(100).collect();
+        let mut sc: Vec<&mut [MaybeUninit<f64>]> = pa.chunks_exact_mut(100).collect();
         assert!(!project_chunk(&chunk, &w, &inf, 8, &mut sc, 30, 50));
     }
 
