@@ -1,12 +1,13 @@
 """strata-cluster side by side with scikit-learn, in one run, on the same data.
 
     pip install scikit-learn pandas
-    STRATA_DATA_DIR=../shared/datasets python3 bench/cluster_vs_sklearn.py [--repeats 3] [--synthetic]
+    STRATA_DATA_DIR=../shared/datasets python3 bench/cluster_vs_sklearn.py [--repeats 3] [--synthetic | --only-synthetic]
 
 Cases: k-means (k = 10, n_init = 10) and a full-covariance Gaussian mixture
 (k = 10) on the Spotify features, and the exact silhouette of 18 labelings
 (k = 2..10, k-means and mixture) of the same data. With --synthetic, k-means and
-the mixture also run on a 1,000,000 x 20 matrix. The Rust side runs
+the mixture also run on a 1,000,000 x 20 matrix (--only-synthetic: those
+alone). The Rust side runs
 `cargo run --release -p strata-cluster --example bench` in its own process per
 case; medians of the repeats, ratio = scikit-learn / strata.
 """
@@ -59,6 +60,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--synthetic", action="store_true")
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--only-synthetic", action="store_true", help="skip the Spotify cases (implies --synthetic)")
     args = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-cluster", "--example", "bench"], cwd=ROOT, check=True)
     exe = os.path.join(ROOT, "target", "release", "examples", "bench")
@@ -70,18 +72,19 @@ def main():
         rows.append((name, ours["median_s"], theirs, theirs / ours["median_s"], ours["peak_rss_mb"]))
         print(f"{name:<24} strata {ours['median_s']:.3f} s   scikit-learn {theirs:.3f} s   x{theirs / ours['median_s']:.1f}", flush=True)
 
-    x = spotify()[0]
-    case("spotify/kmeans", x, lambda d, r: KMeans(n_clusters=10, n_init=10, random_state=r).fit(d), args.repeats)
-    case("spotify/gmm_full", x, lambda d, r: GaussianMixture(n_components=10, covariance_type="full", random_state=r).fit(d), args.repeats)
-    labelings = []
-    for k in range(2, 11):
-        labelings.append(KMeans(n_clusters=k, n_init=1, random_state=0).fit(x).labels_)
-        labelings.append(GaussianMixture(n_components=k, covariance_type="full", random_state=0).fit(x).predict(x))
-    case("spotify/silhouette18", x, lambda d, r: [silhouette_score(d, l) for l in labelings], 1)
-    if args.synthetic:
+    if not args.only_synthetic:
+        x = spotify()[0]
+        case("spotify/kmeans", x, lambda d, r: KMeans(n_clusters=10, n_init=10, random_state=r).fit(d), args.repeats)
+        case("spotify/gmm_full", x, lambda d, r: GaussianMixture(n_components=10, covariance_type="full", random_state=r).fit(d), args.repeats)
+        labelings = []
+        for k in range(2, 11):
+            labelings.append(KMeans(n_clusters=k, n_init=1, random_state=0).fit(x).labels_)
+            labelings.append(GaussianMixture(n_components=k, covariance_type="full", random_state=0).fit(x).predict(x))
+        case("spotify/silhouette18", x, lambda d, r: [silhouette_score(d, l) for l in labelings], 1)
+    if args.synthetic or args.only_synthetic:
         xs = synthetic(args.rows)
-        case("synthetic/kmeans", xs, lambda d, r: KMeans(n_clusters=10, n_init=10, random_state=r).fit(d), 1)
-        case("synthetic/gmm_full", xs, lambda d, r: GaussianMixture(n_components=10, covariance_type="full", random_state=r).fit(d), 1)
+        case("synthetic/kmeans", xs, lambda d, r: KMeans(n_clusters=10, n_init=10, random_state=r).fit(d), args.repeats)
+        case("synthetic/gmm_full", xs, lambda d, r: GaussianMixture(n_components=10, covariance_type="full", random_state=r).fit(d), args.repeats)
     print()
     print("| case | strata median (s) | scikit-learn median (s) | speed-up | strata peak RSS (MB) |")
     print("|---|---:|---:|---:|---:|")

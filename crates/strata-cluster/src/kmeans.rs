@@ -579,18 +579,7 @@ fn lloyd_step_body(
             }
             prefetch_rows(data, n, d, start + r + PREFETCH_AHEAD);
             load_group(data, n, start + r, len, &mut group);
-            let (best, v1, v2) = nearest_dot_lanes(&group, w, cn, d);
-            for l in 0..len {
-                gaps.slack[r + l] = gaps.fresh(r + l, v1[l], v2[l]);
-                move_row(
-                    &group,
-                    l,
-                    best[l] as usize,
-                    &mut labels[r + l],
-                    sums,
-                    counts,
-                );
-            }
+            full_group(&group, len, r, w, cn, labels, true, sums, counts, gaps);
         }
         return;
     }
