@@ -508,10 +508,11 @@ fn lloyd_step_body(
     sums: &mut [f64],
     counts: &mut [f64],
     gaps: &mut Gaps<'_>,
-) {
+) -> bool {
     let d = w.len() / cn.len().max(1);
     let m = labels.len();
     let track = !gaps.slack.is_empty();
+    let mut changed = false;
     let mut group = vec![[0.0f64; LANES]; d];
     if track && delta && !gaps.drift.is_empty() {
         // Each row's bound, less its center's drift (and what rounding can
@@ -561,10 +562,10 @@ fn lloyd_step_body(
                 let (best, v1, v2) = nearest_dot_lanes(&group, w, cn, d);
                 for (l, &i) in todo[g..g + len].iter().enumerate() {
                     gaps.slack[i] = gaps.fresh(i, v1[l], v2[l]);
-                    move_row(&group, l, best[l] as usize, &mut labels[i], sums, counts);
+                    changed |= move_row(&group, l, best[l] as usize, &mut labels[i], sums, counts);
                 }
             }
-            return;
+            return changed;
         }
         // Many rows: whole groups, skipping those where every row keeps its
         // center.
@@ -579,21 +580,23 @@ fn lloyd_step_body(
             }
             prefetch_rows(data, n, d, start + r + PREFETCH_AHEAD);
             load_group(data, n, start + r, len, &mut group);
-            full_group(&group, len, r, w, cn, labels, true, sums, counts, gaps);
+            changed |= full_group(&group, len, r, w, cn, labels, true, sums, counts, gaps);
         }
-        return;
+        return changed;
     }
     for r in (0..m).step_by(LANES) {
         let len = LANES.min(m - r);
         prefetch_rows(data, n, d, start + r + PREFETCH_AHEAD);
         load_group(data, n, start + r, len, &mut group);
-        full_group(&group, len, r, w, cn, labels, delta, sums, counts, gaps);
+        changed |= full_group(&group, len, r, w, cn, labels, delta, sums, counts, gaps);
     }
+    changed
 }
 
 /// Lloyd's step for the group of rows `r..r + len` (block-relative), loaded
 /// in `group`: labels, sums and counts (moved rows only with `delta`), and
-/// fresh bounds when `gaps` keeps them.
+/// fresh bounds when `gaps` keeps them. With `delta`, whether a row changed
+/// cluster.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn full_group(
@@ -607,7 +610,7 @@ fn full_group(
     sums: &mut [f64],
     counts: &mut [f64],
     gaps: &mut Gaps<'_>,
-) {
+) -> bool {
     let (best, v1, v2) = nearest_dot_lanes(group, w, cn, group.len());
     if !gaps.slack.is_empty() {
         for l in 0..len {
@@ -619,11 +622,13 @@ fn full_group(
             labels[r + l] = best[l] as usize;
         }
         add_group(group, &best, len, sums, counts);
-        return;
+        return false;
     }
+    let mut changed = false;
     for l in 0..len {
-        move_row(group, l, best[l] as usize, &mut labels[r + l], sums, counts);
+        changed |= move_row(group, l, best[l] as usize, &mut labels[r + l], sums, counts);
     }
+    changed
 }
 
 /// One restart's first Lloyd step over one block (see [`first_steps`]).
@@ -650,7 +655,7 @@ fn first_steps_body(data: &[f64], n: usize, start: usize, jobs: &mut [FirstStep<
         prefetch_rows(data, n, d, start + r + PREFETCH_AHEAD);
         load_group(data, n, start + r, len, &mut group);
         for job in jobs.iter_mut() {
-            full_group(
+            let _moved = full_group(
                 &group,
                 len,
                 r,
@@ -760,13 +765,15 @@ fn first_steps(x: Cols<'_>, inits: &[Array2<f64>], xn: (&[f64], &[f64])) -> Vec<
                 slack,
                 at: c.clone(),
                 cmax: p.2,
+                unchanged: false,
             }
         })
         .collect()
 }
 
 /// Moves lane `l` of a group from its cluster `label` to `new` if they
-/// differ: added to the new cluster's sum and count, taken from the old.
+/// differ (and says so): added to the new cluster's sum and count, taken
+/// from the old.
 #[inline(always)]
 fn move_row(
     group: &[[f64; LANES]],
@@ -775,7 +782,7 @@ fn move_row(
     label: &mut usize,
     sums: &mut [f64],
     counts: &mut [f64],
-) {
+) -> bool {
     let old = *label;
     if new != old {
         let d = group.len();
@@ -787,9 +794,10 @@ fn move_row(
         counts[old] -= 1.0;
         *label = new;
     }
+    new != old
 }
 
-strata_core::simd_dispatch!(fn lloyd_step_simd(data: &[f64], n: usize, start: usize, w: &[f64], cn: &[f64], labels: &mut [usize], delta: bool, sums: &mut [f64], counts: &mut [f64], gaps: &mut Gaps<'_>) => lloyd_step_body);
+strata_core::simd_dispatch!(fn lloyd_step_simd(data: &[f64], n: usize, start: usize, w: &[f64], cn: &[f64], labels: &mut [usize], delta: bool, sums: &mut [f64], counts: &mut [f64], gaps: &mut Gaps<'_>) -> bool => lloyd_step_body);
 
 strata_core::simd_dispatch!(fn nearest_simd(data: &[f64], n: usize, start: usize, cs: &[f64], d: usize, first: &mut [usize], d1: &mut [f64], d2: &mut [f64], sums: &mut [f64], counts: &mut [f64]) => nearest_body);
 
@@ -1261,6 +1269,8 @@ struct Assignment {
     slack: Vec<f64>,
     at: Array2<f64>,
     cmax: f64,
+    /// A step from the previous labels in which no row changed cluster.
+    unchanged: bool,
 }
 
 /// Relative rounding allowance of the bounds: a generous multiple of the
@@ -1336,7 +1346,7 @@ fn assign_from(
     x: Cols<'_>,
     centers: &Array2<f64>,
     exact: bool,
-    prev: Option<&Assignment>,
+    prev: Option<Assignment>,
     xn: (&[f64], &[f64]),
 ) -> Assignment {
     let (n, d) = (x.n, x.d);
@@ -1352,9 +1362,10 @@ fn assign_from(
     // Labels and distances are written in place, block by block; each block
     // returns its sums and counts, added in block order.
     let delta = prev.is_some() && !exact;
-    let mut labels = match prev {
-        Some(p) if delta => p.labels.clone(),
-        _ => vec![0usize; n],
+    // The previous step's labels and bounds are updated in place.
+    let (mut labels, prev) = match prev {
+        Some(mut p) if delta => (std::mem::take(&mut p.labels), Some(p)),
+        _ => (vec![0usize; n], None),
     };
     let mut dist = vec![0.0; if exact { n } else { 0 }];
     let mut dist_blocks: Vec<&mut [f64]> = if exact {
@@ -1364,8 +1375,8 @@ fn assign_from(
     };
     let (xn, xr) = xn;
     let track = !exact && xr.len() == n && xn.len() == n;
-    let (mut slack, drift, cmax) = match prev {
-        Some(p) if track && delta && p.slack.len() == n => {
+    let (mut slack, drift, cmax) = match prev.as_ref() {
+        Some(p) if track && p.slack.len() == n => {
             let cmax = p.cmax.max(max_norm(centers));
             (p.slack.clone(), center_drift(&p.at, centers), cmax)
         }
@@ -1378,7 +1389,7 @@ fn assign_from(
     } else {
         (0..n.div_ceil(BLOCK_ROWS)).map(|_| &mut [][..]).collect()
     };
-    let parts: Vec<(Vec<f64>, Vec<f64>)> = labels
+    let parts: Vec<(Vec<f64>, Vec<f64>, bool)> = labels
         .par_chunks_mut(BLOCK_ROWS)
         .zip(dist_blocks.par_iter_mut())
         .zip(slack_blocks.par_iter_mut())
@@ -1387,6 +1398,7 @@ fn assign_from(
             let a = b * BLOCK_ROWS;
             let mut sums = vec![0.0; k * d];
             let mut counts = vec![0.0; k];
+            let mut changed = false;
             if exact {
                 let mut second = vec![0.0; lab.len()];
                 nearest_simd(
@@ -1410,7 +1422,7 @@ fn assign_from(
                     ef,
                     cmax,
                 };
-                lloyd_step_simd(
+                changed = lloyd_step_simd(
                     x.data,
                     n,
                     a,
@@ -1423,16 +1435,18 @@ fn assign_from(
                     &mut gaps,
                 );
             }
-            (sums, counts)
+            (sums, counts, changed)
         })
         .collect();
     let mut sums = vec![0.0; k * d];
     let mut counts = vec![0.0; k];
-    for (s, c) in parts {
+    let mut changed = false;
+    for (s, c, ch) in parts {
         sums.iter_mut().zip(s).for_each(|(a, b)| *a += b);
         counts.iter_mut().zip(c).for_each(|(a, b)| *a += b);
+        changed |= ch;
     }
-    if let Some(p) = prev.filter(|_| delta) {
+    if let Some(p) = &prev {
         sums.iter_mut().zip(&p.sums).for_each(|(a, b)| *a += b);
         counts.iter_mut().zip(&p.counts).for_each(|(a, b)| *a += b);
     }
@@ -1444,6 +1458,7 @@ fn assign_from(
         slack,
         at: centers.clone(),
         cmax,
+        unchanged: delta && !changed,
     }
 }
 
@@ -1592,6 +1607,7 @@ impl Bounds {
             slack: Vec::new(),
             at: centers.clone(),
             cmax: 0.0,
+            unchanged: false,
         }
     }
 }
@@ -1622,13 +1638,12 @@ fn lloyd(
         let mut a = match (bounds.as_mut(), first.take()) {
             (_, Some(a)) => a,
             (Some(b), None) => b.assign(x, &centers),
-            (None, None) => assign_from(
-                x,
-                &centers,
-                false,
-                prev.as_ref().filter(|_| prev_usable),
-                xn,
-            ),
+            // The previous step's labels and bounds are moved into this one
+            // (an unusable one stays, for the comparison of labels below).
+            (None, None) => {
+                let p = if prev_usable { prev.take() } else { None };
+                assign_from(x, &centers, false, p, xn)
+            }
         };
         let relocated = a.counts.contains(&0.0);
         if relocated {
@@ -1651,7 +1666,8 @@ fn lloyd(
         let shift: f64 = (&new_centers - &centers).mapv(|v| v * v).sum();
         centers = new_centers;
         // Strict convergence (labels unchanged) or a small enough shift.
-        if prev.as_ref().map(|p| &p.labels) == Some(&a.labels) && !relocated {
+        let same = a.unchanged || prev.as_ref().is_some_and(|p| p.labels == a.labels);
+        if same && !relocated {
             // The same labels give the same centers: they are final.
             converged = true;
             final_labels = Some(a.labels);
@@ -1669,16 +1685,7 @@ fn lloyd(
     let labels = match final_labels {
         Some(l) => l,
         None if accelerated => assign(x, &centers).labels,
-        None => {
-            assign_from(
-                x,
-                &centers,
-                false,
-                prev.as_ref().filter(|_| prev_usable),
-                xn,
-            )
-            .labels
-        }
+        None => assign_from(x, &centers, false, prev.filter(|_| prev_usable), xn).labels,
     };
     // The inertia is computed for all restarts at once (see `KMeans::fit`).
     FittedKMeans {
@@ -2143,7 +2150,7 @@ mod tests {
             // assignment: the same labels and counts, sums within rounding.
             let other = plus_plus(x.view(), k, &mut Rng::new(Seed(50 + k as u64)));
             let before = assign_with(cols, &other, false);
-            let moved = assign_from(cols, &centers, false, Some(&before), (&[], &[]));
+            let moved = assign_from(cols, &centers, false, Some(before), (&[], &[]));
             assert_eq!(moved.labels, fast.labels, "k={k}");
             assert_eq!(moved.counts, fast.counts, "k={k}");
             for (p, q) in moved.sums.iter().zip(&fast.sums) {
