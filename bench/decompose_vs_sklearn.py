@@ -1,11 +1,14 @@
 """strata-decompose side by side with scikit-learn, in one run, on the same data.
 
     pip install scikit-learn pandas
-    STRATA_DATA_DIR=../shared/datasets python3 bench/decompose_vs_sklearn.py [--repeats 7] [--rows 1000000]
+    STRATA_DATA_DIR=../shared/datasets python3 bench/decompose_vs_sklearn.py [--repeats 7] [--rounds 1] [--rows 1000000]
 
 For each case it runs the Rust benchmark (cargo run --release -p strata-decompose
 --example bench) in its own process, then times scikit-learn on the same matrix,
 and prints medians and the ratio sklearn / strata (above 1: strata is faster).
+With --rounds R, the repeats are split into R alternating rounds of strata then
+scikit-learn, and each side's time is the median of its round medians, so that
+a slow spell of the machine weighs on both sides alike.
 Peak memory is the strata process's peak resident set, in copies of the input.
 """
 import argparse
@@ -54,6 +57,7 @@ def sklearn_case(algo, big, x, r):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--only", default=None, help="spotify or synthetic")
     args = ap.parse_args()
@@ -69,24 +73,31 @@ def main():
         x = synthetic(args.rows) if big else spotify()[0]
         for algo in ["pca", "ica", "gaussian_rp", "sparse_rp"]:
             case = f"{dataset}/{algo}"
-            out = subprocess.run([exe, "--case", case, "--repeats", str(reps), "--rows", str(args.rows)],
-                                 capture_output=True, text=True, check=True)
-            ours = json.loads(out.stdout.strip().splitlines()[-1])
-            times = []
-            for r in range(reps):
-                t = time.perf_counter()
-                sklearn_case(algo, big, x, r)
-                times.append(time.perf_counter() - t)
-            theirs = statistics.median(times)
-            rows.append((case, ours["median_s"], theirs, theirs / ours["median_s"], ours["peak_rss_mb"] / ours["input_mb"]))
-            print(f"{case:<24} strata {ours['median_s'] * 1e3:.3f} ms   scikit-learn {theirs * 1e3:.3f} ms   x{theirs / ours['median_s']:.1f}", flush=True)
+            rounds = max(1, min(args.rounds, reps))
+            per_round = max(1, reps // rounds)
+            ours_t, theirs_t, peak = [], [], 0.0
+            for _ in range(rounds):
+                out = subprocess.run([exe, "--case", case, "--repeats", str(per_round), "--rows", str(args.rows)],
+                                     capture_output=True, text=True, check=True)
+                ours = json.loads(out.stdout.strip().splitlines()[-1])
+                ours_t.append(ours["median_s"])
+                peak = max(peak, ours["peak_rss_mb"] / ours["input_mb"])
+                times = []
+                for r in range(per_round):
+                    t = time.perf_counter()
+                    sklearn_case(algo, big, x, r)
+                    times.append(time.perf_counter() - t)
+                theirs_t.append(statistics.median(times))
+            a, b = statistics.median(ours_t), statistics.median(theirs_t)
+            rows.append((case, a, b, b / a, peak))
+            print(f"{case:<24} strata {a * 1e3:.3f} ms   scikit-learn {b * 1e3:.3f} ms   x{b / a:.1f}", flush=True)
         data[dataset] = x.shape
     print()
     print("| case | strata median (ms) | scikit-learn median (ms) | speed-up | strata peak RSS / input |")
     print("|---|---:|---:|---:|---:|")
     for case, a, b, ratio, mem in rows:
         print(f"| {case} | {a * 1e3:.3f} | {b * 1e3:.3f} | {ratio:.1f}x | {mem:.2f} |")
-    print(f"\nshapes: {data}; repeats: {args.repeats} (synthetic: {max(1, args.repeats // 2)}); medians")
+    print(f"\nshapes: {data}; repeats: {args.repeats} (synthetic: {max(1, args.repeats // 2)}) in {args.rounds} round(s); medians")
 
 
 if __name__ == "__main__":
