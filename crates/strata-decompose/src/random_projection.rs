@@ -62,14 +62,38 @@ impl RandomProjection {
         }
     }
 
-    /// Fits (draws the matrix) for data shaped like `x`.
+    /// Fits (draws the matrix) for data shaped like `x`, whose values must
+    /// be finite.
     pub fn fit(
         &self,
         x: ArrayView2<'_, f64>,
         seed: Seed,
     ) -> Result<FittedRandomProjection, DecomposeError> {
         check_finite(x, None)?;
-        let (n, d) = x.dim();
+        self.draw(x.dim(), seed)
+    }
+
+    /// Fits on `x` and projects it, reading the data once: the projection's
+    /// check of its output names any non-finite value of `x` (every value
+    /// reaches every output of its row, zero weights included, since NaN
+    /// and infinities times 0 are NaN). The same numbers as `fit` then
+    /// `transform`.
+    pub fn fit_transform(
+        &self,
+        x: ArrayView2<'_, f64>,
+        seed: Seed,
+    ) -> Result<(FittedRandomProjection, Array2<f64>), DecomposeError> {
+        let fitted = self.draw(x.dim(), seed)?;
+        let y = fitted.transform(x)?;
+        Ok((fitted, y))
+    }
+
+    /// The matrix for `n` rows of `d` features.
+    fn draw(
+        &self,
+        (n, d): (usize, usize),
+        seed: Seed,
+    ) -> Result<FittedRandomProjection, DecomposeError> {
         let k = match self.n_components {
             RpComponents::Count(0) => return Err(DecomposeError::ZeroComponents),
             RpComponents::Count(k) => {
@@ -212,6 +236,14 @@ impl Reducer for RandomProjection {
     fn fit(&self, x: ArrayView2<'_, f64>, seed: Seed) -> Result<Box<dyn FittedReducer>, AlgoError> {
         Ok(Box::new(RandomProjection::fit(self, x, seed)?))
     }
+    fn fit_transform(
+        &self,
+        x: ArrayView2<'_, f64>,
+        seed: Seed,
+    ) -> Result<(Box<dyn FittedReducer>, Array2<f64>), AlgoError> {
+        let (fitted, y) = RandomProjection::fit_transform(self, x, seed)?;
+        Ok((Box::new(fitted), y))
+    }
 }
 
 impl FittedReducer for FittedRandomProjection {
@@ -326,6 +358,44 @@ mod tests {
             .inverse_transform(full.transform(x.view()).unwrap().view())
             .unwrap();
         assert!(linalg::mean_squared_error(x.view(), rec.view()) < 1e-18);
+    }
+
+    #[test]
+    fn fit_transform_reads_once_and_still_names_bad_values() {
+        // Column-major (as from polars) and row-major, narrow and wide.
+        for (n, d, k) in [(300, 12, 8), (120, 80, 20)] {
+            let x = wide(n, d);
+            let f = x.t().as_standard_layout().reversed_axes().to_owned();
+            for data in [x.view(), f.view()] {
+                for rp in [
+                    RandomProjection::gaussian(RpComponents::Count(k)),
+                    RandomProjection::sparse(RpComponents::Count(k)),
+                ] {
+                    let (fitted, y) = rp.fit_transform(data, Seed(8)).unwrap();
+                    let apart = rp.fit(data, Seed(8)).unwrap();
+                    assert_eq!(fitted, apart);
+                    let y2 = apart.transform(data).unwrap();
+                    assert!(y.iter().zip(&y2).all(|(a, b)| a.to_bits() == b.to_bits()));
+                    // Any non-finite value is named, even in a column that
+                    // every output weighs by 0.
+                    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                        let mut z = data.to_owned();
+                        z[[n / 2, d - 1]] = bad;
+                        let mut zero = rp.fit(x.view(), Seed(8)).unwrap();
+                        zero.components.column_mut(d - 1).fill(0.0);
+                        for err in [
+                            rp.fit_transform(z.view(), Seed(8))
+                                .err()
+                                .map(AlgoError::from),
+                            zero.transform(z.view()).err(),
+                        ] {
+                            let msg = err.map(|e| e.to_string()).unwrap_or_default();
+                            assert!(msg.contains(&format!("row {}", n / 2)), "{msg}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
