@@ -6,6 +6,7 @@
 For each case it runs the Rust benchmark (cargo run --release -p strata-decompose
 --example bench) in its own process, then times scikit-learn on the same matrix,
 and prints medians and the ratio sklearn / strata (above 1: strata is faster).
+Both sides run untimed warm-up runs for 0.3 s (one at least) before timing.
 With --rounds R, the repeats are split into R alternating rounds of strata then
 scikit-learn, and each side's time is the median of its round medians, so that
 a slow spell of the machine weighs on both sides alike.
@@ -54,6 +55,14 @@ def sklearn_case(algo, big, x, r):
         SparseRandomProjection(n_components=20 if big else 8, random_state=r, dense_output=True).fit_transform(x)
 
 
+def warm_up(f, seconds=0.3):
+    """Untimed runs for at least `seconds` (one at least), as the Rust bench does."""
+    begin, r = time.perf_counter(), 0
+    while r == 0 or time.perf_counter() - begin < seconds:
+        f(r)
+        r += 1
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=7)
@@ -82,6 +91,7 @@ def main():
                 ours = json.loads(out.stdout.strip().splitlines()[-1])
                 ours_t.append(ours["median_s"])
                 peak = max(peak, ours["peak_rss_mb"] / ours["input_mb"])
+                warm_up(lambda r: sklearn_case(algo, big, x, r))
                 times = []
                 for r in range(per_round):
                     t = time.perf_counter()

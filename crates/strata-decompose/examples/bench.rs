@@ -64,12 +64,24 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// Seconds of untimed warm-up runs before the timed ones.
+const WARM_UP_S: f64 = 0.3;
+
 fn run(case: &str, x: &Array2<f64>, repeats: usize) {
     let (data, algo) = case.split_once('/').unwrap_or(("", case));
     let big = data == "synthetic";
     let mut times = Vec::new();
     let mut extra = String::new();
-    for r in 0..repeats {
+    // Untimed runs first, for at least 0.3 s (one run at least), so that the
+    // thread pool, the allocator and the clock speed have settled as in a
+    // long-running process; the Python side warms up the same way.
+    let begin = Instant::now();
+    let mut warm = true;
+    let mut r = 0;
+    while times.len() < repeats {
+        if warm && r > 0 && begin.elapsed().as_secs_f64() >= WARM_UP_S {
+            warm = false;
+        }
         let t = Instant::now();
         match algo {
             "pca" => {
@@ -101,7 +113,10 @@ fn run(case: &str, x: &Array2<f64>, repeats: usize) {
                 std::process::exit(2)
             }
         }
-        times.push(t.elapsed().as_secs_f64());
+        if !warm {
+            times.push(t.elapsed().as_secs_f64());
+        }
+        r += 1;
     }
     times.sort_by(f64::total_cmp);
     let input_mb = (x.len() * 8) as f64 / 1_048_576.0;
