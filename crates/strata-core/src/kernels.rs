@@ -24,7 +24,9 @@ pub fn padded_width(d: usize) -> usize {
 /// sum_v u[i][v] e[j][v] to `acc[i * dp + j]`, one partial sum per vector
 /// lane. `u` and `e` have `dp` rows ([`padded_width`]), those past `d` zero.
 /// With `u == e` this is the chunk's scatter; with `u` the weighted `e`, its
-/// weighted scatter.
+/// weighted scatter. A tile that would straddle the diagonal with whole
+/// columns below it is narrowed to the columns from the diagonal on; each
+/// product is the same whatever the tiling.
 #[inline(always)]
 pub fn upper_tile_products(
     u: &[[f64; CH]],
@@ -35,25 +37,43 @@ pub fn upper_tile_products(
 ) {
     for i0 in (0..d).step_by(TI) {
         for j0 in ((i0 / TJ) * TJ..d).step_by(TJ) {
-            let ui: [&[f64; CH]; TI] = std::array::from_fn(|p| &u[i0 + p]);
-            let ej: [&[f64; CH]; TJ] = std::array::from_fn(|q| &e[j0 + q]);
-            let mut t = [[[0.0f64; LN]; TJ]; TI];
-            for v in 0..CH / LN {
-                for p in 0..TI {
-                    for q in 0..TJ {
-                        for l in 0..LN {
-                            t[p][q][l] += ui[p][v * LN + l] * ej[q][v * LN + l];
-                        }
-                    }
+            if j0 + TJ == i0 + 2 {
+                tile::<2>(u, e, i0, i0, dp, acc);
+            } else {
+                tile::<TJ>(u, e, i0, j0, dp, acc);
+            }
+        }
+    }
+}
+
+/// One `TI` x `W` tile of [`upper_tile_products`] at features (`i0`, `j0`):
+/// its accumulators stay in registers over the chunk, then go to `acc`.
+#[inline(always)]
+fn tile<const W: usize>(
+    u: &[[f64; CH]],
+    e: &[[f64; CH]],
+    i0: usize,
+    j0: usize,
+    dp: usize,
+    acc: &mut [[f64; LN]],
+) {
+    let ui: [&[f64; CH]; TI] = std::array::from_fn(|p| &u[i0 + p]);
+    let ej: [&[f64; CH]; W] = std::array::from_fn(|q| &e[j0 + q]);
+    let mut t = [[[0.0f64; LN]; W]; TI];
+    for v in 0..CH / LN {
+        for p in 0..TI {
+            for q in 0..W {
+                for l in 0..LN {
+                    t[p][q][l] += ui[p][v * LN + l] * ej[q][v * LN + l];
                 }
             }
-            for (p, tp) in t.iter().enumerate() {
-                for (q, tq) in tp.iter().enumerate() {
-                    let a = &mut acc[(i0 + p) * dp + j0 + q];
-                    for l in 0..LN {
-                        a[l] += tq[l];
-                    }
-                }
+        }
+    }
+    for (p, tp) in t.iter().enumerate() {
+        for (q, tq) in tp.iter().enumerate() {
+            let a = &mut acc[(i0 + p) * dp + j0 + q];
+            for l in 0..LN {
+                a[l] += tq[l];
             }
         }
     }
@@ -133,7 +153,13 @@ mod tests {
 
     #[test]
     fn tile_products_are_the_upper_triangle_of_the_products() {
-        let d = 7;
+        // Widths whose diagonal tiles are whole, narrowed, or both.
+        for d in [1, 2, 5, 7, 12, 13] {
+            tile_products_for(d);
+        }
+    }
+
+    fn tile_products_for(d: usize) {
         let dp = padded_width(d);
         let mut u = vec![[0.0f64; CH]; dp];
         let mut e = vec![[0.0f64; CH]; dp];
@@ -149,7 +175,7 @@ mod tests {
             for j in i..d {
                 let direct: f64 = (0..CH).map(|v| u[i][v] * e[j][v]).sum();
                 let got: f64 = acc[i * dp + j].iter().sum();
-                assert_eq!(got, direct, "({i}, {j})");
+                assert_eq!(got, direct, "d = {d}: ({i}, {j})");
             }
         }
     }
