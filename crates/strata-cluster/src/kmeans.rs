@@ -137,11 +137,12 @@ impl KMeans {
             KMeansAlgorithm::Hamerly => true,
             KMeansAlgorithm::Auto => self.n_clusters > 32,
         };
-        // The restarts' k-means++ run in step (one pass over the data scores
-        // the candidates of all of them), then their Lloyd iterations run in
-        // parallel (each also parallel over its rows). Each restart depends
-        // only on its own seed, and the first lowest inertia in restart order
-        // is kept, so the thread count changes nothing.
+        // The restarts' k-means++ run in step (one pass over the data per
+        // step serves all of them), then their Lloyd iterations (the first
+        // step shared, see below) run in parallel, each also parallel over its
+        // rows. Each restart depends only on its own seed, and the first
+        // lowest inertia in restart order is kept, so the thread count changes
+        // nothing.
         let inits: Vec<Array2<f64>> = match &self.init {
             KMeansInit::Centers(c) => vec![c.clone(); self.n_init],
             KMeansInit::PlusPlus => {
