@@ -478,14 +478,15 @@ impl Gaps<'_> {
         let e = self.allowance(i);
         let near = ((v1 + self.xn[i]) + e).max(0.0).sqrt();
         let far = ((v2 + self.xn[i]) - e).max(0.0).sqrt();
-        (far - near) - self.tiny(i)
+        (far - near) - tiny(self.xr[i] + self.cmax)
     }
+}
 
-    /// What rounding can take from a bound on a distance in one update.
-    #[inline(always)]
-    fn tiny(&self, i: usize) -> f64 {
-        4.0 * f64::EPSILON * (self.xr[i] + self.cmax)
-    }
+/// What rounding can take from a bound on a distance of a row in one update,
+/// `scale` being its norm plus the largest center norm.
+#[inline(always)]
+fn tiny(scale: f64) -> f64 {
+    4.0 * f64::EPSILON * scale
 }
 
 /// Lloyd's assignment of the rows `start..start + labels.len()` of the
@@ -532,7 +533,7 @@ fn lloyd_step_body(
             let mut keep = [false; LANES];
             for (l, (&b, &s)) in lab.iter().zip(slack.iter()).enumerate() {
                 let scale = gaps.xr[r + l] + gaps.cmax;
-                moved[l] = (s - gaps.drift[b]) - 4.0 * f64::EPSILON * scale;
+                moved[l] = (s - gaps.drift[b]) - tiny(scale);
                 keep[l] = moved[l] > root * scale;
             }
             if keep.iter().take(lab.len()).all(|&k| k) {
@@ -685,12 +686,8 @@ fn first_steps(x: Cols<'_>, inits: &[Array2<f64>], xn: (&[f64], &[f64])) -> Vec<
     let points: Vec<(Vec<f64>, Vec<f64>, f64)> = inits
         .iter()
         .map(|c| {
-            let w: Vec<f64> = c.iter().map(|v| -2.0 * v).collect();
-            let cn: Vec<f64> = c
-                .rows()
-                .into_iter()
-                .map(|r| r.iter().fold(0.0, |a, v| a + v * v))
-                .collect();
+            let cs: Vec<f64> = c.iter().copied().collect();
+            let (w, cn) = dot_form(&cs, c.nrows());
             (w, cn, if track { max_norm(c) } else { 0.0 })
         })
         .collect();
@@ -856,62 +853,23 @@ fn step_body(
         load_group(data, n, a + r, gl, &mut group);
         copy_lanes(&mut norms[..gl], &xn[a + r..a + r + gl]);
         for (lw, cl) in low.iter_mut().zip(closest.iter()) {
-            match <&[f64; LANES]>::try_from(&cl[r..r + gl]) {
-                Ok(full) => *lw = *full,
-                Err(_) => {
-                    *lw = [0.0; LANES];
-                    lw[..gl].copy_from_slice(&cl[r..r + gl]);
-                }
+            if gl < LANES {
+                *lw = [0.0; LANES];
             }
+            copy_lanes(&mut lw[..gl], &cl[r..r + gl]);
         }
         if !pw.is_empty() {
-            // Two restarts at a time, as the candidates below.
-            let mut i = 0;
-            while i < low.len() {
-                if i + 1 < low.len() {
-                    let (d0, d1) = sq_dists_dot2(
-                        &group,
-                        &norms,
-                        &pw[i * d..(i + 1) * d],
-                        pcn[i],
-                        &pw[(i + 1) * d..(i + 2) * d],
-                        pcn[i + 1],
-                    );
-                    lower_lanes(&mut low[i], &d0);
-                    lower_lanes(&mut low[i + 1], &d1);
-                } else {
-                    let d0 = sq_dists_dot(&group, &norms, &pw[i * d..(i + 1) * d], pcn[i]);
-                    lower_lanes(&mut low[i], &d0);
-                }
-                i += 2;
-            }
+            for_each_distance(&group, &norms, pw, pcn, |i, dist| {
+                lower_lanes(&mut low[i], dist);
+            });
             for (lw, cl) in low.iter().zip(closest.iter_mut()) {
-                match <&mut [f64; LANES]>::try_from(&mut cl[r..r + gl]) {
-                    Ok(full) => *full = *lw,
-                    Err(_) => cl[r..r + gl].copy_from_slice(&lw[..gl]),
-                }
+                copy_lanes(&mut cl[r..r + gl], &lw[..gl]);
             }
         }
-        // The candidates two at a time (of the same restart or of two).
-        let mut q = 0;
-        while q < ccn.len() {
-            if q + 1 < ccn.len() {
-                let (d0, d1) = sq_dists_dot2(
-                    &group,
-                    &norms,
-                    &cw[q * d..(q + 1) * d],
-                    ccn[q],
-                    &cw[(q + 1) * d..(q + 2) * d],
-                    ccn[q + 1],
-                );
-                add_lower(&mut lanes[q], &d0, &low[q / t]);
-                add_lower(&mut lanes[q + 1], &d1, &low[(q + 1) / t]);
-            } else {
-                let d0 = sq_dists_dot(&group, &norms, &cw[q * d..(q + 1) * d], ccn[q]);
-                add_lower(&mut lanes[q], &d0, &low[q / t]);
-            }
-            q += 2;
-        }
+        // Candidates of the same restart or of two share a pass.
+        for_each_distance(&group, &norms, cw, ccn, |q, dist| {
+            add_lower(&mut lanes[q], dist, &low[q / t]);
+        });
     }
     for (o, s) in out.iter_mut().zip(&lanes) {
         *o = s.iter().fold(0.0, |t, &v| t + v);
@@ -919,6 +877,40 @@ fn step_body(
 }
 
 strata_core::simd_dispatch!(fn step_simd(data: &[f64], n: usize, a: usize, xn: &[f64], pw: &[f64], pcn: &[f64], cw: &[f64], ccn: &[f64], t: usize, closest: &mut [&mut [f64]], out: &mut [f64]) => step_body);
+
+/// Calls `f(q, distances)` for every point q given as -2 c (rows of `w`)
+/// with squared norm `cn[q]`: the group's squared distances to it, computed
+/// for two points per pass over the group ([`sq_dists_dot2`]).
+#[inline(always)]
+fn for_each_distance(
+    group: &[[f64; LANES]],
+    norms: &[f64; LANES],
+    w: &[f64],
+    cn: &[f64],
+    mut f: impl FnMut(usize, &[f64; LANES]),
+) {
+    let d = group.len();
+    let mut q = 0;
+    while q + 1 < cn.len() {
+        let (d0, d1) = sq_dists_dot2(
+            group,
+            norms,
+            &w[q * d..(q + 1) * d],
+            cn[q],
+            &w[(q + 1) * d..(q + 2) * d],
+            cn[q + 1],
+        );
+        f(q, &d0);
+        f(q + 1, &d1);
+        q += 2;
+    }
+    if q < cn.len() {
+        f(
+            q,
+            &sq_dists_dot(group, norms, &w[q * d..(q + 1) * d], cn[q]),
+        );
+    }
+}
 
 /// Lowers `low` to `dist` where `dist` is below, lane by lane.
 #[inline(always)]
@@ -936,11 +928,14 @@ fn add_lower(sums: &mut [f64; LANES], dist: &[f64; LANES], low: &[f64; LANES]) {
     }
 }
 
-/// Squared norm of each row of `cs` (`d` columns).
-fn norms_of(cs: &[f64], d: usize) -> Vec<f64> {
-    cs.chunks_exact(d.max(1))
-        .map(|c| c.iter().fold(0.0, |s, &v| s + v * v))
-        .collect()
+/// `k` points (the rows of `cs`, row-major) as the expanded-form kernels
+/// take them: -2 c, row after row, and each point's squared norm.
+fn dot_form(cs: &[f64], k: usize) -> (Vec<f64>, Vec<f64>) {
+    let d = cs.len().checked_div(k).unwrap_or(0);
+    let norms = (0..k)
+        .map(|c| cs[c * d..(c + 1) * d].iter().fold(0.0, |s, &v| s + v * v))
+        .collect();
+    (cs.iter().map(|v| -2.0 * v).collect(), norms)
 }
 
 /// Squared distances of a group of rows (whose squared norms are `norms`)
@@ -1069,8 +1064,7 @@ strata_core::simd_dispatch!(fn lower_closest_simd(data: &[f64], n: usize, a: usi
 /// as the distance kernels take them.
 fn as_points(x: Cols<'_>, rows: &[usize]) -> (Vec<f64>, Vec<f64>) {
     let cs: Vec<f64> = rows.iter().flat_map(|&c| x.row(c)).collect();
-    let cns = norms_of(&cs, x.d);
-    (cs.iter().map(|v| -2.0 * v).collect(), cns)
+    dot_form(&cs, rows.len())
 }
 
 /// Each restart's distances to its nearest chosen center, and their sums
@@ -1353,12 +1347,7 @@ fn assign_from(
     let (n, d) = (x.n, x.d);
     let k = centers.nrows();
     let cs: Vec<f64> = centers.iter().copied().collect();
-    let w: Vec<f64> = cs.iter().map(|v| -2.0 * v).collect();
-    let cn: Vec<f64> = centers
-        .rows()
-        .into_iter()
-        .map(|c| c.iter().fold(0.0, |a, v| a + v * v))
-        .collect();
+    let (w, cn) = dot_form(&cs, k);
     use strata_core::par::BLOCK_ROWS;
     // Labels and distances are written in place, block by block; each block
     // returns its sums and counts, added in block order.
