@@ -2009,6 +2009,20 @@ mod tests {
     }
 
     /// The bits of several vectors, one after the other.
+    /// Lloyd's step kernel, as built for AVX2 or for the baseline.
+    type StepFn = fn(
+        &[f64],
+        usize,
+        usize,
+        &[f64],
+        &[f64],
+        &mut [usize],
+        bool,
+        &mut [f64],
+        &mut [f64],
+        &mut Gaps<'_>,
+    ) -> bool;
+
     fn no_gaps() -> Gaps<'static> {
         Gaps {
             slack: &mut [],
@@ -2104,33 +2118,23 @@ mod tests {
                 // With `delta`, start from labels shifted by one cluster.
                 let mut l: Vec<usize> = exact.labels[3..].iter().map(|&v| (v + 1) % k).collect();
                 let (mut s, mut c) = (vec![0.0; k * d], vec![0.0; k]);
-                if wide {
-                    lloyd_step_simd(
-                        cols.data,
-                        n,
-                        3,
-                        &w,
-                        &cn,
-                        &mut l,
-                        delta,
-                        &mut s,
-                        &mut c,
-                        &mut no_gaps(),
-                    );
+                let step: StepFn = if wide {
+                    lloyd_step_simd
                 } else {
-                    lloyd_step_body(
-                        cols.data,
-                        n,
-                        3,
-                        &w,
-                        &cn,
-                        &mut l,
-                        delta,
-                        &mut s,
-                        &mut c,
-                        &mut no_gaps(),
-                    );
-                }
+                    lloyd_step_body
+                };
+                step(
+                    cols.data,
+                    n,
+                    3,
+                    &w,
+                    &cn,
+                    &mut l,
+                    delta,
+                    &mut s,
+                    &mut c,
+                    &mut no_gaps(),
+                );
                 (l, bits(&[&s, &c]))
             };
             for delta in [false, true] {
