@@ -183,32 +183,30 @@ fn column_slices<'a>(x: &ArrayView2<'a, f64>) -> Option<Vec<&'a [f64]>> {
 }
 
 /// Copies the rows `r..r + len` of `x` (any layout, read row by row)
-/// feature by feature into `buf`, minus `center` (if given); the lanes past
-/// `len` are zeroed. Column slices go through [`fill_cols`] instead.
-fn fill_chunk(
-    x: ArrayView2<'_, f64>,
-    r: usize,
-    len: usize,
-    center: Option<&[f64]>,
-    buf: &mut [[f64; CH]],
-) {
-    let d = x.ncols();
+/// feature by feature into `buf`, minus `center`; the lanes past `len` are
+/// zeroed. Column slices go through [`fill_cols`] instead.
+fn fill_chunk(x: ArrayView2<'_, f64>, r: usize, len: usize, center: &[f64], buf: &mut [[f64; CH]]) {
     for (t, row) in x.slice(s![r..r + len, ..]).outer_iter().enumerate() {
         for (j, &e) in row.iter().enumerate() {
-            buf[j][t] = e - center.map_or(0.0, |c| c[j]);
+            buf[j][t] = e - center[j];
         }
     }
+    zero_past(buf, x.ncols(), len);
+}
+
+/// Zeroes the lanes past `len` of the first `d` rows of `buf`.
+#[inline(always)]
+fn zero_past(buf: &mut [[f64; CH]], d: usize, len: usize) {
     for b in buf.iter_mut().take(d) {
         b[len..].iter_mut().for_each(|o| *o = 0.0);
     }
 }
 
-/// [`fill_chunk`] from the column slices of `x` (lanes past `len` left as
-/// they are): each value minus its column's `center`.
+/// [`fill_chunk`] from the column slices of `x`: each value minus its
+/// column's `center`, the lanes past `len` zeroed.
 #[inline(always)]
-fn fill_cols(cols: &[&[f64]], r: usize, len: usize, center: Option<&[f64]>, buf: &mut [[f64; CH]]) {
-    for (j, (b, c)) in buf.iter_mut().zip(cols).enumerate() {
-        let m = center.map_or(0.0, |c| c[j]);
+fn fill_cols(cols: &[&[f64]], r: usize, len: usize, center: &[f64], buf: &mut [[f64; CH]]) {
+    for ((b, c), &m) in buf.iter_mut().zip(cols).zip(center) {
         match <&[f64; CH]>::try_from(&c[r..r + len]) {
             Ok(full) => {
                 for t in 0..CH {
@@ -222,6 +220,7 @@ fn fill_cols(cols: &[&[f64]], r: usize, len: usize, center: Option<&[f64]>, buf:
             }
         }
     }
+    zero_past(buf, cols.len(), len);
 }
 
 /// [`fill_chunk`] from column slices then [`gram_chunk`], in one vectorized
@@ -238,12 +237,8 @@ fn gram_cols_chunk_body(
     acc: &mut [[f64; LN]],
     sums: &mut [[f64; LN]],
 ) {
-    let d = cols.len();
-    fill_cols(cols, r, len, Some(center), buf);
-    for b in buf.iter_mut().take(d) {
-        b[len..].iter_mut().for_each(|o| *o = 0.0);
-    }
-    gram_chunk_body(buf, d, dp, acc, sums);
+    fill_cols(cols, r, len, center, buf);
+    gram_chunk_body(buf, cols.len(), dp, acc, sums);
 }
 
 simd_dispatch!(fn gram_cols_chunk(cols: &[&[f64]], r: usize, len: usize, center: &[f64], buf: &mut [[f64; CH]], dp: usize, acc: &mut [[f64; LN]], sums: &mut [[f64; LN]]) => gram_cols_chunk_body);
@@ -291,7 +286,7 @@ fn gram_block_small(xb: ArrayView2<'_, f64>, shift: &[f64]) -> Array1<f64> {
                 gram_cols_chunk(cols, r, len, shift, &mut buf, dp, &mut acc, &mut sums);
             }
             None => {
-                fill_chunk(xb, r, len, Some(shift), &mut buf);
+                fill_chunk(xb, r, len, shift, &mut buf);
                 gram_chunk(&buf, d, dp, &mut acc, &mut sums);
             }
         }
@@ -759,7 +754,7 @@ mod tests {
             assert_eq!(run(gram_cols_chunk), run(gram_cols_chunk_body));
             let x = Array2::from_shape_fn((100, 12), |(i, j)| cols[j][i]);
             let mut b = vec![[0.0; CH]; dp];
-            fill_chunk(x.view(), 30, len, Some(&shift), &mut b);
+            fill_chunk(x.view(), 30, len, &shift, &mut b);
             let (mut g, mut s) = (vec![[0.0; LN]; dp * dp], vec![[0.0; LN]; dp]);
             gram_chunk(&b, 12, dp, &mut g, &mut s);
             assert_eq!(run(gram_cols_chunk), (g, s));
