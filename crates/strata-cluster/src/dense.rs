@@ -61,15 +61,7 @@ fn transpose_rows(xs: &[f64], n: usize, d: usize) -> ndarray::Array2<f64> {
     use rayon::prelude::*;
     use strata_core::par::BLOCK_ROWS;
     let mut out = vec![0.0; n * d];
-    let mut per_block: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(BLOCK_ROWS))
-        .map(|_| Vec::with_capacity(d))
-        .collect();
-    for col in out.chunks_exact_mut(n) {
-        for (slices, part) in per_block.iter_mut().zip(col.chunks_mut(BLOCK_ROWS)) {
-            slices.push(part);
-        }
-    }
-    per_block
+    strata_core::par::block_columns(out.chunks_exact_mut(n.max(1)))
         .into_par_iter()
         .enumerate()
         .for_each(|(b, mut cols)| {
@@ -112,15 +104,7 @@ pub(crate) fn load_group(
 ) {
     for (j, g) in group.iter_mut().enumerate() {
         let from = j * n + at;
-        match <&[f64; LANES]>::try_from(&data[from..from + len]) {
-            // Element by element: four vector moves, not a call to memmove.
-            Ok(full) => {
-                for l in 0..LANES {
-                    g[l] = full[l];
-                }
-            }
-            Err(_) => g[..len].copy_from_slice(&data[from..from + len]),
-        }
+        copy_lanes(&mut g[..len], &data[from..from + len]);
     }
 }
 

@@ -1090,33 +1090,20 @@ impl Potential<'_> {
         let m = chosen.len();
         let (cs, cns) = as_points(x, chosen);
         let norms = self.norms;
-        let sums: Vec<Vec<f64>> = Potential::block_slices(&mut self.closest, x.n)
-            .into_par_iter()
-            .zip(strata_core::par::blocks(x.n))
-            .map(|(mut slices, (a, _))| {
-                let mut s = vec![0.0; m];
-                lower_closest_simd(x.data, x.n, a, norms, &cs, &cns, &mut slices, &mut s);
-                s
-            })
-            .collect();
+        let sums: Vec<Vec<f64>> =
+            strata_core::par::block_columns(self.closest.iter_mut().map(|c| c.as_mut_slice()))
+                .into_par_iter()
+                .zip(strata_core::par::blocks(x.n))
+                .map(|(mut slices, (a, _))| {
+                    let mut s = vec![0.0; m];
+                    lower_closest_simd(x.data, x.n, a, norms, &cs, &cns, &mut slices, &mut s);
+                    s
+                })
+                .collect();
         for (i, bs) in self.block_sums.iter_mut().enumerate() {
             *bs = sums.iter().map(|s| s[i]).collect();
         }
         self.pending = None;
-    }
-
-    /// Every restart's `closest`, cut into the fixed blocks of rows.
-    fn block_slices(closest: &mut [Vec<f64>], n: usize) -> Vec<Vec<&mut [f64]>> {
-        use strata_core::par::BLOCK_ROWS;
-        let mut per_block: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(BLOCK_ROWS))
-            .map(|_| Vec::with_capacity(closest.len()))
-            .collect();
-        for cl in closest.iter_mut() {
-            for (slices, part) in per_block.iter_mut().zip(cl.chunks_mut(BLOCK_ROWS)) {
-                slices.push(part);
-            }
-        }
-        per_block
     }
 
     /// Restart `i`'s distances over the rows `start..end`, lowered by its
@@ -1206,27 +1193,28 @@ fn plus_plus_many(x: Cols<'_>, k: usize, rngs: &mut [Rng], norms: &[f64]) -> Vec
             None => (Vec::new(), Vec::new()),
         };
         let norms = pot.norms;
-        let per_block: Vec<Vec<f64>> = Potential::block_slices(&mut pot.closest, n)
-            .into_par_iter()
-            .zip(strata_core::par::blocks(n))
-            .map(|(mut closest, (a, _))| {
-                let mut out = vec![0.0; cands.len()];
-                step_simd(
-                    x.data,
-                    n,
-                    a,
-                    norms,
-                    &pw,
-                    &pcn,
-                    &cw,
-                    &ccn,
-                    trials,
-                    &mut closest,
-                    &mut out,
-                );
-                out
-            })
-            .collect();
+        let per_block: Vec<Vec<f64>> =
+            strata_core::par::block_columns(pot.closest.iter_mut().map(|c| c.as_mut_slice()))
+                .into_par_iter()
+                .zip(strata_core::par::blocks(n))
+                .map(|(mut closest, (a, _))| {
+                    let mut out = vec![0.0; cands.len()];
+                    step_simd(
+                        x.data,
+                        n,
+                        a,
+                        norms,
+                        &pw,
+                        &pcn,
+                        &cw,
+                        &ccn,
+                        trials,
+                        &mut closest,
+                        &mut out,
+                    );
+                    out
+                })
+                .collect();
         let mut pots = vec![0.0; cands.len()];
         for p in &per_block {
             pots.iter_mut().zip(p).for_each(|(s, v)| *s += v);
@@ -2275,6 +2263,14 @@ mod tests {
         unused[[2, 0]] = 7.0;
         let b = fit(vec![0, 1, 1, 1, 0], c);
         assert!(same_clustering(&b, &fit(vec![0, 1, 1, 1, 0], unused)));
+    }
+
+    #[test]
+    fn predicting_no_rows_gives_no_labels() {
+        let (x, _) = blobs();
+        let f = KMeans::new(3).fit(x.view(), Seed(1)).unwrap();
+        let none = Array2::<f64>::zeros((0, 3));
+        assert_eq!(f.predict(none.view()).unwrap().len(), 0);
     }
 
     #[test]

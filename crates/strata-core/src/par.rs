@@ -17,6 +17,24 @@ pub fn blocks(n: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// Columns of equal length cut into the fixed blocks of rows: for each block,
+/// its piece of every column, in column order (no rows, no blocks). Each
+/// block can then be handed to its own task.
+pub fn block_columns<'a, T>(
+    columns: impl IntoIterator<Item = &'a mut [T]>,
+) -> Vec<Vec<&'a mut [T]>> {
+    let mut per_block: Vec<Vec<&'a mut [T]>> = Vec::new();
+    for column in columns {
+        for (b, piece) in column.chunks_mut(BLOCK_ROWS).enumerate() {
+            if per_block.len() == b {
+                per_block.push(Vec::new());
+            }
+            per_block[b].push(piece);
+        }
+    }
+    per_block
+}
+
 /// Runs `f` on every block in parallel and folds the results with `add` in
 /// block order; `None` when there are no rows.
 pub fn blocked_sum<T, F, A>(n: usize, f: F, add: A) -> Option<T>
@@ -37,6 +55,22 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_columns_cuts_every_column_at_the_blocks() {
+        let n = 2 * BLOCK_ROWS + 5;
+        let mut values: Vec<usize> = (0..3 * n).collect();
+        let per_block = block_columns(values.chunks_exact_mut(n));
+        assert_eq!(per_block.len(), blocks(n).len());
+        for (pieces, (a, b)) in per_block.iter().zip(blocks(n)) {
+            assert_eq!(pieces.len(), 3);
+            for (j, piece) in pieces.iter().enumerate() {
+                assert_eq!(piece.to_vec(), (j * n + a..j * n + b).collect::<Vec<_>>());
+            }
+        }
+        let mut none: Vec<&mut [f64]> = vec![&mut [], &mut []];
+        assert!(block_columns(none.iter_mut().map(|c| &mut **c)).is_empty());
+    }
 
     #[test]
     fn blocks_cover_the_range_and_sums_are_thread_independent() {

@@ -439,16 +439,10 @@ pub fn project_columns(
     // into memory that is not zeroed first.
     let mut out: Vec<f64> = Vec::with_capacity(n * k);
     let blocks = strata_core::par::blocks(n);
-    let mut per_block: Vec<Vec<&mut [MaybeUninit<f64>]>> =
-        blocks.iter().map(|_| Vec::with_capacity(k)).collect();
-    for col in out.spare_capacity_mut()[..n * k].chunks_exact_mut(n) {
-        let mut rest = col;
-        for (slices, &(a, b)) in per_block.iter_mut().zip(&blocks) {
-            let (head, tail) = rest.split_at_mut(b - a);
-            slices.push(head);
-            rest = tail;
-        }
-    }
+    // (No rows: no columns to cut, and no blocks.)
+    let per_block = strata_core::par::block_columns(
+        out.spare_capacity_mut()[..n * k].chunks_exact_mut(n.max(1)),
+    );
     let finite: Vec<bool> = per_block
         .into_par_iter()
         .zip(blocks)
@@ -780,6 +774,18 @@ mod tests {
             .collect();
         let mut sc: Vec<&mut [MaybeUninit<f64>]> = pa.chunks_exact_mut(100).collect();
         assert!(!project_chunk(&chunk, &w, &inf, 8, &mut sc, 30, 50));
+    }
+
+    #[test]
+    fn projecting_no_rows_gives_no_rows() {
+        let m = Array2::from_shape_fn((4, 3), |(i, j)| (i + 2 * j) as f64);
+        let mean = Array1::from(vec![1.0, 2.0, 3.0, 4.0]);
+        let rows = Array2::<f64>::zeros((0, 4));
+        let cols = rows.t().as_standard_layout().reversed_axes().to_owned();
+        for x in [rows.view(), cols.view()] {
+            let y = project_columns(x, Some(&mean), &m, None).unwrap();
+            assert_eq!(y.dim(), (0, 3));
+        }
     }
 
     #[test]
