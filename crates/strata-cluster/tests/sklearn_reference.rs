@@ -38,9 +38,8 @@ fn mat(v: &Value) -> Array2<f64> {
     Array2::from_shape_fn((rows.len(), rows[0].len()), |(i, j)| rows[i][j])
 }
 
-fn load(name: &str) -> Option<strata_data::LoadedDataset> {
-    strata_data::load_reference(&workspace(), name)
-        .map(|r| r.unwrap_or_else(|e| panic!("{name}: {e}")))
+fn load(name: &str) -> strata_data::LoadedDataset {
+    strata_data::load_reference(&workspace(), name).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn rel(a: f64, b: f64) -> f64 {
@@ -143,9 +142,7 @@ fn check(name: &str, x: &Array2<f64>, fx: &Value, genres: Option<Vec<usize>>) {
 #[test]
 fn spotify_matches_scikit_learn() {
     let fx = fixture();
-    let Some(l) = load("spotify_songs") else {
-        return;
-    };
+    let l = load("spotify_songs");
     let genre = l.metadata.column("playlist_genre").expect("genre column");
     let genre = genre.str().expect("text");
     let names: Vec<String> = genre.iter().map(|g| g.unwrap_or("").to_string()).collect();
@@ -162,9 +159,7 @@ fn spotify_matches_scikit_learn() {
 #[test]
 fn marketing_matches_scikit_learn() {
     let fx = fixture();
-    let Some(l) = load("marketing_campaign") else {
-        return;
-    };
+    let l = load("marketing_campaign");
     check("marketing", l.dataset.features(), &fx["marketing"], None);
 }
 
@@ -234,7 +229,8 @@ fn check_gmm(name: &str, x: ndarray::ArrayView2<'_, f64>, fx: &Value) {
 #[test]
 fn gaussian_mixtures_match_scikit_learn() {
     let fx = fixture();
-    if let Some(l) = load("spotify_songs") {
+    {
+        let l = load("spotify_songs");
         let x = l
             .dataset
             .features()
@@ -242,7 +238,8 @@ fn gaussian_mixtures_match_scikit_learn() {
             .to_owned();
         check_gmm("spotify", x.view(), &fx["gmm"]["spotify_first_5000"]);
     }
-    if let Some(l) = load("marketing_campaign") {
+    {
+        let l = load("marketing_campaign");
         check_gmm(
             "marketing",
             l.dataset.features().view(),

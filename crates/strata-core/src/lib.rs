@@ -14,7 +14,9 @@
 //!   by all algorithm crates ([`check_finite`], [`check_columns`]);
 //! - [`text`], helpers for "did you mean ...?" suggestions in error messages;
 //! - [`kernels`], vectorizable arithmetic shared by the algorithm crates
-//!   (a branch-free exponential, tiled scatter products).
+//!   (a branch-free exponential, tiled scatter products);
+//! - [`stats`], Student's t and normal distribution functions, Holm's
+//!   adjustment and the corrected resampled t-test behind verdicts.
 
 mod dataset;
 mod error;
@@ -25,6 +27,7 @@ pub mod params;
 pub mod rng;
 mod seed;
 mod simd;
+pub mod stats;
 pub mod text;
 
 pub use dataset::{BinaryTarget, Dataset, Economics};

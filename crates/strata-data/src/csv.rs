@@ -153,9 +153,10 @@ pub fn delimiter_byte(text: &str) -> Option<u8> {
     }
 }
 
-/// Reads a delimited text file; `delimiter` overrides detection.
+/// Reads a delimited text file, plain or compressed (see [`crate::compress`]);
+/// `delimiter` overrides detection.
 pub fn read_table(path: &Path, delimiter: Option<u8>) -> Result<RawTable> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let (bytes, _) = crate::compress::read_file(path)?;
     read_table_bytes(path, &bytes, delimiter)
 }
 

@@ -58,12 +58,20 @@ pub enum DataError {
         how_to_get: String,
     },
 
-    #[error("{}: SHA-256 mismatch: expected {expected}, got {actual} ({bytes} bytes); the file is corrupt, truncated or a different version", path.display())]
+    #[error("{}: SHA-256 mismatch: expected {expected}, got {actual} ({bytes} bytes, uncompressed); the file is corrupt, truncated or a different version", path.display())]
     ChecksumMismatch {
         path: PathBuf,
         expected: String,
         actual: String,
         bytes: u64,
+    },
+
+    /// A gzip or Zstandard file that does not uncompress.
+    #[error("{}: not a valid {format} file ({message}); the file is truncated or damaged", path.display())]
+    Decompress {
+        path: PathBuf,
+        format: &'static str,
+        message: String,
     },
 
     #[error("download of {url} failed: {message}")]

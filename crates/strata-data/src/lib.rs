@@ -7,6 +7,7 @@
 //! [`strata_core::Dataset`] for the estimators, the features in original units,
 //! the metadata as a polars `DataFrame` and a [`LoadReport`] of every step.
 
+pub mod compress;
 pub mod csv;
 pub mod descriptor;
 pub mod error;

@@ -68,7 +68,8 @@ pub struct LoadedDataset {
 /// Locates, verifies and loads the descriptor's data file.
 pub fn load(descriptor: &Descriptor, dirs: &DataDirs) -> Result<LoadedDataset> {
     let path = dirs.locate(descriptor)?;
-    let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
+    // The checksum is that of the uncompressed bytes, whatever the file's storage.
+    let (bytes, compression) = crate::compress::read_file(&path)?;
     verify_bytes(&path, &bytes, &descriptor.source.sha256)?;
     let delimiter = descriptor
         .source
@@ -76,7 +77,7 @@ pub fn load(descriptor: &Descriptor, dirs: &DataDirs) -> Result<LoadedDataset> {
         .as_deref()
         .and_then(crate::csv::delimiter_byte);
     let table = read_table_bytes(&path, &bytes, delimiter)?;
-    tracing::info!(file = %path.display(), rows = table.height(), "read");
+    tracing::info!(file = %path.display(), compression = compression.name(), rows = table.height(), "read");
     let mut loaded = load_table(descriptor, table)?;
     // The bytes read were just checked against the descriptor's checksum.
     loaded.report.sha256 = descriptor.source.sha256.to_lowercase();

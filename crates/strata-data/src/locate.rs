@@ -1,9 +1,11 @@
 //! Finding data files and checking them against their SHA-256.
 //!
 //! Places are searched in this order: the `--data-dir` given on the command
-//! line, the `STRATA_DATA_DIR` environment variable, then the cache folder
-//! `cache/` beside the descriptors (git-ignored), where `strata data fetch`
-//! puts downloads.
+//! line, the `STRATA_DATA_DIR` environment variable, the cache folder `cache/`
+//! beside the descriptors (git-ignored), where `strata data fetch` puts
+//! downloads, and last the descriptor's own folder, where the repository ships
+//! its reference files. In each folder the file is looked for as named, then
+//! compressed (`.gz`, `.zst`; see [`crate::compress`]).
 
 use crate::descriptor::Descriptor;
 use crate::error::{DataError, Result};
@@ -49,17 +51,44 @@ impl DataDirs {
         })
     }
 
-    /// Every place the file of `descriptor` may be, in search order.
-    pub fn candidates(&self, descriptor: &Descriptor) -> Vec<PathBuf> {
-        let file = &descriptor.source.file;
+    /// Every folder searched for the file of `descriptor`, in order: the
+    /// explicit folder, the environment's, the cache, the descriptor's own.
+    pub fn folders(&self, descriptor: &Descriptor) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = [self.explicit.as_ref(), self.env.as_ref()]
             .into_iter()
             .flatten()
-            .map(|d| d.join(file))
+            .cloned()
             .collect();
-        v.push(self.cache_dir(descriptor).join(file));
-        v.dedup();
+        v.push(self.cache_dir(descriptor));
+        v.push(
+            descriptor
+                .path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        );
+        let mut seen = std::collections::HashSet::new();
+        v.retain(|p| seen.insert(p.clone()));
         v
+    }
+
+    /// Every place the file of `descriptor` may be, in search order: in each
+    /// folder the name itself, then its compressed forms (unless the name is
+    /// already that of a compressed file).
+    pub fn candidates(&self, descriptor: &Descriptor) -> Vec<PathBuf> {
+        let file = &descriptor.source.file;
+        let compressed = Path::new(file)
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| crate::compress::SUFFIXES.contains(&e));
+        let mut names = vec![file.clone()];
+        if !compressed {
+            names.extend(crate::compress::SUFFIXES.iter().map(|s| format!("{file}.{s}")));
+        }
+        self.folders(descriptor)
+            .iter()
+            .flat_map(|d| names.iter().map(move |n| d.join(n)))
+            .collect()
     }
 
     /// The first existing candidate, or an error naming every place looked,
@@ -80,53 +109,28 @@ impl DataDirs {
 
 /// Data folders for tests and benchmarks that need the reference datasets.
 ///
-/// `STRATA_DATA_DIR`, when set, is used (a relative path is taken from
-/// `workspace`, since cargo runs tests from each crate's folder) and a missing
-/// file then makes the caller fail, never skip. When it is unset, the cache
-/// `workspace/datasets/cache` is used if it holds every file in `files`;
-/// otherwise `None` is returned and a note says the real-data check is skipped.
-pub fn reference_dirs(workspace: &Path, files: &[&str]) -> Option<DataDirs> {
-    match std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
-        Some(v) => {
-            let p = PathBuf::from(v);
-            let p = if p.is_relative() {
-                workspace.join(p)
-            } else {
-                p
-            };
-            Some(DataDirs {
-                explicit: Some(p),
-                env: None,
-                cache: None,
-            })
-        }
-        None => {
-            let cache = workspace.join("datasets/cache");
-            if files.iter().all(|f| cache.join(f).is_file()) {
-                Some(DataDirs {
-                    explicit: Some(cache),
-                    env: None,
-                    cache: None,
-                })
-            } else {
-                eprintln!(
-                    "{DATA_DIR_ENV} is not set and datasets/cache lacks {files:?}: real-data check skipped"
-                );
-                None
-            }
-        }
+/// `STRATA_DATA_DIR`, when set, is searched first (a relative path is taken
+/// from `workspace`, since cargo runs tests from each crate's folder); then the
+/// cache and the files the repository ships beside the descriptors, as for any
+/// load. The reference files always ship, so a real-data test never has a
+/// reason to skip: a missing file is an error.
+pub fn reference_dirs(workspace: &Path) -> DataDirs {
+    let env = std::env::var_os(DATA_DIR_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .map(|p| if p.is_relative() { workspace.join(p) } else { p });
+    DataDirs {
+        explicit: None,
+        env,
+        cache: None,
     }
 }
 
 /// Loads the reference dataset `name` (descriptor `datasets/<name>.toml` of
-/// `workspace`) from [`reference_dirs`]; `None` when the check is skipped.
-pub fn load_reference(workspace: &Path, name: &str) -> Option<crate::Result<crate::LoadedDataset>> {
-    let d = match Descriptor::from_path(workspace.join("datasets").join(format!("{name}.toml"))) {
-        Ok(d) => d,
-        Err(e) => return Some(Err(e)),
-    };
-    let dirs = reference_dirs(workspace, &[d.source.file.as_str()])?;
-    Some(crate::load(&d, &dirs))
+/// `workspace`) from [`reference_dirs`].
+pub fn load_reference(workspace: &Path, name: &str) -> crate::Result<crate::LoadedDataset> {
+    let d = Descriptor::from_path(workspace.join("datasets").join(format!("{name}.toml")))?;
+    crate::load(&d, &reference_dirs(workspace))
 }
 
 /// SHA-256 of a file, lowercase hex, and its size in bytes.

@@ -40,13 +40,9 @@ fn synthetic(n: usize, d: usize) -> Array2<f64> {
 fn spotify() -> Array2<f64> {
     let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     match strata_data::load_reference(&ws, "spotify_songs") {
-        Some(Ok(l)) => l.dataset.features().clone(),
-        Some(Err(e)) => {
+        Ok(l) => l.dataset.features().clone(),
+        Err(e) => {
             eprintln!("{e}");
-            std::process::exit(2)
-        }
-        None => {
-            eprintln!("set STRATA_DATA_DIR to the folder holding spotify_songs.csv");
             std::process::exit(2)
         }
     }

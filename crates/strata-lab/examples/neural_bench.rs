@@ -29,13 +29,9 @@ fn main() {
     let repeats: usize = get("--repeats").and_then(|r| r.parse().ok()).unwrap_or(3);
     let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let loaded = match strata_data::load_reference(&ws, "marketing_campaign") {
-        Some(Ok(l)) => l,
-        Some(Err(e)) => {
+        Ok(l) => l,
+        Err(e) => {
             eprintln!("{e}");
-            std::process::exit(2)
-        }
-        None => {
-            eprintln!("set STRATA_DATA_DIR to the folder holding marketing_campaign.csv");
             std::process::exit(2)
         }
     };

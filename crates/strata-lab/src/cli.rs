@@ -68,7 +68,7 @@ pub enum Command {
         /// Results folder holding the experiment's results.
         #[arg(long, default_value = "results")]
         out: PathBuf,
-        /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache).
+        /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache, else the files shipped beside the descriptor).
         #[arg(long)]
         data_dir: Option<PathBuf>,
         #[arg(long, default_value = "track_name")]
@@ -97,7 +97,7 @@ pub struct SweepArgs {
     /// Results folder.
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
-    /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache).
+    /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache, else the files shipped beside the descriptor).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Recompute runs that are already stored.
@@ -129,11 +129,12 @@ pub enum CompareFormat {
     Csv,
 }
 
-/// Runs manifests and prints one line per experiment; an error if any run failed to store.
+/// Runs manifests and prints one line per experiment; an error if any run
+/// failed to store or any manifest's data file is missing (the others run).
 pub fn run_and_report(manifests: &[PathBuf], args: &SweepArgs) -> anyhow::Result<()> {
     let registry = crate::registry::Registry::standard();
-    let outcomes = crate::sweep::sweep(manifests, &registry, &args.options())?;
-    for o in &outcomes {
+    let swept = crate::sweep::sweep_available(manifests, &registry, &args.options())?;
+    for o in &swept.outcomes {
         let shards = if o.other_shards > 0 {
             format!(", {} left to other shards", o.other_shards)
         } else {
@@ -161,7 +162,10 @@ pub fn run_and_report(manifests: &[PathBuf], args: &SweepArgs) -> anyhow::Result
             println!("  wrote {}", w.display());
         }
     }
-    Ok(())
+    match swept.missing_data_error() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -175,7 +179,7 @@ pub enum DataCommand {
     /// Load a dataset, apply its recipe and report what every step did.
     Inspect {
         descriptor: PathBuf,
-        /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache).
+        /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache, else the files shipped beside the descriptor).
         #[arg(long)]
         data_dir: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]

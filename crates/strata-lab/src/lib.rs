@@ -32,7 +32,12 @@ pub fn obtain(
     fetch_missing: bool,
 ) -> Result<LoadedDataset, DataError> {
     match dirs.locate(descriptor) {
-        Err(DataError::MissingFile { .. }) if fetch_missing && descriptor.source.url.is_some() => {
+        Err(DataError::MissingFile {
+            file,
+            looked,
+            sha256,
+            how_to_get,
+        }) if fetch_missing && descriptor.source.url.is_some() => {
             let cache = dirs.cache_dir(descriptor);
             tracing::info!(file = %descriptor.source.file, cache = %cache.display(), "data file missing: downloading it from its public URL");
             eprintln!(
@@ -41,12 +46,34 @@ pub fn obtain(
                 descriptor.source.url.as_deref().unwrap_or_default(),
                 cache.display()
             );
-            strata_data::fetch(descriptor, &cache)?;
+            // A failed download leaves the file missing: say so with every
+            // place searched, not only the network error.
+            if let Err(e) = strata_data::fetch(descriptor, &cache) {
+                return Err(DataError::MissingFile {
+                    file,
+                    looked,
+                    sha256,
+                    how_to_get: format!(
+                        "the download failed ({e}); {how_to_get}, or put the file in one of the folders above (or pass --data-dir)"
+                    ),
+                });
+            }
         }
         Err(e) => return Err(e),
         Ok(_) => {}
     }
     strata_data::load(descriptor, dirs)
+}
+
+/// True when `e` says that a data file could not be found or fetched, as
+/// opposed to an invalid manifest or a bad file.
+pub fn is_missing_data(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<DataError>(),
+            Some(DataError::MissingFile { .. })
+        )
+    })
 }
 
 /// Reads a descriptor, for callers that only have its path.

@@ -855,17 +855,61 @@ pub fn execute(
     Ok(outcomes)
 }
 
-/// Plans every manifest (all must be valid before anything runs), then runs them.
+/// Plans every manifest (all must be valid before anything runs), then runs
+/// them; an error if any manifest's data file is missing.
 pub fn sweep(
     manifests: &[PathBuf],
     registry: &Registry,
     opts: &SweepOptions,
 ) -> anyhow::Result<Vec<ExperimentOutcome>> {
+    let swept = sweep_available(manifests, registry, opts)?;
+    if let Some(e) = swept.missing_data_error() {
+        return Err(e);
+    }
+    Ok(swept.outcomes)
+}
+
+/// What [`sweep_available`] ran, and the manifests it could not run for want
+/// of their data file.
+#[derive(Debug)]
+pub struct Swept {
+    pub outcomes: Vec<ExperimentOutcome>,
+    /// One message per manifest whose data file is missing (the file, every
+    /// folder searched, what to do).
+    pub missing_data: Vec<String>,
+}
+
+impl Swept {
+    /// The error to end with when some data were missing.
+    pub fn missing_data_error(&self) -> Option<anyhow::Error> {
+        (!self.missing_data.is_empty()).then(|| {
+            anyhow::anyhow!(
+                "{} experiment(s) not run because their data file is missing:\n  {}",
+                self.missing_data.len(),
+                self.missing_data.join("\n  ")
+            )
+        })
+    }
+}
+
+/// As [`sweep`], but a manifest whose data file is missing (and cannot be
+/// fetched) does not stop the others: they run, and the missing ones are
+/// returned for the caller to report. Any other invalid manifest still stops
+/// everything before anything runs.
+pub fn sweep_available(
+    manifests: &[PathBuf],
+    registry: &Registry,
+    opts: &SweepOptions,
+) -> anyhow::Result<Swept> {
     let mut plans = Vec::new();
     let mut errors = Vec::new();
+    let mut missing_data = Vec::new();
     for m in manifests {
         match plan(m, registry, opts) {
             Ok(p) => plans.push(p),
+            Err(e) if crate::is_missing_data(&e) => {
+                missing_data.push(format!("{}: {e:#}", m.display()))
+            }
             Err(e) => errors.push(format!("{e:#}")),
         }
     }
@@ -884,7 +928,10 @@ pub fn sweep(
             w[0]
         );
     }
-    execute(&plans, registry, opts)
+    Ok(Swept {
+        outcomes: execute(&plans, registry, opts)?,
+        missing_data,
+    })
 }
 
 /// The manifests of a folder (`*.toml`), sorted by name.

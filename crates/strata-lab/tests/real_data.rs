@@ -1,6 +1,6 @@
 //! `strata data inspect` and the sweep on the two reference datasets.
-//! Fails when `STRATA_DATA_DIR` is set and the files are missing; skipped with
-//! a message when it is unset and `datasets/cache/` has no files.
+//! The files are found as any load finds them (`STRATA_DATA_DIR` when set,
+//! `datasets/cache/`, then the copies shipped in `datasets/`): never skipped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,18 +13,14 @@ fn workspace() -> PathBuf {
         .expect("workspace root")
 }
 
-fn data_dir() -> Option<PathBuf> {
-    strata_data::reference_dirs(
-        &workspace(),
-        &["marketing_campaign.csv", "spotify_songs.csv"],
-    )
-    .and_then(|d| d.explicit)
+fn data_dirs() -> DataDirs {
+    strata_data::reference_dirs(&workspace())
 }
 
-fn inspect(descriptor: &str, dir: &Path) -> String {
+/// `strata data inspect` as a user runs it: the binary finds the file itself.
+fn inspect(descriptor: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(["data", "inspect", descriptor, "--data-dir"])
-        .arg(dir)
+        .args(["data", "inspect", descriptor])
         .current_dir(workspace())
         .output()
         .expect("run strata");
@@ -38,8 +34,7 @@ fn inspect(descriptor: &str, dir: &Path) -> String {
 
 #[test]
 fn inspect_marketing_campaign() {
-    let Some(dir) = data_dir() else { return };
-    let text = inspect("datasets/marketing_campaign.toml", &dir);
+    let text = inspect("datasets/marketing_campaign.toml");
     for n in [
         "tab-separated",
         "before    2240 rows x 29 columns",
@@ -54,8 +49,7 @@ fn inspect_marketing_campaign() {
 
 #[test]
 fn inspect_spotify_songs() {
-    let Some(dir) = data_dir() else { return };
-    let text = inspect("datasets/spotify_songs.toml", &dir);
+    let text = inspect("datasets/spotify_songs.toml");
     for n in [
         "comma-separated",
         "before    32833 rows x 23 columns",
@@ -71,18 +65,13 @@ fn inspect_spotify_songs() {
 /// agreement columns against the metadata) without running them.
 #[test]
 fn committed_experiments_are_valid() {
-    let Some(dir) = data_dir() else { return };
     let manifests =
         strata_lab::sweep::manifests_in(&workspace().join("experiments")).expect("manifests");
     assert!(manifests.len() >= 2, "{manifests:?}");
     let tmp = tempfile::tempdir().expect("tmp");
     let opts = strata_lab::sweep::SweepOptions::new(
         tmp.path(),
-        DataDirs {
-            explicit: Some(dir),
-            env: None,
-            cache: None,
-        },
+        data_dirs(),
     );
     let reg = strata_lab::registry::Registry::standard();
     for m in manifests {
@@ -94,7 +83,6 @@ fn committed_experiments_are_valid() {
 /// A small sweep on the real marketing data, end to end: summary and report.
 #[test]
 fn small_sweep_on_marketing_data() {
-    let Some(dir) = data_dir() else { return };
     let tmp = tempfile::tempdir().expect("tmp");
     let m = tmp.path().join("mk.toml");
     std::fs::write(
@@ -112,11 +100,7 @@ fn small_sweep_on_marketing_data() {
     .expect("manifest");
     let mut opts = strata_lab::sweep::SweepOptions::new(
         tmp.path().join("res"),
-        DataDirs {
-            explicit: Some(dir),
-            env: None,
-            cache: None,
-        },
+        data_dirs(),
     );
     opts.progress = false;
     let o = strata_lab::sweep::sweep(&[m], &strata_lab::registry::Registry::standard(), &opts)

@@ -647,3 +647,60 @@ fn classification_manifest_errors() {
         "{e}"
     );
 }
+
+/// A manifest whose data file is nowhere (and has no URL to fetch it from)
+/// does not stop the others: they run and report, and the sweep ends with an
+/// error naming the missing file and every folder searched. An invalid
+/// manifest, by contrast, still stops everything.
+#[test]
+fn missing_data_skips_only_its_experiment() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 120);
+    let good = manifest(
+        dir,
+        "good.toml",
+        "[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n",
+    );
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("dir");
+    std::fs::write(
+        elsewhere.join("gone.toml"),
+        "[source]\nfile = \"gone.csv\"\nsha256 = \"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"\npage = \"https://example.org/gone\"\n",
+    )
+    .expect("descriptor");
+    let missing = dir.join("missing.toml");
+    std::fs::write(
+        &missing,
+        "dataset = \"elsewhere/gone.toml\"\nseed = 5\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n",
+    )
+    .expect("manifest");
+    let reg = Registry::standard();
+    let o = opts(dir, "res");
+    let swept = strata_lab::sweep::sweep_available(&[missing.clone(), good.clone()], &reg, &o)
+        .expect("the present experiment runs");
+    assert_eq!(swept.outcomes.len(), 1);
+    assert_eq!(swept.outcomes[0].computed, 1);
+    assert!(dir.join("res/good/report.html").is_file());
+    let e = format!("{:#}", swept.missing_data_error().expect("an error"));
+    for part in [
+        "1 experiment(s) not run",
+        "missing.toml",
+        "gone.csv",
+        &elsewhere.join("gone.csv.gz").display().to_string(),
+        &elsewhere.join("cache").join("gone.csv").display().to_string(),
+        "https://example.org/gone",
+    ] {
+        assert!(e.contains(part), "`{part}` not in {e}");
+    }
+    // `sweep` itself fails for the missing experiment after running the rest.
+    let e = sweep(&[missing.clone(), good.clone()], &reg, &opts(dir, "res2"))
+        .expect_err("missing data is an error");
+    assert!(format!("{e:#}").contains("gone.csv"));
+    assert!(dir.join("res2/good/report.html").is_file());
+    // An invalid manifest beside it stops everything, as before.
+    let bad = manifest(dir, "bad.toml", "[[clusterer]]\nalgorithm = \"kmean\"\nk = 2\n");
+    let e = sweep(&[missing, good, bad], &reg, &opts(dir, "res3")).expect_err("invalid");
+    assert!(format!("{e:#}").contains("nothing was run"), "{e:#}");
+    assert!(!dir.join("res3/good").exists());
+}
