@@ -45,6 +45,28 @@ pub fn stability(
     sample_fraction: f64,
     seed: Seed,
 ) -> Result<Stability, ClusterError> {
+    stability_of(x.nrows(), resamples, sample_fraction, seed, |idx, fit_seed| {
+        let xs = x.select(Axis(0), idx);
+        Ok(clusterer.fit(xs.view(), fit_seed)?.labels().to_vec())
+    })
+}
+
+/// Stability of any pipeline: `fit(rows, seed)` fits whatever the caller
+/// wants (a representation and a clusterer, say) on the given sorted rows of
+/// an `n`-row table and returns one label per given row. Each of the
+/// `resamples` subsamples of `sample_fraction` of the rows gets its own rows
+/// and fit seed (children of `seed`), so results do not depend on the thread
+/// count; every pair of fits is compared by ARI on the rows both share.
+pub fn stability_of<F>(
+    n: usize,
+    resamples: usize,
+    sample_fraction: f64,
+    seed: Seed,
+    fit: F,
+) -> Result<Stability, ClusterError>
+where
+    F: Fn(&[usize], Seed) -> Result<Vec<usize>, ClusterError> + Sync,
+{
     if resamples < 2 {
         return Err(ClusterError::InvalidParameter {
             name: "resamples",
@@ -59,17 +81,22 @@ pub fn stability(
             expected: "in (0, 1]".into(),
         });
     }
-    let n = x.nrows();
-    let m = ((n as f64 * sample_fraction).round() as usize).clamp(1, n);
+    let m = ((n as f64 * sample_fraction).round() as usize).clamp(1, n.max(1));
     // (rows of the subsample, their labels) per resample.
     type Fit = (Vec<usize>, Vec<usize>);
     let fits: Result<Vec<Fit>, ClusterError> = (0..resamples)
         .into_par_iter()
         .map(|b| {
             let idx = subsample(n, m, seed.named("stability-rows").child(b as u64));
-            let xs = x.select(Axis(0), &idx);
-            let fitted = clusterer.fit(xs.view(), seed.named("stability-fit").child(b as u64))?;
-            Ok((idx, fitted.labels().to_vec()))
+            let labels = fit(&idx, seed.named("stability-fit").child(b as u64))?;
+            if labels.len() != idx.len() {
+                return Err(ClusterError::InvalidParameter {
+                    name: "labels",
+                    value: labels.len().to_string(),
+                    expected: format!("one label per subsampled row ({})", idx.len()),
+                });
+            }
+            Ok((idx, labels))
         })
         .collect();
     let fits = fits?;

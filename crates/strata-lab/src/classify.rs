@@ -124,13 +124,14 @@ pub fn run(
                         &base,
                         &f,
                         metric,
-                        2000,
-                        seed.named("paired"),
+                        0.95,
                     )?);
                 }
             }
         }
     }
+    // Every comparison is reported together: one family for Holm's adjustment.
+    strata_neural::cv::adjust_family(&mut comparisons);
     Ok(ClassificationRecord {
         hash: classification_hash(c, seed, &dataset.sha256),
         experiment: experiment.to_string(),

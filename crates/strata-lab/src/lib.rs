@@ -6,6 +6,7 @@
 //! ([`sweep`]), the result store ([`store`]), `compare` ([`compare`]) and the
 //! reports ([`report`]).
 
+pub mod claims;
 pub mod classify;
 pub mod cli;
 pub mod cohorts;
@@ -15,10 +16,12 @@ pub mod manifest;
 pub mod registry;
 pub mod report;
 pub mod segments;
+pub mod selection;
 pub mod similar;
 pub mod store;
 pub mod sweep;
 pub mod targeting;
+pub mod verdict;
 
 use std::path::Path;
 use strata_data::{DataDirs, DataError, Descriptor, LoadedDataset};

@@ -15,8 +15,13 @@
 //!
 //! [evaluation]
 //! silhouette = "exact"             # or "sampled" with silhouette_sample = 5000
-//! stability_resamples = 5          # 0 switches stability off
+//! stability_resamples = 10         # pipeline refits compared (0 switches stability off)
 //! agreement = ["playlist_genre"]   # metadata columns compared with the clusters
+//!
+//! [verdicts]                       # margins of practical relevance (defaults shown)
+//! recall = 0.02                    # a recall gain that matters
+//! accuracy = 0.01                  # "accuracy changes little" means within this
+//! silhouette = 0.02                # a common-space silhouette difference that matters
 //! ```
 //!
 //! Every grid expands to a cartesian product of runs. Validation happens in
@@ -94,7 +99,7 @@ impl Default for Evaluation {
         Evaluation {
             silhouette: SilhouetteMode::Exact,
             silhouette_sample: 5000,
-            stability_resamples: 5,
+            stability_resamples: 10,
             stability_fraction: 0.8,
             agreement: Vec::new(),
         }
@@ -186,6 +191,8 @@ pub struct Manifest {
     pub classification: Option<Classification>,
     /// Segment stability over time, when the manifest names a date column.
     pub cohorts: Option<crate::cohorts::CohortSpec>,
+    /// Margins of practical relevance behind the report's verdicts (`[verdicts]`).
+    pub margins: crate::verdict::Margins,
     /// Where the manifest was read from.
     pub path: PathBuf,
     /// The manifest's text, kept for error locations and for the results folder.
@@ -215,6 +222,8 @@ struct Raw {
     classification: Option<Spanned<RawClassification>>,
     #[serde(default)]
     cohorts: Option<crate::cohorts::CohortSpec>,
+    #[serde(default)]
+    verdicts: Option<Spanned<crate::verdict::Margins>>,
 }
 
 fn five() -> usize {
@@ -372,7 +381,17 @@ impl Manifest {
                 )
             }
         };
+        let margins = match raw.verdicts {
+            None => crate::verdict::Margins::default(),
+            Some(v) => {
+                let at = loc_of(&text, v.span().start);
+                let v = v.into_inner();
+                v.check().map_err(|m| syntax(at, m))?;
+                v
+            }
+        };
         let mut m = Manifest {
+            margins,
             name: raw.name,
             description: raw.description,
             dataset: raw.dataset,

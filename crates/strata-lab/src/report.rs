@@ -10,11 +10,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-/// Mean pairwise ARI above which a clustering counts as stable.
-pub const STABLE_ARI: f64 = 0.8;
-
 /// Headline metrics: name, whether higher is better.
 pub const HEADLINE: &[(&str, bool)] = &[
+    ("silhouette_common", true),
     ("silhouette", true),
     ("stability_mean_ari", true),
     ("calinski_harabasz", true),
@@ -22,99 +20,7 @@ pub const HEADLINE: &[(&str, bool)] = &[
     ("bic", false),
 ];
 
-/// Smallest share of rows a cluster must hold for a clustering to be
-/// recommended: a "segment" of a handful of outliers is not actionable.
-pub const MIN_CLUSTER_SHARE: f64 = 0.02;
-
-fn smallest_share(r: &RunRecord) -> f64 {
-    r.clustering.as_ref().map_or(0.0, |c| {
-        let n: usize = c.sizes.iter().sum();
-        c.sizes
-            .iter()
-            .copied()
-            .filter(|&s| s > 0)
-            .min()
-            .unwrap_or(0) as f64
-            / n.max(1) as f64
-    })
-}
-
-/// The run a report recommends, and why: among runs whose every cluster holds
-/// at least 2 % of the rows, the highest silhouette among the stable ones.
-pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
-    let scored: Vec<&RunRecord> = runs
-        .iter()
-        .copied()
-        .filter(|r| r.status == RunStatus::Ok && r.metrics.contains_key("silhouette"))
-        .collect();
-    if scored.is_empty() {
-        return None;
-    }
-    let sizeable: Vec<&RunRecord> = scored
-        .iter()
-        .copied()
-        .filter(|r| smallest_share(r) >= MIN_CLUSTER_SHARE)
-        .collect();
-    let (scored, size_note) = if sizeable.is_empty() {
-        (
-            scored,
-            " (every run has a cluster under 2 % of the rows)".to_string(),
-        )
-    } else {
-        let left = scored.len() - sizeable.len();
-        let note = if left > 0 {
-            format!(" ({left} runs with a cluster under 2 % of the rows set aside)")
-        } else {
-            String::new()
-        };
-        (sizeable, note)
-    };
-    let has_stability = scored
-        .iter()
-        .any(|r| r.metrics.contains_key("stability_mean_ari"));
-    let stable: Vec<&RunRecord> = scored
-        .iter()
-        .copied()
-        .filter(|r| {
-            r.metrics
-                .get("stability_mean_ari")
-                .is_some_and(|a| *a >= STABLE_ARI)
-        })
-        .collect();
-    let (pool, why) = if has_stability && !stable.is_empty() {
-        (
-            stable.clone(),
-            format!(
-                "highest silhouette among the {} of {} runs whose stability ARI is at least {STABLE_ARI}",
-                stable.len(),
-                scored.len()
-            ),
-        )
-    } else if has_stability {
-        (
-            scored.clone(),
-            format!(
-                "highest silhouette; no run reached stability ARI {STABLE_ARI}, so treat it with care"
-            ),
-        )
-    } else {
-        (
-            scored.clone(),
-            "highest silhouette (stability not measured)".to_string(),
-        )
-    };
-    let best = pool
-        .into_iter()
-        .max_by(|a, b| a.metrics["silhouette"].total_cmp(&b.metrics["silhouette"]))?;
-    let mut reason = format!(
-        "{why}{size_note}: silhouette {:.3}",
-        best.metrics["silhouette"]
-    );
-    if let Some(a) = best.metrics.get("stability_mean_ari") {
-        let _ = write!(reason, ", stability ARI {a:.3}");
-    }
-    Some((best, reason))
-}
+pub use crate::selection::{MIN_CLUSTER_SHARE, STABLE_ARI, choose, smallest_share};
 
 fn k_of(r: &RunRecord) -> Option<f64> {
     match r.config.clusterer.params.0.get("k") {
@@ -453,7 +359,15 @@ fn classification_section(d: &mut Doc, c: &crate::classify::ClassificationRecord
         &rows,
     );
     if !c.comparisons.is_empty() {
-        d.h(3, "Each feature set against the original features (paired over the same folds, bootstrap 95 % interval)");
+        let first = &c.comparisons[0];
+        d.h(3, "Each feature set against the original features");
+        d.p(&format!(
+            "Paired over the same {} folds; {:.0} % intervals from the {}, which widens the interval for the overlap of the training sets of repeated cross-validation. Intervals are per comparison (unadjusted); the family is all {} comparisons below, and the last column gives Holm-adjusted p-values over it.",
+            first.n_pairs,
+            100.0 * first.level,
+            first.method,
+            first.family_size
+        ));
         let rows: Vec<Vec<String>> = c
             .comparisons
             .iter()
@@ -465,6 +379,7 @@ fn classification_section(d: &mut Doc, c: &crate::classify::ClassificationRecord
                     format!("{:+.3}", p.mean_diff),
                     format!("[{:+.3}, {:+.3}]", p.low, p.high),
                     p.verdict(),
+                    format!("{:.3}", p.p_holm),
                 ]
             })
             .collect();
@@ -474,8 +389,9 @@ fn classification_section(d: &mut Doc, c: &crate::classify::ClassificationRecord
                 "model",
                 "metric",
                 "difference",
-                "95 % interval",
+                "95 % interval (unadjusted)",
                 "verdict",
+                "p (Holm)",
             ],
             &rows,
         );
@@ -524,216 +440,7 @@ fn classification_section(d: &mut Doc, c: &crate::classify::ClassificationRecord
     }
 }
 
-/// One claim of the study and what this experiment's results say about it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Claim {
-    pub claim: &'static str,
-    /// `None` when the evidence is mixed.
-    pub holds: Option<bool>,
-    pub evidence: String,
-}
-
-impl Claim {
-    pub fn verdict(&self) -> &'static str {
-        match self.holds {
-            Some(true) => "holds",
-            Some(false) => "does not hold",
-            None => "mixed",
-        }
-    }
-}
-
-/// The run with the highest `metric` among those whose every cluster holds at
-/// least 2 % of the rows (a tiny outlier cluster inflates the silhouette).
-fn best_by<'a>(runs: impl Iterator<Item = &'a RunRecord>, metric: &str) -> Option<&'a RunRecord> {
-    runs.filter(|r| {
-        r.metrics.get(metric).is_some_and(|v| v.is_finite())
-            && smallest_share(r) >= MIN_CLUSTER_SHARE
-    })
-    .max_by(|a, b| a.metrics[metric].total_cmp(&b.metrics[metric]))
-}
-
-/// The study's claims that this experiment's results can test.
-pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
-    let mut out = Vec::new();
-    let ok: Vec<&RunRecord> = res
-        .runs
-        .iter()
-        .filter(|r| r.status == RunStatus::Ok)
-        .collect();
-    let reps: Vec<String> = {
-        let mut v: Vec<String> = ok.iter().map(|r| r.config.representation.label()).collect();
-        v.sort();
-        v.dedup();
-        v
-    };
-    // (1) k-means suits the features better than Gaussian mixtures.
-    let (mut km_wins, mut compared, mut lines) = (0, 0, Vec::new());
-    for rep in &reps {
-        let of = |alg: &str| {
-            best_by(
-                ok.iter().copied().filter(|r| {
-                    &r.config.representation.label() == rep && r.config.clusterer.algorithm == alg
-                }),
-                "silhouette",
-            )
-        };
-        if let (Some(k), Some(g)) = (of("kmeans"), of("gmm")) {
-            compared += 1;
-            let (sk, sg) = (k.metrics["silhouette"], g.metrics["silhouette"]);
-            if sk > sg {
-                km_wins += 1;
-            }
-            let stab = |r: &RunRecord| {
-                r.metrics
-                    .get("stability_mean_ari")
-                    .map_or(String::new(), |a| format!(", stability {a:.2}"))
-            };
-            lines.push(format!(
-                "{}: k-means best silhouette {sk:.3} (k={}{}) vs mixture {sg:.3} (k={}{})",
-                rep.split('(').next().unwrap_or(rep),
-                k.config
-                    .clusterer
-                    .params
-                    .0
-                    .get("k")
-                    .map_or("?".into(), |v| v.to_string()),
-                stab(k),
-                g.config
-                    .clusterer
-                    .params
-                    .0
-                    .get("k")
-                    .map_or("?".into(), |v| v.to_string()),
-                stab(g)
-            ));
-        }
-    }
-    if compared > 0 {
-        out.push(Claim {
-            claim: "k-means suits these features better than Gaussian mixtures",
-            holds: if km_wins == compared { Some(true) } else if km_wins == 0 { Some(false) } else { None },
-            evidence: format!(
-                "k-means has the higher best silhouette on {km_wins} of {compared} representations (clusterings with a cluster under 2 % of the rows left out). {}",
-                lines.join("; ")
-            ),
-        });
-    }
-    // (2) Dimensionality reduction improves cluster cohesion.
-    let none = best_by(
-        ok.iter()
-            .copied()
-            .filter(|r| r.config.representation.algorithm == "none"),
-        "silhouette",
-    );
-    if let Some(n) = none {
-        let sn = n.metrics["silhouette"];
-        let mut better = 0;
-        let mut lines = Vec::new();
-        let reduced: Vec<&String> = reps.iter().filter(|r| !r.starts_with("none")).collect();
-        for rep in &reduced {
-            if let Some(b) = best_by(
-                ok.iter()
-                    .copied()
-                    .filter(|r| &&r.config.representation.label() == rep),
-                "silhouette",
-            ) {
-                let sb = b.metrics["silhouette"];
-                if sb > sn {
-                    better += 1;
-                }
-                lines.push(format!("{} {sb:.3}", rep.split('(').next().unwrap_or(rep)));
-            }
-        }
-        if !reduced.is_empty() {
-            out.push(Claim {
-                claim: "dimensionality reduction improves cluster cohesion",
-                holds: if better == reduced.len() { Some(true) } else if better == 0 { Some(false) } else { None },
-                evidence: format!(
-                    "best silhouette without reduction {sn:.3}; with {} (higher on {better} of {}). Silhouettes are measured in each representation's own space, so a smaller space with fewer noisy directions scores higher by construction; read this as cohesion in the reduced space.",
-                    lines.join(", "),
-                    reduced.len()
-                ),
-            });
-        }
-    }
-    // (3) Cluster features improve recall of rare responders, accuracy barely moves.
-    if let Some(c) = &res.classification {
-        let find = |fs: &str, metric: &str| {
-            c.comparisons
-                .iter()
-                .find(|p| p.model == "mlp" && p.b == fs && p.metric == metric)
-        };
-        let sets: Vec<String> = c
-            .report
-            .summary
-            .iter()
-            .filter(|s| {
-                s.model == "mlp"
-                    && (s.feature_set.starts_with("original+clusters")
-                        || s.feature_set.starts_with("original+posteriors"))
-            })
-            .map(|s| s.feature_set.clone())
-            .collect();
-        let mut gains = 0;
-        let mut lines = Vec::new();
-        for fs in &sets {
-            if let (Some(r), Some(a)) = (find(fs, "recall"), find(fs, "accuracy")) {
-                if r.low > 0.0 {
-                    gains += 1;
-                }
-                lines.push(format!(
-                    "{fs}: recall {:+.3} [{:+.3}, {:+.3}], accuracy {:+.3} [{:+.3}, {:+.3}]",
-                    r.mean_diff, r.low, r.high, a.mean_diff, a.low, a.high
-                ));
-            }
-        }
-        if !lines.is_empty() {
-            out.push(Claim {
-                claim: "cluster features improve the MLP's recall of rare responders while accuracy changes little",
-                holds: if gains == lines.len() { Some(true) } else if gains == 0 { Some(false) } else { None },
-                evidence: format!(
-                    "paired over {} folds against the original features (bootstrap 95 % intervals); a gain counts only when the interval excludes 0. {}",
-                    c.config.folds * c.config.repeats,
-                    lines.join("; ")
-                ),
-            });
-        }
-    }
-    // (4) Some segments do not respond and some are worth pushing.
-    if let Some(seg) = &res.segments {
-        use crate::segments::Action;
-        let acts: Vec<(usize, Action, f64)> = seg
-            .cards
-            .iter()
-            .filter_map(|c| {
-                c.campaign
-                    .as_ref()
-                    .and_then(|k| Some((c.segment, k.action?, k.profit_per_contact?)))
-            })
-            .collect();
-        if !acts.is_empty() {
-            let n = |a: Action| acts.iter().filter(|x| x.1 == a).count();
-            let (contact, skip) = (n(Action::Contact), n(Action::Skip));
-            let list: Vec<String> = acts
-                .iter()
-                .map(|(s, a, p)| format!("segment {s}: {p:+.2} per contact ({a:?})"))
-                .collect();
-            out.push(Claim {
-                claim: "some segments do not respond and some are worth pushing",
-                holds: Some(contact > 0 && skip > 0),
-                evidence: format!(
-                    "in the chosen clustering ({} on {}): {contact} segment(s) to contact, {skip} to skip, {} uncertain; {}",
-                    seg.clusterer,
-                    seg.representation.split('(').next().unwrap_or(&seg.representation),
-                    n(Action::Uncertain),
-                    list.join(", ")
-                ),
-            });
-        }
-    }
-    out
-}
+pub use crate::claims::{Claim, claims};
 
 /// Renders the report of one experiment folder as (HTML, Markdown).
 pub fn render(res: &ExperimentResults) -> (String, String) {
@@ -779,6 +486,7 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
     let verdicts = claims(res);
     if !verdicts.is_empty() {
         d.h(2, "Claims of the study, tested on this data");
+        d.p("Four outcomes: supported (the evidence clears the margin of practical relevance), not shown (compatible with no relevant effect and with a relevant one), contradicted (excludes any relevant effect in the claimed direction), mixed (parts disagree). Each rule, margin and method is stated beside its verdict; margins come from the manifest's [verdicts] table.");
         let rows: Vec<Vec<String>> = verdicts
             .iter()
             .map(|c| {
@@ -786,12 +494,14 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
                     c.claim.to_string(),
                     c.verdict().to_string(),
                     c.evidence.clone(),
+                    c.rule.clone(),
                 ]
             })
             .collect();
-        d.table(&["claim", "verdict", "evidence"], &rows);
+        d.table(&["claim", "verdict", "evidence", "rule"], &rows);
     }
     d.h(2, "Chosen clustering");
+    d.p(&format!("Rule: {}.", crate::selection::RULE));
     match choose(&all) {
         Some((best, why)) => {
             d.p(&format!(
@@ -804,7 +514,40 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
             }
             d.svg(scatter_chart(res, best));
         }
-        None => d.p("No run has a silhouette, so none can be recommended."),
+        None => d.p("No run has a common-space silhouette, so none can be recommended."),
+    }
+    let table = crate::selection::candidates(&all);
+    if !table.is_empty() {
+        d.h(3, "Selection table (the 15 best candidates by common-space silhouette)");
+        d.p("Common-space silhouette: the run's labels scored in the prepared features, comparable across representations. Own-space silhouette: scored in the run's representation, comparable only within it. Pipeline stability: mean ± sd of the ARI between fits of representation and clusterer on resamples, on shared rows.");
+        let rows: Vec<Vec<String>> = table
+            .iter()
+            .take(15)
+            .map(|c| {
+                vec![
+                    c.run.config.representation.label(),
+                    c.run.config.clusterer.label(),
+                    format!("{:.3}", c.common_silhouette),
+                    fmt(c.own_silhouette),
+                    c.stability
+                        .map_or("–".into(), |(m, s)| format!("{m:.3} ± {s:.3}")),
+                    format!("{:.1} %", 100.0 * c.smallest_share),
+                    if c.eligible { "yes" } else { "no" }.into(),
+                ]
+            })
+            .collect();
+        d.table(
+            &[
+                "representation",
+                "clusterer",
+                "common-space silhouette",
+                "own-space silhouette",
+                "pipeline stability ARI",
+                "smallest segment",
+                "passes size and stability filters",
+            ],
+            &rows,
+        );
     }
 
     if let Some(seg) = &res.segments {
@@ -948,6 +691,7 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
                     .0
                     .get("k")
                     .map_or("–".into(), |k| k.to_string()),
+                fmt(b.metrics.get("silhouette_common").copied()),
                 fmt(b.metrics.get("silhouette").copied()),
                 fmt(b.metrics.get("stability_mean_ari").copied()),
                 fmt(b.metrics.get("bic").copied()),
@@ -960,8 +704,9 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
             "representation",
             "clusterer",
             "k",
-            "silhouette",
-            "stability ARI",
+            "common-space silhouette",
+            "own-space silhouette",
+            "pipeline stability ARI",
             "BIC",
             "why",
         ],
@@ -988,10 +733,11 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
         d.h(3, rep);
         for (metric, label) in [
             ("inertia", "inertia (within-cluster sum of squares)"),
-            ("silhouette", "mean silhouette"),
+            ("silhouette_common", "mean silhouette in the common space (prepared features)"),
+            ("silhouette", "mean silhouette in this representation's own space (compare within it only)"),
             ("bic", "BIC"),
             ("aic", "AIC"),
-            ("stability_mean_ari", "stability (mean ARI)"),
+            ("stability_mean_ari", "pipeline stability (mean ARI)"),
         ] {
             let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
             for r in all
@@ -1114,8 +860,9 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
             "representation",
             "clusterer",
             "status",
-            "silhouette",
-            "stability ARI",
+            "common-space silhouette",
+            "own-space silhouette",
+            "pipeline stability ARI",
             "Calinski-Harabasz",
             "Davies-Bouldin",
             "BIC",
@@ -1150,86 +897,4 @@ pub fn write(res: &ExperimentResults) -> anyhow::Result<Vec<PathBuf>> {
     crate::store::write_atomic(&h, html.as_bytes())?;
     crate::store::write_atomic(&m, md.as_bytes())?;
     Ok(vec![h, m])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::manifest::{AlgoConfig, Evaluation, RunConfig};
-    use crate::store::{ClusteringInfo, DatasetRef};
-    use strata_core::{Diagnostics, Params, Seed};
-
-    fn run(hash: &str, silhouette: f64, stability: Option<f64>, sizes: Vec<usize>) -> RunRecord {
-        let mut metrics = BTreeMap::from([("silhouette".to_string(), silhouette)]);
-        if let Some(s) = stability {
-            metrics.insert("stability_mean_ari".into(), s);
-        }
-        let algo = |a: &str| AlgoConfig {
-            algorithm: a.into(),
-            params: Params::default(),
-        };
-        RunRecord {
-            hash: hash.into(),
-            experiment: "x".into(),
-            config: RunConfig {
-                representation: algo("none"),
-                clusterer: algo("kmeans"),
-                evaluation: Evaluation::default(),
-                seed: Seed(0),
-            },
-            dataset: DatasetRef {
-                descriptor: "d".into(),
-                sha256: String::new(),
-                rows: sizes.iter().sum(),
-                features: 2,
-            },
-            strata_version: String::new(),
-            status: RunStatus::Ok,
-            error: None,
-            representation: None,
-            clustering: Some(ClusteringInfo {
-                n_clusters: sizes.len(),
-                sizes,
-                diagnostics: Diagnostics::default(),
-                labels: Vec::new(),
-            }),
-            metrics,
-            silhouette_rows: None,
-            timings_s: BTreeMap::new(),
-            warnings: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn choose_prefers_stable_sizeable_clusterings() {
-        let tiny = run("tiny", 0.9, Some(1.0), vec![995, 5]);
-        let unstable = run("unstable", 0.6, Some(0.5), vec![500, 500]);
-        let stable = run("stable", 0.4, Some(0.9), vec![600, 400]);
-        let (best, why) = choose(&[&tiny, &unstable, &stable]).expect("a choice");
-        assert_eq!(best.hash, "stable");
-        assert!(
-            why.contains("among the 1 of 2 runs whose stability ARI is at least 0.8"),
-            "{why}"
-        );
-        assert!(
-            why.contains("1 runs with a cluster under 2 % of the rows set aside"),
-            "{why}"
-        );
-        // Without any stable run: the highest silhouette, with a warning.
-        let (best, why) = choose(&[&tiny, &unstable]).expect("a choice");
-        assert_eq!(best.hash, "unstable");
-        assert!(why.contains("no run reached stability ARI 0.8"), "{why}");
-        // Without stability measured.
-        let a = run("a", 0.3, None, vec![50, 50]);
-        let b = run("b", 0.5, None, vec![50, 50]);
-        let (best, why) = choose(&[&a, &b]).expect("a choice");
-        assert_eq!(
-            (
-                best.hash.as_str(),
-                why.starts_with("highest silhouette (stability not measured)")
-            ),
-            ("b", true)
-        );
-        assert!(choose(&[]).is_none());
-    }
 }

@@ -101,6 +101,9 @@ pub struct Plan {
     pub dataset: DatasetRef,
     pub strata_version: String,
     pub runs: Vec<PlannedRun>,
+    /// Margins of practical relevance of the report's verdicts.
+    #[serde(default)]
+    pub margins: crate::verdict::Margins,
 }
 
 /// Two principal components of a sample of rows, for the report's scatter plot.

@@ -404,6 +404,21 @@ fn run_one(
             Some(Err(e)) => rec.warnings.push(format!("silhouette: {e}")),
             None => {}
         }
+        if ev.silhouette == SilhouetteMode::Sampled {
+            // The same sampled rows, in the prepared features.
+            let common = p.loaded.dataset.features().view();
+            match strata_cluster::metrics::silhouette_sampled(
+                common,
+                &labels,
+                ev.silhouette_sample,
+                cfg.seed.named("silhouette"),
+            ) {
+                Ok((s, _)) => {
+                    rec.metrics.insert(COMMON_SILHOUETTE.into(), s);
+                }
+                Err(e) => rec.warnings.push(format!("{COMMON_SILHOUETTE}: {e}")),
+            }
+        }
         match strata_cluster::metrics::calinski_harabasz(x, &labels) {
             Ok(v) => {
                 rec.metrics.insert("calinski_harabasz".into(), v);
@@ -439,12 +454,25 @@ fn run_one(
     if ev.stability_resamples >= 2 {
         stage("stability");
         let t = Instant::now();
-        match strata_cluster::stability::stability(
-            x,
-            clusterer.as_ref(),
+        // The whole pipeline is refitted on each resample: the representation
+        // (with the resample's seed) on the prepared features of its rows,
+        // then the clusterer on that representation.
+        let prepared = p.loaded.dataset.features().view();
+        let pipeline = |idx: &[usize], seed: Seed| {
+            let reducer = registry
+                .build_reducer(&cfg.representation)
+                .map_err(|e| strata_core::AlgoError::Other(format!("{e:#}")))?;
+            let xs = prepared.select(ndarray::Axis(0), idx);
+            let (_, y) = reducer.fit_transform(xs.view(), seed.named("representation"))?;
+            let fitted = clusterer.fit(y.view(), seed.named("clusterer"))?;
+            Ok(fitted.labels().to_vec())
+        };
+        match strata_cluster::stability::stability_of(
+            prepared.nrows(),
             ev.stability_resamples,
             ev.stability_fraction,
             cfg.seed.named("stability"),
+            pipeline,
         ) {
             Ok(s) => {
                 rec.metrics.insert("stability_mean_ari".into(), s.mean_ari);
@@ -468,10 +496,15 @@ fn run_one(
 /// Runs whose exact silhouettes share one distance pass.
 const SILHOUETTE_CHUNK: usize = 8;
 
-/// Fills in the exact silhouettes the runs deferred, in one pass over the
-/// distances of their shared representation `x`; each run records its share
-/// of the time.
-fn exact_silhouettes(x: ArrayView2<'_, f64>, recs: &mut [RunRecord]) {
+/// The silhouette of a run's labels in the prepared features (the `none`
+/// representation), comparable across representations.
+pub const COMMON_SILHOUETTE: &str = "silhouette_common";
+
+/// Fills in the exact silhouettes the runs deferred (as `metric`), in one
+/// pass over the distances of `x`: their shared representation for the
+/// own-space silhouette, the prepared features for the common-space one; each
+/// run records its share of the time.
+fn exact_silhouettes(x: ArrayView2<'_, f64>, recs: &mut [RunRecord], metric: &str) {
     let n = x.nrows();
     let wanted: Vec<usize> = (0..recs.len())
         .filter(|&j| {
@@ -498,12 +531,12 @@ fn exact_silhouettes(x: ArrayView2<'_, f64>, recs: &mut [RunRecord]) {
         let r = &mut recs[j];
         match &scores {
             Ok(s) => {
-                r.metrics.insert("silhouette".into(), s[pos]);
+                r.metrics.insert(metric.into(), s[pos]);
                 r.silhouette_rows = Some(n);
             }
-            Err(e) => r.warnings.push(format!("silhouette: {e}")),
+            Err(e) => r.warnings.push(format!("{metric}: {e}")),
         }
-        r.timings_s.insert("silhouette".into(), share);
+        r.timings_s.insert(metric.into(), share);
     }
 }
 
@@ -549,6 +582,7 @@ pub fn execute(
             manifest_text: p.manifest.text.clone(),
             dataset: p.dataset.clone(),
             strata_version: strata_core::VERSION.to_string(),
+            margins: p.manifest.margins.clone(),
             runs: p
                 .runs
                 .iter()
@@ -691,7 +725,20 @@ pub fn execute(
                     "{}: silhouettes on {}",
                     plans[*i].manifest.name, c.representation.algorithm
                 ));
-                exact_silhouettes(rep.y.view(), &mut recs);
+                exact_silhouettes(rep.y.view(), &mut recs, "silhouette");
+                // The same labels judged in one space common to every
+                // representation, the prepared features: the score that
+                // compares runs across representations.
+                if c.representation.algorithm == "none" {
+                    for r in &mut recs {
+                        if let Some(&v) = r.metrics.get("silhouette") {
+                            r.metrics.insert(COMMON_SILHOUETTE.into(), v);
+                        }
+                    }
+                } else {
+                    let common = plans[*i].loaded.dataset.features().view();
+                    exact_silhouettes(common, &mut recs, COMMON_SILHOUETTE);
+                }
             }
             let mut out = Vec::new();
             for rec in recs {

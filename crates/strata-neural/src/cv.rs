@@ -16,7 +16,7 @@ use ndarray::{ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use strata_core::{Rng, Seed};
+use strata_core::Seed;
 
 /// A fitted model that scores rows (higher = more likely positive).
 pub trait Scorer: Send {
@@ -315,7 +315,13 @@ pub fn cross_validate_folds(
 }
 
 /// The difference `b - a` of one metric between two feature sets (same
-/// model, same folds): mean over folds and a bootstrap 95 % interval.
+/// model, same folds): the mean over folds, an interval and a p-value from the
+/// corrected resampled t-test of Nadeau and Bengio (2003), which accounts for
+/// the overlap of the training sets of repeated k-fold cross-validation.
+///
+/// The interval is per comparison (unadjusted); `p_holm` is the p-value after
+/// Holm's adjustment over the family of `family_size` comparisons it was
+/// reported with ([`adjust_family`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairedDiff {
     pub model: String,
@@ -325,9 +331,23 @@ pub struct PairedDiff {
     pub mean_diff: f64,
     pub low: f64,
     pub high: f64,
+    /// Confidence level of `low`..`high` (0.95).
+    pub level: f64,
+    /// Two-sided p-value of "no difference", unadjusted.
+    pub p_value: f64,
+    /// Holm-adjusted p-value within the family; equal to `p_value` until
+    /// [`adjust_family`] is applied.
+    pub p_holm: f64,
+    pub family_size: usize,
     pub n_pairs: usize,
-    pub resamples: usize,
+    /// Degrees of freedom of the t distribution (pairs - 1).
+    pub df: f64,
+    /// The method, in words, for reports.
+    pub method: String,
 }
+
+/// The name of the interval method, as reports print it.
+pub const PAIRED_METHOD: &str = "corrected resampled t-test (Nadeau and Bengio, 2003)";
 
 impl PairedDiff {
     /// "+0.060 recall [0.020, 0.100]" or "no detectable difference in recall ...".
@@ -349,18 +369,32 @@ impl PairedDiff {
     }
 }
 
-/// Pairs the folds of `a` and `b` for `model` and bootstraps the mean difference.
+/// Holm's adjustment over a family of comparisons reported together: sets
+/// each one's `p_holm` and `family_size`.
+pub fn adjust_family(family: &mut [PairedDiff]) {
+    let p: Vec<f64> = family.iter().map(|d| d.p_value).collect();
+    let adjusted = strata_core::stats::holm(&p);
+    let m = family.len();
+    for (d, a) in family.iter_mut().zip(adjusted) {
+        d.p_holm = a;
+        d.family_size = m;
+    }
+}
+
+/// Pairs the folds of `a` and `b` for `model` and tests the mean difference
+/// with the corrected resampled t-test at confidence `level`.
 ///
-/// The folds of repeated cross-validation overlap in their training rows, so
-/// the interval is a guide to the size of an effect, not an exact test.
+/// Each test fold holds 1/k of the rows and its training side the rest, so
+/// the correction's test-to-train ratio is 1 / (k - 1). A plain bootstrap or
+/// t-test over the folds would treat the overlapping folds as independent and
+/// give intervals about twice too narrow for 5 x 3 cross-validation.
 pub fn paired_comparison(
     report: &CvReport,
     model: &str,
     a: &str,
     b: &str,
     metric: &str,
-    resamples: usize,
-    seed: Seed,
+    level: f64,
 ) -> Result<PairedDiff, NeuralError> {
     if !METRIC_NAMES.contains(&metric) {
         return Err(NeuralError::param(
@@ -368,6 +402,9 @@ pub fn paired_comparison(
             metric,
             &format!("one of {}", METRIC_NAMES.join(", ")),
         ));
+    }
+    if !(level > 0.0 && level < 1.0) {
+        return Err(NeuralError::param("level", level, "between 0 and 1"));
     }
     let find = |fs: &str, r: usize, f: usize| {
         report
@@ -386,31 +423,29 @@ pub fn paired_comparison(
             diffs.push(vb - va);
         }
     }
-    if diffs.is_empty() {
+    if diffs.len() < 2 {
         return Err(NeuralError::param(
             "feature sets",
             format!("{a} / {b} with {model}"),
-            "two feature sets evaluated with this model on the same folds",
+            "two feature sets evaluated with this model on the same folds (at least 2)",
         ));
     }
-    let n = diffs.len();
-    let mean = diffs.iter().sum::<f64>() / n as f64;
-    let resamples = resamples.max(100);
-    let mut rng = Rng::new(seed.named("paired-bootstrap"));
-    let mut means: Vec<f64> = (0..resamples)
-        .map(|_| (0..n).map(|_| diffs[rng.below(n)]).sum::<f64>() / n as f64)
-        .collect();
-    means.sort_by(f64::total_cmp);
-    let q = |p: f64| means[((p * (resamples - 1) as f64).round() as usize).min(resamples - 1)];
+    let k = report.config.folds.max(2) as f64;
+    let t = strata_core::stats::corrected_resampled_t(&diffs, 1.0 / (k - 1.0), level);
     Ok(PairedDiff {
         model: model.into(),
         a: a.into(),
         b: b.into(),
         metric: metric.into(),
-        mean_diff: mean,
-        low: q(0.025),
-        high: q(0.975),
-        n_pairs: n,
-        resamples,
+        mean_diff: t.mean,
+        low: t.low,
+        high: t.high,
+        level,
+        p_value: t.p_value,
+        p_holm: t.p_value,
+        family_size: 1,
+        n_pairs: diffs.len(),
+        df: t.df,
+        method: PAIRED_METHOD.into(),
     })
 }

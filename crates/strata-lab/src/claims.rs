@@ -1,0 +1,360 @@
+//! The study's claims, judged on an experiment's results with the
+//! four-outcome rule of [`crate::verdict`] and the manifest's margins.
+//!
+//! - (1) k-means suits the features better than Gaussian mixtures, and (2)
+//!   dimensionality reduction improves cohesion: compared in the common space
+//!   (the silhouette of each run's labels in the prepared features), best run
+//!   against best run, per representation; point differences against the
+//!   silhouette margin.
+//! - (3) cluster features improve the MLP's recall while accuracy changes
+//!   little: per cluster feature set, the corrected resampled t interval of
+//!   the recall gain must clear the recall margin (improvement) and the
+//!   accuracy interval must lie within the accuracy margin (equivalence).
+//! - (4) some segments do not respond and some are worth pushing: the chosen
+//!   segmentation's per-segment profit intervals. The segmentation is chosen
+//!   without the target (common-space silhouette and pipeline stability), so
+//!   no row's response helped choose it and every row may judge it.
+
+use crate::selection::{MIN_CLUSTER_SHARE, common_score, smallest_share};
+use crate::store::{ExperimentResults, RunRecord, RunStatus};
+use crate::verdict::{Verdict, both, combine, equivalence, improvement, point_improvement};
+
+/// One claim of the study and what this experiment's results say about it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Claim {
+    pub claim: &'static str,
+    pub verdict: Verdict,
+    /// The rule, margin and method behind the verdict.
+    pub rule: String,
+    pub evidence: String,
+}
+
+impl Claim {
+    pub fn verdict(&self) -> &'static str {
+        self.verdict.label()
+    }
+}
+
+/// The run with the highest common-space silhouette among those whose every
+/// cluster holds at least 2 % of the rows.
+fn best_common<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Option<(&'a RunRecord, f64)> {
+    runs.filter(|r| smallest_share(r) >= MIN_CLUSTER_SHARE)
+        .filter_map(|r| common_score(r).map(|s| (r, s)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+fn short(rep: &str) -> &str {
+    rep.split('(').next().unwrap_or(rep)
+}
+
+fn k_text(r: &RunRecord) -> String {
+    r.config
+        .clusterer
+        .params
+        .0
+        .get("k")
+        .map_or("?".into(), |v| v.to_string())
+}
+
+/// The study's claims that this experiment's results can test.
+pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
+    let margins = &res.plan.margins;
+    let mut out = Vec::new();
+    let ok: Vec<&RunRecord> = res
+        .runs
+        .iter()
+        .filter(|r| r.status == RunStatus::Ok)
+        .collect();
+    let reps: Vec<String> = {
+        let mut v: Vec<String> = ok.iter().map(|r| r.config.representation.label()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let point_rule = |what: &str| {
+        format!(
+            "{what}, best run against best run (runs with a cluster under 2 % of the rows left out), silhouettes of each run's labels in the common space of the prepared features; supported when the difference is at least +{m}, contradicted at -{m} or below, not shown in between (a point difference has no interval, so it never shows equivalence); combined over representations: unanimous outcomes carry over, supported beside anything else is mixed, otherwise not shown",
+            m = margins.silhouette
+        )
+    };
+    // (1) k-means suits the features better than Gaussian mixtures.
+    let (mut parts, mut lines) = (Vec::new(), Vec::new());
+    for rep in &reps {
+        let of = |alg: &str| {
+            best_common(ok.iter().copied().filter(|r| {
+                &r.config.representation.label() == rep && r.config.clusterer.algorithm == alg
+            }))
+        };
+        if let (Some((k, sk)), Some((g, sg))) = (of("kmeans"), of("gmm")) {
+            let v = point_improvement(sk - sg, margins.silhouette);
+            parts.push(v);
+            lines.push(format!(
+                "{}: k-means {sk:.3} (k={}) vs mixture {sg:.3} (k={}), {:+.3}: {}",
+                short(rep),
+                k_text(k),
+                k_text(g),
+                sk - sg,
+                v.label()
+            ));
+        }
+    }
+    if let Some(verdict) = combine(&parts) {
+        out.push(Claim {
+            claim: "k-means suits these features better than Gaussian mixtures",
+            verdict,
+            rule: point_rule("per representation, k-means minus mixture"),
+            evidence: lines.join("; "),
+        });
+    }
+    // (2) Dimensionality reduction improves cluster cohesion.
+    let none = best_common(
+        ok.iter()
+            .copied()
+            .filter(|r| r.config.representation.algorithm == "none"),
+    );
+    if let Some((_, sn)) = none {
+        let (mut parts, mut lines) = (Vec::new(), Vec::new());
+        for rep in reps.iter().filter(|r| !r.starts_with("none")) {
+            if let Some((_, sb)) = best_common(
+                ok.iter()
+                    .copied()
+                    .filter(|r| &r.config.representation.label() == rep),
+            ) {
+                let v = point_improvement(sb - sn, margins.silhouette);
+                parts.push(v);
+                lines.push(format!("{} {sb:.3} ({:+.3}: {})", short(rep), sb - sn, v.label()));
+            }
+        }
+        if let Some(verdict) = combine(&parts) {
+            out.push(Claim {
+                claim: "dimensionality reduction improves cluster cohesion",
+                verdict,
+                rule: point_rule("per reduced representation, its best run minus the best run without reduction"),
+                evidence: format!(
+                    "common-space silhouette without reduction {sn:.3}; with {}",
+                    lines.join(", ")
+                ),
+            });
+        }
+    }
+    // (3) Cluster features improve recall of rare responders, accuracy changes little.
+    if let Some(c) = &res.classification {
+        let find = |fs: &str, metric: &str| {
+            c.comparisons
+                .iter()
+                .find(|p| p.model == "mlp" && p.b == fs && p.metric == metric)
+        };
+        let sets: Vec<String> = c
+            .report
+            .summary
+            .iter()
+            .filter(|s| {
+                s.model == "mlp"
+                    && (s.feature_set.starts_with("original+clusters")
+                        || s.feature_set.starts_with("original+posteriors"))
+            })
+            .map(|s| s.feature_set.clone())
+            .collect();
+        let (mut parts, mut lines, mut method) = (Vec::new(), Vec::new(), None);
+        for fs in &sets {
+            if let (Some(r), Some(a)) = (find(fs, "recall"), find(fs, "accuracy")) {
+                let vr = improvement(r.low, r.high, margins.recall);
+                let va = equivalence(a.low, a.high, margins.accuracy);
+                parts.push(both(vr, va));
+                method.get_or_insert((r.method.clone(), r.n_pairs, r.level, r.family_size));
+                lines.push(format!(
+                    "{fs}: recall {:+.3} [{:+.3}, {:+.3}] ({}), accuracy {:+.3} [{:+.3}, {:+.3}] ({})",
+                    r.mean_diff,
+                    r.low,
+                    r.high,
+                    vr.label(),
+                    a.mean_diff,
+                    a.low,
+                    a.high,
+                    va.label()
+                ));
+            }
+        }
+        if let (Some(verdict), Some((method, pairs, level, family))) = (combine(&parts), method) {
+            out.push(Claim {
+                claim: "cluster features improve the MLP's recall of rare responders while accuracy changes little",
+                verdict,
+                rule: format!(
+                    "per cluster feature set against the original features, paired over {pairs} folds with the {method}, {:.0} % intervals (unadjusted; family of {family} comparisons, Holm-adjusted p-values in the classification section): the recall gain is supported when the interval's low end is at least +{mr}, contradicted when its high end is below +{mr}; accuracy changes little when the whole interval lies within ±{ma} (equivalence), contradicted when it lies wholly outside; a feature set supports the claim when both parts are supported, contradicts it when either part is contradicted; combined over feature sets as for the other claims",
+                    100.0 * level,
+                    mr = margins.recall,
+                    ma = margins.accuracy
+                ),
+                evidence: lines.join("; "),
+            });
+        }
+    }
+    // (4) Some segments do not respond and some are worth pushing.
+    if let Some(seg) = &res.segments {
+        use crate::segments::Action;
+        let acts: Vec<(usize, Action, f64)> = seg
+            .cards
+            .iter()
+            .filter_map(|c| {
+                c.campaign
+                    .as_ref()
+                    .and_then(|k| Some((c.segment, k.action?, k.profit_per_contact?)))
+            })
+            .collect();
+        if !acts.is_empty() {
+            let n = |a: Action| acts.iter().filter(|x| x.1 == a).count();
+            let (contact, skip, uncertain) =
+                (n(Action::Contact), n(Action::Skip), n(Action::Uncertain));
+            let verdict = segment_verdict(contact, skip, uncertain);
+            let list: Vec<String> = acts
+                .iter()
+                .map(|(s, a, p)| format!("segment {s}: {p:+.2} per contact ({a:?})"))
+                .collect();
+            out.push(Claim {
+                claim: "some segments do not respond and some are worth pushing",
+                verdict,
+                rule: "each segment's profit per contact has a 95 % Wilson interval from its response rate; a segment is to contact when the whole interval is above break-even, to skip when it is wholly below, uncertain otherwise. Supported with at least one segment of each kind; contradicted when every segment is decided and all on one side; not shown otherwise. The segmentation is chosen without the target, so every row may judge it".into(),
+                evidence: format!(
+                    "in the chosen clustering ({} on {}): {contact} segment(s) to contact, {skip} to skip, {uncertain} uncertain; {}",
+                    seg.clusterer,
+                    short(&seg.representation),
+                    list.join(", ")
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// Claim (4) from the count of segments to contact, to skip and uncertain.
+pub fn segment_verdict(contact: usize, skip: usize, uncertain: usize) -> Verdict {
+    if contact > 0 && skip > 0 {
+        Verdict::Supported
+    } else if uncertain == 0 {
+        Verdict::Contradicted
+    } else {
+        Verdict::NotShown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::selection::tests::run;
+    use crate::store::{DatasetRef, Plan};
+
+    fn results(runs: Vec<RunRecord>) -> ExperimentResults {
+        ExperimentResults {
+            dir: "x".into(),
+            plan: Plan {
+                experiment: "x".into(),
+                description: String::new(),
+                manifest_path: String::new(),
+                manifest_text: String::new(),
+                dataset: DatasetRef {
+                    descriptor: "d".into(),
+                    sha256: String::new(),
+                    rows: 100,
+                    features: 2,
+                },
+                strata_version: String::new(),
+                runs: Vec::new(),
+                margins: Default::default(),
+            },
+            runs,
+            missing: Vec::new(),
+            damaged: Vec::new(),
+            scatter: None,
+            classification: None,
+            segments: None,
+            targeting: None,
+            cohorts: None,
+        }
+    }
+
+    fn gmm(mut r: RunRecord) -> RunRecord {
+        r.config.clusterer.algorithm = "gmm".into();
+        r
+    }
+
+    fn claim(res: &ExperimentResults, start: &str) -> Claim {
+        claims(res)
+            .into_iter()
+            .find(|c| c.claim.starts_with(start))
+            .expect("claim present")
+    }
+
+    #[test]
+    fn claim_one_every_outcome() {
+        let sizes = || vec![50, 50];
+        // k-means clearly better on both representations.
+        let res = results(vec![
+            run("a", "none", 0.30, None, sizes()),
+            gmm(run("b", "none", 0.20, None, sizes())),
+            run("c", "pca", 0.30, None, sizes()),
+            gmm(run("d", "pca", 0.25, None, sizes())),
+        ]);
+        assert_eq!(claim(&res, "k-means").verdict, Verdict::Supported);
+        // Mixture clearly better on both: contradicted.
+        let res = results(vec![
+            run("a", "none", 0.10, None, sizes()),
+            gmm(run("b", "none", 0.20, None, sizes())),
+        ]);
+        assert_eq!(claim(&res, "k-means").verdict, Verdict::Contradicted);
+        // Within the margin: not shown.
+        let res = results(vec![
+            run("a", "none", 0.200, None, sizes()),
+            gmm(run("b", "none", 0.195, None, sizes())),
+        ]);
+        let c = claim(&res, "k-means");
+        assert_eq!(c.verdict, Verdict::NotShown);
+        assert!(c.rule.contains("+0.02"), "{}", c.rule);
+        // One each way: mixed.
+        let res = results(vec![
+            run("a", "none", 0.30, None, sizes()),
+            gmm(run("b", "none", 0.20, None, sizes())),
+            run("c", "pca", 0.10, None, sizes()),
+            gmm(run("d", "pca", 0.25, None, sizes())),
+        ]);
+        assert_eq!(claim(&res, "k-means").verdict, Verdict::Mixed);
+    }
+
+    #[test]
+    fn claim_two_uses_the_common_space() {
+        // Own-space silhouettes (twice the common ones in the helper) are
+        // higher for the projection, but the common space decides.
+        let mut rp = run("rp", "random_projection", 0.15, None, vec![50, 50]);
+        rp.metrics.insert("silhouette".into(), 0.9);
+        let res = results(vec![run("n", "none", 0.20, None, vec![50, 50]), rp]);
+        let c = claim(&res, "dimensionality");
+        assert_eq!(c.verdict, Verdict::Contradicted);
+        assert!(c.evidence.contains("0.200"), "{}", c.evidence);
+        let res = results(vec![
+            run("n", "none", 0.20, None, vec![50, 50]),
+            run("p", "pca", 0.30, None, vec![50, 50]),
+        ]);
+        assert_eq!(claim(&res, "dimensionality").verdict, Verdict::Supported);
+        let res = results(vec![
+            run("n", "none", 0.20, None, vec![50, 50]),
+            run("p", "pca", 0.21, None, vec![50, 50]),
+        ]);
+        assert_eq!(claim(&res, "dimensionality").verdict, Verdict::NotShown);
+        // A tiny cluster does not count as the best run.
+        let res = results(vec![
+            run("n", "none", 0.20, None, vec![50, 50]),
+            run("p", "pca", 0.90, None, vec![99, 1]),
+            run("q", "pca", 0.10, None, vec![50, 50]),
+        ]);
+        assert_eq!(claim(&res, "dimensionality").verdict, Verdict::Contradicted);
+    }
+
+    #[test]
+    fn claim_four_every_outcome() {
+        assert_eq!(segment_verdict(1, 1, 0), Verdict::Supported);
+        assert_eq!(segment_verdict(1, 2, 3), Verdict::Supported);
+        assert_eq!(segment_verdict(0, 2, 0), Verdict::Contradicted);
+        assert_eq!(segment_verdict(3, 0, 0), Verdict::Contradicted);
+        assert_eq!(segment_verdict(0, 2, 1), Verdict::NotShown);
+        assert_eq!(segment_verdict(0, 0, 2), Verdict::NotShown);
+    }
+}

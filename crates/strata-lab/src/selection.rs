@@ -1,0 +1,308 @@
+//! Choosing the segmentation that the decisions rest on.
+//!
+//! Candidates from different representations are compared in one common
+//! space: the silhouette of each run's labels in the prepared features
+//! (`silhouette_common`, computed by the sweep for every run), never the
+//! silhouette in the run's own space, which favours small spaces by
+//! construction. The rule, applied in order:
+//!
+//! 1. only runs with a common-space silhouette are candidates;
+//! 2. runs with a segment under 2 % of the rows are set aside (a handful of
+//!    outliers is not a segment anyone can act on), unless every run has one;
+//! 3. where pipeline stability was measured, only runs whose mean ARI over
+//!    the resampled pipeline fits is at least 0.8 stay, unless none reaches it
+//!    (then all stay, and the reason says so);
+//! 4. the highest common-space silhouette wins.
+//!
+//! [`candidates`] gives the table a report shows beside the choice.
+
+use crate::store::{RunRecord, RunStatus};
+use crate::sweep::COMMON_SILHOUETTE;
+use std::fmt::Write as _;
+
+/// Mean pairwise ARI above which a clustering counts as stable.
+pub const STABLE_ARI: f64 = 0.8;
+
+/// Smallest share of rows a cluster must hold for a clustering to be
+/// recommended: a "segment" of a handful of outliers is not actionable.
+pub const MIN_CLUSTER_SHARE: f64 = 0.02;
+
+/// The share of rows in a run's smallest non-empty cluster.
+pub fn smallest_share(r: &RunRecord) -> f64 {
+    r.clustering.as_ref().map_or(0.0, |c| {
+        let n: usize = c.sizes.iter().sum();
+        c.sizes
+            .iter()
+            .copied()
+            .filter(|&s| s > 0)
+            .min()
+            .unwrap_or(0) as f64
+            / n.max(1) as f64
+    })
+}
+
+/// A run's common-space silhouette, when it has one.
+pub fn common_score(r: &RunRecord) -> Option<f64> {
+    r.metrics
+        .get(COMMON_SILHOUETTE)
+        .copied()
+        .filter(|v| v.is_finite())
+}
+
+/// The rule of the module documentation, in one sentence for reports.
+pub const RULE: &str = "among runs whose every segment holds at least 2 % of the rows and whose pipeline stability (mean ARI over resampled fits of representation and clusterer) is at least 0.8, the highest silhouette in the common space of the prepared features";
+
+/// The run the decisions rest on, and why it won.
+pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
+    let scored: Vec<&RunRecord> = runs
+        .iter()
+        .copied()
+        .filter(|r| r.status == RunStatus::Ok && common_score(r).is_some())
+        .collect();
+    if scored.is_empty() {
+        return None;
+    }
+    let sizeable: Vec<&RunRecord> = scored
+        .iter()
+        .copied()
+        .filter(|r| smallest_share(r) >= MIN_CLUSTER_SHARE)
+        .collect();
+    let (scored, size_note) = if sizeable.is_empty() {
+        (
+            scored,
+            " (every run has a cluster under 2 % of the rows)".to_string(),
+        )
+    } else {
+        let left = scored.len() - sizeable.len();
+        let note = if left > 0 {
+            format!(" ({left} runs with a cluster under 2 % of the rows set aside)")
+        } else {
+            String::new()
+        };
+        (sizeable, note)
+    };
+    let has_stability = scored
+        .iter()
+        .any(|r| r.metrics.contains_key("stability_mean_ari"));
+    let stable: Vec<&RunRecord> = scored
+        .iter()
+        .copied()
+        .filter(|r| {
+            r.metrics
+                .get("stability_mean_ari")
+                .is_some_and(|a| *a >= STABLE_ARI)
+        })
+        .collect();
+    let (pool, why) = if has_stability && !stable.is_empty() {
+        (
+            stable.clone(),
+            format!(
+                "highest common-space silhouette among the {} of {} runs whose pipeline stability ARI is at least {STABLE_ARI}",
+                stable.len(),
+                scored.len()
+            ),
+        )
+    } else if has_stability {
+        (
+            scored.clone(),
+            format!(
+                "highest common-space silhouette; no run reached pipeline stability ARI {STABLE_ARI}, so treat it with care"
+            ),
+        )
+    } else {
+        (
+            scored.clone(),
+            "highest common-space silhouette (stability not measured)".to_string(),
+        )
+    };
+    let best = pool.into_iter().max_by(|a, b| {
+        common_score(a)
+            .unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&common_score(b).unwrap_or(f64::NEG_INFINITY))
+    })?;
+    let mut reason = format!(
+        "{why}{size_note}: common-space silhouette {:.3}",
+        common_score(best).unwrap_or(f64::NAN)
+    );
+    if let Some(a) = best.metrics.get("stability_mean_ari") {
+        let _ = write!(reason, ", pipeline stability ARI {a:.3}");
+        if let Some(sd) = best.metrics.get("stability_sd_ari") {
+            let _ = write!(reason, " ± {sd:.3}");
+        }
+    }
+    Some((best, reason))
+}
+
+/// One row of the selection table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate<'a> {
+    pub run: &'a RunRecord,
+    pub common_silhouette: f64,
+    pub own_silhouette: Option<f64>,
+    pub stability: Option<(f64, f64)>,
+    pub smallest_share: f64,
+    /// Passes the size and stability filters of the rule.
+    pub eligible: bool,
+}
+
+/// Every candidate with a common-space score, best first, each marked as
+/// eligible or not under the rule's filters.
+pub fn candidates<'a>(runs: &[&'a RunRecord]) -> Vec<Candidate<'a>> {
+    let any_stable = runs.iter().any(|r| {
+        r.metrics
+            .get("stability_mean_ari")
+            .is_some_and(|a| *a >= STABLE_ARI)
+    });
+    let mut out: Vec<Candidate> = runs
+        .iter()
+        .copied()
+        .filter(|r| r.status == RunStatus::Ok)
+        .filter_map(|r| {
+            let common = common_score(r)?;
+            let stability = r
+                .metrics
+                .get("stability_mean_ari")
+                .map(|m| (*m, r.metrics.get("stability_sd_ari").copied().unwrap_or(0.0)));
+            let share = smallest_share(r);
+            Some(Candidate {
+                run: r,
+                common_silhouette: common,
+                own_silhouette: r.metrics.get("silhouette").copied(),
+                stability,
+                smallest_share: share,
+                eligible: share >= MIN_CLUSTER_SHARE
+                    && (!any_stable || stability.is_some_and(|(m, _)| m >= STABLE_ARI)),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.common_silhouette.total_cmp(&a.common_silhouette));
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::manifest::{AlgoConfig, Evaluation, RunConfig};
+    use crate::store::{ClusteringInfo, DatasetRef};
+    use std::collections::BTreeMap;
+    use strata_core::{Diagnostics, Params, Seed};
+
+    /// A run on `representation` with a common-space silhouette, an
+    /// own-space one twice as high, optional stability and cluster sizes.
+    pub(crate) fn run(
+        hash: &str,
+        representation: &str,
+        common: f64,
+        stability: Option<f64>,
+        sizes: Vec<usize>,
+    ) -> RunRecord {
+        let mut metrics = BTreeMap::from([
+            (COMMON_SILHOUETTE.to_string(), common),
+            ("silhouette".to_string(), 2.0 * common),
+        ]);
+        if let Some(s) = stability {
+            metrics.insert("stability_mean_ari".into(), s);
+            metrics.insert("stability_sd_ari".into(), 0.01);
+        }
+        let algo = |a: &str| AlgoConfig {
+            algorithm: a.into(),
+            params: Params::default(),
+        };
+        RunRecord {
+            hash: hash.into(),
+            experiment: "x".into(),
+            config: RunConfig {
+                representation: algo(representation),
+                clusterer: algo("kmeans"),
+                evaluation: Evaluation::default(),
+                seed: Seed(0),
+            },
+            dataset: DatasetRef {
+                descriptor: "d".into(),
+                sha256: String::new(),
+                rows: sizes.iter().sum(),
+                features: 2,
+            },
+            strata_version: String::new(),
+            status: RunStatus::Ok,
+            error: None,
+            representation: None,
+            clustering: Some(ClusteringInfo {
+                n_clusters: sizes.len(),
+                sizes,
+                diagnostics: Diagnostics::default(),
+                labels: Vec::new(),
+            }),
+            metrics,
+            silhouette_rows: None,
+            timings_s: BTreeMap::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn stable_sizeable_runs_win_on_the_common_score() {
+        let tiny = run("tiny", "none", 0.9, Some(1.0), vec![995, 5]);
+        let unstable = run("unstable", "none", 0.6, Some(0.5), vec![500, 500]);
+        let stable = run("stable", "pca", 0.4, Some(0.9), vec![600, 400]);
+        let (best, why) = choose(&[&tiny, &unstable, &stable]).expect("a choice");
+        assert_eq!(best.hash, "stable");
+        assert!(
+            why.contains("among the 1 of 2 runs whose pipeline stability ARI is at least 0.8"),
+            "{why}"
+        );
+        assert!(
+            why.contains("1 runs with a cluster under 2 % of the rows set aside"),
+            "{why}"
+        );
+        assert!(why.contains("common-space silhouette 0.400"), "{why}");
+        let table = candidates(&[&tiny, &unstable, &stable]);
+        let eligible: Vec<&str> = table
+            .iter()
+            .filter(|c| c.eligible)
+            .map(|c| c.run.hash.as_str())
+            .collect();
+        assert_eq!(eligible, ["stable"]);
+        assert_eq!(table[0].run.hash, "tiny");
+    }
+
+    #[test]
+    fn own_space_scores_do_not_decide() {
+        // The projection scores higher in its own space but lower in the
+        // common one: the common space decides.
+        let mut projected = run("rp", "random_projection", 0.2, Some(0.95), vec![50, 50]);
+        projected.metrics.insert("silhouette".into(), 0.9);
+        let plain = run("none", "none", 0.3, Some(0.95), vec![50, 50]);
+        let (best, _) = choose(&[&projected, &plain]).expect("a choice");
+        assert_eq!(best.hash, "none");
+        // A run without a common-space score is no candidate.
+        let mut unscored = run("unscored", "ica", 0.9, Some(1.0), vec![50, 50]);
+        unscored.metrics.remove(COMMON_SILHOUETTE);
+        assert_eq!(choose(&[&unscored, &plain]).expect("a choice").0.hash, "none");
+        assert!(choose(&[&unscored]).is_none());
+        assert!(choose(&[]).is_none());
+    }
+
+    #[test]
+    fn without_stable_runs_or_without_stability() {
+        let tiny = run("tiny", "none", 0.9, Some(1.0), vec![995, 5]);
+        let unstable = run("unstable", "none", 0.6, Some(0.5), vec![500, 500]);
+        let (best, why) = choose(&[&tiny, &unstable]).expect("a choice");
+        assert_eq!(best.hash, "unstable");
+        assert!(why.contains("no run reached pipeline stability ARI 0.8"), "{why}");
+        let a = run("a", "none", 0.3, None, vec![50, 50]);
+        let b = run("b", "none", 0.5, None, vec![50, 50]);
+        let (best, why) = choose(&[&a, &b]).expect("a choice");
+        assert_eq!(best.hash, "b");
+        assert!(
+            why.starts_with("highest common-space silhouette (stability not measured)"),
+            "{why}"
+        );
+        // Every run has a tiny cluster: they all stay, and the reason says so.
+        let t1 = run("t1", "none", 0.5, None, vec![990, 10]);
+        let t2 = run("t2", "none", 0.7, None, vec![995, 5]);
+        let (best, why) = choose(&[&t1, &t2]).expect("a choice");
+        assert_eq!(best.hash, "t2");
+        assert!(why.contains("every run has a cluster under 2 %"), "{why}");
+    }
+}
