@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod manifest;
 pub mod registry;
 pub mod report;
+pub mod results_md;
 pub mod segments;
 pub mod selection;
 pub mod similar;

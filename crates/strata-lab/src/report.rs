@@ -889,12 +889,14 @@ th{{background:#f0f0f0}}figure{{display:inline-block;margin:0.5em}}h3{{margin-to
     (html, d.md)
 }
 
-/// Writes `report.html` and `report.md` into the experiment folder.
+/// Writes `report.html`, `report.md` and `RESULTS.md` into the experiment folder.
 pub fn write(res: &ExperimentResults) -> anyhow::Result<Vec<PathBuf>> {
     let (html, md) = render(res);
     let h = res.dir.join("report.html");
     let m = res.dir.join("report.md");
+    let r = res.dir.join(crate::results_md::FILE);
     crate::store::write_atomic(&h, html.as_bytes())?;
     crate::store::write_atomic(&m, md.as_bytes())?;
-    Ok(vec![h, m])
+    crate::store::write_atomic(&r, crate::results_md::render(res).as_bytes())?;
+    Ok(vec![h, m, r])
 }

@@ -431,7 +431,7 @@ fn compare_and_cli_errors() {
         .output()
         .expect("segments"));
     assert!(
-        seg.contains("chosen because: highest silhouette") && seg.contains("### Segment"),
+        seg.contains("chosen because: highest common-space silhouette") && seg.contains("### Segment"),
         "{seg}"
     );
     // The planted blob 0 holds every positive of `y`: its card says so.

@@ -1,0 +1,174 @@
+//! `RESULTS.md`: the headline of one experiment (claims with their verdicts
+//! and rules, the chosen segmentation, the decisions drawn from it), written
+//! beside the report from the stored results only.
+//!
+//! It holds no timings, so two sweeps of the same manifests and data write
+//! the same bytes; `cargo xtask readme` assembles the README's Results section
+//! from these files, and CI fails when the README differs from a fresh sweep.
+
+use crate::store::ExperimentResults;
+use std::fmt::Write as _;
+
+/// File name of the headline beside `report.html`.
+pub const FILE: &str = "RESULTS.md";
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The Markdown text of `RESULTS.md` for one experiment.
+pub fn render(res: &ExperimentResults) -> String {
+    let mut s = String::new();
+    let p = &res.plan;
+    let _ = writeln!(s, "### {}\n", p.experiment);
+    let _ = writeln!(
+        s,
+        "{}{}rows: {}, features: {}; strata {}; dataset SHA-256 {}.\n",
+        p.description,
+        if p.description.is_empty() { "" } else { ". " },
+        p.dataset.rows,
+        p.dataset.features,
+        p.strata_version,
+        p.dataset.sha256.get(..12).unwrap_or(&p.dataset.sha256),
+    );
+    let claims = crate::claims::claims(res);
+    if !claims.is_empty() {
+        let _ = writeln!(s, "| claim of the study | verdict | evidence |\n|---|---|---|");
+        for c in &claims {
+            let _ = writeln!(
+                s,
+                "| {} | **{}** | {} |",
+                cell(c.claim),
+                c.verdict(),
+                cell(&c.evidence)
+            );
+        }
+        let _ = writeln!(s, "\nRules behind the verdicts (margins from the manifest's `[verdicts]`):\n");
+        for c in &claims {
+            let _ = writeln!(s, "- *{}*: {}.", c.claim, c.rule);
+        }
+        s.push('\n');
+    }
+    match &res.segments {
+        Some(seg) => {
+            let sizes: Vec<String> = seg
+                .cards
+                .iter()
+                .map(|c| format!("{} ({:.1} %, {})", c.segment, 100.0 * c.share, c.label))
+                .collect();
+            let _ = writeln!(
+                s,
+                "**Chosen segmentation**: {} on {}; {}. Segments: {}.\n",
+                seg.clusterer,
+                seg.representation,
+                seg.reason,
+                sizes.join("; ")
+            );
+            if !seg.agreement.is_empty() {
+                let a: Vec<String> = seg
+                    .agreement
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v:.3}"))
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "Agreement with descriptive labels (never used to fit): {}.\n",
+                    a.join(", ")
+                );
+            }
+        }
+        None => s.push_str("No segmentation could be chosen.\n\n"),
+    }
+    if let Some(t) = &res.targeting {
+        let _ = writeln!(
+            s,
+            "**Held-out targeting**: {} (Known limit: the preprocessing recipe, i.e. imputation, clipping and scaling, is still fitted on every row before the hold-out is cut; the hold-out is kept out of every model fit, not yet out of preprocessing.)\n",
+            t.verdict
+        );
+    }
+    if let Some(c) = &res.cohorts {
+        let _ = writeln!(
+            s,
+            "**Cohorts**: {} (Known limit: both cohort models are compared on one matrix prepared from all rows, and features derived from the split column are among them: this measures agreement of the two fits, not yet drift.)\n",
+            c.verdict
+        );
+    }
+    if let Some(c) = &res.classification {
+        let rows: Vec<String> = c
+            .report
+            .summary
+            .iter()
+            .filter(|x| x.feature_set == "original")
+            .map(|x| {
+                let m = |k: &str| x.mean.get(k).map_or("–".into(), |v| format!("{v:.3}"));
+                format!(
+                    "{}: recall {}, precision {}, accuracy {}, PR-AUC {}",
+                    x.model,
+                    m("recall"),
+                    m("precision"),
+                    m("accuracy"),
+                    m("pr_auc")
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "**Classification** ({} folds x {} repeats, original features, means over folds): {}.\n",
+            c.config.folds,
+            c.config.repeats,
+            rows.join("; ")
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::selection::tests::run;
+    use crate::store::{DatasetRef, Plan};
+
+    #[test]
+    fn headline_has_claims_rules_and_no_timings() {
+        let mut a = run("a", "none", 0.30, None, vec![50, 50]);
+        a.timings_s.insert("cluster".into(), 1.234_567);
+        let mut b = run("b", "none", 0.20, None, vec![50, 50]);
+        b.config.clusterer.algorithm = "gmm".into();
+        let res = ExperimentResults {
+            dir: "x".into(),
+            plan: Plan {
+                experiment: "exp".into(),
+                description: "Customers | segments".into(),
+                manifest_path: String::new(),
+                manifest_text: String::new(),
+                dataset: DatasetRef {
+                    descriptor: "d".into(),
+                    sha256: "0123456789abcdef".into(),
+                    rows: 100,
+                    features: 2,
+                },
+                strata_version: "9.9.9".into(),
+                runs: Vec::new(),
+                margins: Default::default(),
+            },
+            runs: vec![a, b],
+            missing: Vec::new(),
+            damaged: Vec::new(),
+            scatter: None,
+            classification: None,
+            segments: None,
+            targeting: None,
+            cohorts: None,
+        };
+        let md = render(&res);
+        assert!(md.starts_with("### exp\n"), "{md}");
+        assert!(md.contains("strata 9.9.9; dataset SHA-256 0123456789ab."), "{md}");
+        assert!(
+            md.contains("| k-means suits these features better than Gaussian mixtures | **supported** |"),
+            "{md}"
+        );
+        assert!(md.contains("- *k-means suits"), "{md}");
+        assert!(!md.contains("1.23"), "timings never enter the headline: {md}");
+        assert_eq!(md, render(&res), "deterministic");
+    }
+}
