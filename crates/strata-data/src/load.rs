@@ -63,6 +63,9 @@ pub struct LoadedDataset {
     pub metadata: DataFrame,
     pub recipe: FittedRecipe,
     pub report: LoadReport,
+    /// The rows as read (after de-duplication), every column as text: what
+    /// [`LoadedDataset::prepare_rows`] fits a fresh recipe on.
+    pub table: RawTable,
 }
 
 /// Locates, verifies and loads the descriptor's data file.
@@ -184,10 +187,66 @@ pub fn load_table(descriptor: &Descriptor, table: RawTable) -> Result<LoadedData
         metadata,
         recipe,
         report,
+        table,
     })
 }
 
 impl LoadedDataset {
+    /// Fits a fresh recipe (every statistic: imputation values, clipping
+    /// quantiles, categories, means and deviations, the "latest" date) on the
+    /// rows `fit_rows` only, and returns their prepared features together with
+    /// those of each set in `apply`, prepared with that same recipe. Row
+    /// indices are those of [`LoadedDataset::dataset`]; each matrix has its
+    /// rows in the order given. Nothing about the rows outside `fit_rows`
+    /// enters the recipe: this is how held-out rows stay held out.
+    ///
+    /// The recipe fitted on a subset may have other columns than the one
+    /// fitted on every row (a category absent from the subset, a column that
+    /// is constant in it), so the matrices of one call agree with each other,
+    /// not with [`LoadedDataset::dataset`].
+    pub fn prepare_rows(
+        &self,
+        fit_rows: &[usize],
+        apply: &[&[usize]],
+    ) -> Result<(Array2<f64>, Vec<Array2<f64>>)> {
+        let subset = |rows: &[usize]| -> Result<(RawTable, Vec<usize>)> {
+            let n = self.table.height();
+            let mut keep = vec![false; n];
+            for &i in rows {
+                if i >= n {
+                    return Err(DataError::Internal(format!(
+                        "row {i} requested of a table with {n} rows"
+                    )));
+                }
+                keep[i] = true;
+            }
+            // filter_rows keeps file order; remember where each wanted row lands.
+            let mut rank = vec![usize::MAX; n];
+            let mut next = 0;
+            for (i, k) in keep.iter().enumerate() {
+                if *k {
+                    rank[i] = next;
+                    next += 1;
+                }
+            }
+            Ok((
+                self.table.filter_rows(&keep)?,
+                rows.iter().map(|&i| rank[i]).collect(),
+            ))
+        };
+        let in_order = |m: Array2<f64>, order: &[usize]| m.select(ndarray::Axis(0), order);
+        let (fit_table, fit_order) = subset(fit_rows)?;
+        let (recipe, fitted) = FittedRecipe::fit(&self.descriptor, &fit_table)?;
+        let applied = apply
+            .iter()
+            .map(|rows| {
+                let (t, order) = subset(rows)?;
+                Ok(in_order(recipe.transform(&t)?.features, &order))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((in_order(fitted.features, &fit_order), applied))
+    }
+
     /// Applies the fitted recipe to new rows of the same layout (already
     /// de-duplicated as the caller sees fit) and returns them as a dataset.
     pub fn apply(&self, table: &RawTable) -> Result<Dataset> {

@@ -162,3 +162,63 @@ fn recipe_reapplies_to_new_rows_identically() {
     assert_eq!(d.features(), &full.slice(ndarray::s![..100, ..]).to_owned());
     assert_eq!(d.ids(), &l.dataset.ids()[..100]);
 }
+
+/// Spy: a recipe fitted on some rows by `prepare_rows` learns nothing from the
+/// others. The held-out customers of a copy of the marketing file are changed
+/// (income, enrolment date, which moves the "latest" date, and a new
+/// education); the matrices of the fit rows stay identical to the bit, while
+/// the recipe fitted on every row, which sees the change, moves them.
+#[test]
+fn recipe_fitted_on_some_rows_never_sees_the_others() {
+    let l = load_real("marketing_campaign");
+    let path = dirs().locate(&l.descriptor).expect("file");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let mut lines = text.lines();
+    let header = lines.next().expect("header");
+    let cols: Vec<&str> = header.split('\t').collect();
+    let at = |name: &str| cols.iter().position(|c| *c == name).expect(name);
+    let (income, date, education) = (at("Income"), at("Dt_Customer"), at("Education"));
+    let n_fit = 1500;
+    let mut changed = format!("{header}\n");
+    for (i, line) in lines.enumerate() {
+        let mut cells: Vec<String> = line.split('\t').map(str::to_string).collect();
+        if i >= n_fit {
+            cells[income] = format!("{}", 500_000 + i);
+            cells[date] = "31-12-2019".into();
+            cells[education] = "Doctorate".into();
+            if i % 3 == 0 {
+                cells[education] = "Unheard-of".into();
+            }
+        }
+        changed.push_str(&cells.join("\t"));
+        changed.push('\n');
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(tmp.path().join("marketing_campaign.csv"), &changed).expect("write");
+    let mut d = l.descriptor.clone();
+    d.source.sha256 = strata_data::locate::sha256_bytes(changed.as_bytes());
+    let dirs = DataDirs {
+        explicit: Some(tmp.path().to_path_buf()),
+        env: None,
+        cache: None,
+    };
+    let spied = load(&d, &dirs).expect("changed copy loads");
+    let fit: Vec<usize> = (0..n_fit).collect();
+    let held: Vec<usize> = (n_fit..l.dataset.n_samples()).collect();
+    let (a_fit, a_held) = l.prepare_rows(&fit, &[&held]).expect("original");
+    let (b_fit, b_held) = spied.prepare_rows(&fit, &[&held]).expect("changed");
+    assert_eq!(a_fit, b_fit, "a held-out change moved a fitted statistic");
+    assert_ne!(a_held[0], b_held[0], "the held-out rows did change");
+    // The all-row recipe does see the change: the spy can tell a leak.
+    let rows = ndarray::s![..n_fit, ..];
+    assert_ne!(
+        l.dataset.features().slice(rows),
+        spied.dataset.features().slice(rows)
+    );
+    // Rows come back in the order asked for.
+    let (rev, _) = l.prepare_rows(&[5, 2, 9], &[]).expect("three rows");
+    let (fwd, _) = l.prepare_rows(&[2, 5, 9], &[]).expect("three rows");
+    assert_eq!(rev.row(0), fwd.row(1));
+    assert_eq!(rev.row(1), fwd.row(0));
+    assert!(l.prepare_rows(&[l.dataset.n_samples()], &[]).is_err());
+}

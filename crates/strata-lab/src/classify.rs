@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use strata_core::Seed;
 use strata_neural::baselines::{Logistic, Tree};
 use strata_neural::cv::{
-    Classifier, CvConfig, CvReport, PairedDiff, cross_validate, paired_comparison,
+    Classifier, CvConfig, CvReport, PairedDiff, Prepare, Source, cross_validate_source,
+    paired_comparison,
 };
 use strata_neural::features::{ClusterFeatures, FeatureBuilder, Original, Reduced, WithClusters};
 
@@ -112,7 +113,13 @@ pub fn run(
         progress,
         ..CvConfig::default()
     };
-    let report = cross_validate(loaded.dataset.features().view(), &y, &fs, &models, &cfg)?;
+    // The preprocessing recipe is refitted on the training rows of every fold.
+    let prep = RecipePrep(loaded);
+    let source = Source::Prepared {
+        prepare: &prep,
+        rows: loaded.dataset.n_samples(),
+    };
+    let report = cross_validate_source(source, &y, &fs, &models, &cfg)?;
     let mut comparisons = Vec::new();
     if let Some(base) = fs.iter().map(|f| f.name()).find(|n| n == "original") {
         for f in fs.iter().map(|f| f.name()).filter(|n| *n != base) {
@@ -146,4 +153,24 @@ pub fn run(
         comparisons,
         seconds: t.elapsed().as_secs_f64(),
     })
+}
+
+/// The dataset's preprocessing recipe, fitted afresh on given rows
+/// ([`strata_data::LoadedDataset::prepare_rows`]): what keeps held-out rows
+/// out of every fitted statistic in cross-validation and targeting.
+pub struct RecipePrep<'a>(pub &'a strata_data::LoadedDataset);
+
+impl Prepare for RecipePrep<'_> {
+    fn prepare(
+        &self,
+        fit_rows: &[usize],
+        apply: &[&[usize]],
+    ) -> Result<(ndarray::Array2<f64>, Vec<ndarray::Array2<f64>>), strata_neural::NeuralError> {
+        self.0
+            .prepare_rows(fit_rows, apply)
+            .map_err(|e| strata_neural::NeuralError::Features {
+                name: "preprocessing recipe".into(),
+                message: e.to_string(),
+            })
+    }
 }

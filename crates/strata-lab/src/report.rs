@@ -512,9 +512,25 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
             if let Some(c) = &best.clustering {
                 d.p(&format!("Cluster sizes: {:?}.", c.sizes));
             }
+            for w in best.warnings.iter().filter(|w| w.contains("collapsed to reg_covar")) {
+                d.p(&format!("Warning on the chosen run: {w}."));
+            }
             d.svg(scatter_chart(res, best));
         }
         None => d.p("No run has a common-space silhouette, so none can be recommended."),
+    }
+    let mixtures = all
+        .iter()
+        .filter(|r| r.config.clusterer.algorithm == "gmm")
+        .count();
+    let collapsed = all
+        .iter()
+        .filter(|r| r.warnings.iter().any(|w| w.contains("collapsed to reg_covar")))
+        .count();
+    if collapsed > 0 {
+        d.p(&format!(
+            "Discrete columns: in {collapsed} of {mixtures} mixture runs a component is constant on a discrete column (binary, one-hot, a count, `key`, `mode`), so its variance there is only reg_covar and the likelihood, BIC and posteriors follow that column; each run's note in the table of all runs names the columns."
+        ));
     }
     let table = crate::selection::candidates(&all);
     if !table.is_empty() {

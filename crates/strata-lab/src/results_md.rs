@@ -82,7 +82,7 @@ pub fn render(res: &ExperimentResults) -> String {
     if let Some(t) = &res.targeting {
         let _ = writeln!(
             s,
-            "**Held-out targeting**: {} (Known limit: the preprocessing recipe, i.e. imputation, clipping and scaling, is still fitted on every row before the hold-out is cut; the hold-out is kept out of every model fit, not yet out of preprocessing.)\n",
+            "**Held-out targeting** (every fit, the preprocessing recipe included, on the training customers only): {}\n",
             t.verdict
         );
     }
@@ -113,7 +113,7 @@ pub fn render(res: &ExperimentResults) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "**Classification** ({} folds x {} repeats, original features, means over folds): {}.\n",
+            "**Classification** ({} folds x {} repeats, preprocessing refitted in every training fold, original features, means over folds): {}.\n",
             c.config.folds,
             c.config.repeats,
             rows.join("; ")

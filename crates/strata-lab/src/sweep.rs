@@ -299,6 +299,61 @@ fn category_codes(loaded: &LoadedDataset, column: &str) -> anyhow::Result<Vec<us
         .collect())
 }
 
+/// Most distinct values a column may take to count as discrete (binary,
+/// one-hot, counts, `key`, `mode`).
+pub const DISCRETE_MAX_VALUES: usize = 12;
+
+/// Columns of `x` with at most [`DISCRETE_MAX_VALUES`] distinct values.
+pub fn discrete_columns(x: ArrayView2<'_, f64>) -> Vec<usize> {
+    (0..x.ncols())
+        .filter(|&j| {
+            let mut seen: Vec<u64> = Vec::new();
+            for v in x.column(j) {
+                let b = v.to_bits();
+                if !seen.contains(&b) {
+                    seen.push(b);
+                    if seen.len() > DISCRETE_MAX_VALUES {
+                        return false;
+                    }
+                }
+            }
+            true
+        })
+        .collect()
+}
+
+/// A warning when a mixture component is constant on a discrete column: its
+/// variance there is only `reg_covar`, so the likelihood, the BIC and the
+/// posteriors follow that column rather than the data's shape.
+fn collapsed_on_discrete(x: ArrayView2<'_, f64>, labels: &[usize], names: &[String]) -> Option<String> {
+    let discrete = discrete_columns(x);
+    if discrete.is_empty() {
+        return None;
+    }
+    let k = labels.iter().copied().max().map_or(0, |m| m + 1);
+    let mut hits: Vec<String> = Vec::new();
+    for c in 0..k {
+        let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
+        if rows.len() < 2 {
+            continue;
+        }
+        let constant: Vec<&str> = discrete
+            .iter()
+            .filter(|&&j| rows.iter().all(|&i| x[[i, j]] == x[[rows[0], j]]))
+            .map(|&j| names.get(j).map_or("?", String::as_str))
+            .collect();
+        if !constant.is_empty() {
+            hits.push(format!("component {c} on {}", constant.join(", ")));
+        }
+    }
+    (!hits.is_empty()).then(|| {
+        format!(
+            "mixture component variance collapsed to reg_covar on discrete columns (at most {DISCRETE_MAX_VALUES} values): {}; the likelihood, BIC and posteriors are driven by those columns",
+            hits.join("; ")
+        )
+    })
+}
+
 /// Sum of squared distances of rows to their cluster means.
 fn within_ss(x: ArrayView2<'_, f64>, labels: &[usize], k: usize) -> f64 {
     let (means, _) = strata_cluster::metrics::centroids(x, labels, k);
@@ -377,6 +432,11 @@ fn run_one(
         sizes[l] += 1;
     }
     rec.warnings.extend(diagnostics.warnings.iter().cloned());
+    if cfg.clusterer.algorithm == "gmm"
+        && let Some(w) = collapsed_on_discrete(x, &labels, &rep.info.component_names)
+    {
+        rec.warnings.push(w);
+    }
     let distinct = sizes.iter().filter(|&&s| s > 0).count();
 
     stage("metrics");
@@ -851,8 +911,12 @@ pub fn execute(
                 let path = o.dir.join("targeting.json");
                 store::keyed(&path, key, opts.force, || {
                     let (r, c) = build_pair(registry, &best.config)?;
+                    let prep = crate::classify::RecipePrep(&p.loaded);
                     crate::targeting::evaluate(
-                        ds.features().view(),
+                        strata_neural::cv::Source::Prepared {
+                            prepare: &prep,
+                            rows: ds.n_samples(),
+                        },
                         t,
                         e,
                         r.as_ref(),
@@ -992,4 +1056,34 @@ pub fn manifests_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .collect();
     v.sort();
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn collapse_on_discrete_columns_is_named() {
+        // Column 0 continuous, column 1 binary, column 2 a count.
+        let x = array![
+            [0.1, 0.0, 3.0],
+            [0.7, 0.0, 1.0],
+            [1.3, 1.0, 2.0],
+            [2.9, 1.0, 2.0],
+            [5.0, 0.0, 2.0],
+        ];
+        let names: Vec<String> = ["a", "flag", "count"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(discrete_columns(x.view()), vec![0, 1, 2]);
+        let wide = ndarray::Array2::from_shape_fn((20, 1), |(i, _)| i as f64);
+        assert!(discrete_columns(wide.view()).is_empty());
+        // Component 0 (rows 0, 1) is constant on `flag`; component 1 (rows
+        // 2, 3) on `flag` and `count`; row 4 alone is skipped.
+        let w = collapsed_on_discrete(x.view(), &[0, 0, 1, 1, 2], &names).expect("warning");
+        assert!(w.contains("component 0 on flag;"), "{w}");
+        assert!(w.contains("component 1 on flag, count"), "{w}");
+        assert!(!w.contains("component 2"), "{w}");
+        // No component constant on a discrete column: no warning.
+        assert!(collapsed_on_discrete(x.view(), &[0, 1, 0, 1, 0], &names).is_none());
+    }
 }

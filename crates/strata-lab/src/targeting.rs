@@ -7,13 +7,15 @@
 //! maximize profit). Then, on the held-out customers only, three policies are
 //! compared by realized profit with bootstrap intervals: contact the
 //! **contact** segments, contact **everyone**, or contact the MLP's **ranked
-//! list** down to its threshold. No held-out row is used in any fit.
+//! list** down to its threshold. No held-out row is used in any fit, the
+//! preprocessing recipe included (the sweep passes a `Source::Prepared`).
 
 use crate::segments::{Action, campaign};
-use ndarray::{ArrayView2, Axis};
+use ndarray::{Array2, Axis};
 use serde::{Deserialize, Serialize};
 use strata_core::{Clusterer, Economics, Reducer, Rng, Seed};
 use strata_neural::MlpConfig;
+use strata_neural::cv::Source;
 use strata_neural::folds::stratified_split;
 
 /// A segment as estimated on the training customers and met on the held-out ones.
@@ -54,11 +56,12 @@ pub struct TargetingReport {
     pub verdict: String,
 }
 
-/// Runs the held-out comparison. `x` holds the prepared features, `y` the
-/// 0/1 responses, `econ` the cost and revenue per row.
+/// Runs the held-out comparison. `source` gives the features (with
+/// `Source::Prepared`, the preprocessing recipe is fitted on the training
+/// customers only), `y` the 0/1 responses, `econ` the cost and revenue per row.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate(
-    x: ArrayView2<'_, f64>,
+    source: Source<'_>,
     y: &[u8],
     econ: &Economics,
     reducer: &dyn Reducer,
@@ -67,7 +70,7 @@ pub fn evaluate(
     test_fraction: f64,
     seed: Seed,
 ) -> anyhow::Result<TargetingReport> {
-    if y.len() != x.nrows() || econ.cost_per_contact.len() != y.len() {
+    if y.len() != source.rows() || econ.cost_per_contact.len() != y.len() {
         anyhow::bail!("features, target and economics must have one value per row");
     }
     let all: Vec<usize> = (0..y.len()).collect();
@@ -75,8 +78,17 @@ pub fn evaluate(
     if test.is_empty() || train.is_empty() {
         anyhow::bail!("targeting: too few rows of each class to hold {test_fraction} of them out");
     }
-    let xtr = x.select(Axis(0), &train);
-    let xte = x.select(Axis(0), &test);
+    // Everything fitted, preprocessing included, sees the training customers only.
+    let (xtr, xte) = {
+        let (xtr, mut rest) = source.prepare(&train, &[&test])?;
+        (xtr, rest.pop().unwrap_or_else(|| Array2::zeros((0, 0))))
+    };
+    // Position of each training customer in `xtr`.
+    let mut at = vec![usize::MAX; y.len()];
+    for (p, &i) in train.iter().enumerate() {
+        at[i] = p;
+    }
+    let rows_of = |rows: &[usize]| xtr.select(Axis(0), &rows.iter().map(|&i| at[i]).collect::<Vec<_>>());
     let unit = |i: usize| f64::from(y[i]) * econ.revenue_per_response[i] - econ.cost_per_contact[i];
 
     // Segments, fitted on the training customers only.
@@ -127,15 +139,16 @@ pub fn evaluate(
     let (fit, val) = stratified_split(&train, y, 0.2, seed.named("mlp-validation"));
     let yf: Vec<u8> = fit.iter().map(|&i| y[i]).collect();
     let yv: Vec<u8> = val.iter().map(|&i| y[i]).collect();
+    let (xfit, xval) = (rows_of(&fit), rows_of(&val));
     let model = mlp.fit(
-        x.select(Axis(0), &fit).view(),
+        xfit.view(),
         &yf,
-        x.select(Axis(0), &val).view(),
+        xval.view(),
         &yv,
         seed.named("mlp"),
         &|_| {},
     )?;
-    let sv = model.predict_proba(x.select(Axis(0), &val).view())?;
+    let sv = model.predict_proba(xval.view())?;
     let mut order: Vec<usize> = (0..val.len()).collect();
     order.sort_by(|&a, &b| sv[b].total_cmp(&sv[a]));
     let (mut best, mut run, mut threshold) = (0.0, 0.0, f64::INFINITY);
@@ -244,7 +257,7 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{Array1, Array2};
+    use ndarray::{Array1, ArrayView2};
     use std::sync::{Arc, Mutex};
     use strata_core::{AlgoError, FittedClusterer, FittedReducer};
 
@@ -347,7 +360,7 @@ mod tests {
             ..MlpConfig::default()
         };
         let rep = evaluate(
-            x.view(),
+            Source::Matrix(x.view()),
             &y,
             &econ,
             &Spy(seen_r.clone()),

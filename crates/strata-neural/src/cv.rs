@@ -12,7 +12,7 @@ use crate::folds::{stratified_folds, stratified_split};
 use crate::metrics::{Confusion, METRIC_NAMES, Metrics, ThresholdRule};
 use crate::mlp::{FittedMlp, History, MlpConfig};
 use indicatif::{ProgressBar, ProgressStyle};
-use ndarray::{ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -182,7 +182,97 @@ pub fn cross_validate(
     models: &[&dyn Classifier],
     cfg: &CvConfig,
 ) -> Result<CvReport, NeuralError> {
-    let yb = check_target(x.nrows(), y)?;
+    cross_validate_source(Source::Matrix(x), y, features, models, cfg)
+}
+
+/// Prepares model matrices from raw rows with statistics fitted on some rows
+/// only (a preprocessing recipe: imputation, clipping, scaling, ...).
+pub trait Prepare: Sync {
+    /// Fits on the rows `fit_rows` and returns their matrix and the matrix of
+    /// each set in `apply`, rows in the order given. Nothing of the rows
+    /// outside `fit_rows` may enter what is fitted.
+    fn prepare(
+        &self,
+        fit_rows: &[usize],
+        apply: &[&[usize]],
+    ) -> Result<(Array2<f64>, Vec<Array2<f64>>), NeuralError>;
+}
+
+/// Where cross-validation gets its features.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    /// A matrix prepared beforehand, on every row.
+    Matrix(ArrayView2<'a, f64>),
+    /// `rows` raw rows, prepared inside each fold by a preparation fitted on
+    /// the fit part of the training fold only (the validation and test rows
+    /// are only transformed).
+    Prepared { prepare: &'a dyn Prepare, rows: usize },
+}
+
+impl Source<'_> {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        match self {
+            Source::Matrix(x) => x.nrows(),
+            Source::Prepared { rows, .. } => *rows,
+        }
+    }
+
+    /// The matrix of the rows `fit` and of each set in `apply`, with any
+    /// preparation fitted on `fit` only.
+    pub fn prepare(
+        &self,
+        fit: &[usize],
+        apply: &[&[usize]],
+    ) -> Result<(Array2<f64>, Vec<Array2<f64>>), NeuralError> {
+        match self {
+            Source::Matrix(x) => Ok((
+                x.select(Axis(0), fit),
+                apply.iter().map(|rows| x.select(Axis(0), rows)).collect(),
+            )),
+            Source::Prepared { prepare, .. } => {
+                let (xf, rest) = prepare.prepare(fit, apply)?;
+                if rest.len() != apply.len() {
+                    return Err(NeuralError::param(
+                        "prepared sets",
+                        rest.len(),
+                        &format!("one matrix per set to apply ({})", apply.len()),
+                    ));
+                }
+                strata_core::check_finite(xf.view(), None)?;
+                for m in &rest {
+                    strata_core::check_finite(m.view(), None)?;
+                }
+                Ok((xf, rest))
+            }
+        }
+    }
+
+    /// The fit, validation and test matrices of one task.
+    fn split(
+        &self,
+        fit: &[usize],
+        val: &[usize],
+        test: &[usize],
+    ) -> Result<(Array2<f64>, Array2<f64>, Array2<f64>), NeuralError> {
+        let (xf, rest) = self.prepare(fit, &[val, test])?;
+        let mut rest = rest.into_iter();
+        match (rest.next(), rest.next()) {
+            (Some(xv), Some(xt)) => Ok((xf, xv, xt)),
+            _ => Err(NeuralError::param("prepared sets", 0, "two")),
+        }
+    }
+}
+
+/// [`cross_validate`] over any [`Source`] of features.
+pub fn cross_validate_source(
+    source: Source<'_>,
+    y: &[f64],
+    features: &[&dyn FeatureBuilder],
+    models: &[&dyn Classifier],
+    cfg: &CvConfig,
+) -> Result<CvReport, NeuralError> {
+    let yb = check_target(source.rows(), y)?;
     if cfg.repeats == 0 {
         return Err(NeuralError::param("repeats", 0, "at least 1"));
     }
@@ -194,7 +284,7 @@ pub fn cross_validate(
             cfg.seed.named("folds").child(r as u64),
         )?);
     }
-    cross_validate_folds(x, y, &folds, features, models, cfg)
+    folds_cv(source, y, &folds, features, models, cfg)
 }
 
 /// Cross-validation over given test folds: `folds[r][f]` holds the test rows
@@ -208,8 +298,21 @@ pub fn cross_validate_folds(
     models: &[&dyn Classifier],
     cfg: &CvConfig,
 ) -> Result<CvReport, NeuralError> {
-    let y = check_target(x.nrows(), y)?;
-    strata_core::check_finite(x, None)?;
+    folds_cv(Source::Matrix(x), y, folds, features, models, cfg)
+}
+
+fn folds_cv(
+    source: Source<'_>,
+    y: &[f64],
+    folds: &[Vec<Vec<usize>>],
+    features: &[&dyn FeatureBuilder],
+    models: &[&dyn Classifier],
+    cfg: &CvConfig,
+) -> Result<CvReport, NeuralError> {
+    let y = check_target(source.rows(), y)?;
+    if let Source::Matrix(x) = source {
+        strata_core::check_finite(x, None)?;
+    }
     if !(cfg.validation_fraction > 0.0 && cfg.validation_fraction < 1.0) {
         return Err(NeuralError::param(
             "validation_fraction",
@@ -270,9 +373,7 @@ pub fn cross_validate_folds(
                 cfg.validation_fraction,
                 task_seed.named("validation"),
             );
-            let xf = x.select(Axis(0), &fit_rows);
-            let xv = x.select(Axis(0), &val_rows);
-            let xt = x.select(Axis(0), test);
+            let (xf, xv, xt) = source.split(&fit_rows, &val_rows, test)?;
             let yf: Vec<u8> = fit_rows.iter().map(|&i| y[i]).collect();
             let yv: Vec<u8> = val_rows.iter().map(|&i| y[i]).collect();
             let yt: Vec<u8> = test.iter().map(|&i| y[i]).collect();

@@ -399,3 +399,67 @@ fn bad_input_gets_clear_errors() {
     );
     let _ = Array1::<f64>::zeros(1);
 }
+
+/// Spy on the preparation step: in every task it is fitted on the fit part
+/// of that task's own training fold, and the fold's test rows (and the
+/// validation rows) are only ever transformed. Together the three sets are
+/// the whole table, and across a repeat the test sets cover every row once.
+#[test]
+fn preparation_is_fitted_on_its_own_training_fold_only() {
+    use strata_neural::cv::{Prepare, Source, cross_validate_source};
+    type Call = (Vec<usize>, Vec<usize>, Vec<usize>);
+    struct Spy {
+        x: Array2<f64>,
+        calls: Mutex<Vec<Call>>,
+    }
+    impl Prepare for Spy {
+        fn prepare(
+            &self,
+            fit_rows: &[usize],
+            apply: &[&[usize]],
+        ) -> Result<(Array2<f64>, Vec<Array2<f64>>), strata_neural::NeuralError> {
+            self.calls.lock().unwrap().push((
+                fit_rows.to_vec(),
+                apply[0].to_vec(),
+                apply[1].to_vec(),
+            ));
+            let pick = |rows: &[usize]| self.x.select(ndarray::Axis(0), rows);
+            Ok((pick(fit_rows), apply.iter().map(|r| pick(r)).collect()))
+        }
+    }
+    let (x, y) = shifted(300, 3, 0.3, 2.0, 11);
+    let spy = Spy {
+        x: x.clone(),
+        calls: Mutex::new(Vec::new()),
+    };
+    let cfg = CvConfig {
+        folds: 3,
+        repeats: 2,
+        ..CvConfig::default()
+    };
+    let source = Source::Prepared {
+        prepare: &spy,
+        rows: x.nrows(),
+    };
+    let prepared =
+        cross_validate_source(source, &y, &[&Original], &[&Logistic::default()], &cfg).unwrap();
+    // The same folds and numbers as with the matrix prepared beforehand
+    // (the spy's preparation is the identity).
+    let plain = cross_validate(x.view(), &y, &[&Original], &[&Logistic::default()], &cfg).unwrap();
+    assert_eq!(prepared.folds.len(), plain.folds.len());
+    for (a, b) in prepared.folds.iter().zip(&plain.folds) {
+        assert_eq!(a.metrics, b.metrics);
+    }
+    let calls = spy.calls.lock().unwrap();
+    assert_eq!(calls.len(), 6);
+    let mut tested = vec![0usize; x.nrows()];
+    for (fit, val, test) in calls.iter() {
+        let mut all: Vec<usize> = fit.iter().chain(val).chain(test).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..x.nrows()).collect::<Vec<_>>(), "disjoint and complete");
+        for &i in test {
+            tested[i] += 1;
+        }
+    }
+    assert!(tested.iter().all(|&t| t == 2), "each row tested once per repeat");
+}
