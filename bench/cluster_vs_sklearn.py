@@ -1,7 +1,7 @@
 """strata-cluster side by side with scikit-learn, in one run, on the same data.
 
     pip install scikit-learn pandas
-    STRATA_DATA_DIR=../shared/datasets python3 bench/cluster_vs_sklearn.py [--repeats 3] [--synthetic | --only-synthetic]
+    python3 bench/cluster_vs_sklearn.py [--repeats 3] [--synthetic | --only-synthetic]
 
 Cases: k-means (k = 10, n_init = 10) and a full-covariance Gaussian mixture
 (k = 10) on the Spotify features, and the exact silhouette of 18 labelings

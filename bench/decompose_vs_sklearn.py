@@ -1,7 +1,7 @@
 """strata-decompose side by side with scikit-learn, in one run, on the same data.
 
     pip install scikit-learn pandas
-    STRATA_DATA_DIR=../shared/datasets python3 bench/decompose_vs_sklearn.py [--repeats 7] [--rounds 1] [--rows 1000000]
+    python3 bench/decompose_vs_sklearn.py [--repeats 7] [--rounds 1] [--rows 1000000]
 
 For each case it runs the Rust benchmark (cargo run --release -p strata-decompose
 --example bench) in its own process, then times scikit-learn on the same matrix,

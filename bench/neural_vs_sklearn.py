@@ -2,7 +2,7 @@
 marketing features (2,240 customers x 34 features, as strata prepares them).
 
     pip install scikit-learn pandas
-    STRATA_DATA_DIR=../shared/datasets python3 bench/neural_vs_sklearn.py [--repeats 3]
+    python3 bench/neural_vs_sklearn.py [--repeats 3]
 
 Case `fit`: one MLP of hidden layers 32-16 (ReLU), Adam with learning rate
 1e-3, 200 epochs of batch 64 on all rows, no early stopping - strata's burn MLP
@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools", "fixtures"))
-from common import data_dir, marketing  # noqa: E402
+from common import data_file, marketing  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 
@@ -49,7 +49,7 @@ def main():
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     x, _ = marketing()
-    y = pd.read_csv(os.path.join(data_dir(), "marketing_campaign.csv"), sep="\t")["Response"].to_numpy()
+    y = pd.read_csv(data_file("marketing_campaign.csv"), sep="\t")["Response"].to_numpy()
     ours = rust("fit", args.repeats)
     ts, accs = [], []
     for r in range(args.repeats):

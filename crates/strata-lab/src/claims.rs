@@ -213,7 +213,14 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
             out.push(Claim {
                 claim: "some segments do not respond and some are worth pushing",
                 verdict,
-                rule: "each segment's profit per contact has a 95 % Wilson interval from its response rate; a segment is to contact when the whole interval is above break-even, to skip when it is wholly below, uncertain otherwise. Supported with at least one segment of each kind; contradicted when every segment is decided and all on one side; not shown otherwise. The segmentation is chosen without the target, so every row may judge it".into(),
+                rule: format!(
+                    "each segment's profit per contact has a 95 % Wilson interval from its response rate; a segment is to contact when the whole interval is above break-even, to skip when it is wholly below, uncertain otherwise. Supported with at least one segment of each kind; contradicted when every segment is decided and all on one side; not shown otherwise. {}",
+                    if res.plan.pin.is_some() {
+                        "The segmentation is pinned by the manifest: if its author chose it by looking at responses, this verdict needs rows that did not inform that choice"
+                    } else {
+                        "The segmentation is chosen without the target, so every row may judge it"
+                    }
+                ),
                 evidence: format!(
                     "in the chosen clustering ({} on {}): {contact} segment(s) to contact, {skip} to skip, {uncertain} uncertain; {}",
                     seg.clusterer,
@@ -260,6 +267,7 @@ mod tests {
                 strata_version: String::new(),
                 runs: Vec::new(),
                 margins: Default::default(),
+                pin: None,
             },
             runs,
             missing: Vec::new(),
@@ -346,6 +354,101 @@ mod tests {
             run("q", "pca", 0.10, None, vec![50, 50]),
         ]);
         assert_eq!(claim(&res, "dimensionality").verdict, Verdict::Contradicted);
+    }
+
+    /// A classification record whose MLP comparisons against the original
+    /// features have the given (feature set, recall interval, accuracy interval).
+    fn with_classification(
+        sets: &[(&str, (f64, f64), (f64, f64))],
+    ) -> ExperimentResults {
+        use strata_neural::cv::{CvConfig, CvReport, PAIRED_METHOD, PairedDiff, Summary};
+        let diff = |fs: &str, metric: &str, (low, high): (f64, f64)| PairedDiff {
+            model: "mlp".into(),
+            a: "original".into(),
+            b: fs.into(),
+            metric: metric.into(),
+            mean_diff: 0.5 * (low + high),
+            low,
+            high,
+            level: 0.95,
+            p_value: 0.5,
+            p_holm: 1.0,
+            family_size: 2 * sets.len(),
+            n_pairs: 15,
+            df: 14.0,
+            method: PAIRED_METHOD.into(),
+        };
+        let mut res = results(Vec::new());
+        res.classification = Some(crate::classify::ClassificationRecord {
+            hash: "h".into(),
+            experiment: "x".into(),
+            config: crate::manifest::Classification {
+                folds: 5,
+                repeats: 3,
+                threshold: strata_neural::ThresholdRule::MaxF1,
+                baselines: Vec::new(),
+                mlp: strata_neural::MlpConfig::default(),
+                features: Vec::new(),
+            },
+            seed: strata_core::Seed(0),
+            dataset: res.plan.dataset.clone(),
+            strata_version: String::new(),
+            target: "y".into(),
+            positives: 15,
+            rows: 100,
+            report: CvReport {
+                config: CvConfig::default(),
+                threshold_rule: String::new(),
+                folds: Vec::new(),
+                summary: sets
+                    .iter()
+                    .map(|(fs, _, _)| Summary {
+                        feature_set: fs.to_string(),
+                        model: "mlp".into(),
+                        n_folds: 15,
+                        mean: Default::default(),
+                        sd: Default::default(),
+                        confusion: Default::default(),
+                    })
+                    .collect(),
+            },
+            comparisons: sets
+                .iter()
+                .flat_map(|(fs, r, a)| [diff(fs, "recall", *r), diff(fs, "accuracy", *a)])
+                .collect(),
+            seconds: 0.0,
+        });
+        res
+    }
+
+    #[test]
+    fn claim_three_every_outcome() {
+        let verdict = |sets: &[(&str, (f64, f64), (f64, f64))]| {
+            claim(&with_classification(sets), "cluster features").verdict
+        };
+        let k = "original+clusters:kmeans";
+        let g = "original+clusters:gmm";
+        // Recall gain clears 0.02 and accuracy stays within ±0.01.
+        assert_eq!(verdict(&[(k, (0.03, 0.09), (-0.005, 0.008))]), Verdict::Supported);
+        // The study's situation: the recall interval spans 0 and 0.02.
+        assert_eq!(verdict(&[(k, (-0.02, 0.10), (-0.005, 0.008))]), Verdict::NotShown);
+        // A recall gain, but accuracy not shown to stay within its margin.
+        assert_eq!(verdict(&[(k, (0.03, 0.09), (-0.03, 0.03))]), Verdict::NotShown);
+        // No relevant recall gain possible.
+        assert_eq!(verdict(&[(k, (-0.05, 0.01), (-0.005, 0.008))]), Verdict::Contradicted);
+        // Accuracy clearly falls.
+        assert_eq!(verdict(&[(k, (0.03, 0.09), (-0.05, -0.02))]), Verdict::Contradicted);
+        // One feature set supports, another contradicts.
+        assert_eq!(
+            verdict(&[
+                (k, (0.03, 0.09), (-0.005, 0.008)),
+                (g, (-0.05, 0.01), (-0.005, 0.008)),
+            ]),
+            Verdict::Mixed
+        );
+        let c = claim(&with_classification(&[(k, (0.03, 0.09), (-0.005, 0.008))]), "cluster");
+        assert!(c.rule.contains("corrected resampled t-test"), "{}", c.rule);
+        assert!(c.rule.contains("family of 2 comparisons"), "{}", c.rule);
     }
 
     #[test]

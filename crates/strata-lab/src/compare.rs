@@ -2,7 +2,7 @@
 //! changed. A and B are manifests (their results are read from the results
 //! folder) or experiment result folders.
 
-use crate::report::{HEADLINE, choose};
+use crate::report::HEADLINE;
 use crate::store::{ExperimentResults, RunRecord, RunStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -160,7 +160,7 @@ pub fn compare(a: &ExperimentResults, b: &ExperimentResults) -> Comparison {
     }
     let best = |res: &ExperimentResults| {
         let all: Vec<&RunRecord> = res.runs.iter().collect();
-        choose(&all).map(|(r, why)| {
+        crate::selection::chosen(&all, res.plan.pin.as_ref()).map(|(r, why)| {
             (
                 format!(
                     "{} on {}",

@@ -18,6 +18,10 @@
 //! stability_resamples = 10         # pipeline refits compared (0 switches stability off)
 //! agreement = ["playlist_genre"]   # metadata columns compared with the clusters
 //!
+//! [segments]                       # optional: name the segmentation instead of choosing it
+//! representation = { algorithm = "pca", n_components = 0.9 }
+//! clusterer = { algorithm = "kmeans", k = 4 }
+//!
 //! [verdicts]                       # margins of practical relevance (defaults shown)
 //! recall = 0.02                    # a recall gain that matters
 //! accuracy = 0.01                  # "accuracy changes little" means within this
@@ -193,6 +197,9 @@ pub struct Manifest {
     pub cohorts: Option<crate::cohorts::CohortSpec>,
     /// Margins of practical relevance behind the report's verdicts (`[verdicts]`).
     pub margins: crate::verdict::Margins,
+    /// The segmentation named by `[segments]`, instead of the chosen one.
+    pub pin: Option<crate::selection::Pin>,
+    pin_at: Loc,
     /// Where the manifest was read from.
     pub path: PathBuf,
     /// The manifest's text, kept for error locations and for the results folder.
@@ -224,6 +231,15 @@ struct Raw {
     cohorts: Option<crate::cohorts::CohortSpec>,
     #[serde(default)]
     verdicts: Option<Spanned<crate::verdict::Margins>>,
+    #[serde(default)]
+    segments: Option<Spanned<RawPin>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPin {
+    representation: BTreeMap<String, toml::Value>,
+    clusterer: BTreeMap<String, toml::Value>,
 }
 
 fn five() -> usize {
@@ -390,7 +406,43 @@ impl Manifest {
                 v
             }
         };
+        let (pin, pin_at) = match raw.segments {
+            None => (None, Loc::default()),
+            Some(p) => {
+                let at = loc_of(&text, p.span().start);
+                let p = p.into_inner();
+                let side = |name: &str, m: BTreeMap<String, toml::Value>| {
+                    if !m.contains_key("algorithm") {
+                        return Err(format!("segments.{name} needs `algorithm`"));
+                    }
+                    m.into_iter()
+                        .map(|(k, v)| {
+                            let s = match v {
+                                toml::Value::String(s) => s,
+                                toml::Value::Integer(i) => i.to_string(),
+                                toml::Value::Float(f) => f.to_string(),
+                                toml::Value::Boolean(b) => b.to_string(),
+                                other => {
+                                    return Err(format!(
+                                        "segments.{name}.{k} = {other}: expected a string, number or boolean"
+                                    ));
+                                }
+                            };
+                            Ok((k, s))
+                        })
+                        .collect::<Result<BTreeMap<String, String>, String>>()
+                };
+                let pin = crate::selection::Pin {
+                    representation: side("representation", p.representation)
+                        .map_err(|m| syntax(at, m))?,
+                    clusterer: side("clusterer", p.clusterer).map_err(|m| syntax(at, m))?,
+                };
+                (Some(pin), at)
+            }
+        };
         let mut m = Manifest {
+            pin,
+            pin_at,
             margins,
             name: raw.name,
             description: raw.description,
@@ -421,6 +473,18 @@ impl Manifest {
                     names(registry.clusterers.iter().map(|e| e.name))
                 ),
             });
+        }
+        if let Some(pin) = &m.pin {
+            let n = m.runs().iter().filter(|c| pin.matches(c)).count();
+            if n != 1 {
+                return Err(syntax(
+                    m.pin_at,
+                    format!(
+                        "[segments] {} matches {n} of the manifest's runs; it must name exactly one (give the algorithms and the parameters that differ, e.g. k)",
+                        pin.label()
+                    ),
+                ));
+            }
         }
         let resolved = m.descriptor_path();
         if !resolved.is_file() {

@@ -501,8 +501,15 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
         d.table(&["claim", "verdict", "evidence", "rule"], &rows);
     }
     d.h(2, "Chosen clustering");
-    d.p(&format!("Rule: {}.", crate::selection::RULE));
-    match choose(&all) {
+    match &res.plan.pin {
+        Some(p) => d.p(&format!(
+            "Pinned by the manifest: [segments] {}. The rule that would otherwise apply, and its table below: {}.",
+            p.label(),
+            crate::selection::RULE
+        )),
+        None => d.p(&format!("Rule: {}.", crate::selection::RULE)),
+    }
+    match crate::selection::chosen(&all, res.plan.pin.as_ref()) {
         Some((best, why)) => {
             d.p(&format!(
                 "{} on {}: {why}.",

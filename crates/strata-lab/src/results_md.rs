@@ -150,6 +150,7 @@ mod tests {
                 strata_version: "9.9.9".into(),
                 runs: Vec::new(),
                 margins: Default::default(),
+                pin: None,
             },
             runs: vec![a, b],
             missing: Vec::new(),

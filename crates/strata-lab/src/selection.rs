@@ -133,6 +133,77 @@ pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
     Some((best, reason))
 }
 
+/// `[segments]` in a manifest: the segmentation the decisions rest on,
+/// named instead of chosen. Each side names an algorithm and any of its
+/// parameters; a run matches when its algorithms are those and every named
+/// parameter has the named value (unnamed ones may be anything).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Pin {
+    pub representation: std::collections::BTreeMap<String, String>,
+    pub clusterer: std::collections::BTreeMap<String, String>,
+}
+
+impl Pin {
+    fn side_matches(
+        want: &std::collections::BTreeMap<String, String>,
+        have: &crate::manifest::AlgoConfig,
+    ) -> bool {
+        want.iter().all(|(k, v)| {
+            if k == "algorithm" {
+                &have.algorithm == v
+            } else {
+                have.params.0.get(k).is_some_and(|p| &p.to_string() == v)
+            }
+        })
+    }
+
+    /// Whether a run's configuration is the pinned one.
+    pub fn matches(&self, cfg: &crate::manifest::RunConfig) -> bool {
+        Self::side_matches(&self.representation, &cfg.representation)
+            && Self::side_matches(&self.clusterer, &cfg.clusterer)
+    }
+
+    /// `kmeans(k=4) on pca(n_components=0.9)`, for messages.
+    pub fn label(&self) -> String {
+        let side = |m: &std::collections::BTreeMap<String, String>| {
+            let name = m.get("algorithm").cloned().unwrap_or_default();
+            let p: Vec<String> = m
+                .iter()
+                .filter(|(k, _)| *k != "algorithm")
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            if p.is_empty() {
+                name
+            } else {
+                format!("{name}({})", p.join(", "))
+            }
+        };
+        format!("{} on {}", side(&self.clusterer), side(&self.representation))
+    }
+}
+
+/// The segmentation of an experiment: the pinned run when the manifest pins
+/// one, else [`choose`]'s.
+pub fn chosen<'a>(runs: &[&'a RunRecord], pin: Option<&Pin>) -> Option<(&'a RunRecord, String)> {
+    match pin {
+        None => choose(runs),
+        Some(p) => runs
+            .iter()
+            .copied()
+            .find(|r| r.status == RunStatus::Ok && p.matches(&r.config))
+            .map(|r| {
+                let mut why = format!("pinned by the manifest ([segments] {})", p.label());
+                if let Some(s) = common_score(r) {
+                    let _ = write!(why, ": common-space silhouette {s:.3}");
+                }
+                if let Some(a) = r.metrics.get("stability_mean_ari") {
+                    let _ = write!(why, ", pipeline stability ARI {a:.3}");
+                }
+                (r, why)
+            }),
+    }
+}
+
 /// One row of the selection table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate<'a> {
@@ -281,6 +352,35 @@ pub(crate) mod tests {
         assert_eq!(choose(&[&unscored, &plain]).expect("a choice").0.hash, "none");
         assert!(choose(&[&unscored]).is_none());
         assert!(choose(&[]).is_none());
+    }
+
+    #[test]
+    fn a_pin_overrides_the_rule() {
+        let best = run("best", "none", 0.6, Some(0.95), vec![50, 50]);
+        let mut other = run("other", "pca", 0.2, Some(0.3), vec![50, 50]);
+        other
+            .config
+            .clusterer
+            .params
+            .0
+            .insert("k".into(), strata_core::ParamValue::Int(4));
+        let pin = Pin {
+            representation: [("algorithm".to_string(), "pca".to_string())].into(),
+            clusterer: [
+                ("algorithm".to_string(), "kmeans".to_string()),
+                ("k".to_string(), "4".to_string()),
+            ]
+            .into(),
+        };
+        let (r, why) = chosen(&[&best, &other], Some(&pin)).expect("pinned");
+        assert_eq!(r.hash, "other");
+        assert!(why.starts_with("pinned by the manifest ([segments] kmeans(k=4) on pca)"), "{why}");
+        assert_eq!(chosen(&[&best, &other], None).expect("chosen").0.hash, "best");
+        let wrong = Pin {
+            clusterer: [("k".to_string(), "5".to_string())].into(),
+            ..pin
+        };
+        assert!(chosen(&[&best, &other], Some(&wrong)).is_none());
     }
 
     #[test]

@@ -104,6 +104,9 @@ pub struct Plan {
     /// Margins of practical relevance of the report's verdicts.
     #[serde(default)]
     pub margins: crate::verdict::Margins,
+    /// The segmentation the manifest pins (`[segments]`), if any.
+    #[serde(default)]
+    pub pin: Option<crate::selection::Pin>,
 }
 
 /// Two principal components of a sample of rows, for the report's scatter plot.

@@ -643,6 +643,7 @@ pub fn execute(
             dataset: p.dataset.clone(),
             strata_version: strata_core::VERSION.to_string(),
             margins: p.manifest.margins.clone(),
+            pin: p.manifest.pin.clone(),
             runs: p
                 .runs
                 .iter()
@@ -863,7 +864,7 @@ pub fn execute(
     for (o, p) in outcomes.iter_mut().zip(plans) {
         let res = store::ExperimentResults::read(&o.dir)?;
         let all: Vec<&RunRecord> = res.runs.iter().collect();
-        if let Some((best, reason)) = crate::report::choose(&all)
+        if let Some((best, reason)) = crate::selection::chosen(&all, res.plan.pin.as_ref())
             && let Some(c) = &best.clustering
         {
             let ds = &p.loaded.dataset;

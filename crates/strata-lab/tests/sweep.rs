@@ -704,3 +704,44 @@ fn missing_data_skips_only_its_experiment() {
     assert!(format!("{e:#}").contains("nothing was run"), "{e:#}");
     assert!(!dir.join("res3/good").exists());
 }
+
+/// `[segments]` pins the segmentation: the segment cards and the report use
+/// it and say so; a pin that names no run (or several) is refused with its line.
+#[test]
+fn a_manifest_can_pin_the_segmentation() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 150);
+    let body = "[[representation]]\nalgorithm = \"none\"\n[[representation]]\nalgorithm = \"pca\"\nn_components = 2\n\
+[[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 3]\n[evaluation]\nstability_resamples = 0\n";
+    let m = manifest(
+        dir,
+        "pinned.toml",
+        &format!("{body}[segments]\nrepresentation = {{ algorithm = \"pca\" }}\nclusterer = {{ algorithm = \"kmeans\", k = 2 }}\n"),
+    );
+    sweep(std::slice::from_ref(&m), &Registry::standard(), &opts(dir, "res")).expect("sweep");
+    let seg: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("res/pinned/segments.json")).expect("segments"),
+    )
+    .expect("json");
+    let reason = seg["reason"].as_str().expect("reason");
+    assert!(reason.starts_with("pinned by the manifest ([segments] kmeans(k=2) on pca)"), "{reason}");
+    assert!(seg["representation"].as_str().expect("rep").starts_with("pca"));
+    let report = std::fs::read_to_string(dir.join("res/pinned/report.md")).expect("report");
+    assert!(report.contains("Pinned by the manifest: [segments] kmeans(k=2) on pca"), "{report}");
+    assert!(report.contains("Selection table"), "the table is still shown");
+    // A pin that matches no run, or two, is an error naming its line.
+    for (pin, n) in [("k = 5", 0), ("max_iter = 300", 2)] {
+        let bad = manifest(
+            dir,
+            "bad.toml",
+            &format!("{body}[segments]\nrepresentation = {{ algorithm = \"pca\" }}\nclusterer = {{ algorithm = \"kmeans\", {pin} }}\n"),
+        );
+        let e = sweep(&[bad], &Registry::standard(), &opts(dir, "res2"))
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(e.contains("bad.toml:13:1"), "{e}");
+        assert!(e.contains(&format!("matches {n} of the manifest's runs")), "{e}");
+    }
+}
