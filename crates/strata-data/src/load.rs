@@ -235,16 +235,21 @@ impl LoadedDataset {
             ))
         };
         let in_order = |m: Array2<f64>, order: &[usize]| m.select(ndarray::Axis(0), order);
-        let (fit_table, fit_order) = subset(fit_rows)?;
-        let (recipe, fitted) = FittedRecipe::fit(&self.descriptor, &fit_table)?;
-        let applied = apply
-            .iter()
-            .map(|rows| {
-                let (t, order) = subset(rows)?;
-                Ok(in_order(recipe.transform(&t)?.features, &order))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok((in_order(fitted.features, &fit_order), applied))
+        // A recipe per fold would log the same notes once per fold (a junk
+        // category absent from one fold's training rows, say); the load that
+        // fitted on every row has already reported them, so stay quiet here.
+        tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
+            let (fit_table, fit_order) = subset(fit_rows)?;
+            let (recipe, fitted) = FittedRecipe::fit(&self.descriptor, &fit_table)?;
+            let applied = apply
+                .iter()
+                .map(|rows| {
+                    let (t, order) = subset(rows)?;
+                    Ok(in_order(recipe.transform(&t)?.features, &order))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok((in_order(fitted.features, &fit_order), applied))
+        })
     }
 
     /// Applies the fitted recipe to new rows of the same layout (already

@@ -432,8 +432,14 @@ fn run_one(
         sizes[l] += 1;
     }
     rec.warnings.extend(diagnostics.warnings.iter().cloned());
+    // Without reduction the columns are the prepared features: name them so.
+    let column_names = if cfg.representation.algorithm == "none" {
+        p.loaded.dataset.feature_names()
+    } else {
+        rep.info.component_names.as_slice()
+    };
     if cfg.clusterer.algorithm == "gmm"
-        && let Some(w) = collapsed_on_discrete(x, &labels, &rep.info.component_names)
+        && let Some(w) = collapsed_on_discrete(x, &labels, column_names)
     {
         rec.warnings.push(w);
     }
