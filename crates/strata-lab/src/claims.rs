@@ -245,12 +245,13 @@ pub fn segment_verdict(contact: usize, skip: usize, uncertain: usize) -> Verdict
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::selection::tests::run;
     use crate::store::{DatasetRef, Plan};
 
-    fn results(runs: Vec<RunRecord>) -> ExperimentResults {
+    /// Results of an experiment "x" on 100 rows holding `runs` and nothing else.
+    pub(crate) fn results(runs: Vec<RunRecord>) -> ExperimentResults {
         ExperimentResults {
             dir: "x".into(),
             plan: Plan {

@@ -126,7 +126,6 @@ pub fn render(res: &ExperimentResults) -> String {
 mod tests {
     use super::*;
     use crate::selection::tests::run;
-    use crate::store::{DatasetRef, Plan};
 
     #[test]
     fn headline_has_claims_rules_and_no_timings() {
@@ -134,33 +133,11 @@ mod tests {
         a.timings_s.insert("cluster".into(), 1.234_567);
         let mut b = run("b", "none", 0.20, None, vec![50, 50]);
         b.config.clusterer.algorithm = "gmm".into();
-        let res = ExperimentResults {
-            dir: "x".into(),
-            plan: Plan {
-                experiment: "exp".into(),
-                description: "Customers | segments".into(),
-                manifest_path: String::new(),
-                manifest_text: String::new(),
-                dataset: DatasetRef {
-                    descriptor: "d".into(),
-                    sha256: "0123456789abcdef".into(),
-                    rows: 100,
-                    features: 2,
-                },
-                strata_version: "9.9.9".into(),
-                runs: Vec::new(),
-                margins: Default::default(),
-                pin: None,
-            },
-            runs: vec![a, b],
-            missing: Vec::new(),
-            damaged: Vec::new(),
-            scatter: None,
-            classification: None,
-            segments: None,
-            targeting: None,
-            cohorts: None,
-        };
+        let mut res = crate::claims::tests::results(vec![a, b]);
+        res.plan.experiment = "exp".into();
+        res.plan.description = "Customers | segments".into();
+        res.plan.dataset.sha256 = "0123456789abcdef".into();
+        res.plan.strata_version = "9.9.9".into();
         let md = render(&res);
         assert!(md.starts_with("### exp\n"), "{md}");
         assert!(md.contains("strata 9.9.9; dataset SHA-256 0123456789ab."), "{md}");
