@@ -202,25 +202,36 @@ fn same_seed_same_metrics_whatever_the_thread_count() {
     assert_eq!(strip(&a), strip(&b));
 }
 
+/// A feature set that keeps a range of the columns (given their count).
+struct Columns {
+    name: &'static str,
+    keep: fn(usize) -> std::ops::Range<usize>,
+}
+
+impl FeatureBuilder for Columns {
+    fn name(&self) -> String {
+        self.name.into()
+    }
+    fn build(
+        &self,
+        train: ArrayView2<'_, f64>,
+        apply: &[ArrayView2<'_, f64>],
+        _seed: Seed,
+    ) -> Result<(Array2<f64>, Vec<Array2<f64>>), strata_neural::NeuralError> {
+        let range = (self.keep)(train.ncols());
+        let pick = |a: ArrayView2<'_, f64>| a.slice(ndarray::s![.., range.clone()]).to_owned();
+        Ok((pick(train), apply.iter().map(|a| pick(*a)).collect()))
+    }
+}
+
 #[test]
 fn paired_comparison_detects_a_real_gain() {
     let (x, y) = shifted(800, 4, 0.2, 2.5, 5);
     // `noise` drops the informative column: clearly worse.
-    struct DropFirst;
-    impl FeatureBuilder for DropFirst {
-        fn name(&self) -> String {
-            "noise".into()
-        }
-        fn build(
-            &self,
-            train: ArrayView2<'_, f64>,
-            apply: &[ArrayView2<'_, f64>],
-            _seed: Seed,
-        ) -> Result<(Array2<f64>, Vec<Array2<f64>>), strata_neural::NeuralError> {
-            let drop = |a: ArrayView2<'_, f64>| a.slice(ndarray::s![.., 1..]).to_owned();
-            Ok((drop(train), apply.iter().map(|a| drop(*a)).collect()))
-        }
-    }
+    let noise = Columns {
+        name: "noise",
+        keep: |n| 1..n,
+    };
     let cfg = CvConfig {
         folds: 4,
         repeats: 2,
@@ -229,7 +240,7 @@ fn paired_comparison_detects_a_real_gain() {
     let rep = cross_validate(
         x.view(),
         &y,
-        &[&DropFirst, &Original],
+        &[&noise, &Original],
         &[&Logistic::default()],
         &cfg,
     )
@@ -252,22 +263,10 @@ fn paired_comparison_detects_a_real_gain() {
 #[test]
 fn paired_comparison_finds_no_difference_where_there_is_none() {
     let (x, y) = shifted(800, 4, 0.2, 2.5, 5);
-    struct DropLast;
-    impl FeatureBuilder for DropLast {
-        fn name(&self) -> String {
-            "without-noise-column".into()
-        }
-        fn build(
-            &self,
-            train: ArrayView2<'_, f64>,
-            apply: &[ArrayView2<'_, f64>],
-            _seed: Seed,
-        ) -> Result<(Array2<f64>, Vec<Array2<f64>>), strata_neural::NeuralError> {
-            let n = train.ncols();
-            let drop = |a: ArrayView2<'_, f64>| a.slice(ndarray::s![.., ..n - 1]).to_owned();
-            Ok((drop(train), apply.iter().map(|a| drop(*a)).collect()))
-        }
-    }
+    let without_noise = Columns {
+        name: "without-noise-column",
+        keep: |n| 0..n - 1,
+    };
     let cfg = CvConfig {
         folds: 5,
         repeats: 3,
@@ -276,7 +275,7 @@ fn paired_comparison_finds_no_difference_where_there_is_none() {
     let rep = cross_validate(
         x.view(),
         &y,
-        &[&Original, &DropLast],
+        &[&Original, &without_noise],
         &[&Logistic::default()],
         &cfg,
     )
