@@ -11,7 +11,7 @@
 //! preprocessing recipe included (the sweep passes a `Source::Prepared`).
 
 use crate::segments::{Action, campaign};
-use ndarray::{Array2, Axis};
+use ndarray::Axis;
 use serde::{Deserialize, Serialize};
 use strata_core::{Clusterer, Economics, Reducer, Rng, Seed};
 use strata_neural::MlpConfig;
@@ -81,7 +81,10 @@ pub fn evaluate(
     // Everything fitted, preprocessing included, sees the training customers only.
     let (xtr, xte) = {
         let (xtr, mut rest) = source.prepare(&train, &[&test])?;
-        (xtr, rest.pop().unwrap_or_else(|| Array2::zeros((0, 0))))
+        let xte = rest
+            .pop()
+            .ok_or_else(|| anyhow::anyhow!("targeting: no matrix for the held-out customers"))?;
+        (xtr, xte)
     };
     // Position of each training customer in `xtr`.
     let mut at = vec![usize::MAX; y.len()];
@@ -257,7 +260,7 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{Array1, ArrayView2};
+    use ndarray::{Array1, Array2, ArrayView2};
     use std::sync::{Arc, Mutex};
     use strata_core::{AlgoError, FittedClusterer, FittedReducer};
 
