@@ -20,7 +20,9 @@ pub use csv::{Dialect, RawTable, read_table};
 pub use descriptor::Descriptor;
 pub use error::{DataError, Result, RowRef};
 pub use fetch::{Fetched, fetch};
-pub use load::{FeatureSummary, LoadReport, LoadedDataset, load, load_table};
+pub use load::{
+    FeatureSummary, LoadReport, LoadedDataset, PreparedRows, RowsPrepared, load, load_table,
+};
 pub use locate::{DATA_DIR_ENV, DataDirs, load_reference, reference_dirs, sha256_file};
 pub use recipe::{FittedRecipe, StepNote, Transformed};
 

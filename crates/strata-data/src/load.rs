@@ -68,6 +68,25 @@ pub struct LoadedDataset {
     pub table: RawTable,
 }
 
+/// One set of rows prepared by a recipe fitted on some rows
+/// ([`LoadedDataset::prepare_rows_named`]).
+#[derive(Debug, Clone)]
+pub struct PreparedRows {
+    /// Model features, scaled.
+    pub features: Array2<f64>,
+    /// The same columns in original units (after imputation, clipping and encoding).
+    pub unscaled: Array2<f64>,
+}
+
+/// What [`LoadedDataset::prepare_rows_named`] returns: the fresh recipe's
+/// column names, the rows it was fitted on, and each set it was applied to.
+#[derive(Debug, Clone)]
+pub struct RowsPrepared {
+    pub names: Vec<String>,
+    pub fit: PreparedRows,
+    pub applied: Vec<PreparedRows>,
+}
+
 /// Locates, verifies and loads the descriptor's data file.
 pub fn load(descriptor: &Descriptor, dirs: &DataDirs) -> Result<LoadedDataset> {
     let path = dirs.locate(descriptor)?;
@@ -209,6 +228,16 @@ impl LoadedDataset {
         fit_rows: &[usize],
         apply: &[&[usize]],
     ) -> Result<(Array2<f64>, Vec<Array2<f64>>)> {
+        let p = self.prepare_rows_named(fit_rows, apply)?;
+        Ok((
+            p.fit.features,
+            p.applied.into_iter().map(|t| t.features).collect(),
+        ))
+    }
+
+    /// [`LoadedDataset::prepare_rows`], keeping what the fresh recipe knows:
+    /// its column names and each matrix in original units as well.
+    pub fn prepare_rows_named(&self, fit_rows: &[usize], apply: &[&[usize]]) -> Result<RowsPrepared> {
         let subset = |rows: &[usize]| -> Result<(RawTable, Vec<usize>)> {
             let n = self.table.height();
             let mut keep = vec![false; n];
@@ -234,21 +263,29 @@ impl LoadedDataset {
                 rows.iter().map(|&i| rank[i]).collect(),
             ))
         };
-        let in_order = |m: Array2<f64>, order: &[usize]| m.select(ndarray::Axis(0), order);
+        let in_order = |t: crate::recipe::Transformed, order: &[usize]| PreparedRows {
+            features: t.features.select(ndarray::Axis(0), order),
+            unscaled: t.unscaled.select(ndarray::Axis(0), order),
+        };
         // A recipe per fold would log the same notes once per fold (a junk
         // category absent from one fold's training rows, say); the load that
         // fitted on every row has already reported them, so stay quiet here.
         tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
             let (fit_table, fit_order) = subset(fit_rows)?;
             let (recipe, fitted) = FittedRecipe::fit(&self.descriptor, &fit_table)?;
+            let names = fitted.feature_names.clone();
             let applied = apply
                 .iter()
                 .map(|rows| {
                     let (t, order) = subset(rows)?;
-                    Ok(in_order(recipe.transform(&t)?.features, &order))
+                    Ok(in_order(recipe.transform(&t)?, &order))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            Ok((in_order(fitted.features, &fit_order), applied))
+            Ok(RowsPrepared {
+                names,
+                fit: in_order(fitted, &fit_order),
+                applied,
+            })
         })
     }
 

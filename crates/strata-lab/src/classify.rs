@@ -174,3 +174,34 @@ impl Prepare for RecipePrep<'_> {
             })
     }
 }
+
+/// [`RecipePrep`] keeping only the columns `[features]` selects, resolved by
+/// name against each fresh recipe's columns: what the segmentation pipeline
+/// sees in held-out targeting, while the MLP sees every prepared feature.
+pub struct SelectedPrep<'a> {
+    pub loaded: &'a strata_data::LoadedDataset,
+    pub columns: &'a crate::features::Columns,
+}
+
+impl Prepare for SelectedPrep<'_> {
+    fn prepare(
+        &self,
+        fit_rows: &[usize],
+        apply: &[&[usize]],
+    ) -> Result<(ndarray::Array2<f64>, Vec<ndarray::Array2<f64>>), strata_neural::NeuralError> {
+        let err = |message: String| strata_neural::NeuralError::Features {
+            name: "preprocessing recipe".into(),
+            message,
+        };
+        let p = self
+            .loaded
+            .prepare_rows_named(fit_rows, apply)
+            .map_err(|e| err(e.to_string()))?;
+        let kept = self.columns.resolve(&p.names, false).map_err(err)?;
+        let pick = |m: ndarray::Array2<f64>| m.select(ndarray::Axis(1), &kept);
+        Ok((
+            pick(p.fit.features),
+            p.applied.into_iter().map(|a| pick(a.features)).collect(),
+        ))
+    }
+}

@@ -1,12 +1,29 @@
-//! Segment stability over time: split the rows by a date (e.g. when a customer
-//! enrolled) into an earlier and a later cohort, segment each cohort with the
-//! chosen representation and clustering, and compare the two models on all
-//! rows: the adjusted Rand index of their assignments, and how far matched
-//! segment centres moved (in standard deviations of the prepared features).
+//! Segment drift over time: split the rows by a date (e.g. when a customer
+//! enrolled) into an earlier and a later cohort, and give each cohort its own
+//! whole pipeline, fitted on its own rows only: the preprocessing recipe, the
+//! representation and the clustering. Then compare what the two pipelines
+//! learned:
+//!
+//! - **agreement**: both pipelines assign every row (each through its own
+//!   recipe), and the adjusted Rand index of the two assignments says whether
+//!   they cut the customers the same way;
+//! - **matched segments**: each earlier segment is paired with the later one
+//!   that takes most of its rows in those assignments (one to one, largest
+//!   overlap first);
+//! - **centres per feature**: each matched segment's mean on its own cohort's
+//!   rows, in original units and as a shift in pooled standard deviations of
+//!   the two cohorts;
+//! - **response**: each matched segment's response rate in its own cohort,
+//!   with a Wilson 95 % interval.
+//!
+//! Features derived from the split column (e.g. the tenure computed from the
+//! enrolment date) differ between cohorts by construction: they are left out
+//! of both pipelines and of the comparison, and the report names them.
 
-use ndarray::{ArrayView2, Axis};
+use crate::features::Columns;
+use crate::segments::wilson;
+use ndarray::{Array2, Axis};
 use serde::{Deserialize, Serialize};
-use strata_cluster::metrics::centroids;
 use strata_core::{Clusterer, Reducer, Seed};
 
 /// `[cohorts]` in a manifest: which date column splits the rows, and its format.
@@ -36,99 +53,378 @@ pub fn parse_dates(values: &[String], spec: &CohortSpec) -> Result<Vec<chrono::N
         .collect()
 }
 
-/// One segment of the earlier model matched to the nearest of the later one.
+/// The features a descriptor derives from `column`, directly or through
+/// another derived feature.
+pub fn derived_from(d: &strata_data::Descriptor, column: &str) -> Vec<String> {
+    let mut out: Vec<String> = vec![column.to_string()];
+    loop {
+        let before = out.len();
+        for r in &d.derive {
+            let uses = r.from.iter().chain(r.columns.iter()).any(|c| out.contains(c));
+            if uses && !out.contains(&r.name) {
+                out.push(r.name.clone());
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+    }
+    out.remove(0);
+    out
+}
+
+/// One cohort's rows prepared by a recipe fitted on those rows only.
+#[derive(Debug, Clone)]
+pub struct CohortMatrices {
+    /// The recipe's column names.
+    pub names: Vec<String>,
+    /// The cohort's own rows, scaled.
+    pub own: Array2<f64>,
+    /// The cohort's own rows in original units.
+    pub own_unscaled: Array2<f64>,
+    /// Every row of the table, scaled by this cohort's recipe.
+    pub all: Array2<f64>,
+}
+
+/// Fits a preprocessing recipe on some rows and prepares them and every row.
+pub trait CohortPrep {
+    fn rows(&self) -> usize;
+    fn prepare(&self, rows: &[usize]) -> anyhow::Result<CohortMatrices>;
+}
+
+impl CohortPrep for strata_data::LoadedDataset {
+    fn rows(&self) -> usize {
+        self.dataset.n_samples()
+    }
+    fn prepare(&self, rows: &[usize]) -> anyhow::Result<CohortMatrices> {
+        let all: Vec<usize> = (0..self.dataset.n_samples()).collect();
+        let mut p = self.prepare_rows_named(rows, &[&all])?;
+        let every = p
+            .applied
+            .pop()
+            .ok_or_else(|| anyhow::anyhow!("cohorts: no matrix for every row"))?;
+        Ok(CohortMatrices {
+            names: p.names,
+            own: p.fit.features,
+            own_unscaled: p.fit.unscaled,
+            all: every.features,
+        })
+    }
+}
+
+/// A response rate with its Wilson 95 % interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Drift {
+pub struct Rate {
+    pub responders: usize,
+    pub rows: usize,
+    pub rate: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Rate {
+    fn of(rows: &[usize], y: &[u8]) -> Rate {
+        let k = rows.iter().filter(|&&i| y[i] == 1).count();
+        let (low, high) = wilson(k, rows.len(), 1.959_963_984_540_054);
+        Rate {
+            responders: k,
+            rows: rows.len(),
+            rate: k as f64 / rows.len().max(1) as f64,
+            low,
+            high,
+        }
+    }
+}
+
+/// How far one feature's mean moved between two matched segments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureShift {
+    pub feature: String,
+    /// Mean over the earlier segment's rows, in original units.
+    pub early: f64,
+    /// Mean over the later segment's rows, in original units.
+    pub late: f64,
+    /// Pooled within-cohort standard deviation of the feature.
+    pub pooled_sd: f64,
+    /// `(late - early) / pooled_sd`; 0 when the feature is constant in both cohorts.
+    pub shift_sd: f64,
+}
+
+/// An earlier segment and the later segment matched to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Match {
     pub early_segment: usize,
     pub late_segment: usize,
-    /// Distance between the two centres, in standard deviations of the prepared features.
-    pub distance: f64,
+    /// Share of the earlier cohort's rows in the earlier segment.
     pub early_share: f64,
+    /// Share of the later cohort's rows in the later segment.
     pub late_share: f64,
+    /// Share of the rows the earlier pipeline puts in `early_segment` that
+    /// the later pipeline puts in `late_segment` (all rows).
+    pub overlap: f64,
+    /// Response in each cohort, when the data has a target.
+    pub early_response: Option<Rate>,
+    pub late_response: Option<Rate>,
+    /// Every compared feature, largest absolute shift first.
+    pub features: Vec<FeatureShift>,
+}
+
+impl Match {
+    /// The largest absolute shift, in pooled standard deviations.
+    pub fn largest_shift(&self) -> f64 {
+        self.features.first().map_or(0.0, |f| f.shift_sd.abs())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CohortReport {
     pub column: String,
-    /// Rows enrolled on or before this date form the earlier cohort.
+    /// Rows dated on or before this date form the earlier cohort.
     pub split: String,
     pub early_rows: usize,
     pub late_rows: usize,
-    /// Agreement of the two cohorts' models on every row.
+    /// Features derived from the split column, left out of the pipelines and
+    /// of the comparison.
+    pub excluded: Vec<String>,
+    /// Columns each cohort's pipeline segmented on.
+    pub early_columns: usize,
+    pub late_columns: usize,
+    /// Agreement of the two pipelines' assignments of every row.
     pub ari: f64,
-    pub drift: Vec<Drift>,
+    pub matches: Vec<Match>,
+    /// Segments left without a partner (when the two pipelines found
+    /// different numbers of segments): (cohort, segment).
+    pub unmatched: Vec<(String, usize)>,
     pub verdict: String,
 }
 
-/// Fits the representation and clustering on each cohort and compares them on
-/// all rows of `x` (the prepared, standardized features).
+/// What [`evaluate`] needs besides the pipeline.
+pub struct CohortInputs<'a> {
+    pub dates: &'a [chrono::NaiveDate],
+    pub column: &'a str,
+    /// Which prepared features segment (`[features]`).
+    pub columns: &'a Columns,
+    /// Features to leave out: those derived from the split column.
+    pub excluded: &'a [String],
+    /// 0/1 responses, when the data has a target.
+    pub target: Option<&'a [u8]>,
+}
+
+/// One cohort's fitted pipeline: labels of its own rows and of every row.
+struct Fitted {
+    m: CohortMatrices,
+    own_labels: Vec<usize>,
+    all_labels: Vec<usize>,
+    k: usize,
+    columns: usize,
+}
+
+fn fit_cohort(
+    prep: &dyn CohortPrep,
+    rows: &[usize],
+    name: &str,
+    inp: &CohortInputs<'_>,
+    reducer: &dyn Reducer,
+    clusterer: &dyn Clusterer,
+    seed: Seed,
+) -> anyhow::Result<Fitted> {
+    let m = prep
+        .prepare(rows)
+        .map_err(|e| anyhow::anyhow!("cohorts: the {name} cohort's recipe: {e:#}"))?;
+    let kept: Vec<usize> = inp
+        .columns
+        .resolve(&m.names, false)
+        .map_err(|e| anyhow::anyhow!("cohorts: the {name} cohort: {e}"))?
+        .into_iter()
+        .filter(|&j| !inp.excluded.contains(&m.names[j]))
+        .collect();
+    if kept.is_empty() {
+        anyhow::bail!("cohorts: the {name} cohort has no feature left once those derived from `{}` are excluded", inp.column);
+    }
+    let own = m.own.select(Axis(1), &kept);
+    let (fr, z) = reducer
+        .fit_transform(own.view(), seed.named("representation"))
+        .map_err(|e| anyhow::anyhow!("cohorts: the {name} cohort: {e}"))?;
+    let fc = clusterer
+        .fit(z.view(), seed.named("clusterer"))
+        .map_err(|e| anyhow::anyhow!("cohorts: the {name} cohort: {e}"))?;
+    let all = m.all.select(Axis(1), &kept);
+    let all_labels = fc.predict(fr.transform(all.view())?.view())?.to_vec();
+    let own_labels = fc.labels().to_vec();
+    let k = own_labels
+        .iter()
+        .chain(all_labels.iter())
+        .copied()
+        .max()
+        .map_or(0, |m| m + 1);
+    Ok(Fitted {
+        m,
+        own_labels,
+        all_labels,
+        k,
+        columns: kept.len(),
+    })
+}
+
+/// Mean and variance (n - 1) of a column over some rows.
+fn mean_var(x: &Array2<f64>, j: usize, rows: &[usize]) -> (f64, f64) {
+    let n = rows.len() as f64;
+    let mean = rows.iter().map(|&i| x[[i, j]]).sum::<f64>() / n.max(1.0);
+    let var = rows.iter().map(|&i| (x[[i, j]] - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var)
+}
+
+/// Pairs earlier and later segments one to one, largest overlap (rows both
+/// pipelines put in the pair) first; ties go to the lower segment numbers.
+fn match_segments(a: &[usize], ka: usize, b: &[usize], kb: usize) -> Vec<(usize, usize, usize)> {
+    let mut count = vec![vec![0usize; kb]; ka];
+    for (&s, &t) in a.iter().zip(b) {
+        count[s][t] += 1;
+    }
+    let mut cells: Vec<(usize, usize, usize)> = (0..ka)
+        .flat_map(|s| (0..kb).map(move |t| (s, t)))
+        .map(|(s, t)| (s, t, count[s][t]))
+        .collect();
+    cells.sort_by(|p, q| q.2.cmp(&p.2).then(p.0.cmp(&q.0)).then(p.1.cmp(&q.1)));
+    let (mut used_a, mut used_b) = (vec![false; ka], vec![false; kb]);
+    let mut out = Vec::new();
+    for (s, t, c) in cells {
+        if !used_a[s] && !used_b[t] {
+            used_a[s] = true;
+            used_b[t] = true;
+            out.push((s, t, c));
+        }
+    }
+    out.sort_by_key(|m| m.0);
+    out
+}
+
+/// Splits the rows at the median date and compares the two cohorts'
+/// pipelines (see the module documentation).
 pub fn evaluate(
-    x: ArrayView2<'_, f64>,
-    dates: &[chrono::NaiveDate],
-    column: &str,
+    prep: &dyn CohortPrep,
+    inp: &CohortInputs<'_>,
     reducer: &dyn Reducer,
     clusterer: &dyn Clusterer,
     seed: Seed,
 ) -> anyhow::Result<CohortReport> {
-    if dates.len() != x.nrows() || dates.is_empty() {
-        anyhow::bail!("cohorts: {} dates for {} rows", dates.len(), x.nrows());
+    let n = prep.rows();
+    if inp.dates.len() != n || n == 0 {
+        anyhow::bail!("cohorts: {} dates for {n} rows", inp.dates.len());
     }
-    let mut sorted = dates.to_vec();
+    if inp.target.is_some_and(|y| y.len() != n) {
+        anyhow::bail!("cohorts: the target has another number of rows than the table ({n})");
+    }
+    let mut sorted = inp.dates.to_vec();
     sorted.sort_unstable();
     let split = sorted[(sorted.len().saturating_sub(1)) / 2];
-    let early: Vec<usize> = (0..dates.len()).filter(|&i| dates[i] <= split).collect();
-    let late: Vec<usize> = (0..dates.len()).filter(|&i| dates[i] > split).collect();
+    let early: Vec<usize> = (0..n).filter(|&i| inp.dates[i] <= split).collect();
+    let late: Vec<usize> = (0..n).filter(|&i| inp.dates[i] > split).collect();
     if early.len() < 10 || late.len() < 10 {
         anyhow::bail!(
-            "cohorts: splitting `{column}` at {split} leaves {} and {} rows; too few to segment",
+            "cohorts: splitting `{}` at {split} leaves {} and {} rows; too few to segment",
+            inp.column,
             early.len(),
             late.len()
         );
     }
-    let assign = |rows: &[usize], name: &str| -> anyhow::Result<Vec<usize>> {
-        let xs = x.select(Axis(0), rows);
-        let (fr, z) = reducer.fit_transform(xs.view(), seed.named("representation"))?;
-        let fc = clusterer
-            .fit(z.view(), seed.named("clusterer"))
-            .map_err(|e| anyhow::anyhow!("cohorts: the {name} cohort: {e}"))?;
-        Ok(fc.predict(fr.transform(x)?.view())?.to_vec())
-    };
-    let (a, b) = (assign(&early, "earlier")?, assign(&late, "later")?);
-    let ari = strata_cluster::metrics::adjusted_rand_index(&a, &b)?;
-    let ka = a.iter().copied().max().map_or(0, |m| m + 1);
-    let kb = b.iter().copied().max().map_or(0, |m| m + 1);
-    let (ca, na) = centroids(x, &a, ka);
-    let (cb, nb) = centroids(x, &b, kb);
-    let n = x.nrows() as f64;
-    let mut drift: Vec<Drift> = (0..ka)
-        .filter(|&s| na[s] > 0)
-        .filter_map(|s| {
-            (0..kb)
-                .filter(|&t| nb[t] > 0)
-                .map(|t| {
-                    let d = ca
-                        .row(s)
-                        .iter()
-                        .zip(cb.row(t).iter())
-                        .map(|(p, q)| (p - q).powi(2))
-                        .sum::<f64>()
-                        .sqrt();
-                    (t, d)
-                })
-                .min_by(|p, q| p.1.total_cmp(&q.1))
-                .map(|(t, d)| Drift {
-                    early_segment: s,
-                    late_segment: t,
-                    distance: d,
-                    early_share: na[s] as f64 / n,
-                    late_share: nb[t] as f64 / n,
-                })
-        })
+    let a = fit_cohort(prep, &early, "earlier", inp, reducer, clusterer, seed)?;
+    let b = fit_cohort(prep, &late, "later", inp, reducer, clusterer, seed)?;
+    let ari = strata_cluster::metrics::adjusted_rand_index(&a.all_labels, &b.all_labels)?;
+
+    // Features both recipes produced, minus the excluded ones, in the earlier recipe's order.
+    let compared: Vec<(usize, usize)> = a
+        .m
+        .names
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| !inp.excluded.contains(name))
+        .filter_map(|(ja, name)| b.m.names.iter().position(|x| x == name).map(|jb| (ja, jb)))
         .collect();
-    drift.sort_by(|p, q| q.early_share.total_cmp(&p.early_share));
-    let worst = drift.iter().map(|d| d.distance).fold(0.0, f64::max);
+    let pooled: Vec<f64> = {
+        let all_a: Vec<usize> = (0..early.len()).collect();
+        let all_b: Vec<usize> = (0..late.len()).collect();
+        let (na, nb) = (early.len() as f64, late.len() as f64);
+        compared
+            .iter()
+            .map(|&(ja, jb)| {
+                let (_, va) = mean_var(&a.m.own_unscaled, ja, &all_a);
+                let (_, vb) = mean_var(&b.m.own_unscaled, jb, &all_b);
+                (((na - 1.0) * va + (nb - 1.0) * vb) / (na + nb - 2.0)).sqrt()
+            })
+            .collect()
+    };
+    // Positions (in the cohort's own matrices) of each segment's rows.
+    let members = |f: &Fitted, s: usize| -> Vec<usize> {
+        (0..f.own_labels.len()).filter(|&p| f.own_labels[p] == s).collect()
+    };
+    let pairs = match_segments(&a.all_labels, a.k, &b.all_labels, b.k);
+    let mut matches = Vec::new();
+    for &(s, t, both) in &pairs {
+        let (ma, mb) = (members(&a, s), members(&b, t));
+        if ma.is_empty() || mb.is_empty() {
+            continue;
+        }
+        let mut features: Vec<FeatureShift> = compared
+            .iter()
+            .zip(&pooled)
+            .map(|(&(ja, jb), &sd)| {
+                let (early_mean, _) = mean_var(&a.m.own_unscaled, ja, &ma);
+                let (late_mean, _) = mean_var(&b.m.own_unscaled, jb, &mb);
+                FeatureShift {
+                    feature: a.m.names[ja].clone(),
+                    early: early_mean,
+                    late: late_mean,
+                    pooled_sd: sd,
+                    shift_sd: if sd > 0.0 {
+                        (late_mean - early_mean) / sd
+                    } else {
+                        0.0
+                    },
+                }
+            })
+            .collect();
+        features.sort_by(|p, q| {
+            q.shift_sd
+                .abs()
+                .total_cmp(&p.shift_sd.abs())
+                .then(p.feature.cmp(&q.feature))
+        });
+        let in_a = a.all_labels.iter().filter(|&&l| l == s).count();
+        let rows_of = |cohort: &[usize], pos: &[usize]| -> Vec<usize> { pos.iter().map(|&p| cohort[p]).collect() };
+        matches.push(Match {
+            early_segment: s,
+            late_segment: t,
+            early_share: ma.len() as f64 / early.len() as f64,
+            late_share: mb.len() as f64 / late.len() as f64,
+            overlap: both as f64 / in_a.max(1) as f64,
+            early_response: inp.target.map(|y| Rate::of(&rows_of(&early, &ma), y)),
+            late_response: inp.target.map(|y| Rate::of(&rows_of(&late, &mb), y)),
+            features,
+        });
+    }
+    let mut unmatched = Vec::new();
+    for s in 0..a.k {
+        if !matches.iter().any(|m| m.early_segment == s) && !members(&a, s).is_empty() {
+            unmatched.push(("earlier".to_string(), s));
+        }
+    }
+    for t in 0..b.k {
+        if !matches.iter().any(|m| m.late_segment == t) && !members(&b, t).is_empty() {
+            unmatched.push(("later".to_string(), t));
+        }
+    }
+    let worst = matches
+        .iter()
+        .max_by(|p, q| p.largest_shift().total_cmp(&q.largest_shift()));
+    let moved = worst.and_then(|m| m.features.first()).map_or(String::new(), |f| {
+        format!(
+            "; the largest move of a matched segment's centre is {:+.2} pooled standard deviations, on `{}`",
+            f.shift_sd, f.feature
+        )
+    });
     let verdict = format!(
-        "segments {} from the earlier cohort to the later one: the two cohorts' models agree with ARI {ari:.2} on all rows, and matched centres moved at most {worst:.2} standard deviations",
+        "segments {} from the earlier cohort to the later one: each cohort's own pipeline assigns every row, and the two assignments agree with ARI {ari:.2}{moved}",
         if ari >= 0.8 {
             "carry over"
         } else if ari >= 0.5 {
@@ -138,12 +434,16 @@ pub fn evaluate(
         }
     );
     Ok(CohortReport {
-        column: column.to_string(),
+        column: inp.column.to_string(),
         split: split.to_string(),
         early_rows: early.len(),
         late_rows: late.len(),
+        excluded: inp.excluded.to_vec(),
+        early_columns: a.columns,
+        late_columns: b.columns,
         ari,
-        drift,
+        matches,
+        unmatched,
         verdict,
     })
 }
@@ -151,40 +451,138 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::Array2;
+    use std::sync::Mutex;
     use strata_cluster::KMeans;
 
-    #[test]
-    fn stable_blobs_carry_over_and_bad_dates_name_their_row() {
+    /// A recipe that standardizes on the fit rows; records which rows it was fitted on.
+    struct Standardize {
+        /// Unscaled table; column 2 is "Tenure", derived from the date.
+        x: Array2<f64>,
+        names: Vec<String>,
+        fitted_on: Mutex<Vec<Vec<usize>>>,
+    }
+
+    impl CohortPrep for Standardize {
+        fn rows(&self) -> usize {
+            self.x.nrows()
+        }
+        fn prepare(&self, rows: &[usize]) -> anyhow::Result<CohortMatrices> {
+            self.fitted_on.lock().expect("lock").push(rows.to_vec());
+            let own_unscaled = self.x.select(Axis(0), rows);
+            let mean = own_unscaled.mean_axis(Axis(0)).expect("rows");
+            let sd = own_unscaled.std_axis(Axis(0), 0.0).mapv(|s| if s > 0.0 { s } else { 1.0 });
+            let scale = |m: &Array2<f64>| (m - &mean) / &sd;
+            Ok(CohortMatrices {
+                names: self.names.clone(),
+                own: scale(&own_unscaled),
+                all: scale(&self.x),
+                own_unscaled,
+            })
+        }
+    }
+
+    /// Three blobs; the later cohort's second blob sits `moved` further on
+    /// feature 0, and responds at `late_rate` instead of 10 %.
+    fn cohorts(moved: f64) -> (Standardize, Vec<chrono::NaiveDate>, Vec<u8>) {
         let mut r = strata_core::Rng::new(Seed(2));
-        let n = 600;
-        let x = Array2::from_shape_fn((n, 2), |(i, j)| {
-            [[0.0, 0.0], [5.0, 5.0], [0.0, 8.0]][i % 3][j] + 0.5 * r.normal()
-        });
+        let n = 1200;
         let start = chrono::NaiveDate::from_ymd_opt(2013, 1, 1).expect("date");
-        let dates: Vec<chrono::NaiveDate> = (0..n)
-            .map(|i| start + chrono::Days::new((i * 7 % 500) as u64))
-            .collect();
-        let rep = evaluate(
-            x.view(),
-            &dates,
-            "enrolled",
+        let dates: Vec<chrono::NaiveDate> = (0..n).map(|i| start + chrono::Days::new(i as u64)).collect();
+        let late = |i: usize| i >= n / 2;
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| {
+            let centre = [[0.0, 0.0], [6.0, 6.0], [0.0, 10.0]][i % 3];
+            match j {
+                2 => (n - i) as f64, // tenure in days: larger for the earlier cohort
+                0 if i % 3 == 1 && late(i) => centre[0] + moved + r.normal(),
+                _ => centre[j] + r.normal(),
+            }
+        });
+        let y: Vec<u8> = (0..n).map(|i| u8::from(i % 3 == 1 && (i / 3) % 10 == 0)).collect();
+        (
+            Standardize {
+                x,
+                names: vec!["spend".into(), "visits".into(), "Tenure_days".into()],
+                fitted_on: Mutex::new(Vec::new()),
+            },
+            dates,
+            y,
+        )
+    }
+
+    fn run(prep: &Standardize, dates: &[chrono::NaiveDate], y: &[u8], excluded: &[String]) -> CohortReport {
+        evaluate(
+            prep,
+            &CohortInputs {
+                dates,
+                column: "enrolled",
+                columns: &Columns::default(),
+                excluded,
+                target: Some(y),
+            },
             &crate::registry::Identity,
             &KMeans::new(3),
             Seed(1),
         )
-        .unwrap();
-        assert_eq!(rep.early_rows + rep.late_rows, n);
-        assert!(rep.ari > 0.95, "{rep:?}");
-        assert!(
-            rep.drift.iter().all(|d| d.distance < 0.3),
-            "{:?}",
-            rep.drift
-        );
-        assert!(
-            rep.verdict
-                .starts_with("segments carry over from the earlier cohort")
-        );
+        .unwrap()
+    }
+
+    #[test]
+    fn each_cohort_pipeline_sees_only_its_rows_and_a_moved_segment_is_measured() {
+        let (prep, dates, y) = cohorts(3.0);
+        let excluded = vec!["Tenure_days".to_string()];
+        let rep = run(&prep, &dates, &y, &excluded);
+        // Each recipe was fitted on one cohort's rows only.
+        let fitted = prep.fitted_on.lock().expect("lock").clone();
+        assert_eq!(fitted.len(), 2);
+        assert_eq!(fitted[0], (0..600).collect::<Vec<_>>());
+        assert_eq!(fitted[1], (600..1200).collect::<Vec<_>>());
+        assert_eq!((rep.early_rows, rep.late_rows), (600, 600));
+        assert_eq!((rep.early_columns, rep.late_columns), (2, 2));
+        assert_eq!(rep.matches.len(), 3);
+        assert!(rep.unmatched.is_empty());
+        // The blob that moved: its spend moved by 3 units, the others by noise.
+        let moved = rep
+            .matches
+            .iter()
+            .find(|m| m.features.iter().any(|f| f.feature == "spend" && f.early > 4.0))
+            .expect("the blob at spend 6");
+        let spend = moved.features.iter().find(|f| f.feature == "spend").expect("spend");
+        assert!((spend.late - spend.early - 3.0).abs() < 0.3, "{spend:?}");
+        // Pooled sd of spend over both cohorts, from the unscaled columns.
+        let sd = |rows: std::ops::Range<usize>| {
+            let c = prep.x.slice(ndarray::s![rows, 0]);
+            c.std(1.0)
+        };
+        let pooled = ((599.0 * sd(0..600).powi(2) + 599.0 * sd(600..1200).powi(2)) / 1198.0).sqrt();
+        assert!((spend.pooled_sd - pooled).abs() < 1e-9);
+        assert!((spend.shift_sd - (spend.late - spend.early) / pooled).abs() < 1e-12);
+        assert_eq!(moved.features[0].feature, "spend", "largest shift first");
+        // Its response: 1 in 10 of the blob's rows in each cohort.
+        let er = moved.early_response.as_ref().expect("target");
+        assert_eq!((er.responders, er.rows), (20, 200));
+        assert!(er.low < 0.1 && 0.1 < er.high);
+        // Tenure is left out of the comparison.
+        assert!(rep.matches.iter().all(|m| m.features.iter().all(|f| f.feature != "Tenure_days")));
+        assert!(rep.verdict.contains("on `spend`"), "{}", rep.verdict);
+        // Agreement on every row stays high: the blobs are far apart.
+        assert!(rep.ari > 0.9, "{}", rep.ari);
+    }
+
+    #[test]
+    fn tenure_left_in_splits_the_cohorts_and_bad_dates_name_their_row() {
+        // With the tenure column kept, it dominates each cohort's own scaling
+        // and the comparison shows it: what excluding derived features avoids.
+        let (prep, dates, y) = cohorts(0.0);
+        let rep = run(&prep, &dates, &y, &[]);
+        assert_eq!(rep.early_columns, 3);
+        let largest = rep
+            .matches
+            .iter()
+            .map(|m| m.features[0].clone())
+            .max_by(|p, q| p.shift_sd.abs().total_cmp(&q.shift_sd.abs()))
+            .expect("matches");
+        assert_eq!(largest.feature, "Tenure_days");
+        assert!(largest.shift_sd.abs() > 2.0, "{largest:?}");
         let spec = CohortSpec {
             column: "Dt_Customer".into(),
             format: "%d-%m-%Y".into(),
@@ -195,5 +593,48 @@ mod tests {
         );
         let e = parse_dates(&["04-09-2012".into(), "2012/09/05".into()], &spec).unwrap_err();
         assert!(e.starts_with("cohorts: row 1: `Dt_Customer` = \"2012/09/05\" is not a date in the format \"%d-%m-%Y\""), "{e}");
+    }
+
+    #[test]
+    fn matching_is_one_to_one_by_overlap() {
+        // Earlier 0 -> later 2 (3 rows), earlier 1 -> later 0 (2 rows); later 1 unmatched.
+        let a = [0, 0, 0, 1, 1, 1];
+        let b = [2, 2, 2, 0, 0, 1];
+        assert_eq!(match_segments(&a, 2, &b, 3), vec![(0, 2, 3), (1, 0, 2)]);
+        // A later segment cannot take two earlier ones.
+        let b2 = [0, 0, 0, 0, 0, 1];
+        assert_eq!(match_segments(&a, 2, &b2, 2), vec![(0, 0, 3), (1, 1, 1)]);
+    }
+
+    #[test]
+    fn derived_features_follow_their_source_column() {
+        let d: strata_data::Descriptor = toml::from_str(
+            r#"
+name = "t"
+[source]
+file = "t.csv"
+sha256 = "0"
+[columns]
+[[derive]]
+name = "Tenure_days"
+kind = "days_since"
+from = "Dt_Customer"
+format = "%d-%m-%Y"
+reference = "latest"
+[[derive]]
+name = "Age"
+kind = "age"
+from = "Year_Birth"
+reference_year = 2014
+[[derive]]
+name = "Both"
+kind = "sum"
+columns = ["Tenure_days", "Income"]
+"#,
+        )
+        .expect("descriptor");
+        assert_eq!(derived_from(&d, "Dt_Customer"), vec!["Tenure_days", "Both"]);
+        assert_eq!(derived_from(&d, "Year_Birth"), vec!["Age"]);
+        assert!(derived_from(&d, "Income").contains(&"Both".to_string()));
     }
 }

@@ -11,6 +11,7 @@ pub mod classify;
 pub mod cli;
 pub mod cohorts;
 pub mod compare;
+pub mod features;
 pub mod inspect;
 pub mod manifest;
 pub mod registry;
@@ -112,8 +113,11 @@ pub fn similar_catalogue(
     let x = loaded.dataset.features().view();
     let (points, segments, note) = match chosen {
         Some(run) => {
-            let reducer = registry.build_reducer(&run.config.representation)?;
-            let (_, y) = reducer.fit_transform(x, run.config.seed.named("representation"))?;
+            // The run's own space: its `[features]` columns, its representation.
+            let (xs, _) = sweep::segmenting_matrix(&loaded, &run.config.columns)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", m.path.display()))?;
+            let reducer = sweep::segment_reducer(&registry, &run.config)?;
+            let (_, y) = reducer.fit_transform(xs.view(), run.config.seed.named("representation"))?;
             let labels = run
                 .clustering
                 .map(|c| c.labels)

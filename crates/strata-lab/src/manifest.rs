@@ -141,6 +141,13 @@ pub struct RunConfig {
     pub clusterer: AlgoConfig,
     pub evaluation: Evaluation,
     pub seed: Seed,
+    /// The prepared features that segment (`[features]`); all when empty.
+    #[serde(default, skip_serializing_if = "crate::features::Columns::is_all")]
+    pub columns: crate::features::Columns,
+    /// Columns discrete on the fit rows are left out before the
+    /// representation (a mixture under `discrete_in_mixtures = false`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drop_discrete: bool,
 }
 
 /// One `[[representation]]` or `[[clusterer]]` table, validated.
@@ -200,6 +207,8 @@ pub struct Manifest {
     /// The segmentation named by `[segments]`, instead of the chosen one.
     pub pin: Option<crate::selection::Pin>,
     pin_at: Loc,
+    /// Which prepared features segment, and whether mixtures see discrete ones.
+    pub features: crate::features::FeatureSection,
     /// Where the manifest was read from.
     pub path: PathBuf,
     /// The manifest's text, kept for error locations and for the results folder.
@@ -233,6 +242,8 @@ struct Raw {
     verdicts: Option<Spanned<crate::verdict::Margins>>,
     #[serde(default)]
     segments: Option<Spanned<RawPin>>,
+    #[serde(default)]
+    features: Option<crate::features::FeatureSection>,
 }
 
 #[derive(Deserialize)]
@@ -443,6 +454,7 @@ impl Manifest {
         let mut m = Manifest {
             pin,
             pin_at,
+            features: raw.features.unwrap_or_default(),
             margins,
             name: raw.name,
             description: raw.description,
@@ -603,9 +615,11 @@ impl Manifest {
             for c in self.clusterers.iter().flat_map(Block::expand) {
                 out.push(RunConfig {
                     representation: r.clone(),
+                    drop_discrete: !self.features.discrete_in_mixtures && c.algorithm == "gmm",
                     clusterer: c,
                     evaluation: self.evaluation.clone(),
                     seed: self.seed,
+                    columns: self.features.columns(),
                 });
             }
         }

@@ -667,30 +667,7 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
     }
 
     if let Some(c) = &res.cohorts {
-        d.h(2, "Segment stability over time");
-        d.p(&format!(
-            "Rows with `{}` on or before {} ({} rows) and after it ({} rows) were segmented separately with the chosen representation and clustering; {}.",
-            c.column, c.split, c.early_rows, c.late_rows, c.verdict
-        ));
-        let rows: Vec<Vec<String>> = c
-            .drift
-            .iter()
-            .map(|d| {
-                vec![
-                    format!("{} ({:.1} %)", d.early_segment, 100.0 * d.early_share),
-                    format!("{} ({:.1} %)", d.late_segment, 100.0 * d.late_share),
-                    format!("{:.2}", d.distance),
-                ]
-            })
-            .collect();
-        d.table(
-            &[
-                "earlier cohort's segment (share of all rows)",
-                "nearest later segment",
-                "centre moved (sd)",
-            ],
-            &rows,
-        );
+        cohort_section(&mut d, c);
     }
 
     // Best per (representation, clusterer family).
@@ -922,4 +899,87 @@ pub fn write(res: &ExperimentResults) -> anyhow::Result<Vec<PathBuf>> {
     crate::store::write_atomic(&m, md.as_bytes())?;
     crate::store::write_atomic(&r, crate::results_md::render(res).as_bytes())?;
     Ok(vec![h, m, r])
+}
+
+/// Segment drift: each cohort's own pipeline, matched segments, centres per
+/// feature and response per cohort.
+fn cohort_section(d: &mut Doc, c: &crate::cohorts::CohortReport) {
+    d.h(2, "Segment drift between cohorts");
+    let excluded = if c.excluded.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Features derived from `{}` ({}) differ between cohorts by construction: they are left out of both pipelines and of the comparison.",
+            c.column,
+            c.excluded.join(", ")
+        )
+    };
+    d.p(&format!(
+        "Rows with `{}` on or before {} ({} rows) and after it ({} rows) each got their own pipeline, fitted on their own rows only: preprocessing recipe, representation and clustering of the chosen segmentation ({} and {} columns).{excluded} Each pipeline then assigns every row; {}.",
+        c.column, c.split, c.early_rows, c.late_rows, c.early_columns, c.late_columns, c.verdict
+    ));
+    let rate = |r: &Option<crate::cohorts::Rate>| {
+        r.as_ref().map_or("–".to_string(), |r| {
+            format!("{:.1} % [{:.1}, {:.1}]", 100.0 * r.rate, 100.0 * r.low, 100.0 * r.high)
+        })
+    };
+    let rows: Vec<Vec<String>> = c
+        .matches
+        .iter()
+        .map(|m| {
+            vec![
+                format!("{} ({:.1} %)", m.early_segment, 100.0 * m.early_share),
+                format!("{} ({:.1} %)", m.late_segment, 100.0 * m.late_share),
+                format!("{:.1} %", 100.0 * m.overlap),
+                rate(&m.early_response),
+                rate(&m.late_response),
+                m.features
+                    .iter()
+                    .take(3)
+                    .map(|f| {
+                        format!(
+                            "{} {} → {} ({:+.2} sd)",
+                            f.feature,
+                            fmt_units(f.early),
+                            fmt_units(f.late),
+                            f.shift_sd
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ]
+        })
+        .collect();
+    d.table(
+        &[
+            "earlier segment (share of its cohort)",
+            "matched later segment",
+            "earlier segment's rows the later pipeline puts there",
+            "response, earlier cohort (95 % Wilson)",
+            "response, later cohort",
+            "largest centre shifts (original units; pooled sd)",
+        ],
+        &rows,
+    );
+    if !c.unmatched.is_empty() {
+        d.p(&format!(
+            "Without a match (the pipelines found different numbers of segments): {}.",
+            c.unmatched
+                .iter()
+                .map(|(cohort, s)| format!("{cohort} segment {s}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+}
+
+/// A value in original units, with as many decimals as its size needs.
+fn fmt_units(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
 }

@@ -87,10 +87,15 @@ pub fn render(res: &ExperimentResults) -> String {
         );
     }
     if let Some(c) = &res.cohorts {
+        let excluded = if c.excluded.is_empty() {
+            String::new()
+        } else {
+            format!(" (without {}, derived from the split column)", c.excluded.join(", "))
+        };
         let _ = writeln!(
             s,
-            "**Cohorts**: {} (Known limit: both cohort models are compared on one matrix prepared from all rows, and features derived from the split column are among them: this measures agreement of the two fits, not yet drift.)\n",
-            c.verdict
+            "**Cohorts** (split at `{}` = {}; each cohort's own recipe, representation and clustering, fitted on its own rows{excluded}): {}.\n",
+            c.column, c.split, c.verdict
         );
     }
     if let Some(c) = &res.classification {

@@ -287,6 +287,8 @@ pub(crate) mod tests {
                 clusterer: algo("kmeans"),
                 evaluation: Evaluation::default(),
                 seed: Seed(0),
+                columns: Default::default(),
+                drop_discrete: false,
             },
             dataset: DatasetRef {
                 descriptor: "d".into(),

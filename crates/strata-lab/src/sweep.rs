@@ -6,7 +6,7 @@
 //! the strata version, so re-running a sweep recomputes exactly the runs whose
 //! inputs changed. Representations shared by several runs are fitted once.
 
-use crate::manifest::{AlgoConfig, Manifest, RunConfig, SilhouetteMode};
+use crate::manifest::{Manifest, RunConfig, SilhouetteMode};
 use crate::registry::Registry;
 use crate::store::{
     self, ClusteringInfo, DatasetRef, Plan, PlannedRun, RepresentationInfo, RunRecord, RunStatus,
@@ -84,6 +84,12 @@ pub fn in_shard(hash: &str, (i, n): (u64, u64)) -> bool {
 pub struct Planned {
     pub manifest: Manifest,
     pub loaded: Arc<LoadedDataset>,
+    /// The prepared features that segment (`[features]`, all by default):
+    /// what every run's representation is fitted on, and the common space
+    /// in which runs are compared across representations.
+    pub segmenting: Arc<Array2<f64>>,
+    /// Names of the columns of `segmenting`.
+    pub segment_names: Vec<String>,
     pub runs: Vec<(String, RunConfig)>,
     pub dir: PathBuf,
     pub dataset: DatasetRef,
@@ -116,10 +122,12 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
         .iter()
         .map(|s| s.to_string())
         .collect();
+    let (segmenting, segment_names) = segmenting_matrix(&loaded, &manifest.features.columns())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     manifest.check_against(
         registry,
         loaded.dataset.n_samples(),
-        loaded.dataset.n_features(),
+        segmenting.ncols(),
         &metadata,
     )?;
     let dataset = DatasetRef {
@@ -189,9 +197,48 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
         dir: opts.out.join(&manifest.name),
         manifest,
         loaded: Arc::new(loaded),
+        segmenting: Arc::new(segmenting),
+        segment_names,
         runs,
         dataset,
     })
+}
+
+/// The prepared features `columns` selects, with their names; a pattern that
+/// matches no feature is an error.
+pub fn segmenting_matrix(
+    loaded: &LoadedDataset,
+    columns: &crate::features::Columns,
+) -> Result<(Array2<f64>, Vec<String>), String> {
+    let names = loaded.dataset.feature_names();
+    let kept = columns.resolve(names, true)?;
+    Ok((
+        loaded.dataset.features().select(ndarray::Axis(1), &kept),
+        kept.iter().map(|&j| names[j].clone()).collect(),
+    ))
+}
+
+/// The representation of a run, as the run fits it: behind
+/// [`crate::features::ContinuousOnly`] when the run leaves discrete columns out.
+pub fn segment_reducer(
+    registry: &Registry,
+    cfg: &RunConfig,
+) -> anyhow::Result<Box<dyn strata_core::Reducer>> {
+    let r = registry.build_reducer(&cfg.representation)?;
+    Ok(if cfg.drop_discrete {
+        Box::new(crate::features::ContinuousOnly(r))
+    } else {
+        r
+    })
+}
+
+/// Runs with equal keys share one fitted representation.
+fn rep_key(c: &RunConfig) -> String {
+    format!(
+        "{}{}",
+        serde_json::to_string(&c.representation).unwrap_or_default(),
+        if c.drop_discrete { " continuous" } else { "" }
+    )
 }
 
 /// The reducer and clusterer of a run, built from the registry.
@@ -203,7 +250,7 @@ pub fn build_pair(
     Box<dyn strata_core::Clusterer>,
 )> {
     Ok((
-        registry.build_reducer(&cfg.representation)?,
+        segment_reducer(registry, cfg)?,
         registry.build_clusterer(&cfg.clusterer)?,
     ))
 }
@@ -232,16 +279,16 @@ struct Rep {
 }
 
 fn fit_representation(
-    cfg: &AlgoConfig,
+    cfg: &RunConfig,
     x: ArrayView2<'_, f64>,
     seed: Seed,
     registry: &Registry,
 ) -> Result<Rep, String> {
     let t = Instant::now();
-    let reducer = registry.build_reducer(cfg).map_err(|e| format!("{e:#}"))?;
+    let reducer = segment_reducer(registry, cfg).map_err(|e| format!("{e:#}"))?;
     let (fitted, y) = reducer
         .fit_transform(x, seed.named("representation"))
-        .map_err(|e| format!("{}: {e}", cfg.label()))?;
+        .map_err(|e| format!("{}: {e}", cfg.representation.label()))?;
     let reconstruction_error = fitted.inverse_transform(y.view()).ok().map(|back| {
         let n = back.len().max(1) as f64;
         (&back - &x).iter().map(|e| e * e).sum::<f64>() / n
@@ -299,28 +346,7 @@ fn category_codes(loaded: &LoadedDataset, column: &str) -> anyhow::Result<Vec<us
         .collect())
 }
 
-/// Most distinct values a column may take to count as discrete (binary,
-/// one-hot, counts, `key`, `mode`).
-pub const DISCRETE_MAX_VALUES: usize = 12;
-
-/// Columns of `x` with at most [`DISCRETE_MAX_VALUES`] distinct values.
-pub fn discrete_columns(x: ArrayView2<'_, f64>) -> Vec<usize> {
-    (0..x.ncols())
-        .filter(|&j| {
-            let mut seen: Vec<u64> = Vec::new();
-            for v in x.column(j) {
-                let b = v.to_bits();
-                if !seen.contains(&b) {
-                    seen.push(b);
-                    if seen.len() > DISCRETE_MAX_VALUES {
-                        return false;
-                    }
-                }
-            }
-            true
-        })
-        .collect()
-}
+pub use crate::features::{DISCRETE_MAX_VALUES, discrete_columns};
 
 /// A warning when a mixture component is constant on a discrete column: its
 /// variance there is only `reg_covar`, so the likelihood, the BIC and the
@@ -433,8 +459,17 @@ fn run_one(
     }
     rec.warnings.extend(diagnostics.warnings.iter().cloned());
     // Without reduction the columns are the prepared features: name them so.
+    let kept_names: Vec<String>;
     let column_names = if cfg.representation.algorithm == "none" {
-        p.loaded.dataset.feature_names()
+        if cfg.drop_discrete {
+            kept_names = crate::features::continuous_columns(p.segmenting.view())
+                .into_iter()
+                .map(|j| p.segment_names[j].clone())
+                .collect();
+            kept_names.as_slice()
+        } else {
+            p.segment_names.as_slice()
+        }
     } else {
         rep.info.component_names.as_slice()
     };
@@ -472,7 +507,7 @@ fn run_one(
         }
         if ev.silhouette == SilhouetteMode::Sampled {
             // The same sampled rows, in the prepared features.
-            let common = p.loaded.dataset.features().view();
+            let common = p.segmenting.view();
             match strata_cluster::metrics::silhouette_sampled(
                 common,
                 &labels,
@@ -523,10 +558,9 @@ fn run_one(
         // The whole pipeline is refitted on each resample: the representation
         // (with the resample's seed) on the prepared features of its rows,
         // then the clusterer on that representation.
-        let prepared = p.loaded.dataset.features().view();
+        let prepared = p.segmenting.view();
         let pipeline = |idx: &[usize], seed: Seed| {
-            let reducer = registry
-                .build_reducer(&cfg.representation)
+            let reducer = segment_reducer(registry, cfg)
                 .map_err(|e| strata_core::AlgoError::Other(format!("{e:#}")))?;
             let xs = prepared.select(ndarray::Axis(0), idx);
             let (_, y) = reducer.fit_transform(xs.view(), seed.named("representation"))?;
@@ -666,7 +700,7 @@ pub fn execute(
             &p.dir.join("inspect.txt"),
             crate::inspect::render(&p.loaded).as_bytes(),
         )?;
-        if let Some(s) = scatter(p.loaded.dataset.features().view(), p.manifest.seed) {
+        if let Some(s) = scatter(p.segmenting.view(), p.manifest.seed) {
             store::write_json(&p.dir.join("scatter.json"), &s)?;
         }
         let mut o = ExperimentOutcome {
@@ -707,23 +741,23 @@ pub fn execute(
 
     // Fit each needed representation once per experiment.
     bar.set_message("fitting representations");
-    let mut rep_keys: Vec<(usize, String, AlgoConfig)> = Vec::new();
+    let mut rep_keys: Vec<(usize, String, RunConfig)> = Vec::new();
     for (i, _, c) in &pending {
-        let key = serde_json::to_string(&c.representation)?;
+        let key = rep_key(c);
         if !rep_keys.iter().any(|(j, k, _)| j == i && *k == key) {
-            rep_keys.push((*i, key, c.representation.clone()));
+            rep_keys.push((*i, key, c.clone()));
         }
     }
     let reps: Vec<Result<Arc<Rep>, String>> = rep_keys
         .par_iter()
         .map(|(i, _, cfg)| {
             let p = &plans[*i];
-            let _span = tracing::info_span!("representation", experiment = %p.manifest.name, algorithm = %cfg.label()).entered();
-            fit_representation(cfg, p.loaded.dataset.features().view(), p.manifest.seed, registry).map(Arc::new)
+            let _span = tracing::info_span!("representation", experiment = %p.manifest.name, algorithm = %cfg.representation.label()).entered();
+            fit_representation(cfg, p.segmenting.view(), p.manifest.seed, registry).map(Arc::new)
         })
         .collect();
     let rep_of = |i: usize, c: &RunConfig| -> &Result<Arc<Rep>, String> {
-        let key = serde_json::to_string(&c.representation).unwrap_or_default();
+        let key = rep_key(c);
         let pos = rep_keys
             .iter()
             .position(|(j, k, _)| *j == i && *k == key)
@@ -743,18 +777,15 @@ pub fn execute(
     // exact silhouettes of a chunk share one distance pass. Each run is still
     // stored as soon as its chunk is done: a kill loses at most the chunks in flight.
     let mut order: Vec<usize> = (0..pending.len()).collect();
-    let rep_key = |k: usize| {
+    let chunk_key = |k: usize| {
         let (i, _, c) = &pending[k];
-        (
-            *i,
-            serde_json::to_string(&c.representation).unwrap_or_default(),
-        )
+        (*i, rep_key(c))
     };
-    order.sort_by_key(|&k| rep_key(k));
+    order.sort_by_key(|&k| chunk_key(k));
     let mut chunks: Vec<Vec<usize>> = Vec::new();
     for k in order {
         match chunks.last_mut() {
-            Some(last) if last.len() < SILHOUETTE_CHUNK && rep_key(last[0]) == rep_key(k) => {
+            Some(last) if last.len() < SILHOUETTE_CHUNK && chunk_key(last[0]) == chunk_key(k) => {
                 last.push(k)
             }
             _ => chunks.push(vec![k]),
@@ -796,15 +827,14 @@ pub fn execute(
                 // The same labels judged in one space common to every
                 // representation, the prepared features: the score that
                 // compares runs across representations.
-                if c.representation.algorithm == "none" {
+                if c.representation.algorithm == "none" && !c.drop_discrete {
                     for r in &mut recs {
                         if let Some(&v) = r.metrics.get("silhouette") {
                             r.metrics.insert(COMMON_SILHOUETTE.into(), v);
                         }
                     }
                 } else {
-                    let common = plans[*i].loaded.dataset.features().view();
-                    exact_silhouettes(common, &mut recs, COMMON_SILHOUETTE);
+                    exact_silhouettes(plans[*i].segmenting.view(), &mut recs, COMMON_SILHOUETTE);
                 }
             }
             let mut out = Vec::new();
@@ -919,11 +949,21 @@ pub fn execute(
                 store::keyed(&path, key, opts.force, || {
                     let (r, c) = build_pair(registry, &best.config)?;
                     let prep = crate::classify::RecipePrep(&p.loaded);
+                    let selected = crate::classify::SelectedPrep {
+                        loaded: &p.loaded,
+                        columns: &best.config.columns,
+                    };
                     crate::targeting::evaluate(
                         strata_neural::cv::Source::Prepared {
                             prepare: &prep,
                             rows: ds.n_samples(),
                         },
+                        (!best.config.columns.is_all()).then_some(
+                            strata_neural::cv::Source::Prepared {
+                                prepare: &selected,
+                                rows: ds.n_samples(),
+                            },
+                        ),
                         t,
                         e,
                         r.as_ref(),
@@ -946,10 +986,20 @@ pub fn execute(
                         crate::cohorts::parse_dates(&metadata_text(&p.loaded, &spec.column)?, spec)
                             .map_err(|e| anyhow::anyhow!(e))?;
                     let (r, c) = build_pair(registry, &best.config)?;
+                    let names = ds.feature_names();
+                    let excluded: Vec<String> = std::iter::once(spec.column.clone())
+                        .chain(crate::cohorts::derived_from(&p.loaded.descriptor, &spec.column))
+                        .filter(|f| names.contains(f))
+                        .collect();
                     crate::cohorts::evaluate(
-                        ds.features().view(),
-                        &dates,
-                        &spec.column,
+                        p.loaded.as_ref(),
+                        &crate::cohorts::CohortInputs {
+                            dates: &dates,
+                            column: &spec.column,
+                            columns: &best.config.columns,
+                            excluded: &excluded,
+                            target: target.as_deref(),
+                        },
                         r.as_ref(),
                         c.as_ref(),
                         p.manifest.seed.named("cohorts"),

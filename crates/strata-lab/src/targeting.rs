@@ -58,10 +58,13 @@ pub struct TargetingReport {
 
 /// Runs the held-out comparison. `source` gives the features (with
 /// `Source::Prepared`, the preprocessing recipe is fitted on the training
-/// customers only), `y` the 0/1 responses, `econ` the cost and revenue per row.
+/// customers only), `segment_source` the features the segmentation sees when
+/// they differ (`[features]`), `y` the 0/1 responses, `econ` the cost and
+/// revenue per row.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate(
     source: Source<'_>,
+    segment_source: Option<Source<'_>>,
     y: &[u8],
     econ: &Economics,
     reducer: &dyn Reducer,
@@ -70,7 +73,10 @@ pub fn evaluate(
     test_fraction: f64,
     seed: Seed,
 ) -> anyhow::Result<TargetingReport> {
-    if y.len() != source.rows() || econ.cost_per_contact.len() != y.len() {
+    if y.len() != source.rows()
+        || econ.cost_per_contact.len() != y.len()
+        || segment_source.is_some_and(|s| s.rows() != y.len())
+    {
         anyhow::bail!("features, target and economics must have one value per row");
     }
     let all: Vec<usize> = (0..y.len()).collect();
@@ -79,13 +85,16 @@ pub fn evaluate(
         anyhow::bail!("targeting: too few rows of each class to hold {test_fraction} of them out");
     }
     // Everything fitted, preprocessing included, sees the training customers only.
-    let (xtr, xte) = {
+    let prepare = |source: Source<'_>| -> anyhow::Result<_> {
         let (xtr, mut rest) = source.prepare(&train, &[&test])?;
         let xte = rest
             .pop()
             .ok_or_else(|| anyhow::anyhow!("targeting: no matrix for the held-out customers"))?;
-        (xtr, xte)
+        Ok((xtr, xte))
     };
+    let (xtr, xte) = prepare(source)?;
+    let segmenting = segment_source.map(prepare).transpose()?;
+    let (str_, ste) = segmenting.as_ref().map_or((&xtr, &xte), |(a, b)| (a, b));
     // Position of each training customer in `xtr`.
     let mut at = vec![usize::MAX; y.len()];
     for (p, &i) in train.iter().enumerate() {
@@ -95,8 +104,8 @@ pub fn evaluate(
     let unit = |i: usize| f64::from(y[i]) * econ.revenue_per_response[i] - econ.cost_per_contact[i];
 
     // Segments, fitted on the training customers only.
-    let (fitted_r, ztr) = reducer.fit_transform(xtr.view(), seed.named("representation"))?;
-    let zte = fitted_r.transform(xte.view())?;
+    let (fitted_r, ztr) = reducer.fit_transform(str_.view(), seed.named("representation"))?;
+    let zte = fitted_r.transform(ste.view())?;
     let fitted_c = clusterer.fit(ztr.view(), seed.named("clusterer"))?;
     let ltr = fitted_c.labels().to_vec();
     let lte = fitted_c.predict(zte.view())?.to_vec();
@@ -364,6 +373,7 @@ mod tests {
         };
         let rep = evaluate(
             Source::Matrix(x.view()),
+            None,
             &y,
             &econ,
             &Spy(seen_r.clone()),
@@ -414,5 +424,47 @@ mod tests {
         assert!(p("contact segments").low <= segments && segments <= p("contact segments").high);
         assert_eq!(rep.curve.last().map(|c| c.0), Some(300));
         assert!((rep.curve.last().map(|c| c.1).unwrap_or(0.0) - everyone).abs() < 1e-9);
+
+        // The segmentation sees `segment_source` (here with the sign of
+        // column 1 flipped), the MLP still `source`: the segments swap, the
+        // MLP's list does not move.
+        let mut flipped = x.slice(ndarray::s![.., ..2]).to_owned();
+        flipped.column_mut(1).mapv_inplace(|v| -v);
+        let rep2 = evaluate(
+            Source::Matrix(x.view()),
+            Some(Source::Matrix(flipped.view())),
+            &y,
+            &econ,
+            &Spy(Arc::new(Mutex::new(Vec::new()))),
+            &SpyClusters(Arc::new(Mutex::new(Vec::new()))),
+            &mlp,
+            0.3,
+            Seed(1),
+        )
+        .unwrap();
+        let seg2 = |s: usize| {
+            rep2.segments
+                .iter()
+                .find(|d| d.segment == s)
+                .expect("segment")
+        };
+        assert_eq!(seg2(0).action, Action::Contact);
+        assert_eq!(seg2(1).action, Action::Skip);
+        assert_eq!(rep2.curve, rep.curve);
+        let short = x.slice(ndarray::s![..10, ..]);
+        assert!(
+            evaluate(
+                Source::Matrix(x.view()),
+                Some(Source::Matrix(short)),
+                &y,
+                &econ,
+                &Spy(Arc::new(Mutex::new(Vec::new()))),
+                &SpyClusters(Arc::new(Mutex::new(Vec::new()))),
+                &mlp,
+                0.3,
+                Seed(1),
+            )
+            .is_err()
+        );
     }
 }

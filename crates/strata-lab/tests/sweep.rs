@@ -745,3 +745,78 @@ fn a_manifest_can_pin_the_segmentation() {
         assert!(e.contains(&format!("matches {n} of the manifest's runs")), "{e}");
     }
 }
+
+/// `[features]`: the runs segment on the selected columns, mixtures leave the
+/// discrete ones out when asked, and a pattern matching nothing is an error.
+#[test]
+fn features_section_selects_what_segments() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let mut csv = String::from("id,grp,y,a,b,c,flag\n");
+    for i in 0..240 {
+        let g = i % 3;
+        let c = [[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]][g];
+        // Deterministic jitter, no two values alike.
+        let j = |s: usize| ((i * 37 + s * 11) % 101) as f64 / 50.0 - 1.0;
+        csv.push_str(&format!(
+            "{i},g{g},{},{:.6},{:.6},{:.6},{}\n",
+            u8::from(g == 0),
+            c[0] + j(1),
+            c[1] + j(2),
+            j(3) * 3.0,
+            i % 2
+        ));
+    }
+    std::fs::write(dir.join("data.csv"), &csv).expect("csv");
+    std::fs::write(
+        dir.join("data.toml"),
+        format!(
+            "[source]\nfile = \"data.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"id\"\ntarget = \"y\"\nmetadata = [\"grp\"]\n",
+            strata_data::locate::sha256_bytes(csv.as_bytes())
+        ),
+    )
+    .expect("descriptor");
+    let body = "[[representation]]\nalgorithm = \"none\"\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 3\n\
+[[clusterer]]\nalgorithm = \"gmm\"\nk = 3\ncovariance = \"diag\"\n[evaluation]\nstability_resamples = 2\n";
+    let p = manifest(
+        dir,
+        "sel.toml",
+        &format!("{body}[features]\nexclude = [\"c\"]\ndiscrete_in_mixtures = false\n"),
+    );
+    sweep(&[p], &Registry::standard(), &opts(dir, "res")).expect("sweep");
+    let runs = runs_of(&dir.join("res/sel"));
+    assert_eq!(runs.len(), 2);
+    for r in &runs {
+        assert_eq!(r.config.columns.exclude, vec!["c".to_string()]);
+        let rep = r.representation.as_ref().expect("representation");
+        let gmm = r.config.clusterer.algorithm == "gmm";
+        assert_eq!(r.config.drop_discrete, gmm);
+        // k-means sees a, b and flag; the mixture only a and b.
+        assert_eq!(rep.n_components, if gmm { 2 } else { 3 }, "{}", r.config.clusterer.algorithm);
+        assert!(r.metrics.contains_key("silhouette_common"), "{:?}", r.metrics);
+        assert!(r.metrics.contains_key("stability_mean_ari"));
+    }
+    // Without [features] the same runs are other runs, on every column.
+    let p = manifest(dir, "all.toml", body);
+    sweep(&[p], &Registry::standard(), &opts(dir, "res")).expect("sweep");
+    let all = runs_of(&dir.join("res/all"));
+    assert!(all.iter().all(|r| r.representation.as_ref().is_some_and(|x| x.n_components == 4)));
+    assert!(all.iter().all(|r| runs.iter().all(|s| s.hash != r.hash)));
+    // A typo is named, with the features there are.
+    let p = manifest(dir, "typo.toml", &format!("{body}[features]\ninclude = [\"a\", \"bb*\"]\n"));
+    let e = sweep(&[p], &Registry::standard(), &opts(dir, "res"))
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+    assert!(e.contains("typo.toml"), "{e}");
+    assert!(
+        e.contains("[features] include: \"bb*\" matches no prepared feature; the features are: a, b, c, flag"),
+        "{e}"
+    );
+    let p = manifest(dir, "unknown.toml", &format!("{body}[features]\nexcluded = [\"c\"]\n"));
+    let e = sweep(&[p], &Registry::standard(), &opts(dir, "res"))
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+    assert!(e.contains("excluded"), "{e}");
+}

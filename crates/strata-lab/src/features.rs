@@ -1,0 +1,348 @@
+//! Which prepared features segment.
+//!
+//! `[features]` in a manifest chooses the columns the segmentation runs see
+//! (`include` / `exclude`, by name or glob), while the segment cards still
+//! profile every prepared column: segmenting on behaviour and describing the
+//! segments by demographics is the usual practice. `discrete_in_mixtures =
+//! false` also keeps columns with few distinct values (binary, one-hot,
+//! counts, `key`, `mode`) out of Gaussian mixtures, whose component variance
+//! collapses on them.
+//!
+//! The selection is by name, so it is resolved again against every recipe
+//! fitted on a subset of the rows (a fold, a cohort), whose columns may differ
+//! from the full load's (a rare category merged away, a constant column dropped).
+
+use ndarray::{Array2, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+use strata_core::{AlgoError, Diagnostics, FittedReducer, Reducer, Seed};
+
+/// Most distinct values a column may take to count as discrete (binary,
+/// one-hot, counts, `key`, `mode`).
+pub const DISCRETE_MAX_VALUES: usize = 12;
+
+/// Columns of `x` with at most [`DISCRETE_MAX_VALUES`] distinct values.
+pub fn discrete_columns(x: ArrayView2<'_, f64>) -> Vec<usize> {
+    (0..x.ncols())
+        .filter(|&j| {
+            let mut seen: Vec<u64> = Vec::new();
+            for v in x.column(j) {
+                let b = v.to_bits();
+                if !seen.contains(&b) {
+                    seen.push(b);
+                    if seen.len() > DISCRETE_MAX_VALUES {
+                        return false;
+                    }
+                }
+            }
+            true
+        })
+        .collect()
+}
+
+/// The prepared features that segment: every one, or those matching
+/// `include` (all when empty) and none of `exclude`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Columns {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+}
+
+impl Columns {
+    /// No selection: every prepared feature segments.
+    pub fn is_all(&self) -> bool {
+        self.include.is_empty() && self.exclude.is_empty()
+    }
+
+    /// Indices of the selected `names`, in their order. With `strict`, a
+    /// pattern that matches no name is an error (a typo would otherwise pass
+    /// unnoticed); recipes fitted on a subset of rows resolve without it,
+    /// since a category can be absent there.
+    pub fn resolve(&self, names: &[String], strict: bool) -> Result<Vec<usize>, String> {
+        if strict {
+            for (key, patterns) in [("include", &self.include), ("exclude", &self.exclude)] {
+                for p in patterns {
+                    if !names.iter().any(|n| glob_match(p, n)) {
+                        return Err(format!(
+                            "[features] {key}: \"{p}\" matches no prepared feature; the features are: {}",
+                            names.join(", ")
+                        ));
+                    }
+                }
+            }
+        }
+        let kept: Vec<usize> = (0..names.len())
+            .filter(|&j| {
+                (self.include.is_empty() || self.include.iter().any(|p| glob_match(p, &names[j])))
+                    && !self.exclude.iter().any(|p| glob_match(p, &names[j]))
+            })
+            .collect();
+        if kept.is_empty() {
+            return Err(format!(
+                "[features] leaves no feature to segment on (include {:?}, exclude {:?}); the features are: {}",
+                self.include,
+                self.exclude,
+                names.join(", ")
+            ));
+        }
+        Ok(kept)
+    }
+
+    /// A short description for reports: "every prepared feature" or the kept names.
+    pub fn describe(&self, names: &[String]) -> String {
+        if self.is_all() {
+            return "every prepared feature".into();
+        }
+        match self.resolve(names, false) {
+            Ok(kept) => format!(
+                "{} of {} prepared features ({})",
+                kept.len(),
+                names.len(),
+                kept.iter()
+                    .map(|&j| names[j].as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Err(e) => e,
+        }
+    }
+}
+
+/// `[features]` in a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSection {
+    /// Names or globs of the prepared features that segment (all when empty).
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Names or globs of prepared features that do not segment.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// When false, Gaussian mixtures leave out the columns that are discrete
+    /// on their fit rows.
+    #[serde(default = "yes")]
+    pub discrete_in_mixtures: bool,
+}
+
+impl FeatureSection {
+    /// The column selection every run carries.
+    pub fn columns(&self) -> Columns {
+        Columns {
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for FeatureSection {
+    fn default() -> Self {
+        FeatureSection {
+            include: Vec::new(),
+            exclude: Vec::new(),
+            discrete_in_mixtures: true,
+        }
+    }
+}
+
+/// Shell-style match of a whole name: `*` any run of characters, `?` one
+/// character, everything else literal.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    // Iterative matching with one backtrack point (the last `*`).
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < n.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == n[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some((i, j));
+            i += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|&c| c == '*')
+}
+
+/// A reducer that first leaves out the columns discrete on its fit rows
+/// (what `discrete_in_mixtures = false` puts in front of a mixture), then
+/// fits the wrapped reducer on the rest.
+pub struct ContinuousOnly(pub Box<dyn Reducer>);
+
+struct FittedContinuousOnly {
+    kept: Vec<usize>,
+    width: usize,
+    inner: Box<dyn FittedReducer>,
+}
+
+impl ContinuousOnly {
+    fn kept(x: ArrayView2<'_, f64>) -> Result<Vec<usize>, AlgoError> {
+        let discrete = discrete_columns(x);
+        let kept: Vec<usize> = (0..x.ncols()).filter(|j| !discrete.contains(j)).collect();
+        if kept.is_empty() {
+            return Err(AlgoError::Other(format!(
+                "discrete_in_mixtures = false: all {} columns have at most {DISCRETE_MAX_VALUES} distinct values, none is left for the mixture",
+                x.ncols()
+            )));
+        }
+        Ok(kept)
+    }
+}
+
+impl Reducer for ContinuousOnly {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn fit(&self, x: ArrayView2<'_, f64>, seed: Seed) -> Result<Box<dyn FittedReducer>, AlgoError> {
+        let kept = Self::kept(x)?;
+        let inner = self.0.fit(x.select(Axis(1), &kept).view(), seed)?;
+        Ok(Box::new(FittedContinuousOnly {
+            kept,
+            width: x.ncols(),
+            inner,
+        }))
+    }
+    fn fit_transform(
+        &self,
+        x: ArrayView2<'_, f64>,
+        seed: Seed,
+    ) -> Result<(Box<dyn FittedReducer>, Array2<f64>), AlgoError> {
+        let kept = Self::kept(x)?;
+        let (inner, y) = self.0.fit_transform(x.select(Axis(1), &kept).view(), seed)?;
+        Ok((
+            Box::new(FittedContinuousOnly {
+                kept,
+                width: x.ncols(),
+                inner,
+            }),
+            y,
+        ))
+    }
+}
+
+impl FittedReducer for FittedContinuousOnly {
+    fn n_components(&self) -> usize {
+        self.inner.n_components()
+    }
+    fn component_names(&self) -> Vec<String> {
+        self.inner.component_names()
+    }
+    fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
+        strata_core::check_columns(x, self.width)?;
+        self.inner.transform(x.select(Axis(1), &self.kept).view())
+    }
+    // No inverse: the columns left out cannot be brought back.
+    fn diagnostics(&self) -> Diagnostics {
+        let mut d = self.inner.diagnostics();
+        d.scalars
+            .insert("continuous_columns".into(), self.kept.len() as f64);
+        d
+    }
+}
+
+/// The kept columns of a [`ContinuousOnly`] fit on `x`: the same rule, for
+/// naming the columns in reports.
+pub fn continuous_columns(x: ArrayView2<'_, f64>) -> Vec<usize> {
+    ContinuousOnly::kept(x).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn globs_match_whole_names() {
+        assert!(glob_match("Mnt*", "MntWines"));
+        assert!(glob_match("*Purchases", "NumWebPurchases"));
+        assert!(glob_match("Num*Purchases", "NumDealsPurchases"));
+        assert!(glob_match("Kid?ome", "Kidhome"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("Income", "Income"));
+        assert!(!glob_match("Income", "Income2"), "a literal pattern matches the whole name");
+        assert!(!glob_match("Mnt*", "NumMnt"));
+        assert!(!glob_match("?", ""));
+        assert!(glob_match("a*b*c", "a-b-b-c"));
+        assert!(!glob_match("a*b*c", "a-c-b"));
+        assert!(glob_match("Education=*", "Education=PhD"));
+    }
+
+    #[test]
+    fn selection_resolves_include_then_exclude_and_names_bad_patterns() {
+        let all = names(&["Income", "MntWines", "MntMeat", "Education=PhD", "Age"]);
+        assert_eq!(Columns::default().resolve(&all, true).unwrap(), vec![0, 1, 2, 3, 4]);
+        let c = Columns {
+            include: vec!["Mnt*".into(), "Income".into()],
+            exclude: vec!["MntMeat".into()],
+        };
+        assert_eq!(c.resolve(&all, true).unwrap(), vec![0, 1]);
+        let only_exclude = Columns {
+            include: vec![],
+            exclude: vec!["Education=*".into(), "Age".into()],
+        };
+        assert_eq!(only_exclude.resolve(&all, true).unwrap(), vec![0, 1, 2]);
+        let typo = Columns {
+            include: vec!["Mnt*".into(), "Incme".into()],
+            exclude: vec![],
+        };
+        let e = typo.resolve(&all, true).unwrap_err();
+        assert!(e.starts_with("[features] include: \"Incme\" matches no prepared feature"), "{e}");
+        // A subset's recipe may lack a category: not an error there.
+        assert_eq!(typo.resolve(&all, false).unwrap(), vec![1, 2]);
+        let none = Columns {
+            include: vec!["Mnt*".into()],
+            exclude: vec!["Mnt*".into()],
+        };
+        assert!(none.resolve(&all, true).unwrap_err().contains("leaves no feature"));
+        assert_eq!(
+            c.describe(&all),
+            "2 of 5 prepared features (Income, MntWines)"
+        );
+    }
+
+    #[test]
+    fn continuous_only_drops_discrete_columns_of_its_fit_rows() {
+        let mut r = strata_core::Rng::new(Seed(4));
+        let n = 50;
+        // Column 1 is binary, column 2 takes 3 values; 0 and 3 are continuous.
+        let x = Array2::from_shape_fn((n, 4), |(i, j)| match j {
+            1 => (i % 2) as f64,
+            2 => (i % 3) as f64,
+            _ => r.normal(),
+        });
+        let (fitted, y) = ContinuousOnly(Box::new(crate::registry::Identity))
+            .fit_transform(x.view(), Seed(1))
+            .unwrap();
+        assert_eq!(y.ncols(), 2);
+        assert_eq!(y.column(0), x.column(0));
+        assert_eq!(y.column(1), x.column(3));
+        assert_eq!(fitted.transform(x.view()).unwrap(), y);
+        assert!(fitted.inverse_transform(y.view()).is_err());
+        assert!(fitted.transform(x.slice(ndarray::s![.., ..3])).is_err());
+        assert_eq!(continuous_columns(x.view()), vec![0, 3]);
+        let f = ContinuousOnly(Box::new(crate::registry::Identity))
+            .fit(x.view(), Seed(1))
+            .unwrap();
+        assert_eq!(f.n_components(), 2);
+        let all_discrete = x.select(Axis(1), &[1, 2]);
+        let e = ContinuousOnly(Box::new(crate::registry::Identity))
+            .fit(all_discrete.view(), Seed(1))
+            .err()
+            .expect("nothing left");
+        assert!(e.to_string().contains("none is left for the mixture"), "{e}");
+    }
+}
