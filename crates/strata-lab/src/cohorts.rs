@@ -423,8 +423,27 @@ pub fn evaluate(
             f.shift_sd, f.feature
         )
     });
+    let rated: Vec<&Match> = matches
+        .iter()
+        .filter(|m| m.early_response.is_some() && m.late_response.is_some())
+        .collect();
+    let response = if rated.is_empty() {
+        String::new()
+    } else {
+        let apart = rated
+            .iter()
+            .filter(|m| match (&m.early_response, &m.late_response) {
+                (Some(e), Some(l)) => e.high < l.low || l.high < e.low,
+                _ => false,
+            })
+            .count();
+        format!(
+            "; the response rate of {apart} of {} matched segments differs between cohorts (95 % intervals apart)",
+            rated.len()
+        )
+    };
     let verdict = format!(
-        "segments {} from the earlier cohort to the later one: each cohort's own pipeline assigns every row, and the two assignments agree with ARI {ari:.2}{moved}",
+        "segments {} from the earlier cohort to the later one: each cohort's own pipeline assigns every row, and the two assignments agree with ARI {ari:.2}{moved}{response}",
         if ari >= 0.8 {
             "carry over"
         } else if ari >= 0.5 {
@@ -564,6 +583,12 @@ mod tests {
         // Tenure is left out of the comparison.
         assert!(rep.matches.iter().all(|m| m.features.iter().all(|f| f.feature != "Tenure_days")));
         assert!(rep.verdict.contains("on `spend`"), "{}", rep.verdict);
+        // The same 10 % response in both cohorts: no segment's rate differs.
+        assert!(
+            rep.verdict.ends_with("the response rate of 0 of 3 matched segments differs between cohorts (95 % intervals apart)"),
+            "{}",
+            rep.verdict
+        );
         // Agreement on every row stays high: the blobs are far apart.
         assert!(rep.ari > 0.9, "{}", rep.ari);
     }
@@ -572,8 +597,19 @@ mod tests {
     fn tenure_left_in_splits_the_cohorts_and_bad_dates_name_their_row() {
         // With the tenure column kept, it dominates each cohort's own scaling
         // and the comparison shows it: what excluding derived features avoids.
-        let (prep, dates, y) = cohorts(0.0);
+        let (prep, dates, mut y) = cohorts(0.0);
+        // In the later cohort, the blob at spend 6 responds half the time.
+        for (i, v) in y.iter_mut().enumerate().skip(600) {
+            if i % 3 == 1 {
+                *v = u8::from(i % 2 == 0);
+            }
+        }
         let rep = run(&prep, &dates, &y, &[]);
+        assert!(
+            rep.verdict.ends_with("the response rate of 1 of 3 matched segments differs between cohorts (95 % intervals apart)"),
+            "{}",
+            rep.verdict
+        );
         assert_eq!(rep.early_columns, 3);
         let largest = rep
             .matches

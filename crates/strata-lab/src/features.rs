@@ -257,6 +257,32 @@ pub fn continuous_columns(x: ArrayView2<'_, f64>) -> Vec<usize> {
     ContinuousOnly::kept(x).unwrap_or_default()
 }
 
+/// What a run segmented on, when `[features]` narrowed it; `None` for every
+/// prepared feature.
+pub fn note(cfg: &crate::manifest::RunConfig) -> Option<String> {
+    let mut parts = Vec::new();
+    if !cfg.columns.is_all() {
+        let list = |v: &[String]| v.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+        let mut what = "Segmented on the prepared features".to_string();
+        if !cfg.columns.include.is_empty() {
+            what.push_str(&format!(" matching {}", list(&cfg.columns.include)));
+        }
+        if !cfg.columns.exclude.is_empty() {
+            what.push_str(&format!(" except {}", list(&cfg.columns.exclude)));
+        }
+        parts.push(format!(
+            "{what} (`[features]`); the segment cards profile every prepared column."
+        ));
+    }
+    if cfg.drop_discrete {
+        parts.push(format!(
+            "The mixture left out the columns with at most {} distinct values on its fit rows (`discrete_in_mixtures = false`).",
+            DISCRETE_MAX_VALUES
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

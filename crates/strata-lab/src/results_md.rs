@@ -64,6 +64,14 @@ pub fn render(res: &ExperimentResults) -> String {
                 seg.reason,
                 sizes.join("; ")
             );
+            if let Some(f) = res
+                .runs
+                .iter()
+                .find(|r| r.hash == seg.run)
+                .and_then(|r| crate::features::note(&r.config))
+            {
+                let _ = writeln!(s, "{f}\n");
+            }
             if !seg.agreement.is_empty() {
                 let a: Vec<String> = seg
                     .agreement

@@ -90,6 +90,9 @@ pub struct Planned {
     pub segmenting: Arc<Array2<f64>>,
     /// Names of the columns of `segmenting`.
     pub segment_names: Vec<String>,
+    /// With a target: the rows held-out targeting trains on (never its
+    /// held-out customers), where each run's segment response rates are read.
+    pub train_rows: Option<Vec<usize>>,
     pub runs: Vec<(String, RunConfig)>,
     pub dir: PathBuf,
     pub dataset: DatasetRef,
@@ -193,12 +196,21 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
         .map(|c| (run_hash(&c, &dataset.sha256), c))
         .filter(|(h, _)| seen.insert(h.clone()))
         .collect();
+    let train_rows = loaded.dataset.target().map(|t| {
+        crate::targeting::holdout(
+            &t.values.to_vec(),
+            crate::targeting::TEST_FRACTION,
+            manifest.seed.named("targeting"),
+        )
+        .0
+    });
     Ok(Planned {
         dir: opts.out.join(&manifest.name),
         manifest,
         loaded: Arc::new(loaded),
         segmenting: Arc::new(segmenting),
         segment_names,
+        train_rows,
         runs,
         dataset,
     })
@@ -479,6 +491,11 @@ fn run_one(
         rec.warnings.push(w);
     }
     let distinct = sizes.iter().filter(|&&s| s > 0).count();
+    if let (Some(train), Some(t)) = (&p.train_rows, p.loaded.dataset.target())
+        && let Some(spread) = response_spread(&labels, &t.values.to_vec(), train, k)
+    {
+        rec.metrics.insert(RESPONSE_SPREAD.into(), spread);
+    }
 
     stage("metrics");
     let t = Instant::now();
@@ -591,6 +608,34 @@ fn run_one(
         labels,
     });
     rec
+}
+
+/// Metric: how far the segments' response rates differ on the training rows.
+pub const RESPONSE_SPREAD: &str = "response_spread_train";
+
+/// Highest minus lowest response rate of the segments on the rows `train`
+/// (segments without a training row left out); `None` with fewer than two
+/// such segments or a target of another length.
+pub fn response_spread(labels: &[usize], y: &[u8], train: &[usize], k: usize) -> Option<f64> {
+    if y.len() != labels.len() {
+        return None;
+    }
+    let (mut pos, mut n) = (vec![0usize; k], vec![0usize; k]);
+    for &i in train {
+        let s = *labels.get(i)?;
+        n[s] += 1;
+        pos[s] += usize::from(y[i] == 1);
+    }
+    let rates: Vec<f64> = (0..k)
+        .filter(|&s| n[s] > 0)
+        .map(|s| pos[s] as f64 / n[s] as f64)
+        .collect();
+    if rates.len() < 2 {
+        return None;
+    }
+    let hi = rates.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    Some(hi - lo)
 }
 
 /// Runs whose exact silhouettes share one distance pass.
@@ -969,7 +1014,7 @@ pub fn execute(
                         r.as_ref(),
                         c.as_ref(),
                         &mlp,
-                        0.3,
+                        crate::targeting::TEST_FRACTION,
                         p.manifest.seed.named("targeting"),
                     )
                 })?;
@@ -1119,6 +1164,19 @@ pub fn manifests_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn response_spread_reads_training_rows_only() {
+        // Segment 0: rows 0..4, responders 0 and 1; segment 1: rows 4..8, responder 4.
+        let labels = [0, 0, 0, 0, 1, 1, 1, 1];
+        let y = [1, 1, 0, 0, 1, 0, 0, 0];
+        let all: Vec<usize> = (0..8).collect();
+        assert_eq!(response_spread(&labels, &y, &all, 2), Some(0.5 - 0.25));
+        // Held-out rows 1 and 4 do not count: 1/3 against 0/3.
+        assert_eq!(response_spread(&labels, &y, &[0, 2, 3, 5, 6, 7], 2), Some(1.0 / 3.0));
+        assert_eq!(response_spread(&labels, &y, &[0, 1, 2], 2), None, "one segment");
+        assert_eq!(response_spread(&labels, &y[..7], &all, 2), None);
+    }
 
     #[test]
     fn collapse_on_discrete_columns_is_named() {

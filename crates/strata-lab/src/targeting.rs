@@ -56,6 +56,16 @@ pub struct TargetingReport {
     pub verdict: String,
 }
 
+/// Share of the customers the sweep holds out.
+pub const TEST_FRACTION: f64 = 0.3;
+
+/// The (training, held-out) rows [`evaluate`] uses for a given seed: a
+/// stratified split, so that other stages can keep to the training rows.
+pub fn holdout(y: &[u8], test_fraction: f64, seed: Seed) -> (Vec<usize>, Vec<usize>) {
+    let all: Vec<usize> = (0..y.len()).collect();
+    stratified_split(&all, y, test_fraction, seed.named("holdout"))
+}
+
 /// Runs the held-out comparison. `source` gives the features (with
 /// `Source::Prepared`, the preprocessing recipe is fitted on the training
 /// customers only), `segment_source` the features the segmentation sees when
@@ -79,8 +89,7 @@ pub fn evaluate(
     {
         anyhow::bail!("features, target and economics must have one value per row");
     }
-    let all: Vec<usize> = (0..y.len()).collect();
-    let (train, test) = stratified_split(&all, y, test_fraction, seed.named("holdout"));
+    let (train, test) = holdout(y, test_fraction, seed);
     if test.is_empty() || train.is_empty() {
         anyhow::bail!("targeting: too few rows of each class to hold {test_fraction} of them out");
     }

@@ -1,0 +1,295 @@
+//! The sections a decision rests on: the claims and their verdicts, the
+//! chosen segmentation with its selection table, the segments, held-out
+//! targeting and drift between cohorts.
+
+use super::page::{Doc, fmt, fmt_units};
+use super::plots::{Series, line_chart, scatter_chart};
+use crate::store::{ExperimentResults, RunRecord};
+
+/// The study's claims, each with its verdict, evidence and rule.
+pub(super) fn claims_section(d: &mut Doc, res: &ExperimentResults) {
+    let verdicts = crate::claims::claims(res);
+    if !verdicts.is_empty() {
+        d.h(2, "Claims of the study, tested on this data");
+        d.p("Four outcomes: supported (the evidence clears the margin of practical relevance), not shown (compatible with no relevant effect and with a relevant one), contradicted (excludes any relevant effect in the claimed direction), mixed (parts disagree). Each rule, margin and method is stated beside its verdict; margins come from the manifest's [verdicts] table.");
+        let rows: Vec<Vec<String>> = verdicts
+            .iter()
+            .map(|c| {
+                vec![
+                    c.claim.to_string(),
+                    c.verdict().to_string(),
+                    c.evidence.clone(),
+                    c.rule.clone(),
+                ]
+            })
+            .collect();
+        d.table(&["claim", "verdict", "evidence", "rule"], &rows);
+    }
+}
+
+/// The chosen segmentation, why it won, and the table of candidates.
+pub(super) fn selection_section(d: &mut Doc, res: &ExperimentResults, all: &[&RunRecord]) {
+    d.h(2, "Chosen clustering");
+    match &res.plan.pin {
+        Some(p) => d.p(&format!(
+            "Pinned by the manifest: [segments] {}. The rule that would otherwise apply, and its table below: {}.",
+            p.label(),
+            crate::selection::RULE
+        )),
+        None => d.p(&format!("Rule: {}.", crate::selection::RULE)),
+    }
+    match crate::selection::chosen(all, res.plan.pin.as_ref()) {
+        Some((best, why)) => {
+            d.p(&format!(
+                "{} on {}: {why}.",
+                best.config.clusterer.label(),
+                best.config.representation.label()
+            ));
+            if let Some(c) = &best.clustering {
+                d.p(&format!("Cluster sizes: {:?}.", c.sizes));
+            }
+            if let Some(f) = crate::features::note(&best.config) {
+                d.p(&f);
+            }
+            for w in best.warnings.iter().filter(|w| w.contains("collapsed to reg_covar")) {
+                d.p(&format!("Warning on the chosen run: {w}."));
+            }
+            d.svg(scatter_chart(res, best));
+        }
+        None => d.p("No run has a common-space silhouette, so none can be recommended."),
+    }
+    let mixtures = all
+        .iter()
+        .filter(|r| r.config.clusterer.algorithm == "gmm")
+        .count();
+    let collapsed = all
+        .iter()
+        .filter(|r| r.warnings.iter().any(|w| w.contains("collapsed to reg_covar")))
+        .count();
+    if collapsed > 0 {
+        d.p(&format!(
+            "Discrete columns: in {collapsed} of {mixtures} mixture runs a component is constant on a discrete column (binary, one-hot, a count, `key`, `mode`), so its variance there is only reg_covar and the likelihood, BIC and posteriors follow that column; each run's note in the table of all runs names the columns."
+        ));
+    }
+    let table = crate::selection::candidates(all);
+    if !table.is_empty() {
+        d.h(3, "Selection table (the 15 best candidates by common-space silhouette)");
+        d.p("Common-space silhouette: the run's labels scored in the prepared features, comparable across representations. Own-space silhouette: scored in the run's representation, comparable only within it. Pipeline stability: mean ± sd of the ARI between fits of representation and clusterer on resamples, on shared rows.");
+        let spread = table
+            .iter()
+            .any(|c| c.run.metrics.contains_key(crate::sweep::RESPONSE_SPREAD));
+        if spread {
+            d.p("Response-rate spread: highest minus lowest segment response rate, read on the training rows of held-out targeting only; shown to judge the candidates, never used by the rule.");
+        }
+        let rows: Vec<Vec<String>> = table
+            .iter()
+            .take(15)
+            .map(|c| {
+                let mut row = vec![
+                    c.run.config.representation.label(),
+                    c.run.config.clusterer.label(),
+                    format!("{:.3}", c.common_silhouette),
+                    fmt(c.own_silhouette),
+                    c.stability
+                        .map_or("–".into(), |(m, s)| format!("{m:.3} ± {s:.3}")),
+                    format!("{:.1} %", 100.0 * c.smallest_share),
+                ];
+                if spread {
+                    row.push(
+                        c.run
+                            .metrics
+                            .get(crate::sweep::RESPONSE_SPREAD)
+                            .map_or("–".into(), |v| format!("{:.1} pp", 100.0 * v)),
+                    );
+                }
+                row.push(if c.eligible { "yes" } else { "no" }.into());
+                row
+            })
+            .collect();
+        let mut header = vec![
+            "representation",
+            "clusterer",
+            "common-space silhouette",
+            "own-space silhouette",
+            "pipeline stability ARI",
+            "smallest segment",
+        ];
+        if spread {
+            header.push("response-rate spread (training rows)");
+        }
+        header.push("passes size and stability filters");
+        d.table(&header, &rows);
+    }
+}
+
+/// The segment cards of the chosen clustering.
+pub(super) fn segments_section(d: &mut Doc, res: &ExperimentResults) {
+    if let Some(seg) = &res.segments {
+        d.h(2, "Segments of the chosen clustering");
+        d.p(&format!(
+            "{} on {}. Traits are the largest standardized differences from all rows, in original units.{}",
+            seg.clusterer,
+            seg.representation,
+            if seg.agreement.is_empty() {
+                String::new()
+            } else {
+                let a: Vec<String> = seg.agreement.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
+                format!(" Agreement with descriptive labels (used only to describe): {}.", a.join(", "))
+            }
+        ));
+        d.markdown(&crate::segments::render(&seg.cards));
+    }
+}
+
+/// Segment actions, the MLP and everyone, judged on held-out customers.
+pub(super) fn targeting_section(d: &mut Doc, res: &ExperimentResults) {
+    if let Some(t) = &res.targeting {
+        d.h(2, "Campaign targeting on held-out customers");
+        d.p(&format!(
+            "Segments, their actions and the MLP were fitted on {} customers; {} others ({} responders) were held out and never used in a fit. {}.",
+            t.train_rows,
+            t.test_rows.len(),
+            t.test_positives,
+            t.verdict
+        ));
+        let rows: Vec<Vec<String>> = t
+            .policies
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    p.contacted.to_string(),
+                    format!("{:.0}", p.profit),
+                    format!("[{:.0}, {:.0}]", p.low, p.high),
+                ]
+            })
+            .collect();
+        d.table(
+            &[
+                "policy",
+                "customers contacted",
+                "profit",
+                "bootstrap 95 % interval",
+            ],
+            &rows,
+        );
+        let rows: Vec<Vec<String>> = t
+            .segments
+            .iter()
+            .map(|s| {
+                vec![
+                    s.segment.to_string(),
+                    s.train_size.to_string(),
+                    format!(
+                        "{:.1} % [{:.1}, {:.1}]",
+                        100.0 * s.train_rate,
+                        100.0 * s.rate_low,
+                        100.0 * s.rate_high
+                    ),
+                    format!("[{:+.2}, {:+.2}]", s.profit_low, s.profit_high),
+                    format!("{:?}", s.action).to_lowercase(),
+                    s.test_size.to_string(),
+                    format!("{:.1} %", 100.0 * s.test_rate),
+                ]
+            })
+            .collect();
+        d.table(
+            &[
+                "segment",
+                "training customers",
+                "training response rate",
+                "profit per contact",
+                "action",
+                "held-out customers",
+                "held-out response rate",
+            ],
+            &rows,
+        );
+        let mut series: Series = vec![(
+            "MLP ranked list".into(),
+            t.curve.iter().map(|&(n, p)| (n as f64, p)).collect(),
+        )];
+        for p in t.policies.iter().filter(|p| p.name != "MLP ranked list") {
+            series.push((p.name.clone(), vec![(p.contacted as f64, p.profit)]));
+        }
+        d.svg(line_chart(
+            "profit curve on held-out customers",
+            "customers contacted",
+            "cumulative profit",
+            &series,
+        ));
+    }
+}
+
+/// Segment drift: each cohort's own pipeline, matched segments, centres per
+/// feature and response per cohort.
+pub(super) fn cohort_section(d: &mut Doc, c: &crate::cohorts::CohortReport) {
+    d.h(2, "Segment drift between cohorts");
+    let excluded = if c.excluded.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Features derived from `{}` ({}) differ between cohorts by construction: they are left out of both pipelines and of the comparison.",
+            c.column,
+            c.excluded.join(", ")
+        )
+    };
+    d.p(&format!(
+        "Rows with `{}` on or before {} ({} rows) and after it ({} rows) each got their own pipeline, fitted on their own rows only: preprocessing recipe, representation and clustering of the chosen segmentation ({} and {} columns).{excluded} Each pipeline then assigns every row; {}.",
+        c.column, c.split, c.early_rows, c.late_rows, c.early_columns, c.late_columns, c.verdict
+    ));
+    let rate = |r: &Option<crate::cohorts::Rate>| {
+        r.as_ref().map_or("–".to_string(), |r| {
+            format!("{:.1} % [{:.1}, {:.1}]", 100.0 * r.rate, 100.0 * r.low, 100.0 * r.high)
+        })
+    };
+    let rows: Vec<Vec<String>> = c
+        .matches
+        .iter()
+        .map(|m| {
+            vec![
+                format!("{} ({:.1} %)", m.early_segment, 100.0 * m.early_share),
+                format!("{} ({:.1} %)", m.late_segment, 100.0 * m.late_share),
+                format!("{:.1} %", 100.0 * m.overlap),
+                rate(&m.early_response),
+                rate(&m.late_response),
+                m.features
+                    .iter()
+                    .take(3)
+                    .map(|f| {
+                        format!(
+                            "{} {} → {} ({:+.2} sd)",
+                            f.feature,
+                            fmt_units(f.early),
+                            fmt_units(f.late),
+                            f.shift_sd
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ]
+        })
+        .collect();
+    d.table(
+        &[
+            "earlier segment (share of its cohort)",
+            "matched later segment",
+            "earlier segment's rows the later pipeline puts there",
+            "response, earlier cohort (95 % Wilson)",
+            "response, later cohort",
+            "largest centre shifts (original units; pooled sd)",
+        ],
+        &rows,
+    );
+    if !c.unmatched.is_empty() {
+        d.p(&format!(
+            "Without a match (the pipelines found different numbers of segments): {}.",
+            c.unmatched
+                .iter()
+                .map(|(cohort, s)| format!("{cohort} segment {s}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+}
+
