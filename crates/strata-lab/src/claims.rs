@@ -278,6 +278,8 @@ pub(crate) mod tests {
             segments: None,
             targeting: None,
             cohorts: None,
+            test_plan: None,
+            test_reading: None,
         }
     }
 

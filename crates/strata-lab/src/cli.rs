@@ -80,6 +80,41 @@ pub enum Command {
         #[arg(long, default_value = "track_popularity")]
         popularity_column: String,
     },
+    /// Plan a randomised campaign test per segment of the chosen segmentation:
+    /// customers per arm, cost, and a seeded stratified assignment.
+    PlanTest {
+        manifest: PathBuf,
+        /// Lift to detect, in absolute terms (0.05 = five percentage points).
+        #[arg(long, conflicts_with = "relative_lift", required_unless_present = "relative_lift")]
+        lift: Option<f64>,
+        /// Lift to detect, relative to each segment's baseline (0.2 = a fifth more).
+        #[arg(long)]
+        relative_lift: Option<f64>,
+        /// Significance level of the two-sided test.
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Power to detect the lift.
+        #[arg(long, default_value_t = 0.8)]
+        power: f64,
+        /// Seed of the assignment (default: the manifest's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Results folder holding the manifest's results.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache, else the files shipped beside the descriptor).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Read a campaign test's results (id, responded[, arm]) against its plan:
+    /// uplift, profit per contact and a decision per segment.
+    ReadTest {
+        manifest: PathBuf,
+        results: PathBuf,
+        /// Results folder holding the manifest's results.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+    },
     /// Segment profiles of an experiment's chosen clustering (a manifest or a result folder).
     Segments {
         experiment: PathBuf,
@@ -342,6 +377,44 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             let ms = t.elapsed().as_secs_f64() * 1e3;
             print!("{}", cat.render(of, &found));
             println!("\n({} tracks searched in {ms:.1} ms)", cat.ids.len());
+        }
+        Command::PlanTest {
+            manifest,
+            lift,
+            relative_lift,
+            alpha,
+            power,
+            seed,
+            out,
+            data_dir,
+        } => {
+            let lift = match (lift, relative_lift) {
+                (Some(l), None) => crate::abtest::Lift::Absolute(l),
+                (None, Some(r)) => crate::abtest::Lift::Relative(r),
+                _ => anyhow::bail!("give one of --lift and --relative-lift"),
+            };
+            let design = crate::abtest::Design { alpha, power, lift };
+            design.check().map_err(|e| anyhow::anyhow!(e))?;
+            let c = crate::abtest::chosen(&manifest, &out, &DataDirs::from_env(data_dir))?;
+            let (plan, written) = crate::abtest::plan_files(&c, design, seed.map(strata_core::Seed))?;
+            print!("{}", crate::abtest::render_plan(&plan));
+            let res = crate::store::ExperimentResults::read(&c.dir)?;
+            for w in written.iter().chain(crate::report::write(&res)?.iter()) {
+                println!("wrote {}", w.display());
+            }
+        }
+        Command::ReadTest {
+            manifest,
+            results,
+            out,
+        } => {
+            let res = crate::compare::resolve(&manifest, &out)?;
+            let (reading, path) = crate::abtest::read_files(&res.dir, &results)?;
+            print!("{}", crate::abtest::render_reading(&reading));
+            let res = crate::store::ExperimentResults::read(&res.dir)?;
+            for w in std::iter::once(path).chain(crate::report::write(&res)?) {
+                println!("wrote {}", w.display());
+            }
         }
         Command::Report { results } => {
             let folders = crate::store::ExperimentResults::folders(&results);

@@ -6,6 +6,7 @@
 //! ([`sweep`]), the result store ([`store`]), `compare` ([`compare`]) and the
 //! reports ([`report`]).
 
+pub mod abtest;
 pub mod claims;
 pub mod classify;
 pub mod cli;

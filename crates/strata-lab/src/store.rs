@@ -233,6 +233,9 @@ pub struct ExperimentResults {
     pub segments: Option<crate::segments::Segments>,
     pub targeting: Option<crate::targeting::TargetingReport>,
     pub cohorts: Option<crate::cohorts::CohortReport>,
+    /// `strata plan-test` and `strata read-test` output, when run.
+    pub test_plan: Option<crate::abtest::TestPlan>,
+    pub test_reading: Option<crate::abtest::TestReading>,
 }
 
 impl ExperimentResults {
@@ -269,7 +272,13 @@ impl ExperimentResults {
         let cohorts =
             optional::<Keyed<crate::cohorts::CohortReport>>(dir, "cohorts.json", &mut damaged)
                 .map(|t| t.report);
+        let test_dir = dir.join(crate::abtest::FOLDER);
+        let test_plan = optional::<crate::abtest::TestPlan>(&test_dir, "plan.json", &mut damaged);
+        let test_reading =
+            optional::<crate::abtest::TestReading>(&test_dir, "reading.json", &mut damaged);
         Ok(ExperimentResults {
+            test_plan,
+            test_reading,
             cohorts,
             targeting,
             segments,

@@ -293,3 +293,93 @@ pub(super) fn cohort_section(d: &mut Doc, c: &crate::cohorts::CohortReport) {
     }
 }
 
+
+/// The campaign test: its plan per segment and, once read, the decisions.
+pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
+    let Some(t) = &res.test_plan else {
+        return;
+    };
+    d.h(2, "Campaign test");
+    d.p(&format!(
+        "Planned by `strata plan-test` on {} (run {}), assignment seed {}: {}. The assignment (customer id, segment, arm) is in campaign_test/assignment.csv and .parquet.",
+        t.segmentation, t.run, t.seed.0, t.rule
+    ));
+    let rows: Vec<Vec<String>> = t
+        .segments
+        .iter()
+        .map(|p| {
+            vec![
+                p.segment.to_string(),
+                p.customers.to_string(),
+                format!("{:.1} % [{:.1}, {:.1}]", 100.0 * p.baseline, 100.0 * p.baseline_low, 100.0 * p.baseline_high),
+                format!("{:.1} %", 100.0 * p.target_rate),
+                p.needed_per_arm.to_string(),
+                if p.feasible {
+                    p.per_arm.to_string()
+                } else {
+                    format!(
+                        "{} (too few; detects {})",
+                        p.per_arm,
+                        p.detectable_lift
+                            .map_or("no lift".into(), |l| format!("+{:.1} points", 100.0 * l))
+                    )
+                },
+                format!("{:.0}", p.test_cost),
+                format!("{:.1} points", 100.0 * p.break_even_uplift),
+                format!("{:.0}", p.profit_if_lift),
+            ]
+        })
+        .collect();
+    d.table(
+        &[
+            "segment",
+            "customers",
+            "baseline response (95 % Wilson)",
+            "rate to detect",
+            "needed per arm",
+            "per arm",
+            "contact cost of the treatment arm",
+            "break-even uplift",
+            "incremental profit if the lift is real",
+        ],
+        &rows,
+    );
+    let Some(r) = &res.test_reading else {
+        d.p("Not read yet: `strata read-test MANIFEST RESULTS.csv` reads the responses per arm.");
+        return;
+    };
+    d.p(&format!(
+        "Read by `strata read-test`: {}.{}",
+        r.rule,
+        if r.missing_results > 0 {
+            format!(" {} customers in the test have no result.", r.missing_results)
+        } else {
+            String::new()
+        }
+    ));
+    let rows: Vec<Vec<String>> = r
+        .segments
+        .iter()
+        .map(|g| {
+            vec![
+                g.segment.to_string(),
+                format!("{}/{} ({:.1} %)", g.treated_responders, g.treated, 100.0 * g.treated_rate),
+                format!("{}/{} ({:.1} %)", g.control_responders, g.control, 100.0 * g.control_rate),
+                format!("{:+.1} [{:+.1}, {:+.1}]", 100.0 * g.uplift, 100.0 * g.uplift_low, 100.0 * g.uplift_high),
+                format!("{:+.2} [{:+.2}, {:+.2}]", g.profit_per_contact, g.profit_low, g.profit_high),
+                g.decision.as_str().to_string(),
+            ]
+        })
+        .collect();
+    d.table(
+        &[
+            "segment",
+            "treated responders",
+            "control responders",
+            "uplift, points",
+            "incremental profit per contact",
+            "decision",
+        ],
+        &rows,
+    );
+}

@@ -102,6 +102,7 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
     if let Some(c) = &res.cohorts {
         decisions::cohort_section(&mut d, c);
     }
+    decisions::campaign_test_section(&mut d, res);
     runs::best_section(&mut d, &all);
     runs::curves_section(&mut d, &all);
     runs::representations_section(&mut d, &all);

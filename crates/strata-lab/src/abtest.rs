@@ -1,0 +1,879 @@
+//! A campaign test, planned and read per segment.
+//!
+//! The responses in the data say who answered the last campaign, not who
+//! answered *because* of it; only a randomised test says that. Within each
+//! segment of the chosen segmentation, customers are drawn at random into a
+//! **treatment** arm (contacted) and a **control** arm (not contacted), and
+//! the uplift is the difference of their response rates.
+//!
+//! **Planning.** Per segment: the baseline response rate (the segment's rate
+//! in the data, with its Wilson interval) and the rate to detect (baseline
+//! plus an absolute or relative lift). The customers needed per arm come from
+//! the two-proportion formula for a two-sided z-test at level `alpha` with
+//! power `power` (Fleiss, Levin and Paik, *Statistical Methods for Rates and
+//! Proportions*, 3rd ed., eq. 4.14, without continuity correction):
+//!
+//! `n = (z(1-a/2) sqrt(2 pbar qbar) + z(power) sqrt(p0 q0 + p1 q1))^2 / (p1 - p0)^2`
+//!
+//! A segment with fewer than `2 n` customers puts all of them in the test and
+//! states the smallest lift it can detect. The test's cost is the treatment
+//! arm's contacts; contacting pays only when the uplift exceeds
+//! cost / revenue (the break-even uplift).
+//!
+//! **Reading.** Per segment: the response rates of both arms, the uplift with
+//! Newcombe's hybrid score interval (Newcombe 1998, method 10), the
+//! incremental profit per contact `uplift x revenue - cost` with the interval
+//! carried over, and a decision: **roll out** when the whole profit interval
+//! is above 0, **stop** when it is wholly below, **keep testing** otherwise.
+//! The intervals behind the decisions are Bonferroni-adjusted for the number
+//! of segments read (level `1 - alpha / m`).
+
+use crate::segments::wilson;
+use serde::{Deserialize, Serialize};
+use strata_core::stats::normal_quantile;
+use strata_core::{Rng, Seed};
+
+/// The lift the test is planned to detect.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "value")]
+pub enum Lift {
+    /// Added to the baseline rate (0.05 = five percentage points).
+    Absolute(f64),
+    /// A share of the baseline rate (0.2 = a fifth more responders).
+    Relative(f64),
+}
+
+impl Lift {
+    /// The rate to detect, from a baseline rate; an error when it is not a
+    /// rate above the baseline.
+    pub fn target(&self, p0: f64) -> Result<f64, String> {
+        let p1 = match *self {
+            Lift::Absolute(d) => p0 + d,
+            Lift::Relative(r) => p0 * (1.0 + r),
+        };
+        if !(p1 > p0 && p1 < 1.0) || !p1.is_finite() {
+            return Err(format!(
+                "a lift of {} on a baseline of {:.4} gives {p1:.4}: expected a rate above the baseline and below 1",
+                self.describe(),
+                p0
+            ));
+        }
+        Ok(p1)
+    }
+
+    pub fn describe(&self) -> String {
+        match *self {
+            Lift::Absolute(d) => format!("+{:.1} percentage points", 100.0 * d),
+            Lift::Relative(r) => format!("+{:.0} % of the baseline", 100.0 * r),
+        }
+    }
+}
+
+/// Significance, power and lift of a planned test.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Design {
+    pub alpha: f64,
+    pub power: f64,
+    pub lift: Lift,
+}
+
+impl Design {
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.alpha > 0.0 && self.alpha < 0.5) {
+            return Err(format!("--alpha {}: expected a level in (0, 0.5)", self.alpha));
+        }
+        if !(self.power > 0.5 && self.power < 1.0) {
+            return Err(format!("--power {}: expected a power in (0.5, 1)", self.power));
+        }
+        let v = match self.lift {
+            Lift::Absolute(v) | Lift::Relative(v) => v,
+        };
+        if !(v > 0.0 && v.is_finite()) {
+            return Err(format!("lift {v}: expected a positive number"));
+        }
+        Ok(())
+    }
+}
+
+/// Customers per arm for a two-sided two-proportion z-test (module docs).
+pub fn sample_size(p0: f64, p1: f64, alpha: f64, power: f64) -> usize {
+    let (za, zb) = (normal_quantile(1.0 - alpha / 2.0), normal_quantile(power));
+    let pbar = (p0 + p1) / 2.0;
+    let num = za * (2.0 * pbar * (1.0 - pbar)).sqrt() + zb * (p0 * (1.0 - p0) + p1 * (1.0 - p1)).sqrt();
+    (num * num / ((p1 - p0) * (p1 - p0))).ceil() as usize
+}
+
+/// Power of that test with `n` customers per arm (the same normal approximation).
+pub fn power_of(n: usize, p0: f64, p1: f64, alpha: f64) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    let n = n as f64;
+    let za = normal_quantile(1.0 - alpha / 2.0);
+    let pbar = (p0 + p1) / 2.0;
+    let null_sd = (2.0 * pbar * (1.0 - pbar) / n).sqrt();
+    let alt_sd = ((p0 * (1.0 - p0) + p1 * (1.0 - p1)) / n).sqrt();
+    strata_core::stats::normal_cdf(((p1 - p0).abs() - za * null_sd) / alt_sd)
+}
+
+/// The smallest absolute lift that `n` customers per arm detect with the
+/// design's power, or `None` when even a rate of 1 is out of reach.
+pub fn detectable_lift(n: usize, p0: f64, alpha: f64, power: f64) -> Option<f64> {
+    let hi = 1.0 - 1e-9;
+    if power_of(n, p0, hi, alpha) < power {
+        return None;
+    }
+    let (mut a, mut b) = (p0, hi);
+    for _ in 0..100 {
+        let m = 0.5 * (a + b);
+        if power_of(n, p0, m, alpha) >= power {
+            b = m;
+        } else {
+            a = m;
+        }
+    }
+    Some(b - p0)
+}
+
+/// The plan for one segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentPlan {
+    pub segment: usize,
+    pub customers: usize,
+    pub responders: usize,
+    /// The segment's response rate in the data, with its Wilson 95 % interval.
+    pub baseline: f64,
+    pub baseline_low: f64,
+    pub baseline_high: f64,
+    /// The rate the test is planned to detect in the treatment arm.
+    pub target_rate: f64,
+    /// Customers needed per arm.
+    pub needed_per_arm: usize,
+    /// Customers each arm gets (the needed number, or half the segment).
+    pub per_arm: usize,
+    /// The segment is large enough for the planned lift.
+    pub feasible: bool,
+    /// Smallest absolute lift detectable with `per_arm` customers per arm.
+    pub detectable_lift: Option<f64>,
+    pub cost_per_contact: f64,
+    pub revenue_per_response: f64,
+    /// Uplift at which contacting breaks even: cost / revenue.
+    pub break_even_uplift: f64,
+    /// Contact cost of the treatment arm.
+    pub test_cost: f64,
+    /// Incremental profit of the treatment arm if the planned lift is real.
+    pub profit_if_lift: f64,
+}
+
+/// A planned test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestPlan {
+    pub experiment: String,
+    /// The run whose segments stratify the test.
+    pub run: String,
+    pub segmentation: String,
+    pub design: Design,
+    pub seed: Seed,
+    pub segments: Vec<SegmentPlan>,
+    pub rule: String,
+}
+
+/// Arm of a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arm {
+    Treatment,
+    Control,
+    NotInTest,
+}
+
+impl Arm {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Arm::Treatment => "treatment",
+            Arm::Control => "control",
+            Arm::NotInTest => "not_in_test",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Arm> {
+        match s.trim() {
+            "treatment" => Some(Arm::Treatment),
+            "control" => Some(Arm::Control),
+            "not_in_test" => Some(Arm::NotInTest),
+            _ => None,
+        }
+    }
+}
+
+/// What the decisions read: the segment per row, the last campaign's
+/// responses and the economics per row.
+pub struct Segmented<'a> {
+    pub labels: &'a [usize],
+    pub y: &'a [u8],
+    pub cost: &'a [f64],
+    pub revenue: &'a [f64],
+}
+
+fn mean_of(v: &[f64], rows: &[usize]) -> f64 {
+    rows.iter().map(|&i| v[i]).sum::<f64>() / rows.len().max(1) as f64
+}
+
+/// Plans the test, segment by segment (module docs).
+pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, String> {
+    design.check()?;
+    let n = data.labels.len();
+    if data.y.len() != n || data.cost.len() != n || data.revenue.len() != n {
+        return Err(format!(
+            "{n} segment labels, {} responses, {} costs, {} revenues: expected one of each per customer",
+            data.y.len(),
+            data.cost.len(),
+            data.revenue.len()
+        ));
+    }
+    let k = data.labels.iter().copied().max().map_or(0, |m| m + 1);
+    let mut out = Vec::new();
+    for s in 0..k {
+        let rows: Vec<usize> = (0..n).filter(|&i| data.labels[i] == s).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let responders = rows.iter().filter(|&&i| data.y[i] == 1).count();
+        let p0 = responders as f64 / rows.len() as f64;
+        let (lo, hi) = wilson(responders, rows.len(), 1.959_963_984_540_054);
+        let p1 = design.lift.target(p0).map_err(|e| format!("segment {s}: {e}"))?;
+        let needed = sample_size(p0, p1, design.alpha, design.power);
+        let per_arm = needed.min(rows.len() / 2);
+        let (cost, revenue) = (mean_of(data.cost, &rows), mean_of(data.revenue, &rows));
+        out.push(SegmentPlan {
+            segment: s,
+            customers: rows.len(),
+            responders,
+            baseline: p0,
+            baseline_low: lo,
+            baseline_high: hi,
+            target_rate: p1,
+            needed_per_arm: needed,
+            per_arm,
+            feasible: per_arm == needed,
+            detectable_lift: detectable_lift(per_arm, p0, design.alpha, design.power),
+            cost_per_contact: cost,
+            revenue_per_response: revenue,
+            break_even_uplift: if revenue > 0.0 { cost / revenue } else { f64::INFINITY },
+            test_cost: per_arm as f64 * cost,
+            profit_if_lift: per_arm as f64 * ((p1 - p0) * revenue - cost),
+        });
+    }
+    Ok(out)
+}
+
+/// Draws the arms: within each segment, a seeded shuffle puts the first
+/// `per_arm` customers in treatment, the next `per_arm` in control and the
+/// rest out of the test. One arm per row.
+pub fn assign(labels: &[usize], plans: &[SegmentPlan], seed: Seed) -> Vec<Arm> {
+    let mut arms = vec![Arm::NotInTest; labels.len()];
+    for p in plans {
+        let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == p.segment).collect();
+        let mut rng = Rng::new(seed.named("campaign-test").child(p.segment as u64));
+        // Fisher-Yates.
+        for i in (1..rows.len()).rev() {
+            let j = rng.below(i + 1);
+            rows.swap(i, j);
+        }
+        for (pos, &i) in rows.iter().enumerate() {
+            arms[i] = if pos < p.per_arm {
+                Arm::Treatment
+            } else if pos < 2 * p.per_arm {
+                Arm::Control
+            } else {
+                Arm::NotInTest
+            };
+        }
+    }
+    arms
+}
+
+/// What to do with a segment after the test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    RollOut,
+    Stop,
+    KeepTesting,
+}
+
+impl Decision {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Decision::RollOut => "roll out",
+            Decision::Stop => "stop",
+            Decision::KeepTesting => "keep testing",
+        }
+    }
+}
+
+/// The reading of one segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentReading {
+    pub segment: usize,
+    pub treated: usize,
+    pub treated_responders: usize,
+    pub control: usize,
+    pub control_responders: usize,
+    pub treated_rate: f64,
+    pub control_rate: f64,
+    /// Treated minus control rate, with its interval.
+    pub uplift: f64,
+    pub uplift_low: f64,
+    pub uplift_high: f64,
+    /// `uplift x revenue - cost` per contact, with the interval carried over.
+    pub profit_per_contact: f64,
+    pub profit_low: f64,
+    pub profit_high: f64,
+    pub decision: Decision,
+}
+
+/// A read test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestReading {
+    pub experiment: String,
+    /// Confidence level of the intervals (Bonferroni over the segments).
+    pub level: f64,
+    pub segments: Vec<SegmentReading>,
+    /// Customers assigned to an arm whose result is missing from the file.
+    pub missing_results: usize,
+    pub rule: String,
+}
+
+/// The rule of [`read`], for reports.
+pub fn reading_rule(alpha: f64, m: usize) -> String {
+    format!(
+        "per segment, uplift = treated minus control response rate with Newcombe's hybrid score interval, incremental profit per contact = uplift x revenue - cost; roll out when the whole profit interval is above 0, stop when it is wholly below 0, keep testing otherwise; intervals at level 1 - {alpha}/{m} (Bonferroni over the {m} segments read)"
+    )
+}
+
+/// Newcombe's hybrid score interval for `p1 - p2` (method 10), from Wilson
+/// intervals at normal quantile `z`.
+pub fn newcombe(k1: usize, n1: usize, k2: usize, n2: usize, z: f64) -> (f64, f64, f64) {
+    let (p1, p2) = (k1 as f64 / n1.max(1) as f64, k2 as f64 / n2.max(1) as f64);
+    let (l1, u1) = wilson(k1, n1, z);
+    let (l2, u2) = wilson(k2, n2, z);
+    let d = p1 - p2;
+    (
+        d,
+        d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt(),
+        d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt(),
+    )
+}
+
+/// One observed customer: segment, arm, whether they responded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observation {
+    pub segment: usize,
+    pub arm: Arm,
+    pub responded: bool,
+}
+
+/// Reads the test: uplift, profit and decision per planned segment.
+pub fn read(
+    experiment: &str,
+    plans: &[SegmentPlan],
+    observed: &[Observation],
+    missing_results: usize,
+    alpha: f64,
+) -> TestReading {
+    let m = plans.len().max(1);
+    let level = 1.0 - alpha / m as f64;
+    let z = normal_quantile(1.0 - (1.0 - level) / 2.0);
+    let segments = plans
+        .iter()
+        .map(|p| {
+            let count = |arm: Arm| {
+                let of: Vec<&Observation> = observed
+                    .iter()
+                    .filter(|o| o.segment == p.segment && o.arm == arm)
+                    .collect();
+                (of.len(), of.iter().filter(|o| o.responded).count())
+            };
+            let ((nt, kt), (nc, kc)) = (count(Arm::Treatment), count(Arm::Control));
+            let (d, lo, hi) = newcombe(kt, nt, kc, nc, z);
+            let profit = |u: f64| u * p.revenue_per_response - p.cost_per_contact;
+            let (pl, ph) = (profit(lo), profit(hi));
+            SegmentReading {
+                segment: p.segment,
+                treated: nt,
+                treated_responders: kt,
+                control: nc,
+                control_responders: kc,
+                treated_rate: kt as f64 / nt.max(1) as f64,
+                control_rate: kc as f64 / nc.max(1) as f64,
+                uplift: d,
+                uplift_low: lo,
+                uplift_high: hi,
+                profit_per_contact: profit(d),
+                profit_low: pl,
+                profit_high: ph,
+                decision: if nt == 0 || nc == 0 {
+                    Decision::KeepTesting
+                } else if pl > 0.0 {
+                    Decision::RollOut
+                } else if ph < 0.0 {
+                    Decision::Stop
+                } else {
+                    Decision::KeepTesting
+                },
+            }
+        })
+        .collect();
+    TestReading {
+        experiment: experiment.to_string(),
+        level,
+        segments,
+        missing_results,
+        rule: reading_rule(alpha, m),
+    }
+}
+
+/// The planning rule, for reports.
+pub fn planning_rule(d: &Design) -> String {
+    format!(
+        "per segment, treatment (contacted) against control (not contacted), customers drawn at random within the segment; customers per arm from the two-proportion formula for a two-sided z-test at level {} with power {} to detect {} (Fleiss, Levin and Paik, eq. 4.14, no continuity correction); a segment with fewer customers puts them all in the test and states the smallest lift it can detect",
+        d.alpha,
+        d.power,
+        d.lift.describe()
+    )
+}
+
+/// Folder of an experiment's campaign test, inside its results folder.
+pub const FOLDER: &str = "campaign_test";
+
+/// The chosen segmentation of an experiment's results, with the data it was
+/// fitted on: ids, segment per row, responses and economics.
+pub struct Chosen {
+    pub experiment: String,
+    pub run: String,
+    pub segmentation: String,
+    pub ids: Vec<String>,
+    pub id_column: String,
+    pub labels: Vec<usize>,
+    pub y: Vec<u8>,
+    pub cost: Vec<f64>,
+    pub revenue: Vec<f64>,
+    pub seed: Seed,
+    pub dir: std::path::PathBuf,
+}
+
+/// Loads a manifest's data and its chosen segmentation from `out`.
+pub fn chosen(manifest: &std::path::Path, out: &std::path::Path, dirs: &strata_data::DataDirs) -> anyhow::Result<Chosen> {
+    let m = crate::manifest::Manifest::from_path(manifest)?;
+    let res = crate::compare::resolve(manifest, out)?;
+    let seg = res.segments.as_ref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: no chosen segmentation (segments.json) in {}; run the sweep first",
+            manifest.display(),
+            res.dir.display()
+        )
+    })?;
+    let run = res
+        .runs
+        .iter()
+        .find(|r| r.hash == seg.run)
+        .ok_or_else(|| anyhow::anyhow!("{}: the chosen run {} is not stored; run the sweep again", res.dir.display(), seg.run))?;
+    let labels = run
+        .clustering
+        .as_ref()
+        .map(|c| c.labels.clone())
+        .ok_or_else(|| anyhow::anyhow!("{}: the chosen run {} has no labels", res.dir.display(), seg.run))?;
+    let descriptor = strata_data::Descriptor::from_path(m.descriptor_path())?;
+    let loaded = crate::obtain(&descriptor, dirs, true)?;
+    let ds = &loaded.dataset;
+    if labels.len() != ds.n_samples() || run.dataset.sha256 != loaded.report.sha256 {
+        anyhow::bail!(
+            "{}: the stored segmentation was computed on other data ({} rows, SHA-256 {}) than {} ({} rows, SHA-256 {}); run the sweep again",
+            res.dir.display(),
+            labels.len(),
+            run.dataset.sha256,
+            descriptor.source.file,
+            ds.n_samples(),
+            loaded.report.sha256
+        );
+    }
+    let target = ds.target().ok_or_else(|| {
+        anyhow::anyhow!("{}: a campaign test needs a response column, and descriptor `{}` declares none (columns.target)", manifest.display(), descriptor.name)
+    })?;
+    let econ = ds.economics().ok_or_else(|| {
+        anyhow::anyhow!("{}: a campaign test needs the cost of a contact and the revenue of a response, and descriptor `{}` declares no [economics]", manifest.display(), descriptor.name)
+    })?;
+    Ok(Chosen {
+        experiment: m.name.clone(),
+        run: seg.run.clone(),
+        segmentation: format!("{} on {}", seg.clusterer, seg.representation),
+        ids: ds.ids().to_vec(),
+        id_column: descriptor.columns.id.clone().unwrap_or_else(|| "id".into()),
+        labels,
+        y: target.values.to_vec(),
+        cost: econ.cost_per_contact.to_vec(),
+        revenue: econ.revenue_per_response.to_vec(),
+        seed: m.seed,
+        dir: res.dir.clone(),
+    })
+}
+
+/// Plans the test on an experiment's chosen segmentation and writes
+/// `campaign_test/plan.json`, `assignment.csv` and `assignment.parquet`.
+pub fn plan_files(c: &Chosen, design: Design, seed: Option<Seed>) -> anyhow::Result<(TestPlan, Vec<std::path::PathBuf>)> {
+    let data = Segmented {
+        labels: &c.labels,
+        y: &c.y,
+        cost: &c.cost,
+        revenue: &c.revenue,
+    };
+    let segments = plan(&data, design).map_err(|e| anyhow::anyhow!("{}: {e}", c.experiment))?;
+    let seed = seed.unwrap_or(c.seed);
+    let arms = assign(&c.labels, &segments, seed);
+    let test = TestPlan {
+        experiment: c.experiment.clone(),
+        run: c.run.clone(),
+        segmentation: c.segmentation.clone(),
+        design,
+        seed,
+        segments,
+        rule: planning_rule(&design),
+    };
+    let dir = c.dir.join(FOLDER);
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let plan_path = dir.join("plan.json");
+    crate::store::write_json(&plan_path, &test)?;
+    use polars::prelude::*;
+    let mut df = DataFrame::new_infer_height(vec![
+        Column::new(c.id_column.as_str().into(), c.ids.clone()),
+        Column::new("segment".into(), c.labels.iter().map(|&l| l as u32).collect::<Vec<_>>()),
+        Column::new("arm".into(), arms.iter().map(|a| a.as_str()).collect::<Vec<_>>()),
+    ])
+    .map_err(|e| anyhow::anyhow!("assignment table: {e}"))?;
+    let csv = dir.join("assignment.csv");
+    let mut buf = Vec::new();
+    CsvWriter::new(&mut buf)
+        .finish(&mut df)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", csv.display()))?;
+    crate::store::write_atomic(&csv, &buf)?;
+    let pq = dir.join("assignment.parquet");
+    let mut buf = Vec::new();
+    ParquetWriter::new(&mut buf)
+        .finish(&mut df)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", pq.display()))?;
+    crate::store::write_atomic(&pq, &buf)?;
+    Ok((test, vec![plan_path, csv, pq]))
+}
+
+/// Reads a test's results file against the stored plan and assignment, and
+/// writes `campaign_test/reading.json`.
+///
+/// The file needs a column with the customer id (named as in the
+/// assignment, or `id`) and `responded` (1/0, true/false, yes/no); an `arm`
+/// column, when present, must agree with the assignment. A customer who is
+/// not in the test, an unknown or repeated id and an unreadable value are
+/// errors naming the row; assigned customers without a result are counted.
+pub fn read_files(experiment_dir: &std::path::Path, results: &std::path::Path) -> anyhow::Result<(TestReading, std::path::PathBuf)> {
+    let dir = experiment_dir.join(FOLDER);
+    let plan_path = dir.join("plan.json");
+    if !plan_path.is_file() {
+        anyhow::bail!("{}: no test plan; run `strata plan-test` first", plan_path.display());
+    }
+    let test: TestPlan = crate::store::read_json(&plan_path)?;
+    let assignment = strata_data::read_table(&dir.join("assignment.csv"), None)?;
+    let names = assignment.column_names();
+    let id_column = names.first().cloned().unwrap_or_else(|| "id".into());
+    let text = |t: &strata_data::RawTable, col: &str| -> anyhow::Result<Vec<Option<String>>> { Ok(t.text_column(col, &[])?) };
+    let ids = text(&assignment, &id_column)?;
+    let segs = text(&assignment, "segment")?;
+    let arms = text(&assignment, "arm")?;
+    let mut planned: std::collections::HashMap<String, (usize, Arm)> = std::collections::HashMap::new();
+    for i in 0..assignment.height() {
+        let bad = || anyhow::anyhow!("{}: {}: not an assignment row written by plan-test", dir.join("assignment.csv").display(), assignment.at(i));
+        let id = ids[i].clone().ok_or_else(bad)?;
+        let seg: usize = segs[i].as_deref().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        let arm = arms[i].as_deref().and_then(Arm::parse).ok_or_else(bad)?;
+        planned.insert(id, (seg, arm));
+    }
+    let table = strata_data::read_table(results, None)?;
+    let cols = table.column_names();
+    let id_col = [id_column.as_str(), "id"]
+        .into_iter()
+        .find(|c| cols.iter().any(|x| x == c))
+        .ok_or_else(|| anyhow::anyhow!("{}: no id column (`{id_column}` or `id`); columns: {}", results.display(), cols.join(", ")))?;
+    if !cols.iter().any(|c| c == "responded") {
+        anyhow::bail!("{}: no `responded` column (1/0, true/false, yes/no); columns: {}", results.display(), cols.join(", "));
+    }
+    let rid = text(&table, id_col)?;
+    let resp = text(&table, "responded")?;
+    let rarm = if cols.iter().any(|c| c == "arm") { Some(text(&table, "arm")?) } else { None };
+    let mut seen = std::collections::HashSet::new();
+    let mut observed = Vec::new();
+    for i in 0..table.height() {
+        let at = table.at(i);
+        let id = rid[i].clone().ok_or_else(|| anyhow::anyhow!("{}: {at}: empty `{id_col}`", results.display()))?;
+        let &(segment, arm) = planned.get(&id).ok_or_else(|| anyhow::anyhow!("{}: {at}: id `{id}` is not in the test's assignment", results.display()))?;
+        if arm == Arm::NotInTest {
+            anyhow::bail!("{}: {at}: id `{id}` was not drawn into the test (arm not_in_test)", results.display());
+        }
+        if !seen.insert(id.clone()) {
+            anyhow::bail!("{}: {at}: id `{id}` appears twice", results.display());
+        }
+        if let Some(ra) = &rarm {
+            let given = ra[i].as_deref().unwrap_or("");
+            if Arm::parse(given) != Some(arm) {
+                anyhow::bail!("{}: {at}: id `{id}` has arm `{given}`, but the assignment put it in `{}`", results.display(), arm.as_str());
+            }
+        }
+        let v = resp[i].as_deref().unwrap_or("");
+        let responded = match v.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" => true,
+            "0" | "false" | "no" => false,
+            _ => anyhow::bail!("{}: {at}, column `responded`: `{v}` is not 1/0, true/false or yes/no", results.display()),
+        };
+        observed.push(Observation { segment, arm, responded });
+    }
+    let in_test = planned.values().filter(|(_, a)| *a != Arm::NotInTest).count();
+    let reading = read(&test.experiment, &test.segments, &observed, in_test - observed.len(), test.design.alpha);
+    let path = dir.join("reading.json");
+    crate::store::write_json(&path, &reading)?;
+    Ok((reading, path))
+}
+
+/// The plan as text, one line per segment.
+pub fn render_plan(t: &TestPlan) -> String {
+    let mut s = format!(
+        "campaign test for {} ({}), seed {}\nrule: {}\n\n",
+        t.experiment, t.segmentation, t.seed.0, t.rule
+    );
+    for p in &t.segments {
+        s.push_str(&format!(
+            "segment {}: {} customers, baseline {:.1} % [{:.1}, {:.1}], to detect {:.1} %: {} per arm needed, {} per arm{}; contact cost {:.0}, break-even uplift {:.1} points, incremental profit if the lift is real {:.0}\n",
+            p.segment,
+            p.customers,
+            100.0 * p.baseline,
+            100.0 * p.baseline_low,
+            100.0 * p.baseline_high,
+            100.0 * p.target_rate,
+            p.needed_per_arm,
+            p.per_arm,
+            if p.feasible {
+                String::new()
+            } else {
+                format!(
+                    " (too few customers: the smallest detectable lift is {})",
+                    p.detectable_lift.map_or("out of reach".into(), |d| format!("+{:.1} points", 100.0 * d))
+                )
+            },
+            p.test_cost,
+            100.0 * p.break_even_uplift,
+            p.profit_if_lift
+        ));
+    }
+    s
+}
+
+/// The reading as text, one line per segment.
+pub fn render_reading(r: &TestReading) -> String {
+    let mut s = format!("campaign test reading for {}\nrule: {}\n", r.experiment, r.rule);
+    if r.missing_results > 0 {
+        s.push_str(&format!("{} customers in the test have no result in the file\n", r.missing_results));
+    }
+    s.push('\n');
+    for g in &r.segments {
+        s.push_str(&format!(
+            "segment {}: treated {}/{} ({:.1} %), control {}/{} ({:.1} %), uplift {:+.1} points [{:+.1}, {:+.1}], profit per contact {:+.2} [{:+.2}, {:+.2}]: {}\n",
+            g.segment,
+            g.treated_responders,
+            g.treated,
+            100.0 * g.treated_rate,
+            g.control_responders,
+            g.control,
+            100.0 * g.control_rate,
+            100.0 * g.uplift,
+            100.0 * g.uplift_low,
+            100.0 * g.uplift_high,
+            g.profit_per_contact,
+            g.profit_low,
+            g.profit_high,
+            g.decision.as_str()
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_size_matches_the_textbook_formula_and_a_published_value() {
+        // 10 % against 15 %, two-sided 5 %, power 80 %: 686 per group
+        // (Fleiss, Levin and Paik's formula without continuity correction).
+        assert_eq!(sample_size(0.10, 0.15, 0.05, 0.80), 686);
+        // The formula written out with the quantiles to 6 digits.
+        let (za, zb): (f64, f64) = (1.959964, 0.841621);
+        let (p0, p1): (f64, f64) = (0.149, 0.20);
+        let pbar = (p0 + p1) / 2.0;
+        let n = (za * (2.0 * pbar * (1.0 - pbar)).sqrt()
+            + zb * (p0 * (1.0 - p0) + p1 * (1.0 - p1)).sqrt())
+        .powi(2)
+            / (p1 - p0).powi(2);
+        assert_eq!(sample_size(p0, p1, 0.05, 0.80), n.ceil() as usize);
+        // More power or a smaller lift needs more customers.
+        assert!(sample_size(0.10, 0.15, 0.05, 0.90) > 686);
+        assert!(sample_size(0.10, 0.13, 0.05, 0.80) > 686);
+        // The power at the planned size is the planned power.
+        assert!((power_of(686, 0.10, 0.15, 0.05) - 0.80).abs() < 0.002);
+        let d = detectable_lift(686, 0.10, 0.05, 0.80).expect("reachable");
+        assert!((d - 0.05).abs() < 0.001, "{d}");
+        assert_eq!(detectable_lift(1, 0.10, 0.05, 0.80), None);
+    }
+
+    #[test]
+    fn planned_size_detects_the_planned_lift_about_as_often_as_planned() {
+        // Simulated tests at the planned size, read with the pooled z-test
+        // the formula is derived for: about 80 % detect the lift.
+        let (p0, p1) = (0.15, 0.25);
+        let n = sample_size(p0, p1, 0.05, 0.80);
+        let za = normal_quantile(0.975);
+        let mut rng = Rng::new(Seed(11));
+        let reps = 1000;
+        let mut detected = 0;
+        for _ in 0..reps {
+            let kt = (0..n).filter(|_| rng.uniform() < p1).count() as f64;
+            let kc = (0..n).filter(|_| rng.uniform() < p0).count() as f64;
+            let pbar = (kt + kc) / (2.0 * n as f64);
+            let z = (kt - kc) / n as f64 / (pbar * (1.0 - pbar) * 2.0 / n as f64).sqrt();
+            detected += usize::from(z > za);
+        }
+        let share = detected as f64 / reps as f64;
+        assert!((0.76..=0.84).contains(&share), "planned power 0.80, simulated {share}");
+    }
+
+    fn data(n: usize) -> (Vec<usize>, Vec<u8>, Vec<f64>, Vec<f64>) {
+        // Segment 0: 2/3 of the rows at 10 %; segment 1: 1/3 at 30 %.
+        let labels: Vec<usize> = (0..n).map(|i| usize::from(i % 3 == 2)).collect();
+        let y: Vec<u8> = (0..n)
+            .map(|i| u8::from(if i % 3 == 2 { i % 10 < 3 } else { i % 10 == 0 }))
+            .collect();
+        (labels, y, vec![3.0; n], vec![11.0; n])
+    }
+
+    #[test]
+    fn plans_per_segment_and_assigns_balanced_seeded_arms() {
+        let (labels, y, cost, revenue) = data(3000);
+        let d = Segmented {
+            labels: &labels,
+            y: &y,
+            cost: &cost,
+            revenue: &revenue,
+        };
+        let design = Design {
+            alpha: 0.05,
+            power: 0.8,
+            lift: Lift::Absolute(0.05),
+        };
+        let plans = plan(&d, design).unwrap();
+        assert_eq!(plans.len(), 2);
+        let (a, b) = (&plans[0], &plans[1]);
+        assert_eq!((a.customers, b.customers), (2000, 1000));
+        assert!((a.baseline - 0.10).abs() < 1e-12 && (b.baseline - 0.30).abs() < 1e-12);
+        assert_eq!(a.needed_per_arm, sample_size(0.10, 0.15, 0.05, 0.8));
+        assert!(a.feasible && a.per_arm == 686);
+        // Segment 1 needs more than its 1000 customers hold: all go in, half each.
+        assert!(!b.feasible && b.per_arm == 500 && b.needed_per_arm > 500);
+        let dl = b.detectable_lift.expect("reachable");
+        assert!(dl > 0.05 && (power_of(500, 0.30, 0.30 + dl, 0.05) - 0.8).abs() < 1e-6);
+        assert!((a.break_even_uplift - 3.0 / 11.0).abs() < 1e-12);
+        assert!((a.test_cost - 686.0 * 3.0).abs() < 1e-9);
+        assert!((a.profit_if_lift - 686.0 * (0.05 * 11.0 - 3.0)).abs() < 1e-9);
+
+        let arms = assign(&labels, &plans, Seed(3));
+        for p in &plans {
+            let count = |arm: Arm| (0..labels.len()).filter(|&i| labels[i] == p.segment && arms[i] == arm).count();
+            assert_eq!(count(Arm::Treatment), p.per_arm);
+            assert_eq!(count(Arm::Control), p.per_arm);
+            assert_eq!(count(Arm::NotInTest), p.customers - 2 * p.per_arm);
+        }
+        assert_eq!(arms, assign(&labels, &plans, Seed(3)), "same seed, same arms");
+        assert_ne!(arms, assign(&labels, &plans, Seed(4)));
+        // Random, not the first rows: treated rows spread over the segment.
+        let treated: Vec<usize> = (0..labels.len()).filter(|&i| arms[i] == Arm::Treatment && labels[i] == 0).collect();
+        assert!(treated.first().is_some_and(|&f| f < 100) && treated.last().is_some_and(|&l| l > 2900));
+
+        let bad = Design {
+            lift: Lift::Relative(5.0),
+            ..design
+        };
+        let e = plan(&d, bad).unwrap_err();
+        assert!(e.starts_with("segment 1: a lift of +500 % of the baseline"), "{e}");
+        assert!(Design { power: 1.2, ..design }.check().is_err());
+    }
+
+    #[test]
+    fn a_simulated_test_with_uplift_in_one_segment_is_read_back() {
+        // Segment 0: no effect (10 % in both arms); segment 1: +40 points, far
+        // above break-even (3/11 = 27 points); segment 2: +10 points, below it.
+        let plans: Vec<SegmentPlan> = (0..3)
+            .map(|s| SegmentPlan {
+                segment: s,
+                customers: 4000,
+                responders: 400,
+                baseline: 0.1,
+                baseline_low: 0.09,
+                baseline_high: 0.11,
+                target_rate: 0.15,
+                needed_per_arm: 2000,
+                per_arm: 2000,
+                feasible: true,
+                detectable_lift: Some(0.03),
+                cost_per_contact: 3.0,
+                revenue_per_response: 11.0,
+                break_even_uplift: 3.0 / 11.0,
+                test_cost: 6000.0,
+                profit_if_lift: 0.0,
+            })
+            .collect();
+        let mut rng = Rng::new(Seed(5));
+        let mut obs = Vec::new();
+        for (s, (pt, pc)) in [(0.10, 0.10), (0.50, 0.10), (0.20, 0.10)].into_iter().enumerate() {
+            for (arm, p) in [(Arm::Treatment, pt), (Arm::Control, pc)] {
+                for _ in 0..2000 {
+                    obs.push(Observation {
+                        segment: s,
+                        arm,
+                        responded: rng.uniform() < p,
+                    });
+                }
+            }
+        }
+        let r = read("x", &plans, &obs, 7, 0.05);
+        assert_eq!(r.missing_results, 7);
+        assert!((r.level - (1.0 - 0.05 / 3.0)).abs() < 1e-12);
+        let d: Vec<Decision> = r.segments.iter().map(|s| s.decision).collect();
+        // No effect: contacting costs 3 per contact, so stop; +40 points: roll
+        // out; +10 points is real but below break-even: stop.
+        assert_eq!(d, vec![Decision::Stop, Decision::RollOut, Decision::Stop]);
+        let s1 = &r.segments[1];
+        assert!(s1.uplift_low < 0.40 && 0.40 < s1.uplift_high, "{s1:?}");
+        assert!((s1.profit_per_contact - (s1.uplift * 11.0 - 3.0)).abs() < 1e-12);
+        let s0 = &r.segments[0];
+        assert!(s0.uplift_low < 0.0 && 0.0 < s0.uplift_high);
+        // Too few customers to tell: keep testing.
+        let few: Vec<Observation> = obs.iter().filter(|o| o.segment == 1).take(10).copied().chain(
+            obs.iter().filter(|o| o.segment == 1 && o.arm == Arm::Control).take(10).copied(),
+        ).collect();
+        let r = read("x", &plans[1..2], &few, 0, 0.05);
+        assert_eq!(r.segments[0].decision, Decision::KeepTesting);
+    }
+
+    #[test]
+    fn newcombe_interval_matches_a_published_example() {
+        // Newcombe (1998), Table II, example (a): 56/70 against 48/80,
+        // method 10: 0.0524 to 0.3339.
+        let (d, lo, hi) = newcombe(56, 70, 48, 80, 1.959_963_984_540_054);
+        assert!((d - 0.2).abs() < 1e-12);
+        assert!((lo - 0.0524).abs() < 5e-4 && (hi - 0.3339).abs() < 5e-4, "{lo} {hi}");
+    }
+}

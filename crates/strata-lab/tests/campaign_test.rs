@@ -1,0 +1,161 @@
+//! `strata plan-test` and `strata read-test` on the marketing data, through
+//! the binary as a user runs them: a segmentation swept into a scratch
+//! folder, a plan, then a simulated test with a known uplift in one segment
+//! read back; and the errors a bad results file gets.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+fn strata(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .expect("run strata")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn err(out: &Output) -> String {
+    assert!(!out.status.success(), "expected a failure: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Tiny deterministic generator for the simulated responses.
+struct Lcg(u64);
+impl Lcg {
+    fn uniform(&mut self) -> f64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[test]
+fn plan_and_read_a_campaign_test_on_the_marketing_data() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let manifest = tmp.path().join("mkt.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "dataset = \"{}\"\nseed = 42\n[[representation]]\nalgorithm = \"none\"\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n[evaluation]\nstability_resamples = 2\n",
+            workspace().join("datasets/marketing_campaign.toml").display()
+        ),
+    )
+    .expect("manifest");
+    let (m, out) = (manifest.to_str().expect("utf-8"), tmp.path().join("res"));
+    let o = out.to_str().expect("utf-8");
+    ok(&strata(&["run", m, "--out", o, "--quiet"]));
+
+    // Reading before planning says what to do.
+    let e = err(&strata(&["read-test", m, "nothing.csv", "--out", o]));
+    assert!(e.contains("no test plan; run `strata plan-test` first"), "{e}");
+
+    let text = ok(&strata(&["plan-test", m, "--relative-lift", "0.5", "--out", o]));
+    assert!(text.contains("campaign test for mkt (kmeans"), "{text}");
+    let dir = out.join("mkt/campaign_test");
+    let plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("plan.json")).expect("plan")).expect("json");
+    let segments = plan["segments"].as_array().expect("segments");
+    assert_eq!(segments.len(), 2);
+    let total: u64 = segments.iter().map(|s| s["customers"].as_u64().expect("n")).sum();
+    assert_eq!(total, 2240);
+    for s in segments {
+        let (p0, p1) = (s["baseline"].as_f64().expect("p0"), s["target_rate"].as_f64().expect("p1"));
+        assert!((p1 - 1.5 * p0).abs() < 1e-12);
+        // Per arm: the textbook formula, capped by half the segment.
+        let needed = strata_lab::abtest::sample_size(p0, p1, 0.05, 0.8) as u64;
+        assert_eq!(s["needed_per_arm"].as_u64(), Some(needed));
+        let customers = s["customers"].as_u64().expect("n");
+        assert_eq!(s["per_arm"].as_u64(), Some(needed.min(customers / 2)));
+    }
+    assert!(dir.join("assignment.parquet").is_file());
+    let report = std::fs::read_to_string(out.join("mkt/report.md")).expect("report");
+    assert!(report.contains("## Campaign test") && report.contains("Not read yet"), "{report}");
+
+    // The assignment: one row per customer, arms balanced within each segment.
+    let csv = std::fs::read_to_string(dir.join("assignment.csv")).expect("assignment");
+    let rows: Vec<Vec<String>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 2240);
+    assert_eq!(csv.lines().next(), Some("ID,segment,arm"));
+    for s in segments {
+        let seg = s["segment"].as_u64().expect("segment").to_string();
+        let count = |arm: &str| rows.iter().filter(|r| r[1] == seg && r[2] == arm).count() as u64;
+        assert_eq!(count("treatment"), s["per_arm"].as_u64().expect("per arm"));
+        assert_eq!(count("control"), s["per_arm"].as_u64().expect("per arm"));
+    }
+
+    // A simulated test: in segment 0 the campaign lifts response to 90 %
+    // (far above the break-even uplift of 3/11); in segment 1 it does
+    // nothing (both arms at 10 %), so contacting only costs.
+    let mut rng = Lcg(9);
+    let mut results = String::from("ID,arm,responded\n");
+    for r in rows.iter().filter(|r| r[2] != "not_in_test") {
+        let p = match (r[1].as_str(), r[2].as_str()) {
+            ("0", "treatment") => 0.9,
+            ("0", _) => 0.2,
+            _ => 0.1,
+        };
+        results.push_str(&format!("{},{},{}\n", r[0], r[2], u8::from(rng.uniform() < p)));
+    }
+    // One tested customer's result never came back.
+    let lines: Vec<&str> = results.lines().collect();
+    let kept = format!("{}\n", lines[..lines.len() - 1].join("\n"));
+    let file = tmp.path().join("results.csv");
+    std::fs::write(&file, &kept).expect("results");
+    let text = ok(&strata(&["read-test", m, file.to_str().expect("utf-8"), "--out", o]));
+    assert!(text.contains("1 customers in the test have no result"), "{text}");
+    let reading: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("reading.json")).expect("reading")).expect("json");
+    let decision = |s: u64| {
+        reading["segments"]
+            .as_array()
+            .expect("segments")
+            .iter()
+            .find(|g| g["segment"].as_u64() == Some(s))
+            .map(|g| g["decision"].as_str().unwrap_or_default().to_string())
+            .expect("segment read")
+    };
+    assert_eq!(decision(0), "roll_out");
+    assert_eq!(decision(1), "stop");
+    let report = std::fs::read_to_string(out.join("mkt/report.md")).expect("report");
+    assert!(report.contains("Read by `strata read-test`"), "{report}");
+
+    // Bad files: each error names the file, the row and what is wrong.
+    let bad = |body: &str| {
+        let f = tmp.path().join("bad.csv");
+        std::fs::write(&f, body).expect("bad");
+        err(&strata(&["read-test", m, f.to_str().expect("utf-8"), "--out", o]))
+    };
+    let first = &rows.iter().find(|r| r[2] == "treatment").expect("treated")[0];
+    // Segment 0 needs fewer customers than it holds: some stay out of the test.
+    let outside = &rows.iter().find(|r| r[2] == "not_in_test").expect("a customer out of the test")[0];
+    let e = bad("ID,responded\n999999,1\n");
+    assert!(e.contains("bad.csv: row 1 (line 2): id `999999` is not in the test's assignment"), "{e}");
+    let e = bad(&format!("ID,responded\n{first},maybe\n"));
+    assert!(e.contains("row 1 (line 2), column `responded`: `maybe` is not 1/0"), "{e}");
+    let e = bad(&format!("ID,arm,responded\n{first},control,1\n"));
+    assert!(e.contains("has arm `control`, but the assignment put it in `treatment`"), "{e}");
+    let e = bad(&format!("ID,responded\n{first},1\n{first},0\n"));
+    assert!(e.contains("row 2 (line 3): id `"), "{e}");
+    assert!(e.contains("appears twice"), "{e}");
+    let e = bad("customer,responded\n1,1\n");
+    assert!(e.contains("no id column (`ID` or `id`)"), "{e}");
+    let e = bad(&format!("ID,responded\n{outside},1\n"));
+    assert!(e.contains("was not drawn into the test"), "{e}");
+    let e = err(&strata(&["plan-test", m, "--lift", "0.05", "--power", "1.5", "--out", o]));
+    assert!(e.contains("--power 1.5: expected a power in (0.5, 1)"), "{e}");
+}
