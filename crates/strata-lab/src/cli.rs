@@ -99,6 +99,9 @@ pub enum Command {
         /// Seed of the assignment (default: the manifest's).
         #[arg(long)]
         seed: Option<u64>,
+        /// Strata of the test: the chosen segmentation, or quartiles of the MLP's ranked list.
+        #[arg(long, value_enum, default_value = "segments")]
+        by: TestStrata,
         /// Results folder holding the manifest's results.
         #[arg(long, default_value = "results")]
         out: PathBuf,
@@ -201,6 +204,14 @@ pub fn run_and_report(manifests: &[PathBuf], args: &SweepArgs) -> anyhow::Result
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TestStrata {
+    /// The segments of the chosen segmentation.
+    Segments,
+    /// Quartiles of the MLP's predicted response.
+    Mlp,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -385,6 +396,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             alpha,
             power,
             seed,
+            by,
             out,
             data_dir,
         } => {
@@ -395,7 +407,11 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             };
             let design = crate::abtest::Design { alpha, power, lift };
             design.check().map_err(|e| anyhow::anyhow!(e))?;
-            let c = crate::abtest::chosen(&manifest, &out, &DataDirs::from_env(data_dir))?;
+            let dirs = DataDirs::from_env(data_dir);
+            let mut c = crate::abtest::chosen(&manifest, &out, &dirs)?;
+            if let TestStrata::Mlp = by {
+                crate::abtest::by_mlp_quartiles(&mut c, &manifest, &dirs)?;
+            }
             let (plan, written) = crate::abtest::plan_files(&c, design, seed.map(strata_core::Seed))?;
             print!("{}", crate::abtest::render_plan(&plan));
             let res = crate::store::ExperimentResults::read(&c.dir)?;

@@ -156,6 +156,17 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     assert!(e.contains("no id column (`ID` or `id`)"), "{e}");
     let e = bad(&format!("ID,responded\n{outside},1\n"));
     assert!(e.contains("was not drawn into the test"), "{e}");
+    // Strata along the MLP's ranked list: four quarters of 560, the first
+    // holding the most responders.
+    let text = ok(&strata(&["plan-test", m, "--lift", "0.05", "--by", "mlp", "--out", o]));
+    assert!(text.contains("quartiles of the MLP's predicted response"), "{text}");
+    let plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("plan.json")).expect("plan")).expect("json");
+    let quarters = plan["segments"].as_array().expect("segments");
+    assert_eq!(quarters.len(), 4);
+    assert!(quarters.iter().all(|q| q["customers"].as_u64() == Some(560)));
+    let rate = |i: usize| quarters[i]["baseline"].as_f64().expect("rate");
+    assert!(rate(0) > rate(1) && rate(1) >= rate(3), "{quarters:?}");
     let e = err(&strata(&["plan-test", m, "--lift", "0.05", "--power", "1.5", "--out", o]));
     assert!(e.contains("--power 1.5: expected a power in (0.5, 1)"), "{e}");
 }
