@@ -21,7 +21,7 @@ pub use descriptor::Descriptor;
 pub use error::{DataError, Result, RowRef};
 pub use fetch::{Fetched, fetch};
 pub use load::{
-    FeatureSummary, LoadReport, LoadedDataset, PreparedRows, RowsPrepared, load, load_table,
+    FeatureSummary, LoadReport, LoadedDataset, PreparedRows, RowsPrepared, load, load_table, read_raw,
 };
 pub use locate::{DATA_DIR_ENV, DataDirs, load_reference, reference_dirs, sha256_file};
 pub use recipe::{FittedRecipe, StepNote, Transformed};

@@ -87,8 +87,9 @@ pub struct RowsPrepared {
     pub applied: Vec<PreparedRows>,
 }
 
-/// Locates, verifies and loads the descriptor's data file.
-pub fn load(descriptor: &Descriptor, dirs: &DataDirs) -> Result<LoadedDataset> {
+/// Locates and verifies the descriptor's data file and reads every row as
+/// the file has them (before de-duplication), every column as text.
+pub fn read_raw(descriptor: &Descriptor, dirs: &DataDirs) -> Result<RawTable> {
     let path = dirs.locate(descriptor)?;
     // The checksum is that of the uncompressed bytes, whatever the file's storage.
     let (bytes, compression) = crate::compress::read_file(&path)?;
@@ -100,6 +101,12 @@ pub fn load(descriptor: &Descriptor, dirs: &DataDirs) -> Result<LoadedDataset> {
         .and_then(crate::csv::delimiter_byte);
     let table = read_table_bytes(&path, &bytes, delimiter)?;
     tracing::info!(file = %path.display(), compression = compression.name(), rows = table.height(), "read");
+    Ok(table)
+}
+
+/// Locates, verifies and loads the descriptor's data file.
+pub fn load(descriptor: &Descriptor, dirs: &DataDirs) -> Result<LoadedDataset> {
+    let table = read_raw(descriptor, dirs)?;
     let mut loaded = load_table(descriptor, table)?;
     // The bytes read were just checked against the descriptor's checksum.
     loaded.report.sha256 = descriptor.source.sha256.to_lowercase();

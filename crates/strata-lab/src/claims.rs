@@ -280,6 +280,7 @@ pub(crate) mod tests {
             cohorts: None,
             test_plan: None,
             test_reading: None,
+            similarity: None,
         }
     }
 

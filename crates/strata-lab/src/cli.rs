@@ -62,6 +62,10 @@ pub enum Command {
         /// Only tracks of the query's segment in the chosen clustering.
         #[arg(long)]
         same_segment: bool,
+        /// Search this representation (a label or algorithm name from the
+        /// manifest, or `chosen`) instead of the one measured best.
+        #[arg(long)]
+        representation: Option<String>,
         /// The experiment whose chosen representation and clustering are searched.
         #[arg(long, default_value = "experiments/spotify_songs.toml")]
         experiment: PathBuf,
@@ -363,6 +367,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             query,
             n,
             same_segment,
+            representation,
             experiment,
             out,
             data_dir,
@@ -373,7 +378,13 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         } => {
             let cols = [name_column, artist_column, genre_column, popularity_column];
             let (cat, note) =
-                crate::similar_catalogue(&experiment, &out, &DataDirs::from_env(data_dir), &cols)?;
+                crate::similar_catalogue(
+                    &experiment,
+                    &out,
+                    &DataDirs::from_env(data_dir),
+                    &cols,
+                    representation.as_deref(),
+                )?;
             if let Some(n) = note {
                 eprintln!("{n}");
             }

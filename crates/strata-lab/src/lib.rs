@@ -15,6 +15,7 @@ pub mod compare;
 pub mod features;
 pub mod inspect;
 pub mod manifest;
+pub mod neighbours;
 pub mod registry;
 pub mod report;
 pub mod results_md;
@@ -87,15 +88,21 @@ pub fn read_descriptor(path: &Path) -> Result<Descriptor, DataError> {
     Descriptor::from_path(path)
 }
 
-/// The catalogue `strata similar` searches: the experiment's data in the
-/// representation of its chosen clustering (refitted with the same seed, so
-/// the same as in the sweep), with that clustering's segments. Without results
-/// it falls back to the prepared features and says so in the returned note.
+/// The catalogue `strata similar` searches: the experiment's data in one
+/// representation (refitted with the sweep's seed, so the same as in the
+/// sweep), with the chosen clustering's segments when there are results.
+///
+/// The representation is `representation` when given (a label or algorithm
+/// name of one of the manifest's representations, or `chosen` for the
+/// chosen clustering's), else the one `[similarity]` measured best, else the
+/// chosen clustering's, else the prepared features; the returned note says
+/// which and why.
 pub fn similar_catalogue(
     manifest: &Path,
     out: &Path,
     dirs: &DataDirs,
     columns: &[String; 4],
+    representation: Option<&str>,
 ) -> anyhow::Result<(similar::Catalogue, Option<String>)> {
     let m = manifest::Manifest::from_path(manifest)?;
     let descriptor = Descriptor::from_path(m.descriptor_path())?;
@@ -108,33 +115,87 @@ pub fn similar_catalogue(
         .map(|v| v.parse().unwrap_or(f64::NAN))
         .collect();
     let registry = registry::Registry::standard();
-    let chosen = store::read_json::<segments::Segments>(&out.join(&m.name).join("segments.json"))
-        .ok()
-        .and_then(|s| store::read_run(&out.join(&m.name), &s.run).and_then(Result::ok));
-    let x = loaded.dataset.features().view();
-    let (points, segments, note) = match chosen {
-        Some(run) => {
-            // The run's own space: its `[features]` columns, its representation.
-            let (xs, _) = sweep::segmenting_matrix(&loaded, &run.config.columns)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", m.path.display()))?;
-            let reducer = sweep::segment_reducer(&registry, &run.config)?;
-            let (_, y) = reducer.fit_transform(xs.view(), run.config.seed.named("representation"))?;
-            let labels = run
-                .clustering
-                .map(|c| c.labels)
-                .filter(|l| l.len() == y.nrows());
-            (y, labels, None)
-        }
-        None => (
-            x.to_owned(),
-            None,
-            Some(format!(
-                "no results for `{}` in {}: searching the prepared features, without segments",
+    let dir = out.join(&m.name);
+    let results = dir
+        .join("plan.json")
+        .is_file()
+        .then(|| store::ExperimentResults::read(&dir).ok())
+        .flatten();
+    let chosen = results.as_ref().and_then(|r| {
+        let seg = r.segments.as_ref()?;
+        r.runs.iter().find(|x| x.hash == seg.run).cloned()
+    });
+    let reps: Vec<manifest::AlgoConfig> = m
+        .representations
+        .iter()
+        .flat_map(manifest::Block::expand)
+        .collect();
+    let (config, why): (Option<manifest::AlgoConfig>, String) = match representation {
+        Some("chosen") => match &chosen {
+            Some(run) => (
+                Some(run.config.representation.clone()),
+                "the chosen clustering's representation, as asked".into(),
+            ),
+            None => anyhow::bail!(
+                "--representation chosen: no chosen clustering for `{}` in {}; run the sweep first",
                 m.name,
                 out.display()
-            )),
-        ),
+            ),
+        },
+        Some(want) => {
+            let hits: Vec<&manifest::AlgoConfig> = reps
+                .iter()
+                .filter(|r| r.label() == want || r.algorithm == want)
+                .collect();
+            match hits.as_slice() {
+                [one] => (Some((*one).clone()), "as asked".into()),
+                _ => anyhow::bail!(
+                    "--representation {want}: expected `chosen` or one of the manifest's representations: {}",
+                    reps.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")
+                ),
+            }
+        }
+        None => match results
+            .as_ref()
+            .and_then(|r| r.similarity.as_ref())
+            .and_then(|s| reps.iter().find(|r| r.label() == s.best).map(|r| (r, s)))
+        {
+            Some((r, s)) => (Some(r.clone()), format!("measured best: {}", s.reason)),
+            None => match &chosen {
+                Some(run) => (
+                    Some(run.config.representation.clone()),
+                    "the chosen clustering's representation (no [similarity] measurement in the results)".into(),
+                ),
+                None => (
+                    None,
+                    format!(
+                        "no results for `{}` in {}: searching the prepared features, without segments",
+                        m.name,
+                        out.display()
+                    ),
+                ),
+            },
+        },
     };
+    // The manifest's `[features]` columns, as the sweep used them.
+    let (xs, _) = sweep::segmenting_matrix(&loaded, &m.features.columns())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", m.path.display()))?;
+    let points = match &config {
+        Some(c) => {
+            let (_, y) = registry
+                .build_reducer(c)?
+                .fit_transform(xs.view(), m.seed.named("representation"))?;
+            y
+        }
+        None => xs,
+    };
+    let segments = chosen
+        .and_then(|run| run.clustering.map(|c| c.labels))
+        .filter(|l| l.len() == points.nrows());
+    let note = Some(format!(
+        "searching {}: {why}",
+        config.as_ref().map_or("the prepared features".into(), |c| c.label())
+    ));
     Ok((
         similar::Catalogue {
             ids: loaded.dataset.ids().to_vec(),

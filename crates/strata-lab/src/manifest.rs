@@ -209,6 +209,8 @@ pub struct Manifest {
     pin_at: Loc,
     /// Which prepared features segment, and whether mixtures see discrete ones.
     pub features: crate::features::FeatureSection,
+    /// Nearest-neighbour quality against human judgements (`[similarity]`).
+    pub similarity: Option<crate::neighbours::SimilaritySpec>,
     /// Where the manifest was read from.
     pub path: PathBuf,
     /// The manifest's text, kept for error locations and for the results folder.
@@ -244,6 +246,8 @@ struct Raw {
     segments: Option<Spanned<RawPin>>,
     #[serde(default)]
     features: Option<crate::features::FeatureSection>,
+    #[serde(default)]
+    similarity: Option<crate::neighbours::SimilaritySpec>,
 }
 
 #[derive(Deserialize)]
@@ -455,6 +459,7 @@ impl Manifest {
             pin,
             pin_at,
             features: raw.features.unwrap_or_default(),
+            similarity: raw.similarity,
             margins,
             name: raw.name,
             description: raw.description,

@@ -233,6 +233,8 @@ pub struct ExperimentResults {
     pub segments: Option<crate::segments::Segments>,
     pub targeting: Option<crate::targeting::TargetingReport>,
     pub cohorts: Option<crate::cohorts::CohortReport>,
+    /// Nearest-neighbour quality against human judgements, when the manifest asks.
+    pub similarity: Option<crate::neighbours::SimilarityReport>,
     /// `strata plan-test` and `strata read-test` output, when run.
     pub test_plan: Option<crate::abtest::TestPlan>,
     pub test_reading: Option<crate::abtest::TestReading>,
@@ -276,7 +278,14 @@ impl ExperimentResults {
         let test_plan = optional::<crate::abtest::TestPlan>(&test_dir, "plan.json", &mut damaged);
         let test_reading =
             optional::<crate::abtest::TestReading>(&test_dir, "reading.json", &mut damaged);
+        let similarity = optional::<Keyed<crate::neighbours::SimilarityReport>>(
+            dir,
+            "similarity.json",
+            &mut damaged,
+        )
+        .map(|t| t.report);
         Ok(ExperimentResults {
+            similarity,
             test_plan,
             test_reading,
             cohorts,

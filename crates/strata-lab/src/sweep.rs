@@ -6,7 +6,7 @@
 //! the strata version, so re-running a sweep recomputes exactly the runs whose
 //! inputs changed. Representations shared by several runs are fitted once.
 
-use crate::manifest::{Manifest, RunConfig, SilhouetteMode};
+use crate::manifest::{AlgoConfig, Manifest, RunConfig, SilhouetteMode};
 use crate::registry::Registry;
 use crate::store::{
     self, ClusteringInfo, DatasetRef, Plan, PlannedRun, RepresentationInfo, RunRecord, RunStatus,
@@ -187,6 +187,30 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         crate::cohorts::parse_dates(&values, spec)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    if let Some(spec) = &manifest.similarity {
+        spec.check()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        metadata_text(&loaded, &spec.popularity)
+            .map_err(|e| anyhow::anyhow!("{}: similarity.popularity: {e}", path.display()))?;
+        let columns = loaded.table.column_names();
+        for j in &spec.judgements {
+            if !columns.contains(j) {
+                anyhow::bail!(
+                    "{}: similarity.judgements: no column `{j}` in {}{}",
+                    path.display(),
+                    loaded.descriptor.source.file,
+                    strata_core::text::did_you_mean(j, columns.iter().map(String::as_str))
+                );
+            }
+        }
+        if loaded.descriptor.columns.id.is_none() {
+            anyhow::bail!(
+                "{}: [similarity] groups the file's rows by track: descriptor `{}` needs columns.id",
+                path.display(),
+                loaded.descriptor.name
+            );
+        }
     }
     // Two identical blocks give the same run twice: keep it once.
     let mut seen = std::collections::HashSet::new();
@@ -1053,6 +1077,51 @@ pub fn execute(
                 o.written.push(path);
             }
         }
+    }
+    for (o, p) in outcomes.iter_mut().zip(plans) {
+        let Some(spec) = &p.manifest.similarity else {
+            continue;
+        };
+        if opts.shard.is_some_and(|(i, _)| i != 0) {
+            continue;
+        }
+        let mut reps: Vec<AlgoConfig> = Vec::new();
+        for r in p.manifest.representations.iter().flat_map(crate::manifest::Block::expand) {
+            if !reps.contains(&r) {
+                reps.push(r);
+            }
+        }
+        let key = serde_json::json!({
+            "similarity": spec, "representations": reps, "columns": p.manifest.features.columns(),
+            "seed": p.manifest.seed, "dataset": p.dataset.sha256, "version": strata_core::VERSION
+        })
+        .to_string();
+        let path = o.dir.join("similarity.json");
+        store::keyed(&path, key, opts.force, || {
+            let _span = tracing::info_span!("similarity", experiment = %p.manifest.name).entered();
+            let raw = strata_data::read_raw(&p.loaded.descriptor, &opts.dirs)?;
+            let id = p.loaded.descriptor.columns.id.clone().unwrap_or_default();
+            let judged = crate::neighbours::memberships(&raw, &id, &spec.judgements, p.loaded.dataset.ids())?;
+            let popularity: Vec<f64> = metadata_text(&p.loaded, &spec.popularity)?
+                .iter()
+                .map(|v| v.trim().parse().unwrap_or(f64::NAN))
+                .collect();
+            let mut spaces = Vec::new();
+            for r in &reps {
+                let (_, y) = registry
+                    .build_reducer(r)?
+                    .fit_transform(p.segmenting.view(), p.manifest.seed.named("representation"))?;
+                spaces.push((r.label(), y));
+            }
+            crate::neighbours::evaluate(
+                &spaces,
+                &spec.judgements.iter().cloned().zip(judged).collect::<Vec<_>>(),
+                &popularity,
+                spec,
+                p.manifest.seed.named("similarity"),
+            )
+        })?;
+        o.written.push(path);
     }
     for o in &mut outcomes {
         let res = store::ExperimentResults::read(&o.dir)?;

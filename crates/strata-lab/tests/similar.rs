@@ -198,3 +198,69 @@ fn ambiguous_and_unknown_names() {
     assert!(!ok);
     assert!(err.contains("no metadata column `title`"), "{err}");
 }
+
+/// `[similarity]` measures each representation's neighbours in the sweep, and
+/// `strata similar` then searches the best one and says so; a track listed on
+/// two rows of the file belongs to both rows' groups.
+#[test]
+fn similarity_is_measured_and_the_best_representation_searched() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_catalogue(dir, 0);
+    // id3 appears a second time, in genre g9: its memberships are g3 and g9.
+    let mut csv = std::fs::read_to_string(dir.join("songs.csv")).expect("csv");
+    csv.push_str("id3,Song 3,Artist 3,g9,40,1.0,2.0,3.0\n");
+    std::fs::write(dir.join("songs.csv"), &csv).expect("csv");
+    std::fs::write(
+        dir.join("songs.toml"),
+        format!(
+            "[source]\nfile = \"songs.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"track_id\"\ndedup_key = \"track_id\"\n\
+             metadata = [\"track_name\", \"track_artist\", \"playlist_genre\", \"track_popularity\"]\n",
+            strata_data::locate::sha256_bytes(csv.as_bytes())
+        ),
+    )
+    .expect("descriptor");
+    std::fs::write(
+        dir.join("exp.toml"),
+        "dataset = \"songs.toml\"\nseed = 1\n[[representation]]\nalgorithm = \"none\"\n[[representation]]\nalgorithm = \"pca\"\nn_components = 1\n\
+         [[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n[evaluation]\nstability_resamples = 0\n\
+         [similarity]\njudgements = [\"playlist_genre\"]\npopularity = \"track_popularity\"\nk = 5\nqueries = 60\n",
+    )
+    .expect("manifest");
+    let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]);
+    assert!(ok, "{err}");
+    let stored: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("res/exp/similarity.json")).expect("similarity.json"),
+    )
+    .expect("json");
+    let report = &stored["report"];
+    assert_eq!(report["tracks"].as_u64(), Some(120));
+    assert_eq!(report["multi_membership"].as_u64(), Some(1), "id3 sits in two genres");
+    let methods = report["methods"].as_array().expect("methods");
+    let names: Vec<&str> = methods.iter().filter_map(|m| m["method"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["none", "pca(n_components=1, whiten=false)", "random tracks", "nearest by popularity"]
+    );
+    let best = report["best"].as_str().expect("best").to_string();
+    let (ok, _, err) = strata(
+        dir,
+        &["similar", "id5", "--experiment", "exp.toml", "--out", "res", "--data-dir", "."],
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains(&format!("searching {best}: measured best: highest precision@5 on `playlist_genre`")), "{err}");
+    let (ok, _, err) = strata(
+        dir,
+        &["similar", "id5", "--experiment", "exp.toml", "--out", "res", "--data-dir", ".", "--representation", "pca"],
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains("searching pca(n_components=1, whiten=false): as asked"), "{err}");
+    let report_md = std::fs::read_to_string(dir.join("res/exp/report.md")).expect("report");
+    assert!(report_md.contains("## Similar tracks, measured"), "{report_md}");
+    // A judgement column that is not in the file stops the sweep before it runs.
+    let text = std::fs::read_to_string(dir.join("exp.toml")).expect("manifest");
+    std::fs::write(dir.join("exp.toml"), text.replace("[\"playlist_genre\"]", "[\"playlist_genr\"]")).expect("manifest");
+    let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]);
+    assert!(!ok);
+    assert!(err.contains("similarity.judgements: no column `playlist_genr` in songs.csv; did you mean `playlist_genre`?"), "{err}");
+}

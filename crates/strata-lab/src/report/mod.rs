@@ -103,6 +103,9 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
         decisions::cohort_section(&mut d, c);
     }
     decisions::campaign_test_section(&mut d, res);
+    if let Some(s) = &res.similarity {
+        decisions::similarity_section(&mut d, s);
+    }
     runs::best_section(&mut d, &all);
     runs::curves_section(&mut d, &all);
     runs::representations_section(&mut d, &all);

@@ -1,0 +1,384 @@
+//! Similar songs, measured against human judgements.
+//!
+//! `strata similar` returns the nearest tracks in a representation of the
+//! audio features; this module says whether they are good. The Spotify file
+//! records which tracks people put in the same playlist, and each playlist's
+//! genre and subgenre. A track can sit in several playlists, so every row of
+//! the file counts (read before de-duplication): two tracks "share a
+//! playlist" when any row of one and any row of the other name the same one.
+//!
+//! For a seeded sample of query tracks, precision@k is the share of a query's
+//! k nearest tracks (itself excluded) that share a playlist, a subgenre, a
+//! genre with it; its mean over queries gets a 95 % interval (normal, over
+//! queries). Two baselines are computed the same way: k random tracks, and
+//! the k tracks nearest by popularity alone. "Regardless of popularity" is
+//! measured too: the popularity spread within each query's neighbours
+//! against the catalogue's, the mean popularity gap to the query, and the
+//! share of neighbours from the catalogue's least popular quartile.
+
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use strata_core::{Rng, Seed};
+
+/// `[similarity]` in a manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimilaritySpec {
+    /// Columns of the file whose shared values mark tracks that belong
+    /// together (e.g. `playlist_id`, `playlist_subgenre`, `playlist_genre`),
+    /// read on every row of the file.
+    pub judgements: Vec<String>,
+    /// A metadata column holding popularity, for the baseline and the spread.
+    pub popularity: String,
+    /// Neighbours per query.
+    #[serde(default = "ten")]
+    pub k: usize,
+    /// Query tracks, drawn at random (seeded).
+    #[serde(default = "two_thousand")]
+    pub queries: usize,
+}
+
+fn ten() -> usize {
+    10
+}
+fn two_thousand() -> usize {
+    2000
+}
+
+impl SimilaritySpec {
+    pub fn check(&self) -> Result<(), String> {
+        if self.judgements.is_empty() {
+            return Err("similarity.judgements: name at least one column".into());
+        }
+        if self.k == 0 {
+            return Err("similarity.k = 0: expected at least 1 neighbour".into());
+        }
+        if self.queries < 2 {
+            return Err(format!("similarity.queries = {}: expected at least 2", self.queries));
+        }
+        Ok(())
+    }
+}
+
+/// For each dataset row, the codes of the values it takes in one judgement
+/// column over every row of the file with the same id (sorted, distinct).
+pub type Memberships = Vec<Vec<u32>>;
+
+/// Groups the file's rows by id: per judgement column, the codes of every
+/// value each id takes; `ids` gives the order of the result.
+pub fn memberships(
+    raw: &strata_data::RawTable,
+    id_column: &str,
+    columns: &[String],
+    ids: &[String],
+) -> anyhow::Result<Vec<Memberships>> {
+    let raw_ids = raw.text_column(id_column, &[])?;
+    let position: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+    let mut out = Vec::new();
+    for col in columns {
+        let values = raw.text_column(col, &[]).map_err(|e| {
+            anyhow::anyhow!("similarity.judgements: {e}")
+        })?;
+        let mut codes: HashMap<String, u32> = HashMap::new();
+        let mut m: Memberships = vec![Vec::new(); ids.len()];
+        for (id, v) in raw_ids.iter().zip(values) {
+            let (Some(id), Some(v)) = (id, v) else { continue };
+            let Some(&row) = position.get(id.as_str()) else { continue };
+            let next = codes.len() as u32;
+            let c = *codes.entry(v).or_insert(next);
+            m[row].push(c);
+        }
+        for v in &mut m {
+            v.sort_unstable();
+            v.dedup();
+        }
+        out.push(m);
+    }
+    Ok(out)
+}
+
+fn share_any(a: &[u32], b: &[u32]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Equal => return true,
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+        }
+    }
+    false
+}
+
+/// A mean over queries with its 95 % interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub mean: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Estimate {
+    fn of(v: &[f64]) -> Estimate {
+        let n = v.len().max(1) as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+        let half = 1.959_963_984_540_054 * sd / n.sqrt();
+        Estimate {
+            mean,
+            low: mean - half,
+            high: mean + half,
+        }
+    }
+}
+
+/// How one way of finding neighbours scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodScore {
+    /// A representation's label, or a baseline's name.
+    pub method: String,
+    pub baseline: bool,
+    /// Precision@k per judgement column, in the spec's order.
+    pub precision: Vec<(String, Estimate)>,
+    /// Mean over queries of the standard deviation of the neighbours' popularity.
+    pub neighbour_popularity_sd: f64,
+    /// Mean absolute popularity difference between a query and its neighbours.
+    pub popularity_gap: f64,
+    /// Share of neighbours from the catalogue's least popular quartile.
+    pub least_popular_share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimilarityReport {
+    pub k: usize,
+    pub queries: usize,
+    pub tracks: usize,
+    /// Tracks that sit in more than one value of the first judgement column.
+    pub multi_membership: usize,
+    pub catalogue_popularity_sd: f64,
+    /// Popularity at or below which a track is in the least popular quartile.
+    pub least_popular_cut: f64,
+    pub methods: Vec<MethodScore>,
+    /// The representation with the highest precision on the first judgement.
+    pub best: String,
+    pub reason: String,
+}
+
+/// The k nearest rows to `q` in `x` (itself excluded), ties to the lower row.
+fn knn(x: ArrayView2<'_, f64>, q: usize, k: usize) -> Vec<usize> {
+    let xq = x.row(q);
+    let mut d: Vec<(f64, usize)> = x
+        .outer_iter()
+        .enumerate()
+        .filter(|(i, _)| *i != q)
+        .map(|(i, r)| (r.iter().zip(xq.iter()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>(), i))
+        .collect();
+    let k = k.min(d.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    d.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    d.truncate(k);
+    d.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    d.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Scores one neighbour list per query.
+fn score(
+    method: &str,
+    baseline: bool,
+    lists: &[Vec<usize>],
+    queries: &[usize],
+    judged: &[(String, Memberships)],
+    popularity: &[f64],
+    least_cut: f64,
+) -> MethodScore {
+    let precision = judged
+        .iter()
+        .map(|(name, m)| {
+            let per: Vec<f64> = queries
+                .iter()
+                .zip(lists)
+                .map(|(&q, l)| l.iter().filter(|&&b| share_any(&m[q], &m[b])).count() as f64 / l.len().max(1) as f64)
+                .collect();
+            (name.clone(), Estimate::of(&per))
+        })
+        .collect();
+    let (mut sd_sum, mut gap_sum, mut gap_n, mut least, mut total) = (0.0, 0.0, 0usize, 0usize, 0usize);
+    for (&q, l) in queries.iter().zip(lists) {
+        let p: Vec<f64> = l.iter().map(|&b| popularity[b]).filter(|v| v.is_finite()).collect();
+        if p.len() >= 2 {
+            let m = p.iter().sum::<f64>() / p.len() as f64;
+            sd_sum += (p.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (p.len() - 1) as f64).sqrt();
+        }
+        if popularity[q].is_finite() {
+            for v in &p {
+                gap_sum += (v - popularity[q]).abs();
+                gap_n += 1;
+            }
+        }
+        least += p.iter().filter(|&&v| v <= least_cut).count();
+        total += p.len();
+    }
+    MethodScore {
+        method: method.to_string(),
+        baseline,
+        precision,
+        neighbour_popularity_sd: sd_sum / queries.len().max(1) as f64,
+        popularity_gap: gap_sum / gap_n.max(1) as f64,
+        least_popular_share: least as f64 / total.max(1) as f64,
+    }
+}
+
+/// Evaluates each representation's neighbours and both baselines.
+pub fn evaluate(
+    spaces: &[(String, ndarray::Array2<f64>)],
+    judged: &[(String, Memberships)],
+    popularity: &[f64],
+    spec: &SimilaritySpec,
+    seed: Seed,
+) -> anyhow::Result<SimilarityReport> {
+    spec.check().map_err(|e| anyhow::anyhow!(e))?;
+    let n = popularity.len();
+    if n < 2 || spaces.iter().any(|(_, x)| x.nrows() != n) || judged.iter().any(|(_, m)| m.len() != n) {
+        anyhow::bail!("similarity: every representation, judgement and the popularity need one entry per track ({n})");
+    }
+    // Seeded query sample without replacement.
+    let mut rng = Rng::new(seed.named("queries"));
+    let mut rows: Vec<usize> = (0..n).collect();
+    let q = spec.queries.min(n);
+    for i in 0..q {
+        let j = i + rng.below(n - i);
+        rows.swap(i, j);
+    }
+    let queries: Vec<usize> = rows[..q].to_vec();
+    let mut sorted: Vec<f64> = popularity.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let least_cut = sorted.get(sorted.len().saturating_sub(1) / 4).copied().unwrap_or(f64::NAN);
+    let mean = sorted.iter().sum::<f64>() / sorted.len().max(1) as f64;
+    let catalogue_sd = (sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (sorted.len().max(2) - 1) as f64).sqrt();
+
+    let mut methods = Vec::new();
+    for (label, x) in spaces {
+        let lists: Vec<Vec<usize>> = queries.par_iter().map(|&qq| knn(x.view(), qq, spec.k)).collect();
+        methods.push(score(label, false, &lists, &queries, judged, popularity, least_cut));
+    }
+    // Random tracks.
+    let mut rng = Rng::new(seed.named("random-neighbours"));
+    let random: Vec<Vec<usize>> = queries
+        .iter()
+        .map(|&qq| {
+            let mut l = Vec::with_capacity(spec.k);
+            while l.len() < spec.k.min(n - 1) {
+                let b = rng.below(n);
+                if b != qq && !l.contains(&b) {
+                    l.push(b);
+                }
+            }
+            l
+        })
+        .collect();
+    methods.push(score("random tracks", true, &random, &queries, judged, popularity, least_cut));
+    // Nearest by popularity alone; ties (popularity is an integer) broken by a seeded random key.
+    let mut rng = Rng::new(seed.named("popularity-ties"));
+    let tie: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+    let pop = ndarray::Array2::from_shape_fn((n, 2), |(i, j)| if j == 0 { popularity[i] } else { 1e-6 * tie[i] });
+    let by_pop: Vec<Vec<usize>> = queries.par_iter().map(|&qq| knn(pop.view(), qq, spec.k)).collect();
+    methods.push(score("nearest by popularity", true, &by_pop, &queries, judged, popularity, least_cut));
+
+    let first = judged.first().map(|(n, _)| n.clone()).unwrap_or_default();
+    let p0 = |m: &MethodScore| m.precision.first().map_or(f64::NEG_INFINITY, |p| p.1.mean);
+    let best = methods
+        .iter()
+        .filter(|m| !m.baseline)
+        .max_by(|a, b| p0(a).total_cmp(&p0(b)))
+        .ok_or_else(|| anyhow::anyhow!("similarity: no representation to evaluate"))?;
+    let random_p = methods.iter().find(|m| m.method == "random tracks").map_or(f64::NAN, p0);
+    let reason = format!(
+        "highest precision@{} on `{first}` ({:.3}, against {:.3} for random tracks) of the {} representations, over {q} query tracks",
+        spec.k,
+        p0(best),
+        random_p,
+        spaces.len()
+    );
+    let multi = judged.first().map_or(0, |(_, m)| m.iter().filter(|v| v.len() > 1).count());
+    Ok(SimilarityReport {
+        k: spec.k,
+        queries: q,
+        tracks: n,
+        multi_membership: multi,
+        catalogue_popularity_sd: catalogue_sd,
+        least_popular_cut: least_cut,
+        best: best.method.clone(),
+        reason,
+        methods,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn memberships_use_every_row_of_an_id() {
+        let frame = polars::prelude::df!(
+            "id" => ["a", "b", "a", "c", "b"],
+            "playlist" => ["p1", "p2", "p3", "p3", "p2"],
+        )
+        .expect("frame");
+        let raw = strata_data::RawTable::from_frame("t.csv", frame);
+        let ids: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let m = memberships(&raw, "id", &["playlist".into()], &ids).unwrap();
+        // a sits in p1 and p3 (codes 0 and 2), b in p2 (twice), c in p3.
+        assert_eq!(m[0], vec![vec![0, 2], vec![1], vec![2]]);
+        assert!(share_any(&m[0][0], &m[0][2]), "a and c share p3 through a's second row");
+        assert!(!share_any(&m[0][0], &m[0][1]));
+        assert!(memberships(&raw, "id", &["nope".into()], &ids).is_err());
+    }
+
+    #[test]
+    fn precision_against_baselines_on_planted_groups() {
+        // 300 tracks in 30 playlists of 10; the audio space places each
+        // playlist in its own tight blob, popularity is unrelated to it.
+        let n = 300;
+        let mut r = Rng::new(Seed(8));
+        let x = Array2::from_shape_fn((n, 2), |(i, j)| (i / 10) as f64 * 10.0 * (j as f64 + 1.0) + 0.1 * r.normal());
+        let noise = Array2::from_shape_fn((n, 2), |_| r.normal());
+        let playlists: Memberships = (0..n).map(|i| vec![(i / 10) as u32]).collect();
+        let genres: Memberships = (0..n).map(|i| vec![(i / 100) as u32]).collect();
+        let popularity: Vec<f64> = (0..n).map(|i| ((i * 37) % 100) as f64).collect();
+        let spec = SimilaritySpec {
+            judgements: vec!["playlist".into(), "genre".into()],
+            popularity: "pop".into(),
+            k: 5,
+            queries: 100,
+        };
+        let rep = evaluate(
+            &[("blobs".into(), x), ("noise".into(), noise)],
+            &[("playlist".into(), playlists), ("genre".into(), genres)],
+            &popularity,
+            &spec,
+            Seed(1),
+        )
+        .unwrap();
+        let m = |name: &str| rep.methods.iter().find(|m| m.method == name).expect(name);
+        // In the blobs every neighbour shares the playlist: precision 1.
+        assert_eq!(m("blobs").precision[0].1.mean, 1.0);
+        // Random tracks share it with chance 9/299.
+        let random = m("random tracks").precision[0].1;
+        assert!(random.low < 9.0 / 299.0 && 9.0 / 299.0 < random.high + 0.02, "{random:?}");
+        assert!(m("noise").precision[0].1.mean < 0.2);
+        assert_eq!(rep.best, "blobs");
+        assert!(rep.reason.starts_with("highest precision@5 on `playlist` (1.000"), "{}", rep.reason);
+        // Popularity neighbours have nearly the query's popularity; the blobs' do not.
+        assert!(m("nearest by popularity").popularity_gap < 1.0);
+        assert!(m("blobs").popularity_gap > 10.0);
+        assert!(m("nearest by popularity").neighbour_popularity_sd < m("blobs").neighbour_popularity_sd);
+        assert_eq!(rep.queries, 100);
+        assert_eq!(rep.multi_membership, 0);
+        // The least popular quartile holds about a quarter of random neighbours.
+        assert!((m("random tracks").least_popular_share - 0.25).abs() < 0.08);
+    }
+}
