@@ -94,6 +94,39 @@ pub trait FittedReducer: Send + Sync {
     }
 }
 
+/// What a column of a model matrix holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ColumnKind {
+    /// A number.
+    Numeric,
+    /// A category's code (0, 1, 2...): equal or not, never ordered.
+    Categorical,
+    /// One 0/1 indicator of a one-hot encoded category; columns with the same
+    /// group number encode one category together.
+    OneHot(u32),
+}
+
+/// An error naming the categorical-code columns of `kinds`, for estimators
+/// that need numbers only; `Ok` when there are none.
+pub fn require_numeric(estimator: &str, kinds: &[ColumnKind], names: &[String]) -> Result<(), AlgoError> {
+    let coded: Vec<String> = kinds
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| **k == ColumnKind::Categorical)
+        .map(|(j, _)| names.get(j).cloned().unwrap_or_else(|| format!("column {j}")))
+        .collect();
+    if coded.is_empty() {
+        return Ok(());
+    }
+    Err(AlgoError::InvalidParameter {
+        name: "input columns".into(),
+        value: coded.join(", "),
+        expected: format!(
+            "`{estimator}` needs numbers, and these columns are category codes; encode them with method = \"one_hot\", or use a clusterer for mixed data (kprototypes)"
+        ),
+    })
+}
+
 /// An unfitted clustering algorithm.
 pub trait Clusterer: Send + Sync {
     /// Short registry name, e.g. `"kmeans"`.
@@ -104,6 +137,19 @@ pub trait Clusterer: Send + Sync {
         x: ArrayView2<'_, f64>,
         seed: Seed,
     ) -> Result<Box<dyn FittedClusterer>, AlgoError>;
+    /// Learns the clusters of `x` knowing what each column holds (`names`
+    /// for messages). The default refuses category codes and calls
+    /// [`Clusterer::fit`]; clusterers for mixed data use the kinds.
+    fn fit_typed(
+        &self,
+        x: ArrayView2<'_, f64>,
+        kinds: &[ColumnKind],
+        names: &[String],
+        seed: Seed,
+    ) -> Result<Box<dyn FittedClusterer>, AlgoError> {
+        require_numeric(self.name(), kinds, names)?;
+        self.fit(x, seed)
+    }
 }
 
 /// A fitted clustering.

@@ -34,7 +34,9 @@ pub use dataset::{BinaryTarget, Dataset, Economics};
 pub use error::{
     AlgoError, DatasetError, all_finite, check_columns, check_finite, check_min_samples,
 };
-pub use estimator::{Clusterer, Diagnostics, FittedClusterer, FittedReducer, Reducer};
+pub use estimator::{
+    Clusterer, ColumnKind, Diagnostics, FittedClusterer, FittedReducer, Reducer, require_numeric,
+};
 pub use params::{Configurable, ParamSpec, ParamValue, Params};
 pub use rng::Rng;
 pub use seed::Seed;

@@ -86,6 +86,26 @@ pub struct FittedEncoder {
 const MISSING_CATEGORY: &str = "(missing)";
 const OTHER: &str = "other";
 
+impl FittedRecipe {
+    /// What each named column holds: the indicators of one one-hot encoded
+    /// category share a group (the encoder's position), every other column
+    /// is a number.
+    pub fn column_kinds(&self, names: &[String]) -> Vec<strata_core::ColumnKind> {
+        names
+            .iter()
+            .map(|n| {
+                self.encoders
+                    .iter()
+                    .enumerate()
+                    .find(|(_, e)| e.method == EncodeMethod::OneHot && e.output_names().contains(n))
+                    .map_or(strata_core::ColumnKind::Numeric, |(g, _)| {
+                        strata_core::ColumnKind::OneHot(g as u32)
+                    })
+            })
+            .collect()
+    }
+}
+
 impl FittedEncoder {
     fn output_names(&self) -> Vec<String> {
         match self.method {
@@ -1024,6 +1044,28 @@ mod tests {
         assert!(
             e.contains("column `x` has 1 missing values (first at row 2 (line 3))"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn one_hot_columns_are_grouped_by_their_category() {
+        let d = Descriptor::from_toml(
+            "name = \"t\"\n[source]\nfile = \"t.csv\"\nsha256 = \"{}\"\n[columns]\n[[encode]]\ncolumn = \"c\"\nmethod = \"one_hot\"\n[[encode]]\ncolumn = \"e\"\nmethod = \"one_hot\"\n".replace("{}", &"0".repeat(64)).as_str(),
+            std::path::Path::new("t.toml"),
+        )
+        .expect("descriptor");
+        let t = crate::csv::read_table_bytes(
+            std::path::Path::new("t.csv"),
+            b"x,c,e\n1,a,u\n2,b,v\n3,a,v\n",
+            None,
+        )
+        .expect("table");
+        let (recipe, out) = FittedRecipe::fit(&d, &t).expect("fit");
+        use strata_core::ColumnKind::{Numeric, OneHot};
+        assert_eq!(out.feature_names, ["x", "c=a", "c=b", "e=v", "e=u"]);
+        assert_eq!(
+            recipe.column_kinds(&out.feature_names),
+            [Numeric, OneHot(0), OneHot(0), OneHot(1), OneHot(1)]
         );
     }
 

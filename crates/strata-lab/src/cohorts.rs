@@ -78,6 +78,8 @@ pub fn derived_from(d: &strata_data::Descriptor, column: &str) -> Vec<String> {
 pub struct CohortMatrices {
     /// The recipe's column names.
     pub names: Vec<String>,
+    /// What each column holds.
+    pub kinds: Vec<strata_core::ColumnKind>,
     /// The cohort's own rows, scaled.
     pub own: Array2<f64>,
     /// The cohort's own rows in original units.
@@ -104,6 +106,7 @@ impl CohortPrep for strata_data::LoadedDataset {
             .pop()
             .ok_or_else(|| anyhow::anyhow!("cohorts: no matrix for every row"))?;
         Ok(CohortMatrices {
+            kinds: self.recipe.column_kinds(&p.names),
             names: p.names,
             own: p.fit.features,
             own_unscaled: p.fit.unscaled,
@@ -245,8 +248,11 @@ fn fit_cohort(
     let (fr, z) = reducer
         .fit_transform(own.view(), seed.named("representation"))
         .map_err(|e| anyhow::anyhow!("cohorts: the {name} cohort: {e}"))?;
-    let fc = clusterer
-        .fit(z.view(), seed.named("clusterer"))
+    let typed = crate::features::Typed {
+        kinds: kept.iter().map(|&j| m.kinds.get(j).copied().unwrap_or(strata_core::ColumnKind::Numeric)).collect(),
+        names: kept.iter().map(|&j| m.names[j].clone()).collect(),
+    };
+    let fc = crate::features::fit_clusterer(clusterer, reducer.name(), z.view(), Some(&typed), seed.named("clusterer"))
         .map_err(|e| anyhow::anyhow!("cohorts: the {name} cohort: {e}"))?;
     let all = m.all.select(Axis(1), &kept);
     let all_labels = fc.predict(fr.transform(all.view())?.view())?.to_vec();
@@ -492,6 +498,7 @@ mod tests {
             let sd = own_unscaled.std_axis(Axis(0), 0.0).mapv(|s| if s > 0.0 { s } else { 1.0 });
             let scale = |m: &Array2<f64>| (m - &mean) / &sd;
             Ok(CohortMatrices {
+                kinds: vec![strata_core::ColumnKind::Numeric; self.names.len()],
                 names: self.names.clone(),
                 own: scale(&own_unscaled),
                 all: scale(&self.x),

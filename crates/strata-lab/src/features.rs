@@ -201,8 +201,9 @@ impl ContinuousOnly {
 }
 
 impl Reducer for ContinuousOnly {
+    /// Not the wrapped reducer's name: its output has fewer columns.
     fn name(&self) -> &str {
-        self.0.name()
+        "continuous"
     }
     fn fit(&self, x: ArrayView2<'_, f64>, seed: Seed) -> Result<Box<dyn FittedReducer>, AlgoError> {
         let kept = Self::kept(x)?;
@@ -281,6 +282,42 @@ pub fn note(cfg: &crate::manifest::RunConfig) -> Option<String> {
         ));
     }
     (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+/// What the segmentation's columns hold, by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Typed {
+    pub kinds: Vec<strata_core::ColumnKind>,
+    pub names: Vec<String>,
+}
+
+/// Fits a clusterer on the output `z` of a representation of `input`
+/// columns: through the `none` representation (the same columns) the
+/// clusterer learns what each column holds, so a clusterer for mixed data
+/// sees its categories and a numeric-only one refuses category codes; after
+/// any other representation every column is a number.
+pub fn fit_clusterer(
+    clusterer: &dyn strata_core::Clusterer,
+    reducer_name: &str,
+    z: ArrayView2<'_, f64>,
+    input: Option<&Typed>,
+    seed: Seed,
+) -> Result<Box<dyn strata_core::FittedClusterer>, AlgoError> {
+    match input {
+        Some(t) if reducer_name == "none" && z.ncols() == t.kinds.len() => {
+            clusterer.fit_typed(z, &t.kinds, &t.names, seed)
+        }
+        Some(t)
+            if reducer_name == "none"
+                && t.kinds.iter().any(|k| *k != strata_core::ColumnKind::Numeric) =>
+        {
+            Err(AlgoError::ColumnMismatch {
+                expected: t.kinds.len(),
+                got: z.ncols(),
+            })
+        }
+        _ => clusterer.fit(z, seed),
+    }
 }
 
 #[cfg(test)]

@@ -159,6 +159,9 @@ pub struct Block {
     /// written (defaults have the block's location).
     pub grid: Vec<(String, Vec<(ParamValue, Loc)>)>,
     pub specs: Vec<ParamSpec>,
+    /// A clusterer's `on = [...]`: the representations (by algorithm) it
+    /// runs on; all when empty.
+    pub on: Vec<String>,
 }
 
 impl Block {
@@ -392,6 +395,7 @@ impl Manifest {
                 at: Loc::default(),
                 grid: Vec::new(),
                 specs: Vec::new(),
+                on: Vec::new(),
             });
         }
         let (evaluation, evaluation_at) = match raw.evaluation {
@@ -617,7 +621,11 @@ impl Manifest {
     pub fn runs(&self) -> Vec<RunConfig> {
         let mut out = Vec::new();
         for r in self.representations.iter().flat_map(Block::expand) {
-            for c in self.clusterers.iter().flat_map(Block::expand) {
+            let here = self
+                .clusterers
+                .iter()
+                .filter(|b| b.on.is_empty() || b.on.contains(&r.algorithm));
+            for c in here.flat_map(Block::expand) {
                 out.push(RunConfig {
                     representation: r.clone(),
                     drop_discrete: !self.features.discrete_in_mixtures && c.algorithm == "gmm",
@@ -921,8 +929,34 @@ fn parse_block(
         ));
     }
     let mut given: BTreeMap<String, Vec<(ParamValue, Loc)>> = BTreeMap::new();
+    let mut on = Vec::new();
     for (k, v) in raw {
         if k.get_ref() == "algorithm" {
+            continue;
+        }
+        if k.get_ref() == "on" && kind == "clusterer" {
+            let vat = loc_of(text, v.span().start);
+            let reducers: Vec<&str> = registry.reducers.iter().map(|e| e.name).collect();
+            let items = match v.get_ref() {
+                toml::Value::Array(a) => a.clone(),
+                one => vec![one.clone()],
+            };
+            for item in items {
+                let Some(r) = item.as_str() else {
+                    return Err((vat, format!("clusterer `{name}`: `on` lists representation names (strings)")));
+                };
+                if !reducers.contains(&r) {
+                    return Err((
+                        vat,
+                        format!(
+                            "clusterer `{name}`: on: unknown representation `{r}`{} available: {}",
+                            with_sep(strata_core::text::did_you_mean(r, reducers.iter())),
+                            reducers.join(", ")
+                        ),
+                    ));
+                }
+                on.push(r.to_string());
+            }
             continue;
         }
         let key_at = loc_of(text, k.span().start);
@@ -971,6 +1005,7 @@ fn parse_block(
         at,
         grid,
         specs,
+        on,
     })
 }
 
@@ -1056,7 +1091,7 @@ mod tests {
             &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmean\"\nk = 3\n"),
         );
         assert!(
-            e.ends_with("x.toml:4:13: unknown clusterer `kmean`; did you mean `kmeans`? available: kmeans, gmm, dbscan, agglomerative"),
+            e.ends_with("x.toml:4:13: unknown clusterer `kmean`; did you mean `kmeans`? available: kmeans, gmm, dbscan, agglomerative, kprototypes"),
             "{e}"
         );
         let e = err(

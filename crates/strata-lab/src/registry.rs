@@ -55,6 +55,7 @@ impl Registry {
             "agglomerative",
             "hierarchical clustering (linfa)",
         );
+        r.clusterer::<strata_cluster_mixed::KPrototypes>("kprototypes", "k-prototypes for mixed numeric and categorical data");
         r
     }
 

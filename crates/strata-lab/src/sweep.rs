@@ -90,6 +90,8 @@ pub struct Planned {
     pub segmenting: Arc<Array2<f64>>,
     /// Names of the columns of `segmenting`.
     pub segment_names: Vec<String>,
+    /// What each column of `segmenting` holds (one-hot groups, codes, numbers).
+    pub segment_kinds: crate::features::Typed,
     /// With a target: the rows held-out targeting trains on (never its
     /// held-out customers), where each run's segment response rates are read.
     pub train_rows: Option<Vec<usize>>,
@@ -228,10 +230,15 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
         )
         .0
     });
+    let segment_kinds = crate::features::Typed {
+        kinds: loaded.recipe.column_kinds(&segment_names),
+        names: segment_names.clone(),
+    };
     Ok(Planned {
         dir: opts.out.join(&manifest.name),
         manifest,
         loaded: Arc::new(loaded),
+        segment_kinds,
         segmenting: Arc::new(segmenting),
         segment_names,
         train_rows,
@@ -480,7 +487,14 @@ fn run_one(
         Ok(c) => c,
         Err(e) => return fail(rec, format!("{}: {e:#}", cfg.clusterer.label())),
     };
-    let fitted = match clusterer.fit(x, cfg.seed.named("clusterer")) {
+    let reducer_name = if cfg.drop_discrete { "continuous" } else { cfg.representation.algorithm.as_str() };
+    let fitted = match crate::features::fit_clusterer(
+        clusterer.as_ref(),
+        reducer_name,
+        x,
+        Some(&p.segment_kinds),
+        cfg.seed.named("clusterer"),
+    ) {
         Ok(f) => f,
         Err(e) => return fail(rec, format!("{}: {e}", cfg.clusterer.label())),
     };
@@ -561,6 +575,19 @@ fn run_one(
                 Err(e) => rec.warnings.push(format!("{COMMON_SILHOUETTE}: {e}")),
             }
         }
+        // k-prototypes on the prepared columns: the silhouette under its own
+        // mixed dissimilarity as well.
+        if cfg.clusterer.algorithm == "kprototypes" && reducer_name == "none" {
+            let gamma = diagnostics.scalars.get("gamma").copied().unwrap_or(1.0);
+            match strata_cluster_mixed::Mixed::new(x, &p.segment_kinds.kinds, &p.segment_kinds.names)
+                .and_then(|m| strata_cluster_mixed::mixed_silhouette(&m, &labels, gamma))
+            {
+                Ok(v) => {
+                    rec.metrics.insert("silhouette_mixed".into(), v);
+                }
+                Err(e) => rec.warnings.push(format!("silhouette_mixed: {e}")),
+            }
+        }
         match strata_cluster::metrics::calinski_harabasz(x, &labels) {
             Ok(v) => {
                 rec.metrics.insert("calinski_harabasz".into(), v);
@@ -605,7 +632,13 @@ fn run_one(
                 .map_err(|e| strata_core::AlgoError::Other(format!("{e:#}")))?;
             let xs = prepared.select(ndarray::Axis(0), idx);
             let (_, y) = reducer.fit_transform(xs.view(), seed.named("representation"))?;
-            let fitted = clusterer.fit(y.view(), seed.named("clusterer"))?;
+            let fitted = crate::features::fit_clusterer(
+                clusterer.as_ref(),
+                reducer_name,
+                y.view(),
+                Some(&p.segment_kinds),
+                seed.named("clusterer"),
+            )?;
             Ok(fitted.labels().to_vec())
         };
         match strata_cluster::stability::stability_of(
@@ -1040,6 +1073,7 @@ pub fn execute(
                         &mlp,
                         crate::targeting::TEST_FRACTION,
                         p.manifest.seed.named("targeting"),
+                        Some(&p.segment_kinds),
                     )
                 })?;
                 o.written.push(path);

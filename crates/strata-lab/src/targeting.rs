@@ -82,6 +82,7 @@ pub fn evaluate(
     mlp: &MlpConfig,
     test_fraction: f64,
     seed: Seed,
+    typed: Option<&crate::features::Typed>,
 ) -> anyhow::Result<TargetingReport> {
     if y.len() != source.rows()
         || econ.cost_per_contact.len() != y.len()
@@ -115,7 +116,7 @@ pub fn evaluate(
     // Segments, fitted on the training customers only.
     let (fitted_r, ztr) = reducer.fit_transform(str_.view(), seed.named("representation"))?;
     let zte = fitted_r.transform(ste.view())?;
-    let fitted_c = clusterer.fit(ztr.view(), seed.named("clusterer"))?;
+    let fitted_c = crate::features::fit_clusterer(clusterer, reducer.name(), ztr.view(), typed, seed.named("clusterer"))?;
     let ltr = fitted_c.labels().to_vec();
     let lte = fitted_c.predict(zte.view())?.to_vec();
     let k = ltr
@@ -390,6 +391,7 @@ mod tests {
             &mlp,
             0.3,
             Seed(1),
+            None,
         )
         .unwrap();
         assert_eq!(rep.test_rows.len(), 300);
@@ -449,6 +451,7 @@ mod tests {
             &mlp,
             0.3,
             Seed(1),
+            None,
         )
         .unwrap();
         let seg2 = |s: usize| {
@@ -472,6 +475,7 @@ mod tests {
                 &mlp,
                 0.3,
                 Seed(1),
+                None,
             )
             .is_err()
         );

@@ -453,7 +453,7 @@ fn compare_and_cli_errors() {
     );
     fails(
         &["run", "bad.toml", "--data-dir", "."],
-        "bad.toml:4:13: unknown clusterer `kmean`; did you mean `kmeans`? available: kmeans, gmm, dbscan, agglomerative",
+        "bad.toml:4:13: unknown clusterer `kmean`; did you mean `kmeans`? available: kmeans, gmm, dbscan, agglomerative, kprototypes",
     );
     manifest(
         dir,

@@ -424,3 +424,66 @@ pub(super) fn similarity_section(d: &mut Doc, s: &crate::neighbours::SimilarityR
     let head: Vec<&str> = head.iter().map(String::as_str).collect();
     d.table(&head, &rows);
 }
+
+/// k-prototypes on the raw categories against k-means on the one-hot
+/// columns, k by k: in the common space, under the mixed dissimilarity, and
+/// by how far the segments' response rates differ on training rows.
+pub(super) fn mixed_section(d: &mut Doc, all: &[&RunRecord]) {
+    let on_none = |algo: &str, k: i64| {
+        all.iter().copied().find(|r| {
+            r.config.clusterer.algorithm == algo
+                && r.config.representation.algorithm == "none"
+                && !r.config.drop_discrete
+                && matches!(r.config.clusterer.params.0.get("k"), Some(strata_core::ParamValue::Int(x)) if *x == k)
+        })
+    };
+    let mut ks: Vec<i64> = all
+        .iter()
+        .filter(|r| r.config.clusterer.algorithm == "kprototypes")
+        .filter_map(|r| match r.config.clusterer.params.0.get("k") {
+            Some(strata_core::ParamValue::Int(k)) => Some(*k),
+            _ => None,
+        })
+        .collect();
+    if ks.is_empty() {
+        return;
+    }
+    ks.sort_unstable();
+    ks.dedup();
+    d.h(2, "Mixed data: k-prototypes against k-means on one-hot columns");
+    d.p("k-prototypes reads each one-hot group back as one categorical variable and weighs a mismatch by gamma (half the mean standard deviation of the numeric columns); k-means sees the 0/1 columns as numbers. Both on the prepared columns, compared k by k in the common space (the prepared features, as every run), under k-prototypes' own mixed dissimilarity, and by the spread of their segments' response rates on the training rows of held-out targeting.");
+    let metric = |r: Option<&RunRecord>, m: &str| fmt(r.and_then(|r| r.metrics.get(m).copied()));
+    let spread = |r: Option<&RunRecord>| {
+        r.and_then(|r| r.metrics.get(crate::sweep::RESPONSE_SPREAD))
+            .map_or("–".into(), |v| format!("{:.1} pp", 100.0 * v))
+    };
+    let rows: Vec<Vec<String>> = ks
+        .iter()
+        .map(|&k| {
+            let (p, m) = (on_none("kprototypes", k), on_none("kmeans", k));
+            vec![
+                k.to_string(),
+                metric(p, "silhouette_common"),
+                metric(m, "silhouette_common"),
+                metric(p, "silhouette_mixed"),
+                metric(p, "stability_mean_ari"),
+                metric(m, "stability_mean_ari"),
+                spread(p),
+                spread(m),
+            ]
+        })
+        .collect();
+    d.table(
+        &[
+            "k",
+            "k-prototypes: common-space silhouette",
+            "k-means on one-hot: common-space silhouette",
+            "k-prototypes: mixed-dissimilarity silhouette",
+            "k-prototypes: pipeline stability",
+            "k-means: pipeline stability",
+            "k-prototypes: response-rate spread",
+            "k-means: response-rate spread",
+        ],
+        &rows,
+    );
+}

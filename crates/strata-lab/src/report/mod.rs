@@ -102,6 +102,7 @@ pub fn render(res: &ExperimentResults) -> (String, String) {
     if let Some(c) = &res.cohorts {
         decisions::cohort_section(&mut d, c);
     }
+    decisions::mixed_section(&mut d, &all);
     decisions::campaign_test_section(&mut d, res);
     if let Some(s) = &res.similarity {
         decisions::similarity_section(&mut d, s);
