@@ -140,6 +140,10 @@ pub enum EncodeMethod {
     OneHot,
     /// Categories mapped to 0, 1, 2... in the given `order`.
     Ordinal,
+    /// One column of category codes (0 for the most frequent category, 1 for
+    /// the next...; categories rarer than `min_count` share the last code),
+    /// never scaled, marked as categorical: for clusterers of mixed data.
+    Code,
 }
 
 /// A categorical column and how to encode it.
@@ -378,7 +382,7 @@ impl Descriptor {
                         "`ordinal` needs the categories in order",
                     ));
                 }
-                EncodeMethod::OneHot if e.min_count == 0 => {
+                EncodeMethod::OneHot | EncodeMethod::Code if e.min_count == 0 => {
                     return Err(
                         self.value_error(format!("encode[{i}].min_count"), "must be at least 1")
                     );

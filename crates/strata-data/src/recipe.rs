@@ -88,19 +88,24 @@ const OTHER: &str = "other";
 
 impl FittedRecipe {
     /// What each named column holds: the indicators of one one-hot encoded
-    /// category share a group (the encoder's position), every other column
-    /// is a number.
+    /// category share a group (the encoder's position), a `code` column is
+    /// categorical, every other column is a number.
     pub fn column_kinds(&self, names: &[String]) -> Vec<strata_core::ColumnKind> {
         names
             .iter()
             .map(|n| {
-                self.encoders
+                match self
+                    .encoders
                     .iter()
                     .enumerate()
-                    .find(|(_, e)| e.method == EncodeMethod::OneHot && e.output_names().contains(n))
-                    .map_or(strata_core::ColumnKind::Numeric, |(g, _)| {
+                    .find(|(_, e)| e.method != EncodeMethod::Ordinal && e.output_names().contains(n))
+                {
+                    Some((g, e)) if e.method == EncodeMethod::OneHot => {
                         strata_core::ColumnKind::OneHot(g as u32)
-                    })
+                    }
+                    Some(_) => strata_core::ColumnKind::Categorical,
+                    None => strata_core::ColumnKind::Numeric,
+                }
             })
             .collect()
     }
@@ -109,7 +114,7 @@ impl FittedRecipe {
 impl FittedEncoder {
     fn output_names(&self) -> Vec<String> {
         match self.method {
-            EncodeMethod::Ordinal => vec![self.column.clone()],
+            EncodeMethod::Ordinal | EncodeMethod::Code => vec![self.column.clone()],
             EncodeMethod::OneHot => {
                 let mut v: Vec<String> = self
                     .categories
@@ -549,7 +554,7 @@ impl FittedRecipe {
         for e in &d.encode {
             let cells = t.text_column(&e.column, &recipe.na_values)?;
             let encoder = match e.method {
-                EncodeMethod::OneHot => {
+                EncodeMethod::OneHot | EncodeMethod::Code => {
                     let mut counts: HashMap<&str, usize> = HashMap::new();
                     for c in &cells {
                         *counts
@@ -595,7 +600,14 @@ impl FittedRecipe {
                 scale: 1.0,
                 dropped: false,
             };
-            if d.scale.method != ScaleMethod::None && (!is_one_hot[j] || d.scale.include_one_hot) {
+            let coded = recipe
+                .encoders
+                .iter()
+                .any(|e| e.method == EncodeMethod::Code && e.column == *name);
+            if d.scale.method != ScaleMethod::None
+                && !coded
+                && (!is_one_hot[j] || d.scale.include_one_hot)
+            {
                 let mut s = col.clone();
                 s.sort_by(f64::total_cmp);
                 let (lo, hi) = (s[0], s[s.len() - 1]);
@@ -675,6 +687,18 @@ impl FittedRecipe {
                     enc.categories.len() - 1,
                     enc.categories.join(" < ")
                 ),
+                EncodeMethod::Code => {
+                    let mut codes: Vec<String> = enc
+                        .categories
+                        .iter()
+                        .enumerate()
+                        .map(|(k, c)| format!("{c} = {k}"))
+                        .collect();
+                    if !enc.merged.is_empty() {
+                        codes.push(format!("{} = {}", enc.merged.join(" / "), enc.categories.len()));
+                    }
+                    format!("category codes, not scaled ({})", codes.join(", "))
+                }
             };
             notes.push(note("encode", &enc.column, msg));
         }
@@ -866,6 +890,44 @@ impl FittedRecipe {
                     columns.push(col);
                     one_hot.push(false);
                 }
+                EncodeMethod::Code => {
+                    // The kept categories by frequency, then one code for
+                    // the merged ones and any category unseen when fitting.
+                    let other = enc.categories.len() as f64;
+                    let mut unseen: BTreeMap<String, usize> = BTreeMap::new();
+                    let col: Vec<f64> = cells
+                        .iter()
+                        .map(|c| {
+                            let c = c.as_deref().unwrap_or(MISSING_CATEGORY);
+                            match enc.categories.iter().position(|k| k == c) {
+                                Some(k) => k as f64,
+                                None => {
+                                    if !enc.merged.iter().any(|m| m == c) {
+                                        *unseen.entry(c.to_string()).or_default() += 1;
+                                    }
+                                    other
+                                }
+                            }
+                        })
+                        .collect();
+                    if !unseen.is_empty() {
+                        let list: Vec<String> =
+                            unseen.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+                        notes.push(warn(
+                            "encode",
+                            &enc.column,
+                            format!(
+                                "categories not seen when fitting: {} -> code {}",
+                                list.join(", "),
+                                enc.categories.len()
+                            ),
+                        ));
+                    }
+                    names.push(enc.column.clone());
+                    columns.push(col);
+                    // Codes are never scaled.
+                    one_hot.push(true);
+                }
                 EncodeMethod::OneHot => {
                     let width = enc.output_names().len();
                     let mut block = vec![vec![0.0; n]; width];
@@ -1045,6 +1107,34 @@ mod tests {
             e.contains("column `x` has 1 missing values (first at row 2 (line 3))"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn code_keeps_a_category_as_one_unscaled_categorical_column() {
+        let d = Descriptor::from_toml(
+            "name = \"t\"\n[source]\nfile = \"t.csv\"\nsha256 = \"{}\"\n[columns]\n[[encode]]\ncolumn = \"c\"\nmethod = \"code\"\nmin_count = 2\n[scale]\nmethod = \"standard\"\ninclude_one_hot = true\n".replace("{}", &"0".repeat(64)).as_str(),
+            std::path::Path::new("t.toml"),
+        )
+        .expect("descriptor");
+        let t = crate::csv::read_table_bytes(
+            std::path::Path::new("t.csv"),
+            b"x,c\n1,b\n2,a\n3,b\n4,z\n5,a\n6,b\n",
+            None,
+        )
+        .expect("table");
+        let (recipe, out) = FittedRecipe::fit(&d, &t).expect("fit");
+        assert_eq!(out.feature_names, ["x", "c"]);
+        // b (3 rows) = 0, a (2) = 1, z (1, under min_count) = 2; not scaled.
+        assert_eq!(out.features.column(1).to_vec(), [0.0, 1.0, 0.0, 2.0, 1.0, 0.0]);
+        assert_eq!(
+            recipe.column_kinds(&out.feature_names),
+            [strata_core::ColumnKind::Numeric, strata_core::ColumnKind::Categorical]
+        );
+        // A category unseen when fitting takes the last code, with a warning.
+        let new = crate::csv::read_table_bytes(std::path::Path::new("n.csv"), b"x,c\n1,q\n", None).expect("table");
+        let applied = recipe.transform(&new).expect("transform");
+        assert_eq!(applied.features[[0, 1]], 2.0);
+        assert!(applied.notes.iter().any(|n| n.message.contains("categories not seen when fitting: q (1) -> code 2")), "{:?}", applied.notes);
     }
 
     #[test]

@@ -820,3 +820,54 @@ fn features_section_selects_what_segments() {
         .unwrap_or_default();
     assert!(e.contains("excluded"), "{e}");
 }
+
+/// A descriptor may keep a category as one column of codes (`method =
+/// "code"`): k-prototypes segments on it, k-means refuses it naming the column.
+#[test]
+fn coded_categories_feed_kprototypes_and_numeric_clusterers_refuse_them() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let mut csv = String::from("id,y,a,b,colour\n");
+    for i in 0..150 {
+        let g = i % 3;
+        let j = |s: usize| ((i * 37 + s * 11) % 101) as f64 / 50.0 - 1.0;
+        csv.push_str(&format!(
+            "{i},{},{:.6},{:.6},{}\n",
+            u8::from(g == 0),
+            [0.0, 5.0, 0.0][g] + j(1),
+            [0.0, 0.0, 5.0][g] + j(2),
+            ["red", "green", "blue"][g]
+        ));
+    }
+    std::fs::write(dir.join("data.csv"), &csv).expect("csv");
+    std::fs::write(
+        dir.join("data.toml"),
+        format!(
+            "[source]\nfile = \"data.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"id\"\ntarget = \"y\"\n[[encode]]\ncolumn = \"colour\"\nmethod = \"code\"\n",
+            strata_data::locate::sha256_bytes(csv.as_bytes())
+        ),
+    )
+    .expect("descriptor");
+    let p = manifest(
+        dir,
+        "coded.toml",
+        "[[clusterer]]\nalgorithm = \"kprototypes\"\nk = 3\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 3\n[evaluation]\nstability_resamples = 2\n",
+    );
+    sweep(&[p], &Registry::standard(), &opts(dir, "res")).expect("sweep");
+    let runs = runs_of(&dir.join("res/coded"));
+    let kp = runs.iter().find(|r| r.config.clusterer.algorithm == "kprototypes").expect("kprototypes");
+    let km = runs.iter().find(|r| r.config.clusterer.algorithm == "kmeans").expect("kmeans");
+    assert!(kp.error.is_none(), "{:?}", kp.error);
+    // The colour separates the three groups exactly: k-prototypes finds them.
+    let labels = &kp.clustering.as_ref().expect("labels").labels;
+    let codes: Vec<usize> = (0..150).map(|i| i % 3).collect();
+    assert_eq!(
+        strata_cluster::metrics::adjusted_rand_index(labels, &codes).expect("ari"),
+        1.0
+    );
+    assert_eq!(kp.metrics.get("categorical_variables"), Some(&1.0));
+    assert!(kp.metrics.contains_key("silhouette_mixed"));
+    assert!(kp.metrics.contains_key("stability_mean_ari"));
+    let e = km.error.clone().unwrap_or_default();
+    assert!(e.contains("colour") && e.contains("`kmeans` needs numbers"), "{e}");
+}
