@@ -106,6 +106,32 @@ pub fn render(res: &ExperimentResults) -> String {
             c.column, c.split, c.verdict
         );
     }
+    if let Some(sim) = &res.similarity {
+        let first = |m: &crate::neighbours::MethodScore| {
+            m.precision.first().map_or(String::new(), |(_, e)| {
+                format!("{} {:.3} [{:.3}, {:.3}]", m.method, e.mean, e.low, e.high)
+            })
+        };
+        let judged = sim
+            .methods
+            .first()
+            .and_then(|m| m.precision.first())
+            .map_or(String::new(), |(j, _)| j.clone());
+        let line: Vec<String> = sim
+            .methods
+            .iter()
+            .filter(|m| m.method == sim.best || m.baseline)
+            .map(first)
+            .collect();
+        let _ = writeln!(
+            s,
+            "**Similar tracks** (precision@{} of sharing a `{judged}` with the query, {} query tracks, every row of the file): {}; `strata similar` searches {}.\n",
+            sim.k,
+            sim.queries,
+            line.join("; "),
+            sim.best
+        );
+    }
     if let Some(c) = &res.classification {
         let rows: Vec<String> = c
             .report
