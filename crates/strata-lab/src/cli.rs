@@ -154,13 +154,24 @@ pub struct SweepArgs {
 }
 
 impl SweepArgs {
-    pub fn options(&self) -> crate::sweep::SweepOptions {
+    /// The sweep's options. Without `--shard`, an array task of Slurm,
+    /// Kubernetes or AWS Batch gives the shard through its environment
+    /// ([`crate::sweep::shard_from_env`]); the choice is printed.
+    pub fn options(&self) -> anyhow::Result<crate::sweep::SweepOptions> {
         let mut o =
             crate::sweep::SweepOptions::new(&self.out, DataDirs::from_env(self.data_dir.clone()));
         o.force = self.force;
         o.shard = self.shard;
+        if o.shard.is_none()
+            && let Some((shard, from)) =
+                crate::sweep::shard_from_env(&|k: &str| std::env::var(k).ok()).map_err(|e| anyhow::anyhow!(e))?
+        {
+            eprintln!("{from}");
+            tracing::info!("{from}");
+            o.shard = Some(shard);
+        }
         o.progress = !self.quiet;
-        o
+        Ok(o)
     }
 }
 
@@ -175,7 +186,7 @@ pub enum CompareFormat {
 /// failed to store or any manifest's data file is missing (the others run).
 pub fn run_and_report(manifests: &[PathBuf], args: &SweepArgs) -> anyhow::Result<()> {
     let registry = crate::registry::Registry::standard();
-    let swept = crate::sweep::sweep_available(manifests, &registry, &args.options())?;
+    let swept = crate::sweep::sweep_available(manifests, &registry, &args.options()?)?;
     for o in &swept.outcomes {
         let shards = if o.other_shards > 0 {
             format!(", {} left to other shards", o.other_shards)
