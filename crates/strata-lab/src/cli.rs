@@ -205,6 +205,11 @@ pub fn run_and_report(manifests: &[PathBuf], args: &SweepArgs) -> anyhow::Result
         if let Some(c) = o.classification {
             println!("  classification: {c}");
         }
+        if o.decisions_left {
+            println!(
+                "  segments, targeting, cohorts and similar tracks need every run: after `strata merge`, run the sweep once more on the merged folder (it reuses every run)"
+            );
+        }
         if o.damaged_replaced > 0 {
             println!(
                 "  {} damaged run file(s) were computed again",

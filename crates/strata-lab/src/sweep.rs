@@ -369,6 +369,9 @@ pub struct ExperimentOutcome {
     pub damaged_replaced: usize,
     /// "computed", "stored" or "left to shard 0", when the manifest has a classification stage.
     pub classification: Option<&'static str>,
+    /// A sharded sweep left the decision stages (segments, targeting,
+    /// cohorts, similar tracks) to the unsharded sweep after the merge.
+    pub decisions_left: bool,
     pub written: Vec<PathBuf>,
 }
 
@@ -1057,7 +1060,14 @@ pub fn execute(
         store::write_json(&path, &rec)?;
         o.classification = Some("computed");
     }
+    // The decisions (the chosen segmentation, its cards, targeting, cohorts)
+    // need every run: a shard holds only some, so they are left to the
+    // unsharded sweep that follows `strata merge` (it reuses every run).
     for (o, p) in outcomes.iter_mut().zip(plans) {
+        if opts.shard.is_some() {
+            o.decisions_left = true;
+            continue;
+        }
         let res = store::ExperimentResults::read(&o.dir)?;
         let all: Vec<&RunRecord> = res.runs.iter().collect();
         if let Some((best, reason)) = crate::selection::chosen(&all, res.plan.pin.as_ref())
@@ -1174,7 +1184,8 @@ pub fn execute(
         let Some(spec) = &p.manifest.similarity else {
             continue;
         };
-        if opts.shard.is_some_and(|(i, _)| i != 0) {
+        if opts.shard.is_some() {
+            o.decisions_left = true;
             continue;
         }
         let mut reps: Vec<AlgoConfig> = Vec::new();

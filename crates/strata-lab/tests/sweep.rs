@@ -196,6 +196,9 @@ fn shards_merged_equal_one_sweep_and_damaged_files_are_skipped() {
         o.shard = Some((i, 3));
         let out = sweep(std::slice::from_ref(&m), &reg, &o).expect("shard");
         assert_eq!(out[0].computed + out[0].other_shards, 6);
+        // A shard holds some runs only: no decision is drawn from them.
+        assert!(out[0].decisions_left);
+        assert!(!dir.join(format!("shard{i}/exp/segments.json")).exists());
         seen += out[0].computed;
         shard_dirs.push(dir.join(format!("shard{i}")));
     }
@@ -222,6 +225,14 @@ fn shards_merged_equal_one_sweep_and_damaged_files_are_skipped() {
         strip(dir.join("merged/exp/summary.parquet"))
             .equals_missing(&strip(dir.join("whole/exp/summary.parquet")))
     );
+    // The sweep once more on the merged folder computes nothing and draws
+    // the decisions from every run: the same as the unsharded sweep's.
+    let fin = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "merged")).expect("finish");
+    assert_eq!((fin[0].computed, fin[0].reused), (0, 6));
+    assert!(!fin[0].decisions_left);
+    let json = |p: &str| std::fs::read_to_string(dir.join(p)).expect(p);
+    assert_eq!(json("merged/exp/segments.json"), json("whole/exp/segments.json"));
+    assert_eq!(json("merged/exp/RESULTS.md"), json("whole/exp/RESULTS.md"));
 
     // A damaged run file: reported by the report, recomputed by the sweep.
     let exp = dir.join("whole/exp");
