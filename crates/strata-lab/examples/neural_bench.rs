@@ -89,11 +89,17 @@ fn main() {
                     rows: x.nrows(),
                     features: x.ncols(),
                 };
-                let rec = strata_lab::classify::run(&m.name, &loaded, &ds, c, m.seed, &reg, false)
-                    .unwrap_or_else(|e| {
-                        eprintln!("{e:#}");
+                // A fresh folder each time: stored units would be reused.
+                let units = std::env::temp_dir().join(format!("strata-neural-bench-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&units);
+                let rec = strata_lab::classify::run(&m.name, &loaded, &ds, c, m.seed, &reg, false, &units, None)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| {
+                        eprintln!("the classification stage failed");
                         std::process::exit(1)
                     });
+                let _ = std::fs::remove_dir_all(&units);
                 extra = format!(", \"fits\": {}", rec.report.folds.len());
             }
             other => {

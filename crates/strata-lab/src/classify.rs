@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use strata_core::Seed;
 use strata_neural::baselines::{Logistic, Tree};
 use strata_neural::cv::{
-    Classifier, CvConfig, CvReport, PairedDiff, Prepare, Source, cross_validate_source,
+    Classifier, CvConfig, CvReport, PairedDiff, Prepare, Source,
     paired_comparison,
 };
 use strata_neural::features::{ClusterFeatures, FeatureBuilder, Original, Reduced, WithClusters};
@@ -73,6 +73,23 @@ pub fn builder(spec: &FeatureSpec, registry: &Registry) -> anyhow::Result<Box<dy
 }
 
 /// Runs the classification stage on a loaded dataset.
+/// Folder of an experiment's stored classification units.
+pub const UNITS: &str = "classification_units";
+
+/// The content hash of one unit of the stage: a (repeat, fold, feature set)
+/// of one classification configuration.
+pub fn unit_hash(stage: &str, repeat: usize, fold: usize, feature_set: &str) -> String {
+    crate::sweep::content_hash(&serde_json::json!({
+        "classification": stage, "repeat": repeat, "fold": fold, "feature_set": feature_set,
+    }))
+}
+
+/// Runs the classification stage on a loaded dataset, one unit (repeat,
+/// fold, feature set, with every model) at a time: units already stored in
+/// `dir/classification_units/` are reused, new ones are stored as they end.
+/// With `shard`, only the units whose hash falls in the shard are computed
+/// and `None` is returned; without, every missing unit is computed and the
+/// record assembled from all of them (the same as one uninterrupted run).
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     experiment: &str,
@@ -82,7 +99,9 @@ pub fn run(
     seed: Seed,
     registry: &Registry,
     progress: bool,
-) -> anyhow::Result<ClassificationRecord> {
+    dir: &std::path::Path,
+    shard: Option<(u64, u64)>,
+) -> anyhow::Result<Option<ClassificationRecord>> {
     let t = std::time::Instant::now();
     let target = loaded.dataset.target().ok_or_else(|| {
         anyhow::anyhow!(
@@ -119,7 +138,51 @@ pub fn run(
         prepare: &prep,
         rows: loaded.dataset.n_samples(),
     };
-    let report = cross_validate_source(source, &y, &fs, &models, &cfg)?;
+    let stage = classification_hash(c, seed, &dataset.sha256);
+    let units = dir.join(UNITS);
+    std::fs::create_dir_all(&units)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", units.display()))?;
+    let unit_path = |r: usize, f: usize, name: &str| units.join(format!("{}.json", unit_hash(&stage, r, f, name)));
+    let stored = |r: usize, f: usize, name: &str| -> Option<Vec<strata_neural::cv::FoldResult>> {
+        crate::store::read_json(&unit_path(r, f, name)).ok()
+    };
+    let keep = |r: usize, f: usize, name: &str| {
+        stored(r, f, name).is_none()
+            && shard.is_none_or(|s| crate::sweep::in_shard(&unit_hash(&stage, r, f, name), s))
+    };
+    let computed = strata_neural::cv::cross_validate_units(source, &y, &fs, &models, &cfg, &keep)?;
+    // Store each unit's results (every model of it) in one file.
+    let mut by_unit: std::collections::BTreeMap<(usize, usize, String), Vec<strata_neural::cv::FoldResult>> =
+        std::collections::BTreeMap::new();
+    for f in computed {
+        by_unit
+            .entry((f.repeat, f.fold, f.feature_set.clone()))
+            .or_default()
+            .push(f);
+    }
+    for ((r, f, name), results) in &by_unit {
+        crate::store::write_json(&unit_path(*r, *f, name), results)?;
+    }
+    if shard.is_some() {
+        return Ok(None);
+    }
+    let names: Vec<String> = fs.iter().map(|f| f.name()).collect();
+    let mut all = Vec::new();
+    for r in 0..c.repeats {
+        for f in 0..c.folds {
+            for name in &names {
+                let unit = stored(r, f, name).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{experiment}: classification unit (repeat {r}, fold {f}, {name}) is missing from {}",
+                        units.display()
+                    )
+                })?;
+                all.extend(unit);
+            }
+        }
+    }
+    let model_names: Vec<String> = models.iter().map(|m| m.name()).collect();
+    let report = strata_neural::cv::CvReport::assemble(&cfg, all, &names, &model_names);
     let mut comparisons = Vec::new();
     if let Some(base) = fs.iter().map(|f| f.name()).find(|n| n == "original") {
         for f in fs.iter().map(|f| f.name()).filter(|n| *n != base) {
@@ -139,8 +202,8 @@ pub fn run(
     }
     // Every comparison is reported together: one family for Holm's adjustment.
     strata_neural::cv::adjust_family(&mut comparisons);
-    Ok(ClassificationRecord {
-        hash: classification_hash(c, seed, &dataset.sha256),
+    Ok(Some(ClassificationRecord {
+        hash: stage.clone(),
         experiment: experiment.to_string(),
         config: c.clone(),
         seed,
@@ -152,7 +215,7 @@ pub fn run(
         report,
         comparisons,
         seconds: t.elapsed().as_secs_f64(),
-    })
+    }))
 }
 
 /// The dataset's preprocessing recipe, fitted afresh on given rows

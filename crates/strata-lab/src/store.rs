@@ -595,6 +595,25 @@ pub fn merge(into: &Path, sources: &[PathBuf]) -> anyhow::Result<MergeOutcome> {
             } else {
                 write_json(&dest_plan, &plan)?;
             }
+            // Classification units of the shards: every file, once.
+            let units = f.join(crate::classify::UNITS);
+            if units.is_dir() {
+                let dest_units = dest.join(crate::classify::UNITS);
+                std::fs::create_dir_all(&dest_units)
+                    .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dest_units.display()))?;
+                let entries = std::fs::read_dir(&units)
+                    .map_err(|e| anyhow::anyhow!("cannot list {}: {e}", units.display()))?;
+                for e in entries.flatten() {
+                    let target = dest_units.join(e.file_name());
+                    if target.is_file() {
+                        continue;
+                    }
+                    match read_json::<Vec<strata_neural::cv::FoldResult>>(&e.path()) {
+                        Ok(unit) => write_json(&target, &unit)?,
+                        Err(err) => out.damaged.push(format!("{err:#}")),
+                    }
+                }
+            }
             let cls = f.join("classification.json");
             if !dest.join("classification.json").is_file() && cls.is_file() {
                 let c: crate::classify::ClassificationRecord = read_json(&cls)?;

@@ -367,7 +367,7 @@ pub struct ExperimentOutcome {
     pub failed: usize,
     pub other_shards: usize,
     pub damaged_replaced: usize,
-    /// "computed", "stored" or "left to shard 0", when the manifest has a classification stage.
+    /// "computed", "stored" or "this shard's units computed", when the manifest has a classification stage.
     pub classification: Option<&'static str>,
     /// A sharded sweep left the decision stages (segments, targeting,
     /// cohorts, similar tracks) to the unsharded sweep after the merge.
@@ -1025,10 +1025,6 @@ pub fn execute(
         let Some(c) = &p.manifest.classification else {
             continue;
         };
-        if opts.shard.is_some_and(|(i, _)| i != 0) {
-            o.classification = Some("left to shard 0");
-            continue;
-        }
         let hash = crate::classify::classification_hash(c, p.manifest.seed, &p.dataset.sha256);
         let path = p.dir.join("classification.json");
         let stored = store::read_json::<crate::classify::ClassificationRecord>(&path)
@@ -1037,6 +1033,14 @@ pub fn execute(
         if stored && !opts.force {
             o.classification = Some("stored");
             continue;
+        }
+        if opts.force {
+            // Units of an earlier computation are not reused either.
+            let units = p.dir.join(crate::classify::UNITS);
+            if units.is_dir() {
+                std::fs::remove_dir_all(&units)
+                    .map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", units.display()))?;
+            }
         }
         let _span = tracing::info_span!("classification", experiment = %p.manifest.name).entered();
         if opts.progress {
@@ -1056,9 +1060,16 @@ pub fn execute(
             p.manifest.seed,
             registry,
             opts.progress,
+            &p.dir,
+            opts.shard,
         )?;
-        store::write_json(&path, &rec)?;
-        o.classification = Some("computed");
+        match rec {
+            Some(rec) => {
+                store::write_json(&path, &rec)?;
+                o.classification = Some("computed");
+            }
+            None => o.classification = Some("this shard's units computed"),
+        }
     }
     // The decisions (the chosen segmentation, its cards, targeting, cohorts)
     // need every run: a shard holds only some, so they are left to the

@@ -882,3 +882,55 @@ fn coded_categories_feed_kprototypes_and_numeric_clusterers_refuse_them() {
     let e = km.error.clone().unwrap_or_default();
     assert!(e.contains("colour") && e.contains("`kmeans` needs numbers"), "{e}");
 }
+
+/// The classification stage shards too: each shard computes its units
+/// (repeat, fold, feature set), the merge gathers them, and the sweep on the
+/// merged folder assembles the same record as one unsharded run.
+#[test]
+fn classification_units_shard_and_assemble_to_one_run() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 240);
+    let body = "[[clusterer]]\nalgorithm = \"kmeans\"\nk = 3\n[evaluation]\nstability_resamples = 0\n\
+[classification]\nfolds = 3\nrepeats = 2\nbaselines = [\"logistic\"]\n[classification.mlp]\nepochs = 3\n\
+[[classification.features]]\nkind = \"original\"\n[[classification.features]]\nkind = \"clusters\"\nalgorithm = \"kmeans\"\nk = 3\n";
+    let m = manifest(dir, "cls.toml", body);
+    let reg = Registry::standard();
+    sweep(std::slice::from_ref(&m), &reg, &opts(dir, "whole")).expect("whole");
+    let mut shard_dirs = Vec::new();
+    let mut units = 0;
+    for i in 0..3 {
+        let mut o = opts(dir, &format!("shard{i}"));
+        o.shard = Some((i, 3));
+        let out = sweep(std::slice::from_ref(&m), &reg, &o).expect("shard");
+        assert_eq!(out[0].classification, Some("this shard's units computed"));
+        let d = dir.join(format!("shard{i}/cls/classification_units"));
+        units += std::fs::read_dir(&d).map(|r| r.count()).unwrap_or(0);
+        assert!(!dir.join(format!("shard{i}/cls/classification.json")).exists());
+        shard_dirs.push(dir.join(format!("shard{i}")));
+    }
+    // 2 repeats x 3 folds x 2 feature sets, each unit in exactly one shard.
+    assert_eq!(units, 12);
+    strata_lab::store::merge(&dir.join("merged"), &shard_dirs).expect("merge");
+    let fin = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "merged")).expect("finish");
+    assert_eq!(fin[0].classification, Some("computed"));
+    let strip = |p: &str| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(p)).expect(p)).expect("json");
+        fn drop_seconds(v: &mut serde_json::Value) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    m.remove("seconds");
+                    m.values_mut().for_each(drop_seconds);
+                }
+                serde_json::Value::Array(a) => a.iter_mut().for_each(drop_seconds),
+                _ => {}
+            }
+        }
+        drop_seconds(&mut v);
+        v
+    };
+    let (merged, whole) = (strip("merged/cls/classification.json"), strip("whole/cls/classification.json"));
+    assert_eq!(merged["report"]["folds"].as_array().map(Vec::len), Some(24));
+    assert_eq!(merged, whole);
+}

@@ -272,6 +272,23 @@ pub fn cross_validate_source(
     models: &[&dyn Classifier],
     cfg: &CvConfig,
 ) -> Result<CvReport, NeuralError> {
+    let folds = cross_validate_units(source, y, features, models, cfg, &|_, _, _| true)?;
+    Ok(CvReport::from_folds(cfg, folds))
+}
+
+/// The fold results of the units (repeat, fold, feature set) that `keep`
+/// accepts, each with every model, in the order of a full run. A unit's
+/// numbers depend only on its repeat, fold and feature set (its seeds derive
+/// from them), so units computed apart (other processes, other machines)
+/// and put together with [`CvReport::from_folds`] give the report of one run.
+pub fn cross_validate_units(
+    source: Source<'_>,
+    y: &[f64],
+    features: &[&dyn FeatureBuilder],
+    models: &[&dyn Classifier],
+    cfg: &CvConfig,
+    keep: &(dyn Fn(usize, usize, &str) -> bool + Sync),
+) -> Result<Vec<FoldResult>, NeuralError> {
     let yb = check_target(source.rows(), y)?;
     if cfg.repeats == 0 {
         return Err(NeuralError::param("repeats", 0, "at least 1"));
@@ -284,7 +301,27 @@ pub fn cross_validate_source(
             cfg.seed.named("folds").child(r as u64),
         )?);
     }
-    folds_cv(source, y, &folds, features, models, cfg)
+    folds_units(source, y, &folds, features, models, cfg, keep)
+}
+
+impl CvReport {
+    /// The report of fold results gathered from units: sorted into the
+    /// order of one run (repeat, fold, feature set as in `features`, model
+    /// as in `models`) and summarized.
+    pub fn assemble(cfg: &CvConfig, mut folds: Vec<FoldResult>, features: &[String], models: &[String]) -> CvReport {
+        let pos = |v: &[String], x: &str| v.iter().position(|n| n == x).unwrap_or(usize::MAX);
+        folds.sort_by_key(|f| (f.repeat, f.fold, pos(features, &f.feature_set), pos(models, &f.model)));
+        CvReport::from_folds(cfg, folds)
+    }
+
+    fn from_folds(cfg: &CvConfig, folds: Vec<FoldResult>) -> CvReport {
+        CvReport {
+            config: cfg.clone(),
+            threshold_rule: cfg.threshold.describe(),
+            summary: summarize(&folds),
+            folds,
+        }
+    }
 }
 
 /// Cross-validation over given test folds: `folds[r][f]` holds the test rows
@@ -298,17 +335,19 @@ pub fn cross_validate_folds(
     models: &[&dyn Classifier],
     cfg: &CvConfig,
 ) -> Result<CvReport, NeuralError> {
-    folds_cv(Source::Matrix(x), y, folds, features, models, cfg)
+    let results = folds_units(Source::Matrix(x), y, folds, features, models, cfg, &|_, _, _| true)?;
+    Ok(CvReport::from_folds(cfg, results))
 }
 
-fn folds_cv(
+fn folds_units(
     source: Source<'_>,
     y: &[f64],
     folds: &[Vec<Vec<usize>>],
     features: &[&dyn FeatureBuilder],
     models: &[&dyn Classifier],
     cfg: &CvConfig,
-) -> Result<CvReport, NeuralError> {
+    keep: &(dyn Fn(usize, usize, &str) -> bool + Sync),
+) -> Result<Vec<FoldResult>, NeuralError> {
     let y = check_target(source.rows(), y)?;
     if let Source::Matrix(x) = source {
         strata_core::check_finite(x, None)?;
@@ -352,6 +391,7 @@ fn folds_cv(
     }
     let tasks: Vec<(usize, usize)> = (0..plan.len())
         .flat_map(|p| (0..features.len()).map(move |j| (p, j)))
+        .filter(|&(p, j)| keep(plan[p].0, plan[p].1, &features[j].name()))
         .collect();
     let bar = if cfg.progress {
         ProgressBar::new((tasks.len() * models.len()) as u64)
@@ -406,13 +446,7 @@ fn folds_cv(
         })
         .collect();
     bar.finish_and_clear();
-    let folds: Vec<FoldResult> = results?.into_iter().flatten().collect();
-    Ok(CvReport {
-        config: cfg.clone(),
-        threshold_rule: cfg.threshold.describe(),
-        summary: summarize(&folds),
-        folds,
-    })
+    Ok(results?.into_iter().flatten().collect())
 }
 
 /// The difference `b - a` of one metric between two feature sets (same
