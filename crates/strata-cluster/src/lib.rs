@@ -22,6 +22,7 @@ pub mod gmm;
 pub mod kmeans;
 pub mod metrics;
 pub mod stability;
+pub mod streaming;
 
 pub use error::ClusterError;
 pub use gmm::{CovarianceType, FittedGmm, GaussianMixture, GmmInit};

@@ -21,6 +21,7 @@
 mod dataset;
 mod error;
 mod estimator;
+pub mod batches;
 pub mod kernels;
 pub mod par;
 pub mod params;

@@ -14,6 +14,7 @@ pub mod error;
 pub mod fetch;
 pub mod load;
 pub mod locate;
+pub mod parquet;
 pub mod recipe;
 
 pub use csv::{Dialect, RawTable, read_table};
@@ -24,6 +25,7 @@ pub use load::{
     FeatureSummary, LoadReport, LoadedDataset, PreparedRows, RowsPrepared, load, load_table, read_raw,
 };
 pub use locate::{DATA_DIR_ENV, DataDirs, load_reference, reference_dirs, sha256_file};
+pub use parquet::{ParquetBatches, write_with_labels};
 pub use recipe::{FittedRecipe, StepNote, Transformed};
 
 /// Re-exported so callers can use the metadata frame without naming polars.
