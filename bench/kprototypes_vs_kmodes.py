@@ -26,7 +26,7 @@ import numpy as np
 from kmodes.kprototypes import KPrototypes
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools", "fixtures"))
-from common import marketing  # noqa: E402
+from common import marketing_mixed  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 
@@ -37,14 +37,7 @@ def main():
     a = ap.parse_args()
     subprocess.run(["cargo", "build", "-q", "-p", "strata-cluster-mixed", "--example", "bench"], cwd=ROOT, check=True)
     exe = os.path.join(ROOT, "target", "debug", "examples", "bench")
-    x, names = marketing()
-    numeric = [j for j, n in enumerate(names) if "=" not in n]
-    groups = {}
-    for j, n in enumerate(names):
-        if "=" in n:
-            groups.setdefault(n.split("=")[0], []).append(j)
-    xnum = x[:, numeric]
-    xcat = np.column_stack([np.argmax(x[:, c], axis=1) for c in groups.values()])
+    xnum, xcat, numeric, _ = marketing_mixed()
     X = np.column_stack([xnum, xcat]).astype(object)
     cat = list(range(xnum.shape[1], X.shape[1]))
     print(f"marketing: {X.shape[0]} rows, {len(numeric)} numeric columns, {len(cat)} categorical variables; "
