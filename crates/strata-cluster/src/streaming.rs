@@ -287,7 +287,8 @@ fn draw(seed: Seed, round: u64, row: u64) -> f64 {
     (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Weighted k-means++ and Lloyd on a few candidates.
+/// Weighted k-means++ and Lloyd on the few candidates, 10 seeded restarts:
+/// the lowest weighted cost wins (the first on ties).
 fn weighted_reduce(cand: &Array2<f64>, w: &[f64], k: usize, seed: Seed) -> Array2<f64> {
     let (m, d) = cand.dim();
     if m <= k {
@@ -297,7 +298,21 @@ fn weighted_reduce(cand: &Array2<f64>, w: &[f64], k: usize, seed: Seed) -> Array
         }
         return out;
     }
-    let mut rng = Rng::new(seed);
+    let cost = |centers: &Array2<f64>| -> f64 { (0..m).map(|i| w[i] * nearest(cand.row(i), centers).1).sum() };
+    let mut best: Option<(f64, Array2<f64>)> = None;
+    for r in 0..10 {
+        let centers = weighted_lloyd(cand, w, k, &mut Rng::new(seed.child(r)));
+        let c = cost(&centers);
+        if best.as_ref().is_none_or(|(b, _)| c < *b) {
+            best = Some((c, centers));
+        }
+    }
+    best.map_or_else(|| Array2::zeros((k, d)), |(_, c)| c)
+}
+
+/// One weighted k-means++ start and Lloyd on the candidates.
+fn weighted_lloyd(cand: &Array2<f64>, w: &[f64], k: usize, rng: &mut Rng) -> Array2<f64> {
+    let (m, d) = cand.dim();
     let pick = |rng: &mut Rng, p: &[f64]| {
         let total: f64 = p.iter().sum();
         let mut t = rng.uniform() * total;
@@ -309,11 +324,11 @@ fn weighted_reduce(cand: &Array2<f64>, w: &[f64], k: usize, seed: Seed) -> Array
         }
         p.len() - 1
     };
-    let mut chosen = vec![pick(&mut rng, w)];
+    let mut chosen = vec![pick(rng, w)];
     let mut best: Vec<f64> = (0..m).map(|i| sq(cand.row(i), cand.row(chosen[0]))).collect();
     while chosen.len() < k {
         let p: Vec<f64> = (0..m).map(|i| w[i] * best[i]).collect();
-        let next = if p.iter().sum::<f64>() > 0.0 { pick(&mut rng, &p) } else { chosen.len() };
+        let next = if p.iter().sum::<f64>() > 0.0 { pick(rng, &p) } else { chosen.len() };
         chosen.push(next);
         for i in 0..m {
             best[i] = best[i].min(sq(cand.row(i), cand.row(next)));
