@@ -441,18 +441,21 @@ mod tests {
         // MLP's list does not move.
         let mut flipped = x.slice(ndarray::s![.., ..2]).to_owned();
         flipped.column_mut(1).mapv_inplace(|v| -v);
-        let rep2 = evaluate(
-            Source::Matrix(x.view()),
-            Some(Source::Matrix(flipped.view())),
-            &y,
-            &econ,
-            &Spy(Arc::new(Mutex::new(Vec::new()))),
-            &SpyClusters(Arc::new(Mutex::new(Vec::new()))),
-            &mlp,
-            0.3,
-            Seed(1),
-            None,
-        )
+        let with_segments = |seg: Source<'_>| {
+            evaluate(
+                Source::Matrix(x.view()),
+                Some(seg),
+                &y,
+                &econ,
+                &Spy(Arc::new(Mutex::new(Vec::new()))),
+                &SpyClusters(Arc::new(Mutex::new(Vec::new()))),
+                &mlp,
+                0.3,
+                Seed(1),
+                None,
+            )
+        };
+        let rep2 = with_segments(Source::Matrix(flipped.view()))
         .unwrap();
         let seg2 = |s: usize| {
             rep2.segments
@@ -464,20 +467,6 @@ mod tests {
         assert_eq!(seg2(1).action, Action::Skip);
         assert_eq!(rep2.curve, rep.curve);
         let short = x.slice(ndarray::s![..10, ..]);
-        assert!(
-            evaluate(
-                Source::Matrix(x.view()),
-                Some(Source::Matrix(short)),
-                &y,
-                &econ,
-                &Spy(Arc::new(Mutex::new(Vec::new()))),
-                &SpyClusters(Arc::new(Mutex::new(Vec::new()))),
-                &mlp,
-                0.3,
-                Seed(1),
-                None,
-            )
-            .is_err()
-        );
+        assert!(with_segments(Source::Matrix(short)).is_err());
     }
 }

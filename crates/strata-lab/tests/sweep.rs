@@ -31,11 +31,17 @@ fn write_data(dir: &Path, n: usize) {
             c[2] + 2.0 * noise()
         ));
     }
-    std::fs::write(dir.join("data.csv"), &csv).expect("csv");
+    write_table(dir, &csv, "metadata = [\"grp\"]\n");
+}
+
+/// Writes `csv` as data.csv and its descriptor data.toml: id `id`, target
+/// `y`, then `rest` (more `[columns]` keys and any later tables).
+fn write_table(dir: &Path, csv: &str, rest: &str) {
+    std::fs::write(dir.join("data.csv"), csv).expect("csv");
     std::fs::write(
         dir.join("data.toml"),
         format!(
-            "[source]\nfile = \"data.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"id\"\ntarget = \"y\"\nmetadata = [\"grp\"]\n",
+            "[source]\nfile = \"data.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"id\"\ntarget = \"y\"\n{rest}",
             strata_data::locate::sha256_bytes(csv.as_bytes())
         ),
     )
@@ -778,15 +784,7 @@ fn features_section_selects_what_segments() {
             i % 2
         ));
     }
-    std::fs::write(dir.join("data.csv"), &csv).expect("csv");
-    std::fs::write(
-        dir.join("data.toml"),
-        format!(
-            "[source]\nfile = \"data.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"id\"\ntarget = \"y\"\nmetadata = [\"grp\"]\n",
-            strata_data::locate::sha256_bytes(csv.as_bytes())
-        ),
-    )
-    .expect("descriptor");
+    write_table(dir, &csv, "metadata = [\"grp\"]\n");
     let body = "[[representation]]\nalgorithm = \"none\"\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 3\n\
 [[clusterer]]\nalgorithm = \"gmm\"\nk = 3\ncovariance = \"diag\"\n[evaluation]\nstability_resamples = 2\n";
     let p = manifest(
@@ -850,15 +848,7 @@ fn coded_categories_feed_kprototypes_and_numeric_clusterers_refuse_them() {
             ["red", "green", "blue"][g]
         ));
     }
-    std::fs::write(dir.join("data.csv"), &csv).expect("csv");
-    std::fs::write(
-        dir.join("data.toml"),
-        format!(
-            "[source]\nfile = \"data.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"id\"\ntarget = \"y\"\n[[encode]]\ncolumn = \"colour\"\nmethod = \"code\"\n",
-            strata_data::locate::sha256_bytes(csv.as_bytes())
-        ),
-    )
-    .expect("descriptor");
+    write_table(dir, &csv, "[[encode]]\ncolumn = \"colour\"\nmethod = \"code\"\n");
     let p = manifest(
         dir,
         "coded.toml",
