@@ -39,18 +39,6 @@ fn spotify() -> Array2<f64> {
     }
 }
 
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let get = |flag: &str| {
@@ -69,7 +57,7 @@ fn main() {
     } else {
         spotify()
     };
-    let rss_before = peak_rss_mb();
+    let rss_before = strata_core::peak_rss_mb();
     let mut times = Vec::new();
     let mut extra = String::new();
     for r in 0..repeats {
@@ -164,7 +152,7 @@ fn main() {
         times.len(),
         x.nrows(),
         x.ncols(),
-        peak_rss_mb(),
+        strata_core::peak_rss_mb(),
         rss_before,
         rayon::current_num_threads()
     );

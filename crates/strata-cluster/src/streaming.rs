@@ -278,6 +278,116 @@ impl StreamingKMeans {
     }
 }
 
+/// Mini-batch k-means (Sculley, 2010) over the stream: a faster, approximate
+/// alternative to exact Lloyd when a pass costs too much.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MiniBatch {
+    /// Rows per mini-batch: consecutive rows counted from the table's first
+    /// row, whatever the read batches, so the result does not depend on them.
+    pub rows: usize,
+    /// Passes over the table at most.
+    pub epochs: usize,
+}
+
+impl StreamingKMeans {
+    /// Mini-batch k-means from given centres. Each mini-batch assigns its
+    /// rows to the current centres, then moves each centre to the mean of
+    /// every row it has received so far (a per-centre learning rate of
+    /// 1 / count, as scikit-learn's `MiniBatchKMeans` does); the centres are
+    /// updated in row order, so the result depends on the seed (through the
+    /// start) and on the row order of the table, not on the batches or
+    /// threads. Mini-batches follow the table's order: a table sorted by a
+    /// feature should be shuffled first. Stops after `epochs` passes, or
+    /// when an epoch moved the centres by no more than `tol` times the mean
+    /// variance; labels, sizes and inertia come from one exact pass over the
+    /// final centres, so the inertia compares directly with exact Lloyd's.
+    pub fn fit_mini_batch(
+        &self,
+        src: &dyn RowBatches,
+        init: Array2<f64>,
+        mb: &MiniBatch,
+    ) -> Result<StreamedKMeans, AlgoError> {
+        if init.nrows() != self.k || init.ncols() != src.n_features() || self.k == 0 {
+            return Err(AlgoError::InvalidParameter {
+                name: "init".into(),
+                value: format!("{:?}", init.dim()),
+                expected: format!("{} centres of {} features", self.k, src.n_features()),
+            });
+        }
+        if mb.rows == 0 || mb.epochs == 0 {
+            return Err(AlgoError::InvalidParameter {
+                name: "mini_batch".into(),
+                value: format!("{} rows, {} epochs", mb.rows, mb.epochs),
+                expected: "at least one row per mini-batch and one epoch".into(),
+            });
+        }
+        let (var, _) = mean_variance(src)?;
+        let tol = self.tol * var;
+        let d = src.n_features();
+        let mut centers = init;
+        let mut counts = vec![0.0f64; self.k];
+        let (mut n_iter, mut converged) = (0, false);
+        for epoch in 1..=mb.epochs {
+            n_iter = epoch;
+            let before = centers.clone();
+            let mut open: Vec<f64> = Vec::with_capacity(mb.rows * d);
+            src.each_batch(&mut |b| {
+                strata_core::check_columns(b, d)?;
+                strata_core::check_finite(b, None)?;
+                for row in b.outer_iter() {
+                    open.extend(row.iter());
+                    if open.len() == mb.rows * d {
+                        mini_batch_step(&mut centers, &mut counts, &open, d);
+                        open.clear();
+                    }
+                }
+                Ok(())
+            })?;
+            if !open.is_empty() {
+                mini_batch_step(&mut centers, &mut counts, &open, d);
+            }
+            let shift: f64 = (&centers - &before).mapv(|v| v * v).sum();
+            if shift <= tol {
+                converged = true;
+                break;
+            }
+        }
+        let last = pass(src, &centers)?;
+        Ok(StreamedKMeans {
+            centers,
+            inertia: last.inertia,
+            n_iter,
+            converged,
+            rows: last.rows,
+            sizes: last.counts.iter().map(|&c| c as usize).collect(),
+        })
+    }
+}
+
+/// One mini-batch (`rows`, row-major, `d` columns): assignment in parallel,
+/// then the running means updated centre by centre in row order.
+fn mini_batch_step(centers: &mut Array2<f64>, counts: &mut [f64], rows: &[f64], d: usize) {
+    let labels: Vec<usize> = rows
+        .par_chunks_exact(d)
+        .map(|r| nearest(ndarray::ArrayView1::from(r), centers).0)
+        .collect();
+    let k = centers.nrows();
+    let mut sums = Array2::<f64>::zeros((k, d));
+    let mut n = vec![0.0; k];
+    for (r, &c) in rows.chunks_exact(d).zip(&labels) {
+        sums.row_mut(c).zip_mut_with(&ndarray::ArrayView1::from(r), |s, v| *s += v);
+        n[c] += 1.0;
+    }
+    for c in 0..k {
+        if n[c] > 0.0 {
+            let total = counts[c] + n[c];
+            let old = counts[c];
+            centers.row_mut(c).zip_mut_with(&sums.row(c), |m, s| *m = (*m * old + s) / total);
+            counts[c] = total;
+        }
+    }
+}
+
 /// A uniform draw in [0, 1) from the seed, the round and the row index only.
 fn draw(seed: Seed, round: u64, row: u64) -> f64 {
     let mut z = seed.0 ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ row.wrapping_mul(0xD1B5_4A32_D192_ED03);
@@ -424,5 +534,34 @@ mod tests {
         assert!(a.inertia <= 1.01 * mem.inertia, "{} vs {}", a.inertia, mem.inertia);
         assert_eq!(a.sizes.iter().sum::<usize>(), 10_000);
         assert!(s.fit(&InMemory { x: x.slice(ndarray::s![..3, ..]), batch: 10 }, Seed(1)).is_err());
+    }
+
+    #[test]
+    fn mini_batch_is_close_to_lloyd_and_ignores_the_read_batches() {
+        let x = blobs(30_000, 6, 11);
+        let s = StreamingKMeans::new(5);
+        let init = s.init_parallel(&InMemory { x: x.view(), batch: 5_000 }, Seed(4)).unwrap();
+        let exact = s.fit_from(&InMemory { x: x.view(), batch: 5_000 }, init.clone()).unwrap();
+        let mb = MiniBatch { rows: 1_024, epochs: 5 };
+        let a = s.fit_mini_batch(&InMemory { x: x.view(), batch: 777 }, init.clone(), &mb).unwrap();
+        let b = s.fit_mini_batch(&InMemory { x: x.view(), batch: 30_000 }, init.clone(), &mb).unwrap();
+        assert_eq!(a, b, "mini-batches are counted from the first row, not per read batch");
+        assert!(a.n_iter <= 5 && a.rows == 30_000);
+        assert!(a.inertia >= exact.inertia * (1.0 - 1e-12), "Lloyd's fixed point is a local minimum");
+        assert!(a.inertia <= 1.02 * exact.inertia, "{} vs {}", a.inertia, exact.inertia);
+        // The one-row mini-batch of a single epoch is sequential k-means (MacQueen):
+        // each centre is the running mean of the rows it received, checked by hand.
+        let small = Array2::from_shape_vec((4, 1), vec![0.0, 10.0, 2.0, 12.0]).unwrap();
+        let one = StreamingKMeans::new(2)
+            .fit_mini_batch(
+                &InMemory { x: small.view(), batch: 3 },
+                Array2::from_shape_vec((2, 1), vec![1.0, 11.0]).unwrap(),
+                &MiniBatch { rows: 1, epochs: 1 },
+            )
+            .unwrap();
+        assert_eq!(one.centers.column(0).to_vec(), vec![1.0, 11.0]);
+        assert_eq!(one.sizes, vec![2, 2]);
+        assert_eq!(one.inertia, 4.0);
+        assert!(s.fit_mini_batch(&InMemory { x: x.view(), batch: 10 }, init, &MiniBatch { rows: 0, epochs: 1 }).is_err());
     }
 }

@@ -45,3 +45,16 @@ pub use seed::Seed;
 /// Version of the strata workspace, recorded in results so that a stored run can
 /// be traced to the code that produced it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MB;
+/// NaN where `/proc` does not say.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 /// Where a value sits in a data file: 1-based data row (the header is not a
-/// row) and the physical line it starts on.
+/// row) and the physical line it starts on (0 for a format without lines,
+/// such as Parquet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowRef {
     pub row: usize,
@@ -16,7 +17,11 @@ pub struct RowRef {
 
 impl std::fmt::Display for RowRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "row {} (line {})", self.row, self.line)
+        if self.line == 0 {
+            write!(f, "row {}", self.row)
+        } else {
+            write!(f, "row {} (line {})", self.row, self.line)
+        }
     }
 }
 
@@ -188,6 +193,9 @@ pub enum DataError {
 
     #[error("{}: the table to transform lacks column `{column}` that the fitted recipe needs", path.display())]
     MissingInput { path: PathBuf, column: String },
+
+    #[error("{}: {keys} cannot be applied to a streamed table: each needs the whole table in memory (or a category list); prepare the Parquet file beforehand, or load it in memory (`strata run`)", path.display())]
+    NotStreamable { path: PathBuf, keys: String },
 
     #[error("internal inconsistency: {0}")]
     Internal(String),

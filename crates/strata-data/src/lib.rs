@@ -16,6 +16,7 @@ pub mod load;
 pub mod locate;
 pub mod parquet;
 pub mod recipe;
+pub mod stream;
 
 pub use csv::{Dialect, RawTable, read_table};
 pub use descriptor::Descriptor;
@@ -25,7 +26,7 @@ pub use load::{
     FeatureSummary, LoadReport, LoadedDataset, PreparedRows, RowsPrepared, load, load_table, read_raw,
 };
 pub use locate::{DATA_DIR_ENV, DataDirs, load_reference, reference_dirs, sha256_file};
-pub use parquet::{ParquetBatches, write_with_labels};
+pub use parquet::{ParquetBatches, is_parquet, write_with_labels};
 pub use recipe::{FittedRecipe, StepNote, Transformed};
 
 /// Re-exported so callers can use the metadata frame without naming polars.

@@ -91,6 +91,23 @@ pub struct RowsPrepared {
 /// the file has them (before de-duplication), every column as text.
 pub fn read_raw(descriptor: &Descriptor, dirs: &DataDirs) -> Result<RawTable> {
     let path = dirs.locate(descriptor)?;
+    if crate::parquet::is_parquet(&path) {
+        let actual = crate::parquet::checksum(&path)?;
+        if !actual.eq_ignore_ascii_case(&descriptor.source.sha256) {
+            return Err(DataError::ChecksumMismatch {
+                bytes: crate::parquet::files(&path)?
+                    .iter()
+                    .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+                    .sum(),
+                path,
+                expected: descriptor.source.sha256.to_lowercase(),
+                actual,
+            });
+        }
+        let table = crate::parquet::read_table(&path)?;
+        tracing::info!(file = %path.display(), format = "parquet", rows = table.height(), "read");
+        return Ok(table);
+    }
     // The checksum is that of the uncompressed bytes, whatever the file's storage.
     let (bytes, compression) = crate::compress::read_file(&path)?;
     verify_bytes(&path, &bytes, &descriptor.source.sha256)?;

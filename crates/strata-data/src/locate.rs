@@ -95,7 +95,8 @@ impl DataDirs {
     /// the expected checksum and how to get the file.
     pub fn locate(&self, descriptor: &Descriptor) -> Result<PathBuf> {
         let looked = self.candidates(descriptor);
-        if let Some(found) = looked.iter().find(|p| p.is_file()) {
+        // A folder stands for a folder of Parquet files.
+        if let Some(found) = looked.iter().find(|p| p.is_file() || p.is_dir()) {
             return Ok(found.clone());
         }
         Err(DataError::MissingFile {

@@ -1,5 +1,7 @@
-//! Numeric columns of a Parquet file read in batches of rows (each batch a
-//! slice read on its own, so memory holds one batch, not the table), and a
+//! Parquet data: a `.parquet` file or a folder of them (read in file-name
+//! order) as one table. Read whole for the usual in-memory load
+//! ([`read_table`]), or its numeric columns in batches of rows (each batch a
+//! slice read on its own, so memory holds one batch, not the table), with a
 //! column of labels written back beside them.
 
 use crate::error::{DataError, Result};
@@ -9,13 +11,43 @@ use std::path::{Path, PathBuf};
 use strata_core::AlgoError;
 use strata_core::batches::RowBatches;
 
-/// A Parquet file's numeric columns, delivered `batch` rows at a time.
-#[derive(Debug, Clone)]
-pub struct ParquetBatches {
-    pub path: PathBuf,
-    pub columns: Vec<String>,
-    pub batch: usize,
-    pub rows: usize,
+/// Whether a data path is Parquet: a folder, or a file named `*.parquet`.
+pub fn is_parquet(path: &Path) -> bool {
+    path.is_dir() || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// The files of a Parquet path: itself, or a folder's `*.parquet` files in
+/// name order (an error when there is none).
+pub fn files(path: &Path) -> Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| DataError::io(path, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")))
+        .collect();
+    out.sort();
+    if out.is_empty() {
+        return Err(pq_error(path, "the folder holds no *.parquet file"));
+    }
+    Ok(out)
+}
+
+/// The checksum a descriptor gives for a Parquet path: a file's SHA-256, or
+/// for a folder the SHA-256 of the lines `<sha256>  <file name>\n` of its
+/// files in name order (what `sha256sum *.parquet | sha256sum` prints inside
+/// it). `strata data checksum PATH` prints it.
+pub fn checksum(path: &Path) -> Result<String> {
+    if !path.is_dir() {
+        return Ok(crate::locate::sha256_file(path)?.0);
+    }
+    let mut lines = String::new();
+    for f in files(path)? {
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        lines.push_str(&format!("{}  {name}\n", crate::locate::sha256_file(&f)?.0));
+    }
+    Ok(crate::locate::sha256_bytes(lines.as_bytes()))
 }
 
 fn pq_error(path: &Path, e: impl std::fmt::Display) -> DataError {
@@ -25,51 +57,145 @@ fn pq_error(path: &Path, e: impl std::fmt::Display) -> DataError {
     }
 }
 
-impl ParquetBatches {
-    /// Opens `path`; `columns` empty means every column (all must be numeric).
-    pub fn open(path: &Path, columns: &[String], batch: usize) -> Result<ParquetBatches> {
-        let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-        let mut reader = ParquetReader::new(file);
-        let rows = reader.num_rows().map_err(|e| pq_error(path, e))?;
-        let schema = reader.schema().map_err(|e| pq_error(path, e))?;
-        let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
-        let columns = if columns.is_empty() { names.clone() } else { columns.to_vec() };
-        for c in &columns {
-            if !names.contains(c) {
-                return Err(pq_error(path, format!("no column `{c}`; the columns are {}", names.join(", "))));
+fn open_reader(path: &Path) -> Result<ParquetReader<std::fs::File>> {
+    Ok(ParquetReader::new(std::fs::File::open(path).map_err(|e| DataError::io(path, e))?))
+}
+
+/// The whole table, every column as text (as a CSV file is read), rows
+/// numbered from 1 across the files in order. The files must share their
+/// column names and order.
+pub fn read_table(path: &Path) -> Result<crate::RawTable> {
+    let mut frame: Option<DataFrame> = None;
+    for f in files(path)? {
+        let df = open_reader(&f)?.finish().map_err(|e| pq_error(&f, e))?;
+        let text: Vec<Column> = df
+            .columns()
+            .iter()
+            .map(|c| c.cast(&DataType::String))
+            .collect::<PolarsResult<_>>()
+            .map_err(|e| pq_error(&f, e))?;
+        let df = DataFrame::new_infer_height(text).map_err(|e| pq_error(&f, e))?;
+        frame = Some(match frame {
+            None => df,
+            Some(mut acc) => {
+                if acc.get_column_names() != df.get_column_names() {
+                    return Err(pq_error(
+                        &f,
+                        format!(
+                            "its columns ({}) differ from the folder's first file ({})",
+                            df.get_column_names().iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", "),
+                            acc.get_column_names().iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+                acc.vstack_mut(&df).map_err(|e| pq_error(&f, e))?;
+                acc
             }
+        });
+    }
+    let frame = frame.ok_or_else(|| pq_error(path, "no file"))?;
+    let mut table = crate::RawTable::from_frame(path, frame);
+    // Parquet has rows, not lines: messages name the row only.
+    table.lines = vec![0; table.height()];
+    Ok(table)
+}
+
+/// The column names of a Parquet path (its first file's, for a folder).
+pub fn column_names(path: &Path) -> Result<Vec<String>> {
+    let first = files(path)?.into_iter().next().ok_or_else(|| pq_error(path, "no file"))?;
+    let schema = open_reader(&first)?.schema().map_err(|e| pq_error(&first, e))?;
+    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+}
+
+/// A Parquet table's numeric columns, delivered `batch` rows at a time
+/// (a batch never spans two files).
+#[derive(Debug, Clone)]
+pub struct ParquetBatches {
+    /// The file or folder.
+    pub path: PathBuf,
+    /// Each file and its rows.
+    pub files: Vec<(PathBuf, usize)>,
+    pub columns: Vec<String>,
+    pub batch: usize,
+    pub rows: usize,
+}
+
+impl ParquetBatches {
+    /// Opens `path` (a file or a folder); `columns` empty means every column.
+    /// Every chosen column must be numeric in every file.
+    pub fn open(path: &Path, columns: &[String], batch: usize) -> Result<ParquetBatches> {
+        let mut found = Vec::new();
+        let mut chosen: Option<Vec<String>> = None;
+        for f in files(path)? {
+            let mut reader = open_reader(&f)?;
+            let rows = reader.num_rows().map_err(|e| pq_error(&f, e))?;
+            let schema = reader.schema().map_err(|e| pq_error(&f, e))?;
+            let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+            let cols = chosen.get_or_insert_with(|| if columns.is_empty() { names.clone() } else { columns.to_vec() });
+            for c in cols.iter() {
+                let Some(field) = schema.get(c.as_str()) else {
+                    return Err(pq_error(&f, format!("no column `{c}`; the columns are {}", names.join(", "))));
+                };
+                let dtype = DataType::from_arrow_field(field);
+                if !dtype.is_primitive_numeric() && !dtype.is_bool() {
+                    return Err(pq_error(
+                        &f,
+                        format!("column `{c}` is {dtype}, not numeric; give it a role (drop, metadata, id) or list the features"),
+                    ));
+                }
+            }
+            found.push((f, rows));
         }
         Ok(ParquetBatches {
             path: path.to_path_buf(),
-            columns,
+            rows: found.iter().map(|(_, r)| r).sum(),
+            files: found,
+            columns: chosen.unwrap_or_default(),
             batch: batch.max(1),
-            rows,
         })
     }
 
-    /// Rows `offset..offset + len` as a matrix.
-    fn read(&self, offset: usize, len: usize) -> Result<Array2<f64>> {
-        let file = std::fs::File::open(&self.path).map_err(|e| DataError::io(&self.path, e))?;
-        let df = ParquetReader::new(file)
+    /// Rows `offset..offset + len` of file `file` (whose first row is row
+    /// `first` of the table) as a matrix.
+    fn read(&self, file: &Path, first: usize, offset: usize, len: usize) -> Result<Array2<f64>> {
+        let df = open_reader(file)?
             .with_columns(Some(self.columns.clone()))
             .with_slice(Some((offset, len)))
             .read_parallel(ParallelStrategy::None)
             .finish()
-            .map_err(|e| pq_error(&self.path, e))?;
+            .map_err(|e| pq_error(file, e))?;
         let mut x = Array2::<f64>::zeros((df.height(), self.columns.len()));
         for (j, name) in self.columns.iter().enumerate() {
             let col = df
                 .column(name)
                 .and_then(|c| c.cast(&DataType::Float64))
-                .map_err(|e| pq_error(&self.path, format!("column `{name}`: {e}")))?;
-            let ca = col.f64().map_err(|e| pq_error(&self.path, e))?;
+                .map_err(|e| pq_error(file, format!("column `{name}`: {e}")))?;
+            let ca = col.f64().map_err(|e| pq_error(file, e))?;
             for (i, v) in ca.iter().enumerate() {
                 x[[i, j]] = v.ok_or_else(|| {
-                    pq_error(&self.path, format!("column `{name}`, row {}: missing value", offset + i))
+                    pq_error(
+                        file,
+                        format!("column `{name}`, row {} (row {} of the table): missing value", offset + i + 1, first + offset + i + 1),
+                    )
                 })?;
             }
         }
         Ok(x)
+    }
+
+    /// Every batch in order with its file and the offset inside it.
+    fn visit(&self, f: &mut dyn FnMut(&Path, usize, usize, usize) -> Result<()>) -> Result<()> {
+        let mut first = 0;
+        for (file, rows) in &self.files {
+            let mut offset = 0;
+            while offset < *rows {
+                let len = self.batch.min(rows - offset);
+                f(file, first, offset, len)?;
+                offset += len;
+            }
+            first += rows;
+        }
+        Ok(())
     }
 }
 
@@ -81,61 +207,75 @@ impl RowBatches for ParquetBatches {
         &self,
         f: &mut dyn FnMut(ArrayView2<'_, f64>) -> std::result::Result<(), AlgoError>,
     ) -> std::result::Result<(), AlgoError> {
-        let mut offset = 0;
-        while offset < self.rows {
-            let len = self.batch.min(self.rows - offset);
-            let x = self.read(offset, len).map_err(|e| AlgoError::Other(e.to_string()))?;
-            f(x.view())?;
-            offset += len;
+        let mut inner: Option<AlgoError> = None;
+        let outer = self.visit(&mut |file, first, offset, len| {
+            let x = self.read(file, first, offset, len)?;
+            f(x.view()).map_err(|e| {
+                let msg = e.to_string();
+                inner = Some(e);
+                DataError::Internal(msg)
+            })
+        });
+        match (inner, outer) {
+            (Some(e), _) => Err(e),
+            (None, Err(e)) => Err(AlgoError::Other(e.to_string())),
+            (None, Ok(())) => Ok(()),
         }
-        Ok(())
     }
 }
 
-/// Copies `src` to `dest` batch by batch with one more column of labels,
-/// `labels(batch_matrix)` giving each batch's; at most one batch in memory.
+/// Copies the table to `dest` batch by batch with one more column of
+/// labels, `labels(batch_matrix)` giving each batch's; at most one batch in
+/// memory. A folder is copied to a folder of the same file names; each file
+/// appears only when complete.
 pub fn write_with_labels(
     src: &ParquetBatches,
     dest: &Path,
     column: &str,
     labels: &mut dyn FnMut(ArrayView2<'_, f64>) -> std::result::Result<Vec<u32>, AlgoError>,
 ) -> Result<()> {
-    let tmp = dest.with_extension("parquet.part");
-    let file = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-    let mut writer: Option<polars::io::parquet::write::BatchedWriter<std::fs::File>> = None;
-    let mut pending = Some(ParquetWriter::new(file));
-    let mut offset = 0;
-    while offset < src.rows {
-        let len = src.batch.min(src.rows - offset);
-        let fd = std::fs::File::open(&src.path).map_err(|e| DataError::io(&src.path, e))?;
-        let mut df = ParquetReader::new(fd)
+    let folder = src.path.is_dir();
+    if folder {
+        std::fs::create_dir_all(dest).map_err(|e| DataError::io(dest, e))?;
+    }
+    let target = |file: &Path| -> PathBuf {
+        if folder { dest.join(file.file_name().unwrap_or_default()) } else { dest.to_path_buf() }
+    };
+    let mut writer: Option<(PathBuf, polars::io::parquet::write::BatchedWriter<std::fs::File>)> = None;
+    let finish = |w: Option<(PathBuf, polars::io::parquet::write::BatchedWriter<std::fs::File>)>| -> Result<()> {
+        if let Some((out, w)) = w {
+            let tmp = out.with_extension("parquet.part");
+            w.finish().map_err(|e| pq_error(&out, e))?;
+            std::fs::rename(&tmp, &out).map_err(|e| DataError::io(&out, e))?;
+        }
+        Ok(())
+    };
+    src.visit(&mut |file, first, offset, len| {
+        let out = target(file);
+        if writer.as_ref().is_some_and(|(o, _)| *o != out) {
+            finish(writer.take())?;
+        }
+        let mut df = open_reader(file)?
             .with_slice(Some((offset, len)))
             .read_parallel(ParallelStrategy::None)
             .finish()
-            .map_err(|e| pq_error(&src.path, e))?;
-        let x = src.read(offset, len)?;
-        let l = labels(x.view()).map_err(|e| pq_error(&src.path, e))?;
-        df.with_column(Column::new(column.into(), l))
-            .map_err(|e| pq_error(dest, e))?;
+            .map_err(|e| pq_error(file, e))?;
+        let x = src.read(file, first, offset, len)?;
+        let l = labels(x.view()).map_err(|e| pq_error(file, e))?;
+        df.with_column(Column::new(column.into(), l)).map_err(|e| pq_error(&out, e))?;
         df.rechunk_mut();
         if writer.is_none() {
-            let w = pending
-                .take()
-                .ok_or_else(|| pq_error(dest, "writer already started"))?
-                .batched(&df.schema())
-                .map_err(|e| pq_error(dest, e))?;
-            writer = Some(w);
+            let tmp = out.with_extension("parquet.part");
+            let fd = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
+            let w = ParquetWriter::new(fd).batched(&df.schema()).map_err(|e| pq_error(&out, e))?;
+            writer = Some((out.clone(), w));
         }
-        if let Some(w) = writer.as_mut() {
-            w.write_batch(&df).map_err(|e| pq_error(dest, e))?;
+        if let Some((_, w)) = writer.as_mut() {
+            w.write_batch(&df).map_err(|e| pq_error(&out, e))?;
         }
-        offset += len;
-    }
-    if let Some(w) = writer {
-        w.finish().map_err(|e| pq_error(dest, e))?;
-    }
-    std::fs::rename(&tmp, dest).map_err(|e| DataError::io(dest, e))?;
-    Ok(())
+        Ok(())
+    })?;
+    finish(writer)
 }
 
 #[cfg(test)]

@@ -48,18 +48,6 @@ fn spotify() -> Array2<f64> {
     }
 }
 
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
-
 /// Seconds of untimed warm-up runs before the timed ones.
 const WARM_UP_S: f64 = 0.3;
 
@@ -122,7 +110,7 @@ fn run(case: &str, x: &Array2<f64>, repeats: usize) {
         times[0],
         x.nrows(),
         x.ncols(),
-        peak_rss_mb(),
+        strata_core::peak_rss_mb(),
         rayon::current_num_threads()
     );
 }

@@ -16,17 +16,6 @@ use std::time::Instant;
 use strata_cluster::streaming::{StreamingKMeans, assign_batches};
 use strata_core::Seed;
 
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 fn synthetic(start: usize, n: usize, d: usize) -> Array2<f64> {
     Array2::from_shape_fn((n, d), |(r, j)| {
         let i = (start + r) as u64;
@@ -70,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "{{\"rows\": {n}, \"cols\": {d}, \"seconds\": {:.1}, \"bytes\": {}, \"peak_rss_mb\": {:.0}}}",
                 t.elapsed().as_secs_f64(),
                 std::fs::metadata(&path)?.len(),
-                peak_rss_mb()
+                strata_core::peak_rss_mb()
             );
         }
         Some("fit") => {
@@ -106,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 })?;
                 out.push_str(&format!(", \"labels_seconds\": {:.1}", t.elapsed().as_secs_f64()));
             }
-            println!("{out}, \"peak_rss_mb\": {:.0}}}", peak_rss_mb());
+            println!("{out}, \"peak_rss_mb\": {:.0}}}", strata_core::peak_rss_mb());
         }
         _ => {
             eprintln!("usage: stream_kmeans generate PATH ROWS COLS | fit PATH K BATCH [LABELS.parquet]");

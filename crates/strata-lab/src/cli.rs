@@ -122,6 +122,35 @@ pub enum Command {
         #[arg(long, default_value = "results")]
         out: PathBuf,
     },
+    /// k-means on a Parquet table larger than memory, read in batches of
+    /// rows: exact Lloyd from a k-means|| start (or mini-batch k-means),
+    /// labels written back as a column; prints the fit as JSON.
+    StreamKmeans {
+        /// Dataset descriptor whose `source.file` is a .parquet file or a folder of them.
+        descriptor: PathBuf,
+        #[arg(long)]
+        k: usize,
+        /// Rows read at a time (memory holds one batch).
+        #[arg(long, default_value_t = 500_000)]
+        batch_rows: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Lloyd iterations (or mini-batch epochs) at most.
+        #[arg(long, default_value_t = 300)]
+        max_iter: usize,
+        /// Mini-batch k-means with this many rows per mini-batch instead of exact Lloyd.
+        #[arg(long)]
+        mini_batch: Option<usize>,
+        /// Copy the table here (a file, or a folder for a folder) with a column of labels.
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Name of the labels column.
+        #[arg(long, default_value = "segment")]
+        label_column: String,
+        /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache, else beside the descriptor).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Segment profiles of an experiment's chosen clustering (a manifest or a result folder).
     Segments {
         experiment: PathBuf,
@@ -251,6 +280,10 @@ pub enum DataCommand {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// The checksum a descriptor's `source.sha256` takes for a data path: a
+    /// file's SHA-256, or for a folder of Parquet files the SHA-256 of its
+    /// `<sha256>  <name>` lines in name order.
+    Checksum { path: PathBuf },
     /// Download data files that have a public URL into the cache, verifying their SHA-256.
     Fetch {
         #[arg(required = true)]
@@ -323,6 +356,40 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             if failures > 0 {
                 anyhow::bail!("{failures} file(s) could not be fetched");
             }
+        }
+        Command::Data {
+            command: DataCommand::Checksum { path },
+        } => {
+            if strata_data::is_parquet(&path) {
+                println!("{}", strata_data::parquet::checksum(&path)?);
+            } else {
+                // A compressed file's checksum is that of its uncompressed bytes.
+                let (bytes, _) = strata_data::compress::read_file(&path)?;
+                println!("{}", strata_data::locate::sha256_bytes(&bytes));
+            }
+        }
+        Command::StreamKmeans {
+            descriptor,
+            k,
+            batch_rows,
+            seed,
+            max_iter,
+            mini_batch,
+            labels,
+            label_column,
+            data_dir,
+        } => {
+            let req = crate::streamfit::StreamRequest {
+                k,
+                batch_rows,
+                seed,
+                max_iter,
+                mini_batch: mini_batch.map(|rows| strata_cluster::streaming::MiniBatch { rows, epochs: max_iter }),
+                labels_out: labels,
+                label_column,
+            };
+            let report = crate::streamfit::run(&descriptor, &DataDirs::from_env(data_dir), &req)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Run { manifests, sweep } => run_and_report(&manifests, &sweep)?,
         Command::Merge { into, from } => {

@@ -23,6 +23,7 @@ pub mod segments;
 pub mod selection;
 pub mod similar;
 pub mod store;
+pub mod streamfit;
 pub mod sweep;
 pub mod targeting;
 pub mod verdict;

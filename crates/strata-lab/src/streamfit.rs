@@ -1,0 +1,151 @@
+//! `strata stream-kmeans`: k-means on a table larger than memory. The
+//! dataset descriptor points at a Parquet file or folder; the table is read
+//! in batches of rows (scaled as the descriptor says, see
+//! `strata_data::stream`), fitted by exact streamed Lloyd from a k-means||
+//! start or by mini-batch k-means, and optionally copied with a column of
+//! labels. Memory holds one batch, never the table.
+
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use strata_cluster::streaming::{MiniBatch, StreamingKMeans, assign_batches};
+use strata_core::Seed;
+use strata_core::batches::InMemory;
+use strata_data::{DataDirs, Descriptor};
+
+/// What the command was asked.
+#[derive(Debug, Clone)]
+pub struct StreamRequest {
+    pub k: usize,
+    pub batch_rows: usize,
+    pub seed: u64,
+    pub max_iter: usize,
+    /// Mini-batch mode instead of exact Lloyd.
+    pub mini_batch: Option<MiniBatch>,
+    /// Where to write the table with its labels.
+    pub labels_out: Option<PathBuf>,
+    pub label_column: String,
+}
+
+/// One centre in the features' original units.
+#[derive(Debug, Clone, Serialize)]
+pub struct Centre {
+    pub rows: usize,
+    pub mean: Vec<(String, f64)>,
+}
+
+/// The outcome, printed as JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamReport {
+    pub data: PathBuf,
+    pub rows: usize,
+    pub features: Vec<String>,
+    pub dropped_constant: Vec<String>,
+    pub scale: String,
+    pub k: usize,
+    pub mode: String,
+    pub batch_rows: usize,
+    pub seed: u64,
+    /// Lloyd iterations, or mini-batch epochs.
+    pub n_iter: usize,
+    pub converged: bool,
+    /// Passes over the table, the scaling statistics included.
+    pub passes: usize,
+    /// Sum of squared distances to the final centres, in the scaled space.
+    pub inertia: f64,
+    pub centres: Vec<Centre>,
+    pub fit_seconds: f64,
+    pub rows_per_second_per_pass: f64,
+    pub labels: Option<PathBuf>,
+    pub labels_seconds: Option<f64>,
+    pub peak_rss_mb: f64,
+}
+
+/// Fits k-means to the descriptor's Parquet table and writes the labels.
+pub fn run(descriptor: &Path, dirs: &DataDirs, req: &StreamRequest) -> anyhow::Result<StreamReport> {
+    if req.label_column.is_empty() {
+        anyhow::bail!("--label-column must not be empty");
+    }
+    let d = Descriptor::from_path(descriptor)?;
+    let t = Instant::now();
+    let table = strata_data::stream::open(&d, dirs, req.batch_rows)?;
+    if let Some(out) = &req.labels_out
+        && table.batches.files.iter().any(|(f, _)| f == out || out == &table.batches.path)
+    {
+        anyhow::bail!("--labels {} would overwrite the data; choose another path", out.display());
+    }
+    let mut km = StreamingKMeans::new(req.k);
+    km.max_iter = req.max_iter;
+    let seed = Seed(req.seed);
+    let init = km.init_parallel(&table, seed)?;
+    let (fit, mode, passes) = match &req.mini_batch {
+        None => {
+            let f = km.fit_from(&table, init)?;
+            // Scaling statistics; k-means|| (size, first row, cost, two per
+            // round, weights); Lloyd (variance, one per iteration, the final
+            // labels).
+            let p = 1 + 4 + 2 * km.rounds + 2 + f.n_iter;
+            (f, "lloyd".to_string(), p)
+        }
+        Some(mb) => {
+            let f = km.fit_mini_batch(&table, init, mb)?;
+            let p = 1 + 4 + 2 * km.rounds + 2 + f.n_iter;
+            (f, format!("mini-batch of {} rows", mb.rows), p)
+        }
+    };
+    let fit_seconds = t.elapsed().as_secs_f64();
+    let names = table.batches.columns.clone();
+    let centres = fit
+        .centers
+        .outer_iter()
+        .zip(&fit.sizes)
+        .map(|(c, &rows)| Centre {
+            rows,
+            mean: names
+                .iter()
+                .enumerate()
+                .map(|(j, n)| (n.clone(), c[j] * table.scale[j] + table.shift[j]))
+                .collect(),
+        })
+        .collect();
+    let mut labels_seconds = None;
+    if let Some(out) = &req.labels_out {
+        let t = Instant::now();
+        let centers = fit.centers.clone();
+        let (shift, scale) = (table.shift.clone(), table.scale.clone());
+        strata_data::write_with_labels(&table.batches, out, &req.label_column, &mut |b| {
+            let mut x = b.to_owned();
+            for (j, mut col) in x.columns_mut().into_iter().enumerate() {
+                col.mapv_inplace(|v| (v - shift[j]) / scale[j]);
+            }
+            let mut l = Vec::with_capacity(x.nrows());
+            assign_batches(&InMemory { x: x.view(), batch: x.nrows() }, &centers, &mut |part| {
+                l.extend_from_slice(part);
+                Ok(())
+            })?;
+            Ok(l)
+        })?;
+        labels_seconds = Some(t.elapsed().as_secs_f64());
+    }
+    Ok(StreamReport {
+        data: table.batches.path.clone(),
+        rows: fit.rows,
+        features: names,
+        dropped_constant: table.dropped.clone(),
+        scale: format!("{:?}", d.scale.method).to_lowercase(),
+        k: req.k,
+        mode,
+        batch_rows: req.batch_rows,
+        seed: req.seed,
+        n_iter: fit.n_iter,
+        converged: fit.converged,
+        passes,
+        inertia: fit.inertia,
+        centres,
+        fit_seconds,
+        rows_per_second_per_pass: (fit.rows * passes) as f64 / fit_seconds.max(1e-9),
+        labels: req.labels_out.clone(),
+        labels_seconds,
+        peak_rss_mb: strata_core::peak_rss_mb(),
+    })
+}
