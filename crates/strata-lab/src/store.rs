@@ -619,6 +619,18 @@ pub fn merge(into: &Path, sources: &[PathBuf]) -> anyhow::Result<MergeOutcome> {
                 let c: crate::classify::ClassificationRecord = read_json(&cls)?;
                 write_json(&dest.join("classification.json"), &c)?;
             }
+            // The similar-tracks measurement, computed by one shard.
+            if !dest.join("similarity.json").is_file() && f.join("similarity.json").is_file() {
+                // Checked to parse, then copied byte for byte (a JSON value
+                // read and written again may lose the last bit of a float).
+                let from = f.join("similarity.json");
+                read_json::<serde_json::Value>(&from)?;
+                let to = dest.join("similarity.json");
+                let tmp = to.with_extension("json.part");
+                std::fs::copy(&from, &tmp)
+                    .and_then(|_| std::fs::rename(&tmp, &to))
+                    .map_err(|e| anyhow::anyhow!("cannot copy {} to {}: {e}", from.display(), to.display()))?;
+            }
             if !dest.join("scatter.json").is_file() && f.join("scatter.json").is_file() {
                 let s: Scatter = read_json(&f.join("scatter.json"))?;
                 write_json(&dest.join("scatter.json"), &s)?;

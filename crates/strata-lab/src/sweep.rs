@@ -1195,10 +1195,6 @@ pub fn execute(
         let Some(spec) = &p.manifest.similarity else {
             continue;
         };
-        if opts.shard.is_some() {
-            o.decisions_left = true;
-            continue;
-        }
         let mut reps: Vec<AlgoConfig> = Vec::new();
         for r in p.manifest.representations.iter().flat_map(crate::manifest::Block::expand) {
             if !reps.contains(&r) {
@@ -1210,6 +1206,14 @@ pub fn execute(
             "seed": p.manifest.seed, "dataset": p.dataset.sha256, "version": strata_core::VERSION
         })
         .to_string();
+        // The measurement needs no run, only the representations: one unit,
+        // computed by the shard its key hashes to, copied by `strata merge`.
+        if let Some(shard) = opts.shard {
+            o.decisions_left = true;
+            if !in_shard(&content_hash(&serde_json::Value::String(key.clone())), shard) {
+                continue;
+            }
+        }
         let path = o.dir.join("similarity.json");
         store::keyed(&path, key, opts.force, || {
             let _span = tracing::info_span!("similarity", experiment = %p.manifest.name).entered();

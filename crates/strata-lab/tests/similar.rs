@@ -257,6 +257,28 @@ fn similarity_is_measured_and_the_best_representation_searched() {
     assert!(err.contains("searching pca(n_components=1, whiten=false): as asked"), "{err}");
     let report_md = std::fs::read_to_string(dir.join("res/exp/report.md")).expect("report");
     assert!(report_md.contains("## Similar tracks, measured"), "{report_md}");
+    // Sharded, the measurement is one unit: exactly one of three shards
+    // computes it, the merge copies it, and the sweep after the merge reuses
+    // it, the same bytes as the unsharded sweep's.
+    let mut shards = Vec::new();
+    for i in 0..3 {
+        let out = format!("shard{i}");
+        let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", &out, "--quiet", "--shard", &format!("{i}/3")]);
+        assert!(ok, "{err}");
+        shards.push(out);
+    }
+    let holders: Vec<&String> = shards.iter().filter(|s| dir.join(s).join("exp/similarity.json").is_file()).collect();
+    assert_eq!(holders.len(), 1, "{holders:?}");
+    let mut args = vec!["merge", "merged"];
+    args.extend(shards.iter().map(String::as_str));
+    let (ok, _, err) = strata(dir, &args);
+    assert!(ok, "{err}");
+    let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "merged", "--quiet"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        std::fs::read(dir.join("merged/exp/similarity.json")).expect("merged"),
+        std::fs::read(dir.join("res/exp/similarity.json")).expect("unsharded")
+    );
     // A judgement column that is not in the file stops the sweep before it runs.
     let text = std::fs::read_to_string(dir.join("exp.toml")).expect("manifest");
     std::fs::write(dir.join("exp.toml"), text.replace("[\"playlist_genre\"]", "[\"playlist_genr\"]")).expect("manifest");

@@ -1,0 +1,142 @@
+//! `strata stream-kmeans` through the binary: a descriptor pointing at a
+//! Parquet file or folder, k-means streamed over batches, labels written
+//! back as a column; the same result whatever the batch size or the split
+//! into files.
+
+mod common;
+
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const N: usize = 60_000;
+
+/// Four blobs far apart (blob = row % 4) with deterministic noise in [-0.5, 0.5).
+fn table(range: std::ops::Range<usize>) -> DataFrame {
+    let noise = |i: usize, j: usize| {
+        let h = (i as u64).wrapping_mul(2_654_435_761).wrapping_add(j as u64 * 40_503) % (1 << 32);
+        h as f64 / 4_294_967_296.0 - 0.5
+    };
+    let mut cols = vec![
+        Column::new("id".into(), range.clone().map(|i| format!("c{i}")).collect::<Vec<_>>()),
+        Column::new("blob".into(), range.clone().map(|i| (i % 4) as i64).collect::<Vec<_>>()),
+    ];
+    for j in 0..4 {
+        let v: Vec<f64> = range
+            .clone()
+            .map(|i| if (i % 4) == j { 8.0 } else { 0.0 } + noise(i, j) + 100.0 * j as f64)
+            .collect();
+        cols.push(Column::new(format!("x{j}").into(), v));
+    }
+    DataFrame::new_infer_height(cols).expect("frame")
+}
+
+fn write(df: &mut DataFrame, path: &Path) {
+    ParquetWriter::new(std::fs::File::create(path).expect("create")).finish(df).expect("write");
+}
+
+fn descriptor(dir: &Path, file: &str) {
+    let sha = strata_data::parquet::checksum(&dir.join(file)).expect("checksum");
+    std::fs::write(
+        dir.join(format!("{file}.toml")),
+        format!(
+            "[source]\nfile = \"{file}\"\nsha256 = \"{sha}\"\n[columns]\nid = \"id\"\nmetadata = [\"blob\"]\n"
+        ),
+    )
+    .expect("descriptor");
+}
+
+fn run(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = common::strata_command(dir, args).output().expect("run strata");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+/// Every file of a labelled output, in name order, as (blob, segment).
+fn labels(path: &Path) -> Vec<(i64, u32)> {
+    strata_data::parquet::files(path)
+        .expect("files")
+        .iter()
+        .flat_map(|f| {
+            let df = ParquetReader::new(std::fs::File::open(f).expect("open")).finish().expect("read");
+            assert_eq!(df.get_column_names().len(), 7, "id, blob, x0..x3 and the labels");
+            let b: Vec<i64> = df.column("blob").expect("blob").i64().expect("i64").into_no_null_iter().collect();
+            let s: Vec<u32> = df.column("segment").expect("segment").u32().expect("u32").into_no_null_iter().collect();
+            b.into_iter().zip(s).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The labels recover the blobs exactly: one segment per blob, one blob per segment.
+fn recovers_blobs(l: &[(i64, u32)]) {
+    let mut map: BTreeMap<i64, u32> = BTreeMap::new();
+    for &(b, s) in l {
+        assert_eq!(*map.entry(b).or_insert(s), s, "blob {b} split");
+    }
+    let mut segs: Vec<u32> = map.values().copied().collect();
+    segs.sort();
+    segs.dedup();
+    assert_eq!(segs.len(), 4, "two blobs merged: {map:?}");
+}
+
+#[test]
+fn stream_kmeans_fits_a_parquet_file_or_folder_and_writes_labels() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write(&mut table(0..N), &dir.join("t.parquet"));
+    descriptor(dir, "t.parquet");
+    let a = run(dir, &["stream-kmeans", "t.parquet.toml", "--k", "4", "--batch-rows", "7000", "--labels", "a.parquet"]);
+    assert_eq!(a["rows"], N);
+    assert_eq!(a["features"], serde_json::json!(["x0", "x1", "x2", "x3"]));
+    assert_eq!(a["converged"], true);
+    let sizes: Vec<u64> = a["centres"].as_array().expect("centres").iter().map(|c| c["rows"].as_u64().expect("rows")).collect();
+    assert_eq!(sizes, vec![15_000; 4], "{a}");
+    // Centres are reported in original units: each near its blob's corner.
+    for c in a["centres"].as_array().expect("centres") {
+        let m: Vec<f64> = c["mean"].as_array().expect("mean").iter().map(|p| p[1].as_f64().expect("value")).collect();
+        let hot = (0..4).filter(|&j| (m[j] - 100.0 * j as f64 - 8.0).abs() < 0.1).count();
+        let cold = (0..4).filter(|&j| (m[j] - 100.0 * j as f64).abs() < 0.1).count();
+        assert_eq!((hot, cold), (1, 3), "{m:?}");
+    }
+    let la = labels(&dir.join("a.parquet"));
+    assert_eq!(la.len(), N);
+    recovers_blobs(&la);
+
+    // Another batch size: the same bits.
+    let b = run(dir, &["stream-kmeans", "t.parquet.toml", "--k", "4", "--batch-rows", "60000", "--labels", "b.parquet"]);
+    assert_eq!((&a["inertia"], &a["centres"], &a["n_iter"]), (&b["inertia"], &b["centres"], &b["n_iter"]));
+    assert_eq!(la, labels(&dir.join("b.parquet")));
+
+    // The same rows split over three files: the same fit, a folder of labelled files.
+    std::fs::create_dir(dir.join("parts")).expect("dir");
+    for (name, r) in [("p0.parquet", 0..25_000), ("p1.parquet", 25_000..40_000), ("p2.parquet", 40_000..N)] {
+        write(&mut table(r), &dir.join("parts").join(name));
+    }
+    descriptor(dir, "parts");
+    let f = run(dir, &["stream-kmeans", "parts.toml", "--k", "4", "--batch-rows", "9000", "--labels", "out"]);
+    assert_eq!((&a["inertia"], &a["centres"]), (&f["inertia"], &f["centres"]));
+    assert!(dir.join("out/p2.parquet").is_file() && !dir.join("out/p2.parquet.part").exists());
+    assert_eq!(la, labels(&dir.join("out")));
+
+    // Mini-batch k-means finds the same blobs, with an inertia at least Lloyd's.
+    let m = run(dir, &["stream-kmeans", "t.parquet.toml", "--k", "4", "--mini-batch", "2048", "--labels", "m.parquet"]);
+    assert_eq!(m["mode"], "mini-batch of 2048 rows");
+    recovers_blobs(&labels(&dir.join("m.parquet")));
+    let (mi, li) = (m["inertia"].as_f64().expect("f64"), a["inertia"].as_f64().expect("f64"));
+    assert!(mi >= li * (1.0 - 1e-9) && mi <= li * 1.01, "{mi} vs {li}");
+
+    // Bad input: clear errors, nothing overwritten.
+    let out = common::strata_command(dir, &["stream-kmeans", "t.parquet.toml", "--k", "4", "--labels", "t.parquet"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("would overwrite the data"));
+    std::fs::write(dir.join("d.csv"), "a,b\n1,2\n3,4\n").expect("csv");
+    std::fs::write(
+        dir.join("d.toml"),
+        format!("[source]\nfile = \"d.csv\"\nsha256 = \"{}\"\n", strata_data::locate::sha256_bytes(b"a,b\n1,2\n3,4\n")),
+    )
+    .expect("toml");
+    let out = common::strata_command(dir, &["stream-kmeans", "d.toml", "--k", "2"]).output().expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("d.csv") && err.contains("reads Parquet"), "{err}");
+}
