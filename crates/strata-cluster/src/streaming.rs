@@ -225,6 +225,55 @@ impl StreamingKMeans {
         })
     }
 
+    /// A cheaper start: about `rows` rows drawn uniformly in one pass (each
+    /// row kept with probability `rows / n`, its draw depending on the seed
+    /// and its index only), clustered in memory by [`crate::KMeans`]
+    /// (k-means++, 3 restarts). Three passes (size, sample, nothing else)
+    /// instead of k-means||'s dozen; the start mini-batch k-means uses in
+    /// scikit-learn too (k-means++ on a sample).
+    pub fn init_sample(&self, src: &dyn RowBatches, seed: Seed, rows: usize) -> Result<Array2<f64>, AlgoError> {
+        let d = src.n_features();
+        let (_, n) = mean_variance(src)?;
+        if n < self.k || self.k == 0 {
+            return Err(AlgoError::TooFewSamples {
+                needed: self.k.max(1),
+                got: n,
+                context: "streaming k-means".into(),
+            });
+        }
+        let p = rows.max(self.k) as f64 / n as f64;
+        let mut kept: Vec<f64> = Vec::new();
+        let mut at = 0u64;
+        src.each_batch(&mut |b| {
+            for row in b.outer_iter() {
+                if draw(seed, u64::MAX, at) < p {
+                    kept.extend(row.iter());
+                }
+                at += 1;
+            }
+            Ok(())
+        })?;
+        let m = kept.len() / d.max(1);
+        if m < self.k {
+            // Too few drawn (a tiny table): take the first k rows.
+            let mut first = Vec::new();
+            src.each_batch(&mut |b| {
+                for row in b.outer_iter() {
+                    if first.len() < self.k * d {
+                        first.extend(row.iter());
+                    }
+                }
+                Ok(())
+            })?;
+            return Array2::from_shape_vec((self.k, d), first).map_err(|e| AlgoError::Other(e.to_string()));
+        }
+        let sample = Array2::from_shape_vec((m, d), kept).map_err(|e| AlgoError::Other(e.to_string()))?;
+        let mut km = crate::KMeans::new(self.k);
+        km.n_init = 3;
+        let fit = km.fit(sample.view(), seed.named("sample")).map_err(|e| AlgoError::Other(e.to_string()))?;
+        Ok(fit.centers)
+    }
+
     /// The k-means|| start (module docs).
     pub fn init_parallel(&self, src: &dyn RowBatches, seed: Seed) -> Result<Array2<f64>, AlgoError> {
         let d = src.n_features();
@@ -563,5 +612,21 @@ mod tests {
         assert_eq!(one.sizes, vec![2, 2]);
         assert_eq!(one.inertia, 4.0);
         assert!(s.fit_mini_batch(&InMemory { x: x.view(), batch: 10 }, init, &MiniBatch { rows: 0, epochs: 1 }).is_err());
+    }
+
+    #[test]
+    fn sampled_start_is_seeded_batch_free_and_good() {
+        let x = blobs(40_000, 5, 8);
+        let s = StreamingKMeans::new(5);
+        let a = s.init_sample(&InMemory { x: x.view(), batch: 3_333 }, Seed(2), 5_000).unwrap();
+        let b = s.init_sample(&InMemory { x: x.view(), batch: 40_000 }, Seed(2), 5_000).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, s.init_sample(&InMemory { x: x.view(), batch: 40_000 }, Seed(3), 5_000).unwrap());
+        let fit = s.fit_from(&InMemory { x: x.view(), batch: 5_000 }, a).unwrap();
+        let mem = KMeans::new(5).fit(x.view(), Seed(9)).unwrap();
+        assert!(fit.inertia <= 1.01 * mem.inertia, "{} vs {}", fit.inertia, mem.inertia);
+        // A table smaller than the sample: every row drawn.
+        let few = x.slice(ndarray::s![..50, ..]);
+        assert_eq!(s.init_sample(&InMemory { x: few, batch: 7 }, Seed(1), 1_000).unwrap().nrows(), 5);
     }
 }

@@ -1,20 +1,17 @@
-//! k-means on a Parquet table larger than memory, for the measurement in
-//! crates/strata-cluster/README.md:
+//! A Parquet table larger than memory, for the measurement of
+//! `strata stream-kmeans` in crates/strata-cluster/README.md:
 //!
 //!     cargo run -p strata-lab --example stream_kmeans -- generate /tmp/big.parquet 20000000 20
-//!     cargo run -p strata-lab --example stream_kmeans -- fit /tmp/big.parquet 10 500000 [labels.parquet]
+//!     cargo run -p strata-lab --bin strata -- stream-kmeans /tmp/big.toml --k 10
 //!
 //! `generate` writes a synthetic table (10 shifted blobs plus hashed noise,
-//! the formula of strata-cluster's bench) in batches; `fit` streams
-//! k-means|| and Lloyd over it in batches of rows, optionally writes the
-//! labels back as a Parquet column, and prints rows, passes, seconds, rows
-//! per second and the peak resident memory (VmHWM) of the process.
+//! the formula of strata-cluster's bench) in batches, and beside it a
+//! dataset descriptor (`big.toml`: the checksum, no scaling) pointing at it;
+//! it prints the rows, seconds, bytes and the peak resident memory (VmHWM).
 
 use ndarray::Array2;
 use polars::prelude::*;
 use std::time::Instant;
-use strata_cluster::streaming::{StreamingKMeans, assign_batches};
-use strata_core::Seed;
 
 fn synthetic(start: usize, n: usize, d: usize) -> Array2<f64> {
     Array2::from_shape_fn((n, d), |(r, j)| {
@@ -55,6 +52,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if let Some(w) = w {
                 w.finish()?;
             }
+            let descriptor = path.with_extension("toml");
+            std::fs::write(
+                &descriptor,
+                format!(
+                    "# {n} x {d} synthetic rows: 10 blobs plus noise (crates/strata-lab/examples/stream_kmeans.rs)\n\
+                     [source]\nfile = \"{}\"\nsha256 = \"{}\"\n[scale]\nmethod = \"none\"\n",
+                    path.display(),
+                    strata_data::parquet::checksum(&path)?
+                ),
+            )?;
             println!(
                 "{{\"rows\": {n}, \"cols\": {d}, \"seconds\": {:.1}, \"bytes\": {}, \"peak_rss_mb\": {:.0}}}",
                 t.elapsed().as_secs_f64(),
@@ -62,43 +69,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 strata_core::peak_rss_mb()
             );
         }
-        Some("fit") => {
-            let path = std::path::PathBuf::from(&a[2]);
-            let (k, batch): (usize, usize) = (a[3].parse()?, a[4].parse()?);
-            let src = strata_data::ParquetBatches::open(&path, &[], batch)?;
-            let t = Instant::now();
-            let km = StreamingKMeans::new(k);
-            let fit = km.fit(&src, Seed(1))?;
-            let secs = t.elapsed().as_secs_f64();
-            // Passes: k-means|| (size, first row, cost, 2 per round, weights),
-            // Lloyd (variance, one per iteration, the final labels).
-            let passes = 4 + 2 * km.rounds + 2 + fit.n_iter;
-            let mut out = format!(
-                "{{\"rows\": {}, \"cols\": {}, \"k\": {k}, \"batch\": {batch}, \"n_iter\": {}, \"passes\": {passes}, \"seconds\": {secs:.1}, \"rows_per_s\": {:.0}, \"inertia\": {}, \"sizes\": {:?}",
-                fit.rows,
-                src.columns.len(),
-                fit.n_iter,
-                (fit.rows * passes) as f64 / secs,
-                fit.inertia,
-                fit.sizes
-            );
-            if let Some(dest) = a.get(5) {
-                let t = Instant::now();
-                let centers = fit.centers.clone();
-                strata_data::write_with_labels(&src, std::path::Path::new(dest), "segment", &mut |b| {
-                    let mut l = Vec::new();
-                    assign_batches(&strata_core::batches::InMemory { x: b, batch: b.nrows() }, &centers, &mut |x| {
-                        l.extend_from_slice(x);
-                        Ok(())
-                    })?;
-                    Ok(l)
-                })?;
-                out.push_str(&format!(", \"labels_seconds\": {:.1}", t.elapsed().as_secs_f64()));
-            }
-            println!("{out}, \"peak_rss_mb\": {:.0}}}", strata_core::peak_rss_mb());
-        }
         _ => {
-            eprintln!("usage: stream_kmeans generate PATH ROWS COLS | fit PATH K BATCH [LABELS.parquet]");
+            eprintln!("usage: stream_kmeans generate PATH.parquet ROWS COLS");
             std::process::exit(2);
         }
     }

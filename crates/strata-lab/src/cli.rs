@@ -141,6 +141,10 @@ pub enum Command {
         /// Mini-batch k-means with this many rows per mini-batch instead of exact Lloyd.
         #[arg(long)]
         mini_batch: Option<usize>,
+        /// Start from k-means++ on about this many rows drawn in one pass,
+        /// instead of k-means|| (a dozen passes).
+        #[arg(long, value_name = "ROWS")]
+        sample_start: Option<usize>,
         /// Copy the table here (a file, or a folder for a folder) with a column of labels.
         #[arg(long)]
         labels: Option<PathBuf>,
@@ -375,6 +379,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             seed,
             max_iter,
             mini_batch,
+            sample_start,
             labels,
             label_column,
             data_dir,
@@ -385,6 +390,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 seed,
                 max_iter,
                 mini_batch: mini_batch.map(|rows| strata_cluster::streaming::MiniBatch { rows, epochs: max_iter }),
+                sample_start,
                 labels_out: labels,
                 label_column,
             };

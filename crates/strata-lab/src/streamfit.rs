@@ -22,6 +22,9 @@ pub struct StreamRequest {
     pub max_iter: usize,
     /// Mini-batch mode instead of exact Lloyd.
     pub mini_batch: Option<MiniBatch>,
+    /// Start from k-means++ on about this many sampled rows instead of
+    /// k-means|| (fewer passes).
+    pub sample_start: Option<usize>,
     /// Where to write the table with its labels.
     pub labels_out: Option<PathBuf>,
     pub label_column: String,
@@ -44,6 +47,7 @@ pub struct StreamReport {
     pub scale: String,
     pub k: usize,
     pub mode: String,
+    pub start: String,
     pub batch_rows: usize,
     pub seed: u64,
     /// Lloyd iterations, or mini-batch epochs.
@@ -77,22 +81,22 @@ pub fn run(descriptor: &Path, dirs: &DataDirs, req: &StreamRequest) -> anyhow::R
     let mut km = StreamingKMeans::new(req.k);
     km.max_iter = req.max_iter;
     let seed = Seed(req.seed);
-    let init = km.init_parallel(&table, seed)?;
-    let (fit, mode, passes) = match &req.mini_batch {
-        None => {
-            let f = km.fit_from(&table, init)?;
-            // Scaling statistics; k-means|| (size, first row, cost, two per
-            // round, weights); Lloyd (variance, one per iteration, the final
-            // labels).
-            let p = 1 + 4 + 2 * km.rounds + 2 + f.n_iter;
-            (f, "lloyd".to_string(), p)
-        }
-        Some(mb) => {
-            let f = km.fit_mini_batch(&table, init, mb)?;
-            let p = 1 + 4 + 2 * km.rounds + 2 + f.n_iter;
-            (f, format!("mini-batch of {} rows", mb.rows), p)
-        }
+    // Scaling statistics, then the start: k-means|| (size, first row, cost,
+    // two per round, weights) or a sample (size, draw).
+    let (init, start, start_passes) = match req.sample_start {
+        None => (km.init_parallel(&table, seed)?, "k-means||".to_string(), 4 + 2 * km.rounds),
+        Some(rows) => (
+            km.init_sample(&table, seed, rows)?,
+            format!("k-means++ on a sample of about {rows} rows"),
+            2,
+        ),
     };
+    // Then the variance for the tolerance, the iterations, the final labels.
+    let (fit, mode) = match &req.mini_batch {
+        None => (km.fit_from(&table, init)?, "lloyd".to_string()),
+        Some(mb) => (km.fit_mini_batch(&table, init, mb)?, format!("mini-batch of {} rows", mb.rows)),
+    };
+    let passes = 1 + start_passes + 2 + fit.n_iter;
     let fit_seconds = t.elapsed().as_secs_f64();
     let names = table.batches.columns.clone();
     let centres = fit
@@ -135,6 +139,7 @@ pub fn run(descriptor: &Path, dirs: &DataDirs, req: &StreamRequest) -> anyhow::R
         scale: format!("{:?}", d.scale.method).to_lowercase(),
         k: req.k,
         mode,
+        start,
         batch_rows: req.batch_rows,
         seed: req.seed,
         n_iter: fit.n_iter,

@@ -125,6 +125,11 @@ fn stream_kmeans_fits_a_parquet_file_or_folder_and_writes_labels() {
     let (mi, li) = (m["inertia"].as_f64().expect("f64"), a["inertia"].as_f64().expect("f64"));
     assert!(mi >= li * (1.0 - 1e-9) && mi <= li * 1.01, "{mi} vs {li}");
 
+    // A sampled start: fewer passes, the same blobs.
+    let q = run(dir, &["stream-kmeans", "t.parquet.toml", "--k", "4", "--sample-start", "5000", "--labels", "q.parquet"]);
+    assert!(q["passes"].as_u64() < a["passes"].as_u64(), "{q}");
+    recovers_blobs(&labels(&dir.join("q.parquet")));
+
     // Bad input: clear errors, nothing overwritten.
     let out = common::strata_command(dir, &["stream-kmeans", "t.parquet.toml", "--k", "4", "--labels", "t.parquet"])
         .output()
