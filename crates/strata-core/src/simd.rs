@@ -6,10 +6,10 @@
 /// the results are bit-identical; only the vector width differs.
 #[macro_export]
 macro_rules! simd_dispatch {
-    ($(#[$doc:meta])* fn $name:ident $(<$(const $g:ident: usize),*>)? ($($arg:ident: $ty:ty),*) $(-> $ret:ty)? => $body:ident) => {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident $(<$(const $g:ident: usize),*>)? ($($arg:ident: $ty:ty),*) $(-> $ret:ty)? => $body:ident) => {
         $(#[$doc])*
         #[allow(clippy::too_many_arguments)]
-        fn $name $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? {
+        $vis fn $name $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2")]

@@ -224,6 +224,9 @@ impl RowBatches for ParquetBatches {
     }
 }
 
+/// Labels of one batch, computed from its matrix.
+pub type LabelsOf<'a> = dyn FnMut(ArrayView2<'_, f64>) -> std::result::Result<Vec<u32>, AlgoError> + 'a;
+
 /// Copies the table to `dest` batch by batch with one more column of
 /// labels, `labels(batch_matrix)` giving each batch's; at most one batch in
 /// memory. A folder is copied to a folder of the same file names; each file
@@ -232,7 +235,7 @@ pub fn write_with_labels(
     src: &ParquetBatches,
     dest: &Path,
     column: &str,
-    labels: &mut dyn FnMut(ArrayView2<'_, f64>) -> std::result::Result<Vec<u32>, AlgoError>,
+    labels: &mut LabelsOf<'_>,
 ) -> Result<()> {
     let folder = src.path.is_dir();
     if folder {
@@ -267,7 +270,7 @@ pub fn write_with_labels(
         if writer.is_none() {
             let tmp = out.with_extension("parquet.part");
             let fd = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-            let w = ParquetWriter::new(fd).batched(&df.schema()).map_err(|e| pq_error(&out, e))?;
+            let w = ParquetWriter::new(fd).batched(df.schema()).map_err(|e| pq_error(&out, e))?;
             writer = Some((out.clone(), w));
         }
         if let Some((_, w)) = writer.as_mut() {

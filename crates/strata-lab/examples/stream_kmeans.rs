@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .collect();
                 let df = DataFrame::new_infer_height(cols)?;
                 if w.is_none() {
-                    w = Some(pending.take().ok_or("writer")?.batched(&df.schema())?);
+                    w = Some(pending.take().ok_or("writer")?.batched(df.schema())?);
                 }
                 if let Some(w) = w.as_mut() {
                     w.write_batch(&df)?;
