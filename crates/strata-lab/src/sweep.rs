@@ -757,7 +757,7 @@ pub fn response_spread(labels: &[usize], y: &[u8], train: &[usize], k: usize) ->
 }
 
 /// Runs whose exact silhouettes share one distance pass.
-const SILHOUETTE_CHUNK: usize = 8;
+const SILHOUETTE_CHUNK: usize = 24;
 
 /// The silhouette of a run's labels in the prepared features (the `none`
 /// representation), comparable across representations.
@@ -936,7 +936,7 @@ pub fn execute(
         agreements.push(v);
     }
 
-    // Runs that share a representation go in chunks of up to 8, so that the
+    // Runs that share a representation go in chunks of up to 24, so that the
     // exact silhouettes of a chunk share one distance pass. Each run is still
     // stored as soon as its chunk is done: a kill loses at most the chunks in flight.
     let mut order: Vec<usize> = (0..pending.len()).collect();
