@@ -176,6 +176,28 @@ impl StreamingKMeans {
         }
     }
 
+    fn check_init(&self, src: &dyn RowBatches, init: &Array2<f64>) -> Result<(), AlgoError> {
+        if init.nrows() != self.k || init.ncols() != src.n_features() || self.k == 0 {
+            return Err(AlgoError::InvalidParameter {
+                name: "init".into(),
+                value: format!("{:?}", init.dim()),
+                expected: format!("{} centres of {} features", self.k, src.n_features()),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_rows(&self, n: usize) -> Result<(), AlgoError> {
+        if n < self.k || self.k == 0 {
+            return Err(AlgoError::TooFewSamples {
+                needed: self.k.max(1),
+                got: n,
+                context: "streaming k-means".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// k-means|| then Lloyd.
     pub fn fit(&self, src: &dyn RowBatches, seed: Seed) -> Result<StreamedKMeans, AlgoError> {
         let init = self.init_parallel(src, seed)?;
@@ -184,13 +206,7 @@ impl StreamingKMeans {
 
     /// Lloyd from given centres.
     pub fn fit_from(&self, src: &dyn RowBatches, init: Array2<f64>) -> Result<StreamedKMeans, AlgoError> {
-        if init.nrows() != self.k || init.ncols() != src.n_features() || self.k == 0 {
-            return Err(AlgoError::InvalidParameter {
-                name: "init".into(),
-                value: format!("{:?}", init.dim()),
-                expected: format!("{} centres of {} features", self.k, src.n_features()),
-            });
-        }
+        self.check_init(src, &init)?;
         let (var, _) = mean_variance(src)?;
         let tol = self.tol * var;
         let mut centers = init;
@@ -234,13 +250,7 @@ impl StreamingKMeans {
     pub fn init_sample(&self, src: &dyn RowBatches, seed: Seed, rows: usize) -> Result<Array2<f64>, AlgoError> {
         let d = src.n_features();
         let (_, n) = mean_variance(src)?;
-        if n < self.k || self.k == 0 {
-            return Err(AlgoError::TooFewSamples {
-                needed: self.k.max(1),
-                got: n,
-                context: "streaming k-means".into(),
-            });
-        }
+        self.check_rows(n)?;
         let p = rows.max(self.k) as f64 / n as f64;
         let mut kept: Vec<f64> = Vec::new();
         let mut at = 0u64;
@@ -278,13 +288,7 @@ impl StreamingKMeans {
     pub fn init_parallel(&self, src: &dyn RowBatches, seed: Seed) -> Result<Array2<f64>, AlgoError> {
         let d = src.n_features();
         let (_, n) = mean_variance(src)?;
-        if n < self.k || self.k == 0 {
-            return Err(AlgoError::TooFewSamples {
-                needed: self.k.max(1),
-                got: n,
-                context: "streaming k-means".into(),
-            });
-        }
+        self.check_rows(n)?;
         let first = Rng::new(seed.named("first")).below(n);
         let mut cand: Vec<Vec<f64>> = Vec::new();
         let mut at = 0;
@@ -356,13 +360,7 @@ impl StreamingKMeans {
         init: Array2<f64>,
         mb: &MiniBatch,
     ) -> Result<StreamedKMeans, AlgoError> {
-        if init.nrows() != self.k || init.ncols() != src.n_features() || self.k == 0 {
-            return Err(AlgoError::InvalidParameter {
-                name: "init".into(),
-                value: format!("{:?}", init.dim()),
-                expected: format!("{} centres of {} features", self.k, src.n_features()),
-            });
-        }
+        self.check_init(src, &init)?;
         if mb.rows == 0 || mb.epochs == 0 {
             return Err(AlgoError::InvalidParameter {
                 name: "mini_batch".into(),

@@ -92,18 +92,7 @@ pub struct RowsPrepared {
 pub fn read_raw(descriptor: &Descriptor, dirs: &DataDirs) -> Result<RawTable> {
     let path = dirs.locate(descriptor)?;
     if crate::parquet::is_parquet(&path) {
-        let actual = crate::parquet::checksum(&path)?;
-        if !actual.eq_ignore_ascii_case(&descriptor.source.sha256) {
-            return Err(DataError::ChecksumMismatch {
-                bytes: crate::parquet::files(&path)?
-                    .iter()
-                    .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
-                    .sum(),
-                path,
-                expected: descriptor.source.sha256.to_lowercase(),
-                actual,
-            });
-        }
+        crate::parquet::verify(&path, &descriptor.source.sha256)?;
         let table = crate::parquet::read_table(&path)?;
         tracing::info!(file = %path.display(), format = "parquet", rows = table.height(), "read");
         return Ok(table);

@@ -50,6 +50,21 @@ pub fn checksum(path: &Path) -> Result<String> {
     Ok(crate::locate::sha256_bytes(lines.as_bytes()))
 }
 
+/// Fails with [`DataError::ChecksumMismatch`] unless the Parquet path's
+/// [`checksum`] is `expected`.
+pub fn verify(path: &Path, expected: &str) -> Result<()> {
+    let actual = checksum(path)?;
+    if actual.eq_ignore_ascii_case(expected) {
+        return Ok(());
+    }
+    Err(DataError::ChecksumMismatch {
+        path: path.to_path_buf(),
+        expected: expected.to_lowercase(),
+        actual,
+        bytes: files(path)?.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).sum(),
+    })
+}
+
 fn pq_error(path: &Path, e: impl std::fmt::Display) -> DataError {
     DataError::Polars {
         path: path.to_path_buf(),

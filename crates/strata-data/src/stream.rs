@@ -10,7 +10,7 @@ use crate::descriptor::{ConstantPolicy, Descriptor, ScaleMethod};
 use crate::error::{DataError, Result};
 use crate::locate::DataDirs;
 use crate::parquet::ParquetBatches;
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
 use strata_core::AlgoError;
 use strata_core::batches::RowBatches;
 
@@ -70,15 +70,7 @@ pub fn open(descriptor: &Descriptor, dirs: &DataDirs, batch: usize) -> Result<St
             message: "a streamed fit reads Parquet (a *.parquet file or a folder of them); convert the table first".into(),
         });
     }
-    let actual = crate::parquet::checksum(&path)?;
-    if !actual.eq_ignore_ascii_case(&descriptor.source.sha256) {
-        return Err(DataError::ChecksumMismatch {
-            path,
-            expected: descriptor.source.sha256.to_lowercase(),
-            actual,
-            bytes: 0,
-        });
-    }
+    crate::parquet::verify(&path, &descriptor.source.sha256)?;
     let mut refused = Vec::new();
     if descriptor.columns.dedup_key.is_some() {
         refused.push("`columns.dedup_key`");
@@ -167,6 +159,18 @@ pub fn open(descriptor: &Descriptor, dirs: &DataDirs, batch: usize) -> Result<St
     })
 }
 
+impl StreamTable {
+    /// A batch of the file's feature columns, scaled.
+    pub fn scaled(&self, b: ArrayView2<'_, f64>) -> Array2<f64> {
+        let mut x = b.to_owned();
+        for (j, mut col) in x.columns_mut().into_iter().enumerate() {
+            let (a, s) = (self.shift[j], self.scale[j]);
+            col.mapv_inplace(|v| (v - a) / s);
+        }
+        x
+    }
+}
+
 impl RowBatches for StreamTable {
     fn n_features(&self) -> usize {
         self.batches.n_features()
@@ -175,13 +179,6 @@ impl RowBatches for StreamTable {
         &self,
         f: &mut dyn FnMut(ArrayView2<'_, f64>) -> std::result::Result<(), AlgoError>,
     ) -> std::result::Result<(), AlgoError> {
-        self.batches.each_batch(&mut |b| {
-            let mut x = b.to_owned();
-            for (j, mut col) in x.columns_mut().into_iter().enumerate() {
-                let (a, s) = (self.shift[j], self.scale[j]);
-                col.mapv_inplace(|v| (v - a) / s);
-            }
-            f(x.view())
-        })
+        self.batches.each_batch(&mut |b| f(self.scaled(b).view()))
     }
 }

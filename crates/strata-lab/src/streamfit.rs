@@ -116,12 +116,8 @@ pub fn run(descriptor: &Path, dirs: &DataDirs, req: &StreamRequest) -> anyhow::R
     if let Some(out) = &req.labels_out {
         let t = Instant::now();
         let centers = fit.centers.clone();
-        let (shift, scale) = (table.shift.clone(), table.scale.clone());
         strata_data::write_with_labels(&table.batches, out, &req.label_column, &mut |b| {
-            let mut x = b.to_owned();
-            for (j, mut col) in x.columns_mut().into_iter().enumerate() {
-                col.mapv_inplace(|v| (v - shift[j]) / scale[j]);
-            }
+            let x = table.scaled(b);
             let mut l = Vec::with_capacity(x.nrows());
             assign_batches(&InMemory { x: x.view(), batch: x.nrows() }, &centers, &mut |part| {
                 l.extend_from_slice(part);
