@@ -120,6 +120,19 @@ fn pass(src: &dyn RowBatches, centers: &Array2<f64>) -> Result<Pass, AlgoError> 
     Ok(total)
 }
 
+/// The fit of final centres: labels, sizes and inertia from one exact pass.
+fn finish(src: &dyn RowBatches, centers: Array2<f64>, n_iter: usize, converged: bool) -> Result<StreamedKMeans, AlgoError> {
+    let last = pass(src, &centers)?;
+    Ok(StreamedKMeans {
+        centers,
+        inertia: last.inertia,
+        n_iter,
+        converged,
+        rows: last.rows,
+        sizes: last.counts.iter().map(|&c| c as usize).collect(),
+    })
+}
+
 /// Mean of the features' (population) variances, in one pass.
 fn mean_variance(src: &dyn RowBatches) -> Result<(f64, usize), AlgoError> {
     let d = src.n_features();
@@ -230,15 +243,7 @@ impl StreamingKMeans {
                 break;
             }
         }
-        let last = pass(src, &centers)?;
-        Ok(StreamedKMeans {
-            centers,
-            inertia: last.inertia,
-            n_iter,
-            converged,
-            rows: last.rows,
-            sizes: last.counts.iter().map(|&c| c as usize).collect(),
-        })
+        finish(src, centers, n_iter, converged)
     }
 
     /// A cheaper start: about `rows` rows drawn uniformly in one pass (each
@@ -399,15 +404,7 @@ impl StreamingKMeans {
                 break;
             }
         }
-        let last = pass(src, &centers)?;
-        Ok(StreamedKMeans {
-            centers,
-            inertia: last.inertia,
-            n_iter,
-            converged,
-            rows: last.rows,
-            sizes: last.counts.iter().map(|&c| c as usize).collect(),
-        })
+        finish(src, centers, n_iter, converged)
     }
 }
 
