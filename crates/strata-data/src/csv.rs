@@ -38,6 +38,7 @@ impl Dialect {
             b'\t' => "tab",
             b';' => "semicolon",
             b'|' => "pipe",
+            0 => "none (Parquet)",
             _ => "custom",
         }
     }

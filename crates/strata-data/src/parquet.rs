@@ -110,8 +110,9 @@ pub fn read_table(path: &Path) -> Result<crate::RawTable> {
     }
     let frame = frame.ok_or_else(|| pq_error(path, "no file"))?;
     let mut table = crate::RawTable::from_frame(path, frame);
-    // Parquet has rows, not lines: messages name the row only.
+    // Parquet has rows, not lines (messages name the row only) nor delimiter.
     table.lines = vec![0; table.height()];
+    table.dialect.delimiter = 0;
     Ok(table)
 }
 

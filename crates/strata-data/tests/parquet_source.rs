@@ -64,6 +64,7 @@ fn marketing_from_parquet_file_or_folder_loads_as_from_csv() {
             csv.dataset.target().expect("target").values
         );
         assert_eq!(pq.report.raw_rows, 2240);
+        assert_eq!(pq.report.delimiter, "none (Parquet)");
     }
     // The folder's checksum is that of its files' lines, so a changed file fails.
     let mut d = pointing_at(&folder);
