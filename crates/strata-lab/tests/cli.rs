@@ -274,3 +274,31 @@ fn run_writes_the_inspection() {
         &["bad.toml:1:1: unknown key `datset`; did you mean `dataset`?"],
     );
 }
+
+/// `strata data checksum` prints what a descriptor's `source.sha256` must
+/// hold: a plain file's SHA-256, a compressed file's uncompressed bytes',
+/// a Parquet folder's lines hash (`sha256sum *.parquet | sha256sum`); a
+/// missing path is an error naming it.
+#[test]
+fn data_checksum_prints_what_a_descriptor_needs() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let body = b"a,b\n1,2\n";
+    std::fs::write(dir.join("t.csv"), body).expect("csv");
+    std::fs::create_dir(dir.join("parts")).expect("dir");
+    std::fs::write(dir.join("parts/a.parquet"), b"first").expect("a");
+    std::fs::write(dir.join("parts/b.parquet"), b"second").expect("b");
+    let printed = |path: &str| {
+        let out = strata(dir, &["data", "checksum", path]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(printed("t.csv"), sha256(body));
+    // The shipped Spotify file is gzip: its checksum is the descriptor's.
+    let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets");
+    let d = strata_data::Descriptor::from_path(ws.join("spotify_songs.toml")).expect("descriptor");
+    assert_eq!(printed(&ws.join("spotify_songs.csv.gz").display().to_string()), d.source.sha256);
+    // From coreutils, in a folder of these two files: `sha256sum *.parquet | sha256sum`.
+    assert_eq!(printed("parts"), "9c2c9e32d227e5245be20241f36a73f84bceb6be71789b8edbc5ad041d05dca2");
+    fails_with(&strata(dir, &["data", "checksum", "nope.csv"]), &["nope.csv"]);
+}
