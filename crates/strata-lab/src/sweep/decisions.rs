@@ -1,0 +1,197 @@
+//! The stages that follow the runs: the decisions drawn from every run (the
+//! chosen segmentation, its cards, held-out targeting, cohorts), and the
+//! similar-tracks measurement, which needs only the representations and is
+//! one shard unit.
+
+use super::*;
+
+/// The chosen segmentation, its cards, targeting and cohorts. They need
+/// every run, so a shard leaves them to the unsharded sweep after the merge.
+pub(super) fn draw(
+    outcomes: &mut [ExperimentOutcome],
+    plans: &[Planned],
+    registry: &Registry,
+    opts: &SweepOptions,
+) -> anyhow::Result<()> {
+    // The decisions (the chosen segmentation, its cards, targeting, cohorts)
+    // need every run: a shard holds only some, so they are left to the
+    // unsharded sweep that follows `strata merge` (it reuses every run).
+    for (o, p) in outcomes.iter_mut().zip(plans) {
+        if opts.shard.is_some() {
+            o.decisions_left = true;
+            continue;
+        }
+        let res = store::ExperimentResults::read(&o.dir)?;
+        let all: Vec<&RunRecord> = res.runs.iter().collect();
+        if let Some((best, reason)) = crate::selection::chosen(&all, res.plan.pin.as_ref())
+            && let Some(c) = &best.clustering
+        {
+            let ds = &p.loaded.dataset;
+            let (categories, numbers) = crate::segments::describable(&p.loaded.metadata);
+            let target: Option<Vec<u8>> = ds.target().map(|t| t.values.to_vec());
+            let cards = crate::segments::profile(
+                &c.labels,
+                &crate::segments::ProfileData {
+                    unscaled: p.loaded.unscaled.view(),
+                    names: ds.feature_names(),
+                    target: target.as_deref(),
+                    economics: ds.economics(),
+                    categories,
+                    numbers,
+                },
+            );
+            let seg = crate::segments::Segments {
+                experiment: p.manifest.name.clone(),
+                run: best.hash.clone(),
+                representation: best.config.representation.label(),
+                clusterer: best.config.clusterer.label(),
+                reason,
+                agreement: best
+                    .metrics
+                    .iter()
+                    .filter(|(k, _)| k.starts_with("ari_") || k.starts_with("nmi_"))
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect(),
+                cards,
+            };
+            let path = o.dir.join("segments.json");
+            store::write_json(&path, &seg)?;
+            o.written.push(path);
+            if let (Some(t), Some(e)) = (&target, ds.economics()) {
+                let mlp = p
+                    .manifest
+                    .classification
+                    .as_ref()
+                    .map(|c| c.mlp.clone())
+                    .unwrap_or_default();
+                let key = serde_json::json!({
+                        "run": best.hash, "mlp": mlp, "seed": p.manifest.seed, "version": strata_core::VERSION
+                    })
+                    .to_string();
+                let path = o.dir.join("targeting.json");
+                store::keyed(&path, key, opts.force, || {
+                    let (r, c) = build_pair(registry, &best.config)?;
+                    let prep = crate::classify::RecipePrep(&p.loaded);
+                    let selected = crate::classify::SelectedPrep {
+                        loaded: &p.loaded,
+                        columns: &best.config.columns,
+                    };
+                    crate::targeting::evaluate(
+                        strata_neural::cv::Source::Prepared {
+                            prepare: &prep,
+                            rows: ds.n_samples(),
+                        },
+                        (!best.config.columns.is_all()).then_some(
+                            strata_neural::cv::Source::Prepared {
+                                prepare: &selected,
+                                rows: ds.n_samples(),
+                            },
+                        ),
+                        t,
+                        e,
+                        r.as_ref(),
+                        c.as_ref(),
+                        &mlp,
+                        crate::targeting::TEST_FRACTION,
+                        p.manifest.seed.named("targeting"),
+                        Some(&p.segment_kinds),
+                    )
+                })?;
+                o.written.push(path);
+            }
+            if let Some(spec) = &p.manifest.cohorts {
+                let key = serde_json::json!({
+                        "run": best.hash, "cohorts": spec, "seed": p.manifest.seed, "version": strata_core::VERSION
+                    })
+                    .to_string();
+                let path = o.dir.join("cohorts.json");
+                store::keyed(&path, key, opts.force, || {
+                    let dates =
+                        crate::cohorts::parse_dates(&metadata_text(&p.loaded, &spec.column)?, spec)
+                            .map_err(|e| anyhow::anyhow!(e))?;
+                    let (r, c) = build_pair(registry, &best.config)?;
+                    let names = ds.feature_names();
+                    let excluded: Vec<String> = std::iter::once(spec.column.clone())
+                        .chain(crate::cohorts::derived_from(&p.loaded.descriptor, &spec.column))
+                        .filter(|f| names.contains(f))
+                        .collect();
+                    crate::cohorts::evaluate(
+                        p.loaded.as_ref(),
+                        &crate::cohorts::CohortInputs {
+                            dates: &dates,
+                            column: &spec.column,
+                            columns: &best.config.columns,
+                            excluded: &excluded,
+                            target: target.as_deref(),
+                        },
+                        r.as_ref(),
+                        c.as_ref(),
+                        p.manifest.seed.named("cohorts"),
+                    )
+                })?;
+                o.written.push(path);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The similar-tracks measurement of each experiment with `[similarity]`.
+pub(super) fn similar_tracks(
+    outcomes: &mut [ExperimentOutcome],
+    plans: &[Planned],
+    registry: &Registry,
+    opts: &SweepOptions,
+) -> anyhow::Result<()> {
+    for (o, p) in outcomes.iter_mut().zip(plans) {
+        let Some(spec) = &p.manifest.similarity else {
+            continue;
+        };
+        let mut reps: Vec<AlgoConfig> = Vec::new();
+        for r in p.manifest.representations.iter().flat_map(crate::manifest::Block::expand) {
+            if !reps.contains(&r) {
+                reps.push(r);
+            }
+        }
+        let key = serde_json::json!({
+            "similarity": spec, "representations": reps, "columns": p.manifest.features.columns(),
+            "seed": p.manifest.seed, "dataset": p.dataset.sha256, "version": strata_core::VERSION
+        })
+        .to_string();
+        // The measurement needs no run, only the representations: one unit,
+        // computed by the shard its key hashes to, copied by `strata merge`.
+        if let Some(shard) = opts.shard {
+            o.decisions_left = true;
+            if !in_shard(&content_hash(&serde_json::Value::String(key.clone())), shard) {
+                continue;
+            }
+        }
+        let path = o.dir.join("similarity.json");
+        store::keyed(&path, key, opts.force, || {
+            let _span = tracing::info_span!("similarity", experiment = %p.manifest.name).entered();
+            let raw = strata_data::read_raw(&p.loaded.descriptor, &opts.dirs)?;
+            let id = p.loaded.descriptor.columns.id.clone().unwrap_or_default();
+            let judged = crate::neighbours::memberships(&raw, &id, &spec.judgements, p.loaded.dataset.ids())?;
+            let popularity: Vec<f64> = metadata_text(&p.loaded, &spec.popularity)?
+                .iter()
+                .map(|v| v.trim().parse().unwrap_or(f64::NAN))
+                .collect();
+            let mut spaces = Vec::new();
+            for r in &reps {
+                let (_, y) = registry
+                    .build_reducer(r)?
+                    .fit_transform(p.segmenting.view(), p.manifest.seed.named("representation"))?;
+                spaces.push((r.label(), y));
+            }
+            crate::neighbours::evaluate(
+                &spaces,
+                &spec.judgements.iter().cloned().zip(judged).collect::<Vec<_>>(),
+                &popularity,
+                spec,
+                p.manifest.seed.named("similarity"),
+            )
+        })?;
+        o.written.push(path);
+    }
+    Ok(())
+}
