@@ -74,9 +74,12 @@ pub fn run(descriptor: &Path, dirs: &DataDirs, req: &StreamRequest) -> anyhow::R
     let t = Instant::now();
     let table = strata_data::stream::open(&d, dirs, req.batch_rows)?;
     if let Some(out) = &req.labels_out
-        && table.batches.files.iter().any(|(f, _)| f == out || out == &table.batches.path)
+        && touches_data(out, &table.batches)
     {
-        anyhow::bail!("--labels {} would overwrite the data; choose another path", out.display());
+        anyhow::bail!(
+            "--labels {} would overwrite the data or write into its folder; choose another path",
+            out.display()
+        );
     }
     let mut km = StreamingKMeans::new(req.k);
     km.max_iter = req.max_iter;
@@ -149,4 +152,21 @@ pub fn run(descriptor: &Path, dirs: &DataDirs, req: &StreamRequest) -> anyhow::R
         labels_seconds,
         peak_rss_mb: strata_core::peak_rss_mb(),
     })
+}
+
+/// Whether writing `out` would replace a data file, the data folder, or add a
+/// file to the data folder (which would change the folder's checksum).
+fn touches_data(out: &Path, data: &strata_data::ParquetBatches) -> bool {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    // An output that does not exist yet is compared through its folder.
+    let out = match (out.parent(), out.file_name()) {
+        (Some(dir), Some(name)) if !out.exists() => {
+            canonical(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }).join(name)
+        }
+        _ => canonical(out),
+    };
+    let root = canonical(&data.path);
+    out == root
+        || (data.path.is_dir() && out.starts_with(&root))
+        || data.files.iter().any(|(f, _)| canonical(f) == out)
 }

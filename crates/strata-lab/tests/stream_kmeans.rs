@@ -135,6 +135,15 @@ fn stream_kmeans_fits_a_parquet_file_or_folder_and_writes_labels() {
         .output()
         .expect("run");
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("would overwrite the data"));
+    // The same file spelled another way, and a new file inside a data folder.
+    for (descriptor, labels) in [("t.parquet.toml", "./t.parquet"), ("parts.toml", "parts/new.parquet")] {
+        let out = common::strata_command(dir, &["stream-kmeans", descriptor, "--k", "4", "--labels", labels])
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("would overwrite the data or write into its folder"), "{labels}: {err}");
+    }
+    assert!(!dir.join("parts/new.parquet").exists());
     std::fs::write(dir.join("d.csv"), "a,b\n1,2\n3,4\n").expect("csv");
     std::fs::write(
         dir.join("d.toml"),
