@@ -10,7 +10,7 @@ restart's, as both report); the exact silhouette of one labeling (one call
 against one `silhouette_score`) and of 18 labelings (k = 2..10, k-means and
 mixture) of the same data. With --synthetic, k-means and the mixture also run
 on a 1,000,000 x 20 matrix (--only-synthetic: those alone). The Rust side
-runs `cargo run -p strata-cluster --example bench` (the dev profile that
+runs `cargo run -p strata-cluster --example cluster_bench` (the dev profile that
 `cargo xtask sweep` uses; --release for the release profile) in its own
 process per case; medians of the repeats, ratio = scikit-learn / strata.
 """
@@ -34,7 +34,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..")
 
 
 def synthetic(n, d=20):
-    """Same formula as crates/strata-cluster/examples/bench.rs."""
+    """Same formula as crates/strata-cluster/examples/cluster_bench.rs."""
     i = np.arange(n, dtype=np.uint64)[:, None]
     j = np.arange(d, dtype=np.uint64)[None, :]
     h = (i * np.uint64(2654435761) + j * np.uint64(40503)) % np.uint64(2**32)
@@ -67,8 +67,8 @@ def main():
     ap.add_argument("--release", action="store_true", help="the release profile instead of dev")
     args = ap.parse_args()
     profile = ["--release"] if args.release else []
-    subprocess.run(["cargo", "build", *profile, "-q", "-p", "strata-cluster", "--example", "bench"], cwd=ROOT, check=True)
-    exe = os.path.join(ROOT, "target", "release" if args.release else "debug", "examples", "bench")
+    subprocess.run(["cargo", "build", *profile, "-q", "-p", "strata-cluster", "--example", "cluster_bench"], cwd=ROOT, check=True)
+    exe = os.path.join(ROOT, "target", "release" if args.release else "debug", "examples", "cluster_bench")
     rows = []
     cache = {}
 

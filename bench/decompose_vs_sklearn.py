@@ -4,7 +4,7 @@
     python3 bench/decompose_vs_sklearn.py [--repeats 7] [--rounds 1] [--rows 1000000]
 
 For each case it runs the Rust benchmark (cargo run -p strata-decompose
---example bench, the dev profile that `cargo xtask sweep` uses; --release for
+--example decompose_bench, the dev profile that `cargo xtask sweep` uses; --release for
 the release profile) in its own process, then times scikit-learn on the same
 matrix, and prints medians and the ratio sklearn / strata (above 1: strata is
 faster). FastICA runs against both of scikit-learn's whitening solvers
@@ -35,7 +35,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..")
 
 
 def synthetic(n, d=50):
-    """Same formula as crates/strata-decompose/examples/bench.rs."""
+    """Same formula as crates/strata-decompose/examples/decompose_bench.rs."""
     j = np.arange(d, dtype=np.uint64)[None, :]
     mix = np.cos(np.outer(np.arange(d), np.arange(d)) * 0.1) + 2.0 * np.eye(d)
     out = np.empty((n, d))
@@ -79,8 +79,8 @@ def main():
     ap.add_argument("--release", action="store_true", help="the release profile instead of dev")
     args = ap.parse_args()
     profile = ["--release"] if args.release else []
-    subprocess.run(["cargo", "build", *profile, "-q", "-p", "strata-decompose", "--example", "bench"], cwd=ROOT, check=True)
-    exe = os.path.join(ROOT, "target", "release" if args.release else "debug", "examples", "bench")
+    subprocess.run(["cargo", "build", *profile, "-q", "-p", "strata-decompose", "--example", "decompose_bench"], cwd=ROOT, check=True)
+    exe = os.path.join(ROOT, "target", "release" if args.release else "debug", "examples", "decompose_bench")
     rows = []
     data = {}
     for dataset in ["spotify", "synthetic"]:

@@ -10,7 +10,7 @@ prototypes (given rows), n_init = 1: the same work, epochs printed on both
 sides (they must agree). Case "n_init = 10": each side's own seeding (kmodes
 'Cao', strata k-means++-style) and 10 restarts; not the same starts, so the
 costs differ a little. strata runs `cargo run -p strata-cluster-mixed
---example bench` (the dev profile, in which strata's crates are optimized) in
+--example kprototypes_bench` (the dev profile, in which strata's crates are optimized) in
 its own process; kmodes runs with n_jobs=1, strata on every core. Medians of
 the repeats; ratio = kmodes / strata.
 """
@@ -35,8 +35,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
     a = ap.parse_args()
-    subprocess.run(["cargo", "build", "-q", "-p", "strata-cluster-mixed", "--example", "bench"], cwd=ROOT, check=True)
-    exe = os.path.join(ROOT, "target", "debug", "examples", "bench")
+    subprocess.run(["cargo", "build", "-q", "-p", "strata-cluster-mixed", "--example", "kprototypes_bench"], cwd=ROOT, check=True)
+    exe = os.path.join(ROOT, "target", "debug", "examples", "kprototypes_bench")
     xnum, xcat, numeric, _ = marketing_mixed()
     X = np.column_stack([xnum, xcat]).astype(object)
     cat = list(range(xnum.shape[1], X.shape[1]))

@@ -1,6 +1,6 @@
 //! Timings of the reducers, printed as JSON lines for bench/decompose_vs_sklearn.py.
 //!
-//!     cargo run --release -p strata-decompose --example bench -- [--case NAME] [--repeats N]
+//!     cargo run --release -p strata-decompose --example decompose_bench -- [--case NAME] [--repeats N]
 //!
 //! Cases: spotify/{pca,ica,gaussian_rp,sparse_rp} on the real Spotify features
 //! (28,356 x 12, read through STRATA_DATA_DIR) and synthetic/{...} on a

@@ -1,6 +1,6 @@
 //! Times k-prototypes on the marketing data for `bench/kprototypes_vs_kmodes.py`.
 //!
-//!     cargo run -p strata-cluster-mixed --example bench -- --k 4 --rows 0,500,1000,1500 --repeats 5
+//!     cargo run -p strata-cluster-mixed --example kprototypes_bench -- --k 4 --rows 0,500,1000,1500 --repeats 5
 //!
 //! `--rows` gives the rows whose values are the initial prototypes (the same
 //! start as kmodes gets); without it, `--n-init` seeded restarts. Prints one

@@ -1,7 +1,7 @@
 //! Timings of k-means, Gaussian mixtures and the silhouette, printed as JSON
 //! lines for bench/cluster_vs_sklearn.py.
 //!
-//!     cargo run -p strata-cluster --example bench -- --case NAME [--repeats N]
+//!     cargo run -p strata-cluster --example cluster_bench -- --case NAME [--repeats N]
 //!
 //! Cases: spotify/kmeans (k = 10, n_init = 10), spotify/gmm_full (k = 10),
 //! spotify/silhouette1 (one labeling), spotify/silhouette18 (k = 2..10 of k-means and of the full mixture, 18
