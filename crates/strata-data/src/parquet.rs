@@ -180,6 +180,12 @@ impl ParquetBatches {
             .read_parallel(ParallelStrategy::None)
             .finish()
             .map_err(|e| pq_error(file, e))?;
+        self.matrix(&df, file, first, offset)
+    }
+
+    /// The chosen columns of a slice already read (rows `offset..` of
+    /// `file`) as a matrix; a missing value is an error naming its row.
+    fn matrix(&self, df: &DataFrame, file: &Path, first: usize, offset: usize) -> Result<Array2<f64>> {
         let mut x = Array2::<f64>::zeros((df.height(), self.columns.len()));
         for (j, name) in self.columns.iter().enumerate() {
             let col = df
@@ -279,7 +285,8 @@ pub fn write_with_labels(
             .read_parallel(ParallelStrategy::None)
             .finish()
             .map_err(|e| pq_error(file, e))?;
-        let x = src.read(file, first, offset, len)?;
+        // The feature columns from the slice just read, not a second read.
+        let x = src.matrix(&df, file, first, offset)?;
         let l = labels(x.view()).map_err(|e| pq_error(file, e))?;
         df.with_column(Column::new(column.into(), l)).map_err(|e| pq_error(&out, e))?;
         df.rechunk_mut();
