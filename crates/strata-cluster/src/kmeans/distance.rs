@@ -65,7 +65,7 @@ pub(crate) fn nearest_body(
     start: usize,
     cs: &[f64],
     d: usize,
-    first: &mut [usize],
+    first: &mut [Label],
     d1: &mut [f64],
     d2: &mut [f64],
     sums: &mut [f64],
@@ -79,7 +79,7 @@ pub(crate) fn nearest_body(
         load_group(data, n, start + r, len, &mut group);
         let (best, v1, v2) = nearest_lanes(&group, cs, d);
         for l in 0..len {
-            first[r + l] = best[l] as usize;
+            first[r + l] = best[l] as Label;
             d1[r + l] = v1[l];
             d2[r + l] = v2[l];
         }
@@ -185,7 +185,7 @@ pub(crate) fn keep_nearer(
 pub(crate) struct Gaps<'a> {
     /// Per row: the bound on the gap between the distances; updated in
     /// place. Empty: no bounds kept.
-    pub(crate) slack: &'a mut [f64],
+    pub(crate) slack: &'a mut [f32],
     /// Per row: |x|^2 as the kernels compute it, and |x| rounded up.
     pub(crate) xn: &'a [f64],
     pub(crate) xr: &'a [f64],

@@ -6,14 +6,14 @@ use super::*;
 /// Per block: labels, distance of each point to its center, and the sums and
 /// counts of the points of each cluster.
 pub(crate) struct Assignment {
-    pub(crate) labels: Vec<usize>,
+    pub(crate) labels: Vec<Label>,
     pub(crate) dist: Vec<f64>,
     pub(crate) sums: Array2<f64>,
     pub(crate) counts: Vec<f64>,
     /// Lloyd's bounds on each row's gap (see [`Gaps`]), for the centers
     /// `at`, whose norms (and those of the centers before them since the
     /// bounds were computed) are at most `cmax`; empty when not kept.
-    pub(crate) slack: Vec<f64>,
+    pub(crate) slack: Vec<f32>,
     pub(crate) at: Array2<f64>,
     pub(crate) cmax: f64,
     /// A step from the previous labels in which no row changed cluster.
@@ -59,9 +59,10 @@ pub(crate) fn center_drift(old: &Array2<f64>, new: &Array2<f64>) -> Vec<f64> {
 /// Adds the rows `start..start + labels.len()` to the sums (k x d, row-major)
 /// and counts of their clusters, row after row (each sum takes its rows in
 /// order; the features of a row are independent additions).
-pub(crate) fn add_to_sums(x: Cols<'_>, start: usize, labels: &[usize], sums: &mut [f64], counts: &mut [f64]) {
+pub(crate) fn add_to_sums(x: Cols<'_>, start: usize, labels: &[Label], sums: &mut [f64], counts: &mut [f64]) {
     let d = x.d;
     for (r, &lab) in labels.iter().enumerate() {
+        let lab = lab as usize;
         let sum = &mut sums[lab * d..(lab + 1) * d];
         for (j, s) in sum.iter_mut().enumerate() {
             *s += x.data[j * x.n + start + r];
@@ -107,7 +108,7 @@ pub(crate) fn assign_from(
     // The previous step's labels and bounds are updated in place.
     let (mut labels, prev) = match prev {
         Some(mut p) if delta => (std::mem::take(&mut p.labels), Some(p)),
-        _ => (vec![0usize; n], None),
+        _ => (vec![0; n], None),
     };
     let mut dist = vec![0.0; if exact { n } else { 0 }];
     let mut dist_blocks: Vec<&mut [f64]> = if exact {
@@ -117,16 +118,18 @@ pub(crate) fn assign_from(
     };
     let (xn, xr) = xn;
     let track = !exact && xr.len() == n && xn.len() == n;
-    let (mut slack, drift, cmax) = match prev.as_ref() {
+    // The previous bounds are moved, not copied: one set per restart.
+    let mut prev = prev;
+    let (mut slack, drift, cmax) = match prev.as_mut() {
         Some(p) if track && p.slack.len() == n => {
             let cmax = p.cmax.max(max_norm(centers));
-            (p.slack.clone(), center_drift(&p.at, centers), cmax)
+            (std::mem::take(&mut p.slack), center_drift(&p.at, centers), cmax)
         }
         _ if track => (vec![0.0; n], Vec::new(), max_norm(centers)),
         _ => (Vec::new(), Vec::new(), 0.0),
     };
     let ef = rounding(d);
-    let mut slack_blocks: Vec<&mut [f64]> = if track {
+    let mut slack_blocks: Vec<&mut [f32]> = if track {
         slack.chunks_mut(BLOCK_ROWS).collect()
     } else {
         (0..n.div_ceil(BLOCK_ROWS)).map(|_| &mut [][..]).collect()
@@ -212,9 +215,10 @@ pub(crate) fn assign_from(
 /// the full assignment's (sums are accumulated over the rows in order, block
 /// by block).
 pub(crate) struct Bounds {
-    pub(crate) labels: Vec<usize>,
-    pub(crate) upper: Vec<f64>,
-    pub(crate) lower: Vec<f64>,
+    pub(crate) labels: Vec<Label>,
+    /// Stored as `f32`, the upper bounds rounded up and the lower ones down.
+    pub(crate) upper: Vec<f32>,
+    pub(crate) lower: Vec<f32>,
     pub(crate) previous: Option<Array2<f64>>,
 }
 
@@ -252,8 +256,8 @@ impl Bounds {
                     .zip(self.lower.iter_mut())
                     .zip(&self.labels)
                 {
-                    *u += moved[lab];
-                    *l -= max_move;
+                    *u = up(f64::from(*u) + moved[lab as usize]);
+                    *l = down(f64::from(*l) - max_move);
                 }
                 false
             }
@@ -287,10 +291,12 @@ impl Bounds {
                         todo.push(r);
                         continue;
                     }
-                    let m = half[*lab].max(*l);
-                    if *u > m {
-                        *u = x.sq_dist_to(start + r, center(*lab)).sqrt();
-                        if *u > m {
+                    let lab = *lab as usize;
+                    let m = half[lab].max(f64::from(*l));
+                    if f64::from(*u) > m {
+                        let exact = x.sq_dist_to(start + r, center(lab)).sqrt();
+                        *u = up(exact);
+                        if exact > m {
                             todo.push(r);
                         }
                     }
@@ -306,7 +312,7 @@ impl Bounds {
                             batch[j * m + t] = col[start + r];
                         }
                     }
-                    let mut first = vec![0usize; m];
+                    let mut first: Vec<Label> = vec![0; m];
                     let mut d1 = vec![0.0; m];
                     let mut d2 = vec![0.0; m];
                     nearest_simd(
@@ -323,8 +329,8 @@ impl Bounds {
                     );
                     for (i, &r) in todo.iter().enumerate() {
                         labels[r] = first[i];
-                        upper[r] = d1[i].sqrt();
-                        lower[r] = d2[i].sqrt();
+                        upper[r] = up(d1[i].sqrt());
+                        lower[r] = down(d2[i].sqrt());
                     }
                 }
                 // 3. Sums and counts over the rows in order.
@@ -364,7 +370,7 @@ pub(crate) fn lloyd(
     accelerated: bool,
     xn: (&[f64], &[f64]),
     mut first: Option<Assignment>,
-) -> FittedKMeans {
+) -> Run {
     let k = centers.nrows();
     // The previous step's assignment, and whether its sums still match its
     // labels (not after empty clusters were re-seeded).
@@ -374,7 +380,7 @@ pub(crate) fn lloyd(
     let mut converged = false;
     let mut bounds = accelerated.then(|| Bounds::new(x.n));
     // Labels that are those of the final centers (strict convergence).
-    let mut final_labels: Option<Vec<usize>> = None;
+    let mut final_labels: Option<Vec<Label>> = None;
     for it in 1..=max_iter {
         n_iter = it;
         let mut a = match (bounds.as_mut(), first.take()) {
@@ -430,20 +436,19 @@ pub(crate) fn lloyd(
         None => assign_from(x, &centers, false, prev.filter(|_| prev_usable), xn).labels,
     };
     // The inertia is computed for all restarts at once (see `KMeans::fit`).
-    FittedKMeans {
+    Run {
         centers,
-        labels: Array1::from(labels),
+        labels,
         inertia: f64::NAN,
         n_iter,
         converged,
-        warnings: vec![],
     }
 }
 
 /// For several (centers, labels) pairs, the sum of the squared distances of
 /// the rows to their given centers, in one pass over the data (groups of
 /// rows at once; blocks summed in order), each computed exactly as alone.
-pub(crate) fn labelled_inertias(x: Cols<'_>, runs: &[(&Array2<f64>, &[usize])]) -> Vec<f64> {
+pub(crate) fn labelled_inertias(x: Cols<'_>, runs: &[(&Array2<f64>, &[Label])]) -> Vec<f64> {
     let cs: Vec<Vec<f64>> = runs
         .iter()
         .map(|(c, _)| c.iter().copied().collect())
@@ -452,7 +457,7 @@ pub(crate) fn labelled_inertias(x: Cols<'_>, runs: &[(&Array2<f64>, &[usize])]) 
     blocked_sum(
         x.n,
         |a, b| {
-            let labels: Vec<&[usize]> = runs.iter().map(|(_, l)| &l[a..b]).collect();
+            let labels: Vec<&[Label]> = runs.iter().map(|(_, l)| &l[a..b]).collect();
             inertia_block_simd(x.data, x.n, a, &cs, &labels)
         },
         |acc: &mut Vec<f64>, p| acc.iter_mut().zip(p).for_each(|(s, v)| *s += v),
@@ -470,7 +475,7 @@ pub(crate) fn inertia_block_body(
     n: usize,
     a: usize,
     cs: &[&[f64]],
-    labels: &[&[usize]],
+    labels: &[&[Label]],
 ) -> Vec<f64> {
     let len = labels.first().map_or(0, |l| l.len());
     let d = data.len().checked_div(n).unwrap_or(0);
@@ -481,12 +486,12 @@ pub(crate) fn inertia_block_body(
         prefetch_rows(data, n, d, a + r + PREFETCH_AHEAD);
         load_group(data, n, a + r, gl, &mut group);
         for ((total, cs), labels) in totals.iter_mut().zip(cs).zip(labels) {
-            let mut lab = [0usize; LANES];
+            let mut lab: [Label; LANES] = [0; LANES];
             copy_lanes(&mut lab[..gl], &labels[r..r + gl]);
             let mut acc = [0.0f64; LANES];
             for (j, g) in group.iter().enumerate() {
                 for l in 0..LANES {
-                    let t = g[l] - cs[lab[l] * d + j];
+                    let t = g[l] - cs[lab[l] as usize * d + j];
                     acc[l] += t * t;
                 }
             }
@@ -498,7 +503,7 @@ pub(crate) fn inertia_block_body(
     totals
 }
 
-strata_core::simd_dispatch!(pub(crate) fn inertia_block_simd(data: &[f64], n: usize, a: usize, cs: &[&[f64]], labels: &[&[usize]]) -> Vec<f64> => inertia_block_body);
+strata_core::simd_dispatch!(pub(crate) fn inertia_block_simd(data: &[f64], n: usize, a: usize, cs: &[&[f64]], labels: &[&[Label]]) -> Vec<f64> => inertia_block_body);
 
 /// Empty clusters take the points farthest from their current centers (in
 /// decreasing distance, ties by index), as scikit-learn does.
@@ -512,7 +517,7 @@ pub(crate) fn relocate_empty(x: Cols<'_>, a: &mut Assignment) {
     let mut order: Vec<usize> = (0..a.labels.len()).collect();
     order.sort_by(|&i, &j| a.dist[j].total_cmp(&a.dist[i]).then(i.cmp(&j)));
     for (&c, &far) in empty.iter().zip(order.iter()) {
-        let old = a.labels[far];
+        let old = a.labels[far] as usize;
         let xi = Array1::from(x.row(far));
         let mut o = a.sums.row_mut(old);
         o -= &xi;

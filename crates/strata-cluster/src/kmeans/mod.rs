@@ -43,6 +43,37 @@ use serde::{Deserialize, Serialize};
 use strata_core::par::blocked_sum;
 use strata_core::{AlgoError, Clusterer, FittedClusterer, Rng, Seed, check_columns, check_finite};
 
+/// A row's cluster while fitting: 4 bytes instead of 8 per row and restart
+/// (the fitted model's labels are `usize`). `fit` refuses more clusters.
+pub(crate) type Label = u32;
+
+/// A bound stored as `f32` (4 bytes per row and restart instead of 8),
+/// rounded toward safety: [`down`] for lower bounds (never above the
+/// value), [`up`] for upper bounds (never below). A looser bound only makes
+/// a row be computed when it could have been skipped, so the labels are
+/// those of the full computation.
+#[inline(always)]
+pub(crate) fn down(v: f64) -> f32 {
+    let f = v as f32;
+    if f64::from(f) > v { f.next_down() } else { f }
+}
+
+/// See [`down`]: the nearest `f32` at or above `v`.
+#[inline(always)]
+pub(crate) fn up(v: f64) -> f32 {
+    let f = v as f32;
+    if f64::from(f) < v { f.next_up() } else { f }
+}
+
+/// One restart's outcome before the best is chosen (labels kept compact).
+pub(crate) struct Run {
+    pub(crate) centers: Array2<f64>,
+    pub(crate) labels: Vec<Label>,
+    pub(crate) inertia: f64,
+    pub(crate) n_iter: usize,
+    pub(crate) converged: bool,
+}
+
 /// How the first centers are chosen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum KMeansInit {
@@ -97,6 +128,13 @@ impl KMeans {
             return Err(ClusterError::BadClusterCount {
                 k: self.n_clusters,
                 n,
+            });
+        }
+        if Label::try_from(self.n_clusters).is_err() {
+            return Err(ClusterError::InvalidParameter {
+                name: "n_clusters",
+                value: self.n_clusters.to_string(),
+                expected: format!("at most {}", Label::MAX),
             });
         }
         if self.n_init < 1 {
@@ -182,7 +220,7 @@ impl KMeans {
         let xr: Vec<f64> = norms.iter().map(|v| v.sqrt() * up).collect();
         // Lloyd's first step of up to 16 restarts shares one pass over the
         // data; the rest of each restart runs on its own.
-        let mut runs: Vec<FittedKMeans> = Vec::with_capacity(inits.len());
+        let mut runs: Vec<Run> = Vec::with_capacity(inits.len());
         for batch in inits.chunks(16) {
             let firsts: Vec<Option<Assignment>> = if accelerated || self.max_iter == 0 {
                 batch.iter().map(|_| None).collect()
@@ -217,40 +255,47 @@ impl KMeans {
                 distinct.len() - 1
             }));
         }
-        let pairs: Vec<(&Array2<f64>, &[usize])> = distinct
+        let pairs: Vec<(&Array2<f64>, &[Label])> = distinct
             .iter()
-            .map(|&q| (&runs[q].centers, runs[q].labels.as_slice().unwrap_or(&[])))
+            .map(|&q| (&runs[q].centers, runs[q].labels.as_slice()))
             .collect();
         let inertias = labelled_inertias(cols, &pairs);
         for (r, &q) in runs.iter_mut().zip(&first_of) {
             r.inertia = inertias[q];
         }
-        let mut best: Option<FittedKMeans> = None;
+        let mut best: Option<Run> = None;
         for fitted in runs {
             if best.as_ref().is_none_or(|b| fitted.inertia < b.inertia) {
                 best = Some(fitted);
             }
         }
-        let mut best = best.ok_or(ClusterError::InvalidParameter {
+        let best = best.ok_or(ClusterError::InvalidParameter {
             name: "n_init",
             value: "0".into(),
             expected: "at least 1".into(),
         })?;
-        best.warnings = warnings;
-        Ok(best)
+        Ok(FittedKMeans {
+            labels: best.labels.iter().map(|&l| l as usize).collect(),
+            centers: best.centers,
+            inertia: best.inertia,
+            n_iter: best.n_iter,
+            converged: best.converged,
+            warnings,
+        })
     }
 }
 
 /// Whether two fits partition the rows alike (labels equal up to a
 /// renaming of the clusters) with the same centers to the bit for the
 /// clusters in use, so that their inertias are equal to the bit.
-fn same_clustering(a: &FittedKMeans, b: &FittedKMeans) -> bool {
+fn same_clustering(a: &Run, b: &Run) -> bool {
     let k = a.centers.nrows();
     if b.centers.nrows() != k || a.labels.len() != b.labels.len() {
         return false;
     }
     let (mut to_b, mut to_a) = (vec![usize::MAX; k], vec![usize::MAX; k]);
-    for (&la, &lb) in a.labels.iter().zip(&b.labels) {
+    for (la, lb) in a.labels.iter().zip(&b.labels) {
+        let (la, lb) = (*la as usize, *lb as usize);
         if to_b[la] == usize::MAX && to_a[lb] == usize::MAX {
             to_b[la] = lb;
             to_a[lb] = la;
@@ -309,9 +354,11 @@ impl FittedKMeans {
         check_columns(x, self.centers.ncols())?;
         check_finite(x, None)?;
         let t = column_major(x);
-        Ok(Array1::from(
-            assign_with(cols_of(&t), &self.centers, false).labels,
-        ))
+        Ok(assign_with(cols_of(&t), &self.centers, false)
+            .labels
+            .iter()
+            .map(|&l| l as usize)
+            .collect())
     }
 
     /// Sum of squared distances of `x` to their nearest centers.

@@ -20,7 +20,7 @@ pub(crate) fn lloyd_step_body(
     start: usize,
     w: &[f64],
     cn: &[f64],
-    labels: &mut [usize],
+    labels: &mut [Label],
     delta: bool,
     sums: &mut [f64],
     counts: &mut [f64],
@@ -48,16 +48,18 @@ pub(crate) fn lloyd_step_body(
             let mut keep = [false; LANES];
             for (l, (&b, &s)) in lab.iter().zip(slack.iter()).enumerate() {
                 let scale = gaps.xr[r + l] + gaps.cmax;
-                moved[l] = (s - gaps.drift[b]) - tiny(scale);
+                moved[l] = (f64::from(s) - gaps.drift[b as usize]) - tiny(scale);
                 keep[l] = moved[l] > root * scale;
             }
             if keep.iter().take(lab.len()).all(|&k| k) {
-                copy_lanes(slack, &moved[..lab.len()]);
+                for (s, &v) in slack.iter_mut().zip(&moved) {
+                    *s = down(v);
+                }
                 continue;
             }
             for (l, s) in slack.iter_mut().enumerate() {
                 if keep[l] {
-                    *s = moved[l];
+                    *s = down(moved[l]);
                 } else {
                     todo.push(r + l);
                 }
@@ -78,8 +80,8 @@ pub(crate) fn lloyd_step_body(
                 load_group(&batch, t, g, len, &mut group);
                 let (best, v1, v2) = nearest_dot_lanes(&group, w, cn, d);
                 for (l, &i) in todo[g..g + len].iter().enumerate() {
-                    gaps.slack[i] = gaps.fresh(i, v1[l], v2[l]);
-                    changed |= move_row(&group, l, best[l] as usize, &mut labels[i], sums, counts);
+                    gaps.slack[i] = down(gaps.fresh(i, v1[l], v2[l]));
+                    changed |= move_row(&group, l, best[l] as Label, &mut labels[i], sums, counts);
                 }
             }
             return changed;
@@ -122,7 +124,7 @@ pub(crate) fn full_group(
     r: usize,
     w: &[f64],
     cn: &[f64],
-    labels: &mut [usize],
+    labels: &mut [Label],
     delta: bool,
     sums: &mut [f64],
     counts: &mut [f64],
@@ -131,19 +133,19 @@ pub(crate) fn full_group(
     let (best, v1, v2) = nearest_dot_lanes(group, w, cn, group.len());
     if !gaps.slack.is_empty() {
         for l in 0..len {
-            gaps.slack[r + l] = gaps.fresh(r + l, v1[l], v2[l]);
+            gaps.slack[r + l] = down(gaps.fresh(r + l, v1[l], v2[l]));
         }
     }
     if !delta {
         for l in 0..len {
-            labels[r + l] = best[l] as usize;
+            labels[r + l] = best[l] as Label;
         }
         add_group(group, &best, len, sums, counts);
         return false;
     }
     let mut changed = false;
     for l in 0..len {
-        changed |= move_row(group, l, best[l] as usize, &mut labels[r + l], sums, counts);
+        changed |= move_row(group, l, best[l] as Label, &mut labels[r + l], sums, counts);
     }
     changed
 }
@@ -152,7 +154,7 @@ pub(crate) fn full_group(
 pub(crate) struct FirstStep<'a> {
     pub(crate) w: &'a [f64],
     pub(crate) cn: &'a [f64],
-    pub(crate) labels: &'a mut [usize],
+    pub(crate) labels: &'a mut [Label],
     pub(crate) sums: Vec<f64>,
     pub(crate) counts: Vec<f64>,
     pub(crate) gaps: Gaps<'a>,
@@ -206,8 +208,8 @@ pub(crate) fn first_steps(x: Cols<'_>, inits: &[Array2<f64>], xn: (&[f64], &[f64
             (w, cn, if track { max_norm(c) } else { 0.0 })
         })
         .collect();
-    let mut labels: Vec<Vec<usize>> = inits.iter().map(|_| vec![0; n]).collect();
-    let mut slack: Vec<Vec<f64>> = inits
+    let mut labels: Vec<Vec<Label>> = inits.iter().map(|_| vec![0; n]).collect();
+    let mut slack: Vec<Vec<f32>> = inits
         .iter()
         .map(|_| vec![0.0; if track { n } else { 0 }])
         .collect();
@@ -291,25 +293,26 @@ pub(crate) fn first_steps(x: Cols<'_>, inits: &[Array2<f64>], xn: (&[f64], &[f64
 pub(crate) fn move_row(
     group: &[[f64; LANES]],
     l: usize,
-    new: usize,
-    label: &mut usize,
+    new: Label,
+    label: &mut Label,
     sums: &mut [f64],
     counts: &mut [f64],
 ) -> bool {
-    let old = *label;
-    if new != old {
-        let d = group.len();
-        for (j, g) in group.iter().enumerate() {
-            sums[new * d + j] += g[l];
-            sums[old * d + j] -= g[l];
-        }
-        counts[new] += 1.0;
-        counts[old] -= 1.0;
-        *label = new;
+    let old = std::mem::replace(label, new);
+    if new == old {
+        return false;
     }
-    new != old
+    let (new, old) = (new as usize, old as usize);
+    let d = group.len();
+    for (j, g) in group.iter().enumerate() {
+        sums[new * d + j] += g[l];
+        sums[old * d + j] -= g[l];
+    }
+    counts[new] += 1.0;
+    counts[old] -= 1.0;
+    true
 }
 
-strata_core::simd_dispatch!(pub(crate) fn lloyd_step_simd(data: &[f64], n: usize, start: usize, w: &[f64], cn: &[f64], labels: &mut [usize], delta: bool, sums: &mut [f64], counts: &mut [f64], gaps: &mut Gaps<'_>) -> bool => lloyd_step_body);
+strata_core::simd_dispatch!(pub(crate) fn lloyd_step_simd(data: &[f64], n: usize, start: usize, w: &[f64], cn: &[f64], labels: &mut [Label], delta: bool, sums: &mut [f64], counts: &mut [f64], gaps: &mut Gaps<'_>) -> bool => lloyd_step_body);
 
-strata_core::simd_dispatch!(pub(crate) fn nearest_simd(data: &[f64], n: usize, start: usize, cs: &[f64], d: usize, first: &mut [usize], d1: &mut [f64], d2: &mut [f64], sums: &mut [f64], counts: &mut [f64]) => nearest_body);
+strata_core::simd_dispatch!(pub(crate) fn nearest_simd(data: &[f64], n: usize, start: usize, cs: &[f64], d: usize, first: &mut [Label], d1: &mut [f64], d2: &mut [f64], sums: &mut [f64], counts: &mut [f64]) => nearest_body);

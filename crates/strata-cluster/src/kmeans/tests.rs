@@ -99,7 +99,7 @@ type StepFn = fn(
     usize,
     &[f64],
     &[f64],
-    &mut [usize],
+    &mut [Label],
     bool,
     &mut [f64],
     &mut [f64],
@@ -159,7 +159,7 @@ fn assignment_kernel_equals_a_direct_computation_bit_for_bit() {
                         (0..k).map(|c| sq_dist(x.row(i), centers.row(c))).collect();
                     let mut order: Vec<usize> = (0..k).collect();
                     order.sort_by(|&a, &b| dists[a].total_cmp(&dists[b]).then(a.cmp(&b)));
-                    f.push(order[0]);
+                    f.push(order[0] as Label);
                     d1.push(dists[order[0]]);
                     d2.push(if k > 1 {
                         dists[order[1]]
@@ -199,7 +199,10 @@ fn expanded_form_step_matches_the_exact_assignment() {
         let cn: Vec<f64> = centers.rows().into_iter().map(|c| c.dot(&c)).collect();
         let run = |wide: bool, delta: bool| {
             // With `delta`, start from labels shifted by one cluster.
-            let mut l: Vec<usize> = exact.labels[3..].iter().map(|&v| (v + 1) % k).collect();
+            let mut l: Vec<Label> = exact.labels[3..]
+                .iter()
+                .map(|&v| (v + 1) % k as Label)
+                .collect();
             let (mut s, mut c) = (vec![0.0; k * d], vec![0.0; k]);
             let step: StepFn = if wide {
                 lloyd_step_simd
@@ -328,13 +331,12 @@ fn sampling_walks_the_running_sum() {
 
 #[test]
 fn restarts_share_an_inertia_only_when_their_clustering_is_the_same() {
-    let fit = |labels: Vec<usize>, centers: Array2<f64>| FittedKMeans {
+    let fit = |labels: Vec<Label>, centers: Array2<f64>| Run {
         centers,
-        labels: Array1::from(labels),
+        labels,
         inertia: f64::NAN,
         n_iter: 1,
         converged: true,
-        warnings: vec![],
     };
     let c = ndarray::array![[0.0, 1.0], [5.0, 5.0], [9.0, 0.5]];
     let a = fit(vec![0, 1, 1, 2, 0], c.clone());
@@ -487,4 +489,41 @@ fn bad_input() {
         bad_init.fit(x.view(), Seed(0)),
         Err(ClusterError::BadInit { .. })
     ));
+}
+
+#[test]
+fn f32_bounds_round_toward_safety() {
+    let mut r = Rng::new(Seed(5));
+    let mut values: Vec<f64> = (0..2000)
+        .map(|i| r.normal() * 10f64.powi(i % 80 - 40))
+        .collect();
+    values.extend([
+        0.0,
+        -0.0,
+        1.0,
+        0.1,
+        -0.1,
+        1e39,
+        -1e39,
+        1e-50,
+        -1e-50,
+        f64::from(f32::MAX),
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ]);
+    for v in values {
+        let (lo, hi) = (down(v), up(v));
+        assert!(f64::from(lo) <= v && v <= f64::from(hi), "{v}: {lo} {hi}");
+        // As tight as f32 allows: the next value inward would cross `v`.
+        if f64::from(lo) != v {
+            assert!(f64::from(lo.next_up()) > v, "{v}: {lo}");
+            assert!(f64::from(hi.next_down()) < v, "{v}: {hi}");
+        }
+        // Finite stays finite (an overflow would round an upper bound down
+        // to infinity's opposite, or a lower bound up to infinity).
+        if v.is_finite() {
+            assert!(lo < f32::INFINITY && hi > f32::NEG_INFINITY, "{v}");
+        }
+    }
+    assert!(down(f64::NAN).is_nan() && up(f64::NAN).is_nan());
 }
