@@ -187,6 +187,63 @@ fn sweep_stores_resumes_and_recomputes_only_what_changed() {
     }
 }
 
+/// The common-space silhouettes are computed once every chunk of an
+/// experiment is done: a run stored without one (a sweep killed in between)
+/// gets it at the next sweep, without being computed again.
+#[test]
+fn runs_stored_before_the_common_space_pass_get_it_at_the_next_sweep() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 300);
+    let m = manifest(dir, "exp.toml", SMALL);
+    let reg = Registry::standard();
+    sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("sweep");
+    let exp = dir.join("res/exp");
+    let full = runs_of(&exp);
+    assert_eq!(full.len(), 6);
+    for r in &full {
+        let own = r.metrics["silhouette"];
+        let common = r.metrics["silhouette_common"];
+        if r.config.representation.algorithm == "none" && !r.config.drop_discrete {
+            // The prepared features are this run's own space.
+            assert_eq!(own.to_bits(), common.to_bits(), "{}", r.hash);
+        } else {
+            assert_ne!(own, common, "{}", r.hash);
+        }
+    }
+    // As a kill between the chunks and the pass leaves them: a PCA run
+    // without its common score, a `none` run without either.
+    let pca = full
+        .iter()
+        .find(|r| r.config.representation.algorithm == "pca")
+        .expect("pca run");
+    let none = full
+        .iter()
+        .find(|r| r.config.representation.algorithm == "none" && !r.config.drop_discrete)
+        .expect("none run");
+    for (r, drop) in [(pca, vec!["silhouette_common"]), (none, vec!["silhouette", "silhouette_common"])] {
+        let path = exp.join(format!("runs/{}.json", r.hash));
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+        for key in drop {
+            v["metrics"].as_object_mut().expect("metrics").remove(key);
+        }
+        std::fs::write(&path, serde_json::to_vec(&v).expect("json")).expect("write");
+    }
+    let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("again");
+    assert_eq!((o[0].computed, o[0].reused), (0, 6));
+    let again = runs_of(&exp);
+    for r in &full {
+        let a = again.iter().find(|a| a.hash == r.hash).expect("run kept");
+        // Scored in another company of labelings: equal but for rounding.
+        for key in ["silhouette", "silhouette_common"] {
+            let (x, y) = (r.metrics[key], a.metrics[key]);
+            assert!((x - y).abs() <= 1e-12 * x.abs(), "{} {key}: {x} then {y}", r.hash);
+        }
+        assert_eq!(a.clustering.as_ref().map(|c| &c.labels), r.clustering.as_ref().map(|c| &c.labels));
+    }
+}
+
 #[test]
 fn shards_merged_equal_one_sweep_and_damaged_files_are_skipped() {
     let tmp = tempfile::tempdir().expect("tmp");

@@ -383,23 +383,36 @@ const SILHOUETTE_CHUNK: usize = 24;
 /// representation), comparable across representations.
 pub const COMMON_SILHOUETTE: &str = "silhouette_common";
 
+/// Whether the run's labels get an exact silhouette on an `n`-row matrix:
+/// a successful run asking for it, with between 2 and n - 1 clusters.
+fn wants_exact(r: &RunRecord, n: usize) -> bool {
+    r.status == RunStatus::Ok
+        && r.config.evaluation.silhouette == SilhouetteMode::Exact
+        && r.clustering.as_ref().is_some_and(|c| {
+            let distinct = c.sizes.iter().filter(|&&s| s > 0).count();
+            c.labels.len() == n && distinct >= 2 && distinct < n
+        })
+}
+
+/// Whether the run's own space is the common one (the prepared features):
+/// its own silhouette is then its common-space silhouette.
+fn in_common_space(c: &RunConfig) -> bool {
+    c.representation.algorithm == "none" && !c.drop_discrete
+}
+
+/// A run still waiting for its common-space silhouette (see
+/// [`common_silhouettes`]), for a common space of `n` rows.
+fn needs_common(r: &RunRecord, n: usize) -> bool {
+    wants_exact(r, n) && !r.metrics.contains_key(COMMON_SILHOUETTE)
+}
+
 /// Fills in the exact silhouettes the runs deferred (as `metric`), in one
 /// pass over the distances of `x`: their shared representation for the
 /// own-space silhouette, the prepared features for the common-space one; each
 /// run records its share of the time.
 fn exact_silhouettes(x: ArrayView2<'_, f64>, recs: &mut [RunRecord], metric: &str) {
     let n = x.nrows();
-    let wanted: Vec<usize> = (0..recs.len())
-        .filter(|&j| {
-            let r = &recs[j];
-            r.status == RunStatus::Ok
-                && r.config.evaluation.silhouette == SilhouetteMode::Exact
-                && r.clustering.as_ref().is_some_and(|c| {
-                    let distinct = c.sizes.iter().filter(|&&s| s > 0).count();
-                    c.labels.len() == n && distinct >= 2 && distinct < n
-                })
-        })
-        .collect();
+    let wanted: Vec<usize> = (0..recs.len()).filter(|&j| wants_exact(&recs[j], n)).collect();
     if wanted.is_empty() {
         return;
     }
@@ -420,6 +433,27 @@ fn exact_silhouettes(x: ArrayView2<'_, f64>, recs: &mut [RunRecord], metric: &st
             Err(e) => r.warnings.push(format!("{metric}: {e}")),
         }
         r.timings_s.insert(metric.into(), share);
+    }
+}
+
+/// The common-space silhouettes of every run of one experiment that lacks
+/// one, in a single pass over the distances of the prepared features `x`
+/// (one distance pass for all representations: the distances dominate the
+/// cost, see `silhouette_samples_many`). A run whose own space is the common
+/// one (`none` on every column) gets both scores from it. Runs are stored
+/// with their own-space silhouette as their chunk ends and rewritten here,
+/// so a sweep killed before this pass fills them in when run again.
+fn common_silhouettes(x: ArrayView2<'_, f64>, recs: &mut [RunRecord]) {
+    exact_silhouettes(x, recs, COMMON_SILHOUETTE);
+    for r in recs.iter_mut() {
+        if in_common_space(&r.config)
+            && let Some(&v) = r.metrics.get(COMMON_SILHOUETTE)
+        {
+            r.metrics.insert("silhouette".into(), v);
+            if let Some(t) = r.timings_s.remove(COMMON_SILHOUETTE) {
+                r.timings_s.insert("silhouette".into(), t);
+            }
+        }
     }
 }
 
@@ -455,6 +489,9 @@ pub fn execute(
     let mut outcomes = Vec::new();
     // (experiment index, hash, config) of every run to compute.
     let mut pending: Vec<(usize, String, RunConfig)> = Vec::new();
+    // (experiment index, record) of stored runs still missing their
+    // common-space silhouette (a sweep killed before that pass).
+    let mut unfinished: Vec<(usize, RunRecord)> = Vec::new();
     for (i, p) in plans.iter().enumerate() {
         std::fs::create_dir_all(p.dir.join("runs"))
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", p.dir.display()))?;
@@ -500,7 +537,12 @@ pub fn execute(
                 continue;
             }
             match store::read_run(&p.dir, h) {
-                Some(Ok(_)) if !opts.force => o.reused += 1,
+                Some(Ok(r)) if !opts.force => {
+                    o.reused += 1;
+                    if needs_common(&r, p.segmenting.nrows()) {
+                        unfinished.push((i, r));
+                    }
+                }
                 Some(Err(e)) => {
                     tracing::warn!("{e:#}; computing the run again");
                     o.damaged_replaced += 1;
@@ -574,7 +616,8 @@ pub fn execute(
             _ => chunks.push(vec![k]),
         }
     }
-    let results: Vec<anyhow::Result<Vec<(usize, RunStatus)>>> = chunks
+    type Done = (usize, RunStatus, Option<RunRecord>);
+    let results: Vec<anyhow::Result<Vec<Done>>> = chunks
         .par_iter()
         .map(|chunk| {
             let mut recs: Vec<RunRecord> = chunk
@@ -606,41 +649,55 @@ pub fn execute(
                     "{}: silhouettes on {}",
                     plans[*i].manifest.name, c.representation.algorithm
                 ));
-                exact_silhouettes(rep.y.view(), &mut recs, "silhouette");
-                // The same labels judged in one space common to every
-                // representation, the prepared features: the score that
-                // compares runs across representations.
-                if c.representation.algorithm == "none" && !c.drop_discrete {
-                    for r in &mut recs {
-                        if let Some(&v) = r.metrics.get("silhouette") {
-                            r.metrics.insert(COMMON_SILHOUETTE.into(), v);
-                        }
-                    }
-                } else {
-                    exact_silhouettes(plans[*i].segmenting.view(), &mut recs, COMMON_SILHOUETTE);
+                // The own-space silhouettes now; those in the space common
+                // to every representation (the prepared features, the score
+                // that compares runs across representations) once every
+                // chunk of the experiment is done, in one pass.
+                if !in_common_space(c) {
+                    exact_silhouettes(rep.y.view(), &mut recs, "silhouette");
                 }
             }
             let mut out = Vec::new();
+            let n = plans[*i].segmenting.nrows();
             for rec in recs {
                 if let Some(e) = &rec.error {
                     tracing::warn!(run = %rec.hash, "run failed: {e}");
                 }
                 store::write_json(&store::run_path(&plans[*i].dir, &rec.hash), &rec)?;
                 bar.inc(1);
-                out.push((*i, rec.status));
+                out.push((*i, rec.status, needs_common(&rec, n).then_some(rec)));
             }
             Ok(out)
         })
         .collect();
-    bar.finish_and_clear();
     for r in results {
-        for (i, status) in r? {
+        for (i, status, rec) in r? {
             outcomes[i].computed += 1;
             if status == RunStatus::Failed {
                 outcomes[i].failed += 1;
             }
+            unfinished.extend(rec.map(|rec| (i, rec)));
         }
     }
+    let mut by_experiment: Vec<Vec<RunRecord>> = plans.iter().map(|_| Vec::new()).collect();
+    for (i, r) in unfinished {
+        by_experiment[i].push(r);
+    }
+    for (p, mut recs) in plans.iter().zip(by_experiment) {
+        if recs.is_empty() {
+            continue;
+        }
+        // In plan order (neighbouring k of one clusterer and representation
+        // side by side), whichever runs were stored before.
+        let position = |h: &str| p.runs.iter().position(|(ph, _)| ph == h);
+        recs.sort_by_key(|r| position(&r.hash));
+        bar.set_message(format!("{}: silhouettes in the common space", p.manifest.name));
+        common_silhouettes(p.segmenting.view(), &mut recs);
+        for rec in &recs {
+            store::write_json(&store::run_path(&p.dir, &rec.hash), rec)?;
+        }
+    }
+    bar.finish_and_clear();
     for (o, p) in outcomes.iter_mut().zip(plans) {
         let Some(c) = &p.manifest.classification else {
             continue;
