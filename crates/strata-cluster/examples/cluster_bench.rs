@@ -138,7 +138,12 @@ fn main() {
                 let t = Instant::now();
                 let s = silhouette_scores(x.view(), &refs).expect("silhouette");
                 times.push(t.elapsed().as_secs_f64());
-                extra = format!(",\"labelings\":{},\"first\":{}", s.len(), s[0]);
+                extra = format!(
+                    ",\"labelings\":{},\"first\":{},\"scores\":{:?}",
+                    s.len(),
+                    s[0],
+                    s
+                );
                 continue;
             }
             "silhouette1" => {
