@@ -68,7 +68,7 @@ def main():
     args = ap.parse_args()
     profile = ["--release"] if args.release else []
     subprocess.run(["cargo", "build", *profile, "-q", "-p", "strata-cluster", "--example", "cluster_bench"], cwd=ROOT, check=True)
-    exe = os.path.join(ROOT, "target", "release" if args.release else "debug", "examples", "cluster_bench")
+    exe = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"), "release" if args.release else "debug", "examples", "cluster_bench")
     rows = []
     cache = {}
 

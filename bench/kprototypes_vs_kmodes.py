@@ -36,7 +36,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     a = ap.parse_args()
     subprocess.run(["cargo", "build", "-q", "-p", "strata-cluster-mixed", "--example", "kprototypes_bench"], cwd=ROOT, check=True)
-    exe = os.path.join(ROOT, "target", "debug", "examples", "kprototypes_bench")
+    exe = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"), "debug", "examples", "kprototypes_bench")
     xnum, xcat, numeric, _ = marketing_mixed()
     X = np.column_stack([xnum, xcat]).astype(object)
     cat = list(range(xnum.shape[1], X.shape[1]))

@@ -41,7 +41,7 @@ def main():
     args = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-lab", "--example", "neural_bench"],
                    cwd=ROOT, check=True)
-    exe = os.path.join(ROOT, "target", "release", "examples", "neural_bench")
+    exe = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"), "release", "examples", "neural_bench")
 
     def rust(case, repeats):
         out = subprocess.run([exe, "--case", case, "--repeats", str(repeats)], capture_output=True, text=True,

@@ -80,7 +80,7 @@ def main():
     ap.add_argument("--skip-sklearn", action="store_true", help="time strata only")
     a = ap.parse_args()
     subprocess.run(["cargo", "build", "-q", "-p", "strata-lab", "--bin", "strata"], cwd=ROOT, check=True)
-    exe = os.path.join(ROOT, "target", "debug", "strata")
+    exe = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"), "debug", "strata")
     manifests = [os.path.join(ROOT, "bench", "manifests", f"seed_{n}.toml")
                  for n in ("marketing_campaign", "spotify_songs")]
     ours = []
