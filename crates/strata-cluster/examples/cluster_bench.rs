@@ -41,12 +41,7 @@ fn spotify() -> Array2<f64> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let get = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let get = |flag: &str| strata_core::flag_value(&args, flag);
     let repeats: usize = get("--repeats").and_then(|r| r.parse().ok()).unwrap_or(5);
     let case = get("--case").unwrap_or_else(|| "spotify/kmeans".into());
     let rows: usize = get("--rows")

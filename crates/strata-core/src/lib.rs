@@ -58,3 +58,27 @@ pub fn peak_rss_mb() -> f64 {
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
+
+/// The word after `flag` in `args` (`--repeats 3` gives `"3"`), for the
+/// benchmark examples' `--flag value` options; `None` when the flag is
+/// absent or last.
+pub fn flag_value(args: &[String], flag: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+#[cfg(test)]
+mod flag_tests {
+    #[test]
+    fn flag_value_takes_the_next_word() {
+        let args: Vec<String> = ["bench", "--case", "fit", "--repeats"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(super::flag_value(&args, "--case").as_deref(), Some("fit"));
+        assert_eq!(super::flag_value(&args, "--repeats"), None);
+        assert_eq!(super::flag_value(&args, "--rows"), None);
+    }
+}

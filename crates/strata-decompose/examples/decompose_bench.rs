@@ -117,12 +117,7 @@ fn run(case: &str, x: &Array2<f64>, repeats: usize) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let get = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let get = |flag: &str| strata_core::flag_value(&args, flag);
     let repeats: usize = get("--repeats").and_then(|r| r.parse().ok()).unwrap_or(7);
     let algos = ["pca", "ica", "gaussian_rp", "sparse_rp"];
     let cases: Vec<String> = match get("--case") {

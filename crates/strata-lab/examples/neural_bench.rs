@@ -19,12 +19,7 @@ use strata_neural::{ClassWeight, MlpConfig};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let get = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let get = |flag: &str| strata_core::flag_value(&args, flag);
     let case = get("--case").unwrap_or_else(|| "fit".into());
     let repeats: usize = get("--repeats").and_then(|r| r.parse().ok()).unwrap_or(3);
     let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
