@@ -3,7 +3,10 @@
 //! The silhouette is exact and blockwise: each block of rows computes its
 //! distances to all points once (a block x n buffer, never n x n) and scores
 //! every labeling given from them, so scoring all k and all algorithms on the
-//! same data shares the distance computation.
+//! same data shares the distance computation. Distances are summed in fixed
+//! point (see [`Fixed`]): integer sums do not depend on the order of the
+//! additions, so a labeling's silhouette is the same to the bit whichever
+//! labelings it is scored with, however they are grouped, on any thread count.
 
 use crate::error::ClusterError;
 use ndarray::{Array1, Array2, ArrayView2};
@@ -37,122 +40,140 @@ fn check_len(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<(), ClusterErro
 /// Points whose distances are accumulated together, in registers.
 const GROUP: usize = 16;
 
-/// Euclidean distances from `xi` to every point, with the data transposed
-/// (`xt` is d x n, row-major): groups of points are consecutive in each row
-/// of `xt`, so their squared differences accumulate in vector registers. Per
-/// pair the squared differences are added feature by feature.
-#[inline(always)]
-fn distance_row_body(xi: &[f64], xt: &[f64], n: usize, dist: &mut [f64]) {
-    let full = n / GROUP * GROUP;
-    for start in (0..full).step_by(GROUP) {
-        let mut acc = [0.0f64; GROUP];
-        for (f, &xv) in xi.iter().enumerate() {
-            let Ok(col) = <&[f64; GROUP]>::try_from(&xt[f * n + start..f * n + start + GROUP])
-            else {
-                continue;
-            };
-            for l in 0..GROUP {
-                let t = xv - col[l];
-                acc[l] += t * t;
+/// Rows whose distances are computed and summed together. Each group of
+/// points read from the transposed data serves all of them, and the
+/// distances are stored point by point with the rows side by side (`[j][r]`),
+/// so one vector of [`ROWS`] lanes carries a point's distances to all of them
+/// into the per-cell sums.
+const ROWS: usize = 4;
+
+/// Fixed-point distances: a distance `v` is stored as the integer nearest to
+/// `v * scale`, where `scale` is a power of two chosen from the data alone
+/// (the bound of every distance, [`Fixed::of`]) so that each stored
+/// distance is below 2^51 and a sum of n of them below 2^62. Sums of such
+/// integers are exact, hence independent of the order and grouping of the
+/// additions. On the Spotify tracks (28,356 rows) one unit is about 6e-15
+/// of the largest distance.
+#[derive(Clone, Copy, Debug)]
+struct Fixed {
+    scale: f64,
+}
+
+/// 2^52: adding it to a value in [0, 2^51] leaves, in the low bits of the
+/// sum, that value rounded to the nearest integer.
+const ROUNDER: f64 = 4_503_599_627_370_496.0;
+
+impl Fixed {
+    /// The scale for n rows whose distances are at most `bound`.
+    fn of(n: usize, bound: f64) -> Self {
+        let cap = (2f64.powi(62) / n.max(1) as f64).min(2f64.powi(51));
+        let mut scale = 1.0f64;
+        if bound > 0.0 {
+            // Powers of two, so that scaling is exact; the loops end within
+            // about 2,100 steps since bound is finite and positive.
+            while bound * scale > cap {
+                scale *= 0.5;
+            }
+            while bound * scale * 2.0 <= cap && scale < 2f64.powi(1000) {
+                scale *= 2.0;
             }
         }
-        for (o, a) in dist[start..start + GROUP].iter_mut().zip(acc) {
-            *o = a.sqrt();
-        }
+        Fixed { scale }
     }
-    for (j, o) in dist.iter_mut().enumerate().take(n).skip(full) {
-        let mut a = 0.0;
-        for (f, &xv) in xi.iter().enumerate() {
-            let t = xv - xt[f * n + j];
-            a += t * t;
-        }
-        *o = a.sqrt();
+
+    /// A sum of fixed-point distances, back in units of distance.
+    fn value(self, sum: i64) -> f64 {
+        sum as f64 / self.scale
     }
 }
 
-/// Rows whose distances are computed together: each group of points read
-/// from the transposed data serves all of them, which divides the traffic
-/// from memory (on Spotify the transposed data, 2.7 MB, does not fit in a
-/// core's cache) by as much.
-const ROWS: usize = 4;
+/// An upper bound on every distance between rows of `x`, with margin for the
+/// rounding of the computed distances: the diagonal of the bounding box.
+/// `None` when it overflows.
+fn distance_bound(x: ArrayView2<'_, f64>) -> Option<f64> {
+    let mut squares = 0.0f64;
+    for col in x.columns() {
+        let lo = col.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = col.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let range = hi - lo;
+        squares += range * range;
+    }
+    let bound = squares.sqrt() * (1.0 + 1e-9);
+    bound.is_finite().then_some(bound)
+}
 
-/// [`distance_row_body`] for [`ROWS`] rows at once (`xi` holds them one
-/// after the other, `dist` receives `ROWS` rows of `n` distances): every
-/// distance is computed by the same additions as one row alone.
+/// Euclidean distances from [`ROWS`] rows (`xi` holds them one after the
+/// other) to every point, in fixed point at `scale` (see [`Fixed`]), with
+/// the data transposed (`xt` is d x n, row-major): groups of points are
+/// consecutive in each row of `xt`, so their squared differences accumulate
+/// in vector registers. Per pair the squared differences are added feature
+/// by feature, so every distance is the one a single row would get.
+/// `dist[j * ROWS + r]` is the distance from row `r` to point `j`.
 #[inline(always)]
-fn distance_rows_body(xi: &[f64], xt: &[f64], n: usize, dist: &mut [f64]) {
+fn distance_rows_body(xi: &[f64], xt: &[f64], n: usize, scale: f64, dist: &mut [i64]) {
+    // Below 2^51 by the choice of scale, so the difference is that integer.
+    let fixed = |v: f64| (v.sqrt() * scale + ROUNDER).to_bits().wrapping_sub(ROUNDER.to_bits()) as i64;
     let d = xi.len() / ROWS;
     let full = n / GROUP * GROUP;
     for start in (0..full).step_by(GROUP) {
-        let mut acc = [[0.0f64; GROUP]; ROWS];
+        let mut acc = [[0.0f64; ROWS]; GROUP];
         for f in 0..d {
             let Ok(col) = <&[f64; GROUP]>::try_from(&xt[f * n + start..f * n + start + GROUP])
             else {
                 continue;
             };
-            for (r, a) in acc.iter_mut().enumerate() {
-                let xv = xi[r * d + f];
-                for l in 0..GROUP {
-                    let t = xv - col[l];
-                    a[l] += t * t;
+            for (l, a) in acc.iter_mut().enumerate() {
+                for (r, v) in a.iter_mut().enumerate() {
+                    let t = xi[r * d + f] - col[l];
+                    *v += t * t;
                 }
             }
         }
-        for (r, a) in acc.iter().enumerate() {
-            for (o, v) in dist[r * n + start..r * n + start + GROUP].iter_mut().zip(a) {
-                *o = v.sqrt();
+        for (o, a) in dist[start * ROWS..(start + GROUP) * ROWS]
+            .chunks_exact_mut(ROWS)
+            .zip(acc)
+        {
+            for (o, v) in o.iter_mut().zip(a) {
+                *o = fixed(v);
             }
         }
     }
-    for r in 0..ROWS {
-        for j in full..n {
+    for j in full..n {
+        for r in 0..ROWS {
             let mut a = 0.0;
             for f in 0..d {
                 let t = xi[r * d + f] - xt[f * n + j];
                 a += t * t;
             }
-            dist[r * n + j] = a.sqrt();
+            dist[j * ROWS + r] = fixed(a);
         }
     }
 }
 
-/// Per-cluster sums of `dist` under `labels`, with four interleaved partial
-/// sums so consecutive points of the same cluster do not wait on each other.
+/// Per-cell sums of the [`ROWS`] rows' distances (`dist` as
+/// [`distance_rows_body`] leaves it) under the joint labels `cell`:
+/// `sums[c * ROWS + r]` is row `r`'s sum over the points of cell `c`, in
+/// fixed point. One vector addition per point serves all the rows.
 #[inline(always)]
-fn cluster_sums_body(
-    labels: &[usize],
-    dist: &[f64],
-    k: usize,
-    partial: &mut [f64],
-    out: &mut [f64],
-) {
-    partial.iter_mut().for_each(|v| *v = 0.0);
-    let (p0, rest) = partial.split_at_mut(k);
-    let (p1, rest) = rest.split_at_mut(k);
-    let (p2, p3) = rest.split_at_mut(k);
-    let mut l4 = labels.chunks_exact(4);
-    let mut d4 = dist.chunks_exact(4);
-    for (l, d) in (&mut l4).zip(&mut d4) {
-        p0[l[0]] += d[0];
-        p1[l[1]] += d[1];
-        p2[l[2]] += d[2];
-        p3[l[3]] += d[3];
-    }
-    for (&l, &d) in l4.remainder().iter().zip(d4.remainder()) {
-        p0[l] += d;
-    }
-    for c in 0..k {
-        out[c] = (p0[c] + p1[c]) + (p2[c] + p3[c]);
+fn cell_sums_body(cell: &[u32], dist: &[i64], sums: &mut [i64]) {
+    sums.iter_mut().for_each(|v| *v = 0);
+    for (&c, d) in cell.iter().zip(dist.chunks_exact(ROWS)) {
+        let c = c as usize * ROWS;
+        let (Some(s), Ok(d)) = (sums.get_mut(c..c + ROWS), <&[i64; ROWS]>::try_from(d)) else {
+            continue;
+        };
+        // Sums stay below 2^62 by the choice of scale: never wraps.
+        for (s, d) in s.iter_mut().zip(d) {
+            *s = s.wrapping_add(*d);
+        }
     }
 }
 
-strata_core::simd_dispatch!(fn distance_row(xi: &[f64], xt: &[f64], n: usize, dist: &mut [f64]) => distance_row_body);
-strata_core::simd_dispatch!(fn distance_rows(xi: &[f64], xt: &[f64], n: usize, dist: &mut [f64]) => distance_rows_body);
-strata_core::simd_dispatch!(fn cluster_sums(labels: &[usize], dist: &[f64], k: usize, partial: &mut [f64], out: &mut [f64]) => cluster_sums_body);
+strata_core::simd_dispatch!(fn distance_rows(xi: &[f64], xt: &[f64], n: usize, scale: f64, dist: &mut [i64]) => distance_rows_body);
+strata_core::simd_dispatch!(fn cell_sums(cell: &[u32], dist: &[i64], sums: &mut [i64]) => cell_sums_body);
 
-/// Most cells of a joint labeling: its per-cell sums (four interleaved
-/// copies, 32 KB) stay in the L1 cache; measured best on the Spotify data
-/// among 256 to 8192.
+/// Most cells of a joint labeling: the per-cell sums of [`ROWS`] rows
+/// (32 KB) stay in the L1 cache.
 const MAX_CELLS: usize = 1024;
 
 /// Labelings scored together: each point's cell is the tuple of its labels
@@ -161,17 +182,16 @@ const MAX_CELLS: usize = 1024;
 /// sums are the sums over the cells of each cluster (`cell_label[m][cell]`).
 struct JointGroup {
     members: Vec<usize>,
-    joint: Vec<usize>,
+    joint: Vec<u32>,
     cells: usize,
     cell_label: Vec<Vec<usize>>,
 }
 
 impl JointGroup {
     /// Per member, its cells ordered by cluster (by cell within one) and
-    /// where each cluster's cells start: a cluster's sum is then one
-    /// running total in a register, taken over its cells in cell order (so
-    /// the very additions of a scatter over the cells, without each waiting
-    /// for the previous store to the same cluster).
+    /// where each cluster's cells start: a cluster's sums (one per row of
+    /// the [`ROWS`]) are then running totals in a register, without each
+    /// addition waiting for a store to the same cluster.
     fn cells_by_cluster(&self, ks: &[usize]) -> Vec<(Vec<u32>, Vec<usize>)> {
         self.members
             .iter()
@@ -205,7 +225,7 @@ fn joint_groups(prepared: &[(Vec<usize>, usize, Vec<usize>)], n: usize) -> Vec<J
     for (m, (labels, k, _)) in prepared.iter().enumerate() {
         if let Some(g) = groups.last_mut() {
             // Cells of the group refined by this labeling.
-            let mut index: HashMap<(usize, usize), usize> = HashMap::new();
+            let mut index: HashMap<(u32, usize), usize> = HashMap::new();
             let mut joint = Vec::with_capacity(n);
             let mut first = Vec::new();
             for (&cell, &l) in g.joint.iter().zip(labels) {
@@ -214,7 +234,8 @@ fn joint_groups(prepared: &[(Vec<usize>, usize, Vec<usize>)], n: usize) -> Vec<J
                 if id == first.len() {
                     first.push((cell, l));
                 }
-                joint.push(id);
+                // At most MAX_CELLS + 1 cells, far below u32::MAX.
+                joint.push(id as u32);
                 if index.len() > MAX_CELLS {
                     break;
                 }
@@ -223,7 +244,7 @@ fn joint_groups(prepared: &[(Vec<usize>, usize, Vec<usize>)], n: usize) -> Vec<J
                 let mut cell_label: Vec<Vec<usize>> = g
                     .cell_label
                     .iter()
-                    .map(|map| first.iter().map(|&(cell, _)| map[cell]).collect())
+                    .map(|map| first.iter().map(|&(cell, _)| map[cell as usize]).collect())
                     .collect();
                 cell_label.push(first.iter().map(|&(_, l)| l).collect());
                 g.members.push(m);
@@ -235,7 +256,8 @@ fn joint_groups(prepared: &[(Vec<usize>, usize, Vec<usize>)], n: usize) -> Vec<J
         }
         groups.push(JointGroup {
             members: vec![m],
-            joint: labels.clone(),
+            // Labels are below k, which the caller keeps within u32.
+            joint: labels.iter().map(|&l| l as u32).collect(),
             cells: *k,
             cell_label: vec![(0..*k).collect()],
         });
@@ -261,10 +283,25 @@ pub fn silhouette_samples_many(
                 max: n.saturating_sub(1),
             });
         }
+        if k > u32::MAX as usize {
+            return Err(ClusterError::InvalidParameter {
+                name: "labels",
+                value: format!("{k} distinct labels"),
+                expected: format!("at most {}", u32::MAX),
+            });
+        }
         let mut counts = vec![0usize; k];
         dl.iter().for_each(|&c| counts[c] += 1);
         prepared.push((dl, k, counts));
     }
+    let fixed = Fixed::of(
+        n,
+        distance_bound(x).ok_or_else(|| ClusterError::InvalidParameter {
+            name: "x",
+            value: "values whose distances overflow".into(),
+            expected: "distances within the range of f64".into(),
+        })?,
+    );
     let xt: Vec<f64> = x.t().iter().copied().collect(); // d x n, row-major
     let standard = x.as_standard_layout();
     let xs = standard.as_slice().unwrap_or(&[]);
@@ -278,64 +315,57 @@ pub fn silhouette_samples_many(
         .into_par_iter()
         .map(|a| {
             let b = (a + SILHOUETTE_BLOCK).min(n);
-            let mut dists = vec![0.0; ROWS * n];
-            let mut partial = vec![0.0; 4 * max_cells];
-            let mut cell_sums = vec![0.0; max_cells];
-            // Cluster sums of every labeling, one after the other.
-            let mut all_sums: Vec<Vec<f64>> = prepared.iter().map(|p| vec![0.0; p.1]).collect();
+            let mut rows = vec![0.0; ROWS * d];
+            let mut dists = vec![0i64; ROWS * n];
+            let mut per_cell = vec![0i64; ROWS * max_cells];
+            // Cluster sums of every labeling for the ROWS rows, cluster by
+            // cluster (`[c * ROWS + r]`).
+            let mut all_sums: Vec<Vec<i64>> =
+                prepared.iter().map(|p| vec![0; ROWS * p.1]).collect();
             let mut out: Vec<Vec<f64>> =
                 prepared.iter().map(|_| Vec::with_capacity(b - a)).collect();
-            for i in a..b {
-                // The block's rows go by ROWS (the distances of all of them
-                // at once), the last ones one by one if ROWS do not fit.
-                let r = (i - a) % ROWS;
-                let whole = i - r + ROWS <= b;
-                if r == 0 && whole {
-                    distance_rows(&xs[i * d..(i + ROWS) * d], &xt, n, &mut dists);
-                } else if !whole {
-                    distance_row(
-                        &xs[i * d..(i + 1) * d],
-                        &xt,
-                        n,
-                        &mut dists[r * n..(r + 1) * n],
-                    );
+            for i in (a..b).step_by(ROWS) {
+                // The block's rows go by ROWS; a last short group repeats
+                // its last row (each row's sums are its own, whatever rows
+                // share its vector), and the copies are not scored.
+                let live = ROWS.min(b - i);
+                for r in 0..ROWS {
+                    let row = i + r.min(live - 1);
+                    rows[r * d..(r + 1) * d].copy_from_slice(&xs[row * d..(row + 1) * d]);
                 }
-                let dist = &dists[r * n..(r + 1) * n];
+                distance_rows(&rows, &xt, n, fixed.scale, &mut dists);
                 for (g, members) in groups.iter().zip(&by_cluster) {
-                    let cells = g.cells;
-                    cluster_sums(
-                        &g.joint,
-                        dist,
-                        cells,
-                        &mut partial[..4 * cells],
-                        &mut cell_sums[..cells],
-                    );
+                    let sums = &mut per_cell[..ROWS * g.cells];
+                    cell_sums(&g.joint, &dists, sums);
                     for (&m, (order, offsets)) in g.members.iter().zip(members) {
-                        for (sum, w) in all_sums[m].iter_mut().zip(offsets.windows(2)) {
-                            let mut total = 0.0;
+                        for (total, w) in all_sums[m].chunks_exact_mut(ROWS).zip(offsets.windows(2)) {
+                            total.iter_mut().for_each(|t| *t = 0);
                             for &cell in &order[w[0]..w[1]] {
-                                total += cell_sums[cell as usize];
+                                let cell = cell as usize * ROWS;
+                                for (t, v) in total.iter_mut().zip(&sums[cell..cell + ROWS]) {
+                                    *t = t.wrapping_add(*v);
+                                }
                             }
-                            *sum = total;
                         }
                     }
                 }
                 for (((labels, k, counts), o), sums) in
                     prepared.iter().zip(out.iter_mut()).zip(&all_sums)
                 {
-                    let k = *k;
-                    let own = labels[i];
-                    if counts[own] <= 1 {
-                        o.push(0.0);
-                        continue;
+                    for r in 0..live {
+                        let own = labels[i + r];
+                        if counts[own] <= 1 {
+                            o.push(0.0);
+                            continue;
+                        }
+                        let intra = fixed.value(sums[own * ROWS + r]) / (counts[own] - 1) as f64;
+                        let inter = (0..*k)
+                            .filter(|&c| c != own)
+                            .map(|c| fixed.value(sums[c * ROWS + r]) / counts[c] as f64)
+                            .fold(f64::INFINITY, f64::min);
+                        let m = intra.max(inter);
+                        o.push(if m > 0.0 { (inter - intra) / m } else { 0.0 });
                     }
-                    let intra = sums[own] / (counts[own] - 1) as f64;
-                    let inter = (0..k)
-                        .filter(|&c| c != own)
-                        .map(|c| sums[c] / counts[c] as f64)
-                        .fold(f64::INFINITY, f64::min);
-                    let m = intra.max(inter);
-                    o.push(if m > 0.0 { (inter - intra) / m } else { 0.0 });
                 }
             }
             out
@@ -618,50 +648,80 @@ mod tests {
     #[test]
     fn wide_and_baseline_kernels_are_bit_identical() {
         let mut r = strata_core::Rng::new(strata_core::Seed(6));
-        let (n, d) = (1500, 5);
+        // n not a multiple of the group of points.
+        let (n, d) = (1500 + GROUP / 2 + 1, 5);
         let xt: Vec<f64> = (0..n * d).map(|_| r.normal()).collect();
-        let xi: Vec<f64> = (0..d).map(|_| r.normal()).collect();
-        let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
-        distance_row(&xi, &xt, n, &mut a);
-        distance_row_body(&xi, &xt, n, &mut b);
-        assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()));
-        let labels: Vec<usize> = (0..n).map(|i| (i * 7) % 5).collect();
-        let (mut pa, mut pb, mut sa, mut sb) =
-            (vec![0.0; 20], vec![0.0; 20], vec![0.0; 5], vec![0.0; 5]);
-        cluster_sums(&labels, &a, 5, &mut pa, &mut sa);
-        cluster_sums_body(&labels, &a, 5, &mut pb, &mut sb);
-        assert!(sa.iter().zip(&sb).all(|(p, q)| p.to_bits() == q.to_bits()));
-        let direct: Vec<f64> = (0..n)
-            .map(|j| {
-                (0..d)
-                    .map(|f| (xi[f] - xt[f * n + j]).powi(2))
-                    .sum::<f64>()
-                    .sqrt()
-            })
-            .collect();
-        assert!(a.iter().zip(&direct).all(|(p, q)| (p - q).abs() < 1e-12));
-        // ROWS rows at once (n not a multiple of the group): each row's
-        // distances are the very bits of that row alone.
         let rows: Vec<f64> = (0..ROWS * d).map(|_| r.normal()).collect();
-        let (mut wide, mut base) = (vec![0.0; ROWS * n], vec![0.0; ROWS * n]);
-        distance_rows(&rows, &xt, n, &mut wide);
-        distance_rows_body(&rows, &xt, n, &mut base);
+        let scale = Fixed::of(n, 20.0).scale;
+        let (mut wide, mut base) = (vec![0; ROWS * n], vec![0; ROWS * n]);
+        distance_rows(&rows, &xt, n, scale, &mut wide);
+        distance_rows_body(&rows, &xt, n, scale, &mut base);
+        // Every distance is that of the row and point alone, its squared
+        // differences added feature by feature, scaled and rounded.
         for k in 0..ROWS {
-            let mut alone = vec![0.0; n];
-            distance_row_body(&rows[k * d..(k + 1) * d], &xt, n, &mut alone);
-            for (w, v) in [&wide, &base]
-                .into_iter()
-                .map(|v| &v[k * n..(k + 1) * n])
-                .zip([0, 1])
-            {
-                assert!(
-                    w.iter()
-                        .zip(&alone)
-                        .all(|(p, q)| p.to_bits() == q.to_bits()),
-                    "row {k}, kernel {v}"
-                );
+            for j in 0..n {
+                let mut a = 0.0f64;
+                for f in 0..d {
+                    let t = rows[k * d + f] - xt[f * n + j];
+                    a += t * t;
+                }
+                let alone = (a.sqrt() * scale).round_ties_even() as i64;
+                assert_eq!(wide[j * ROWS + k], alone, "row {k}, point {j}");
+                assert_eq!(base[j * ROWS + k], alone, "row {k}, point {j}");
+                assert!((alone as f64 / scale - a.sqrt()).abs() <= 0.5 / scale);
             }
         }
+        // Per-cell sums: each row's, as a plain scatter.
+        let cells = 7;
+        let cell: Vec<u32> = (0..n).map(|j| ((j * 5 + j / 3) % cells) as u32).collect();
+        let (mut sa, mut sb) = (vec![1; ROWS * cells], vec![2; ROWS * cells]);
+        cell_sums(&cell, &wide, &mut sa);
+        cell_sums_body(&cell, &wide, &mut sb);
+        for k in 0..ROWS {
+            let mut plain = vec![0i64; cells];
+            for (j, &c) in cell.iter().enumerate() {
+                plain[c as usize] += wide[j * ROWS + k];
+            }
+            for c in 0..cells {
+                assert_eq!(sa[c * ROWS + k], plain[c], "row {k}, cell {c}");
+                assert_eq!(sb[c * ROWS + k], plain[c], "row {k}, cell {c}");
+            }
+        }
+    }
+
+    #[test]
+    fn fixed_point_scale_is_the_largest_power_of_two_that_fits() {
+        for (n, bound) in [
+            (2usize, 1.0f64),
+            (300, 7.3),
+            (28_356, 13.9),
+            (1 << 20, 1e-200),
+            (10, 1e300),
+            (5, f64::MAX / 4.0),
+            (100, 0.0),
+        ] {
+            let scale = Fixed::of(n, bound).scale;
+            assert_eq!(scale.log2().fract(), 0.0, "{n} {bound}: {scale}");
+            let cap = (2f64.powi(62) / n as f64).min(2f64.powi(51));
+            if bound > 0.0 {
+                assert!(bound * scale <= cap, "{n} {bound}: {scale}");
+                assert!(bound * scale * 2.0 > cap || scale == 2f64.powi(1000));
+                // n distances at the bound sum below 2^62; each is exact
+                // under the rounding constant.
+                assert!(n as f64 * (bound * scale) <= 2f64.powi(62));
+            } else {
+                assert_eq!(scale, 1.0);
+            }
+        }
+        let x = Array2::from_shape_vec((2, 2), vec![0.0, 0.0, 3.0, -4.0]).unwrap();
+        let b = distance_bound(x.view()).unwrap();
+        assert!(b >= 5.0 && b < 5.0 * (1.0 + 1e-8), "{b}");
+        let huge = Array2::from_shape_vec((3, 1), vec![-f64::MAX, f64::MAX, 0.0]).unwrap();
+        assert!(distance_bound(huge.view()).is_none());
+        assert!(matches!(
+            silhouette_score(huge.view(), &[0, 1, 1]),
+            Err(ClusterError::InvalidParameter { name: "x", .. })
+        ));
     }
 
     #[test]
@@ -685,9 +745,10 @@ mod tests {
         assert!(joint_groups(&prepared, n).len() > 1);
         let together = silhouette_samples_many(x.view(), &refs).unwrap();
         for (l, t) in refs.iter().zip(&together) {
+            // Fixed-point sums: the very bits, whatever the grouping.
             let alone = silhouette_samples(x.view(), l).unwrap();
             for (p, q) in t.iter().zip(&alone) {
-                assert!((p - q).abs() < 1e-12, "{p} vs {q}");
+                assert_eq!(p.to_bits(), q.to_bits(), "{p} vs {q}");
             }
         }
     }
