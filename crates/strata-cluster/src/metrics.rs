@@ -70,7 +70,9 @@ impl Fixed {
         let mut scale = 1.0f64;
         if bound > 0.0 {
             // Powers of two, so that scaling is exact; the loops end within
-            // about 2,100 steps since bound is finite and positive.
+            // about 2,100 steps since bound is finite and positive. The
+            // ceiling of 2^1000 binds only for a bound under 2^-950, data
+            // whose squared differences underflow to zero anyway.
             while bound * scale > cap {
                 scale *= 0.5;
             }
