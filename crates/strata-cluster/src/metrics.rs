@@ -755,7 +755,7 @@ mod tests {
         }
         let x = Array2::from_shape_vec((2, 2), vec![0.0, 0.0, 3.0, -4.0]).unwrap();
         let b = distance_bound(x.view()).unwrap();
-        assert!(b >= 5.0 && b < 5.0 * (1.0 + 1e-8), "{b}");
+        assert!((5.0..5.0 * (1.0 + 1e-8)).contains(&b), "{b}");
         let huge = Array2::from_shape_vec((3, 1), vec![-f64::MAX, f64::MAX, 0.0]).unwrap();
         assert!(distance_bound(huge.view()).is_none());
         assert!(matches!(
