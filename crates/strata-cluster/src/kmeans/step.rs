@@ -35,36 +35,21 @@ pub(crate) fn lloyd_step_body(
         // Each row's bound, less its center's drift (and what rounding can
         // take from it); rows that may change center are computed, in row
         // order.
-        let mut todo = Vec::new();
         // sqrt(allowance) is linear in |x|: the test needs no square root.
+        // Branch-free: every bound is stored (a row that is computed gets a
+        // fresh one below), and a row's index is written at the end of
+        // `todo`, which grows only when the row may change center.
         let root = gaps.ef.sqrt();
-        for (r, (lab, slack)) in labels
-            .chunks(LANES)
-            .zip(gaps.slack.chunks_mut(LANES))
-            .enumerate()
-        {
-            let r = r * LANES;
-            let mut moved = [0.0f64; LANES];
-            let mut keep = [false; LANES];
-            for (l, (&b, &s)) in lab.iter().zip(slack.iter()).enumerate() {
-                let scale = gaps.xr[r + l] + gaps.cmax;
-                moved[l] = (f64::from(s) - gaps.drift[b as usize]) - tiny(scale);
-                keep[l] = moved[l] > root * scale;
-            }
-            if keep.iter().take(lab.len()).all(|&k| k) {
-                for (s, &v) in slack.iter_mut().zip(&moved) {
-                    *s = down(v);
-                }
-                continue;
-            }
-            for (l, s) in slack.iter_mut().enumerate() {
-                if keep[l] {
-                    *s = down(moved[l]);
-                } else {
-                    todo.push(r + l);
-                }
-            }
+        let mut todo = vec![0usize; m];
+        let mut t = 0;
+        for (i, (&b, s)) in labels.iter().zip(gaps.slack.iter_mut()).enumerate() {
+            let scale = gaps.xr[i] + gaps.cmax;
+            let moved = (f64::from(*s) - gaps.drift[b as usize]) - tiny(scale);
+            *s = down(moved);
+            todo[t] = i;
+            t += usize::from(!(moved > root * scale));
         }
+        todo.truncate(t);
         if todo.len() * 4 <= m {
             // Few rows: gathered into a small column-major batch.
             let t = todo.len();

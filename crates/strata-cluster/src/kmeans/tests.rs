@@ -511,18 +511,38 @@ fn f32_bounds_round_toward_safety() {
         f64::INFINITY,
         f64::NEG_INFINITY,
     ]);
+    let top = f64::from(f32::MAX);
     for v in values {
         let (lo, hi) = (down(v), up(v));
         assert!(f64::from(lo) <= v && v <= f64::from(hi), "{v}: {lo} {hi}");
-        // As tight as f32 allows: the next value inward would cross `v`.
-        if f64::from(lo) != v {
-            assert!(f64::from(lo.next_up()) > v, "{v}: {lo}");
-            assert!(f64::from(hi.next_down()) < v, "{v}: {hi}");
+        // Tight: within |v| * 2^-21 + 2e-42 (one to three f32 units), so a
+        // bound loosens by no more than that per step.
+        let slack = v.abs() * 2f64.powi(-21) + 2e-42;
+        if v.abs() <= top {
+            assert!(f64::from(lo) >= v - slack, "{v}: {lo}");
+            assert!(f64::from(hi) <= v + slack, "{v}: {hi}");
         }
         // Finite stays finite (an overflow would round an upper bound down
         // to infinity's opposite, or a lower bound up to infinity).
         if v.is_finite() {
             assert!(lo < f32::INFINITY && hi > f32::NEG_INFINITY, "{v}");
+        }
+        // Infinite values keep a bound on their safe side.
+        if v == f64::INFINITY {
+            assert!(hi == f32::INFINITY && lo.is_finite(), "{v}: {lo} {hi}");
+        }
+        if v == f64::NEG_INFINITY {
+            assert!(lo == f32::NEG_INFINITY && hi.is_finite(), "{v}: {lo} {hi}");
+        }
+    }
+    // Values whose nearest f32 lies on the wrong side, where a plain cast
+    // would break the bound: the cast rounds 1 + 2^-25 down and 1 - 2^-26
+    // up, and likewise for every scale.
+    for scale in [1e-30, 1e-3, 1.0, 3.0, 1e20, 1e37] {
+        for v in [scale * (1.0 + 2f64.powi(-25)), scale * (1.0 - 2f64.powi(-26))] {
+            for v in [v, -v] {
+                assert!(f64::from(down(v)) <= v && f64::from(up(v)) >= v, "{v}");
+            }
         }
     }
     assert!(down(f64::NAN).is_nan() && up(f64::NAN).is_nan());
