@@ -3,14 +3,18 @@
 //! `agglomerative`) beside k-means and Gaussian mixtures.
 //!
 //! This crate is the proof that adding an algorithm takes a crate and one
-//! registration line in `strata-lab`: it depends on `strata-core` only. linfa
-//! 0.8 is built on ndarray 0.16 while strata uses 0.17, so arrays are copied
-//! at the boundary ([`to_linfa`]); labels come back as plain vectors.
+//! registration line in `strata-lab`: of strata it depends on `strata-core`
+//! only. linfa 0.8 is built on ndarray 0.16 while strata uses 0.17, so
+//! arrays are copied at the boundary ([`to_linfa`]); labels come back as
+//! plain vectors.
 //!
-//! Labels are made canonical (numbered in order of first appearance), because
-//! linfa's hierarchical clustering numbers clusters in hash-map order, which
-//! changes from one process to the next. DBSCAN's noise points get their own
-//! label after the clusters, and the diagnostics say how many there are.
+//! Agglomerative clustering calls kodama's linkage (what linfa-hierarchical
+//! calls) on the dissimilarities linfa-hierarchical would derive from linfa's
+//! Gaussian kernel, computed here for the pairs the linkage reads: the same
+//! labels (the tests compare with linfa's transforms, dissimilarities to the
+//! bit), at a sixth of the cost. Labels are made canonical (numbered in order
+//! of first appearance). DBSCAN's noise points get their own label after the
+//! clusters, and the diagnostics say how many there are.
 
 use linfa::ParamGuard;
 use linfa::traits::Transformer;
@@ -192,12 +196,15 @@ impl FittedClusterer for FittedDbscan {
     }
 }
 
-/// Agglomerative clustering (linfa-hierarchical, kodama's linkage), cut at `k` clusters.
+/// Agglomerative clustering (kodama's linkage), cut at `k` clusters.
 ///
-/// linfa derives the dissimilarity from a Gaussian kernel, `-ln exp(-|a-b|^2/h)`,
-/// that is the squared Euclidean distance over `h`. strata sets `h` to a tenth
-/// of the largest squared distance so that no similarity falls under linfa's
-/// 1e-6 floor, which would flatten distant pairs into ties.
+/// The dissimilarity is linfa-hierarchical's: from a Gaussian kernel,
+/// `-ln exp(-|a-b|^2/h)`, that is the squared Euclidean distance over `h`.
+/// strata sets `h` to a tenth of the largest squared distance so that no
+/// similarity falls under linfa's 1e-6 floor, which would flatten distant
+/// pairs into ties. [`hierarchical_cut`] computes the same numbers as linfa's
+/// kernel and hierarchical transforms, to the bit, for the pairs the linkage
+/// reads only (linfa fills the whole n x n kernel, both triangles).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Agglomerative {
     pub k: usize,
@@ -215,6 +222,73 @@ pub enum Linkage {
 
 /// Rows above which the dense n x n kernel would not fit comfortably in memory.
 pub const AGGLOMERATIVE_MAX_ROWS: usize = 12_000;
+
+/// linfa-hierarchical's dissimilarities of the rows of `x` (condensed: the
+/// pairs i < j, row after row) and the kernel bandwidth, see
+/// [`hierarchical_cut`].
+fn dissimilarities(x: ArrayView2<'_, f64>) -> (Vec<f64>, f64) {
+    let n = x.nrows();
+    let xs = x.as_standard_layout();
+    let rows: Vec<&[f64]> = xs
+        .rows()
+        .into_iter()
+        .map(|r| r.to_slice().unwrap_or(&[]))
+        .collect();
+    let mut condensed: Vec<f64> = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+    for (i, a) in rows.iter().enumerate() {
+        for b in &rows[i + 1..] {
+            condensed.push(
+                a.iter()
+                    .zip(b.iter())
+                    .map(|(p, q)| (p - q) * (p - q))
+                    .sum::<f64>(),
+            );
+        }
+    }
+    let max_d2 = condensed.iter().copied().fold(0.0, f64::max);
+    let bandwidth = if max_d2 > 0.0 { max_d2 / 10.0 } else { 1.0 };
+    let floor: f64 = 1e-6;
+    for v in &mut condensed {
+        let similarity = (-*v / bandwidth).exp();
+        *v = if similarity > floor {
+            -similarity.ln()
+        } else {
+            -floor.ln()
+        };
+    }
+    (condensed, bandwidth)
+}
+
+/// The rows of `x` merged by `linkage` until `k` clusters remain: each row's
+/// cluster (as merge-tree node ids, not yet canonical) and the kernel
+/// bandwidth `h`. The condensed dissimilarities are those linfa-hierarchical
+/// derives from linfa's dense Gaussian kernel, computed the same way (sums of
+/// squares in feature order, `exp` then `-ln`, the 1e-6 similarity floor),
+/// and the cut applies the first `n - k` merges, as linfa's does.
+pub fn hierarchical_cut(x: ArrayView2<'_, f64>, k: usize, linkage: Linkage) -> (Vec<usize>, f64) {
+    let n = x.nrows();
+    let (mut condensed, bandwidth) = dissimilarities(x);
+    let method = match linkage {
+        Linkage::Single => kodama::Method::Single,
+        Linkage::Complete => kodama::Method::Complete,
+        Linkage::Average => kodama::Method::Average,
+        Linkage::Ward => kodama::Method::Ward,
+    };
+    let tree = kodama::linkage(&mut condensed, n, method);
+    // Node n + s is the union of step s's two clusters; every node's parent
+    // has a larger id, so roots resolve from the top down.
+    let merges = n.saturating_sub(k).min(tree.steps().len());
+    let mut parent: Vec<usize> = (0..n + merges).collect();
+    for (s, step) in tree.steps()[..merges].iter().enumerate() {
+        parent[step.cluster1] = n + s;
+        parent[step.cluster2] = n + s;
+    }
+    for id in (0..n + merges).rev() {
+        parent[id] = parent[parent[id]];
+    }
+    parent.truncate(n);
+    (parent, bandwidth)
+}
 
 /// A fitted agglomerative clustering; new rows go to the nearest cluster mean.
 pub struct FittedAgglomerative {
@@ -289,31 +363,8 @@ impl Clusterer for Agglomerative {
         if let Err(msg) = Self::check_shape(&Params::default(), n, x.ncols()) {
             return Err(AlgoError::Other(msg));
         }
-        let mut max_d2: f64 = 0.0;
-        for i in 0..n {
-            for j in 0..i {
-                max_d2 = max_d2.max(sq_dist(x.row(i), x.row(j)));
-            }
-        }
-        let bandwidth = if max_d2 > 0.0 { max_d2 / 10.0 } else { 1.0 };
-        let records = to_linfa(x);
-        let kernel = linfa_kernel::Kernel::params()
-            .kind(linfa_kernel::KernelType::Dense)
-            .method(linfa_kernel::KernelMethod::Gaussian(bandwidth))
-            .transform(&records);
-        let method = match self.linkage {
-            Linkage::Single => linfa_hierarchical::Method::Single,
-            Linkage::Complete => linfa_hierarchical::Method::Complete,
-            Linkage::Average => linfa_hierarchical::Method::Average,
-            Linkage::Ward => linfa_hierarchical::Method::Ward,
-        };
-        let params = linfa_hierarchical::HierarchicalCluster::default()
-            .with_method(method)
-            .num_clusters(self.k)
-            .check()
-            .map_err(|e| AlgoError::Other(format!("agglomerative: {e}")))?;
-        let out = params.transform(kernel);
-        let (labels, k) = canonical_labels(&out.targets);
+        let (raw, bandwidth) = hierarchical_cut(x, self.k, self.linkage);
+        let (labels, k) = canonical_labels(&raw);
         let mut centroids = Array2::<f64>::zeros((k, x.ncols()));
         let mut counts = vec![0usize; k];
         for (i, &l) in labels.iter().enumerate() {
@@ -431,6 +482,86 @@ mod tests {
                 .unwrap();
             assert_eq!(f.labels(), again.labels(), "labels are canonical");
             assert_eq!(f.predict(x.view()).unwrap(), *f.labels());
+        }
+    }
+
+    /// Agglomerative clustering as linfa computes it: the dense Gaussian
+    /// kernel, then linfa-hierarchical's transform (canonical labels).
+    fn linfa_agglomerative(x: ArrayView2<'_, f64>, k: usize, linkage: Linkage) -> Vec<usize> {
+        let n = x.nrows();
+        let mut max_d2: f64 = 0.0;
+        for i in 0..n {
+            for j in 0..i {
+                max_d2 = max_d2.max(sq_dist(x.row(i), x.row(j)));
+            }
+        }
+        let bandwidth = if max_d2 > 0.0 { max_d2 / 10.0 } else { 1.0 };
+        let kernel = linfa_kernel::Kernel::params()
+            .kind(linfa_kernel::KernelType::Dense)
+            .method(linfa_kernel::KernelMethod::Gaussian(bandwidth))
+            .transform(&to_linfa(x));
+        let method = match linkage {
+            Linkage::Single => linfa_hierarchical::Method::Single,
+            Linkage::Complete => linfa_hierarchical::Method::Complete,
+            Linkage::Average => linfa_hierarchical::Method::Average,
+            Linkage::Ward => linfa_hierarchical::Method::Ward,
+        };
+        let out = linfa_hierarchical::HierarchicalCluster::default()
+            .with_method(method)
+            .num_clusters(k)
+            .check()
+            .unwrap()
+            .transform(kernel);
+        canonical_labels(&out.targets).0
+    }
+
+    #[test]
+    fn dissimilarities_equal_linfa_to_the_bit() {
+        let mut r = Rng::new(Seed(12));
+        let mut x = Array2::from_shape_fn((70, 6), |_| r.normal() * 3.0);
+        x[[5, 2]] = 400.0;
+        let (ours, bandwidth) = dissimilarities(x.view());
+        let kernel = linfa_kernel::Kernel::params()
+            .kind(linfa_kernel::KernelType::Dense)
+            .method(linfa_kernel::KernelMethod::Gaussian(bandwidth))
+            .transform(&to_linfa(x.view()));
+        let theirs: Vec<f64> = kernel
+            .to_upper_triangle()
+            .into_iter()
+            .map(|v: f64| if v > 1e-6 { -v.ln() } else { -(1e-6f64).ln() })
+            .collect();
+        assert_eq!(ours.len(), theirs.len());
+        for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+            assert_eq!(a.to_bits(), b.to_bits(), "pair {i}: {a} against {b}");
+        }
+    }
+
+    #[test]
+    fn agglomerative_equals_linfa_to_the_label() {
+        // Spread-out data, blobs, exact duplicates (tied dissimilarities) and
+        // one far outlier (which sets the bandwidth): every linkage and
+        // several cuts give linfa's labels.
+        let mut r = Rng::new(Seed(11));
+        let spread = Array2::from_shape_fn((90, 5), |_| r.normal());
+        let (blobs_x, _) = blobs(1);
+        let mut dup = Array2::from_shape_fn((60, 3), |_| (r.uniform() * 4.0).floor());
+        dup[[0, 0]] = 1e3;
+        for x in [spread, blobs_x, dup] {
+            for linkage in [
+                Linkage::Ward,
+                Linkage::Average,
+                Linkage::Complete,
+                Linkage::Single,
+            ] {
+                for k in [1, 2, 3, 7, x.nrows()] {
+                    let f = Agglomerative { k, linkage }.fit(x.view(), Seed(0)).unwrap();
+                    assert_eq!(
+                        f.labels().to_vec(),
+                        linfa_agglomerative(x.view(), k, linkage),
+                        "{linkage:?}, k = {k}"
+                    );
+                }
+            }
         }
     }
 

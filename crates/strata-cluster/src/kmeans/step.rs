@@ -47,7 +47,9 @@ pub(crate) fn lloyd_step_body(
             let moved = (f64::from(*s) - gaps.drift[b as usize]) - tiny(scale);
             *s = down(moved);
             todo[t] = i;
-            t += usize::from(!(moved > root * scale));
+            // NaN is not above: such a row is computed.
+            let keep = moved > root * scale;
+            t += usize::from(!keep);
         }
         todo.truncate(t);
         if todo.len() * 4 <= m {
