@@ -483,6 +483,15 @@ fn log_prob_block(x: Cols<'_>, a: usize, b: usize, p: &Params) -> Vec<f64> {
             ld + p.weights[c].ln()
         })
         .collect();
+    // The precision factors column by column (U's column j is row j here),
+    // so the Mahalanobis loop reads them in order without index arithmetic.
+    let columns: Vec<f64> = match p.covariance_type {
+        CovarianceType::Full | CovarianceType::Tied => prec
+            .chunks_exact(d * d)
+            .flat_map(|u| (0..d * d).map(move |t| u[(t % d) * d + t / d]))
+            .collect(),
+        CovarianceType::Diag | CovarianceType::Spherical => Vec::new(),
+    };
     for r in (a..b).step_by(LANES) {
         let len = LANES.min(b - r);
         load_group(x.data, n, r, len, &mut group);
@@ -502,11 +511,10 @@ fn log_prob_block(x: Cols<'_>, a: usize, b: usize, p: &Params) -> Vec<f64> {
                     } else {
                         c
                     };
-                    let u = &prec[idx * d * d..(idx + 1) * d * d];
-                    for j in 0..d {
+                    let u = &columns[idx * d * d..(idx + 1) * d * d];
+                    for (j, col) in u.chunks_exact(d).enumerate() {
                         let mut y = [0.0f64; LANES];
-                        for (i, di) in diff.iter().enumerate().take(j + 1) {
-                            let uij = u[i * d + j];
+                        for (di, &uij) in diff.iter().zip(&col[..=j]) {
                             for l in 0..LANES {
                                 y[l] += di[l] * uij;
                             }
