@@ -1,7 +1,7 @@
 //! Timings of k-means, Gaussian mixtures and the silhouette, printed as JSON
 //! lines for bench/cluster_vs_sklearn.py.
 //!
-//!     cargo run -p strata-cluster --example cluster_bench -- --case NAME [--repeats N]
+//!     cargo run -p strata-cluster --example cluster_bench -- --case NAME [--repeats N] [--dims N]
 //!
 //! Cases: spotify/kmeans (k = 10, n_init = 10), spotify/gmm_full (k = 10),
 //! spotify/silhouette1 (one labeling), spotify/silhouette18 (k = 2..10 of k-means and of the full mixture, 18
@@ -51,6 +51,12 @@ fn main() {
         synthetic(rows, 20)
     } else {
         spotify()
+    };
+    // `--dims N`: the first N columns only (the shipped experiments reduce
+    // Spotify to 6 dimensions, where the bound tests weigh more).
+    let x = match get("--dims").and_then(|d| d.parse::<usize>().ok()) {
+        Some(d) if d >= 1 && d < x.ncols() => x.slice(ndarray::s![.., ..d]).to_owned(),
+        _ => x,
     };
     let rss_before = strata_core::peak_rss_mb();
     let mut times = Vec::new();
