@@ -265,11 +265,59 @@ fn pair_dissim(
 
 /// The nearest prototype of row `i` (the first on ties) and its dissimilarity.
 fn nearest(m: &Mixed, i: usize, p: &Prototypes, gamma: f64) -> (usize, f64) {
+    let k = p.num.nrows().max(p.cat.nrows());
+    let slices = (
+        m.num.row(i).to_slice(),
+        m.cat.row(i).to_slice(),
+        p.num.as_slice(),
+        p.cat.as_slice(),
+    );
+    let (Some(xn), Some(xc), Some(pn), Some(pc)) = slices else {
+        let mut best = (0, f64::INFINITY);
+        for c in 0..k {
+            let d = dissim(m, i, p, c, gamma);
+            if d < best.1 {
+                best = (c, d);
+            }
+        }
+        return best;
+    };
+    let (dn, dc) = (xn.len(), xc.len());
+    if pn.len() != k * dn || pc.len() != k * dc {
+        return (0, f64::NAN);
+    }
+    // Four prototypes at a time: four independent sums, each adding its
+    // terms in column order as `pair_dissim` does.
+    const W: usize = 4;
     let mut best = (0, f64::INFINITY);
-    for c in 0..p.num.nrows().max(p.cat.nrows()) {
-        let d = dissim(m, i, p, c, gamma);
-        if d < best.1 {
-            best = (c, d);
+    for c0 in (0..k).step_by(W) {
+        let w = W.min(k - c0);
+        let mut num = [0.0f64; W];
+        let mut mis = [0usize; W];
+        if w == W {
+            let row = |t: usize| &pn[(c0 + t) * dn..(c0 + t + 1) * dn];
+            let columns = xn.iter().zip(row(0)).zip(row(1)).zip(row(2)).zip(row(3));
+            for ((((&x, &a), &b), &c), &d) in columns {
+                for (t, v) in [a, b, c, d].into_iter().enumerate() {
+                    let e = x - v;
+                    num[t] += e * e;
+                }
+            }
+        } else {
+            for t in 0..w {
+                let row = &pn[(c0 + t) * dn..(c0 + t + 1) * dn];
+                num[t] = xn.iter().zip(row).map(|(u, v)| (u - v) * (u - v)).sum();
+            }
+        }
+        for t in 0..w {
+            let row = &pc[(c0 + t) * dc..(c0 + t + 1) * dc];
+            mis[t] = xc.iter().zip(row).filter(|(u, v)| u != v).count();
+        }
+        for t in 0..w {
+            let d = num[t] + gamma * mis[t] as f64;
+            if d < best.1 {
+                best = (c0 + t, d);
+            }
         }
     }
     best
