@@ -266,26 +266,30 @@ fn pair_dissim(
 /// The nearest prototype of row `i` (the first on ties) and its dissimilarity.
 fn nearest(m: &Mixed, i: usize, p: &Prototypes, gamma: f64) -> (usize, f64) {
     let k = p.num.nrows().max(p.cat.nrows());
-    let slices = (
+    let contiguous = (
         m.num.row(i).to_slice(),
         m.cat.row(i).to_slice(),
         p.num.as_slice(),
         p.cat.as_slice(),
     );
-    let (Some(xn), Some(xc), Some(pn), Some(pc)) = slices else {
-        let mut best = (0, f64::INFINITY);
-        for c in 0..k {
-            let d = dissim(m, i, p, c, gamma);
-            if d < best.1 {
-                best = (c, d);
-            }
+    let (xn, xc, pn, pc) = match contiguous {
+        (Some(xn), Some(xc), Some(pn), Some(pc))
+            if pn.len() == k * xn.len() && pc.len() == k * xc.len() =>
+        {
+            (xn, xc, pn, pc)
         }
-        return best;
+        _ => {
+            let mut best = (0, f64::INFINITY);
+            for c in 0..k {
+                let d = dissim(m, i, p, c, gamma);
+                if d < best.1 {
+                    best = (c, d);
+                }
+            }
+            return best;
+        }
     };
     let (dn, dc) = (xn.len(), xc.len());
-    if pn.len() != k * dn || pc.len() != k * dc {
-        return (0, f64::NAN);
-    }
     // Four prototypes at a time: four independent sums, each adding its
     // terms in column order as `pair_dissim` does.
     const W: usize = 4;
