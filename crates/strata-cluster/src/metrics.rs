@@ -23,8 +23,21 @@ fn dense(labels: &[usize]) -> (Vec<usize>, usize) {
     let mut values: Vec<usize> = labels.to_vec();
     values.sort_unstable();
     values.dedup();
-    let index: HashMap<usize, usize> = values.iter().enumerate().map(|(i, &v)| (v, i)).collect();
-    (labels.iter().map(|l| index[l]).collect(), values.len())
+    let top = values.last().map_or(0, |&v| v);
+    let ids = if top <= 4 * labels.len() + 64 {
+        // Labels are usually 0..k: a direct table.
+        let mut index = vec![0usize; top + 1];
+        for (i, &v) in values.iter().enumerate() {
+            index[v] = i;
+        }
+        labels.iter().map(|&l| index[l]).collect()
+    } else {
+        labels
+            .iter()
+            .map(|l| values.binary_search(l).unwrap_or(0))
+            .collect()
+    };
+    (ids, values.len())
 }
 
 fn check_len(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<(), ClusterError> {
@@ -521,21 +534,42 @@ pub fn davies_bouldin(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64, C
 }
 
 /// Non-zero cells of a contingency table, keyed by (row, column).
-type Cells = HashMap<(usize, usize), u64>;
+/// The non-zero cells of a contingency table, in (row, column) order.
+type Cells = Vec<((usize, usize), u64)>;
 
 /// Contingency table of two labelings (dense ids), with row and column sums.
+/// Counted in a dense table unless it would be large (counts are integers,
+/// so the way they are gathered changes no result).
 fn contingency(a: &[usize], b: &[usize]) -> (Cells, Vec<u64>, Vec<u64>) {
     let (da, ka) = dense(a);
     let (db, kb) = dense(b);
-    let mut table: HashMap<(usize, usize), u64> = HashMap::new();
     let mut ra = vec![0u64; ka];
     let mut rb = vec![0u64; kb];
     for (&x, &y) in da.iter().zip(&db) {
-        *table.entry((x, y)).or_default() += 1;
         ra[x] += 1;
         rb[y] += 1;
     }
-    (table, ra, rb)
+    let cells: Cells = if ka.saturating_mul(kb) <= 1 << 20 {
+        let mut table = vec![0u64; ka * kb];
+        for (&x, &y) in da.iter().zip(&db) {
+            table[x * kb + y] += 1;
+        }
+        table
+            .iter()
+            .enumerate()
+            .filter(|&(_, &v)| v > 0)
+            .map(|(c, &v)| ((c / kb, c % kb), v))
+            .collect()
+    } else {
+        let mut table: HashMap<(usize, usize), u64> = HashMap::new();
+        for (&x, &y) in da.iter().zip(&db) {
+            *table.entry((x, y)).or_default() += 1;
+        }
+        let mut cells: Cells = table.into_iter().collect();
+        cells.sort_unstable();
+        cells
+    };
+    (cells, ra, rb)
 }
 
 /// Adjusted Rand index between two labelings (1 = identical partitions,
@@ -550,7 +584,7 @@ pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> Result<f64, ClusterError
     let n = a.len() as f64;
     let (table, ra, rb) = contingency(a, b);
     // Pair confusion matrix, as scikit-learn computes it.
-    let sum_sq: f64 = table.values().map(|&v| (v as f64) * (v as f64)).sum();
+    let sum_sq: f64 = table.iter().map(|&(_, v)| (v as f64) * (v as f64)).sum();
     let sum_a: f64 = ra.iter().map(|&v| (v as f64) * (v as f64)).sum();
     let sum_b: f64 = rb.iter().map(|&v| (v as f64) * (v as f64)).sum();
     let tp = sum_sq - n;
@@ -590,9 +624,7 @@ pub fn normalized_mutual_info(a: &[usize], b: &[usize]) -> Result<f64, ClusterEr
     }
     let n: f64 = a.len() as f64;
     let mut mi = 0.0;
-    let mut cells: Vec<(&(usize, usize), &u64)> = table.iter().collect();
-    cells.sort();
-    for (&(i, j), &nij) in cells {
+    for &((i, j), nij) in &table {
         let nij = nij as f64;
         mi += (nij / n) * (nij.ln() - n.ln())
             + (nij / n) * (-(ra[i] as f64).ln() - (rb[j] as f64).ln() + n.ln() + n.ln());
@@ -607,6 +639,45 @@ pub fn normalized_mutual_info(a: &[usize], b: &[usize]) -> Result<f64, ClusterEr
 mod tests {
     use super::*;
     use ndarray::array;
+
+    /// ARI from pair counts, the textbook way (every unordered pair once).
+    fn ari_by_pairs(a: &[usize], b: &[usize]) -> f64 {
+        let (mut tp, mut fp, mut fn_, mut tn) = (0f64, 0f64, 0f64, 0f64);
+        for i in 0..a.len() {
+            for j in i + 1..a.len() {
+                match (a[i] == a[j], b[i] == b[j]) {
+                    (true, true) => tp += 1.0,
+                    (false, true) => fp += 1.0,
+                    (true, false) => fn_ += 1.0,
+                    (false, false) => tn += 1.0,
+                }
+            }
+        }
+        2.0 * (tp * tn - fn_ * fp) / ((tp + fn_) * (fn_ + tn) + (tp + fp) * (fp + tn))
+    }
+
+    #[test]
+    fn ari_matches_pair_counting_for_small_and_huge_tables() {
+        let n = 2100;
+        // Few clusters (the dense table), then label values far above n
+        // and over 2^20 cells (the sorted and hashed paths).
+        let small_a: Vec<usize> = (0..n).map(|i| (i * 13) % 7).collect();
+        let small_b: Vec<usize> = (0..n).map(|i| (i / 300 + i % 3) % 9).collect();
+        let huge_a: Vec<usize> = (0..n).map(|i| (i % 1030) * 1_000_003).collect();
+        let huge_b: Vec<usize> = (0..n).map(|i| (i * 7) % 1025).collect();
+        for (a, b) in [(&small_a, &small_b), (&huge_a, &huge_b), (&small_a, &huge_b)] {
+            let ours = adjusted_rand_index(a, b).unwrap();
+            let reference = ari_by_pairs(a, b);
+            assert!((ours - reference).abs() < 1e-12, "{ours} against {reference}");
+            // Renaming the labels changes nothing, to the bit.
+            let renamed: Vec<usize> = a.iter().map(|&l| 5 * l + 11).collect();
+            assert_eq!(adjusted_rand_index(&renamed, b).unwrap().to_bits(), ours.to_bits());
+            assert_eq!(
+                normalized_mutual_info(&renamed, b).unwrap().to_bits(),
+                normalized_mutual_info(a, b).unwrap().to_bits()
+            );
+        }
+    }
 
     #[test]
     fn silhouette_by_hand() {
