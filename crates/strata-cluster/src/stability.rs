@@ -51,6 +51,41 @@ pub fn stability(
     })
 }
 
+/// The resamples [`stability_of`] fits, in order: each one's sorted rows
+/// and fit seed. A caller can compute what several pipelines share on these
+/// (the representation of every run on one representation, say) once, and
+/// hand it to their fits by rows and seed.
+pub fn resample_plan(
+    n: usize,
+    resamples: usize,
+    sample_fraction: f64,
+    seed: Seed,
+) -> Result<Vec<(Vec<usize>, Seed)>, ClusterError> {
+    if resamples < 2 {
+        return Err(ClusterError::InvalidParameter {
+            name: "resamples",
+            value: resamples.to_string(),
+            expected: "at least 2".into(),
+        });
+    }
+    if !(sample_fraction > 0.0 && sample_fraction <= 1.0) {
+        return Err(ClusterError::InvalidParameter {
+            name: "sample_fraction",
+            value: sample_fraction.to_string(),
+            expected: "in (0, 1]".into(),
+        });
+    }
+    let m = ((n as f64 * sample_fraction).round() as usize).clamp(1, n.max(1));
+    Ok((0..resamples)
+        .map(|b| {
+            (
+                subsample(n, m, seed.named("stability-rows").child(b as u64)),
+                seed.named("stability-fit").child(b as u64),
+            )
+        })
+        .collect())
+}
+
 /// Stability of any pipeline: `fit(rows, seed)` fits whatever the caller
 /// wants (a representation and a clusterer, say) on the given sorted rows of
 /// an `n`-row table and returns one label per given row. Each of the
@@ -67,28 +102,13 @@ pub fn stability_of<F>(
 where
     F: Fn(&[usize], Seed) -> Result<Vec<usize>, ClusterError> + Sync,
 {
-    if resamples < 2 {
-        return Err(ClusterError::InvalidParameter {
-            name: "resamples",
-            value: resamples.to_string(),
-            expected: "at least 2".into(),
-        });
-    }
-    if !(sample_fraction > 0.0 && sample_fraction <= 1.0) {
-        return Err(ClusterError::InvalidParameter {
-            name: "sample_fraction",
-            value: sample_fraction.to_string(),
-            expected: "in (0, 1]".into(),
-        });
-    }
-    let m = ((n as f64 * sample_fraction).round() as usize).clamp(1, n.max(1));
+    let plan = resample_plan(n, resamples, sample_fraction, seed)?;
     // (rows of the subsample, their labels) per resample.
     type Fit = (Vec<usize>, Vec<usize>);
-    let fits: Result<Vec<Fit>, ClusterError> = (0..resamples)
+    let fits: Result<Vec<Fit>, ClusterError> = plan
         .into_par_iter()
-        .map(|b| {
-            let idx = subsample(n, m, seed.named("stability-rows").child(b as u64));
-            let labels = fit(&idx, seed.named("stability-fit").child(b as u64))?;
+        .map(|(idx, fit_seed)| {
+            let labels = fit(&idx, fit_seed)?;
             if labels.len() != idx.len() {
                 return Err(ClusterError::InvalidParameter {
                     name: "labels",

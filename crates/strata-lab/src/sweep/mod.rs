@@ -620,6 +620,8 @@ pub fn execute(
     let results: Vec<anyhow::Result<Vec<Done>>> = chunks
         .par_iter()
         .map(|chunk| {
+            let (i, _, c) = &pending[chunk[0]];
+            let resampled = run::Resampled::of(c, &plans[*i], registry);
             let mut recs: Vec<RunRecord> = chunk
                 .par_iter()
                 .map(|&k| {
@@ -640,7 +642,7 @@ pub fn execute(
                         p.manifest.name, c.clusterer.algorithm, c.representation.algorithm
                     );
                     let stage = |s: &str| bar.set_message(format!("{what} · {s}"));
-                    run_one(h, c, p, rep_of(*i, c), &agreements[*i], registry, &stage)
+                    run_one(h, c, p, rep_of(*i, c), &resampled, &agreements[*i], registry, &stage)
                 })
                 .collect();
             let (i, _, c) = &pending[chunk[0]];

@@ -52,11 +52,74 @@ fn within_ss(x: ArrayView2<'_, f64>, labels: &[usize], k: usize) -> f64 {
         .sum()
 }
 
+/// The representation of one stability resample: the run's reducer refitted
+/// on the resample's rows of the prepared features, with the resample's seed.
+fn resampled_representation(
+    registry: &Registry,
+    cfg: &RunConfig,
+    prepared: ArrayView2<'_, f64>,
+    idx: &[usize],
+    seed: Seed,
+) -> Result<Array2<f64>, strata_core::AlgoError> {
+    let reducer = segment_reducer(registry, cfg)
+        .map_err(|e| strata_core::AlgoError::Other(format!("{e:#}")))?;
+    let xs = prepared.select(ndarray::Axis(0), idx);
+    Ok(reducer.fit_transform(xs.view(), seed.named("representation"))?.1)
+}
+
+/// The stability resamples' representations, computed once for all the runs
+/// of a chunk (they share the representation, the manifest seed and the
+/// `[evaluation]` table, so every run refits the same models on the same
+/// rows); a run's stability reads them by rows and seed. Empty when the
+/// runs measure no stability.
+#[derive(Default)]
+pub(super) struct Resampled {
+    fits: Vec<(Vec<usize>, Seed, Refit)>,
+}
+
+/// One resample's refitted representation, or why it failed.
+type Refit = Result<Arc<Array2<f64>>, strata_core::AlgoError>;
+
+impl Resampled {
+    pub(super) fn of(cfg: &RunConfig, p: &Planned, registry: &Registry) -> Self {
+        let ev = &cfg.evaluation;
+        if ev.stability_resamples < 2 {
+            return Self::default();
+        }
+        let prepared = p.segmenting.view();
+        let Ok(plan) = strata_cluster::stability::resample_plan(
+            prepared.nrows(),
+            ev.stability_resamples,
+            ev.stability_fraction,
+            cfg.seed.named("stability"),
+        ) else {
+            return Self::default();
+        };
+        let fits = plan
+            .into_par_iter()
+            .map(|(idx, seed)| {
+                let y = resampled_representation(registry, cfg, prepared, &idx, seed).map(Arc::new);
+                (idx, seed, y)
+            })
+            .collect();
+        Resampled { fits }
+    }
+
+    fn get(&self, idx: &[usize], seed: Seed) -> Option<&Refit> {
+        self.fits
+            .iter()
+            .find(|(i, s, _)| *s == seed && i.as_slice() == idx)
+            .map(|(_, _, y)| y)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run_one(
     hash: &str,
     cfg: &RunConfig,
     p: &Planned,
     rep: &Result<Arc<Rep>, String>,
+    resampled: &Resampled,
     agreement: &[(String, Vec<usize>)],
     registry: &Registry,
     stage: &dyn Fn(&str),
@@ -241,10 +304,10 @@ pub(super) fn run_one(
         // then the clusterer on that representation.
         let prepared = p.segmenting.view();
         let pipeline = |idx: &[usize], seed: Seed| {
-            let reducer = segment_reducer(registry, cfg)
-                .map_err(|e| strata_core::AlgoError::Other(format!("{e:#}")))?;
-            let xs = prepared.select(ndarray::Axis(0), idx);
-            let (_, y) = reducer.fit_transform(xs.view(), seed.named("representation"))?;
+            let y = match resampled.get(idx, seed) {
+                Some(y) => y.clone()?,
+                None => Arc::new(resampled_representation(registry, cfg, prepared, idx, seed)?),
+            };
             let fitted = crate::features::fit_clusterer(
                 clusterer.as_ref(),
                 reducer_name,
@@ -312,6 +375,87 @@ pub fn response_spread(labels: &[usize], y: &[u8], train: &[usize], k: usize) ->
 mod tests {
     use super::*;
     use ndarray::array;
+
+    /// A planned experiment on 240 rows of four noisy columns: ICA to two
+    /// components, k-means with k = 2 and 3, three stability resamples.
+    fn ica_plan(dir: &std::path::Path) -> Planned {
+        let mut csv = String::from("id,y,a,b,c,d\n");
+        let mut state: u64 = 3;
+        let mut noise = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+        };
+        for i in 0..240 {
+            let g = (i % 3) as f64;
+            let (a, b, c, d) = (noise(), noise(), noise(), noise());
+            csv.push_str(&format!("{i},{},{},{},{},{}\n", i % 2, 3.0 * g + a, b * b, g - c, d));
+        }
+        std::fs::write(dir.join("data.csv"), &csv).unwrap();
+        std::fs::write(
+            dir.join("data.toml"),
+            format!(
+                "[source]\nfile = \"data.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"id\"\ntarget = \"y\"\n",
+                strata_data::locate::sha256_bytes(csv.as_bytes())
+            ),
+        )
+        .unwrap();
+        let m = dir.join("exp.toml");
+        std::fs::write(
+            &m,
+            "dataset = \"data.toml\"\nseed = 9\n[[representation]]\nalgorithm = \"ica\"\nn_components = 2\n\
+             [[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 3]\n[evaluation]\nstability_resamples = 3\n",
+        )
+        .unwrap();
+        let mut o = SweepOptions::new(
+            dir.join("res"),
+            strata_data::DataDirs {
+                explicit: Some(dir.to_path_buf()),
+                env: None,
+                cache: None,
+            },
+        );
+        o.progress = false;
+        plan(&m, &Registry::standard(), &o).unwrap()
+    }
+
+    #[test]
+    fn shared_resample_representations_change_no_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = ica_plan(tmp.path());
+        let reg = Registry::standard();
+        let (_, cfg) = &p.runs[0];
+        let shared = Resampled::of(cfg, &p, &reg);
+        // One refit per resample, each as a run would compute it alone, and
+        // found by its rows and seed only.
+        let plan = strata_cluster::stability::resample_plan(
+            p.segmenting.nrows(),
+            3,
+            cfg.evaluation.stability_fraction,
+            cfg.seed.named("stability"),
+        )
+        .unwrap();
+        assert_eq!(shared.fits.len(), 3);
+        for (idx, seed) in &plan {
+            let got = shared.get(idx, *seed).unwrap().as_ref().unwrap();
+            let alone = resampled_representation(&reg, cfg, p.segmenting.view(), idx, *seed).unwrap();
+            assert_eq!(got.shape(), alone.shape());
+            assert!(got.iter().zip(alone.iter()).all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
+        assert!(shared.get(&plan[0].0, plan[1].1).is_none());
+        // Every run's record is the same with the shared refits as without.
+        for (hash, cfg) in &p.runs {
+            let rep = fit_representation(cfg, p.segmenting.view(), p.manifest.seed, &reg).map(Arc::new);
+            let with = run_one(hash, cfg, &p, &rep, &shared, &[], &reg, &|_| {});
+            let without = run_one(hash, cfg, &p, &rep, &Resampled::default(), &[], &reg, &|_| {});
+            assert!(with.metrics.contains_key("stability_mean_ari"), "{:?}", with.warnings);
+            let bits = |r: &RunRecord| -> Vec<(String, u64)> {
+                r.metrics.iter().map(|(k, v)| (k.clone(), v.to_bits())).collect()
+            };
+            assert_eq!(bits(&with), bits(&without));
+        }
+    }
 
     #[test]
     fn response_spread_reads_training_rows_only() {
