@@ -380,13 +380,8 @@ mod tests {
     /// components, k-means with k = 2 and 3, three stability resamples.
     fn ica_plan(dir: &std::path::Path) -> Planned {
         let mut csv = String::from("id,y,a,b,c,d\n");
-        let mut state: u64 = 3;
-        let mut noise = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
-        };
+        let mut rng = strata_core::Rng::new(Seed(3));
+        let mut noise = || rng.uniform() - 0.5;
         for i in 0..240 {
             let g = (i % 3) as f64;
             let (a, b, c, d) = (noise(), noise(), noise(), noise());
