@@ -220,6 +220,18 @@ pub enum Linkage {
     Ward,
 }
 
+impl Linkage {
+    /// kodama's name for this linkage.
+    fn method(self) -> kodama::Method {
+        match self {
+            Linkage::Single => kodama::Method::Single,
+            Linkage::Complete => kodama::Method::Complete,
+            Linkage::Average => kodama::Method::Average,
+            Linkage::Ward => kodama::Method::Ward,
+        }
+    }
+}
+
 /// Rows above which the dense n x n kernel would not fit comfortably in memory.
 pub const AGGLOMERATIVE_MAX_ROWS: usize = 12_000;
 
@@ -268,13 +280,7 @@ fn dissimilarities(x: ArrayView2<'_, f64>) -> (Vec<f64>, f64) {
 pub fn hierarchical_cut(x: ArrayView2<'_, f64>, k: usize, linkage: Linkage) -> (Vec<usize>, f64) {
     let n = x.nrows();
     let (mut condensed, bandwidth) = dissimilarities(x);
-    let method = match linkage {
-        Linkage::Single => kodama::Method::Single,
-        Linkage::Complete => kodama::Method::Complete,
-        Linkage::Average => kodama::Method::Average,
-        Linkage::Ward => kodama::Method::Ward,
-    };
-    let tree = kodama::linkage(&mut condensed, n, method);
+    let tree = kodama::linkage(&mut condensed, n, linkage.method());
     // Node n + s is the union of step s's two clusters; every node's parent
     // has a larger id, so roots resolve from the top down.
     let merges = n.saturating_sub(k).min(tree.steps().len());
@@ -500,14 +506,9 @@ mod tests {
             .kind(linfa_kernel::KernelType::Dense)
             .method(linfa_kernel::KernelMethod::Gaussian(bandwidth))
             .transform(&to_linfa(x));
-        let method = match linkage {
-            Linkage::Single => linfa_hierarchical::Method::Single,
-            Linkage::Complete => linfa_hierarchical::Method::Complete,
-            Linkage::Average => linfa_hierarchical::Method::Average,
-            Linkage::Ward => linfa_hierarchical::Method::Ward,
-        };
+        // linfa-hierarchical's `Method` is kodama's.
         let out = linfa_hierarchical::HierarchicalCluster::default()
-            .with_method(method)
+            .with_method(linkage.method())
             .num_clusters(k)
             .check()
             .unwrap()

@@ -253,14 +253,26 @@ fn pair_dissim(
     gamma: f64,
 ) -> f64 {
     let num: f64 = match (a.0.to_slice(), b.0.to_slice()) {
-        (Some(x), Some(y)) => x.iter().zip(y).map(|(u, v)| (u - v) * (u - v)).sum(),
+        (Some(x), Some(y)) => squared_distance(x, y),
         _ => a.0.iter().zip(b.0.iter()).map(|(u, v)| (u - v) * (u - v)).sum(),
     };
-    let mismatches = match (a.1.to_slice(), b.1.to_slice()) {
-        (Some(x), Some(y)) => x.iter().zip(y).filter(|(u, v)| u != v).count(),
+    let differ = match (a.1.to_slice(), b.1.to_slice()) {
+        (Some(x), Some(y)) => mismatches(x, y),
         _ => a.1.iter().zip(b.1.iter()).filter(|(u, v)| u != v).count(),
     };
-    num + gamma * mismatches as f64
+    num + gamma * differ as f64
+}
+
+/// Squared Euclidean distance of two slices, summed in column order.
+#[inline]
+fn squared_distance(x: &[f64], y: &[f64]) -> f64 {
+    x.iter().zip(y).map(|(u, v)| (u - v) * (u - v)).sum()
+}
+
+/// Positions where two code slices differ.
+#[inline]
+fn mismatches(x: &[u32], y: &[u32]) -> usize {
+    x.iter().zip(y).filter(|(u, v)| u != v).count()
 }
 
 /// The nearest prototype of row `i` (the first on ties) and its dissimilarity.
@@ -310,12 +322,12 @@ fn nearest(m: &Mixed, i: usize, p: &Prototypes, gamma: f64) -> (usize, f64) {
         } else {
             for t in 0..w {
                 let row = &pn[(c0 + t) * dn..(c0 + t + 1) * dn];
-                num[t] = xn.iter().zip(row).map(|(u, v)| (u - v) * (u - v)).sum();
+                num[t] = squared_distance(xn, row);
             }
         }
         for t in 0..w {
             let row = &pc[(c0 + t) * dc..(c0 + t + 1) * dc];
-            mis[t] = xc.iter().zip(row).filter(|(u, v)| u != v).count();
+            mis[t] = mismatches(xc, row);
         }
         for t in 0..w {
             let d = num[t] + gamma * mis[t] as f64;

@@ -621,7 +621,12 @@ pub fn execute(
         .par_iter()
         .map(|chunk| {
             let (i, _, c) = &pending[chunk[0]];
-            let resampled = run::Resampled::of(c, &plans[*i], registry);
+            // Nothing to share when the chunk's representation failed: its
+            // runs stop before stability.
+            let resampled = match rep_of(*i, c) {
+                Ok(_) => run::Resampled::of(c, &plans[*i], registry),
+                Err(_) => run::Resampled::default(),
+            };
             let mut recs: Vec<RunRecord> = chunk
                 .par_iter()
                 .map(|&k| {
