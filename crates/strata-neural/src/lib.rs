@@ -21,6 +21,7 @@ pub mod cv;
 pub mod error;
 pub mod features;
 pub mod folds;
+mod fused;
 pub mod metrics;
 pub mod mlp;
 

@@ -9,7 +9,7 @@
 //! beside it.
 
 use crate::error::NeuralError;
-use burn::backend::{Autodiff, NdArray};
+use crate::fused::{self, Inner, Train};
 use burn::module::{AutodiffModule, Module, Param};
 use burn::nn::Linear;
 use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
@@ -18,9 +18,6 @@ use burn::tensor::{Tensor, TensorData};
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 use strata_core::{Rng, Seed};
-
-type Inner = NdArray<f32>;
-type Train = Autodiff<Inner>;
 
 /// Hidden-layer activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,42 +169,82 @@ impl<B: Backend> Net<B> {
         }
     }
 
-    /// Logits of the rows of `x`; `masks` (one per hidden layer) apply dropout.
-    fn forward(
-        &self,
-        x: Tensor<B, 2>,
-        act: Activation,
-        masks: Option<Vec<Tensor<B, 2>>>,
-    ) -> Tensor<B, 1> {
+    /// Logits of the rows of `x` in the training graph: each layer one
+    /// autodiff node ([`fused::dense`]); `masks` (one per hidden layer) apply
+    /// dropout.
+    fn forward_train(&self, x: Tensor<B, 2>, act: Activation, masks: Option<Vec<Vec<f32>>>) -> Tensor<B, 2>
+    where
+        B: TrainBackend,
+    {
         let mut h = x;
         let mut masks = masks.map(Vec::into_iter);
         for layer in &self.hidden {
-            h = layer.forward(h);
-            h = match act {
-                Activation::Relu => burn::tensor::activation::relu(h),
-                Activation::Tanh => h.tanh(),
-            };
-            if let Some(m) = masks.as_mut().and_then(Iterator::next) {
-                h = h * m;
-            }
+            let mask = masks.as_mut().and_then(Iterator::next);
+            h = B::dense(h, layer, Some(act), mask);
         }
-        let out = self.output.forward(h);
-        let n = out.dims()[0];
-        out.reshape([n])
+        B::dense(h, &self.output, None, None)
+    }
+
+    /// Weights and biases of every layer, row-major, first layer first.
+    fn weights(&self) -> Result<Vec<(Vec<f32>, Vec<f32>)>, NeuralError> {
+        let read = |data: TensorData| {
+            data.convert::<f32>()
+                .into_vec::<f32>()
+                .map_err(|e| NeuralError::Model {
+                    model: "mlp".into(),
+                    message: format!("reading the weights: {e:?}"),
+                })
+        };
+        self.hidden
+            .iter()
+            .chain(std::iter::once(&self.output))
+            .map(|l| {
+                let w = read(l.weight.val().into_data())?;
+                let b = match &l.bias {
+                    Some(b) => read(b.val().into_data())?,
+                    None => vec![0.0; l.weight.dims()[1]],
+                };
+                Ok((w, b))
+            })
+            .collect()
     }
 }
 
-/// Weighted binary cross-entropy on logits, stable for any logit:
-/// `w (max(z, 0) - z y + ln(1 + e^-|z|))`, averaged with the weights.
-fn bce<B: Backend>(z: Tensor<B, 1>, y: Tensor<B, 1>, w: Tensor<B, 1>, w_sum: f64) -> Tensor<B, 1> {
-    let per = z.clone().clamp_min(0.0) - z.clone() * y + z.abs().neg().exp().log1p();
-    (per * w).sum().div_scalar(w_sum)
+/// The training backend's fused dense layer.
+trait TrainBackend: Backend {
+    fn dense(
+        x: Tensor<Self, 2>,
+        layer: &Linear<Self>,
+        act: Option<Activation>,
+        mask: Option<Vec<f32>>,
+    ) -> Tensor<Self, 2>;
 }
 
-fn rows_f32(x: ArrayView2<'_, f64>, rows: &[usize]) -> Vec<f32> {
-    let mut v = Vec::with_capacity(rows.len() * x.ncols());
+impl TrainBackend for Train {
+    fn dense(
+        x: Tensor<Self, 2>,
+        layer: &Linear<Self>,
+        act: Option<Activation>,
+        mask: Option<Vec<f32>>,
+    ) -> Tensor<Self, 2> {
+        let d_out = layer.weight.dims()[1];
+        let bias = match &layer.bias {
+            Some(b) => b.val(),
+            None => Tensor::zeros([d_out], &x.device()),
+        };
+        fused::dense(x, layer.weight.val(), bias, act, mask)
+    }
+}
+
+fn rows_f32(x: ArrayView2<'_, f64>) -> Vec<f32> {
+    x.rows().into_iter().flat_map(|r| r.into_iter().map(|&a| a as f32).collect::<Vec<_>>()).collect()
+}
+
+/// The rows `rows` of the row-major `x` (`d` columns).
+fn gather(x: &[f32], d: usize, rows: &[usize]) -> Vec<f32> {
+    let mut v = Vec::with_capacity(rows.len() * d);
     for &i in rows {
-        v.extend(x.row(i).iter().map(|&a| a as f32));
+        v.extend_from_slice(&x[i * d..(i + 1) * d]);
     }
     v
 }
@@ -272,33 +309,21 @@ impl MlpConfig {
         let mut history = History::default();
         let mut best: Option<(f64, Net<Inner>)> = None;
         let mut since_best = 0;
-        let xv_t = Tensor::<Inner, 2>::from_data(
-            TensorData::new(
-                rows_f32(xv, &(0..xv.nrows()).collect::<Vec<_>>()),
-                [xv.nrows(), d],
-            ),
-            &device,
-        );
+        let xf = rows_f32(x);
+        let xvf = rows_f32(xv);
         let vw: Vec<f32> = yv
             .iter()
             .map(|&t| if t == 1 { pw as f32 } else { 1.0 })
             .collect();
         let vw_sum: f64 = vw.iter().map(|&v| f64::from(v)).sum();
-        let yv_t = Tensor::<Inner, 1>::from_data(
-            TensorData::new(
-                yv.iter().map(|&t| f32::from(t)).collect::<Vec<f32>>(),
-                [yv.len()],
-            ),
-            &device,
-        );
-        let vw_t = Tensor::<Inner, 1>::from_data(TensorData::new(vw, [yv.len()]), &device);
+        let yvf: Vec<f32> = yv.iter().map(|&t| f32::from(t)).collect();
         for epoch in 0..self.epochs {
             rng.shuffle(&mut order);
             let mut epoch_loss = 0.0;
             for batch in order.chunks(self.batch_size) {
                 let m = batch.len();
                 let xb = Tensor::<Train, 2>::from_data(
-                    TensorData::new(rows_f32(x, batch), [m, d]),
+                    TensorData::new(gather(&xf, d, batch), [m, d]),
                     &device,
                 );
                 let yb: Vec<f32> = batch.iter().map(|&i| f32::from(y[i])).collect();
@@ -311,7 +336,7 @@ impl MlpConfig {
                     self.hidden
                         .iter()
                         .map(|&h| {
-                            let v: Vec<f32> = (0..m * h)
+                            (0..m * h)
                                 .map(|_| {
                                     if rng.uniform() < keep {
                                         (1.0 / keep) as f32
@@ -319,19 +344,13 @@ impl MlpConfig {
                                         0.0
                                     }
                                 })
-                                .collect();
-                            Tensor::<Train, 2>::from_data(TensorData::new(v, [m, h]), &device)
+                                .collect()
                         })
                         .collect()
                 });
-                let z = net.forward(xb, self.activation, masks);
-                let loss = bce(
-                    z,
-                    Tensor::from_data(TensorData::new(yb, [m]), &device),
-                    Tensor::from_data(TensorData::new(wb, [m]), &device),
-                    w_sum,
-                );
-                epoch_loss += scalar(loss.clone().inner()) * w_sum;
+                let z = net.forward_train(xb, self.activation, masks);
+                let (loss, value) = fused::bce(z, &yb, &wb, w_sum);
+                epoch_loss += value * w_sum;
                 let grads = GradientsParams::from_grads(loss.backward(), &net);
                 net = optim.step(self.learning_rate, net, grads);
             }
@@ -341,12 +360,8 @@ impl MlpConfig {
             let vloss = if yv.is_empty() {
                 f64::NAN
             } else {
-                scalar(bce(
-                    valid.forward(xv_t.clone(), self.activation, None),
-                    yv_t.clone(),
-                    vw_t.clone(),
-                    vw_sum,
-                ))
+                let z = fused::logits(&xvf, d, &valid.weights()?, self.activation);
+                fused::bce_value(&z, &yvf, &vw, vw_sum)
             };
             history.validation_loss.push(vloss);
             on_epoch(epoch);
@@ -376,14 +391,6 @@ impl MlpConfig {
     }
 }
 
-fn scalar<B: Backend>(t: Tensor<B, 1>) -> f64 {
-    t.into_data()
-        .to_vec::<f32>()
-        .ok()
-        .and_then(|v| v.first().copied())
-        .map_or(f64::NAN, f64::from)
-}
-
 impl FittedMlp {
     /// Probability of the positive class for each row.
     pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>, NeuralError> {
@@ -392,23 +399,8 @@ impl FittedMlp {
         if x.nrows() == 0 {
             return Ok(Vec::new());
         }
-        let device = Default::default();
-        let t = Tensor::<Inner, 2>::from_data(
-            TensorData::new(
-                rows_f32(x, &(0..x.nrows()).collect::<Vec<_>>()),
-                [x.nrows(), self.n_features],
-            ),
-            &device,
-        );
-        let z = self.net.forward(t, self.activation, None);
-        let v = z
-            .into_data()
-            .to_vec::<f32>()
-            .map_err(|e| NeuralError::Model {
-                model: "mlp".into(),
-                message: format!("{e:?}"),
-            })?;
-        Ok(v.into_iter()
+        let z = fused::logits(&rows_f32(x), self.n_features, &self.net.weights()?, self.activation);
+        Ok(z.into_iter()
             .map(|z| 1.0 / (1.0 + (-f64::from(z)).exp()))
             .collect())
     }
