@@ -2,14 +2,16 @@
 marketing features (2,240 customers x 34 features, as strata prepares them).
 
     pip install scikit-learn pandas
-    python3 bench/neural_vs_sklearn.py [--repeats 3]
+    python3 bench/neural_vs_sklearn.py [--repeats 3] [--profile dev]
 
 Case `fit`: one MLP of hidden layers 32-16 (ReLU), Adam with learning rate
 1e-3, 200 epochs of batch 64 on all rows, no early stopping - strata's burn MLP
 (`cargo run --release -p strata-lab --example neural_bench`) against
 scikit-learn's MLPClassifier(hidden_layer_sizes=(32, 16), solver="adam",
 batch_size=64, max_iter=200, n_iter_no_change=200, tol=0, alpha=0). Medians of
-the repeats; ratio = scikit-learn / strata.
+the repeats; ratio = scikit-learn / strata. `--profile dev` times the build
+that `cargo xtask sweep` uses (dependencies and strata's crates optimised,
+strata's with overflow checks) instead of the release build.
 
 Case `cv`: strata's whole classification stage of
 experiments/marketing_campaign.toml (7 feature sets x 3 models x 5 folds x 3
@@ -38,10 +40,13 @@ ROOT = os.path.join(os.path.dirname(__file__), "..")
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--profile", choices=["release", "dev"], default="release")
     args = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-lab", "--example", "neural_bench"],
-                   cwd=ROOT, check=True)
-    exe = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"), "release", "examples", "neural_bench")
+    release = args.profile == "release"
+    subprocess.run(["cargo", "build", *(["--release"] if release else []), "-q", "-p", "strata-lab", "--example",
+                    "neural_bench"], cwd=ROOT, check=True)
+    exe = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"), "release" if release else "debug",
+                       "examples", "neural_bench")
 
     def rust(case, repeats):
         out = subprocess.run([exe, "--case", case, "--repeats", str(repeats)], capture_output=True, text=True,

@@ -26,6 +26,9 @@ use burn::tensor::{Tensor, TensorData, TensorPrimitive};
 pub(crate) type Inner = NdArray<f32>;
 pub(crate) type Train = Autodiff<Inner>;
 
+/// One dense layer's weight (row-major, inputs x outputs) and bias.
+pub(crate) type Layer = (Vec<f32>, Vec<f32>);
+
 /// The values of a tensor of the inner backend, row-major.
 pub(crate) fn values(t: &NdArrayTensor) -> Vec<f32> {
     if let NdArrayTensor::F32(s) = t {
@@ -56,43 +59,73 @@ struct Dims {
 
 /// Rows and columns of the register tile of [`gemm`].
 const TR: usize = 4;
-const TC: usize = 8;
+const TC: usize = 16;
 
-/// `C = 1 init + A B` for row-major `a` (m x kk) and `b` (kk x n), `init` a
-/// row of n values (the bias, or empty for zeros). Each entry is its initial
-/// value plus `a[i, t] * b[t, j]` added for t in order; tiles of 4 x 8 entries
-/// are kept in registers.
+/// How a matrix operand of [`gemm`] is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Row-major as the product reads it.
+    Rows,
+    /// Row-major transposed: the product reads its transpose.
+    Transposed,
+}
+
+/// `C = 1 init + A B` (m x n, row-major) for `a` (m x kk) and `b` (kk x n),
+/// each stored as `la` / `lb` say, and `init` a row of n values (the bias, or
+/// empty for zeros). Each entry is its initial value plus `A[i, t] * B[t, j]`
+/// added for t in order; tiles of 4 x 16 entries are kept in registers.
 #[inline(always)]
-fn gemm(a: &[f32], b: &[f32], init: &[f32], m: usize, kk: usize, n: usize) -> Vec<f32> {
-    let np = n.div_ceil(TC) * TC;
-    // B and the initial row padded with zero columns to a multiple of 8.
-    let mut bp = vec![0.0f32; kk * np];
-    for (dst, src) in bp.chunks_exact_mut(np).zip(b.chunks_exact(n.max(1))) {
-        dst[..n].copy_from_slice(src);
-    }
-    let mut row0 = vec![0.0f32; np];
-    if !init.is_empty() {
-        row0[..n].copy_from_slice(init);
-    }
-    let mut c = vec![0.0f32; m * n];
-    let mut rows = [[0.0f32; TR]; 0].to_vec();
-    for r0 in (0..m).step_by(TR) {
-        let nr = TR.min(m - r0);
-        // The tile's rows of A, transposed (kk x 4), zero past the last row.
-        rows.clear();
-        rows.resize(kk, [0.0f32; TR]);
-        for l in 0..nr {
-            for (t, v) in a[(r0 + l) * kk..(r0 + l + 1) * kk].iter().enumerate() {
-                rows[t][l] = *v;
+#[allow(clippy::too_many_arguments)]
+fn gemm(a: &[f32], la: Layout, b: &[f32], lb: Layout, init: &[f32], m: usize, kk: usize, n: usize) -> Vec<f32> {
+    let tiles = n.div_ceil(TC);
+    // B cut into column tiles of 16 (zero-padded), each tile's rows contiguous.
+    let mut bp = vec![[0.0f32; TC]; tiles * kk];
+    match lb {
+        Layout::Rows => {
+            for (t, src) in b.chunks_exact(n.max(1)).enumerate() {
+                for (j, &v) in src.iter().enumerate() {
+                    bp[(j / TC) * kk + t][j % TC] = v;
+                }
             }
         }
-        for c0 in (0..np).step_by(TC) {
-            let mut init_c = [0.0f32; TC];
-            init_c.copy_from_slice(&row0[c0..c0 + TC]);
-            let (mut a0, mut a1, mut a2, mut a3) = (init_c, init_c, init_c, init_c);
-            for (at, bt) in rows.iter().zip(bp.chunks_exact(np)) {
-                let mut bv = [0.0f32; TC];
-                bv.copy_from_slice(&bt[c0..c0 + TC]);
+        Layout::Transposed => {
+            for (j, src) in b.chunks_exact(kk.max(1)).enumerate() {
+                for (t, &v) in src.iter().enumerate() {
+                    bp[(j / TC) * kk + t][j % TC] = v;
+                }
+            }
+        }
+    }
+    let mut row0 = vec![[0.0f32; TC]; tiles];
+    for (j, &v) in init.iter().enumerate() {
+        row0[j / TC][j % TC] = v;
+    }
+    let mut c = vec![0.0f32; m * n];
+    let mut rows = vec![[0.0f32; TR]; kk];
+    for r0 in (0..m).step_by(TR) {
+        let nr = TR.min(m - r0);
+        // The tile's rows of A, interleaved (kk x 4), zero past the last row.
+        match la {
+            Layout::Rows => {
+                for (l, src) in a[r0 * kk..(r0 + nr) * kk].chunks_exact(kk.max(1)).enumerate() {
+                    for (at, &v) in rows.iter_mut().zip(src) {
+                        at[l] = v;
+                    }
+                }
+            }
+            Layout::Transposed => {
+                for (at, src) in rows.iter_mut().zip(a.chunks_exact(m)) {
+                    at[..nr].copy_from_slice(&src[r0..r0 + nr]);
+                }
+            }
+        }
+        if nr < TR {
+            rows.iter_mut().for_each(|at| at[nr..].fill(0.0));
+        }
+        for (tile, init_c) in row0.iter().enumerate() {
+            let btile = &bp[tile * kk..(tile + 1) * kk];
+            let (mut a0, mut a1, mut a2, mut a3) = (*init_c, *init_c, *init_c, *init_c);
+            for (at, bv) in rows.iter().zip(btile) {
                 for j in 0..TC {
                     a0[j] += at[0] * bv[j];
                     a1[j] += at[1] * bv[j];
@@ -100,7 +133,8 @@ fn gemm(a: &[f32], b: &[f32], init: &[f32], m: usize, kk: usize, n: usize) -> Ve
                     a3[j] += at[3] * bv[j];
                 }
             }
-            let w = TC.min(n - c0.min(n));
+            let c0 = tile * TC;
+            let w = TC.min(n - c0);
             for (l, accl) in [a0, a1, a2, a3].iter().enumerate().take(nr) {
                 let i = r0 + l;
                 c[i * n + c0..i * n + c0 + w].copy_from_slice(&accl[..w]);
@@ -114,7 +148,7 @@ fn gemm(a: &[f32], b: &[f32], init: &[f32], m: usize, kk: usize, n: usize) -> Ve
 #[inline(always)]
 fn dense_rows(x: &[f32], w: &[f32], b: &[f32], dims: Dims, act: Option<Activation>) -> Vec<f32> {
     let Dims { m, din, dout } = dims;
-    let mut a = gemm(x, w, b, m, din, dout);
+    let mut a = gemm(x, Layout::Rows, w, Layout::Rows, b, m, din, dout);
     match act {
         Some(Activation::Relu) => a.iter_mut().for_each(|v| *v = v.max(0.0)),
         Some(Activation::Tanh) => a.iter_mut().for_each(|v| *v = v.tanh()),
@@ -125,29 +159,19 @@ fn dense_rows(x: &[f32], w: &[f32], b: &[f32], dims: Dims, act: Option<Activatio
 
 strata_core::simd_dispatch!(fn dense_rows_simd(x: &[f32], w: &[f32], b: &[f32], dims: Dims, act: Option<Activation>) -> Vec<f32> => dense_rows);
 
-fn transpose(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut t = vec![0.0f32; rows * cols];
-    for (i, r) in a.chunks_exact(cols.max(1)).enumerate() {
-        for (j, &v) in r.iter().enumerate() {
-            t[j * rows + i] = v;
-        }
-    }
-    t
-}
-
 /// Gradients of a dense layer from the gradient `gz` at its pre-activation
 /// (m x dout): weight `x^T gz`, bias (column sums in row order) and, when
 /// `want_x`, input `gz W^T`.
 #[inline(always)]
 fn dense_grads(x: &[f32], w: &[f32], gz: &[f32], dims: Dims, want_x: bool) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let Dims { m, din, dout } = dims;
-    let gw = gemm(&transpose(x, m, din), gz, &[], din, m, dout);
+    let gw = gemm(x, Layout::Transposed, gz, Layout::Rows, &[], din, m, dout);
     let mut gb = vec![0.0f32; dout];
     for gi in gz.chunks_exact(dout) {
         gb.iter_mut().zip(gi).for_each(|(o, &g)| *o += g);
     }
     let gx = if want_x {
-        gemm(gz, &transpose(w, din, dout), &[], m, dout, din)
+        gemm(gz, Layout::Rows, w, Layout::Transposed, &[], m, dout, din)
     } else {
         Vec::new()
     };
@@ -158,8 +182,8 @@ strata_core::simd_dispatch!(fn dense_grads_simd(x: &[f32], w: &[f32], gz: &[f32]
 
 /// Logits of the rows of `x` (row-major, `d` columns) through `layers`
 /// (weight, bias, output width): hidden layers with `act`, the last without.
-pub(crate) fn logits(x: &[f32], d: usize, layers: &[(Vec<f32>, Vec<f32>)], act: Activation) -> Vec<f32> {
-    let m = if d == 0 { 0 } else { x.len() / d };
+pub(crate) fn logits(x: &[f32], d: usize, layers: &[Layer], act: Activation) -> Vec<f32> {
+    let m = x.len().checked_div(d).unwrap_or(0);
     let mut h = x.to_vec();
     let mut din = d;
     for (i, (w, b)) in layers.iter().enumerate() {
@@ -461,7 +485,7 @@ mod tests {
         let mut rng = Rng::new(Seed(2));
         let (m, d) = (23, 7);
         let xv = random(&mut rng, m * d, 1.0);
-        let layers: Vec<(Vec<f32>, Vec<f32>)> = [(d, 9), (9, 4), (4, 1)]
+        let layers: Vec<Layer> = [(d, 9), (9, 4), (4, 1)]
             .iter()
             .map(|&(i, o)| (random(&mut rng, i * o, 0.7), random(&mut rng, o, 0.2)))
             .collect();

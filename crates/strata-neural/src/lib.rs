@@ -24,6 +24,7 @@ pub mod folds;
 mod fused;
 pub mod metrics;
 pub mod mlp;
+mod optim;
 
 pub use error::NeuralError;
 pub use metrics::{Confusion, Metrics, ThresholdRule};

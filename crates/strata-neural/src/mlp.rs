@@ -1,5 +1,7 @@
 //! The MLP binary classifier, trained with burn on the CPU (`NdArray` backend
-//! with `Autodiff`).
+//! with `Autodiff`). Each dense layer and the loss are single autodiff nodes
+//! ([`crate::fused`]) and AdamW updates each parameter in one pass
+//! ([`crate::optim`]); burn owns the parameters, the graph and the gradients.
 //!
 //! Determinism: burn's ndarray backend draws from one process-wide generator,
 //! which parallel fits would share in a scheduling-dependent order. So every
@@ -12,7 +14,9 @@ use crate::error::NeuralError;
 use crate::fused::{self, Inner, Train};
 use burn::module::{AutodiffModule, Module, Param};
 use burn::nn::Linear;
-use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use crate::optim::FusedAdamW;
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use ndarray::ArrayView2;
@@ -186,7 +190,7 @@ impl<B: Backend> Net<B> {
     }
 
     /// Weights and biases of every layer, row-major, first layer first.
-    fn weights(&self) -> Result<Vec<(Vec<f32>, Vec<f32>)>, NeuralError> {
+    fn weights(&self) -> Result<Vec<fused::Layer>, NeuralError> {
         let read = |data: TensorData| {
             data.convert::<f32>()
                 .into_vec::<f32>()
@@ -299,10 +303,8 @@ impl MlpConfig {
         let d = x.ncols();
         let mut rng = Rng::new(seed.named("mlp"));
         let mut net: Net<Train> = Net::new(d, &self.hidden, &mut rng, &device);
-        let mut optim = AdamWConfig::new()
-            .with_weight_decay(self.weight_decay as f32)
-            .with_epsilon(1e-8)
-            .init::<Train, Net<Train>>();
+        let mut optim: OptimizerAdaptor<FusedAdamW, Net<Train>, Train> =
+            OptimizerAdaptor::from(FusedAdamW::new(self.weight_decay as f32, 1e-8));
         let pw = positive_weight(self.class_weight, y);
         let keep = 1.0 - self.dropout;
         let mut order: Vec<usize> = (0..x.nrows()).collect();
