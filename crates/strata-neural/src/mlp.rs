@@ -1,7 +1,7 @@
 //! The MLP binary classifier, trained with burn on the CPU (`NdArray` backend
 //! with `Autodiff`). Each dense layer and the loss are single autodiff nodes
-//! ([`crate::fused`]) and AdamW updates each parameter in one pass
-//! ([`crate::optim`]); burn owns the parameters, the graph and the gradients.
+//! (`fused.rs`) and AdamW updates each parameter in one pass
+//! (`optim.rs`); burn owns the parameters, the graph and the gradients.
 //!
 //! Determinism: burn's ndarray backend draws from one process-wide generator,
 //! which parallel fits would share in a scheduling-dependent order. So every
