@@ -83,15 +83,16 @@ fn gemm(a: &[f32], la: Layout, b: &[f32], lb: Layout, init: &[f32], m: usize, kk
     match lb {
         Layout::Rows => {
             for (t, src) in b.chunks_exact(n.max(1)).enumerate() {
-                for (j, &v) in src.iter().enumerate() {
-                    bp[(j / TC) * kk + t][j % TC] = v;
+                for (tile, part) in src.chunks(TC).enumerate() {
+                    bp[tile * kk + t][..part.len()].copy_from_slice(part);
                 }
             }
         }
         Layout::Transposed => {
             for (j, src) in b.chunks_exact(kk.max(1)).enumerate() {
-                for (t, &v) in src.iter().enumerate() {
-                    bp[(j / TC) * kk + t][j % TC] = v;
+                let (tile, lane) = (j / TC, j % TC);
+                for (dst, &v) in bp[tile * kk..(tile + 1) * kk].iter_mut().zip(src) {
+                    dst[lane] = v;
                 }
             }
         }
