@@ -116,7 +116,11 @@ fn gemm(a: &[f32], la: Layout, b: &[f32], lb: Layout, init: &[f32], m: usize, kk
             }
             Layout::Transposed => {
                 for (at, src) in rows.iter_mut().zip(a.chunks_exact(m)) {
-                    at[..nr].copy_from_slice(&src[r0..r0 + nr]);
+                    // Element by element: a library call per four values
+                    // would cost more than the copy.
+                    for (d, &v) in at.iter_mut().zip(&src[r0..r0 + nr]) {
+                        *d = v;
+                    }
                 }
             }
         }
@@ -138,7 +142,11 @@ fn gemm(a: &[f32], la: Layout, b: &[f32], lb: Layout, init: &[f32], m: usize, kk
             let w = TC.min(n - c0);
             for (l, accl) in [a0, a1, a2, a3].iter().enumerate().take(nr) {
                 let i = r0 + l;
-                c[i * n + c0..i * n + c0 + w].copy_from_slice(&accl[..w]);
+                if w == TC {
+                    c[i * n + c0..i * n + c0 + TC].copy_from_slice(accl);
+                } else {
+                    c[i * n + c0..i * n + c0 + w].copy_from_slice(&accl[..w]);
+                }
             }
         }
     }
