@@ -464,6 +464,34 @@ mod tests {
         );
     }
 
+    /// No hidden layer: the output layer alone (logistic regression on
+    /// the features) learns a linear boundary, and dropout with it.
+    #[test]
+    fn no_hidden_layer_is_logistic_regression() {
+        let mut r = Rng::new(Seed(4));
+        let x = Array2::from_shape_fn((600, 3), |_| 2.0 * r.uniform() - 1.0);
+        let y: Vec<u8> = x
+            .rows()
+            .into_iter()
+            .map(|row| u8::from(row[0] - 0.5 * row[2] > 0.1))
+            .collect();
+        for dropout in [0.0, 0.2] {
+            let cfg = MlpConfig {
+                hidden: vec![],
+                learning_rate: 0.05,
+                epochs: 60,
+                dropout,
+                class_weight: ClassWeight::None,
+                ..MlpConfig::default()
+            };
+            let f = cfg
+                .fit(x.view(), &y, x.view(), &y, Seed(1), &|_| {})
+                .unwrap();
+            let p = f.predict_proba(x.view()).unwrap();
+            assert!(accuracy(&p, &y) > 0.95, "{}", accuracy(&p, &y));
+        }
+    }
+
     #[test]
     fn bad_parameters_are_refused() {
         let (x, y) = xor(50, 1);
