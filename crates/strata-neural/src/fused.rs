@@ -46,6 +46,11 @@ pub(crate) fn values(t: &NdArrayTensor) -> Vec<f32> {
         .unwrap_or_default()
 }
 
+/// [`values`] of a tensor.
+pub(crate) fn read<const D: usize>(t: Tensor<Inner, D>) -> Vec<f32> {
+    values(&t.into_primitive().tensor())
+}
+
 fn tensor(v: Vec<f32>, shape: &[usize]) -> NdArrayTensor {
     NdArrayTensor::from_data(TensorData::new(v, shape.to_vec()))
 }
@@ -382,7 +387,8 @@ mod tests {
         Tensor::from_data(TensorData::new(v.to_vec(), [v.len()]), &Default::default())
     }
 
-    fn read<const D: usize>(t: Tensor<Inner, D>) -> Vec<f32> {
+    /// Through burn's own `into_data`, independently of [`values`].
+    fn data_of<const D: usize>(t: Tensor<Inner, D>) -> Vec<f32> {
         t.into_data().into_vec::<f32>().unwrap()
     }
 
@@ -433,13 +439,13 @@ mod tests {
                                 None => a,
                             }
                         };
-                        let value = read(out.clone().inner());
+                        let value = data_of(out.clone().inner());
                         let grads = (out * t2(&rv, [m, dout])).sum().backward();
                         (
                             value,
-                            read(x.grad(&grads).unwrap()),
-                            read(w.grad(&grads).unwrap()),
-                            read(b.grad(&grads).unwrap()),
+                            data_of(x.grad(&grads).unwrap()),
+                            data_of(w.grad(&grads).unwrap()),
+                            data_of(b.grad(&grads).unwrap()),
                         )
                     };
                     let (v, gx, gw, gb) = run(true);
@@ -470,16 +476,16 @@ mod tests {
         let z = t2(&zv, [m, 1]).require_grad();
         let (loss, value) = bce(z.clone(), &yv, &wv, w_sum);
         let grads = loss.clone().backward();
-        let ours_g = read(z.grad(&grads).unwrap());
+        let ours_g = data_of(z.grad(&grads).unwrap());
         let zr = t2(&zv, [m, 1]).require_grad();
         let z1 = zr.clone().reshape([m]);
         let per = z1.clone().clamp_min(0.0) - z1.clone() * t1(&yv) + z1.abs().neg().exp().log1p();
         let reference = (per * t1(&wv)).sum().div_scalar(w_sum);
         let grads = reference.clone().backward();
-        let ref_g = read(zr.grad(&grads).unwrap());
-        let ref_v = f64::from(read(reference.inner())[0]);
+        let ref_g = data_of(zr.grad(&grads).unwrap());
+        let ref_v = f64::from(data_of(reference.inner())[0]);
         assert!((value - ref_v).abs() <= 1e-6 * (1.0 + ref_v.abs()), "{value} vs {ref_v}");
-        assert_eq!(f64::from(read(loss.inner())[0]), value as f32 as f64);
+        assert_eq!(f64::from(data_of(loss.inner())[0]), value as f32 as f64);
         close(&ours_g, &ref_g, 1e-5, "d logits");
         // Both tails: a confident right answer has a vanishing gradient, a
         // confident wrong one minus its weight over the weight sum.
@@ -507,6 +513,6 @@ mod tests {
             h = dense(h, t2(w, [din, b.len()]).require_grad(), t1(b).require_grad(), act, None);
             din = b.len();
         }
-        assert_eq!(read(h.inner()), z);
+        assert_eq!(data_of(h.inner()), z);
     }
 }

@@ -172,76 +172,53 @@ impl<B: Backend> Net<B> {
             output: linear(d_in, 1, rng, device),
         }
     }
+}
 
+impl Net<Train> {
     /// Logits of the rows of `x` in the training graph: each layer one
     /// autodiff node ([`fused::dense`]); `masks` (one per hidden layer) apply
     /// dropout.
-    fn forward_train(&self, x: Tensor<B, 2>, act: Activation, masks: Option<Vec<Vec<f32>>>) -> Tensor<B, 2>
-    where
-        B: TrainBackend,
-    {
+    fn forward_train(&self, x: Tensor<Train, 2>, act: Activation, masks: Option<Vec<Vec<f32>>>) -> Tensor<Train, 2> {
+        let layer = |h, l: &Linear<Train>, act, mask| {
+            let bias = match &l.bias {
+                Some(b) => b.val(),
+                None => Tensor::zeros([l.weight.dims()[1]], &l.weight.device()),
+            };
+            fused::dense(h, l.weight.val(), bias, act, mask)
+        };
         let mut h = x;
         let mut masks = masks.map(Vec::into_iter);
-        for layer in &self.hidden {
-            let mask = masks.as_mut().and_then(Iterator::next);
-            h = B::dense(h, layer, Some(act), mask);
+        for l in &self.hidden {
+            h = layer(h, l, Some(act), masks.as_mut().and_then(Iterator::next));
         }
-        B::dense(h, &self.output, None, None)
+        layer(h, &self.output, None, None)
     }
+}
 
+impl Net<Inner> {
     /// Weights and biases of every layer, row-major, first layer first.
-    fn weights(&self) -> Result<Vec<fused::Layer>, NeuralError> {
-        let read = |data: TensorData| {
-            data.convert::<f32>()
-                .into_vec::<f32>()
-                .map_err(|e| NeuralError::Model {
-                    model: "mlp".into(),
-                    message: format!("reading the weights: {e:?}"),
-                })
-        };
+    fn weights(&self) -> Vec<fused::Layer> {
         self.hidden
             .iter()
             .chain(std::iter::once(&self.output))
             .map(|l| {
-                let w = read(l.weight.val().into_data())?;
                 let b = match &l.bias {
-                    Some(b) => read(b.val().into_data())?,
+                    Some(b) => fused::read(b.val()),
                     None => vec![0.0; l.weight.dims()[1]],
                 };
-                Ok((w, b))
+                (fused::read(l.weight.val()), b)
             })
             .collect()
     }
 }
 
-/// The training backend's fused dense layer.
-trait TrainBackend: Backend {
-    fn dense(
-        x: Tensor<Self, 2>,
-        layer: &Linear<Self>,
-        act: Option<Activation>,
-        mask: Option<Vec<f32>>,
-    ) -> Tensor<Self, 2>;
-}
-
-impl TrainBackend for Train {
-    fn dense(
-        x: Tensor<Self, 2>,
-        layer: &Linear<Self>,
-        act: Option<Activation>,
-        mask: Option<Vec<f32>>,
-    ) -> Tensor<Self, 2> {
-        let d_out = layer.weight.dims()[1];
-        let bias = match &layer.bias {
-            Some(b) => b.val(),
-            None => Tensor::zeros([d_out], &x.device()),
-        };
-        fused::dense(x, layer.weight.val(), bias, act, mask)
-    }
-}
-
+/// The rows of `x` as f32, row-major.
 fn rows_f32(x: ArrayView2<'_, f64>) -> Vec<f32> {
-    x.rows().into_iter().flat_map(|r| r.into_iter().map(|&a| a as f32).collect::<Vec<_>>()).collect()
+    let mut v = Vec::with_capacity(x.len());
+    for r in x.rows() {
+        v.extend(r.iter().map(|&a| a as f32));
+    }
+    v
 }
 
 /// The rows `rows` of the row-major `x` (`d` columns).
@@ -362,7 +339,7 @@ impl MlpConfig {
             let vloss = if yv.is_empty() {
                 f64::NAN
             } else {
-                let z = fused::logits(&xvf, d, &valid.weights()?, self.activation);
+                let z = fused::logits(&xvf, d, &valid.weights(), self.activation);
                 fused::bce_value(&z, &yvf, &vw, vw_sum)
             };
             history.validation_loss.push(vloss);
@@ -401,7 +378,7 @@ impl FittedMlp {
         if x.nrows() == 0 {
             return Ok(Vec::new());
         }
-        let z = fused::logits(&rows_f32(x), self.n_features, &self.net.weights()?, self.activation);
+        let z = fused::logits(&rows_f32(x), self.n_features, &self.net.weights(), self.activation);
         Ok(z.into_iter()
             .map(|z| 1.0 / (1.0 + (-f64::from(z)).exp()))
             .collect())

@@ -9,7 +9,7 @@
 //! the same f32 operations in the same order, element by element, in one loop:
 //! its parameters and moments are bit-identical to burn's `AdamW` (tested).
 
-use crate::fused::{Inner, values};
+use crate::fused::{Inner, read};
 use burn::backend::ndarray::NdArrayTensor;
 use burn::optim::{AdaptiveMomentumState, SimpleOptimizer};
 use burn::tensor::backend::Backend;
@@ -34,10 +34,6 @@ impl FusedAdamW {
             weight_decay,
         }
     }
-}
-
-fn read<const D: usize>(t: Tensor<Inner, D>) -> Vec<f32> {
-    values(&t.into_primitive().tensor())
 }
 
 fn write<const D: usize>(v: Vec<f32>, dims: [usize; D]) -> Tensor<Inner, D> {
