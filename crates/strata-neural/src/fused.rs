@@ -148,6 +148,8 @@ fn gemm(a: &[f32], la: Layout, b: &[f32], lb: Layout, init: &[f32], m: usize, kk
             let w = TC.min(n - c0);
             for (l, accl) in [a0, a1, a2, a3].iter().enumerate().take(nr) {
                 let i = r0 + l;
+                // A whole tile as a copy of constant length (inlined, no
+                // library call); the last, partial tile as a slice.
                 if w == TC {
                     c[i * n + c0..i * n + c0 + TC].copy_from_slice(accl);
                 } else {
@@ -220,6 +222,11 @@ pub(crate) fn bce_value(z: &[f32], y: &[f32], w: &[f32], w_sum: f64) -> f64 {
         s += f64::from(w) * per;
     }
     s / w_sum
+}
+
+/// The probability `1 / (1 + e^-z)` of a logit.
+pub(crate) fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
 }
 
 #[derive(Debug)]
@@ -359,8 +366,7 @@ pub(crate) fn bce(z: Tensor<Train, 2>, y: &[f32], w: &[f32], w_sum: f64) -> (Ten
                 .zip(y)
                 .zip(w)
                 .map(|((&z, &y), &w)| {
-                    let p = 1.0 / (1.0 + (-f64::from(z)).exp());
-                    (f64::from(w) * (p - f64::from(y)) / w_sum) as f32
+                    (f64::from(w) * (sigmoid(f64::from(z)) - f64::from(y)) / w_sum) as f32
                 })
                 .collect();
             prep.finish(BceState { dz, shape }, out_t)

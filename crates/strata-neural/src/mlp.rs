@@ -380,7 +380,7 @@ impl FittedMlp {
         }
         let z = fused::logits(&rows_f32(x), self.n_features, &self.net.weights(), self.activation);
         Ok(z.into_iter()
-            .map(|z| 1.0 / (1.0 + (-f64::from(z)).exp()))
+            .map(|z| fused::sigmoid(f64::from(z)))
             .collect())
     }
 }
