@@ -492,16 +492,22 @@ fn log_prob_block(x: Cols<'_>, a: usize, b: usize, p: &Params) -> Vec<f64> {
             .collect(),
         CovarianceType::Diag | CovarianceType::Spherical => Vec::new(),
     };
+    // Each mean repeated for every lane, so the differences of a group are
+    // one loop over consecutive values (a loop per feature, the compiler
+    // may vectorize across features with gathers and scatters).
+    let means: Vec<f64> = p.means.iter().flat_map(|&m| [m; LANES]).collect();
     for r in (a..b).step_by(LANES) {
         let len = LANES.min(b - r);
         load_group(x.data, n, r, len, &mut group);
         for (c, o) in out.chunks_exact_mut(nb).enumerate() {
-            let mean = p.means.row(c);
-            for j in 0..d {
-                let mj = mean[j];
-                for l in 0..LANES {
-                    diff[j][l] = group[j][l] - mj;
-                }
+            let mean = &means[c * d * LANES..(c + 1) * d * LANES];
+            for ((e, &g), &m) in diff
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(group.as_flattened())
+                .zip(mean)
+            {
+                *e = g - m;
             }
             let mut maha = [0.0f64; LANES];
             match p.covariance_type {
@@ -512,17 +518,7 @@ fn log_prob_block(x: Cols<'_>, a: usize, b: usize, p: &Params) -> Vec<f64> {
                         c
                     };
                     let u = &columns[idx * d * d..(idx + 1) * d * d];
-                    for (j, col) in u.chunks_exact(d).enumerate() {
-                        let mut y = [0.0f64; LANES];
-                        for (di, &uij) in diff.iter().zip(&col[..=j]) {
-                            for l in 0..LANES {
-                                y[l] += di[l] * uij;
-                            }
-                        }
-                        for l in 0..LANES {
-                            maha[l] += y[l] * y[l];
-                        }
-                    }
+                    mahalanobis(&diff, u, &mut maha);
                 }
                 CovarianceType::Diag => {
                     let pf = &prec[c * d..(c + 1) * d];
@@ -551,6 +547,55 @@ fn log_prob_block(x: Cols<'_>, a: usize, b: usize, p: &Params) -> Vec<f64> {
         }
     }
     out
+}
+
+/// Adds |diff U|^2 to `maha` for a group of rows (`diff[i]`: feature `i` of
+/// the rows' differences from the mean), `U` upper-triangular given column
+/// by column in `u` (d x d): column `j`'s sum runs over `i <= j` in order
+/// from 0.0, and the squares are added in column order.
+///
+/// Two columns at a time: their sums are independent chains of additions,
+/// so a unit that holds the 16 lanes in two registers (AVX-512) has work
+/// while an addition completes; every sum is the same as one column alone.
+#[inline(always)]
+fn mahalanobis(diff: &[[f64; LANES]], u: &[f64], maha: &mut [f64; LANES]) {
+    let d = diff.len();
+    let mut pairs = u.chunks_exact(2 * d);
+    for (p, pair) in (&mut pairs).enumerate() {
+        let j = 2 * p;
+        let (c0, c1) = pair.split_at(d);
+        let mut y0 = [0.0f64; LANES];
+        let mut y1 = [0.0f64; LANES];
+        for ((di, &a), &b) in diff.iter().zip(&c0[..=j]).zip(&c1[..=j]) {
+            for l in 0..LANES {
+                y0[l] += di[l] * a;
+                y1[l] += di[l] * b;
+            }
+        }
+        let (dn, b) = (&diff[j + 1], c1[j + 1]);
+        for l in 0..LANES {
+            y1[l] += dn[l] * b;
+        }
+        for l in 0..LANES {
+            maha[l] += y0[l] * y0[l];
+        }
+        for l in 0..LANES {
+            maha[l] += y1[l] * y1[l];
+        }
+    }
+    // An odd d: the last column, all of whose entries count.
+    let last = pairs.remainder();
+    if !last.is_empty() {
+        let mut y = [0.0f64; LANES];
+        for (di, &a) in diff.iter().zip(last) {
+            for l in 0..LANES {
+                y[l] += di[l] * a;
+            }
+        }
+        for l in 0..LANES {
+            maha[l] += y[l] * y[l];
+        }
+    }
 }
 
 /// Responsibilities of the rows `a..b` (component by component, k x (b - a))
@@ -595,7 +640,7 @@ fn e_step_block(x: Cols<'_>, a: usize, b: usize, p: &Params) -> (f64, Vec<f64>) 
     (total, w)
 }
 
-strata_core::simd_dispatch!(fn e_step_simd(x: Cols<'_>, a: usize, b: usize, p: &Params) -> (f64, Vec<f64>) => e_step_block);
+strata_core::simd_dispatch!(avx512 fn e_step_simd(x: Cols<'_>, a: usize, b: usize, p: &Params) -> (f64, Vec<f64>) => e_step_block);
 
 /// E-step: mean log-likelihood per sample and the responsibilities (n x k,
 /// column-major: each component's column is contiguous).
@@ -833,6 +878,7 @@ impl FittedClusterer for FittedGmm {
 mod tests {
     use super::*;
     use crate::metrics::adjusted_rand_index;
+    use strata_core::{SimdLevel, with_simd_cap};
 
     fn blobs() -> (Array2<f64>, Vec<usize>) {
         let mut r = Rng::new(Seed(8));
@@ -925,9 +971,13 @@ mod tests {
             let f = g.fit(x.view(), Seed(1)).unwrap();
             let bits = |v: &[f64]| v.iter().map(|e| e.to_bits()).collect::<Vec<u64>>();
             let (a, b) = (7, x.nrows() - 3);
+            // Each build the CPU has (AVX2, and AVX-512 where present).
+            let avx2 = with_simd_cap(SimdLevel::Avx2, || e_step_simd(cols, a, b, &f.params).1);
+            let base = e_step_block(cols, a, b, &f.params).1;
+            assert_eq!(bits(&avx2), bits(&base), "{ct:?}");
             assert_eq!(
                 bits(&e_step_simd(cols, a, b, &f.params).1),
-                bits(&e_step_block(cols, a, b, &f.params).1),
+                bits(&base),
                 "{ct:?}"
             );
             let (_, resp) = e_step(cols, &f.params);
@@ -943,6 +993,30 @@ mod tests {
                 .unwrap()
                 .install(|| g.fit(x.view(), Seed(1)).unwrap());
             assert_eq!(one, f, "{ct:?}");
+        }
+    }
+
+    #[test]
+    fn mahalanobis_takes_each_column_alone() {
+        // Columns in pairs, an odd one last: each column's sum over the
+        // triangle, and the squares in column order, as one column at a time.
+        let mut r = Rng::new(Seed(9));
+        for d in 1..=7 {
+            let diff: Vec<[f64; LANES]> = (0..d).map(|_| std::array::from_fn(|_| r.normal())).collect();
+            let u: Vec<f64> = (0..d * d).map(|_| r.normal()).collect();
+            let mut maha = [0.5f64; LANES];
+            mahalanobis(&diff, &u, &mut maha);
+            for (l, &got) in maha.iter().enumerate() {
+                let mut want = 0.5f64;
+                for j in 0..d {
+                    let mut y = 0.0f64;
+                    for (i, di) in diff.iter().enumerate().take(j + 1) {
+                        y += di[l] * u[j * d + i];
+                    }
+                    want += y * y;
+                }
+                assert_eq!(got.to_bits(), want.to_bits(), "d = {d}, lane {l}");
+            }
         }
     }
 

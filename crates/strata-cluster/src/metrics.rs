@@ -184,8 +184,8 @@ fn cell_sums_body(cell: &[u32], dist: &[i64], sums: &mut [i64]) {
     }
 }
 
-strata_core::simd_dispatch!(fn distance_rows(xi: &[f64], xt: &[f64], n: usize, scale: f64, dist: &mut [i64]) => distance_rows_body);
-strata_core::simd_dispatch!(fn cell_sums(cell: &[u32], dist: &[i64], sums: &mut [i64]) => cell_sums_body);
+strata_core::simd_dispatch!(avx512 fn distance_rows(xi: &[f64], xt: &[f64], n: usize, scale: f64, dist: &mut [i64]) => distance_rows_body);
+strata_core::simd_dispatch!(avx512 fn cell_sums(cell: &[u32], dist: &[i64], sums: &mut [i64]) => cell_sums_body);
 
 /// Most cells of a joint labeling: the per-cell sums of [`ROWS`] rows
 /// (32 KB) stay in the L1 cache.
@@ -639,6 +639,7 @@ pub fn normalized_mutual_info(a: &[usize], b: &[usize]) -> Result<f64, ClusterEr
 mod tests {
     use super::*;
     use ndarray::array;
+    use strata_core::{SimdLevel, with_simd_cap};
 
     /// ARI from pair counts, the textbook way (every unordered pair once).
     fn ari_by_pairs(a: &[usize], b: &[usize]) -> f64 {
@@ -727,8 +728,12 @@ mod tests {
         let rows: Vec<f64> = (0..ROWS * d).map(|_| r.normal()).collect();
         let scale = Fixed::of(n, 20.0).scale;
         let (mut wide, mut base) = (vec![0; ROWS * n], vec![0; ROWS * n]);
-        distance_rows(&rows, &xt, n, scale, &mut wide);
         distance_rows_body(&rows, &xt, n, scale, &mut base);
+        // Each build the CPU has (AVX2, and AVX-512 where present).
+        let mut avx2 = vec![0; ROWS * n];
+        with_simd_cap(SimdLevel::Avx2, || distance_rows(&rows, &xt, n, scale, &mut avx2));
+        distance_rows(&rows, &xt, n, scale, &mut wide);
+        assert_eq!(avx2, wide);
         // Every distance is that of the row and point alone, its squared
         // differences added feature by feature, scaled and rounded.
         for k in 0..ROWS {
@@ -750,6 +755,8 @@ mod tests {
         let (mut sa, mut sb) = (vec![1; ROWS * cells], vec![2; ROWS * cells]);
         cell_sums(&cell, &wide, &mut sa);
         cell_sums_body(&cell, &wide, &mut sb);
+        let mut s2 = vec![3; ROWS * cells];
+        with_simd_cap(SimdLevel::Avx2, || cell_sums(&cell, &wide, &mut s2));
         for k in 0..ROWS {
             let mut plain = vec![0i64; cells];
             for (j, &c) in cell.iter().enumerate() {
@@ -758,6 +765,7 @@ mod tests {
             for c in 0..cells {
                 assert_eq!(sa[c * ROWS + k], plain[c], "row {k}, cell {c}");
                 assert_eq!(sb[c * ROWS + k], plain[c], "row {k}, cell {c}");
+                assert_eq!(s2[c * ROWS + k], plain[c], "row {k}, cell {c}");
             }
         }
     }

@@ -41,6 +41,7 @@ pub use estimator::{
 pub use params::{Configurable, ParamSpec, ParamValue, Params};
 pub use rng::Rng;
 pub use seed::Seed;
+pub use simd::{SimdLevel, simd_level, with_simd_cap};
 
 /// Version of the strata workspace, recorded in results so that a stored run can
 /// be traced to the code that produced it.
