@@ -51,10 +51,15 @@ pub fn simd_level() -> SimdLevel {
 /// `level` (work `f` hands to other threads is not capped): the tests check
 /// each build of a kernel against the baseline on one machine.
 pub fn with_simd_cap<R>(level: SimdLevel, f: impl FnOnce() -> R) -> R {
-    let before = THREAD_CAP.with(|c| c.replace(level));
-    let out = f();
-    THREAD_CAP.with(|c| c.set(before));
-    out
+    /// Puts the thread's previous cap back, also when `f` panics.
+    struct Restore(SimdLevel);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            THREAD_CAP.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(THREAD_CAP.with(|c| c.replace(level)));
+    f()
 }
 
 /// The cap `STRATA_SIMD` sets: none unless it names a level.
@@ -160,6 +165,9 @@ mod tests {
         let top = simd_level();
         assert_eq!(with_simd_cap(SimdLevel::Baseline, simd_level), SimdLevel::Baseline);
         assert_eq!(with_simd_cap(SimdLevel::Avx2, simd_level), top.min(SimdLevel::Avx2));
+        assert_eq!(simd_level(), top);
+        let caught = std::panic::catch_unwind(|| with_simd_cap(SimdLevel::Baseline, || panic!("in f")));
+        assert!(caught.is_err());
         assert_eq!(simd_level(), top);
     }
 }
