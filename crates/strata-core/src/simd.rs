@@ -112,21 +112,15 @@ macro_rules! simd_dispatch {
                 fn wide512 $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? {
                     $body $(::<$($g),*>)? ($($arg),*)
                 }
-                #[target_feature(enable = "avx2")]
-                #[allow(clippy::too_many_arguments)]
-                fn wide $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? {
-                    $body $(::<$($g),*>)? ($($arg),*)
-                }
-                match $crate::simd_level() {
+                if $crate::simd_level() == $crate::SimdLevel::Avx512 {
                     // SAFETY: the CPU has these features, checked by
                     // `simd_level`.
-                    $crate::SimdLevel::Avx512 => return unsafe { wide512 $(::<$($g),*>)? ($($arg),*) },
-                    // SAFETY: as above.
-                    $crate::SimdLevel::Avx2 => return unsafe { wide $(::<$($g),*>)? ($($arg),*) },
-                    $crate::SimdLevel::Baseline => {}
+                    return unsafe { wide512 $(::<$($g),*>)? ($($arg),*) };
                 }
             }
-            $body $(::<$($g),*>)? ($($arg),*)
+            // Otherwise the AVX2 or baseline build, as without `avx512`.
+            $crate::simd_dispatch!(fn narrow $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? => $body);
+            narrow $(::<$($g),*>)? ($($arg),*)
         }
     };
     ($(#[$doc:meta])* $vis:vis fn $name:ident $(<$(const $g:ident: usize),*>)? ($($arg:ident: $ty:ty),*) $(-> $ret:ty)? => $body:ident) => {
