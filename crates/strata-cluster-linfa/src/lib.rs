@@ -232,6 +232,8 @@ impl Linkage {
     }
 }
 
+mod trees;
+
 /// Rows above which the dense n x n kernel would not fit comfortably in memory.
 pub const AGGLOMERATIVE_MAX_ROWS: usize = 12_000;
 
@@ -277,23 +279,26 @@ fn dissimilarities(x: ArrayView2<'_, f64>) -> (Vec<f64>, f64) {
 /// derives from linfa's dense Gaussian kernel, computed the same way (sums of
 /// squares in feature order, `exp` then `-ln`, the 1e-6 similarity floor),
 /// and the cut applies the first `n - k` merges, as linfa's does.
+///
+/// The merge tree does not depend on `k`, so it comes from [`trees`]: a sweep
+/// that cuts one matrix at several k (runs k = 2, 4, 6 on one representation,
+/// and each of their stability resamples) builds each tree once.
 pub fn hierarchical_cut(x: ArrayView2<'_, f64>, k: usize, linkage: Linkage) -> (Vec<usize>, f64) {
     let n = x.nrows();
-    let (mut condensed, bandwidth) = dissimilarities(x);
-    let tree = kodama::linkage(&mut condensed, n, linkage.method());
+    let tree = trees::tree(x, linkage);
     // Node n + s is the union of step s's two clusters; every node's parent
     // has a larger id, so roots resolve from the top down.
-    let merges = n.saturating_sub(k).min(tree.steps().len());
+    let merges = n.saturating_sub(k).min(tree.merges.len());
     let mut parent: Vec<usize> = (0..n + merges).collect();
-    for (s, step) in tree.steps()[..merges].iter().enumerate() {
-        parent[step.cluster1] = n + s;
-        parent[step.cluster2] = n + s;
+    for (s, &(a, b)) in tree.merges[..merges].iter().enumerate() {
+        parent[a] = n + s;
+        parent[b] = n + s;
     }
     for id in (0..n + merges).rev() {
         parent[id] = parent[parent[id]];
     }
     parent.truncate(n);
-    (parent, bandwidth)
+    (parent, tree.bandwidth)
 }
 
 /// A fitted agglomerative clustering; new rows go to the nearest cluster mean.
@@ -564,6 +569,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn one_tree_serves_every_cut_of_a_matrix() {
+        // A matrix no other test uses, so no other thread's tree is found.
+        let mut r = Rng::new(Seed(2026));
+        let x = Array2::from_shape_fn((80, 4), |_| r.normal());
+        let before = trees::built_here();
+        let cuts: Vec<Vec<usize>> = [2, 5, 3, 2]
+            .iter()
+            .map(|&k| {
+                let f = Agglomerative { k, linkage: Linkage::Ward }.fit(x.view(), Seed(0)).unwrap();
+                assert_eq!(f.n_clusters(), k);
+                f.labels().to_vec()
+            })
+            .collect();
+        assert_eq!(trees::built_here(), before + 1, "four cuts, one tree");
+        assert_eq!(cuts[0], cuts[3], "the same cut twice");
+        assert_eq!(cuts[1], linfa_agglomerative(x.view(), 5, Linkage::Ward));
+        // Another linkage of the same matrix is another tree.
+        let avg = Agglomerative { k: 3, linkage: Linkage::Average }.fit(x.view(), Seed(0)).unwrap();
+        assert_eq!(trees::built_here(), before + 2);
+        assert_eq!(avg.labels().to_vec(), linfa_agglomerative(x.view(), 3, Linkage::Average));
+        // One value changed by one unit in the last place is another matrix:
+        // its own tree, never the stored one.
+        let mut y = x.clone();
+        y[[40, 2]] = f64::from_bits(y[[40, 2]].to_bits() + 1);
+        let f = Agglomerative { k: 5, linkage: Linkage::Ward }.fit(y.view(), Seed(0)).unwrap();
+        assert_eq!(trees::built_here(), before + 3);
+        assert_eq!(f.labels().to_vec(), linfa_agglomerative(y.view(), 5, Linkage::Ward));
+        // The same values in another memory layout are the same matrix.
+        let t = x.t().to_owned();
+        let f = Agglomerative { k: 5, linkage: Linkage::Ward }.fit(t.t(), Seed(0)).unwrap();
+        assert_eq!(trees::built_here(), before + 3);
+        assert_eq!(f.labels().to_vec(), cuts[1]);
     }
 
     #[test]
