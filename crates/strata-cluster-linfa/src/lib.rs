@@ -311,15 +311,7 @@ pub struct FittedAgglomerative {
 impl Configurable for Agglomerative {
     fn param_specs() -> Vec<ParamSpec> {
         vec![
-            ParamSpec::new(
-                "k",
-                ParamKind::Int {
-                    min: 1,
-                    bound: Bound::Rows,
-                },
-                None,
-                "number of clusters",
-            ),
+            ParamSpec::clusters("number of clusters"),
             ParamSpec::new(
                 "linkage",
                 ParamKind::Choice(&["ward", "average", "complete", "single"]),

@@ -28,7 +28,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
-use strata_core::params::{Bound, ParamKind, float, int};
+use strata_core::params::{ParamKind, float};
 use strata_core::{
     AlgoError, Clusterer, ColumnKind, Configurable, Diagnostics, FittedClusterer, ParamSpec,
     Params, Rng, Seed,
@@ -58,15 +58,7 @@ impl KPrototypes {
 impl Configurable for KPrototypes {
     fn param_specs() -> Vec<ParamSpec> {
         vec![
-            ParamSpec::new(
-                "k",
-                ParamKind::Int {
-                    min: 1,
-                    bound: Bound::Rows,
-                },
-                None,
-                "number of clusters",
-            ),
+            ParamSpec::clusters("number of clusters"),
             ParamSpec::new(
                 "gamma",
                 ParamKind::Float {
@@ -77,24 +69,8 @@ impl Configurable for KPrototypes {
                 float(0.0),
                 "weight of one categorical mismatch; 0 = half the mean standard deviation of the numeric columns (Huang)",
             ),
-            ParamSpec::new(
-                "n_init",
-                ParamKind::Int {
-                    min: 1,
-                    bound: Bound::None,
-                },
-                int(10),
-                "seeded restarts; the lowest cost wins",
-            ),
-            ParamSpec::new(
-                "max_iter",
-                ParamKind::Int {
-                    min: 1,
-                    bound: Bound::None,
-                },
-                int(100),
-                "most epochs per restart",
-            ),
+            ParamSpec::count("n_init", 10, "seeded restarts; the lowest cost wins"),
+            ParamSpec::count("max_iter", 100, "most epochs per restart"),
         ]
     }
     fn from_params(p: &Params) -> Result<Self, AlgoError> {

@@ -124,6 +124,48 @@ impl ParamSpec {
         }
     }
 
+    /// `k`, the number of clusters or components: required, at least 1 and
+    /// at most the number of rows.
+    pub fn clusters(help: &'static str) -> Self {
+        ParamSpec::new(
+            "k",
+            ParamKind::Int {
+                min: 1,
+                bound: Bound::Rows,
+            },
+            None,
+            help,
+        )
+    }
+
+    /// A count of at least 1 that the data does not bound (restarts,
+    /// iterations), with its default.
+    pub fn count(name: &'static str, default: i64, help: &'static str) -> Self {
+        ParamSpec::new(
+            name,
+            ParamKind::Int {
+                min: 1,
+                bound: Bound::None,
+            },
+            int(default),
+            help,
+        )
+    }
+
+    /// `tol`, a convergence tolerance in (0, 1), with its default.
+    pub fn tolerance(default: f64, help: &'static str) -> Self {
+        ParamSpec::new(
+            "tol",
+            ParamKind::Float {
+                low: 0.0,
+                high: 1.0,
+                open: true,
+            },
+            float(default),
+            help,
+        )
+    }
+
     /// Checks a value. `shape` is `(rows, input columns)` once the data is
     /// known; without it only the data-independent rules are checked. Returns
     /// the value normalised (an integral float given for a count stays a count).
@@ -282,6 +324,24 @@ pub fn flag(b: bool) -> Option<ParamValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shorthand_specs_take_the_usual_ranges() {
+        let k = ParamSpec::clusters("");
+        assert_eq!((k.name, k.default.clone()), ("k", None));
+        assert!(k.check(&ParamValue::Int(0), None).is_err());
+        assert!(k.check(&ParamValue::Int(1), Some((4, 2))).is_ok());
+        assert!(k.check(&ParamValue::Int(5), Some((4, 2))).is_err());
+        let c = ParamSpec::count("n_init", 10, "");
+        assert_eq!((c.name, c.default.clone()), ("n_init", Some(ParamValue::Int(10))));
+        assert!(c.check(&ParamValue::Int(0), None).is_err());
+        assert!(c.check(&ParamValue::Int(500), Some((4, 2))).is_ok());
+        let t = ParamSpec::tolerance(1e-4, "");
+        assert_eq!((t.name, t.default.clone()), ("tol", Some(ParamValue::Float(1e-4))));
+        assert!(t.check(&ParamValue::Float(0.0), None).is_err());
+        assert!(t.check(&ParamValue::Float(1.0), None).is_err());
+        assert!(t.check(&ParamValue::Float(0.5), None).is_ok());
+    }
 
     #[test]
     fn checks_kinds_and_bounds() {

@@ -422,7 +422,7 @@ impl FittedIca {
 impl strata_core::Configurable for FastIca {
     fn param_specs() -> Vec<strata_core::ParamSpec> {
         use strata_core::ParamSpec as S;
-        use strata_core::params::{Bound, ParamKind, float, int, word};
+        use strata_core::params::{Bound, ParamKind, word};
         vec![
             S::new(
                 "n_components",
@@ -445,25 +445,8 @@ impl strata_core::Configurable for FastIca {
                 word("parallel"),
                 "symmetric or one-at-a-time extraction",
             ),
-            S::new(
-                "max_iter",
-                ParamKind::Int {
-                    min: 1,
-                    bound: Bound::None,
-                },
-                int(200),
-                "fixed-point iterations",
-            ),
-            S::new(
-                "tol",
-                ParamKind::Float {
-                    low: 0.0,
-                    high: 1.0,
-                    open: true,
-                },
-                float(1e-4),
-                "convergence tolerance",
-            ),
+            S::count("max_iter", 200, "fixed-point iterations"),
+            S::tolerance(1e-4, "convergence tolerance"),
         ]
     }
     fn from_params(p: &strata_core::Params) -> Result<Self, AlgoError> {

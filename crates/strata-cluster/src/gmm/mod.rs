@@ -316,17 +316,9 @@ impl FittedGmm {
 impl strata_core::Configurable for GaussianMixture {
     fn param_specs() -> Vec<strata_core::ParamSpec> {
         use strata_core::ParamSpec as S;
-        use strata_core::params::{Bound, ParamKind, float, int, word};
+        use strata_core::params::{ParamKind, float, word};
         vec![
-            S::new(
-                "k",
-                ParamKind::Int {
-                    min: 1,
-                    bound: Bound::Rows,
-                },
-                None,
-                "number of components",
-            ),
+            S::clusters("number of components"),
             S::new(
                 "covariance",
                 ParamKind::Choice(&["full", "tied", "diag", "spherical"]),
@@ -343,34 +335,9 @@ impl strata_core::Configurable for GaussianMixture {
                 float(1e-6),
                 "added to covariance diagonals",
             ),
-            S::new(
-                "tol",
-                ParamKind::Float {
-                    low: 0.0,
-                    high: 1.0,
-                    open: true,
-                },
-                float(1e-3),
-                "lower-bound change that stops EM",
-            ),
-            S::new(
-                "max_iter",
-                ParamKind::Int {
-                    min: 1,
-                    bound: Bound::None,
-                },
-                int(100),
-                "EM iterations per initialisation",
-            ),
-            S::new(
-                "n_init",
-                ParamKind::Int {
-                    min: 1,
-                    bound: Bound::None,
-                },
-                int(1),
-                "initialisations; the best lower bound is kept",
-            ),
+            S::tolerance(1e-3, "lower-bound change that stops EM"),
+            S::count("max_iter", 100, "EM iterations per initialisation"),
+            S::count("n_init", 1, "initialisations; the best lower bound is kept"),
             S::new(
                 "init",
                 ParamKind::Choice(&["kmeans", "random"]),

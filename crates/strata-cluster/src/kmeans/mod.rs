@@ -392,35 +392,11 @@ impl FittedKMeans {
 impl strata_core::Configurable for KMeans {
     fn param_specs() -> Vec<strata_core::ParamSpec> {
         use strata_core::ParamSpec as S;
-        use strata_core::params::{Bound, ParamKind, float, int, word};
+        use strata_core::params::{ParamKind, float, word};
         vec![
-            S::new(
-                "k",
-                ParamKind::Int {
-                    min: 1,
-                    bound: Bound::Rows,
-                },
-                None,
-                "number of clusters",
-            ),
-            S::new(
-                "n_init",
-                ParamKind::Int {
-                    min: 1,
-                    bound: Bound::None,
-                },
-                int(10),
-                "restarts; the lowest inertia is kept",
-            ),
-            S::new(
-                "max_iter",
-                ParamKind::Int {
-                    min: 1,
-                    bound: Bound::None,
-                },
-                int(300),
-                "iterations per restart",
-            ),
+            S::clusters("number of clusters"),
+            S::count("n_init", 10, "restarts; the lowest inertia is kept"),
+            S::count("max_iter", 300, "iterations per restart"),
             S::new(
                 "tol",
                 ParamKind::Float {
