@@ -165,23 +165,81 @@ pub struct SimilarityReport {
     pub reason: String,
 }
 
-/// The k nearest rows to `q` in `x` (itself excluded), ties to the lower row.
-fn knn(x: ArrayView2<'_, f64>, q: usize, k: usize) -> Vec<usize> {
-    let xq = x.row(q);
-    let mut d: Vec<(f64, usize)> = x
-        .outer_iter()
-        .enumerate()
-        .filter(|(i, _)| *i != q)
-        .map(|(i, r)| (r.iter().zip(xq.iter()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>(), i))
-        .collect();
-    let k = k.min(d.len());
-    if k == 0 {
-        return Vec::new();
+/// Queries that share one pass over a block of rows, and the rows in a
+/// block (its columns stay in cache while every query of the group reads
+/// them).
+const QUERY_GROUP: usize = 16;
+const ROW_BLOCK: usize = 1024;
+
+/// For each query row `q`, the `k` nearest rows of `x` (itself excluded),
+/// nearest first, ties to the lower row. A row's squared distance is summed
+/// over the features in order; the rows are read in blocks, column by
+/// column, by groups of queries at once.
+fn knn_many(x: ArrayView2<'_, f64>, queries: &[usize], k: usize) -> Vec<Vec<usize>> {
+    let (n, d) = x.dim();
+    let k = k.min(n.saturating_sub(1));
+    let cols: Vec<f64> = x.t().iter().copied().collect();
+    queries
+        .par_chunks(QUERY_GROUP)
+        .flat_map_iter(|group| {
+            let points: Vec<Vec<f64>> = group.iter().map(|&q| x.row(q).to_vec()).collect();
+            let mut nearest: Vec<Nearest> = group.iter().map(|_| Nearest::new(k)).collect();
+            let mut dist = vec![0.0; ROW_BLOCK];
+            for a in (0..n).step_by(ROW_BLOCK) {
+                let b = (a + ROW_BLOCK).min(n);
+                let dist = &mut dist[..b - a];
+                for ((&q, point), near) in group.iter().zip(&points).zip(&mut nearest) {
+                    dist.fill(0.0);
+                    for (j, &p) in point.iter().enumerate().take(d) {
+                        for (o, &v) in dist.iter_mut().zip(&cols[j * n + a..j * n + b]) {
+                            let t = v - p;
+                            *o += t * t;
+                        }
+                    }
+                    for (r, &v) in dist.iter().enumerate() {
+                        if a + r != q {
+                            near.offer(v, a + r);
+                        }
+                    }
+                }
+            }
+            nearest.into_iter().map(Nearest::rows)
+        })
+        .collect()
+}
+
+/// The `k` smallest (distance, row) pairs offered so far, in increasing
+/// order (distances by `total_cmp`, then rows).
+struct Nearest {
+    k: usize,
+    best: Vec<(f64, usize)>,
+}
+
+impl Nearest {
+    fn new(k: usize) -> Nearest {
+        Nearest {
+            k,
+            best: Vec::with_capacity(k + 1),
+        }
     }
-    d.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    d.truncate(k);
-    d.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    d.into_iter().map(|(_, i)| i).collect()
+
+    #[inline]
+    fn offer(&mut self, d: f64, row: usize) {
+        let order = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        if self.best.len() == self.k {
+            match self.best.last() {
+                Some(worst) if order(&(d, row), worst).is_lt() => {}
+                _ => return,
+            }
+        }
+        let at = self.best.partition_point(|e| order(e, &(d, row)).is_lt());
+        self.best.insert(at, (d, row));
+        self.best.truncate(self.k);
+    }
+
+    fn rows(self) -> Vec<usize> {
+        self.best.into_iter().map(|(_, i)| i).collect()
+    }
 }
 
 /// Scores one neighbour list per query.
@@ -261,7 +319,7 @@ pub fn evaluate(
 
     let mut methods = Vec::new();
     for (label, x) in spaces {
-        let lists: Vec<Vec<usize>> = queries.par_iter().map(|&qq| knn(x.view(), qq, spec.k)).collect();
+        let lists = knn_many(x.view(), &queries, spec.k);
         methods.push(score(label, false, &lists, &queries, judged, popularity, least_cut));
     }
     // Random tracks.
@@ -284,7 +342,7 @@ pub fn evaluate(
     let mut rng = Rng::new(seed.named("popularity-ties"));
     let tie: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
     let pop = ndarray::Array2::from_shape_fn((n, 2), |(i, j)| if j == 0 { popularity[i] } else { 1e-6 * tie[i] });
-    let by_pop: Vec<Vec<usize>> = queries.par_iter().map(|&qq| knn(pop.view(), qq, spec.k)).collect();
+    let by_pop = knn_many(pop.view(), &queries, spec.k);
     methods.push(score("nearest by popularity", true, &by_pop, &queries, judged, popularity, least_cut));
 
     let first = judged.first().map(|(n, _)| n.clone()).unwrap_or_default();
@@ -320,6 +378,34 @@ pub fn evaluate(
 mod tests {
     use super::*;
     use ndarray::Array2;
+
+    /// The blocked search against a sort of every distance, on rows with
+    /// many tied distances (small integers) and more rows than one block.
+    #[test]
+    fn blocked_neighbours_are_those_of_a_full_sort() {
+        let n = 2 * ROW_BLOCK + 37;
+        let mut rng = Rng::new(Seed(11));
+        let x = Array2::from_shape_fn((n, 3), |_| (rng.uniform() * 4.0).floor());
+        let queries: Vec<usize> = (0..40).map(|i| (i * 131) % n).chain([0, n - 1]).collect();
+        for k in [1, 10, 25] {
+            let lists = knn_many(x.view(), &queries, k);
+            for (&q, got) in queries.iter().zip(&lists) {
+                let mut all: Vec<(f64, usize)> = (0..n)
+                    .filter(|&i| i != q)
+                    .map(|i| {
+                        let d: f64 = (0..3).map(|j| (x[[i, j]] - x[[q, j]]).powi(2)).sum();
+                        (d, i)
+                    })
+                    .collect();
+                all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let want: Vec<usize> = all.iter().take(k).map(|e| e.1).collect();
+                assert_eq!(got, &want, "query {q}, k = {k}");
+            }
+        }
+        // Fewer rows than k: every other row.
+        let small = Array2::from_shape_fn((4, 2), |(i, j)| (i * 2 + j) as f64);
+        assert_eq!(knn_many(small.view(), &[2], 10), vec![vec![1, 3, 0]]);
+    }
 
     #[test]
     fn memberships_use_every_row_of_an_id() {

@@ -40,15 +40,51 @@ pub(crate) fn lloyd_step_body(
         // fresh one below), and a row's index is written at the end of
         // `todo`, which grows only when the row may change center.
         let root = gaps.ef.sqrt();
+        let (drift, cmax) = (gaps.drift, gaps.cmax);
         let mut todo = vec![0usize; m];
         let mut t = 0;
-        for (i, (&b, s)) in labels.iter().zip(gaps.slack.iter_mut()).enumerate() {
-            let scale = gaps.xr[i] + gaps.cmax;
-            let moved = (f64::from(*s) - gaps.drift[b as usize]) - tiny(scale);
-            *s = down(moved);
-            todo[t] = i;
-            // NaN is not above: such a row is computed.
-            let keep = moved > root * scale;
+        // The bounds of a group of rows first (a loop the compiler turns
+        // into vector instructions), then their indices.
+        let mut lab_groups = labels.chunks_exact(LANES);
+        let mut slack_groups = gaps.slack[..m].chunks_exact_mut(LANES);
+        let mut xr_groups = gaps.xr[..m].chunks_exact(LANES);
+        for (g, ((lab, s), xr)) in (&mut lab_groups)
+            .zip(&mut slack_groups)
+            .zip(&mut xr_groups)
+            .enumerate()
+        {
+            let mut dr = [0.0f64; LANES];
+            for (v, &b) in dr.iter_mut().zip(lab) {
+                *v = drift.get(b as usize).copied().unwrap_or(f64::INFINITY);
+            }
+            let mut sv = [0.0f32; LANES];
+            sv.copy_from_slice(s);
+            let mut xv = [0.0f64; LANES];
+            xv.copy_from_slice(xr);
+            let mut go = [0usize; LANES];
+            for l in 0..LANES {
+                let (bound, keep) = decayed(sv[l], dr[l], xv[l], cmax, root);
+                sv[l] = bound;
+                go[l] = usize::from(!keep);
+            }
+            s.copy_from_slice(&sv);
+            for (l, &v) in go.iter().enumerate() {
+                todo[t] = g * LANES + l;
+                t += v;
+            }
+        }
+        let tail = m - m % LANES;
+        for (l, ((&b, s), &xr)) in lab_groups
+            .remainder()
+            .iter()
+            .zip(slack_groups.into_remainder())
+            .zip(xr_groups.remainder())
+            .enumerate()
+        {
+            let dr = drift.get(b as usize).copied().unwrap_or(f64::INFINITY);
+            let (bound, keep) = decayed(*s, dr, xr, cmax, root);
+            *s = bound;
+            todo[t] = tail + l;
             t += usize::from(!keep);
         }
         todo.truncate(t);
@@ -97,6 +133,17 @@ pub(crate) fn lloyd_step_body(
         changed |= full_group(&group, len, r, w, cn, labels, delta, sums, counts, gaps);
     }
     changed
+}
+
+/// A row's bound after its center's drift `dr`, less what rounding can
+/// take from it, and whether the row keeps its center: the bound is above
+/// the square root of the allowance (`root` times the row's norm plus
+/// `cmax`). NaN is not above: such a row is computed.
+#[inline(always)]
+fn decayed(slack: f32, dr: f64, xr: f64, cmax: f64, root: f64) -> (f32, bool) {
+    let scale = xr + cmax;
+    let moved = (f64::from(slack) - dr) - tiny(scale);
+    (down(moved), moved > root * scale)
 }
 
 /// Lloyd's step for the group of rows `r..r + len` (block-relative), loaded
