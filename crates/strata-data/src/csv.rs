@@ -119,6 +119,16 @@ impl RawTable {
     /// The cells of a column as optional strings; `None` for missing cells
     /// (empty, blank or one of `na_values`).
     pub fn text_column(&self, name: &str, na_values: &[String]) -> Result<Vec<Option<String>>> {
+        Ok(self
+            .text_cells(name, na_values)?
+            .into_iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    }
+
+    /// [`RawTable::text_column`], borrowing the (trimmed) cells from the
+    /// table instead of copying each one.
+    pub fn text_cells(&self, name: &str, na_values: &[String]) -> Result<Vec<Option<&str>>> {
         let col = self.frame.column(name).map_err(|e| self.polars(e))?;
         let ca = col.str().map_err(|e| self.polars(e))?;
         Ok(ca
@@ -126,7 +136,7 @@ impl RawTable {
             .map(|v| {
                 v.and_then(|s| {
                     let t = s.trim();
-                    (!t.is_empty() && !na_values.iter().any(|n| n == t)).then(|| t.to_string())
+                    (!t.is_empty() && !na_values.iter().any(|n| n == t)).then_some(t)
                 })
             })
             .collect())

@@ -4,20 +4,18 @@
 
 use super::*;
 use crate::dense::{LANES, load_group};
-use ndarray::s;
 use strata_core::kernels::exp;
 
 /// Log-likelihood of each row of `a..b` under every component, weighted:
-/// log(w_c) + log N(x | c), component by component (k x (b - a), row-major).
+/// log(w_c) + log N(x | c), written to `out` (one slice of `b - a` values
+/// per component).
 /// The Mahalanobis term is |(x - mean) U|^2 with U the upper-triangular
 /// precision factor, computed for groups of [`LANES`] rows at once.
 #[inline(always)]
-pub(super) fn log_prob_block(x: Cols<'_>, a: usize, b: usize, p: &Params) -> Vec<f64> {
+pub(super) fn log_prob_block(x: Cols<'_>, a: usize, b: usize, p: &Params, out: &mut [&mut [f64]]) {
     let (n, d) = (x.n, x.d);
     let k = p.means.nrows();
-    let nb = b - a;
     let ln2pi = (2.0 * std::f64::consts::PI).ln();
-    let mut out = vec![0.0; k * nb];
     let mut group = vec![[0.0f64; LANES]; d];
     let mut diff = vec![[0.0f64; LANES]; d];
     let prec = p.prec_chol.as_standard_layout();
@@ -50,7 +48,7 @@ pub(super) fn log_prob_block(x: Cols<'_>, a: usize, b: usize, p: &Params) -> Vec
     for r in (a..b).step_by(LANES) {
         let len = LANES.min(b - r);
         load_group(x.data, n, r, len, &mut group);
-        for (c, o) in out.chunks_exact_mut(nb).enumerate() {
+        for (c, o) in out.iter_mut().enumerate().take(k) {
             let mean = &means[c * d * LANES..(c + 1) * d * LANES];
             for ((e, &g), &m) in diff
                 .as_flattened_mut()
@@ -92,12 +90,11 @@ pub(super) fn log_prob_block(x: Cols<'_>, a: usize, b: usize, p: &Params) -> Vec
                     }
                 }
             }
-            for l in 0..len {
-                o[r - a + l] = -0.5 * (d as f64 * ln2pi + maha[l]) + offset[c];
+            for (o, &m) in o[r - a..r - a + len].iter_mut().zip(&maha) {
+                *o = -0.5 * (d as f64 * ln2pi + m) + offset[c];
             }
         }
     }
-    out
 }
 
 /// Adds |diff U|^2 to `maha` for a group of rows (`diff[i]`: feature `i` of
@@ -149,27 +146,25 @@ pub(super) fn mahalanobis(diff: &[[f64; LANES]], u: &[f64], maha: &mut [f64; LAN
     }
 }
 
-/// Responsibilities of the rows `a..b` (component by component, k x (b - a))
-/// and the sum of their log-likelihoods: log-sum-exp over the components,
-/// for groups of [`LANES`] rows at once.
+/// Responsibilities of the rows `a..b`, written to `w` (one slice of
+/// `b - a` values per component), and the sum of their log-likelihoods:
+/// log-sum-exp over the components, for groups of [`LANES`] rows at once.
 #[inline(always)]
-pub(super) fn e_step_block(x: Cols<'_>, a: usize, b: usize, p: &Params) -> (f64, Vec<f64>) {
-    let k = p.means.nrows();
+pub(super) fn e_step_block(x: Cols<'_>, a: usize, b: usize, p: &Params, w: &mut [&mut [f64]]) -> f64 {
     let nb = b - a;
-    let mut w = log_prob_block(x, a, b, p);
+    log_prob_block(x, a, b, p, w);
     let mut total = 0.0;
     for r in (0..nb).step_by(LANES) {
         let len = LANES.min(nb - r);
         let mut m = [f64::NEG_INFINITY; LANES];
-        for c in 0..k {
-            let row = &w[c * nb + r..c * nb + r + len];
-            for (mm, &v) in m.iter_mut().zip(row) {
+        for comp in w.iter() {
+            for (mm, &v) in m.iter_mut().zip(&comp[r..r + len]) {
                 *mm = if v > *mm { v } else { *mm };
             }
         }
         let mut sum = [0.0f64; LANES];
-        for c in 0..k {
-            let row = &mut w[c * nb + r..c * nb + r + len];
+        for comp in w.iter_mut() {
+            let row = &mut comp[r..r + len];
             for l in 0..len {
                 let e = exp(row[l] - m[l]);
                 row[l] = e;
@@ -181,40 +176,40 @@ pub(super) fn e_step_block(x: Cols<'_>, a: usize, b: usize, p: &Params) -> (f64,
             total += m[l] + sum[l].ln();
             inv[l] = 1.0 / sum[l];
         }
-        for c in 0..k {
-            let row = &mut w[c * nb + r..c * nb + r + len];
+        for comp in w.iter_mut() {
+            let row = &mut comp[r..r + len];
             for l in 0..len {
                 row[l] *= inv[l];
             }
         }
     }
-    (total, w)
+    total
 }
 
-strata_core::simd_dispatch!(avx512 pub(super) fn e_step_simd(x: Cols<'_>, a: usize, b: usize, p: &Params) -> (f64, Vec<f64>) => e_step_block);
+strata_core::simd_dispatch!(avx512 pub(super) fn e_step_simd(x: Cols<'_>, a: usize, b: usize, p: &Params, w: &mut [&mut [f64]]) -> f64 => e_step_block);
 
 /// E-step: mean log-likelihood per sample and the responsibilities (n x k,
-/// column-major: each component's column is contiguous).
+/// column-major: each component's column is contiguous). Each block of
+/// rows writes its piece of every component's column in place; the blocks'
+/// log-likelihoods are added in block order.
 pub(super) fn e_step(x: Cols<'_>, p: &Params) -> (f64, Array2<f64>) {
     let n = x.n;
     let k = p.means.nrows();
-    let parts: Vec<(usize, f64, Vec<f64>)> = strata_core::par::blocks(n)
+    let mut resp_t = vec![0.0; k * n];
+    let per_block = strata_core::par::block_columns(resp_t.chunks_exact_mut(n.max(1)));
+    let totals: Vec<f64> = per_block
         .into_par_iter()
-        .map(|(a, b)| {
-            let (t, w) = e_step_simd(x, a, b, p);
-            (a, t, w)
+        .enumerate()
+        .map(|(blk, mut w)| {
+            let a = blk * strata_core::par::BLOCK_ROWS;
+            let b = (a + strata_core::par::BLOCK_ROWS).min(n);
+            e_step_simd(x, a, b, p, &mut w)
         })
         .collect();
-    let mut resp_t = Array2::zeros((k, n));
     let mut total = 0.0;
-    for (a, t, w) in parts {
+    for t in totals {
         total += t;
-        let nb = w.len() / k.max(1);
-        for (c, row) in w.chunks_exact(nb.max(1)).enumerate() {
-            resp_t
-                .slice_mut(s![c, a..a + nb])
-                .assign(&ndarray::ArrayView1::from(row));
-        }
     }
-    (total / n as f64, resp_t.reversed_axes())
+    let resp = Array2::from_shape_vec((k, n), resp_t).unwrap_or_else(|_| Array2::zeros((k, n)));
+    (total / n as f64, resp.reversed_axes())
 }

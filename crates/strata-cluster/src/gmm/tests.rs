@@ -95,11 +95,21 @@ fn kernels_match_their_baseline_and_any_thread_count() {
         let bits = |v: &[f64]| v.iter().map(|e| e.to_bits()).collect::<Vec<u64>>();
         let (a, b) = (7, x.nrows() - 3);
         // Each build the CPU has (AVX2, and AVX-512 where present).
-        let avx2 = with_simd_cap(SimdLevel::Avx2, || e_step_simd(cols, a, b, &f.params).1);
-        let base = e_step_block(cols, a, b, &f.params).1;
+        // Responsibilities and log-likelihood of the rows a..b, flattened.
+        let block = |f: &dyn Fn(&mut [&mut [f64]]) -> f64| {
+            let mut w = vec![0.0; 3 * (b - a)];
+            let mut pieces: Vec<&mut [f64]> = w.chunks_exact_mut(b - a).collect();
+            let t = f(&mut pieces);
+            w.push(t);
+            w
+        };
+        let avx2 = with_simd_cap(SimdLevel::Avx2, || {
+            block(&|w| e_step_simd(cols, a, b, &f.params, w))
+        });
+        let base = block(&|w| e_step_block(cols, a, b, &f.params, w));
         assert_eq!(bits(&avx2), bits(&base), "{ct:?}");
         assert_eq!(
-            bits(&e_step_simd(cols, a, b, &f.params).1),
+            bits(&block(&|w| e_step_simd(cols, a, b, &f.params, w))),
             bits(&base),
             "{ct:?}"
         );

@@ -15,7 +15,7 @@ pub(crate) fn numeric_column(
     column: &str,
     na: &[String],
 ) -> Result<Vec<Option<f64>>> {
-    let cells = t.text_column(column, na)?;
+    let cells = t.text_cells(column, na)?;
     let mut out = Vec::with_capacity(cells.len());
     for (i, cell) in cells.iter().enumerate() {
         match cell {
@@ -41,7 +41,7 @@ pub(crate) fn numeric_column(
                         path: t.path.clone(),
                         at: t.at(i),
                         column: column.into(),
-                        value: s.clone(),
+                        value: s.to_string(),
                         hint,
                     });
                 }
@@ -57,7 +57,7 @@ pub(crate) fn date_column(
     format: &str,
     na: &[String],
 ) -> Result<Vec<Option<NaiveDate>>> {
-    let cells = t.text_column(column, na)?;
+    let cells = t.text_cells(column, na)?;
     cells
         .iter()
         .enumerate()
@@ -70,7 +70,7 @@ pub(crate) fn date_column(
                         path: t.path.clone(),
                         at: t.at(i),
                         column: column.into(),
-                        value: s.clone(),
+                        value: s.to_string(),
                         format: format.into(),
                     })
             }
