@@ -176,7 +176,7 @@ const ROW_BLOCK: usize = 1024;
 /// over the features in order; the rows are read in blocks, column by
 /// column, by groups of queries at once.
 fn knn_many(x: ArrayView2<'_, f64>, queries: &[usize], k: usize) -> Vec<Vec<usize>> {
-    let (n, d) = x.dim();
+    let n = x.nrows();
     let k = k.min(n.saturating_sub(1));
     let cols: Vec<f64> = x.t().iter().copied().collect();
     queries
@@ -190,7 +190,7 @@ fn knn_many(x: ArrayView2<'_, f64>, queries: &[usize], k: usize) -> Vec<Vec<usiz
                 let dist = &mut dist[..b - a];
                 for ((&q, point), near) in group.iter().zip(&points).zip(&mut nearest) {
                     dist.fill(0.0);
-                    for (j, &p) in point.iter().enumerate().take(d) {
+                    for (j, &p) in point.iter().enumerate() {
                         for (o, &v) in dist.iter_mut().zip(&cols[j * n + a..j * n + b]) {
                             let t = v - p;
                             *o += t * t;

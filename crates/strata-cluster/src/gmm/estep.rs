@@ -199,12 +199,8 @@ pub(super) fn e_step(x: Cols<'_>, p: &Params) -> (f64, Array2<f64>) {
     let per_block = strata_core::par::block_columns(resp_t.chunks_exact_mut(n.max(1)));
     let totals: Vec<f64> = per_block
         .into_par_iter()
-        .enumerate()
-        .map(|(blk, mut w)| {
-            let a = blk * strata_core::par::BLOCK_ROWS;
-            let b = (a + strata_core::par::BLOCK_ROWS).min(n);
-            e_step_simd(x, a, b, p, &mut w)
-        })
+        .zip(strata_core::par::blocks(n))
+        .map(|(mut w, (a, b))| e_step_simd(x, a, b, p, &mut w))
         .collect();
     let mut total = 0.0;
     for t in totals {
