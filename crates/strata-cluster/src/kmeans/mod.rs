@@ -92,6 +92,10 @@ pub(crate) struct Run {
     pub(crate) inertia: f64,
     pub(crate) n_iter: usize,
     pub(crate) converged: bool,
+    /// Steps that skipped rows by their bounds (see [`Tracking`]); read
+    /// by the tests.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) bounded_steps: usize,
 }
 
 /// How the first centers are chosen.
@@ -242,10 +246,12 @@ impl KMeans {
         // data; the rest of each restart runs on its own.
         let mut runs: Vec<Run> = Vec::with_capacity(inits.len());
         for batch in inits.chunks(16) {
+            // The first step keeps no bounds: every row has just moved (see
+            // `Tracking::Settled`).
             let firsts: Vec<Option<Assignment>> = if accelerated || self.max_iter == 0 {
                 batch.iter().map(|_| None).collect()
             } else {
-                first_steps(cols, batch, (&norms, &xr))
+                first_steps(cols, batch, (&[], &[]))
                     .into_iter()
                     .map(Some)
                     .collect()
@@ -258,6 +264,7 @@ impl KMeans {
                     tol,
                     accelerated,
                     (&norms, &xr),
+                    Tracking::Settled,
                     first,
                 )
             }));

@@ -11,7 +11,8 @@ use super::*;
 /// on entry and only the rows that change cluster move between sums (added
 /// to the new, taken from the old), rows in order. With bounds in `gaps`
 /// (the block's rows), a group whose rows all keep their center is skipped;
-/// the labels, sums and counts are those of the full computation.
+/// the labels, sums and counts are those of the full computation. Returns
+/// how many rows changed cluster (with `delta`; otherwise 0).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn lloyd_step_body(
@@ -25,11 +26,11 @@ pub(crate) fn lloyd_step_body(
     sums: &mut [f64],
     counts: &mut [f64],
     gaps: &mut Gaps<'_>,
-) -> bool {
+) -> usize {
     let d = w.len() / cn.len().max(1);
     let m = labels.len();
     let track = !gaps.slack.is_empty();
-    let mut changed = false;
+    let mut moved = 0;
     let mut group = vec![[0.0f64; LANES]; d];
     if track && delta && !gaps.drift.is_empty() {
         // Each row's bound, less its center's drift (and what rounding can
@@ -104,10 +105,10 @@ pub(crate) fn lloyd_step_body(
                 let (best, v1, v2) = nearest_dot_lanes(&group, w, cn, d);
                 for (l, &i) in todo[g..g + len].iter().enumerate() {
                     gaps.slack[i] = down(gaps.fresh(i, v1[l], v2[l]));
-                    changed |= move_row(&group, l, best[l] as Label, &mut labels[i], sums, counts);
+                    moved += usize::from(move_row(&group, l, best[l] as Label, &mut labels[i], sums, counts));
                 }
             }
-            return changed;
+            return moved;
         }
         // Many rows: whole groups, skipping those where every row keeps its
         // center.
@@ -122,17 +123,17 @@ pub(crate) fn lloyd_step_body(
             }
             prefetch_rows(data, n, d, start + r + PREFETCH_AHEAD);
             load_group(data, n, start + r, len, &mut group);
-            changed |= full_group(&group, len, r, w, cn, labels, true, sums, counts, gaps);
+            moved += full_group(&group, len, r, w, cn, labels, true, sums, counts, gaps);
         }
-        return changed;
+        return moved;
     }
     for r in (0..m).step_by(LANES) {
         let len = LANES.min(m - r);
         prefetch_rows(data, n, d, start + r + PREFETCH_AHEAD);
         load_group(data, n, start + r, len, &mut group);
-        changed |= full_group(&group, len, r, w, cn, labels, delta, sums, counts, gaps);
+        moved += full_group(&group, len, r, w, cn, labels, delta, sums, counts, gaps);
     }
-    changed
+    moved
 }
 
 /// A row's bound after its center's drift `dr`, less what rounding can
@@ -148,7 +149,7 @@ fn decayed(slack: f32, dr: f64, xr: f64, cmax: f64, root: f64) -> (f32, bool) {
 
 /// Lloyd's step for the group of rows `r..r + len` (block-relative), loaded
 /// in `group`: labels, sums and counts (moved rows only with `delta`), and
-/// fresh bounds when `gaps` keeps them. With `delta`, whether a row changed
+/// fresh bounds when `gaps` keeps them. With `delta`, how many rows changed
 /// cluster.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -163,7 +164,7 @@ pub(crate) fn full_group(
     sums: &mut [f64],
     counts: &mut [f64],
     gaps: &mut Gaps<'_>,
-) -> bool {
+) -> usize {
     let (best, v1, v2) = nearest_dot_lanes(group, w, cn, group.len());
     if !gaps.slack.is_empty() {
         for l in 0..len {
@@ -175,13 +176,13 @@ pub(crate) fn full_group(
             labels[r + l] = best[l] as Label;
         }
         add_group(group, &best, len, sums, counts);
-        return false;
+        return 0;
     }
-    let mut changed = false;
+    let mut moved = 0;
     for l in 0..len {
-        changed |= move_row(group, l, best[l] as Label, &mut labels[r + l], sums, counts);
+        moved += usize::from(move_row(group, l, best[l] as Label, &mut labels[r + l], sums, counts));
     }
-    changed
+    moved
 }
 
 /// One restart's first Lloyd step over one block (see [`first_steps`]).
@@ -315,6 +316,7 @@ pub(crate) fn first_steps(x: Cols<'_>, inits: &[Array2<f64>], xn: (&[f64], &[f64
                 at: c.clone(),
                 cmax: p.2,
                 unchanged: false,
+                moved: n,
             }
         })
         .collect()
@@ -347,6 +349,6 @@ pub(crate) fn move_row(
     true
 }
 
-strata_core::simd_dispatch!(pub(crate) fn lloyd_step_simd(data: &[f64], n: usize, start: usize, w: &[f64], cn: &[f64], labels: &mut [Label], delta: bool, sums: &mut [f64], counts: &mut [f64], gaps: &mut Gaps<'_>) -> bool => lloyd_step_body);
+strata_core::simd_dispatch!(pub(crate) fn lloyd_step_simd(data: &[f64], n: usize, start: usize, w: &[f64], cn: &[f64], labels: &mut [Label], delta: bool, sums: &mut [f64], counts: &mut [f64], gaps: &mut Gaps<'_>) -> usize => lloyd_step_body);
 
 strata_core::simd_dispatch!(pub(crate) fn nearest_simd(data: &[f64], n: usize, start: usize, cs: &[f64], d: usize, first: &mut [Label], d1: &mut [f64], d2: &mut [f64], sums: &mut [f64], counts: &mut [f64]) => nearest_body);

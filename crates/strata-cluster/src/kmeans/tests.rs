@@ -104,7 +104,7 @@ type StepFn = fn(
     &mut [f64],
     &mut [f64],
     &mut Gaps<'_>,
-) -> bool;
+) -> usize;
 
 fn no_gaps() -> Gaps<'static> {
     Gaps {
@@ -209,7 +209,8 @@ fn expanded_form_step_matches_the_exact_assignment() {
             } else {
                 lloyd_step_body
             };
-            step(
+            let before = l.clone();
+            let moved = step(
                 cols.data,
                 n,
                 3,
@@ -221,6 +222,9 @@ fn expanded_form_step_matches_the_exact_assignment() {
                 &mut c,
                 &mut no_gaps(),
             );
+            // With `delta`, the count of rows that changed cluster.
+            let changed = before.iter().zip(&l).filter(|(a, b)| a != b).count();
+            assert_eq!(moved, if delta { changed } else { 0 }, "k={k}");
             (l, bits(&[&s, &c]))
         };
         for delta in [false, true] {
@@ -337,6 +341,7 @@ fn restarts_share_an_inertia_only_when_their_clustering_is_the_same() {
         inertia: f64::NAN,
         n_iter: 1,
         converged: true,
+        bounded_steps: 0,
     };
     let c = ndarray::array![[0.0, 1.0], [5.0, 5.0], [9.0, 0.5]];
     let a = fit(vec![0, 1, 1, 2, 0], c.clone());
@@ -383,6 +388,7 @@ fn bounds_skip_rows_without_changing_a_bit() {
     let dup = Array2::from_shape_fn((3000, 2), |(i, j)| ((i % 7) * (j + 1)) as f64);
     let long =
         Array2::from_shape_fn((3 * strata_core::par::BLOCK_ROWS + 11, 5), |_| r.normal());
+    let (mut always_bounded, mut bounded, mut steps) = (0, 0, 0);
     for x in [&blobs, &noisy, &far, &dup, &long] {
         let t = column_major(x.view());
         let cols = cols_of(&t);
@@ -391,28 +397,35 @@ fn bounds_skip_rows_without_changing_a_bit() {
         let xr: Vec<f64> = norms.iter().map(|v| v.sqrt() * up).collect();
         for k in [1, 3, 8, 20] {
             let init = plus_plus(x.view(), k, &mut Rng::new(Seed(k as u64)));
-            let with = lloyd(cols, init.clone(), 300, 0.0, false, (&norms, &xr), None);
-            let without = lloyd(cols, init.clone(), 300, 0.0, false, (&[], &[]), None);
+            let norms = (&norms[..], &xr[..]);
+            let without = lloyd(cols, init.clone(), 300, 0.0, false, (&[], &[]), Tracking::Always, None);
+            let always = lloyd(cols, init.clone(), 300, 0.0, false, norms, Tracking::Always, None);
+            let settled = lloyd(cols, init.clone(), 300, 0.0, false, norms, Tracking::Settled, None);
             // The first step shared with other restarts changes nothing.
             let other = plus_plus(x.view(), k, &mut Rng::new(Seed(99)));
-            let firsts = first_steps(cols, &[other, init.clone()], (&norms, &xr));
+            let firsts = first_steps(cols, &[other, init.clone()], norms);
             let shared = firsts.into_iter().nth(1);
-            let shared = lloyd(cols, init, 300, 0.0, false, (&norms, &xr), shared);
-            assert_eq!(
-                bits(&[shared.centers.as_slice().unwrap_or(&[])]),
-                bits(&[without.centers.as_slice().unwrap_or(&[])]),
-                "k={k}"
-            );
-            assert_eq!(shared.labels, without.labels, "k={k}");
-            assert_eq!(
-                bits(&[with.centers.as_slice().unwrap_or(&[])]),
-                bits(&[without.centers.as_slice().unwrap_or(&[])]),
-                "k={k}"
-            );
-            assert_eq!(with.labels, without.labels, "k={k}");
-            assert_eq!(with.n_iter, without.n_iter, "k={k}");
+            let shared = lloyd(cols, init, 300, 0.0, false, norms, Tracking::Always, shared);
+            for (name, run) in [("shared", &shared), ("always", &always), ("settled", &settled)] {
+                assert_eq!(
+                    bits(&[run.centers.as_slice().unwrap_or(&[])]),
+                    bits(&[without.centers.as_slice().unwrap_or(&[])]),
+                    "{name}, k={k}"
+                );
+                assert_eq!(run.labels, without.labels, "{name}, k={k}");
+                assert_eq!(run.n_iter, without.n_iter, "{name}, k={k}");
+            }
+            assert_eq!(without.bounded_steps, 0, "k={k}");
+            assert!(settled.bounded_steps <= always.bounded_steps, "k={k}");
+            always_bounded += always.bounded_steps;
+            bounded += settled.bounded_steps;
+            steps += settled.n_iter;
         }
     }
+    // By default the steps skip by their bounds once the rows have settled:
+    // not in every step, nor in none.
+    assert!(bounded > 0 && bounded < steps, "{bounded} of {steps} steps bounded");
+    assert!(always_bounded > bounded, "{always_bounded} against {bounded}");
 }
 
 #[test]
