@@ -246,12 +246,10 @@ impl KMeans {
         // data; the rest of each restart runs on its own.
         let mut runs: Vec<Run> = Vec::with_capacity(inits.len());
         for batch in inits.chunks(16) {
-            // The first step keeps no bounds: every row has just moved (see
-            // `Tracking::Settled`).
             let firsts: Vec<Option<Assignment>> = if accelerated || self.max_iter == 0 {
                 batch.iter().map(|_| None).collect()
             } else {
-                first_steps(cols, batch, (&[], &[]))
+                first_steps(cols, batch, (&norms, &xr))
                     .into_iter()
                     .map(Some)
                     .collect()
