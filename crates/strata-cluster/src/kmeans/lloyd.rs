@@ -16,10 +16,9 @@ pub(crate) struct Assignment {
     pub(crate) slack: Vec<f32>,
     pub(crate) at: Array2<f64>,
     pub(crate) cmax: f64,
-    /// A step from the previous labels in which no row changed cluster.
-    pub(crate) unchanged: bool,
     /// How many rows changed cluster from the previous labels (every row
-    /// when the step did not start from them).
+    /// when the step did not start from them): none means the labels are
+    /// those of the step before.
     pub(crate) moved: usize,
 }
 
@@ -206,7 +205,6 @@ pub(crate) fn assign_from(
         slack,
         at: centers.clone(),
         cmax,
-        unchanged: delta && moved == 0,
         moved: if delta { moved } else { n },
     }
 }
@@ -359,7 +357,6 @@ impl Bounds {
             slack: Vec::new(),
             at: centers.clone(),
             cmax: 0.0,
-            unchanged: false,
             moved: x.n,
         }
     }
@@ -458,7 +455,7 @@ pub(crate) fn lloyd(
         let shift: f64 = (&new_centers - &centers).mapv(|v| v * v).sum();
         centers = new_centers;
         // Strict convergence (labels unchanged) or a small enough shift.
-        let same = a.unchanged || prev.as_ref().is_some_and(|p| p.labels == a.labels);
+        let same = a.moved == 0 || prev.as_ref().is_some_and(|p| p.labels == a.labels);
         if same && !relocated {
             // The same labels give the same centers: they are final.
             converged = true;

@@ -315,7 +315,6 @@ pub(crate) fn first_steps(x: Cols<'_>, inits: &[Array2<f64>], xn: (&[f64], &[f64
                 slack,
                 at: c.clone(),
                 cmax: p.2,
-                unchanged: false,
                 moved: n,
             }
         })
