@@ -90,20 +90,17 @@ pub(crate) fn lloyd_step_body(
         }
         todo.truncate(t);
         if todo.len() * 4 <= m {
-            // Few rows: gathered into a small column-major batch.
-            let t = todo.len();
-            let mut batch = vec![0.0; d * t];
-            for (j, out) in batch.chunks_exact_mut(t.max(1)).enumerate().take(d) {
-                let col = &data[j * n + start..];
-                for (o, &i) in out.iter_mut().zip(&todo) {
-                    *o = col[i];
+            // Few rows: gathered 16 at a time.
+            let block = &data[start..];
+            for rows in todo.chunks(LANES) {
+                for (j, g) in group.iter_mut().enumerate() {
+                    let col = &block[j * n..];
+                    for (v, &i) in g.iter_mut().zip(rows) {
+                        *v = col[i];
+                    }
                 }
-            }
-            for g in (0..t).step_by(LANES) {
-                let len = LANES.min(t - g);
-                load_group(&batch, t, g, len, &mut group);
                 let (best, v1, v2) = nearest_dot_lanes(&group, w, cn, d);
-                for (l, &i) in todo[g..g + len].iter().enumerate() {
+                for (l, &i) in rows.iter().enumerate() {
                     gaps.slack[i] = down(gaps.fresh(i, v1[l], v2[l]));
                     moved += usize::from(move_row(&group, l, best[l] as Label, &mut labels[i], sums, counts));
                 }
