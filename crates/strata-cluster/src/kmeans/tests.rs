@@ -403,10 +403,19 @@ fn bounds_skip_rows_without_changing_a_bit() {
             let settled = lloyd(cols, init.clone(), 300, 0.0, false, norms, Tracking::Settled, None);
             // The first step shared with other restarts changes nothing.
             let other = plus_plus(x.view(), k, &mut Rng::new(Seed(99)));
-            let firsts = first_steps(cols, &[other, init.clone()], norms);
+            let firsts = first_steps(cols, &[other.clone(), init.clone()], norms);
             let shared = firsts.into_iter().nth(1);
-            let shared = lloyd(cols, init, 300, 0.0, false, norms, Tracking::Always, shared);
-            for (name, run) in [("shared", &shared), ("always", &always), ("settled", &settled)] {
+            let shared = lloyd(cols, init.clone(), 300, 0.0, false, norms, Tracking::Always, shared);
+            // As `KMeans::fit` runs it: a shared first step, then the default.
+            let firsts = first_steps(cols, &[other, init.clone()], norms);
+            let fit = firsts.into_iter().nth(1);
+            let fit = lloyd(cols, init, 300, 0.0, false, norms, Tracking::Settled, fit);
+            for (name, run) in [
+                ("shared", &shared),
+                ("always", &always),
+                ("settled", &settled),
+                ("fit", &fit),
+            ] {
                 assert_eq!(
                     bits(&[run.centers.as_slice().unwrap_or(&[])]),
                     bits(&[without.centers.as_slice().unwrap_or(&[])]),
