@@ -56,8 +56,8 @@ pub enum Command {
     Similar {
         /// Track name or id.
         query: String,
-        /// How many neighbours.
-        #[arg(short, default_value_t = 10)]
+        /// How many neighbours (at least 1).
+        #[arg(short, default_value_t = 10, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         n: usize,
         /// Only tracks of the query's segment in the chosen clustering.
         #[arg(long)]

@@ -197,6 +197,22 @@ fn ambiguous_and_unknown_names() {
     );
     assert!(!ok);
     assert!(err.contains("no metadata column `title`"), "{err}");
+    // No neighbours asked for is a mistake, not an empty table.
+    let (ok, out, err) = strata(
+        dir,
+        &[
+            "similar",
+            "id3",
+            "-n",
+            "0",
+            "--experiment",
+            "exp.toml",
+            "--data-dir",
+            ".",
+        ],
+    );
+    assert!(!ok && out.is_empty(), "{out}");
+    assert!(err.contains("-n <N>") && err.contains("0"), "{err}");
 }
 
 /// `[similarity]` measures each representation's neighbours in the sweep, and
