@@ -79,6 +79,82 @@ fn tile<const W: usize>(
     }
 }
 
+/// Lanes of the paired layout: one AVX-512 vector holds the [`LN`] lanes of
+/// two features side by side.
+pub const PL: usize = 2 * LN;
+/// Features per side of a tile of [`upper_tile_products_paired`]: 4 x 4
+/// features are 8 paired accumulators, which with their operands fit the 32
+/// AVX-512 registers and keep both of its units busy.
+const PT: usize = 4;
+
+/// Where the value of feature `j` for row `v` of a chunk goes in the paired
+/// layout of [`upper_tile_products_paired`]: (pair, position in the pair).
+#[inline(always)]
+pub fn pair_index(j: usize, v: usize) -> (usize, usize) {
+    (j / 2, (v / LN) * PL + (j % 2) * LN + v % LN)
+}
+
+/// [`upper_tile_products`] for an AVX-512 unit: `e` comes as pairs of
+/// features whose blocks of [`LN`] rows interleave (`pairs[q]` holds features
+/// `2q` and `2q + 1`, see [`pair_index`]), so one 8-lane operation computes
+/// the lanes of two products, each lane the same chain as in
+/// [`upper_tile_products`]: per product and lane, the chunk's rows in order
+/// from 0.0, then one addition to `acc`. The results are the same bits;
+/// the tiles are 4 x 4 features (`dp`, from [`padded_width`], is a multiple
+/// of 4; `pairs` has `dp / 2` rows, those past `d` zero).
+#[inline(always)]
+pub fn upper_tile_products_paired(
+    u: &[[f64; CH]],
+    pairs: &[[f64; 2 * CH]],
+    d: usize,
+    dp: usize,
+    acc: &mut [[f64; LN]],
+) {
+    for i0 in (0..d).step_by(PT) {
+        for j0 in (i0..d).step_by(PT) {
+            paired_tile(u, pairs, i0, j0, dp, acc);
+        }
+    }
+}
+
+/// One `PT` x `PT` tile of [`upper_tile_products_paired`] at features
+/// (`i0`, `j0`), both multiples of `PT`.
+#[inline(always)]
+fn paired_tile(
+    u: &[[f64; CH]],
+    pairs: &[[f64; 2 * CH]],
+    i0: usize,
+    j0: usize,
+    dp: usize,
+    acc: &mut [[f64; LN]],
+) {
+    const Q: usize = PT / 2;
+    let ui: [&[f64; CH]; PT] = std::array::from_fn(|p| &u[i0 + p]);
+    let ej: [&[f64; 2 * CH]; Q] = std::array::from_fn(|q| &pairs[j0 / 2 + q]);
+    let mut t = [[[0.0f64; PL]; Q]; PT];
+    for v in 0..CH / LN {
+        for p in 0..PT {
+            // Feature i0 + p's lanes, the same for both features of a pair.
+            let a: [f64; PL] = std::array::from_fn(|l| ui[p][v * LN + l % LN]);
+            for q in 0..Q {
+                for l in 0..PL {
+                    t[p][q][l] += a[l] * ej[q][v * PL + l];
+                }
+            }
+        }
+    }
+    for (p, tp) in t.iter().enumerate() {
+        for (q, tq) in tp.iter().enumerate() {
+            for h in 0..2 {
+                let a = &mut acc[(i0 + p) * dp + j0 + 2 * q + h];
+                for l in 0..LN {
+                    a[l] += tq[h * LN + l];
+                }
+            }
+        }
+    }
+}
+
 /// e^x without branches, so a loop of it vectorizes: x = n ln 2 + r with
 /// |r| <= ln 2 / 2 (Cody-Waite split of ln 2), e^r by its Taylor series to
 /// r^13 (truncation below 1e-17), times 2^n built from the exponent bits.
@@ -176,6 +252,35 @@ mod tests {
                 let direct: f64 = (0..CH).map(|v| u[i][v] * e[j][v]).sum();
                 let got: f64 = acc[i * dp + j].iter().sum();
                 assert_eq!(got, direct, "d = {d}: ({i}, {j})");
+            }
+        }
+        // The paired layout, twice over (so each lane adds to what the
+        // first chunk left), gives every lane of the upper triangle the
+        // same bits as the plain tiles. Values with many significant bits,
+        // so that an addition in another order would show.
+        for j in 0..d {
+            for v in 0..CH {
+                u[j][v] = ((j * 31 + v * 7) % 13) as f64 / 7.0 - 0.9;
+                e[j][v] = ((j * 17 + v * 5) % 11) as f64 / 3.0 + 0.1;
+            }
+        }
+        let mut pairs = vec![[0.0f64; 2 * CH]; dp / 2];
+        for (j, ej) in e.iter().enumerate().take(d) {
+            for (v, &x) in ej.iter().enumerate() {
+                let (q, at) = pair_index(j, v);
+                pairs[q][at] = x;
+            }
+        }
+        let mut plain = vec![[0.0f64; LN]; dp * dp];
+        let mut paired = vec![[0.0f64; LN]; dp * dp];
+        for _ in 0..2 {
+            upper_tile_products(&u, &e, d, dp, &mut plain);
+            upper_tile_products_paired(&u, &pairs, d, dp, &mut paired);
+        }
+        for i in 0..d {
+            for j in i..d {
+                let bits = |a: &[f64; LN]| a.map(f64::to_bits);
+                assert_eq!(bits(&paired[i * dp + j]), bits(&plain[i * dp + j]), "d = {d}: ({i}, {j})");
             }
         }
     }

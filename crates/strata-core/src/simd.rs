@@ -98,10 +98,15 @@ fn detect() -> SimdLevel {
 /// AVX-512 and runs so where the CPU has it: only for kernels measured faster
 /// there, whose loops the compiler turns into whole-register operations (on
 /// some loop shapes it picks gathers and scatters across iterations
-/// instead, which are slower than AVX2).
+/// instead, which are slower than AVX2). With `avx512(wide)`, the AVX-512
+/// build runs the body `wide` instead: one written for that unit's register
+/// width, which must give the same bits as `$body` (a test's job).
 #[macro_export]
 macro_rules! simd_dispatch {
     (avx512 $(#[$doc:meta])* $vis:vis fn $name:ident $(<$(const $g:ident: usize),*>)? ($($arg:ident: $ty:ty),*) $(-> $ret:ty)? => $body:ident) => {
+        $crate::simd_dispatch!(avx512($body) $(#[$doc])* $vis fn $name $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? => $body);
+    };
+    (avx512($wide:ident) $(#[$doc:meta])* $vis:vis fn $name:ident $(<$(const $g:ident: usize),*>)? ($($arg:ident: $ty:ty),*) $(-> $ret:ty)? => $body:ident) => {
         $(#[$doc])*
         #[allow(clippy::too_many_arguments)]
         $vis fn $name $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? {
@@ -110,7 +115,7 @@ macro_rules! simd_dispatch {
                 #[target_feature(enable = "avx2,avx512f,avx512vl,avx512dq,avx512bw")]
                 #[allow(clippy::too_many_arguments)]
                 fn wide512 $(<$(const $g: usize),*>)? ($($arg: $ty),*) $(-> $ret)? {
-                    $body $(::<$($g),*>)? ($($arg),*)
+                    $wide $(::<$($g),*>)? ($($arg),*)
                 }
                 if $crate::simd_level() == $crate::SimdLevel::Avx512 {
                     // SAFETY: the CPU has these features, checked by

@@ -4,7 +4,9 @@
 
 use super::*;
 use ndarray::{ShapeBuilder, s};
-use strata_core::kernels::{CH, LN, padded_width, upper_tile_products};
+use strata_core::kernels::{
+    CH, LN, padded_width, pair_index, upper_tile_products, upper_tile_products_paired,
+};
 use strata_core::par::blocked_sum;
 
 /// Lower Cholesky factor of a symmetric positive definite matrix, or `None`.
@@ -70,12 +72,32 @@ pub(super) fn n_pairs(d: usize) -> usize {
 /// threads.
 #[inline(always)]
 pub(super) fn scatter_block(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], means: &Array2<f64>) -> Vec<f64> {
+    scatter_with::<false>(x, a, b, resp_t, means)
+}
+
+/// [`scatter_block`] for AVX-512: the differences in the paired layout of
+/// [`upper_tile_products_paired`], the same products in the same order.
+#[inline(always)]
+fn scatter_block_paired(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], means: &Array2<f64>) -> Vec<f64> {
+    scatter_with::<true>(x, a, b, resp_t, means)
+}
+
+#[inline(always)]
+fn scatter_with<const PAIRED: bool>(
+    x: Cols<'_>,
+    a: usize,
+    b: usize,
+    resp_t: &[f64],
+    means: &Array2<f64>,
+) -> Vec<f64> {
     let (n, d) = (x.n, x.d);
     let k = means.nrows();
     let np = n_pairs(d);
     let dp = padded_width(d);
     let mut xb = vec![[0.0f64; CH]; d];
-    let mut diff = vec![[0.0f64; CH]; dp];
+    // The differences: feature by feature, or in pairs of features.
+    let mut diff = vec![[0.0f64; CH]; if PAIRED { 0 } else { dp }];
+    let mut pairs = vec![[0.0f64; 2 * CH]; if PAIRED { dp / 2 } else { 0 }];
     let mut wd = vec![[0.0f64; CH]; dp];
     let mut acc = vec![[0.0f64; LN]; k * dp * dp];
     for r in (a..b).step_by(CH) {
@@ -89,14 +111,28 @@ pub(super) fn scatter_block(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], mea
             w[..len].copy_from_slice(&resp_t[c * n + r..c * n + r + len]);
             for j in 0..d {
                 let mj = mean[j];
+                let mut e = [0.0f64; CH];
                 for v in 0..CH {
                     // Padding rows carry weight 0 and difference 0.
-                    let e = if v < len { xb[j][v] - mj } else { 0.0 };
-                    diff[j][v] = e;
-                    wd[j][v] = e * w[v];
+                    e[v] = if v < len { xb[j][v] - mj } else { 0.0 };
+                    wd[j][v] = e[v] * w[v];
+                }
+                if PAIRED {
+                    // Blocks of LN rows to their place in feature j's pair.
+                    for (v, block) in e.chunks_exact(LN).enumerate() {
+                        let (q, at) = pair_index(j, v * LN);
+                        pairs[q][at..at + LN].copy_from_slice(block);
+                    }
+                } else {
+                    diff[j] = e;
                 }
             }
-            upper_tile_products(&wd, &diff, d, dp, &mut acc[c * dp * dp..(c + 1) * dp * dp]);
+            let acc_c = &mut acc[c * dp * dp..(c + 1) * dp * dp];
+            if PAIRED {
+                upper_tile_products_paired(&wd, &pairs, d, dp, acc_c);
+            } else {
+                upper_tile_products(&wd, &diff, d, dp, acc_c);
+            }
         }
     }
     let mut out = vec![0.0; k * np];
@@ -114,7 +150,7 @@ pub(super) fn scatter_block(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], mea
     out
 }
 
-strata_core::simd_dispatch!(pub(super) fn scatter_simd(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], means: &Array2<f64>) -> Vec<f64> => scatter_block);
+strata_core::simd_dispatch!(avx512(scatter_block_paired) pub(super) fn scatter_simd(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], means: &Array2<f64>) -> Vec<f64> => scatter_block);
 
 /// M-step: weights, means and covariances from responsibilities, then the
 /// precision factors.
