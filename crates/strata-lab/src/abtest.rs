@@ -319,16 +319,18 @@ pub struct SegmentReading {
     pub treated_responders: usize,
     pub control: usize,
     pub control_responders: usize,
-    pub treated_rate: f64,
-    pub control_rate: f64,
+    /// The rates, the uplift and the profit are estimated only once both
+    /// arms have results (`None`, `null` in JSON, until then).
+    pub treated_rate: Option<f64>,
+    pub control_rate: Option<f64>,
     /// Treated minus control rate, with its interval.
-    pub uplift: f64,
-    pub uplift_low: f64,
-    pub uplift_high: f64,
+    pub uplift: Option<f64>,
+    pub uplift_low: Option<f64>,
+    pub uplift_high: Option<f64>,
     /// `uplift x revenue - cost` per contact, with the interval carried over.
-    pub profit_per_contact: f64,
-    pub profit_low: f64,
-    pub profit_high: f64,
+    pub profit_per_contact: Option<f64>,
+    pub profit_low: Option<f64>,
+    pub profit_high: Option<f64>,
     pub decision: Decision,
 }
 
@@ -398,21 +400,24 @@ pub fn read(
             let (d, lo, hi) = newcombe(kt, nt, kc, nc, z);
             let profit = |u: f64| u * p.revenue_per_response - p.cost_per_contact;
             let (pl, ph) = (profit(lo), profit(hi));
+            // An arm without results estimates nothing (its rate is 0/0).
+            let both = nt > 0 && nc > 0;
+            let est = |v: f64| both.then_some(v);
             SegmentReading {
                 segment: p.segment,
                 treated: nt,
                 treated_responders: kt,
                 control: nc,
                 control_responders: kc,
-                treated_rate: kt as f64 / nt.max(1) as f64,
-                control_rate: kc as f64 / nc.max(1) as f64,
-                uplift: d,
-                uplift_low: lo,
-                uplift_high: hi,
-                profit_per_contact: profit(d),
-                profit_low: pl,
-                profit_high: ph,
-                decision: if nt == 0 || nc == 0 {
+                treated_rate: (nt > 0).then(|| kt as f64 / nt as f64),
+                control_rate: (nc > 0).then(|| kc as f64 / nc as f64),
+                uplift: est(d),
+                uplift_low: est(lo),
+                uplift_high: est(hi),
+                profit_per_contact: est(profit(d)),
+                profit_low: est(pl),
+                profit_high: est(ph),
+                decision: if !both {
                     Decision::KeepTesting
                 } else if pl > 0.0 {
                     Decision::RollOut
@@ -717,24 +722,62 @@ pub fn render_reading(r: &TestReading) -> String {
     s.push('\n');
     for g in &r.segments {
         s.push_str(&format!(
-            "segment {}: treated {}/{} ({:.1} %), control {}/{} ({:.1} %), uplift {:+.1} points [{:+.1}, {:+.1}], profit per contact {:+.2} [{:+.2}, {:+.2}]: {}\n",
+            "segment {}: treated {}, control {}, uplift {}, profit per contact {}: {}\n",
             g.segment,
-            g.treated_responders,
-            g.treated,
-            100.0 * g.treated_rate,
-            g.control_responders,
-            g.control,
-            100.0 * g.control_rate,
-            100.0 * g.uplift,
-            100.0 * g.uplift_low,
-            100.0 * g.uplift_high,
-            g.profit_per_contact,
-            g.profit_low,
-            g.profit_high,
+            g.treated_text(),
+            g.control_text(),
+            g.uplift_text(),
+            g.profit_text(),
             g.decision.as_str()
         ));
     }
     s
+}
+
+impl SegmentReading {
+    /// `k/n (rate %)`, or `0/0 (no results)`.
+    fn arm_text(k: usize, n: usize, rate: Option<f64>) -> String {
+        match rate {
+            Some(r) => format!("{k}/{n} ({:.1} %)", 100.0 * r),
+            None => format!("{k}/{n} (no results)"),
+        }
+    }
+
+    pub fn treated_text(&self) -> String {
+        Self::arm_text(self.treated_responders, self.treated, self.treated_rate)
+    }
+
+    pub fn control_text(&self) -> String {
+        Self::arm_text(self.control_responders, self.control, self.control_rate)
+    }
+
+    /// What is missing for an estimate: the arms without results.
+    fn not_estimated(&self) -> String {
+        let mut arms = Vec::new();
+        if self.treated == 0 {
+            arms.push("treated");
+        }
+        if self.control == 0 {
+            arms.push("control");
+        }
+        format!("not estimated (no results in the {} arm{})", arms.join(" and "), if arms.len() > 1 { "s" } else { "" })
+    }
+
+    /// Uplift in points with its interval, or why there is none.
+    pub fn uplift_text(&self) -> String {
+        match (self.uplift, self.uplift_low, self.uplift_high) {
+            (Some(u), Some(lo), Some(hi)) => format!("{:+.1} points [{:+.1}, {:+.1}]", 100.0 * u, 100.0 * lo, 100.0 * hi),
+            _ => self.not_estimated(),
+        }
+    }
+
+    /// Incremental profit per contact with its interval, or why there is none.
+    pub fn profit_text(&self) -> String {
+        match (self.profit_per_contact, self.profit_low, self.profit_high) {
+            (Some(p), Some(lo), Some(hi)) => format!("{p:+.2} [{lo:+.2}, {hi:+.2}]"),
+            _ => self.not_estimated(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -891,16 +934,29 @@ mod tests {
         // out; +10 points is real but below break-even: stop.
         assert_eq!(d, vec![Decision::Stop, Decision::RollOut, Decision::Stop]);
         let s1 = &r.segments[1];
-        assert!(s1.uplift_low < 0.40 && 0.40 < s1.uplift_high, "{s1:?}");
-        assert!((s1.profit_per_contact - (s1.uplift * 11.0 - 3.0)).abs() < 1e-12);
+        let (u, lo, hi) = (s1.uplift.unwrap(), s1.uplift_low.unwrap(), s1.uplift_high.unwrap());
+        assert!(lo < 0.40 && 0.40 < hi, "{s1:?}");
+        assert!((s1.profit_per_contact.unwrap() - (u * 11.0 - 3.0)).abs() < 1e-12);
         let s0 = &r.segments[0];
-        assert!(s0.uplift_low < 0.0 && 0.0 < s0.uplift_high);
+        assert!(s0.uplift_low.unwrap() < 0.0 && 0.0 < s0.uplift_high.unwrap());
         // Too few customers to tell: keep testing.
         let few: Vec<Observation> = obs.iter().filter(|o| o.segment == 1).take(10).copied().chain(
             obs.iter().filter(|o| o.segment == 1 && o.arm == Arm::Control).take(10).copied(),
         ).collect();
         let r = read("x", &plans[1..2], &few, 0, 0.05);
         assert_eq!(r.segments[0].decision, Decision::KeepTesting);
+        // An arm without results estimates nothing: no rate, uplift or
+        // profit (a 0/0 rate read as 0 % would show a made-up uplift).
+        let treated_only: Vec<Observation> = obs.iter().filter(|o| o.segment == 1 && o.arm == Arm::Treatment).take(50).copied().collect();
+        let r = read("x", &plans[1..2], &treated_only, 0, 0.05);
+        let g = &r.segments[0];
+        assert_eq!(g.decision, Decision::KeepTesting);
+        assert!(g.treated_rate.is_some() && g.control_rate.is_none(), "{g:?}");
+        assert!(g.uplift.is_none() && g.uplift_low.is_none() && g.profit_per_contact.is_none() && g.profit_high.is_none());
+        let text = render_reading(&r);
+        assert!(text.contains("control 0/0 (no results), uplift not estimated (no results in the control arm)"), "{text}");
+        let back: TestReading = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
     }
 
     #[test]

@@ -363,10 +363,10 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
         .map(|g| {
             vec![
                 g.segment.to_string(),
-                format!("{}/{} ({:.1} %)", g.treated_responders, g.treated, 100.0 * g.treated_rate),
-                format!("{}/{} ({:.1} %)", g.control_responders, g.control, 100.0 * g.control_rate),
-                format!("{:+.1} [{:+.1}, {:+.1}]", 100.0 * g.uplift, 100.0 * g.uplift_low, 100.0 * g.uplift_high),
-                format!("{:+.2} [{:+.2}, {:+.2}]", g.profit_per_contact, g.profit_low, g.profit_high),
+                g.treated_text(),
+                g.control_text(),
+                g.uplift_text(),
+                g.profit_text(),
                 g.decision.as_str().to_string(),
             ]
         })
@@ -376,7 +376,7 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
             "segment",
             "treated responders",
             "control responders",
-            "uplift, points",
+            "uplift",
             "incremental profit per contact",
             "decision",
         ],
