@@ -27,12 +27,10 @@ impl std::fmt::Display for RowRef {
 
 #[derive(Debug, Error)]
 pub enum DataError {
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The I/O error is part of the message, not a separate cause, so an
+    /// error chain printed with `{:#}` says it once.
+    #[error("cannot read {}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
 
     /// TOML syntax error, unknown key or value of the wrong type.
     #[error("{}:{line}:{column}: {message}", path.display())]
@@ -215,10 +213,10 @@ pub struct UnknownColumn {
 }
 
 impl DataError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         DataError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

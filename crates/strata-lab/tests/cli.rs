@@ -302,3 +302,19 @@ fn data_checksum_prints_what_a_descriptor_needs() {
     assert_eq!(printed("parts"), "9c2c9e32d227e5245be20241f36a73f84bceb6be71789b8edbc5ad041d05dca2");
     fails_with(&strata(dir, &["data", "checksum", "nope.csv"]), &["nope.csv"]);
 }
+
+/// A file that cannot be read is named with the reason, said once (the
+/// reason was printed twice when it was both in the message and its cause).
+#[test]
+fn unreadable_files_name_the_reason_once() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for args in [
+        &["data", "inspect", "absent.toml"][..],
+        &["run", "absent.toml"][..],
+    ] {
+        let out = strata(tmp.path(), args);
+        fails_with(&out, &["cannot read absent.toml"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.matches("(os error").count(), 1, "{args:?}: {err}");
+    }
+}

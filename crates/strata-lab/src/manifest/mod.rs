@@ -54,12 +54,10 @@ use toml::Spanned;
 
 #[derive(Debug, Error)]
 pub enum ManifestError {
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The I/O error is part of the message, not a separate cause, so an
+    /// error chain printed with `{:#}` says it once.
+    #[error("cannot read {}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{}:{line}:{column}: {message}", path.display())]
     Syntax {
         path: PathBuf,
@@ -287,9 +285,9 @@ impl Manifest {
 
     /// Reads and validates a manifest against `registry`.
     pub fn from_path_with(path: &Path, registry: &Registry) -> Result<Manifest, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| ManifestError::Io {
             path: path.into(),
-            source,
+            error,
         })?;
         let syntax = |loc: Loc, message: String| ManifestError::Syntax {
             path: path.into(),
