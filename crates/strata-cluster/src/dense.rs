@@ -92,9 +92,6 @@ pub(crate) const LANES: usize = 16;
 /// column-major `data` (`n` rows) into `group`, feature by feature; lanes past
 /// `len` keep their previous values.
 #[inline(always)]
-// An element-by-element copy of a full group compiles to vector moves; a
-// slice copy of it became a call to memmove.
-#[allow(clippy::manual_memcpy)]
 pub(crate) fn load_group(
     data: &[f64],
     n: usize,
@@ -111,15 +108,17 @@ pub(crate) fn load_group(
 /// Copies `src` into `dst` (equal lengths, at most [`LANES`]): a full group
 /// as vector moves, not a call to memmove.
 #[inline(always)]
-#[allow(clippy::manual_memcpy)]
 pub(crate) fn copy_lanes<T: Copy>(dst: &mut [T], src: &[T]) {
     match (
         <&mut [T; LANES]>::try_from(&mut *dst),
         <&[T; LANES]>::try_from(src),
     ) {
+        // Four lanes at a time: small fixed copies are single vector moves,
+        // where a whole-group copy could become a call to memmove (and an
+        // element loop stayed scalar in some callers).
         (Ok(d), Ok(s)) => {
-            for l in 0..LANES {
-                d[l] = s[l];
+            for (a, b) in d.as_chunks_mut::<4>().0.iter_mut().zip(s.as_chunks::<4>().0) {
+                *a = *b;
             }
         }
         _ => dst.copy_from_slice(src),

@@ -78,7 +78,7 @@ pub(super) fn scatter_block(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], mea
 /// [`scatter_block`] for AVX-512: the differences in the paired layout of
 /// [`upper_tile_products_paired`], the same products in the same order.
 #[inline(always)]
-fn scatter_block_paired(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], means: &Array2<f64>) -> Vec<f64> {
+pub(super) fn scatter_block_paired(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], means: &Array2<f64>) -> Vec<f64> {
     scatter_with::<true>(x, a, b, resp_t, means)
 }
 
@@ -100,21 +100,31 @@ fn scatter_with<const PAIRED: bool>(
     let mut pairs = vec![[0.0f64; 2 * CH]; if PAIRED { dp / 2 } else { 0 }];
     let mut wd = vec![[0.0f64; CH]; dp];
     let mut acc = vec![[0.0f64; LN]; k * dp * dp];
+    let mut wb = [0.0f64; CH];
     for r in (a..b).step_by(CH) {
         let len = CH.min(b - r);
-        for (j, row) in xb.iter_mut().enumerate() {
-            row[..len].copy_from_slice(&x.col(j)[r..r + len]);
+        // A full chunk is read where it lies; the last, shorter one is
+        // copied into buffers padded with zeros. (Copying every chunk cost
+        // a call to memmove per feature and component, and a vector load
+        // that straddles two smaller stores.)
+        if len < CH {
+            for (j, row) in xb.iter_mut().enumerate() {
+                row[..len].copy_from_slice(&x.col(j)[r..r + len]);
+            }
         }
         for c in 0..k {
             let mean = means.row(c);
-            let mut w = [0.0f64; CH];
-            w[..len].copy_from_slice(&resp_t[c * n + r..c * n + r + len]);
+            let w = in_place_or_padded(&resp_t[c * n + r..c * n + r + len], &mut wb);
             for j in 0..d {
                 let mj = mean[j];
-                let mut e = [0.0f64; CH];
+                let xj = full_chunk(&x.col(j)[r..r + len]).unwrap_or(&xb[j]);
+                // The differences go straight to their buffer (a copy of
+                // the whole chunk would be one more call to memmove).
+                let mut paired_e = [0.0f64; CH];
+                let e = if PAIRED { &mut paired_e } else { &mut diff[j] };
                 for v in 0..CH {
                     // Padding rows carry weight 0 and difference 0.
-                    e[v] = if v < len { xb[j][v] - mj } else { 0.0 };
+                    e[v] = if v < len { xj[v] - mj } else { 0.0 };
                     wd[j][v] = e[v] * w[v];
                 }
                 if PAIRED {
@@ -123,8 +133,6 @@ fn scatter_with<const PAIRED: bool>(
                         let (q, at) = pair_index(j, v * LN);
                         pairs[q][at..at + LN].copy_from_slice(block);
                     }
-                } else {
-                    diff[j] = e;
                 }
             }
             let acc_c = &mut acc[c * dp * dp..(c + 1) * dp * dp];
@@ -148,6 +156,27 @@ fn scatter_with<const PAIRED: bool>(
         }
     }
     out
+}
+
+/// `src` as a chunk of [`CH`] values, when it has that many.
+#[inline(always)]
+fn full_chunk(src: &[f64]) -> Option<&[f64; CH]> {
+    <&[f64; CH]>::try_from(src).ok()
+}
+
+/// `src` itself when it is a full chunk, otherwise `buf` holding `src`
+/// followed by zeros.
+#[inline(always)]
+fn in_place_or_padded<'a>(src: &'a [f64], buf: &'a mut [f64; CH]) -> &'a [f64; CH] {
+    match full_chunk(src) {
+        Some(full) => full,
+        None => {
+            let len = src.len().min(CH);
+            buf[..len].copy_from_slice(&src[..len]);
+            buf[len..].fill(0.0);
+            buf
+        }
+    }
 }
 
 strata_core::simd_dispatch!(avx512(scatter_block_paired) pub(super) fn scatter_simd(x: Cols<'_>, a: usize, b: usize, resp_t: &[f64], means: &Array2<f64>) -> Vec<f64> => scatter_block);

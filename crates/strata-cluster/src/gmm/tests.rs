@@ -116,10 +116,27 @@ fn kernels_match_their_baseline_and_any_thread_count() {
         let (_, resp) = e_step(cols, &f.params);
         let rt = column_major(resp.view());
         let resp_t = rt.as_slice().unwrap();
-        assert_eq!(
-            bits(&scatter_simd(cols, a, b, resp_t, &f.params.means)),
-            bits(&scatter_block(cols, a, b, resp_t, &f.params.means)),
-        );
+        let plain = scatter_block(cols, a, b, resp_t, &f.params.means);
+        assert_eq!(bits(&scatter_simd(cols, a, b, resp_t, &f.params.means)), bits(&plain));
+        // The paired layout of the AVX-512 build, run here whatever the CPU.
+        assert_eq!(bits(&scatter_block_paired(cols, a, b, resp_t, &f.params.means)), bits(&plain));
+        // Against the formula, row by row: sum_r w_rc (x_r - m_c)_i (x_r - m_c)_j
+        // for i <= j (rows a..b: full chunks read in place, a short last one).
+        let (k, d) = f.params.means.dim();
+        let mut p = 0;
+        for c in 0..k {
+            let m = f.params.means.row(c);
+            for i in 0..d {
+                for j in i..d {
+                    let want: f64 = (a..b)
+                        .map(|r| resp_t[c * x.nrows() + r] * (x[[r, i]] - m[i]) * (x[[r, j]] - m[j]))
+                        .sum();
+                    assert!((plain[p] - want).abs() <= 1e-9 * want.abs().max(1.0), "component {c}, ({i}, {j})");
+                    p += 1;
+                }
+            }
+        }
+        assert_eq!(p, plain.len());
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .build()
