@@ -85,11 +85,12 @@ impl Design {
         if !(self.power > 0.5 && self.power < 1.0) {
             return Err(format!("--power {}: expected a power in (0.5, 1)", self.power));
         }
-        let v = match self.lift {
-            Lift::Absolute(v) | Lift::Relative(v) => v,
+        let (flag, v) = match self.lift {
+            Lift::Absolute(v) => ("--lift", v),
+            Lift::Relative(v) => ("--relative-lift", v),
         };
         if !(v > 0.0 && v.is_finite()) {
-            return Err(format!("lift {v}: expected a positive number"));
+            return Err(format!("{flag} {v}: expected a positive number"));
         }
         Ok(())
     }

@@ -89,16 +89,23 @@ pub enum Command {
     PlanTest {
         manifest: PathBuf,
         /// Lift to detect, in absolute terms (0.05 = five percentage points).
-        #[arg(long, conflicts_with = "relative_lift", required_unless_present = "relative_lift")]
+        // Negative numbers reach the checks, which name what is expected,
+        // instead of being taken for flags.
+        #[arg(
+            long,
+            allow_negative_numbers = true,
+            conflicts_with = "relative_lift",
+            required_unless_present = "relative_lift"
+        )]
         lift: Option<f64>,
         /// Lift to detect, relative to each segment's baseline (0.2 = a fifth more).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         relative_lift: Option<f64>,
         /// Significance level of the two-sided test.
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = 0.05)]
         alpha: f64,
         /// Power to detect the lift.
-        #[arg(long, default_value_t = 0.8)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = 0.8)]
         power: f64,
         /// Seed of the assignment (default: the manifest's).
         #[arg(long)]

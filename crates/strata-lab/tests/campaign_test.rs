@@ -169,4 +169,9 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     assert!(rate(0) > rate(1) && rate(1) >= rate(3), "{quarters:?}");
     let e = err(&strata(&["plan-test", m, "--lift", "0.05", "--power", "1.5", "--out", o]));
     assert!(e.contains("--power 1.5: expected a power in (0.5, 1)"), "{e}");
+    // A negative number is a value, checked like any other, not a flag.
+    let e = err(&strata(&["plan-test", m, "--lift", "-0.1", "--out", o]));
+    assert!(e.contains("--lift -0.1: expected a positive number"), "{e}");
+    let e = err(&strata(&["plan-test", m, "--relative-lift", "-0.5", "--out", o]));
+    assert!(e.contains("--relative-lift -0.5: expected a positive number"), "{e}");
 }
