@@ -104,9 +104,8 @@ fn scatter_with<const PAIRED: bool>(
     for r in (a..b).step_by(CH) {
         let len = CH.min(b - r);
         // A full chunk is read where it lies; the last, shorter one is
-        // copied into buffers padded with zeros. (Copying every chunk cost
-        // a call to memmove per feature and component, and a vector load
-        // that straddles two smaller stores.)
+        // copied into buffers padded with zeros (copying every chunk cost a
+        // call to memmove per feature and per component).
         if len < CH {
             for (j, row) in xb.iter_mut().enumerate() {
                 row[..len].copy_from_slice(&x.col(j)[r..r + len]);
