@@ -106,17 +106,12 @@ fn scatter_with<const PAIRED: bool>(
         // A full chunk is read where it lies; the last, shorter one is
         // copied into buffers padded with zeros (copying every chunk cost a
         // call to memmove per feature and per component).
-        if len < CH {
-            for (j, row) in xb.iter_mut().enumerate() {
-                row[..len].copy_from_slice(&x.col(j)[r..r + len]);
-            }
-        }
         for c in 0..k {
             let mean = means.row(c);
             let w = in_place_or_padded(&resp_t[c * n + r..c * n + r + len], &mut wb);
             for j in 0..d {
                 let mj = mean[j];
-                let xj = full_chunk(&x.col(j)[r..r + len]).unwrap_or(&xb[j]);
+                let xj = in_place_or_padded(&x.col(j)[r..r + len], &mut xb[j]);
                 // The differences go straight to their buffer (a copy of
                 // the whole chunk would be one more call to memmove).
                 let mut paired_e = [0.0f64; CH];
@@ -157,19 +152,13 @@ fn scatter_with<const PAIRED: bool>(
     out
 }
 
-/// `src` as a chunk of [`CH`] values, when it has that many.
-#[inline(always)]
-fn full_chunk(src: &[f64]) -> Option<&[f64; CH]> {
-    <&[f64; CH]>::try_from(src).ok()
-}
-
 /// `src` itself when it is a full chunk, otherwise `buf` holding `src`
 /// followed by zeros.
 #[inline(always)]
 fn in_place_or_padded<'a>(src: &'a [f64], buf: &'a mut [f64; CH]) -> &'a [f64; CH] {
-    match full_chunk(src) {
-        Some(full) => full,
-        None => {
+    match <&[f64; CH]>::try_from(src) {
+        Ok(full) => full,
+        Err(_) => {
             let len = src.len().min(CH);
             buf[..len].copy_from_slice(&src[..len]);
             buf[len..].fill(0.0);
