@@ -56,8 +56,14 @@ pub enum Command {
     Similar {
         /// Track name or id.
         query: String,
-        /// How many neighbours (at least 1).
-        #[arg(short, default_value_t = 10, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        /// How many neighbours (at least 1). A negative number is read as
+        /// a value, so the parser names what it expects.
+        #[arg(
+            short,
+            default_value_t = 10,
+            allow_negative_numbers = true,
+            value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+        )]
         n: usize,
         /// Only tracks of the query's segment in the chosen clustering.
         #[arg(long)]

@@ -213,6 +213,13 @@ fn ambiguous_and_unknown_names() {
     );
     assert!(!ok && out.is_empty(), "{out}");
     assert!(err.contains("-n <N>") && err.contains("0"), "{err}");
+    // A negative count is a bad value of -n, not an unknown flag.
+    let (ok, out, err) = strata(
+        dir,
+        &["similar", "id3", "-n", "-1", "--experiment", "exp.toml", "--data-dir", "."],
+    );
+    assert!(!ok && out.is_empty(), "{out}");
+    assert!(err.contains("invalid value '-1' for '-n <N>'"), "{err}");
 }
 
 /// `[similarity]` measures each representation's neighbours in the sweep, and
