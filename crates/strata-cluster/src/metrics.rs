@@ -442,6 +442,63 @@ pub fn silhouette_sampled(
     Ok((silhouette_score(xs.view(), &ls)?, sample_size))
 }
 
+/// The silhouette of every labeling within each group of rows: group `g`'s
+/// score is the mean silhouette of the rows `groups[g]`, each measured
+/// against the other rows of its group only (one shared distance pass per
+/// group). Disjoint groups give independent scores of the same labels,
+/// whose spread tells how much a score would move with other rows of the
+/// same population. A labeling gets `None` when some group holds fewer than
+/// two of its clusters, or only singletons.
+pub fn silhouette_group_scores(
+    x: ArrayView2<'_, f64>,
+    labelings: &[&[usize]],
+    groups: &[Vec<usize>],
+) -> Result<Vec<Option<Vec<f64>>>, ClusterError> {
+    let n = x.nrows();
+    for l in labelings {
+        check_len(x, l)?;
+    }
+    if let Some(&row) = groups.iter().flatten().find(|&&i| i >= n) {
+        return Err(ClusterError::InvalidParameter {
+            name: "groups",
+            value: format!("row {row}"),
+            expected: format!("row indices below {n}"),
+        });
+    }
+    let mut out: Vec<Option<Vec<f64>>> = vec![Some(Vec::with_capacity(groups.len())); labelings.len()];
+    for g in groups {
+        let sub: Vec<Vec<usize>> = labelings
+            .iter()
+            .map(|l| g.iter().map(|&i| l[i]).collect())
+            .collect();
+        // Labelings still scored in every group so far that can be scored
+        // in this one; the others drop out.
+        let scored: Vec<usize> = (0..labelings.len())
+            .filter(|&j| {
+                let k = dense(&sub[j]).1;
+                out[j].is_some() && k >= 2 && k < g.len()
+            })
+            .collect();
+        for (j, o) in out.iter_mut().enumerate() {
+            if !scored.contains(&j) {
+                *o = None;
+            }
+        }
+        if scored.is_empty() {
+            continue;
+        }
+        let xg = x.select(ndarray::Axis(0), g);
+        let refs: Vec<&[usize]> = scored.iter().map(|&j| sub[j].as_slice()).collect();
+        let s = silhouette_scores(xg.view(), &refs)?;
+        for (pos, &j) in scored.iter().enumerate() {
+            if let Some(v) = &mut out[j] {
+                v.push(s[pos]);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Checks shared by the centroid-based indices: finite data, one label per
 /// row, between 2 and n - 1 clusters. Returns the dense labels and k.
 fn checked_dense(
@@ -678,6 +735,39 @@ mod tests {
                 normalized_mutual_info(a, b).unwrap().to_bits()
             );
         }
+    }
+
+    #[test]
+    fn group_scores_are_each_groups_own_silhouette() {
+        let mut r = strata_core::Rng::new(strata_core::Seed(21));
+        let n = 90;
+        let x = Array2::from_shape_fn((n, 3), |(i, _)| r.normal() + if i % 3 == 0 { 4.0 } else { 0.0 });
+        let a: Vec<usize> = (0..n).map(|i| usize::from(i % 3 == 0)).collect();
+        let b: Vec<usize> = (0..n).map(|i| (i * 7) % 4).collect();
+        // Uneven, interleaved groups (not contiguous rows).
+        let groups: Vec<Vec<usize>> = vec![
+            (0..n).filter(|i| i % 3 == 1).collect(),
+            (0..n).filter(|i| i % 3 != 1 && i % 2 == 0).collect(),
+            (0..n).filter(|i| i % 3 != 1 && i % 2 == 1).collect(),
+        ];
+        let got = silhouette_group_scores(x.view(), &[&a, &b], &groups).unwrap();
+        // `a` has one cluster only in the first group (rows i % 3 == 1 are
+        // all label 0): not scored.
+        assert_eq!(got[0], None);
+        let scores = got[1].as_ref().expect("b has several clusters in every group");
+        assert_eq!(scores.len(), 3);
+        for (g, rows) in groups.iter().enumerate() {
+            let xg = x.select(ndarray::Axis(0), rows);
+            let lg: Vec<usize> = rows.iter().map(|&i| b[i]).collect();
+            let direct = silhouette_score(xg.view(), &lg).unwrap();
+            assert_eq!(scores[g].to_bits(), direct.to_bits(), "group {g}");
+        }
+        // Without the first group, `a` is scored too, and `b` the same.
+        let got = silhouette_group_scores(x.view(), &[&a, &b], &groups[1..]).unwrap();
+        assert_eq!(got[0].as_ref().map(Vec::len), Some(2));
+        assert_eq!(got[1].as_deref(), Some(&scores[1..]));
+        let bad = silhouette_group_scores(x.view(), &[&a], &[vec![0, 1, n]]);
+        assert!(matches!(bad, Err(ClusterError::InvalidParameter { name: "groups", .. })));
     }
 
     #[test]

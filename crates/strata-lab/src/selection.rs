@@ -308,6 +308,7 @@ pub(crate) mod tests {
             }),
             metrics,
             silhouette_rows: None,
+            silhouette_common_groups: None,
             timings_s: BTreeMap::new(),
             warnings: Vec::new(),
         }

@@ -78,6 +78,14 @@ pub struct RunRecord {
     pub metrics: BTreeMap<String, f64>,
     /// Rows the silhouette was computed on (all rows unless sampled).
     pub silhouette_rows: Option<usize>,
+    /// The common-space silhouette of the run's labels within each of the
+    /// experiment's disjoint random groups of rows (the same groups for
+    /// every run; see `sweep::silhouette_groups`), from which the claims
+    /// get an interval of a difference between two runs. Empty when some
+    /// group holds fewer than two of the run's clusters; absent when not
+    /// computed (no exact common-space silhouette).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silhouette_common_groups: Option<Vec<f64>>,
     /// Seconds per stage.
     pub timings_s: BTreeMap<String, f64>,
     pub warnings: Vec<String>,

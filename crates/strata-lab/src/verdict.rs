@@ -13,8 +13,8 @@
 //! | improvement ("b is better") | `low >= m` | `high < m` | otherwise |
 //! | equivalence ("changes little") | `-m <= low` and `high <= m` | `low > m` or `high < -m` | otherwise |
 //!
-//! A difference without an interval (a point estimate, such as two silhouettes
-//! of one dataset) is judged as the interval `[d, d]` would be, except that
+//! A difference without an interval (a point estimate, such as the
+//! silhouettes of two runs stored without group scores) is judged as the interval `[d, d]` would be, except that
 //! "no relevant difference" is only **not shown**: a point estimate cannot
 //! exclude a relevant effect it has no uncertainty for.
 

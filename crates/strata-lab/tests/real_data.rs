@@ -130,6 +130,17 @@ fn small_sweep_on_marketing_data() {
             "{}: stored {stored}, direct {direct}",
             r.hash
         );
+        // Each group score is the textbook silhouette of that group's rows
+        // alone, the groups dealt from the manifest's seed.
+        let groups = strata_lab::sweep::silhouette_groups(2240, strata_core::Seed(42));
+        let scores = r.silhouette_common_groups.as_ref().expect("group scores");
+        assert_eq!(scores.len(), groups.len());
+        for (rows, &stored) in groups.iter().zip(scores) {
+            let x = prepared.features().select(ndarray::Axis(0), rows);
+            let labels: Vec<usize> = rows.iter().map(|&i| c.labels[i]).collect();
+            let direct = naive_silhouette(&x, &labels);
+            assert!((stored - direct).abs() < 1e-9, "{}: group {stored} against {direct}", r.hash);
+        }
     }
     // The downstream classifier on the real campaign: 334 responders of 2,240.
     let c = res.classification.as_ref().expect("classification");

@@ -210,9 +210,14 @@ fn runs_stored_before_the_common_space_pass_get_it_at_the_next_sweep() {
         } else {
             assert_ne!(own, common, "{}", r.hash);
         }
+        // And within each of the 10 groups of rows, for the claims' intervals.
+        let groups = r.silhouette_common_groups.as_ref().expect("group scores");
+        assert_eq!(groups.len(), 10, "{}", r.hash);
+        assert!(groups.iter().all(|g| g.is_finite() && *g != common), "{groups:?}");
     }
     // As a kill between the chunks and the pass leaves them: a PCA run
-    // without its common score, a `none` run without either.
+    // without its common score, a `none` run without either; and a run
+    // stored before group scores existed.
     let pca = full
         .iter()
         .find(|r| r.config.representation.algorithm == "pca")
@@ -230,6 +235,14 @@ fn runs_stored_before_the_common_space_pass_get_it_at_the_next_sweep() {
         }
         std::fs::write(&path, serde_json::to_vec(&v).expect("json")).expect("write");
     }
+    let older = full
+        .iter()
+        .find(|r| r.config.clusterer.algorithm == "gmm")
+        .expect("a mixture run");
+    let path = exp.join(format!("runs/{}.json", older.hash));
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    assert!(v.as_object_mut().expect("record").remove("silhouette_common_groups").is_some());
+    std::fs::write(&path, serde_json::to_vec(&v).expect("json")).expect("write");
     let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("again");
     assert_eq!((o[0].computed, o[0].reused), (0, 6));
     let again = runs_of(&exp);
@@ -242,6 +255,8 @@ fn runs_stored_before_the_common_space_pass_get_it_at_the_next_sweep() {
             assert_eq!(x.to_bits(), y.to_bits(), "{} {key}: {x} then {y}", r.hash);
         }
         assert_eq!(a.clustering.as_ref().map(|c| &c.labels), r.clustering.as_ref().map(|c| &c.labels));
+        let bits = |g: &Option<Vec<f64>>| g.as_ref().map(|g| g.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        assert_eq!(bits(&a.silhouette_common_groups), bits(&r.silhouette_common_groups), "{}", r.hash);
     }
 }
 

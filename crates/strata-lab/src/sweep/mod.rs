@@ -400,10 +400,28 @@ fn in_common_space(c: &RunConfig) -> bool {
     c.representation.algorithm == "none" && !c.drop_discrete
 }
 
-/// A run still waiting for its common-space silhouette (see
-/// [`common_silhouettes`]), for a common space of `n` rows.
+/// A run still waiting for its common-space silhouette or its group
+/// silhouettes (see [`common_silhouettes`]), for a common space of `n` rows.
 fn needs_common(r: &RunRecord, n: usize) -> bool {
-    wants_exact(r, n) && !r.metrics.contains_key(COMMON_SILHOUETTE)
+    wants_exact(r, n)
+        && (!r.metrics.contains_key(COMMON_SILHOUETTE) || r.silhouette_common_groups.is_none())
+}
+
+/// How many disjoint groups of rows the common-space silhouette is also
+/// computed in, for the claims' intervals (see [`silhouette_groups`]).
+pub const SILHOUETTE_GROUPS: usize = 10;
+
+/// The experiment's rows `0..n` dealt into [`SILHOUETTE_GROUPS`] disjoint
+/// groups of near-equal size at random (seeded: every run of the
+/// experiment, in any shard, gets the same groups), each in row order.
+pub fn silhouette_groups(n: usize, seed: Seed) -> Vec<Vec<usize>> {
+    let mut rows: Vec<usize> = (0..n).collect();
+    strata_core::Rng::new(seed.named("silhouette_groups")).shuffle(&mut rows);
+    let mut groups: Vec<Vec<usize>> = (0..SILHOUETTE_GROUPS)
+        .map(|g| rows.iter().copied().skip(g).step_by(SILHOUETTE_GROUPS).collect())
+        .collect();
+    groups.iter_mut().for_each(|g| g.sort_unstable());
+    groups
 }
 
 /// Fills in the exact silhouettes the runs deferred (as `metric`), in one
@@ -443,8 +461,37 @@ fn exact_silhouettes(x: ArrayView2<'_, f64>, recs: &mut [RunRecord], metric: &st
 /// one (`none` on every column) gets both scores from it. Runs are stored
 /// with their own-space silhouette as their chunk ends and rewritten here,
 /// so a sweep killed before this pass fills them in when run again.
-fn common_silhouettes(x: ArrayView2<'_, f64>, recs: &mut [RunRecord]) {
+///
+/// Each run also gets its common-space silhouette within each of the
+/// experiment's [`silhouette_groups`] (one distance pass per group, about a
+/// tenth of the whole pass's work).
+fn common_silhouettes(x: ArrayView2<'_, f64>, recs: &mut [RunRecord], seed: Seed) {
     exact_silhouettes(x, recs, COMMON_SILHOUETTE);
+    let n = x.nrows();
+    let wanted: Vec<usize> = (0..recs.len()).filter(|&j| wants_exact(&recs[j], n)).collect();
+    if !wanted.is_empty() {
+        let t = Instant::now();
+        let labelings: Vec<&[usize]> = wanted
+            .iter()
+            .filter_map(|&j| recs[j].clustering.as_ref().map(|c| c.labels.as_slice()))
+            .collect();
+        let groups = silhouette_groups(n, seed);
+        let scores = strata_cluster::metrics::silhouette_group_scores(x, &labelings, &groups);
+        let share = t.elapsed().as_secs_f64() / wanted.len() as f64;
+        for (pos, &j) in wanted.iter().enumerate() {
+            let r = &mut recs[j];
+            match &scores {
+                Ok(s) => r.silhouette_common_groups = Some(s[pos].clone().unwrap_or_default()),
+                Err(e) => {
+                    // Recorded as unavailable, so the next sweep does not
+                    // try again.
+                    r.silhouette_common_groups = Some(Vec::new());
+                    r.warnings.push(format!("{COMMON_SILHOUETTE} in groups of rows: {e}"));
+                }
+            }
+            r.timings_s.insert("silhouette_common_groups".into(), share);
+        }
+    }
     for r in recs.iter_mut() {
         if in_common_space(&r.config)
             && let Some(&v) = r.metrics.get(COMMON_SILHOUETTE)
@@ -699,7 +746,7 @@ pub fn execute(
         let position = |h: &str| p.runs.iter().position(|(ph, _)| ph == h);
         recs.sort_by_key(|r| position(&r.hash));
         bar.set_message(format!("{}: silhouettes in the common space", p.manifest.name));
-        common_silhouettes(p.segmenting.view(), &mut recs);
+        common_silhouettes(p.segmenting.view(), &mut recs, p.manifest.seed);
         for rec in &recs {
             store::write_json(&store::run_path(&p.dir, &rec.hash), rec)?;
         }

@@ -136,6 +136,7 @@ pub(super) fn run_one(
         clustering: None,
         metrics: BTreeMap::new(),
         silhouette_rows: None,
+        silhouette_common_groups: None,
         timings_s: BTreeMap::new(),
         warnings: Vec::new(),
     };
