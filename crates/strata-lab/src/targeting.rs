@@ -31,6 +31,12 @@ pub struct SegmentDecision {
     pub action: Action,
     pub test_size: usize,
     pub test_rate: f64,
+    /// The segment of the chosen clustering (fitted on every row) that holds
+    /// most of this segment's training customers, and their share: the
+    /// training-only fit numbers its segments its own way, so this names
+    /// which segment card it stands for.
+    #[serde(default)]
+    pub chosen_segment: Option<(usize, f64)>,
 }
 
 /// Realized profit of one policy on the held-out customers.
@@ -70,7 +76,9 @@ pub fn holdout(y: &[u8], test_fraction: f64, seed: Seed) -> (Vec<usize>, Vec<usi
 /// `Source::Prepared`, the preprocessing recipe is fitted on the training
 /// customers only), `segment_source` the features the segmentation sees when
 /// they differ (`[features]`), `y` the 0/1 responses, `econ` the cost and
-/// revenue per row.
+/// revenue per row, `chosen` the chosen clustering's label of every row
+/// (to name the segment card each training segment stands for; not used in
+/// any fit or decision).
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate(
     source: Source<'_>,
@@ -83,10 +91,12 @@ pub fn evaluate(
     test_fraction: f64,
     seed: Seed,
     typed: Option<&crate::features::Typed>,
+    chosen: Option<&[usize]>,
 ) -> anyhow::Result<TargetingReport> {
     if y.len() != source.rows()
         || econ.cost_per_contact.len() != y.len()
         || segment_source.is_some_and(|s| s.rows() != y.len())
+        || chosen.is_some_and(|c| c.len() != y.len())
     {
         anyhow::bail!("features, target and economics must have one value per row");
     }
@@ -142,8 +152,16 @@ pub fn evaluate(
             .filter(|&j| lte[j] == s)
             .map(|j| test[j])
             .collect();
+        let chosen_segment = chosen.and_then(|c| {
+            let mut counts = std::collections::BTreeMap::<usize, usize>::new();
+            rows.iter().for_each(|&i| *counts.entry(c[i]).or_default() += 1);
+            // The most customers; on a tie, the lower segment.
+            let (seg, n) = counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
+            Some((seg, n as f64 / rows.len() as f64))
+        });
         segments.push(SegmentDecision {
             segment: s,
+            chosen_segment,
             train_size: rows.len(),
             train_rate: est.response_rate,
             rate_low: est.rate_low,
@@ -373,6 +391,15 @@ mod tests {
             cost_per_contact: Array1::from_elem(n, 3.0),
             revenue_per_response: Array1::from_elem(n, 11.0),
         };
+        // The chosen clustering's labels: even rows "7", odd rows "3" but
+        // for one in five, "5".
+        let chosen: Vec<usize> = (0..n)
+            .map(|i| match (i % 2, i % 10) {
+                (0, _) => 7,
+                (_, 1) => 5,
+                _ => 3,
+            })
+            .collect();
         let (seen_r, seen_c) = (
             Arc::new(Mutex::new(Vec::new())),
             Arc::new(Mutex::new(Vec::new())),
@@ -392,6 +419,7 @@ mod tests {
             0.3,
             Seed(1),
             None,
+            Some(&chosen),
         )
         .unwrap();
         assert_eq!(rep.test_rows.len(), 300);
@@ -411,6 +439,15 @@ mod tests {
         };
         assert_eq!(seg(1).action, Action::Contact);
         assert_eq!(seg(0).action, Action::Skip);
+        // Named after the chosen clustering's segments they hold: all of
+        // segment 1's training rows are even, "7" in `chosen`; segment 0's
+        // are odd, mostly "3".
+        assert_eq!(seg(1).chosen_segment, Some((7, 1.0)));
+        let (s0, share) = seg(0).chosen_segment.expect("matched");
+        let odd_train = (0..1000).filter(|i| i % 2 == 1 && !rep.test_rows.contains(i));
+        let fives = odd_train.clone().filter(|i| i % 10 == 1).count() as f64;
+        assert_eq!(s0, 3);
+        assert!((share - (1.0 - fives / odd_train.count() as f64)).abs() < 1e-12, "{share}");
         // Realized profits are sums of 11 y - 3 over the contacted held-out rows.
         let unit = |i: usize| 11.0 * f64::from(y[i]) - 3.0;
         let everyone: f64 = rep.test_rows.iter().map(|&i| unit(i)).sum();
@@ -453,6 +490,7 @@ mod tests {
                 0.3,
                 Seed(1),
                 None,
+                None,
             )
         };
         let rep2 = with_segments(Source::Matrix(flipped.view()))
@@ -466,6 +504,7 @@ mod tests {
         assert_eq!(seg2(0).action, Action::Contact);
         assert_eq!(seg2(1).action, Action::Skip);
         assert_eq!(rep2.curve, rep.curve);
+        assert!(rep2.segments.iter().all(|d| d.chosen_segment.is_none()));
         let short = x.slice(ndarray::s![..10, ..]);
         assert!(with_segments(Source::Matrix(short)).is_err());
     }

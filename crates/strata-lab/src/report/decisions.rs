@@ -146,7 +146,7 @@ pub(super) fn targeting_section(d: &mut Doc, res: &ExperimentResults) {
     if let Some(t) = &res.targeting {
         d.h(2, "Campaign targeting on held-out customers");
         d.p(&format!(
-            "Segments, their actions and the MLP were fitted on {} customers; {} others ({} responders) were held out and never used in a fit. {}.",
+            "Segments, their actions and the MLP were fitted on {} customers; {} others ({} responders) were held out and never used in a fit. {}. The training fit numbers its segments its own way; each is shown beside the segment of the chosen clustering (the cards above) that holds most of its training customers.",
             t.train_rows,
             t.test_rows.len(),
             t.test_positives,
@@ -179,6 +179,9 @@ pub(super) fn targeting_section(d: &mut Doc, res: &ExperimentResults) {
             .map(|s| {
                 vec![
                     s.segment.to_string(),
+                    s.chosen_segment.map_or("–".into(), |(c, share)| {
+                        format!("{c} ({:.0} % of its training customers)", 100.0 * share)
+                    }),
                     s.train_size.to_string(),
                     format!(
                         "{:.1} % [{:.1}, {:.1}]",
@@ -195,7 +198,8 @@ pub(super) fn targeting_section(d: &mut Doc, res: &ExperimentResults) {
             .collect();
         d.table(
             &[
-                "segment",
+                "segment (training fit)",
+                "chosen clustering's segment",
                 "training customers",
                 "training response rate",
                 "profit per contact",

@@ -65,10 +65,13 @@ pub(super) fn draw(
                     .map(|c| c.mlp.clone())
                     .unwrap_or_default();
                 let key = serde_json::json!({
-                        "run": best.hash, "mlp": mlp, "seed": p.manifest.seed, "version": strata_core::VERSION
+                        "run": best.hash, "mlp": mlp, "seed": p.manifest.seed, "version": strata_core::VERSION,
+                        // Segments named after the chosen clustering's.
+                        "chosen_segment": true
                     })
                     .to_string();
                 let path = o.dir.join("targeting.json");
+                let chosen_labels: &[usize] = &c.labels;
                 store::keyed(&path, key, opts.force, || {
                     let (r, c) = build_pair(registry, &best.config)?;
                     let prep = crate::classify::RecipePrep(&p.loaded);
@@ -95,6 +98,7 @@ pub(super) fn draw(
                         crate::targeting::TEST_FRACTION,
                         p.manifest.seed.named("targeting"),
                         Some(&p.segment_kinds),
+                        Some(chosen_labels),
                     )
                 })?;
                 o.written.push(path);
