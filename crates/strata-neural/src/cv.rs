@@ -486,15 +486,28 @@ pub const PAIRED_METHOD: &str = "corrected resampled t-test (Nadeau and Bengio, 
 
 impl PairedDiff {
     /// "+0.060 recall [0.020, 0.100]" or "no detectable difference in recall ...".
+    /// A difference the (unadjusted) interval detects says whether it holds
+    /// after Holm's adjustment over its family, when the family has more
+    /// than one comparison.
     pub fn verdict(&self) -> String {
         let body = format!(
             "{:+.3} {} [{:+.3}, {:+.3}]",
             self.mean_diff, self.metric, self.low, self.high
         );
+        let family = if self.family_size < 2 {
+            String::new()
+        } else if self.p_holm < 1.0 - self.level {
+            format!(", also after Holm's adjustment over {} comparisons", self.family_size)
+        } else {
+            format!(
+                ", but not after Holm's adjustment over {} comparisons (p = {:.3})",
+                self.family_size, self.p_holm
+            )
+        };
         if self.low > 0.0 {
-            format!("{} adds {body} over {}", self.b, self.a)
+            format!("{} adds {body} over {}{family}", self.b, self.a)
         } else if self.high < 0.0 {
-            format!("{} loses {body} against {}", self.b, self.a)
+            format!("{} loses {body} against {}{family}", self.b, self.a)
         } else {
             format!(
                 "no detectable difference between {} and {}: {body}",
@@ -583,4 +596,43 @@ pub fn paired_comparison(
         df: t.df,
         method: PAIRED_METHOD.into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_detected_difference_says_whether_it_survives_holm() {
+        let d = |low: f64, high: f64, p_holm: f64, family_size: usize| PairedDiff {
+            model: "mlp".into(),
+            a: "original".into(),
+            b: "reduced".into(),
+            metric: "recall".into(),
+            mean_diff: 0.5 * (low + high),
+            low,
+            high,
+            level: 0.95,
+            p_value: 0.01,
+            p_holm,
+            family_size,
+            n_pairs: 15,
+            df: 14.0,
+            method: PAIRED_METHOD.into(),
+        };
+        assert_eq!(
+            d(0.02, 0.06, 0.01, 1).verdict(),
+            "reduced adds +0.040 recall [+0.020, +0.060] over original"
+        );
+        assert_eq!(
+            d(0.02, 0.06, 0.03, 8).verdict(),
+            "reduced adds +0.040 recall [+0.020, +0.060] over original, also after Holm's adjustment over 8 comparisons"
+        );
+        assert_eq!(
+            d(-0.06, -0.02, 0.062, 72).verdict(),
+            "reduced loses -0.040 recall [-0.060, -0.020] against original, but not after Holm's adjustment over 72 comparisons (p = 0.062)"
+        );
+        // No detected difference: nothing to adjust.
+        assert!(!d(-0.02, 0.06, 1.0, 72).verdict().contains("Holm"));
+    }
 }
