@@ -160,7 +160,7 @@ pub fn compare(a: &ExperimentResults, b: &ExperimentResults) -> Comparison {
     }
     let best = |res: &ExperimentResults| {
         let all: Vec<&RunRecord> = res.runs.iter().collect();
-        crate::selection::chosen(&all, res.plan.pin.as_ref()).map(|(r, why)| {
+        crate::selection::chosen(&all, res.plan.pin.as_ref(), res.plan.margins.silhouette).map(|(r, why)| {
             (
                 format!(
                     "{} on {}",

@@ -52,8 +52,9 @@ pub fn common_score(r: &RunRecord) -> Option<f64> {
 /// The rule of the module documentation, in one sentence for reports.
 pub const RULE: &str = "among runs whose every segment holds at least 2 % of the rows and whose pipeline stability (mean ARI over resampled fits of representation and clusterer) is at least 0.8, the highest silhouette in the common space of the prepared features";
 
-/// The run the decisions rest on, and why it won.
-pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
+/// The runs the rule picks from (steps 1 to 3), why, and what the size
+/// filter set aside; `None` without a scored run.
+fn pool<'a>(runs: &[&'a RunRecord]) -> Option<(Vec<&'a RunRecord>, String, String)> {
     let scored: Vec<&RunRecord> = runs
         .iter()
         .copied()
@@ -115,6 +116,12 @@ pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
             "highest common-space silhouette (stability not measured)".to_string(),
         )
     };
+    Some((pool, why, size_note))
+}
+
+/// The run the decisions rest on, and why it won.
+pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
+    let (pool, why, size_note) = pool(runs)?;
     let best = pool.into_iter().max_by(|a, b| {
         common_score(a)
             .unwrap_or(f64::NEG_INFINITY)
@@ -182,11 +189,65 @@ impl Pin {
     }
 }
 
+/// How far the chosen run `best` leads the next run of the rule's pool, as
+/// a sentence for the reason: the runner-up, the lead with its 95 %
+/// interval from the runs' group silhouettes (`claims::group_interval`) and
+/// what it says against the silhouette `margin`. `None` when the pool has
+/// no second run.
+pub fn runner_up(runs: &[&RunRecord], best: &RunRecord, margin: f64) -> Option<String> {
+    let (pool, _, _) = pool(runs)?;
+    let second = pool
+        .into_iter()
+        .filter(|r| r.hash != best.hash)
+        .max_by(|a, b| {
+            common_score(a)
+                .unwrap_or(f64::NEG_INFINITY)
+                .total_cmp(&common_score(b).unwrap_or(f64::NEG_INFINITY))
+        })?;
+    let (sb, s2) = (common_score(best)?, common_score(second)?);
+    let lead = sb - s2;
+    let groups = |r: &RunRecord| r.silhouette_common_groups.clone().unwrap_or_default();
+    let mut out = format!(
+        "runner-up {} on {} at {s2:.3}, ",
+        second.config.clusterer.label(),
+        second.config.representation.label()
+    );
+    match crate::claims::group_interval(lead, &groups(best), &groups(second)) {
+        Some((low, high)) => {
+            let what = if high < margin {
+                "within the silhouette margin, so by this measure it would serve as well"
+            } else if low >= margin {
+                "more than the silhouette margin"
+            } else {
+                "not shown to exceed the silhouette margin"
+            };
+            let _ = write!(
+                out,
+                "{lead:.3} [{low:+.3}, {high:+.3}] behind (95 %, groups of rows; margin {margin}): {what}"
+            );
+        }
+        None => {
+            let _ = write!(out, "{lead:.3} behind (no interval)");
+        }
+    }
+    Some(out)
+}
+
 /// The segmentation of an experiment: the pinned run when the manifest pins
-/// one, else [`choose`]'s.
-pub fn chosen<'a>(runs: &[&'a RunRecord], pin: Option<&Pin>) -> Option<(&'a RunRecord, String)> {
+/// one, else [`choose`]'s, its reason ending with how far it leads the
+/// runner-up ([`runner_up`], against the silhouette `margin`).
+pub fn chosen<'a>(
+    runs: &[&'a RunRecord],
+    pin: Option<&Pin>,
+    margin: f64,
+) -> Option<(&'a RunRecord, String)> {
     match pin {
-        None => choose(runs),
+        None => choose(runs).map(|(best, mut why)| {
+            if let Some(r) = runner_up(runs, best, margin) {
+                let _ = write!(why, "; {r}");
+            }
+            (best, why)
+        }),
         Some(p) => runs
             .iter()
             .copied()
@@ -358,6 +419,40 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_reason_says_how_far_the_runner_up_trails() {
+        let grouped = |mut r: RunRecord, g: &[f64]| {
+            r.silhouette_common_groups = Some(g.to_vec());
+            r
+        };
+        let calm = [0.301, 0.299, 0.302, 0.298, 0.300, 0.301, 0.299, 0.300, 0.302, 0.298];
+        let flat = [0.30; 10];
+        let best = grouped(run("best", "none", 0.30, Some(0.95), vec![50, 50]), &calm);
+        // Unstable: not in the pool, whatever its score.
+        let shaky = run("shaky", "pca", 0.29, Some(0.2), vec![50, 50]);
+        // Close behind, measured precisely: within the margin.
+        let close = grouped(run("close", "pca", 0.295, Some(0.9), vec![50, 50]), &flat.map(|v| v - 0.005));
+        let (r, why) = chosen(&[&best, &shaky, &close], None, 0.02).expect("chosen");
+        assert_eq!(r.hash, "best");
+        assert!(why.contains("runner-up kmeans on pca at 0.295, 0.005 [+0.004, +0.006] behind"), "{why}");
+        assert!(why.ends_with("within the silhouette margin, so by this measure it would serve as well"), "{why}");
+        // Far behind: beyond the margin.
+        let far = grouped(run("far", "pca", 0.20, Some(0.9), vec![50, 50]), &flat.map(|v| v - 0.1));
+        let why = chosen(&[&best, &far], None, 0.02).expect("chosen").1;
+        assert!(why.ends_with("more than the silhouette margin"), "{why}");
+        // Groups that disagree: not shown either way.
+        let wild = [0.35, 0.25, 0.34, 0.26, 0.33, 0.27, 0.35, 0.25, 0.30, 0.30].map(|v| v - 0.03);
+        let noisy = grouped(run("noisy", "pca", 0.27, Some(0.9), vec![50, 50]), &wild);
+        let why = chosen(&[&best, &noisy], None, 0.02).expect("chosen").1;
+        assert!(why.ends_with("not shown to exceed the silhouette margin"), "{why}");
+        // A runner-up without group scores: the point lead only.
+        let bare = run("bare", "pca", 0.25, Some(0.9), vec![50, 50]);
+        let why = chosen(&[&best, &bare], None, 0.02).expect("chosen").1;
+        assert!(why.ends_with("0.050 behind (no interval)"), "{why}");
+        // Alone in the pool, or pinned: no runner-up sentence.
+        assert!(!chosen(&[&best, &shaky], None, 0.02).expect("chosen").1.contains("runner-up"));
+    }
+
+    #[test]
     fn a_pin_overrides_the_rule() {
         let best = run("best", "none", 0.6, Some(0.95), vec![50, 50]);
         let mut other = run("other", "pca", 0.2, Some(0.3), vec![50, 50]);
@@ -375,15 +470,15 @@ pub(crate) mod tests {
             ]
             .into(),
         };
-        let (r, why) = chosen(&[&best, &other], Some(&pin)).expect("pinned");
+        let (r, why) = chosen(&[&best, &other], Some(&pin), 0.02).expect("pinned");
         assert_eq!(r.hash, "other");
         assert!(why.starts_with("pinned by the manifest ([segments] kmeans(k=4) on pca)"), "{why}");
-        assert_eq!(chosen(&[&best, &other], None).expect("chosen").0.hash, "best");
+        assert_eq!(chosen(&[&best, &other], None, 0.02).expect("chosen").0.hash, "best");
         let wrong = Pin {
             clusterer: [("k".to_string(), "5".to_string())].into(),
             ..pin
         };
-        assert!(chosen(&[&best, &other], Some(&wrong)).is_none());
+        assert!(chosen(&[&best, &other], Some(&wrong), 0.02).is_none());
     }
 
     #[test]

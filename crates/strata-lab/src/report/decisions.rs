@@ -38,7 +38,7 @@ pub(super) fn selection_section(d: &mut Doc, res: &ExperimentResults, all: &[&Ru
         )),
         None => d.p(&format!("Rule: {}.", crate::selection::RULE)),
     }
-    match crate::selection::chosen(all, res.plan.pin.as_ref()) {
+    match crate::selection::chosen(all, res.plan.pin.as_ref(), res.plan.margins.silhouette) {
         Some((best, why)) => {
             d.p(&format!(
                 "{} on {}: {why}.",

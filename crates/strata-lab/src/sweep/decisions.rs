@@ -23,7 +23,7 @@ pub(super) fn draw(
         }
         let res = store::ExperimentResults::read(&o.dir)?;
         let all: Vec<&RunRecord> = res.runs.iter().collect();
-        if let Some((best, reason)) = crate::selection::chosen(&all, res.plan.pin.as_ref())
+        if let Some((best, reason)) = crate::selection::chosen(&all, res.plan.pin.as_ref(), res.plan.margins.silhouette)
             && let Some(c) = &best.clustering
         {
             let ds = &p.loaded.dataset;
