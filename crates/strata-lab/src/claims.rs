@@ -46,14 +46,22 @@ pub fn group_interval(diff: f64, a: &[f64], b: &[f64]) -> Option<(f64, f64)> {
     half.is_finite().then_some((diff - half, diff + half))
 }
 
+/// [`group_interval`] of `diff`, the difference between the common-space
+/// silhouettes of runs `b` and `a`, from their stored group silhouettes.
+pub fn runs_interval(diff: f64, b: &RunRecord, a: &RunRecord) -> Option<(f64, f64)> {
+    fn groups(r: &RunRecord) -> &[f64] {
+        r.silhouette_common_groups.as_deref().unwrap_or(&[])
+    }
+    group_interval(diff, groups(b), groups(a))
+}
+
 /// The verdict on "run `b` is better than run `a`" from their common-space
 /// silhouettes `sb` and `sa`, and the evidence text of the difference: with
 /// the interval of their group silhouettes where both runs have them, a
 /// point difference (marked so) otherwise.
 fn silhouette_verdict(b: &RunRecord, sb: f64, a: &RunRecord, sa: f64, margin: f64) -> (Verdict, String) {
     let d = sb - sa;
-    let groups = |r: &RunRecord| r.silhouette_common_groups.clone().unwrap_or_default();
-    match group_interval(d, &groups(b), &groups(a)) {
+    match runs_interval(d, b, a) {
         Some((low, high)) => (
             improvement(low, high, margin),
             format!("{d:+.3} [{low:+.3}, {high:+.3}]"),

@@ -119,14 +119,17 @@ fn pool<'a>(runs: &[&'a RunRecord]) -> Option<(Vec<&'a RunRecord>, String, Strin
     Some((pool, why, size_note))
 }
 
+/// Orders runs by common-space silhouette (a run without one lowest).
+fn by_common_score(a: &&RunRecord, b: &&RunRecord) -> std::cmp::Ordering {
+    common_score(a)
+        .unwrap_or(f64::NEG_INFINITY)
+        .total_cmp(&common_score(b).unwrap_or(f64::NEG_INFINITY))
+}
+
 /// The run the decisions rest on, and why it won.
 pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
     let (pool, why, size_note) = pool(runs)?;
-    let best = pool.into_iter().max_by(|a, b| {
-        common_score(a)
-            .unwrap_or(f64::NEG_INFINITY)
-            .total_cmp(&common_score(b).unwrap_or(f64::NEG_INFINITY))
-    })?;
+    let best = pool.into_iter().max_by(by_common_score)?;
     let mut reason = format!(
         "{why}{size_note}: common-space silhouette {:.3}",
         common_score(best).unwrap_or(f64::NAN)
@@ -191,7 +194,7 @@ impl Pin {
 
 /// How far the chosen run `best` leads the next run of the rule's pool, as
 /// a sentence for the reason: the runner-up, the lead with its 95 %
-/// interval from the runs' group silhouettes (`claims::group_interval`) and
+/// interval from the runs' group silhouettes (`claims::runs_interval`) and
 /// what it says against the silhouette `margin`. `None` when the pool has
 /// no second run.
 pub fn runner_up(runs: &[&RunRecord], best: &RunRecord, margin: f64) -> Option<String> {
@@ -199,27 +202,24 @@ pub fn runner_up(runs: &[&RunRecord], best: &RunRecord, margin: f64) -> Option<S
     let second = pool
         .into_iter()
         .filter(|r| r.hash != best.hash)
-        .max_by(|a, b| {
-            common_score(a)
-                .unwrap_or(f64::NEG_INFINITY)
-                .total_cmp(&common_score(b).unwrap_or(f64::NEG_INFINITY))
-        })?;
+        .max_by(by_common_score)?;
     let (sb, s2) = (common_score(best)?, common_score(second)?);
     let lead = sb - s2;
-    let groups = |r: &RunRecord| r.silhouette_common_groups.clone().unwrap_or_default();
     let mut out = format!(
         "runner-up {} on {} at {s2:.3}, ",
         second.config.clusterer.label(),
         second.config.representation.label()
     );
-    match crate::claims::group_interval(lead, &groups(best), &groups(second)) {
+    match crate::claims::runs_interval(lead, best, second) {
         Some((low, high)) => {
-            let what = if high < margin {
-                "within the silhouette margin, so by this measure it would serve as well"
-            } else if low >= margin {
-                "more than the silhouette margin"
-            } else {
-                "not shown to exceed the silhouette margin"
+            // "The winner is better by a relevant amount", judged as every
+            // improvement claim is.
+            let what = match crate::verdict::improvement(low, high, margin) {
+                crate::verdict::Verdict::Contradicted => {
+                    "within the silhouette margin, so by this measure it would serve as well"
+                }
+                crate::verdict::Verdict::Supported => "more than the silhouette margin",
+                _ => "not shown to exceed the silhouette margin",
             };
             let _ = write!(
                 out,

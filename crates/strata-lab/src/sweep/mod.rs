@@ -424,21 +424,26 @@ pub fn silhouette_groups(n: usize, seed: Seed) -> Vec<Vec<usize>> {
     groups
 }
 
+/// The positions in `recs` of the runs whose labels get an exact silhouette
+/// on an `n`-row matrix ([`wants_exact`]), and their labels.
+fn exact_labelings(recs: &[RunRecord], n: usize) -> (Vec<usize>, Vec<&[usize]>) {
+    (0..recs.len())
+        .filter(|&j| wants_exact(&recs[j], n))
+        .filter_map(|j| recs[j].clustering.as_ref().map(|c| (j, c.labels.as_slice())))
+        .unzip()
+}
+
 /// Fills in the exact silhouettes the runs deferred (as `metric`), in one
 /// pass over the distances of `x`: their shared representation for the
 /// own-space silhouette, the prepared features for the common-space one; each
 /// run records its share of the time.
 fn exact_silhouettes(x: ArrayView2<'_, f64>, recs: &mut [RunRecord], metric: &str) {
-    let n = x.nrows();
-    let wanted: Vec<usize> = (0..recs.len()).filter(|&j| wants_exact(&recs[j], n)).collect();
+    let (wanted, labelings) = exact_labelings(recs, x.nrows());
     if wanted.is_empty() {
         return;
     }
+    let n = x.nrows();
     let t = Instant::now();
-    let labelings: Vec<&[usize]> = wanted
-        .iter()
-        .filter_map(|&j| recs[j].clustering.as_ref().map(|c| c.labels.as_slice()))
-        .collect();
     let scores = strata_cluster::metrics::silhouette_scores(x, &labelings);
     let share = t.elapsed().as_secs_f64() / wanted.len() as f64;
     for (pos, &j) in wanted.iter().enumerate() {
@@ -467,15 +472,10 @@ fn exact_silhouettes(x: ArrayView2<'_, f64>, recs: &mut [RunRecord], metric: &st
 /// tenth of the whole pass's work).
 fn common_silhouettes(x: ArrayView2<'_, f64>, recs: &mut [RunRecord], seed: Seed) {
     exact_silhouettes(x, recs, COMMON_SILHOUETTE);
-    let n = x.nrows();
-    let wanted: Vec<usize> = (0..recs.len()).filter(|&j| wants_exact(&recs[j], n)).collect();
+    let (wanted, labelings) = exact_labelings(recs, x.nrows());
     if !wanted.is_empty() {
         let t = Instant::now();
-        let labelings: Vec<&[usize]> = wanted
-            .iter()
-            .filter_map(|&j| recs[j].clustering.as_ref().map(|c| c.labels.as_slice()))
-            .collect();
-        let groups = silhouette_groups(n, seed);
+        let groups = silhouette_groups(x.nrows(), seed);
         let scores = strata_cluster::metrics::silhouette_group_scores(x, &labelings, &groups);
         let share = t.elapsed().as_secs_f64() / wanted.len() as f64;
         for (pos, &j) in wanted.iter().enumerate() {
