@@ -170,6 +170,11 @@ pub struct Match {
     pub late_response: Option<Rate>,
     /// Every compared feature, largest absolute shift first.
     pub features: Vec<FeatureShift>,
+    /// The chosen clustering's segment holding most of the earlier
+    /// segment's rows, and their share (each cohort's pipeline numbers its
+    /// segments its own way).
+    #[serde(default)]
+    pub chosen_segment: Option<(usize, f64)>,
 }
 
 impl Match {
@@ -211,6 +216,9 @@ pub struct CohortInputs<'a> {
     pub excluded: &'a [String],
     /// 0/1 responses, when the data has a target.
     pub target: Option<&'a [u8]>,
+    /// The chosen clustering's label of every row, to name the segment card
+    /// each earlier segment stands for (not used in any fit).
+    pub chosen: Option<&'a [usize]>,
 }
 
 /// One cohort's fitted pipeline: labels of its own rows and of every row.
@@ -321,6 +329,9 @@ pub fn evaluate(
     if inp.target.is_some_and(|y| y.len() != n) {
         anyhow::bail!("cohorts: the target has another number of rows than the table ({n})");
     }
+    if inp.chosen.is_some_and(|c| c.len() != n) {
+        anyhow::bail!("cohorts: the chosen clustering has another number of rows than the table ({n})");
+    }
     let mut sorted = inp.dates.to_vec();
     sorted.sort_unstable();
     let split = sorted[(sorted.len().saturating_sub(1)) / 2];
@@ -407,6 +418,9 @@ pub fn evaluate(
             early_response: inp.target.map(|y| Rate::of(&rows_of(&early, &ma), y)),
             late_response: inp.target.map(|y| Rate::of(&rows_of(&late, &mb), y)),
             features,
+            chosen_segment: inp
+                .chosen
+                .and_then(|c| crate::segments::majority(&rows_of(&early, &ma), c)),
         });
     }
     let mut unmatched = Vec::new();
@@ -536,6 +550,8 @@ mod tests {
     }
 
     fn run(prep: &Standardize, dates: &[chrono::NaiveDate], y: &[u8], excluded: &[String]) -> CohortReport {
+        // The chosen clustering: the blob of each row, numbered 10, 11, 12.
+        let chosen: Vec<usize> = (0..dates.len()).map(|i| 10 + i % 3).collect();
         evaluate(
             prep,
             &CohortInputs {
@@ -544,6 +560,7 @@ mod tests {
                 columns: &Columns::default(),
                 excluded,
                 target: Some(y),
+                chosen: Some(&chosen),
             },
             &crate::registry::Identity,
             &KMeans::new(3),
@@ -583,6 +600,10 @@ mod tests {
         assert!((spend.pooled_sd - pooled).abs() < 1e-9);
         assert!((spend.shift_sd - (spend.late - spend.early) / pooled).abs() < 1e-12);
         assert_eq!(moved.features[0].feature, "spend", "largest shift first");
+        // Named after the chosen clustering's segment of its rows: blob 1.
+        let (chosen, share) = moved.chosen_segment.expect("named");
+        assert_eq!(chosen, 11);
+        assert!(share > 0.99, "{share}");
         // Its response: 1 in 10 of the blob's rows in each cohort.
         let er = moved.early_response.as_ref().expect("target");
         assert_eq!((er.responders, er.rows), (20, 200));

@@ -154,6 +154,17 @@ fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
     [q(0.25), q(0.5), q(0.75)]
 }
 
+/// The segment of `labels` (one per row of the chosen clustering) that
+/// holds most of `rows`, and its share of them; on a tie, the lower
+/// segment. A segment from another fit (training rows only, one cohort)
+/// names the segment card it stands for this way. `None` for no rows.
+pub fn majority(rows: &[usize], labels: &[usize]) -> Option<(usize, f64)> {
+    let mut counts = BTreeMap::<usize, usize>::new();
+    rows.iter().for_each(|&i| *counts.entry(labels[i]).or_default() += 1);
+    let (seg, n) = counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
+    Some((seg, n as f64 / rows.len() as f64))
+}
+
 /// Response rate of `rows` with its Wilson 95 % interval and lift over
 /// `base_rate`; with economics, the expected profit per contact (mean revenue
 /// per response x rate - mean cost), its interval and the action.

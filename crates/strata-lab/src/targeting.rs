@@ -152,13 +152,7 @@ pub fn evaluate(
             .filter(|&j| lte[j] == s)
             .map(|j| test[j])
             .collect();
-        let chosen_segment = chosen.and_then(|c| {
-            let mut counts = std::collections::BTreeMap::<usize, usize>::new();
-            rows.iter().for_each(|&i| *counts.entry(c[i]).or_default() += 1);
-            // The most customers; on a tie, the lower segment.
-            let (seg, n) = counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
-            Some((seg, n as f64 / rows.len() as f64))
-        });
+        let chosen_segment = chosen.and_then(|c| crate::segments::majority(&rows, c));
         segments.push(SegmentDecision {
             segment: s,
             chosen_segment,

@@ -179,9 +179,7 @@ pub(super) fn targeting_section(d: &mut Doc, res: &ExperimentResults) {
             .map(|s| {
                 vec![
                     s.segment.to_string(),
-                    s.chosen_segment.map_or("–".into(), |(c, share)| {
-                        format!("{c} ({:.0} % of its training customers)", 100.0 * share)
-                    }),
+                    chosen_segment(s.chosen_segment),
                     s.train_size.to_string(),
                     format!(
                         "{:.1} % [{:.1}, {:.1}]",
@@ -239,7 +237,7 @@ pub(super) fn cohort_section(d: &mut Doc, c: &crate::cohorts::CohortReport) {
         )
     };
     d.p(&format!(
-        "Rows with `{}` on or before {} ({} rows) and after it ({} rows) each got their own pipeline, fitted on their own rows only: preprocessing recipe, representation and clustering of the chosen segmentation ({} and {} columns).{excluded} Each pipeline then assigns every row; {}.",
+        "Rows with `{}` on or before {} ({} rows) and after it ({} rows) each got their own pipeline, fitted on their own rows only: preprocessing recipe, representation and clustering of the chosen segmentation ({} and {} columns).{excluded} Each pipeline then assigns every row; {}. Each earlier segment is shown beside the segment of the chosen clustering (the cards above) that holds most of its rows.",
         c.column, c.split, c.early_rows, c.late_rows, c.early_columns, c.late_columns, c.verdict
     ));
     let rate = |r: &Option<crate::cohorts::Rate>| {
@@ -253,6 +251,7 @@ pub(super) fn cohort_section(d: &mut Doc, c: &crate::cohorts::CohortReport) {
         .map(|m| {
             vec![
                 format!("{} ({:.1} %)", m.early_segment, 100.0 * m.early_share),
+                chosen_segment(m.chosen_segment),
                 format!("{} ({:.1} %)", m.late_segment, 100.0 * m.late_share),
                 format!("{:.1} %", 100.0 * m.overlap),
                 rate(&m.early_response),
@@ -277,6 +276,7 @@ pub(super) fn cohort_section(d: &mut Doc, c: &crate::cohorts::CohortReport) {
     d.table(
         &[
             "earlier segment (share of its cohort)",
+            "chosen clustering's segment",
             "matched later segment",
             "earlier segment's rows the later pipeline puts there",
             "response, earlier cohort (95 % Wilson)",
@@ -490,4 +490,10 @@ pub(super) fn mixed_section(d: &mut Doc, all: &[&RunRecord]) {
         ],
         &rows,
     );
+}
+
+/// A segment of another fit (training rows only, one cohort) named after
+/// the chosen clustering's segment holding most of its rows.
+fn chosen_segment(m: Option<(usize, f64)>) -> String {
+    m.map_or("–".into(), |(c, share)| format!("{c} ({:.0} % of its rows)", 100.0 * share))
 }

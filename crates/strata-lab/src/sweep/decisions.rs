@@ -57,6 +57,9 @@ pub(super) fn draw(
             let path = o.dir.join("segments.json");
             store::write_json(&path, &seg)?;
             o.written.push(path);
+            // The chosen clustering's labels, which name the segments of the
+            // training-only and per-cohort fits below.
+            let chosen_labels: &[usize] = &c.labels;
             if let (Some(t), Some(e)) = (&target, ds.economics()) {
                 let mlp = p
                     .manifest
@@ -71,7 +74,6 @@ pub(super) fn draw(
                     })
                     .to_string();
                 let path = o.dir.join("targeting.json");
-                let chosen_labels: &[usize] = &c.labels;
                 store::keyed(&path, key, opts.force, || {
                     let (r, c) = build_pair(registry, &best.config)?;
                     let prep = crate::classify::RecipePrep(&p.loaded);
@@ -105,7 +107,9 @@ pub(super) fn draw(
             }
             if let Some(spec) = &p.manifest.cohorts {
                 let key = serde_json::json!({
-                        "run": best.hash, "cohorts": spec, "seed": p.manifest.seed, "version": strata_core::VERSION
+                        "run": best.hash, "cohorts": spec, "seed": p.manifest.seed, "version": strata_core::VERSION,
+                        // Segments named after the chosen clustering's.
+                        "chosen_segment": true
                     })
                     .to_string();
                 let path = o.dir.join("cohorts.json");
@@ -127,6 +131,7 @@ pub(super) fn draw(
                             columns: &best.config.columns,
                             excluded: &excluded,
                             target: target.as_deref(),
+                            chosen: Some(chosen_labels),
                         },
                         r.as_ref(),
                         c.as_ref(),
