@@ -409,18 +409,19 @@ pub fn evaluate(
         });
         let in_a = a.all_labels.iter().filter(|&&l| l == s).count();
         let rows_of = |cohort: &[usize], pos: &[usize]| -> Vec<usize> { pos.iter().map(|&p| cohort[p]).collect() };
+        // The earlier segment's rows of the table, for its response and its
+        // chosen-clustering segment.
+        let early_rows = rows_of(&early, &ma);
         matches.push(Match {
             early_segment: s,
             late_segment: t,
             early_share: ma.len() as f64 / early.len() as f64,
             late_share: mb.len() as f64 / late.len() as f64,
             overlap: both as f64 / in_a.max(1) as f64,
-            early_response: inp.target.map(|y| Rate::of(&rows_of(&early, &ma), y)),
+            early_response: inp.target.map(|y| Rate::of(&early_rows, y)),
             late_response: inp.target.map(|y| Rate::of(&rows_of(&late, &mb), y)),
             features,
-            chosen_segment: inp
-                .chosen
-                .and_then(|c| crate::segments::majority(&rows_of(&early, &ma), c)),
+            chosen_segment: inp.chosen.and_then(|c| crate::segments::majority(&early_rows, c)),
         });
     }
     let mut unmatched = Vec::new();
