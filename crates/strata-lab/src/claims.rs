@@ -4,9 +4,12 @@
 //! - (1) k-means suits the features better than Gaussian mixtures, and (2)
 //!   dimensionality reduction improves cohesion: compared in the common space
 //!   (the silhouette of each run's labels in the prepared features), best run
-//!   against best run, per representation; each difference with a 95 %
-//!   interval from the runs' silhouettes in disjoint groups of rows
-//!   ([`group_interval`]), against the silhouette margin.
+//!   against best run, per representation, against the silhouette margin.
+//!   Each side's best run is chosen on half of the disjoint groups of rows
+//!   the sweep scores every run in, and the difference is judged on the
+//!   other half ([`held_out_difference`]): rows that helped choose a run do
+//!   not judge it, so the best of many runs is not flattered by the noise
+//!   that made it the best.
 //! - (3) cluster features improve the MLP's recall while accuracy changes
 //!   little: per cluster feature set, the corrected resampled t interval of
 //!   the recall gain must clear the recall margin (improvement) and the
@@ -22,14 +25,16 @@ use crate::sweep::SILHOUETTE_GROUPS;
 use crate::verdict::{Verdict, both, combine, equivalence, improvement, point_improvement};
 
 /// A 95 % interval of `diff`, the difference between two runs' silhouettes
-/// on all rows, from their silhouettes `a` and `b` within the same disjoint
-/// groups of rows: a t interval around `diff` whose width comes from the
-/// spread of the paired group differences (groups - 1 degrees of freedom).
+/// (on all rows, or the mean of the paired group differences), from their
+/// silhouettes `a` and `b` within the same disjoint groups of rows: a t
+/// interval around `diff` whose width comes from the spread of the paired
+/// group differences (groups - 1 degrees of freedom).
 ///
 /// A group of n / G rows scores the labels with the variance of a whole
 /// sample G times smaller, so the mean of the G independent group
-/// differences varies as the difference on all n rows does; the interval is
-/// centred on the latter, the number the claims report. It treats the rows
+/// differences varies as the difference on all n rows does; the interval
+/// fits either (the runner-up's lead is centred on the difference on all
+/// rows, claims (1) and (2) on the mean over their judging groups). It treats the rows
 /// as draws from a population with each run's labels held fixed: how the
 /// labels move when the pipeline is refitted is what pipeline stability
 /// measures. Checked by simulation (`group_intervals_cover_the_population_difference`).
@@ -55,13 +60,20 @@ pub fn runs_interval(diff: f64, b: &RunRecord, a: &RunRecord) -> Option<(f64, f6
     group_interval(diff, groups(b), groups(a))
 }
 
-/// The verdict on "run `b` is better than run `a`" from their common-space
-/// silhouettes `sb` and `sa`, and the evidence text of the difference: with
-/// the interval of their group silhouettes where both runs have them, a
-/// point difference (marked so) otherwise.
-fn silhouette_verdict(b: &RunRecord, sb: f64, a: &RunRecord, sa: f64, margin: f64) -> (Verdict, String) {
-    let d = sb - sa;
-    match runs_interval(d, b, a) {
+/// The verdict on "run `b` is better than run `a`" from their scores `sb`
+/// and `sa` ([`best_common`]), and the evidence text of the difference: with
+/// the interval of their judging groups when held out, a point difference
+/// (marked so) otherwise.
+fn silhouette_verdict(
+    b: &RunRecord,
+    sb: f64,
+    a: &RunRecord,
+    sa: f64,
+    held_out: bool,
+    margin: f64,
+) -> (Verdict, String) {
+    let (d, interval) = held_out_difference(b, sb, a, sa, held_out);
+    match interval {
         Some((low, high)) => (
             improvement(low, high, margin),
             format!("{d:+.3} [{low:+.3}, {high:+.3}]"),
@@ -86,12 +98,67 @@ impl Claim {
     }
 }
 
-/// The run with the highest common-space silhouette among those whose every
-/// cluster holds at least 2 % of the rows.
-fn best_common<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Option<(&'a RunRecord, f64)> {
-    runs.filter(|r| smallest_share(r) >= MIN_CLUSTER_SHARE)
-        .filter_map(|r| common_score(r).map(|s| (r, s)))
+/// How many of the [`SILHOUETTE_GROUPS`] groups of rows choose each side's
+/// best run in claims (1) and (2); the others judge the difference.
+pub const CHOOSING_GROUPS: usize = SILHOUETTE_GROUPS / 2;
+
+/// A run's group silhouettes split into the groups that choose and the
+/// groups that judge; `None` unless it has all [`SILHOUETTE_GROUPS`].
+fn choose_judge(r: &RunRecord) -> Option<(&[f64], &[f64])> {
+    r.silhouette_common_groups
+        .as_deref()
+        .filter(|g| g.len() == SILHOUETTE_GROUPS)
+        .map(|g| g.split_at(CHOOSING_GROUPS))
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// The runs claims (1) and (2) may choose from: those with a common-space
+/// silhouette whose every cluster holds at least 2 % of the rows.
+fn eligible<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> impl Iterator<Item = &'a RunRecord> {
+    runs.filter(|r| smallest_share(r) >= MIN_CLUSTER_SHARE && common_score(r).is_some())
+}
+
+/// The best of `runs` ([`eligible`] ones only) and its score. Held out
+/// (`held_out`): chosen by the mean of its choosing groups' silhouettes and
+/// scored by the mean of its judging groups'; otherwise chosen and scored by
+/// its common-space silhouette on all rows.
+fn best_common<'a>(
+    runs: impl Iterator<Item = &'a RunRecord>,
+    held_out: bool,
+) -> Option<(&'a RunRecord, f64)> {
+    let scored = eligible(runs).filter_map(|r| {
+        if held_out {
+            choose_judge(r).map(|(c, j)| (r, mean(c), mean(j)))
+        } else {
+            common_score(r).map(|s| (r, s, s))
+        }
+    });
+    scored
         .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(r, _, judged)| (r, judged))
+}
+
+/// The difference `sb - sa` between two runs chosen by [`best_common`] and
+/// its 95 % interval: held out, a t interval from the spread of their paired
+/// judging-group differences ([`group_interval`], centred on the mean of
+/// those differences, which `sb - sa` is); on all rows, none (the groups
+/// helped choose the runs).
+pub fn held_out_difference(
+    b: &RunRecord,
+    sb: f64,
+    a: &RunRecord,
+    sa: f64,
+    held_out: bool,
+) -> (f64, Option<(f64, f64)>) {
+    let d = sb - sa;
+    let interval = match (held_out, choose_judge(b), choose_judge(a)) {
+        (true, Some((_, jb)), Some((_, ja))) => group_interval(d, jb, ja),
+        _ => None,
+    };
+    (d, interval)
 }
 
 fn short(rep: &str) -> &str {
@@ -122,24 +189,53 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
         v.dedup();
         v
     };
-    let point_rule = |what: &str| {
+    // Held out when every run a side may choose from has its group
+    // silhouettes; otherwise (runs scored before groups, or with a group
+    // holding one cluster) both sides are chosen and compared on all rows.
+    let held_out = eligible(ok.iter().copied()).all(|r| choose_judge(r).is_some());
+    // Where the shown silhouettes come from.
+    let scope = if held_out {
         format!(
-            "{what}, best run against best run (runs with a cluster under 2 % of the rows left out), silhouettes of each run's labels in the common space of the prepared features, with a 95 % interval of the difference: the rows are dealt at random into {g} disjoint groups, each run is also scored within each group, and the spread of the {g} paired group differences gives a t interval ({df} degrees of freedom) around the difference on all rows; it counts the variation from which rows were drawn with each run's labels held fixed, not the refitting (pipeline stability measures that) nor the choice of each side's best run on the same rows; supported when the interval's low end is at least +{m}, contradicted when its high end is below +{m} (no relevant improvement), not shown otherwise; a difference marked \"no interval\" (runs scored before groups, or with a group holding one cluster) is supported at +{m} or more, contradicted at -{m} or below, not shown in between; combined over representations: unanimous outcomes carry over, supported beside anything else is mixed, otherwise not shown",
-            m = margins.silhouette,
-            g = SILHOUETTE_GROUPS,
-            df = SILHOUETTE_GROUPS - 1
+            "each side's best run chosen on groups of rows 1 to {CHOOSING_GROUPS}, judged on groups {} to {SILHOUETTE_GROUPS}: ",
+            CHOOSING_GROUPS + 1
+        )
+    } else {
+        "on all rows: ".to_string()
+    };
+    let point_rule = |what: &str| {
+        let method = if held_out {
+            format!(
+                "the rows are dealt at random into {g} disjoint groups and every run is also scored within each group; each side's best run is the one with the highest mean silhouette over groups 1 to {c}, and the two are judged on groups {j1} to {g}, rows that took no part in the choice: the silhouettes shown are the means over those groups, and the spread of their {j} paired group differences gives a 95 % t interval ({df} degrees of freedom) of the difference. It counts the variation from which rows were drawn with each run's labels held fixed, not the refitting (pipeline stability measures that); supported when the interval's low end is at least +{m}, contradicted when its high end is below +{m} (no relevant improvement), not shown otherwise",
+                m = margins.silhouette,
+                g = SILHOUETTE_GROUPS,
+                c = CHOOSING_GROUPS,
+                j1 = CHOOSING_GROUPS + 1,
+                j = SILHOUETTE_GROUPS - CHOOSING_GROUPS,
+                df = SILHOUETTE_GROUPS - CHOOSING_GROUPS - 1
+            )
+        } else {
+            format!(
+                "some runs lack silhouettes within groups of rows (scored before groups, or with a group holding one cluster), so each side's best run is chosen and scored on all rows and the difference has no interval (the best of many runs is favoured by the same noise that made it the best): supported at +{m} or more, contradicted at -{m} or below, not shown in between",
+                m = margins.silhouette
+            )
+        };
+        format!(
+            "{what}, best run against best run (runs with a cluster under 2 % of the rows left out), silhouettes of each run's labels in the common space of the prepared features; {method}; combined over representations: unanimous outcomes carry over, supported beside anything else is mixed, otherwise not shown"
         )
     };
     // (1) k-means suits the features better than Gaussian mixtures.
     let (mut parts, mut lines) = (Vec::new(), Vec::new());
     for rep in &reps {
         let of = |alg: &str| {
-            best_common(ok.iter().copied().filter(|r| {
-                &r.config.representation.label() == rep && r.config.clusterer.algorithm == alg
-            }))
+            best_common(
+                ok.iter().copied().filter(|r| {
+                    &r.config.representation.label() == rep && r.config.clusterer.algorithm == alg
+                }),
+                held_out,
+            )
         };
         if let (Some((k, sk)), Some((g, sg))) = (of("kmeans"), of("gmm")) {
-            let (v, diff) = silhouette_verdict(k, sk, g, sg, margins.silhouette);
+            let (v, diff) = silhouette_verdict(k, sk, g, sg, held_out, margins.silhouette);
             parts.push(v);
             lines.push(format!(
                 "{}: k-means {sk:.3} (k={}) vs mixture {sg:.3} (k={}), {diff}: {}",
@@ -155,7 +251,7 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
             claim: "k-means suits these features better than Gaussian mixtures",
             verdict,
             rule: point_rule("per representation, k-means minus mixture"),
-            evidence: lines.join("; "),
+            evidence: format!("{scope}{}", lines.join("; ")),
         });
     }
     // (2) Dimensionality reduction improves cluster cohesion.
@@ -163,6 +259,7 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
         ok.iter()
             .copied()
             .filter(|r| r.config.representation.algorithm == "none"),
+        held_out,
     );
     if let Some((rn, sn)) = none {
         let (mut parts, mut lines) = (Vec::new(), Vec::new());
@@ -171,8 +268,9 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
                 ok.iter()
                     .copied()
                     .filter(|r| &r.config.representation.label() == rep),
+                held_out,
             ) {
-                let (v, diff) = silhouette_verdict(rb, sb, rn, sn, margins.silhouette);
+                let (v, diff) = silhouette_verdict(rb, sb, rn, sn, held_out, margins.silhouette);
                 parts.push(v);
                 lines.push(format!("{} {sb:.3} ({diff}: {})", short(rep), v.label()));
             }
@@ -183,7 +281,7 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
                 verdict,
                 rule: point_rule("per reduced representation, its best run minus the best run without reduction"),
                 evidence: format!(
-                    "common-space silhouette without reduction {sn:.3}; with {}",
+                    "{scope}common-space silhouette without reduction {sn:.3}; with {}",
                     lines.join(", ")
                 ),
             });
@@ -432,8 +530,11 @@ pub(crate) mod tests {
         ]);
         let c = claim(&res, "k-means");
         assert_eq!(c.verdict, Verdict::Supported);
-        assert!(c.evidence.contains("+0.100 [+0.099, +0.101]"), "{}", c.evidence);
-        assert!(c.rule.contains("10 disjoint groups") && c.rule.contains("9 degrees"), "{}", c.rule);
+        // Judged on groups 6 to 10: differences 0.001, -0.001, 0, 0.002,
+        // -0.002, sd 0.00158, t(0.975, 4) = 2.776, half width 0.00196.
+        assert!(c.evidence.contains("+0.100 [+0.098, +0.102]"), "{}", c.evidence);
+        assert!(c.evidence.starts_with("each side's best run chosen on groups of rows 1 to 5, judged on groups 6 to 10"), "{}", c.evidence);
+        assert!(c.rule.contains("10 disjoint groups") && c.rule.contains("4 degrees"), "{}", c.rule);
         // A small difference measured precisely: no relevant improvement,
         // contradicted (the point rule could only say not shown).
         let res = results(vec![
@@ -457,6 +558,19 @@ pub(crate) mod tests {
         let c = claim(&res, "k-means");
         assert_eq!(c.verdict, Verdict::Supported);
         assert!(c.evidence.contains("+0.030, no interval"), "{}", c.evidence);
+        assert!(c.evidence.starts_with("on all rows: ") && c.rule.contains("chosen and scored on all rows"), "{c:?}");
+        // A side's best is the best on groups 1 to 5 ("a2", 0.25 there
+        // against 0.22, though "a1" leads on all rows), scored on groups 6 to
+        // 10 (0.20, its luck gone).
+        let late = [-0.02, -0.02, -0.02, -0.02, -0.02, 0.02, 0.02, 0.02, 0.02, 0.02];
+        let lucky = [0.05, 0.05, 0.05, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let res = results(vec![
+            grouped(run("a1", "none", 0.30, None, sizes()), 0.24, &late),
+            grouped(run("a2", "none", 0.25, None, sizes()), 0.20, &lucky),
+            grouped(gmm(run("b", "none", 0.20, None, sizes())), 0.20, &zero),
+        ]);
+        let c = claim(&res, "k-means");
+        assert!(c.evidence.contains("k-means 0.200 (k=?) vs mixture 0.200 (k=?), +0.000 [+0.000, +0.000]"), "{}", c.evidence);
         // Claim 2 pairs each reduction's best run with the best run
         // without reduction: pca clearly better, random projection
         // precisely no better: mixed.
@@ -468,6 +582,56 @@ pub(crate) mod tests {
         let c = claim(&res, "dimensionality");
         assert_eq!(c.verdict, Verdict::Mixed, "{}", c.evidence);
         assert!(c.evidence.contains("pca 0.300 (+0.100 ["), "{}", c.evidence);
+    }
+
+    /// The winner's curse, simulated: one side's best is picked from nine
+    /// runs of equal merit, the other's from one such run and eight poor
+    /// ones; in truth the two best are equal. Chosen and scored on all rows,
+    /// the many-run side gains the maximum of nine noises; chosen on groups
+    /// 1 to 5 and judged on 6 to 10, the difference is unbiased and its 95 %
+    /// interval covers zero as often as promised.
+    #[test]
+    fn held_out_groups_undo_the_winners_curse() {
+        let sizes = || vec![50, 50];
+        let mut rng = strata_core::Rng::new(strata_core::Seed(7));
+        let sd = 0.03;
+        let mut noisy = |hash: String, truth: f64| {
+            let g: Vec<f64> = (0..SILHOUETTE_GROUPS).map(|_| truth + sd * rng.normal()).collect();
+            let all = mean(&g);
+            let mut r = run(&hash, "none", all, None, sizes());
+            r.silhouette_common_groups = Some(g);
+            r
+        };
+        let reps = 400;
+        let (mut held, mut all_rows, mut covered) = (0.0, 0.0, 0);
+        for rep in 0..reps {
+            let many: Vec<RunRecord> = (0..9).map(|i| noisy(format!("m{rep}-{i}"), 0.25)).collect();
+            let few: Vec<RunRecord> = (0..9)
+                .map(|i| gmm(noisy(format!("f{rep}-{i}"), if i == 0 { 0.25 } else { 0.0 })))
+                .collect();
+            let ((b, sb), (a, sa)) = (
+                best_common(many.iter(), true).unwrap(),
+                best_common(few.iter(), true).unwrap(),
+            );
+            let (d, interval) = held_out_difference(b, sb, a, sa, true);
+            let (low, high) = interval.unwrap();
+            held += d;
+            covered += usize::from(low <= 0.0 && 0.0 <= high);
+            let ((b, sb), (a, sa)) = (
+                best_common(many.iter(), false).unwrap(),
+                best_common(few.iter(), false).unwrap(),
+            );
+            let (d, interval) = held_out_difference(b, sb, a, sa, false);
+            assert_eq!(interval, None);
+            all_rows += d;
+        }
+        let (held, all_rows) = (held / reps as f64, all_rows / reps as f64);
+        // A held-out difference has sd sqrt(2 sd^2 / 5) = 0.019, so its mean
+        // over 400 repetitions has sd 0.00095; the all-rows bias is the mean
+        // of the largest of nine normals (1.485) times sd / sqrt(10) = 0.014.
+        assert!(held.abs() < 0.003, "held-out mean difference {held}");
+        assert!(all_rows > 0.009, "all-rows mean difference {all_rows}");
+        assert!((360..=396).contains(&covered), "{covered} of {reps} cover 0");
     }
 
     #[test]

@@ -80,8 +80,9 @@ pub struct RunRecord {
     pub silhouette_rows: Option<usize>,
     /// The common-space silhouette of the run's labels within each of the
     /// experiment's disjoint random groups of rows (the same groups for
-    /// every run; see `sweep::silhouette_groups`), from which the claims
-    /// get an interval of a difference between two runs. Empty when some
+    /// every run; see `sweep::silhouette_groups`): claims (1) and (2)
+    /// choose each side's best run on the first half of the groups and judge
+    /// the difference, with its interval, on the other half. Empty when some
     /// group holds fewer than two of the run's clusters; absent when not
     /// computed (no exact common-space silhouette).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -408,7 +408,8 @@ fn needs_common(r: &RunRecord, n: usize) -> bool {
 }
 
 /// How many disjoint groups of rows the common-space silhouette is also
-/// computed in, for the claims' intervals (see [`silhouette_groups`]).
+/// computed in, for the claims' held-out judgement and intervals (see
+/// [`silhouette_groups`] and `claims::held_out_difference`).
 pub const SILHOUETTE_GROUPS: usize = 10;
 
 /// The experiment's rows `0..n` dealt into [`SILHOUETTE_GROUPS`] disjoint
