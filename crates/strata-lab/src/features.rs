@@ -258,9 +258,11 @@ pub fn continuous_columns(x: ArrayView2<'_, f64>) -> Vec<usize> {
     ContinuousOnly::kept(x).unwrap_or_default()
 }
 
-/// What a run segmented on, when `[features]` narrowed it; `None` for every
-/// prepared feature.
-pub fn note(cfg: &crate::manifest::RunConfig) -> Option<String> {
+/// What a run segmented on, when `[features]` narrowed it or its mixture
+/// left the discrete columns out (named, where the run recorded them);
+/// `None` for every prepared feature.
+pub fn note(run: &crate::store::RunRecord) -> Option<String> {
+    let cfg = &run.config;
     let mut parts = Vec::new();
     if !cfg.columns.is_all() {
         let list = |v: &[String]| v.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
@@ -276,9 +278,17 @@ pub fn note(cfg: &crate::manifest::RunConfig) -> Option<String> {
         ));
     }
     if cfg.drop_discrete {
+        let named = run
+            .representation
+            .as_ref()
+            .filter(|r| !r.left_out.is_empty())
+            .map(|r| {
+                let names: Vec<String> = r.left_out.iter().map(|c| format!("`{c}`")).collect();
+                format!(" ({})", names.join(", "))
+            })
+            .unwrap_or_default();
         parts.push(format!(
-            "The mixture left out the columns with at most {} distinct values on its fit rows (`discrete_in_mixtures = false`).",
-            DISCRETE_MAX_VALUES
+            "The mixture left out the columns with at most {DISCRETE_MAX_VALUES} distinct values on its fit rows{named} (`discrete_in_mixtures = false`)."
         ));
     }
     (!parts.is_empty()).then(|| parts.join(" "))

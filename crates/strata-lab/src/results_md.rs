@@ -68,7 +68,7 @@ pub fn render(res: &ExperimentResults) -> String {
                 .runs
                 .iter()
                 .find(|r| r.hash == seg.run)
-                .and_then(|r| crate::features::note(&r.config))
+                .and_then(crate::features::note)
             {
                 let _ = writeln!(s, "{f}\n");
             }

@@ -42,6 +42,10 @@ pub struct RepresentationInfo {
     /// Excess kurtosis of each output column.
     pub kurtosis: Vec<f64>,
     pub diagnostics: Diagnostics,
+    /// The prepared columns this run's fit left out: the discrete ones, for
+    /// a mixture under `discrete_in_mixtures = false`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
 
 /// What the clustering stage produced.

@@ -875,6 +875,15 @@ fn features_section_selects_what_segments() {
         assert_eq!(r.config.drop_discrete, gmm);
         // k-means sees a, b and flag; the mixture only a and b.
         assert_eq!(rep.n_components, if gmm { 2 } else { 3 }, "{}", r.config.clusterer.algorithm);
+        // The mixture's run names what it left out, and the report says so.
+        let left: &[&str] = if gmm { &["flag"] } else { &[] };
+        assert_eq!(rep.left_out, left);
+        let note = strata_lab::features::note(r).expect("a note on [features]");
+        assert_eq!(
+            note.contains("left out the columns with at most 12 distinct values on its fit rows (`flag`)"),
+            gmm,
+            "{note}"
+        );
         assert!(r.metrics.contains_key("silhouette_common"), "{:?}", r.metrics);
         assert!(r.metrics.contains_key("stability_mean_ari"));
     }

@@ -48,7 +48,7 @@ pub(super) fn selection_section(d: &mut Doc, res: &ExperimentResults, all: &[&Ru
             if let Some(c) = &best.clustering {
                 d.p(&format!("Cluster sizes: {:?}.", c.sizes));
             }
-            if let Some(f) = crate::features::note(&best.config) {
+            if let Some(f) = crate::features::note(best) {
                 d.p(&f);
             }
             for w in best.warnings.iter().filter(|w| w.contains("collapsed to reg_covar")) {

@@ -327,6 +327,7 @@ fn fit_representation(
         reconstruction_error,
         kurtosis: strata_decompose::metrics::kurtosis(y.view()).to_vec(),
         diagnostics: FittedReducer::diagnostics(fitted.as_ref()),
+        left_out: Vec::new(),
     };
     Ok(Rep {
         y,

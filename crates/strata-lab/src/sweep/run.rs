@@ -149,7 +149,19 @@ pub(super) fn run_one(
         Ok(r) => r,
         Err(e) => return fail(rec, format!("representation: {e}")),
     };
-    rec.representation = Some(rep.info.clone());
+    // The columns a fit on continuous columns only kept (the same rule on
+    // the same rows as its reducer), and the ones it left out, by name.
+    let kept = cfg
+        .drop_discrete
+        .then(|| crate::features::continuous_columns(p.segmenting.view()));
+    let mut info = rep.info.clone();
+    if let Some(kept) = &kept {
+        info.left_out = (0..p.segment_names.len())
+            .filter(|j| !kept.contains(j))
+            .map(|j| p.segment_names[j].clone())
+            .collect();
+    }
+    rec.representation = Some(info);
     rec.timings_s.insert("representation".into(), rep.seconds);
     rec.warnings
         .extend(rep.info.diagnostics.warnings.iter().cloned());
@@ -188,11 +200,8 @@ pub(super) fn run_one(
     // Without reduction the columns are the prepared features: name them so.
     let kept_names: Vec<String>;
     let column_names = if cfg.representation.algorithm == "none" {
-        if cfg.drop_discrete {
-            kept_names = crate::features::continuous_columns(p.segmenting.view())
-                .into_iter()
-                .map(|j| p.segment_names[j].clone())
-                .collect();
+        if let Some(kept) = &kept {
+            kept_names = kept.iter().map(|&j| p.segment_names[j].clone()).collect();
             kept_names.as_slice()
         } else {
             p.segment_names.as_slice()
