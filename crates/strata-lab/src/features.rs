@@ -284,7 +284,7 @@ pub fn note(run: &crate::store::RunRecord) -> Option<String> {
             .filter(|r| !r.left_out.is_empty())
             .map(|r| {
                 let names: Vec<String> = r.left_out.iter().map(|c| format!("`{c}`")).collect();
-                format!(" ({})", names.join(", "))
+                format!(": {}", names.join(", "))
             })
             .unwrap_or_default();
         parts.push(format!(

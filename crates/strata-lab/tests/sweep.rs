@@ -880,7 +880,7 @@ fn features_section_selects_what_segments() {
         assert_eq!(rep.left_out, left);
         let note = strata_lab::features::note(r).expect("a note on [features]");
         assert_eq!(
-            note.contains("left out the columns with at most 12 distinct values on its fit rows (`flag`)"),
+            note.contains("left out the columns with at most 12 distinct values on its fit rows: `flag` (`discrete_in_mixtures = false`)"),
             gmm,
             "{note}"
         );
