@@ -15,6 +15,12 @@
 //! measured too: the popularity spread within each query's neighbours
 //! against the catalogue's, the mean popularity gap to the query, and the
 //! share of neighbours from the catalogue's least popular quartile.
+//!
+//! The representation `strata similar` searches is the one with the highest
+//! precision on the first judgement over the first half of the queries; its
+//! precision, and the baselines', is then read on the other half, which took
+//! no part in the choice (the best of several scores on the same queries
+//! would be flattered by their noise).
 
 use ndarray::ArrayView2;
 use rayon::prelude::*;
@@ -55,8 +61,11 @@ impl SimilaritySpec {
         if self.k == 0 {
             return Err("similarity.k = 0: expected at least 1 neighbour".into());
         }
-        if self.queries < 2 {
-            return Err(format!("similarity.queries = {}: expected at least 2", self.queries));
+        if self.queries < 4 {
+            return Err(format!(
+                "similarity.queries = {}: expected at least 4 (half choose the representation, half measure it)",
+                self.queries
+            ));
         }
         Ok(())
     }
@@ -160,9 +169,16 @@ pub struct SimilarityReport {
     /// Popularity at or below which a track is in the least popular quartile.
     pub least_popular_cut: f64,
     pub methods: Vec<MethodScore>,
-    /// The representation with the highest precision on the first judgement.
+    /// The representation with the highest precision on the first judgement
+    /// over the first [`SimilarityReport::choosing_queries`] query tracks.
     pub best: String,
     pub reason: String,
+    /// How many of the query tracks (the first ones of the seeded sample)
+    /// chose `best`; the others measure it.
+    pub choosing_queries: usize,
+    /// Precision@k on the first judgement over the query tracks that took
+    /// no part in the choice: `best` first, then the baselines.
+    pub held_out: Vec<(String, Estimate)>,
 }
 
 /// Queries that share one pass over a block of rows, and the rows in a
@@ -242,6 +258,16 @@ impl Nearest {
     }
 }
 
+/// Each query's precision: the share of its neighbours that share a value
+/// of the judgement `m` with it.
+fn per_query(lists: &[Vec<usize>], queries: &[usize], m: &Memberships) -> Vec<f64> {
+    queries
+        .iter()
+        .zip(lists)
+        .map(|(&q, l)| l.iter().filter(|&&b| share_any(&m[q], &m[b])).count() as f64 / l.len().max(1) as f64)
+        .collect()
+}
+
 /// Scores one neighbour list per query.
 fn score(
     method: &str,
@@ -254,14 +280,7 @@ fn score(
 ) -> MethodScore {
     let precision = judged
         .iter()
-        .map(|(name, m)| {
-            let per: Vec<f64> = queries
-                .iter()
-                .zip(lists)
-                .map(|(&q, l)| l.iter().filter(|&&b| share_any(&m[q], &m[b])).count() as f64 / l.len().max(1) as f64)
-                .collect();
-            (name.clone(), Estimate::of(&per))
-        })
+        .map(|(name, m)| (name.clone(), Estimate::of(&per_query(lists, queries, m))))
         .collect();
     let (mut sd_sum, mut gap_sum, mut gap_n, mut least, mut total) = (0.0, 0.0, 0usize, 0usize, 0usize);
     for (&q, l) in queries.iter().zip(lists) {
@@ -289,6 +308,20 @@ fn score(
     }
 }
 
+/// The query tracks: a seeded sample of `queries` of the `n` rows (all of
+/// them when fewer), without replacement, in draw order.
+fn query_sample(n: usize, queries: usize, seed: Seed) -> Vec<usize> {
+    let mut rng = Rng::new(seed.named("queries"));
+    let mut rows: Vec<usize> = (0..n).collect();
+    let q = queries.min(n);
+    for i in 0..q {
+        let j = i + rng.below(n - i);
+        rows.swap(i, j);
+    }
+    rows.truncate(q);
+    rows
+}
+
 /// Evaluates each representation's neighbours and both baselines.
 pub fn evaluate(
     spaces: &[(String, ndarray::Array2<f64>)],
@@ -302,24 +335,23 @@ pub fn evaluate(
     if n < 2 || spaces.iter().any(|(_, x)| x.nrows() != n) || judged.iter().any(|(_, m)| m.len() != n) {
         anyhow::bail!("similarity: every representation, judgement and the popularity need one entry per track ({n})");
     }
-    // Seeded query sample without replacement.
-    let mut rng = Rng::new(seed.named("queries"));
-    let mut rows: Vec<usize> = (0..n).collect();
-    let q = spec.queries.min(n);
-    for i in 0..q {
-        let j = i + rng.below(n - i);
-        rows.swap(i, j);
-    }
-    let queries: Vec<usize> = rows[..q].to_vec();
+    let queries = query_sample(n, spec.queries, seed);
+    let q = queries.len();
     let mut sorted: Vec<f64> = popularity.iter().copied().filter(|v| v.is_finite()).collect();
     sorted.sort_by(f64::total_cmp);
     let least_cut = sorted.get(sorted.len().saturating_sub(1) / 4).copied().unwrap_or(f64::NAN);
     let mean = sorted.iter().sum::<f64>() / sorted.len().max(1) as f64;
     let catalogue_sd = (sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (sorted.len().max(2) - 1) as f64).sqrt();
 
+    // Each method's precision per query on the first judgement, in the
+    // order of `methods`: the first half of the queries chooses the
+    // representation, the other half measures it.
+    let first_judged = &judged.first().ok_or_else(|| anyhow::anyhow!("similarity: no judgement"))?.1;
+    let mut firsts: Vec<Vec<f64>> = Vec::new();
     let mut methods = Vec::new();
     for (label, x) in spaces {
         let lists = knn_many(x.view(), &queries, spec.k);
+        firsts.push(per_query(&lists, &queries, first_judged));
         methods.push(score(label, false, &lists, &queries, judged, popularity, least_cut));
     }
     // Random tracks.
@@ -337,29 +369,42 @@ pub fn evaluate(
             l
         })
         .collect();
+    firsts.push(per_query(&random, &queries, first_judged));
     methods.push(score("random tracks", true, &random, &queries, judged, popularity, least_cut));
     // Nearest by popularity alone; ties (popularity is an integer) broken by a seeded random key.
     let mut rng = Rng::new(seed.named("popularity-ties"));
     let tie: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
     let pop = ndarray::Array2::from_shape_fn((n, 2), |(i, j)| if j == 0 { popularity[i] } else { 1e-6 * tie[i] });
     let by_pop = knn_many(pop.view(), &queries, spec.k);
+    firsts.push(per_query(&by_pop, &queries, first_judged));
     methods.push(score("nearest by popularity", true, &by_pop, &queries, judged, popularity, least_cut));
 
     let first = judged.first().map(|(n, _)| n.clone()).unwrap_or_default();
-    let p0 = |m: &MethodScore| m.precision.first().map_or(f64::NEG_INFINITY, |p| p.1.mean);
-    let best = methods
-        .iter()
-        .filter(|m| !m.baseline)
-        .max_by(|a, b| p0(a).total_cmp(&p0(b)))
+    let choosing = q / 2;
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let chose = |i: usize| mean(&firsts[i][..choosing]);
+    let best = (0..methods.len())
+        .filter(|&i| !methods[i].baseline)
+        .max_by(|&a, &b| chose(a).total_cmp(&chose(b)))
         .ok_or_else(|| anyhow::anyhow!("similarity: no representation to evaluate"))?;
-    let random_p = methods.iter().find(|m| m.method == "random tracks").map_or(f64::NAN, p0);
+    let held_out: Vec<(String, Estimate)> = std::iter::once(best)
+        .chain((0..methods.len()).filter(|&i| methods[i].baseline))
+        .map(|i| (methods[i].method.clone(), Estimate::of(&firsts[i][choosing..])))
+        .collect();
+    let random = methods.iter().position(|m| m.method == "random tracks");
+    let (b, r) = (held_out[0].1, random.map_or(f64::NAN, |i| mean(&firsts[i][choosing..])));
     let reason = format!(
-        "highest precision@{} on `{first}` ({:.3}, against {:.3} for random tracks) of the {} representations, over {q} query tracks",
-        spec.k,
-        p0(best),
-        random_p,
-        spaces.len()
+        "highest precision@{k} on `{first}` over query tracks 1 to {choosing} ({:.3}, against {:.3} for random tracks) of the {} representations; on the other {} query tracks, which took no part in the choice, {:.3} [{:.3}, {:.3}] against {r:.3} for random tracks",
+        chose(best),
+        random.map_or(f64::NAN, chose),
+        spaces.len(),
+        q - choosing,
+        b.mean,
+        b.low,
+        b.high,
+        k = spec.k,
     );
+    let best = &methods[best];
     let multi = judged.first().map_or(0, |(_, m)| m.iter().filter(|v| v.len() > 1).count());
     Ok(SimilarityReport {
         k: spec.k,
@@ -370,6 +415,8 @@ pub fn evaluate(
         least_popular_cut: least_cut,
         best: best.method.clone(),
         reason,
+        choosing_queries: choosing,
+        held_out,
         methods,
     })
 }
@@ -424,6 +471,63 @@ mod tests {
         assert!(memberships(&raw, "id", &["nope".into()], &ids).is_err());
     }
 
+    /// The first half of the queries chooses, the second half measures:
+    /// space "a" finds the playlists of the choosing queries, space "b"
+    /// those of the measuring ones. "a" is chosen, and its precision is read
+    /// on the queries where it fails.
+    #[test]
+    fn the_choosing_queries_choose_and_the_others_measure() {
+        let (n, spec) = (
+            600,
+            SimilaritySpec {
+                judgements: vec!["playlist".into()],
+                popularity: "pop".into(),
+                k: 5,
+                queries: 200,
+            },
+        );
+        let seed = Seed(3);
+        let queries = query_sample(n, spec.queries, seed);
+        let (choosing, measuring) = queries.split_at(100);
+        // Blobs of 30 tracks, by two unrelated groupings.
+        let (ga, gb) = (|i: usize| i % 20, |i: usize| (i / 20) % 20);
+        let mut r = Rng::new(Seed(5));
+        let a = Array2::from_shape_fn((n, 2), |(i, _)| ga(i) as f64 * 10.0 + 0.1 * r.normal());
+        let b = Array2::from_shape_fn((n, 2), |(i, _)| gb(i) as f64 * 10.0 + 0.1 * r.normal());
+        // A choosing query sits in its "a" playlist, a measuring one in its
+        // "b" playlist, every other track in both.
+        let playlists: Memberships = (0..n)
+            .map(|i| {
+                let (pa, pb) = (ga(i) as u32, 100 + gb(i) as u32);
+                if choosing.contains(&i) {
+                    vec![pa]
+                } else if measuring.contains(&i) {
+                    vec![pb]
+                } else {
+                    vec![pa, pb]
+                }
+            })
+            .collect();
+        let popularity: Vec<f64> = (0..n).map(|i| (i % 100) as f64).collect();
+        let rep = evaluate(
+            &[("a".into(), a), ("b".into(), b)],
+            &[("playlist".into(), playlists)],
+            &popularity,
+            &spec,
+            seed,
+        )
+        .unwrap();
+        assert_eq!(rep.best, "a");
+        assert_eq!(rep.held_out[0].0, "a");
+        assert!(rep.held_out[0].1.mean < 0.3, "{:?}", rep.held_out);
+        let all = |m: &str| rep.methods.iter().find(|x| x.method == m).expect(m).precision[0].1.mean;
+        // Over all queries the two spaces look alike.
+        assert!((all("a") - all("b")).abs() < 0.05, "{} {}", all("a"), all("b"));
+        assert!(rep.reason.contains("on the other 100 query tracks, which took no part in the choice"), "{}", rep.reason);
+        let e = evaluate(&[], &[], &[0.0; 3], &SimilaritySpec { queries: 3, ..spec }, seed).unwrap_err();
+        assert!(e.to_string().contains("similarity.queries = 3: expected at least 4"), "{e}");
+    }
+
     #[test]
     fn precision_against_baselines_on_planted_groups() {
         // 300 tracks in 30 playlists of 10; the audio space places each
@@ -457,7 +561,11 @@ mod tests {
         assert!(random.low < 9.0 / 299.0 && 9.0 / 299.0 < random.high + 0.02, "{random:?}");
         assert!(m("noise").precision[0].1.mean < 0.2);
         assert_eq!(rep.best, "blobs");
-        assert!(rep.reason.starts_with("highest precision@5 on `playlist` (1.000"), "{}", rep.reason);
+        assert!(rep.reason.starts_with("highest precision@5 on `playlist` over query tracks 1 to 50 (1.000"), "{}", rep.reason);
+        assert_eq!(rep.choosing_queries, 50);
+        let held: Vec<&str> = rep.held_out.iter().map(|(m, _)| m.as_str()).collect();
+        assert_eq!(held, ["blobs", "random tracks", "nearest by popularity"]);
+        assert_eq!(rep.held_out[0].1.mean, 1.0);
         // Popularity neighbours have nearly the query's popularity; the blobs' do not.
         assert!(m("nearest by popularity").popularity_gap < 1.0);
         assert!(m("blobs").popularity_gap > 10.0);

@@ -107,27 +107,22 @@ pub fn render(res: &ExperimentResults) -> String {
         );
     }
     if let Some(sim) = &res.similarity {
-        let first = |m: &crate::neighbours::MethodScore| {
-            m.precision.first().map_or(String::new(), |(_, e)| {
-                format!("{} {:.3} [{:.3}, {:.3}]", m.method, e.mean, e.low, e.high)
-            })
-        };
         let judged = sim
             .methods
             .first()
             .and_then(|m| m.precision.first())
             .map_or(String::new(), |(j, _)| j.clone());
         let line: Vec<String> = sim
-            .methods
+            .held_out
             .iter()
-            .filter(|m| m.method == sim.best || m.baseline)
-            .map(first)
+            .map(|(m, e)| format!("{m} {:.3} [{:.3}, {:.3}]", e.mean, e.low, e.high))
             .collect();
         let _ = writeln!(
             s,
-            "**Similar tracks** (precision@{} of sharing a `{judged}` with the query, {} query tracks, every row of the file): {}; `strata similar` searches {}.\n",
+            "**Similar tracks** (precision@{} of sharing a `{judged}` with the query, every row of the file; the representation chosen on {} query tracks, measured with the baselines on {} others): {}; `strata similar` searches {}.\n",
             sim.k,
-            sim.queries,
+            sim.choosing_queries,
+            sim.queries - sim.choosing_queries,
             line.join("; "),
             sim.best
         );

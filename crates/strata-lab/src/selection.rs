@@ -76,7 +76,10 @@ fn pool<'a>(runs: &[&'a RunRecord]) -> Option<(Vec<&'a RunRecord>, String, Strin
     } else {
         let left = scored.len() - sizeable.len();
         let note = if left > 0 {
-            format!(" ({left} runs with a cluster under 2 % of the rows set aside)")
+            format!(
+                " ({left} {} with a cluster under 2 % of the rows set aside)",
+                if left == 1 { "run" } else { "runs" }
+            )
         } else {
             String::new()
         };
@@ -387,7 +390,7 @@ pub(crate) mod tests {
             "{why}"
         );
         assert!(
-            why.contains("1 runs with a cluster under 2 % of the rows set aside"),
+            why.contains("(1 run with a cluster under 2 % of the rows set aside)"),
             "{why}"
         );
         assert!(why.contains("common-space silhouette 0.400"), "{why}");

@@ -393,8 +393,8 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
 pub(super) fn similarity_section(d: &mut Doc, s: &crate::neighbours::SimilarityReport) {
     d.h(2, "Similar tracks, measured");
     d.p(&format!(
-        "For {} query tracks drawn at random from {}, precision@{}: the share of a query's {} nearest tracks (itself excluded) that share a playlist, a subgenre, a genre with it, counting every row of the file ({} tracks sit in more than one playlist), with 95 % intervals over queries. Baselines: {} random tracks, and the {} tracks nearest by popularity alone. `strata similar` searches the best representation: {}, {}.",
-        s.queries, s.tracks, s.k, s.k, s.multi_membership, s.k, s.k, s.best, s.reason
+        "For {} query tracks drawn at random from {}, precision@{}: the share of a query's {} nearest tracks (itself excluded) that share a playlist, a subgenre, a genre with it, counting every row of the file ({} tracks sit in more than one playlist), with 95 % intervals over queries. Baselines: {} random tracks, and the {} tracks nearest by popularity alone. `strata similar` searches the best representation: {}, {}. The table below scores every method on all {} queries, the choosing ones included.",
+        s.queries, s.tracks, s.k, s.k, s.multi_membership, s.k, s.k, s.best, s.reason, s.queries
     ));
     d.p(&format!(
         "Regardless of popularity: the catalogue's popularity has standard deviation {:.1}; a quarter of the tracks have popularity {:.0} or less. A search that ignores popularity keeps a spread near the catalogue's within each neighbour list and about a quarter of its neighbours in that least popular quartile.",

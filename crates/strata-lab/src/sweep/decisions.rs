@@ -164,7 +164,8 @@ pub(super) fn similar_tracks(
         }
         let key = serde_json::json!({
             "similarity": spec, "representations": reps, "columns": p.manifest.features.columns(),
-            "seed": p.manifest.seed, "dataset": p.dataset.sha256, "version": strata_core::VERSION
+            "seed": p.manifest.seed, "dataset": p.dataset.sha256, "version": strata_core::VERSION,
+            "choice": "held-out queries"
         })
         .to_string();
         // The measurement needs no run, only the representations: one unit,
