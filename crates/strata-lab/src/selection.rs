@@ -216,7 +216,10 @@ pub fn runner_up(runs: &[&RunRecord], best: &RunRecord, margin: f64) -> Option<S
     match crate::claims::runs_interval(lead, best, second) {
         Some((low, high)) => {
             // "The winner is better by a relevant amount", judged as every
-            // improvement claim is.
+            // improvement claim is. The rows that chose the winner measure
+            // its lead (the choice is on all rows, so none are left), which
+            // favours the winner: "serves as well" stays safe to say, "more
+            // than the margin" is optimistic, and the sentence says so.
             let what = match crate::verdict::improvement(low, high, margin) {
                 crate::verdict::Verdict::Contradicted => {
                     "within the silhouette margin, so by this measure it would serve as well"
@@ -226,7 +229,7 @@ pub fn runner_up(runs: &[&RunRecord], best: &RunRecord, margin: f64) -> Option<S
             };
             let _ = write!(
                 out,
-                "{lead:.3} [{low:+.3}, {high:+.3}] behind (95 %, groups of rows; margin {margin}): {what}"
+                "{lead:.3} [{low:+.3}, {high:+.3}] behind (95 %, groups of rows, the rows that made the choice, so the lead errs large; margin {margin}): {what}"
             );
         }
         None => {
