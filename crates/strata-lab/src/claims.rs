@@ -202,16 +202,17 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
     } else {
         "on all rows: ".to_string()
     };
-    let point_rule = |what: &str| {
+    let point_rule = |what: &str, family: usize| {
         let method = if held_out {
             format!(
-                "the rows are dealt at random into {g} disjoint groups and every run is also scored within each group; each side's best run is the one with the highest mean silhouette over groups 1 to {c}, and the two are judged on groups {j1} to {g}, rows that took no part in the choice: the silhouettes shown are the means over those groups, and the spread of their {j} paired group differences gives a 95 % t interval ({df} degrees of freedom) of the difference. It counts the variation from which rows were drawn with each run's labels held fixed, not the refitting (pipeline stability measures that); supported when the interval's low end is at least +{m}, contradicted when its high end is below +{m} (no relevant improvement), not shown otherwise",
+                "the rows are dealt at random into {g} disjoint groups and every run is also scored within each group; each side's best run is the one with the highest mean silhouette over groups 1 to {c}, and the two are judged on groups {j1} to {g}, rows that took no part in the choice: the silhouettes shown are the means over those groups, and the spread of their {j} paired group differences gives a 95 % t interval ({df} degrees of freedom) of the difference, unadjusted for the {family} comparison{s} of this claim. It counts the variation from which rows were drawn with each run's labels held fixed, not the refitting (pipeline stability measures that); supported when the interval's low end is at least +{m}, contradicted when its high end is below +{m} (no relevant improvement), not shown otherwise",
                 m = margins.silhouette,
                 g = SILHOUETTE_GROUPS,
                 c = CHOOSING_GROUPS,
                 j1 = CHOOSING_GROUPS + 1,
                 j = SILHOUETTE_GROUPS - CHOOSING_GROUPS,
-                df = SILHOUETTE_GROUPS - CHOOSING_GROUPS - 1
+                df = SILHOUETTE_GROUPS - CHOOSING_GROUPS - 1,
+                s = if family == 1 { "" } else { "s" }
             )
         } else {
             format!(
@@ -250,7 +251,7 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
         out.push(Claim {
             claim: "k-means suits these features better than Gaussian mixtures",
             verdict,
-            rule: point_rule("per representation, k-means minus mixture"),
+            rule: point_rule("per representation, k-means minus mixture", parts.len()),
             evidence: format!("{scope}{}", lines.join("; ")),
         });
     }
@@ -279,7 +280,10 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
             out.push(Claim {
                 claim: "dimensionality reduction improves cluster cohesion",
                 verdict,
-                rule: point_rule("per reduced representation, its best run minus the best run without reduction"),
+                rule: point_rule(
+                    "per reduced representation, its best run minus the best run without reduction",
+                    parts.len(),
+                ),
                 evidence: format!(
                     "{scope}common-space silhouette without reduction {sn:.3}; with {}",
                     lines.join(", ")
@@ -364,7 +368,8 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
                 claim: "some segments do not respond and some are worth pushing",
                 verdict,
                 rule: format!(
-                    "each segment's profit per contact has a 95 % Wilson interval from its response rate; a segment is to contact when the whole interval is above break-even, to skip when it is wholly below, uncertain otherwise. Supported with at least one segment of each kind; contradicted when every segment is decided and all on one side; not shown otherwise. {}",
+                    "each segment's profit per contact has a 95 % Wilson interval from its response rate (unadjusted for the {} segments); a segment is to contact when the whole interval is above break-even, to skip when it is wholly below, uncertain otherwise. Supported with at least one segment of each kind; contradicted when every segment is decided and all on one side; not shown otherwise. {}",
+                    acts.len(),
                     if res.plan.pin.is_some() {
                         "The segmentation is pinned by the manifest: if its author chose it by looking at responses, this verdict needs rows that did not inform that choice"
                     } else {
@@ -535,6 +540,7 @@ pub(crate) mod tests {
         assert!(c.evidence.contains("+0.100 [+0.098, +0.102]"), "{}", c.evidence);
         assert!(c.evidence.starts_with("each side's best run chosen on groups of rows 1 to 5, judged on groups 6 to 10"), "{}", c.evidence);
         assert!(c.rule.contains("10 disjoint groups") && c.rule.contains("4 degrees"), "{}", c.rule);
+        assert!(c.rule.contains("unadjusted for the 1 comparison of this claim"), "{}", c.rule);
         // A small difference measured precisely: no relevant improvement,
         // contradicted (the point rule could only say not shown).
         let res = results(vec![
@@ -581,6 +587,7 @@ pub(crate) mod tests {
         ]);
         let c = claim(&res, "dimensionality");
         assert_eq!(c.verdict, Verdict::Mixed, "{}", c.evidence);
+        assert!(c.rule.contains("unadjusted for the 2 comparisons of this claim"), "{}", c.rule);
         assert!(c.evidence.contains("pca 0.300 (+0.100 ["), "{}", c.evidence);
     }
 
@@ -798,5 +805,48 @@ pub(crate) mod tests {
         assert_eq!(segment_verdict(3, 0, 0), Verdict::Contradicted);
         assert_eq!(segment_verdict(0, 2, 1), Verdict::NotShown);
         assert_eq!(segment_verdict(0, 0, 2), Verdict::NotShown);
+        // Through the claims: the segments' actions decide, the rule names
+        // the family of intervals and whether the segmentation was pinned.
+        use crate::segments::{Action, Campaign, SegmentCard, Segments};
+        let card = |segment: usize, action: Action, profit: f64| SegmentCard {
+            segment,
+            size: 50,
+            share: 0.5,
+            label: String::new(),
+            traits: Vec::new(),
+            campaign: Some(Campaign {
+                responders: 5,
+                response_rate: 0.1,
+                rate_low: 0.05,
+                rate_high: 0.2,
+                lift: 1.0,
+                profit_per_contact: Some(profit),
+                profit_low: Some(profit - 0.5),
+                profit_high: Some(profit + 0.5),
+                action: Some(action),
+            }),
+            mixes: Vec::new(),
+            described: Default::default(),
+            means: Vec::new(),
+        };
+        let mut res = results(Vec::new());
+        res.segments = Some(Segments {
+            experiment: "x".into(),
+            run: "r".into(),
+            representation: "none".into(),
+            clusterer: "kmeans(k=3)".into(),
+            reason: String::new(),
+            agreement: Default::default(),
+            cards: vec![card(0, Action::Contact, 1.5), card(1, Action::Skip, -2.0), card(2, Action::Uncertain, 0.1)],
+        });
+        let c = claim(&res, "some segments");
+        assert_eq!(c.verdict, Verdict::Supported);
+        assert!(c.rule.contains("(unadjusted for the 3 segments)"), "{}", c.rule);
+        assert!(c.rule.contains("chosen without the target"), "{}", c.rule);
+        assert!(c.evidence.contains("1 segment(s) to contact, 1 to skip, 1 uncertain; segment 0: +1.50 per contact (Contact)"), "{}", c.evidence);
+        if let Some(s) = res.segments.as_mut() {
+            s.cards.truncate(1);
+        }
+        assert_eq!(claim(&res, "some segments").verdict, Verdict::Contradicted);
     }
 }
