@@ -79,6 +79,14 @@ impl Doc {
             self.html.push_str("</ul>\n");
         }
     }
+    /// A heading over charts only: the Markdown, which has no charts, skips it.
+    pub(super) fn chart_heading(&mut self, level: usize, text: &str) {
+        let _ = writeln!(self.html, "<h{level}>{}</h{level}>", esc(text));
+    }
+    /// A paragraph for the Markdown only (where the HTML shows charts).
+    pub(super) fn md_only(&mut self, text: &str) {
+        let _ = writeln!(self.md, "{text}\n");
+    }
     pub(super) fn svg(&mut self, svg: String) {
         if !svg.is_empty() {
             let _ = writeln!(self.html, "<figure>{svg}</figure>");

@@ -59,6 +59,7 @@ pub(super) fn best_section(d: &mut Doc, all: &[&RunRecord]) {
 pub(super) fn curves_section(d: &mut Doc, all: &[&RunRecord]) {
     // Curves against k, one chart per representation and metric.
     d.h(2, "Metrics against k");
+    d.md_only("Charts of each metric against k, per representation, are in `report.html`; every run's numbers are in the table under All runs.");
     let reps: Vec<String> = {
         let mut v: Vec<String> = all
             .iter()
@@ -74,7 +75,7 @@ pub(super) fn curves_section(d: &mut Doc, all: &[&RunRecord]) {
         v
     };
     for rep in &reps {
-        d.h(3, rep);
+        d.chart_heading(3, rep);
         for (metric, label) in [
             ("inertia", "inertia (within-cluster sum of squares)"),
             ("silhouette_common", "mean silhouette in the common space (prepared features)"),
