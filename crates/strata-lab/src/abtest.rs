@@ -355,7 +355,9 @@ pub fn reading_rule(alpha: f64, m: usize) -> String {
 }
 
 /// Newcombe's hybrid score interval for `p1 - p2` (method 10), from Wilson
-/// intervals at normal quantile `z`.
+/// intervals at normal quantile `z`: the difference, then the bounds.
+/// Checked against Newcombe's published example and statsmodels'
+/// `confint_proportions_2indep(method="newcomb")`.
 pub fn newcombe(k1: usize, n1: usize, k2: usize, n2: usize, z: f64) -> (f64, f64, f64) {
     let (p1, p2) = (k1 as f64 / n1.max(1) as f64, k2 as f64 / n2.max(1) as f64);
     let (l1, u1) = wilson(k1, n1, z);
@@ -958,6 +960,21 @@ mod tests {
         assert!(text.contains("control 0/0 (no results), uplift not estimated (no results in the control arm)"), "{text}");
         let back: TestReading = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn newcombe_matches_statsmodels() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/newcombe.json");
+        let text = std::fs::read_to_string(path).expect("fixture (tools/fixtures/proportions_reference.py)");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let cases = v["newcombe"].as_array().expect("cases");
+        assert_eq!(cases.len(), 8);
+        for c in cases {
+            let n = |i: usize| c[i].as_u64().expect("count") as usize;
+            let f = |i: usize| c[i].as_f64().expect("bound");
+            let (_, low, high) = newcombe(n(0), n(1), n(2), n(3), 1.959_963_984_540_054);
+            assert!((low - f(4)).abs() < 1e-9 && (high - f(5)).abs() < 1e-9, "{c}: {low} {high}");
+        }
     }
 
     #[test]
