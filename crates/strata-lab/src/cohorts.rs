@@ -14,7 +14,11 @@
 //!   rows, in original units and as a shift in pooled standard deviations of
 //!   the two cohorts;
 //! - **response**: each matched segment's response rate in its own cohort,
-//!   with a Wilson 95 % interval.
+//!   with a Wilson 95 % interval, and the change from the earlier cohort to
+//!   the later one with Newcombe's hybrid score 95 % interval of the
+//!   difference (unadjusted for the number of matched segments): a rate
+//!   "changes" when that interval excludes zero. Two Wilson intervals that
+//!   merely fail to overlap would be a much stricter test than 95 %.
 //!
 //! Features derived from the split column (e.g. the tenure computed from the
 //! enrolment date) differ between cohorts by construction: they are left out
@@ -139,6 +143,33 @@ impl Rate {
     }
 }
 
+/// A difference of two rates with its 95 % interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub diff: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Change {
+    /// `late` minus `early`, with Newcombe's hybrid score interval.
+    fn of(early: &Rate, late: &Rate) -> Change {
+        let (diff, low, high) = crate::abtest::newcombe(
+            late.responders,
+            late.rows,
+            early.responders,
+            early.rows,
+            1.959_963_984_540_054,
+        );
+        Change { diff, low, high }
+    }
+
+    /// Whether the interval excludes no change.
+    pub fn excludes_zero(&self) -> bool {
+        self.low > 0.0 || self.high < 0.0
+    }
+}
+
 /// How far one feature's mean moved between two matched segments.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureShift {
@@ -168,6 +199,10 @@ pub struct Match {
     /// Response in each cohort, when the data has a target.
     pub early_response: Option<Rate>,
     pub late_response: Option<Rate>,
+    /// The later rate minus the earlier one, with Newcombe's 95 % interval
+    /// (`abtest::newcombe`).
+    #[serde(default)]
+    pub response_change: Option<Change>,
     /// Every compared feature, largest absolute shift first.
     pub features: Vec<FeatureShift>,
     /// The chosen clustering's segment holding most of the earlier
@@ -412,14 +447,17 @@ pub fn evaluate(
         // The earlier segment's rows of the table, for its response and its
         // chosen-clustering segment.
         let early_rows = rows_of(&early, &ma);
+        let early_response = inp.target.map(|y| Rate::of(&early_rows, y));
+        let late_response = inp.target.map(|y| Rate::of(&rows_of(&late, &mb), y));
         matches.push(Match {
             early_segment: s,
             late_segment: t,
             early_share: ma.len() as f64 / early.len() as f64,
             late_share: mb.len() as f64 / late.len() as f64,
             overlap: both as f64 / in_a.max(1) as f64,
-            early_response: inp.target.map(|y| Rate::of(&early_rows, y)),
-            late_response: inp.target.map(|y| Rate::of(&rows_of(&late, &mb), y)),
+            response_change: early_response.as_ref().zip(late_response.as_ref()).map(|(e, l)| Change::of(e, l)),
+            early_response,
+            late_response,
             features,
             chosen_segment: inp.chosen.and_then(|c| crate::segments::majority(&early_rows, c)),
         });
@@ -444,23 +482,15 @@ pub fn evaluate(
             f.shift_sd, f.feature
         )
     });
-    let rated: Vec<&Match> = matches
-        .iter()
-        .filter(|m| m.early_response.is_some() && m.late_response.is_some())
-        .collect();
-    let response = if rated.is_empty() {
+    let changes: Vec<Change> = matches.iter().filter_map(|m| m.response_change).collect();
+    let response = if changes.is_empty() {
         String::new()
     } else {
-        let apart = rated
-            .iter()
-            .filter(|m| match (&m.early_response, &m.late_response) {
-                (Some(e), Some(l)) => e.high < l.low || l.high < e.low,
-                _ => false,
-            })
-            .count();
+        let changed = changes.iter().filter(|c| c.excludes_zero()).count();
         format!(
-            "; the response rate of {apart} of {} matched segments differs between cohorts (95 % intervals apart)",
-            rated.len()
+            "; the response rate of {changed} of {} matched segments changes between cohorts (Newcombe's 95 % interval of the difference excludes zero; unadjusted for the {} segments)",
+            changes.len(),
+            changes.len()
         )
     };
     let verdict = format!(
@@ -609,12 +639,18 @@ mod tests {
         let er = moved.early_response.as_ref().expect("target");
         assert_eq!((er.responders, er.rows), (20, 200));
         assert!(er.low < 0.1 && 0.1 < er.high);
+        // The change, later minus earlier, with Newcombe's interval around it.
+        let lr = moved.late_response.as_ref().expect("target");
+        let ch = moved.response_change.expect("a change with both rates");
+        let (d, low, high) = crate::abtest::newcombe(lr.responders, lr.rows, er.responders, er.rows, 1.959_963_984_540_054);
+        assert_eq!((ch.diff, ch.low, ch.high), (d, low, high));
+        assert!((ch.diff - (lr.rate - er.rate)).abs() < 1e-12 && !ch.excludes_zero(), "{ch:?}");
         // Tenure is left out of the comparison.
         assert!(rep.matches.iter().all(|m| m.features.iter().all(|f| f.feature != "Tenure_days")));
         assert!(rep.verdict.contains("on `spend`"), "{}", rep.verdict);
         // The same 10 % response in both cohorts: no segment's rate differs.
         assert!(
-            rep.verdict.ends_with("the response rate of 0 of 3 matched segments differs between cohorts (95 % intervals apart)"),
+            rep.verdict.ends_with("the response rate of 0 of 3 matched segments changes between cohorts (Newcombe's 95 % interval of the difference excludes zero; unadjusted for the 3 segments)"),
             "{}",
             rep.verdict
         );
@@ -635,7 +671,7 @@ mod tests {
         }
         let rep = run(&prep, &dates, &y, &[]);
         assert!(
-            rep.verdict.ends_with("the response rate of 1 of 3 matched segments differs between cohorts (95 % intervals apart)"),
+            rep.verdict.ends_with("the response rate of 1 of 3 matched segments changes between cohorts (Newcombe's 95 % interval of the difference excludes zero; unadjusted for the 3 segments)"),
             "{}",
             rep.verdict
         );
@@ -658,6 +694,24 @@ mod tests {
         );
         let e = parse_dates(&["04-09-2012".into(), "2012/09/05".into()], &spec).unwrap_err();
         assert!(e.starts_with("cohorts: row 1: `Dt_Customer` = \"2012/09/05\" is not a date in the format \"%d-%m-%Y\""), "{e}");
+    }
+
+    #[test]
+    fn a_change_is_judged_by_the_interval_of_the_difference() {
+        // 20 of 200 earlier, 34 of 200 later: the two Wilson intervals
+        // overlap ([6.6, 14.9] % and [12.4, 22.8] %), yet the difference's
+        // interval, [+0.27, +13.75] pp (statsmodels, newcomb), excludes zero.
+        let rate = |k: usize, n: usize| {
+            let (low, high) = wilson(k, n, 1.959_963_984_540_054);
+            Rate { responders: k, rows: n, rate: k as f64 / n as f64, low, high }
+        };
+        let (early, late) = (rate(20, 200), rate(34, 200));
+        assert!(late.low < early.high, "the Wilson intervals overlap");
+        let c = Change::of(&early, &late);
+        assert!((c.diff - 0.07).abs() < 1e-12);
+        assert!((c.low - 0.002_684_794_379_610_361).abs() < 1e-9 && (c.high - 0.137_534_941_566_485_88).abs() < 1e-9, "{c:?}");
+        assert!(c.excludes_zero());
+        assert!(!Change::of(&early, &rate(26, 200)).excludes_zero());
     }
 
     #[test]

@@ -256,6 +256,9 @@ pub(super) fn cohort_section(d: &mut Doc, c: &crate::cohorts::CohortReport) {
                 format!("{:.1} %", 100.0 * m.overlap),
                 rate(&m.early_response),
                 rate(&m.late_response),
+                m.response_change.map_or("–".to_string(), |c| {
+                    format!("{:+.1} pp [{:+.1}, {:+.1}]", 100.0 * c.diff, 100.0 * c.low, 100.0 * c.high)
+                }),
                 m.features
                     .iter()
                     .take(3)
@@ -281,6 +284,7 @@ pub(super) fn cohort_section(d: &mut Doc, c: &crate::cohorts::CohortReport) {
             "earlier segment's rows the later pipeline puts there",
             "response, earlier cohort (95 % Wilson)",
             "response, later cohort",
+            "change, later minus earlier (Newcombe 95 %, unadjusted)",
             "largest centre shifts (original units; pooled sd)",
         ],
         &rows,

@@ -108,8 +108,9 @@ pub(super) fn draw(
             if let Some(spec) = &p.manifest.cohorts {
                 let key = serde_json::json!({
                         "run": best.hash, "cohorts": spec, "seed": p.manifest.seed, "version": strata_core::VERSION,
-                        // Segments named after the chosen clustering's.
-                        "chosen_segment": true
+                        // Segments named after the chosen clustering's; the response
+                        // change judged by Newcombe's interval of the difference.
+                        "chosen_segment": true, "response_change": "newcombe"
                     })
                     .to_string();
                 let path = o.dir.join("cohorts.json");
