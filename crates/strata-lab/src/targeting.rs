@@ -9,6 +9,10 @@
 //! **contact** segments, contact **everyone**, or contact the MLP's **ranked
 //! list** down to its threshold. No held-out row is used in any fit, the
 //! preprocessing recipe included (the sweep passes a `Source::Prepared`).
+//! The policy that earns the most is compared with each other one by a
+//! paired bootstrap (the same resampled customers for both) interval of its
+//! lead, Bonferroni-adjusted over those comparisons: it is "ahead" only when
+//! every lead's interval is above zero.
 
 use crate::segments::{Action, campaign};
 use ndarray::Axis;
@@ -50,6 +54,18 @@ pub struct Policy {
     pub high: f64,
 }
 
+/// How far the policy that earns the most leads another, on the same
+/// resampled held-out customers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lead {
+    pub over: String,
+    pub diff: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Coverage of the interval: 1 - 0.05 / (number of leads).
+    pub level: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetingReport {
     pub train_rows: usize,
@@ -59,6 +75,9 @@ pub struct TargetingReport {
     pub policies: Vec<Policy>,
     /// (customers contacted in MLP score order, cumulative profit) on the held-out customers.
     pub curve: Vec<(usize, f64)>,
+    /// The leads of the policy that earns the most over each other one.
+    #[serde(default)]
+    pub leads: Vec<Lead>,
     pub verdict: String,
 }
 
@@ -220,6 +239,33 @@ pub fn evaluate(
             boots[p].push(total(mask, &mut sample.iter().copied()));
         }
     }
+    // Percentile of sorted bootstrap values.
+    let at = |sorted: &[f64], q: f64| sorted[(q * (b - 1) as f64).round() as usize] + 0.0;
+    let profits: Vec<f64> = policies_def
+        .iter()
+        // `+ 0.0` turns an empty sum's -0 into 0 for display.
+        .map(|(_, mask)| total(mask, &mut (0..test.len())) + 0.0)
+        .collect();
+    let win = (0..profits.len())
+        .max_by(|&a, &c| profits[a].total_cmp(&profits[c]))
+        .unwrap_or(0);
+    // Paired: replicate r of every policy is on the same customers.
+    let m = policies_def.len() - 1;
+    let alpha = 0.05 / m.max(1) as f64;
+    let leads: Vec<Lead> = (0..policies_def.len())
+        .filter(|&p| p != win)
+        .map(|p| {
+            let mut d: Vec<f64> = boots[win].iter().zip(&boots[p]).map(|(w, o)| w - o).collect();
+            d.sort_by(f64::total_cmp);
+            Lead {
+                over: policies_def[p].0.to_string(),
+                diff: profits[win] - profits[p],
+                low: at(&d, alpha / 2.0),
+                high: at(&d, 1.0 - alpha / 2.0),
+                level: 1.0 - alpha,
+            }
+        })
+        .collect();
     let policies: Vec<Policy> = policies_def
         .iter()
         .zip(boots.iter_mut())
@@ -228,10 +274,9 @@ pub fn evaluate(
             Policy {
                 name: name.to_string(),
                 contacted: mask.iter().filter(|&&m| m).count(),
-                // `+ 0.0` turns an empty sum's -0 into 0 for display.
                 profit: total(mask, &mut (0..test.len())) + 0.0,
-                low: bs[(0.025 * (b - 1) as f64).round() as usize] + 0.0,
-                high: bs[(0.975 * (b - 1) as f64).round() as usize] + 0.0,
+                low: at(bs, 0.025),
+                high: at(bs, 0.975),
             }
         })
         .collect();
@@ -246,11 +291,7 @@ pub fn evaluate(
             curve.push((n + 1, acc));
         }
     }
-    let win = policies
-        .iter()
-        .max_by(|a, b| a.profit.total_cmp(&b.profit))
-        .map(|p| p.name.clone())
-        .unwrap_or_default();
+    let win = policies_def[win].0;
     let lines: Vec<String> = policies
         .iter()
         .map(|p| {
@@ -260,22 +301,22 @@ pub fn evaluate(
             )
         })
         .collect();
-    let winner = policies.iter().find(|p| p.name == win);
-    let clear = winner.is_some_and(|w| {
-        policies
-            .iter()
-            .filter(|p| p.name != w.name)
-            .all(|p| p.high < w.low)
-    });
+    let ahead = leads.iter().all(|l| l.low > 0.0);
+    let lead_text: Vec<String> = leads
+        .iter()
+        .map(|l| format!("{:+.0} [{:+.0}, {:+.0}] over {}", l.diff, l.low, l.high, l.over))
+        .collect();
     let verdict = format!(
-        "{win} earns the most on the {} held-out customers{}: {}",
+        "{win} earns the most on the {} held-out customers{}: {}; its lead {} (paired bootstrap, {:.1} % intervals, Bonferroni over {m} comparisons)",
         test.len(),
-        if clear {
-            ", its interval above the others'"
+        if ahead {
+            ", ahead of every other policy"
         } else {
-            ", though the intervals overlap"
+            ", but not clearly ahead of every other policy"
         },
-        lines.join("; ")
+        lines.join("; "),
+        lead_text.join(", "),
+        100.0 * (1.0 - alpha),
     );
     Ok(TargetingReport {
         train_rows: train.len(),
@@ -284,6 +325,7 @@ pub fn evaluate(
         segments,
         policies,
         curve,
+        leads,
         verdict,
     })
 }
@@ -464,6 +506,22 @@ mod tests {
             rep.test_rows.iter().filter(|&&i| i % 2 == 0).count()
         );
         assert!(p("contact segments").low <= segments && segments <= p("contact segments").high);
+        // The winner's lead over each other policy, paired, Bonferroni over 2.
+        let win = rep
+            .policies
+            .iter()
+            .max_by(|a, b| a.profit.total_cmp(&b.profit))
+            .expect("policies");
+        assert_eq!(rep.leads.len(), 2);
+        for l in &rep.leads {
+            let o = p(&l.over);
+            assert_ne!(o.name, win.name);
+            assert!((l.diff - (win.profit - o.profit)).abs() < 1e-9, "{l:?}");
+            assert!(l.low <= l.diff && l.diff <= l.high && l.level == 0.975, "{l:?}");
+            // Paired: the lead varies less than the two totals apart would.
+            assert!(l.high - l.low < (win.high - win.low) + (o.high - o.low), "{l:?}");
+        }
+        assert!(rep.verdict.contains("(paired bootstrap, 97.5 % intervals, Bonferroni over 2 comparisons)"), "{}", rep.verdict);
         assert_eq!(rep.curve.last().map(|c| c.0), Some(300));
         assert!((rep.curve.last().map(|c| c.1).unwrap_or(0.0) - everyone).abs() < 1e-9);
 

@@ -69,8 +69,9 @@ pub(super) fn draw(
                     .unwrap_or_default();
                 let key = serde_json::json!({
                         "run": best.hash, "mlp": mlp, "seed": p.manifest.seed, "version": strata_core::VERSION,
-                        // Segments named after the chosen clustering's.
-                        "chosen_segment": true
+                        // Segments named after the chosen clustering's; the winner's
+                        // leads from a paired bootstrap.
+                        "chosen_segment": true, "leads": "paired"
                     })
                     .to_string();
                 let path = o.dir.join("targeting.json");
