@@ -234,11 +234,54 @@ pub struct CohortReport {
     pub late_columns: usize,
     /// Agreement of the two pipelines' assignments of every row.
     pub ari: f64,
+    /// Its 95 % percentile bootstrap interval over rows, each pipeline's
+    /// assignment held fixed ([`ari_interval`]).
+    #[serde(default)]
+    pub ari_interval: Option<(f64, f64)>,
     pub matches: Vec<Match>,
     /// Segments left without a partner (when the two pipelines found
     /// different numbers of segments): (cohort, segment).
     pub unmatched: Vec<(String, usize)>,
     pub verdict: String,
+}
+
+/// A 95 % percentile bootstrap interval of the ARI of two assignments of
+/// the same rows: 1000 resamples of the rows with replacement (seeded), each
+/// assignment held fixed. It measures which customers happened to be in the
+/// data, not how the pipelines would move if refitted.
+pub fn ari_interval(a: &[usize], b: &[usize], seed: Seed) -> anyhow::Result<(f64, f64)> {
+    let n = a.len();
+    let reps = 1000;
+    let mut rng = strata_core::Rng::new(seed.named("cohorts-ari-bootstrap"));
+    let mut v = Vec::with_capacity(reps);
+    let (mut ra, mut rb) = (vec![0usize; n], vec![0usize; n]);
+    for _ in 0..reps {
+        for i in 0..n {
+            let j = rng.below(n);
+            ra[i] = a[j];
+            rb[i] = b[j];
+        }
+        v.push(strata_cluster::metrics::adjusted_rand_index(&ra, &rb)?);
+    }
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[(q * (reps - 1) as f64).round() as usize];
+    Ok((at(0.025), at(0.975)))
+}
+
+/// How far segments carry over, from the ARI interval: "carry over" when
+/// its low end is at least 0.8, "do not carry over" when its high end is
+/// below 0.5, "partly carry over" when it lies within [0.5, 0.8); otherwise
+/// the interval straddles a threshold and the wording says so.
+pub fn carry_over(low: f64, high: f64) -> &'static str {
+    if low >= 0.8 {
+        "carry over"
+    } else if high < 0.5 {
+        "do not carry over"
+    } else if low >= 0.5 && high < 0.8 {
+        "partly carry over"
+    } else {
+        "are not settled between carrying over, partly and not (the interval spans 0.8 or 0.5)"
+    }
 }
 
 /// What [`evaluate`] needs besides the pipeline.
@@ -383,6 +426,7 @@ pub fn evaluate(
     let a = fit_cohort(prep, &early, "earlier", inp, reducer, clusterer, seed)?;
     let b = fit_cohort(prep, &late, "later", inp, reducer, clusterer, seed)?;
     let ari = strata_cluster::metrics::adjusted_rand_index(&a.all_labels, &b.all_labels)?;
+    let (ari_low, ari_high) = ari_interval(&a.all_labels, &b.all_labels, seed)?;
 
     // Features both recipes produced, minus the excluded ones, in the earlier recipe's order.
     let compared: Vec<(usize, usize)> = a
@@ -494,14 +538,8 @@ pub fn evaluate(
         )
     };
     let verdict = format!(
-        "segments {} from the earlier cohort to the later one: each cohort's own pipeline assigns every row, and the two assignments agree with ARI {ari:.2}{moved}{response}",
-        if ari >= 0.8 {
-            "carry over"
-        } else if ari >= 0.5 {
-            "partly carry over"
-        } else {
-            "do not carry over"
-        }
+        "segments {} from the earlier cohort to the later one: each cohort's own pipeline assigns every row, and the two assignments agree with ARI {ari:.2} [{ari_low:.2}, {ari_high:.2}] (95 % bootstrap over rows, each assignment held fixed; carry over when the low end is at least 0.8, do not when the high end is below 0.5){moved}{response}",
+        carry_over(ari_low, ari_high)
     );
     Ok(CohortReport {
         column: inp.column.to_string(),
@@ -512,6 +550,7 @@ pub fn evaluate(
         early_columns: a.columns,
         late_columns: b.columns,
         ari,
+        ari_interval: Some((ari_low, ari_high)),
         matches,
         unmatched,
         verdict,
@@ -656,6 +695,9 @@ mod tests {
         );
         // Agreement on every row stays high: the blobs are far apart.
         assert!(rep.ari > 0.9, "{}", rep.ari);
+        let (low, high) = rep.ari_interval.expect("interval");
+        assert!(low <= rep.ari && rep.ari <= high && low >= 0.8, "{low} {high}");
+        assert!(rep.verdict.starts_with("segments carry over"), "{}", rep.verdict);
     }
 
     #[test]
@@ -712,6 +754,31 @@ mod tests {
         assert!((c.low - 0.002_684_794_379_610_361).abs() < 1e-9 && (c.high - 0.137_534_941_566_485_88).abs() < 1e-9, "{c:?}");
         assert!(c.excludes_zero());
         assert!(!Change::of(&early, &rate(26, 200)).excludes_zero());
+    }
+
+    #[test]
+    fn ari_interval_and_carry_over_wording() {
+        assert_eq!(carry_over(0.85, 0.95), "carry over");
+        assert_eq!(carry_over(0.55, 0.75), "partly carry over");
+        assert_eq!(carry_over(0.1, 0.45), "do not carry over");
+        assert!(carry_over(0.75, 0.85).starts_with("are not settled"));
+        assert!(carry_over(0.45, 0.6).starts_with("are not settled"));
+        // Two assignments that agree on 90 % of 400 rows (the rest moved to
+        // the other label): the interval holds the ARI, is seeded, and
+        // narrows as rows are added (a larger sample of the same agreement).
+        let assign = |n: usize| -> (Vec<usize>, Vec<usize>) {
+            let a: Vec<usize> = (0..n).map(|i| i % 2).collect();
+            let b: Vec<usize> = (0..n).map(|i| if i % 10 == 0 { 1 - i % 2 } else { i % 2 }).collect();
+            (a, b)
+        };
+        let (a, b) = assign(400);
+        let ari = strata_cluster::metrics::adjusted_rand_index(&a, &b).unwrap();
+        let (low, high) = ari_interval(&a, &b, Seed(1)).unwrap();
+        assert!(low < ari && ari < high, "{low} {ari} {high}");
+        assert_eq!(ari_interval(&a, &b, Seed(1)).unwrap(), (low, high));
+        let (a4, b4) = assign(4000);
+        let (low4, high4) = ari_interval(&a4, &b4, Seed(1)).unwrap();
+        assert!(high4 - low4 < 0.5 * (high - low), "{low4} {high4} against {low} {high}");
     }
 
     #[test]

@@ -111,7 +111,7 @@ pub(super) fn draw(
                         "run": best.hash, "cohorts": spec, "seed": p.manifest.seed, "version": strata_core::VERSION,
                         // Segments named after the chosen clustering's; the response
                         // change judged by Newcombe's interval of the difference.
-                        "chosen_segment": true, "response_change": "newcombe"
+                        "chosen_segment": true, "response_change": "newcombe", "ari": "bootstrap"
                     })
                     .to_string();
                 let path = o.dir.join("cohorts.json");
