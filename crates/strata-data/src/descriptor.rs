@@ -83,6 +83,11 @@ pub struct Columns {
     /// Explicit list of input columns; by default every column without another role.
     #[serde(default)]
     pub features: Option<Vec<String>>,
+    /// Numeric input columns whose values are codes naming categories (a
+    /// pitch class 0-11): fitted as numbers like every input, but described
+    /// by their most common values, never by a mean.
+    #[serde(default)]
+    pub nominal: Vec<String>,
 }
 
 /// How a derived column is computed.

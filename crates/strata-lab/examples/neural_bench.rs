@@ -83,6 +83,7 @@ fn main() {
                     sha256: loaded.report.sha256.clone(),
                     rows: x.nrows(),
                     features: x.ncols(),
+                    recipe: strata_lab::store::recipe_hash(&loaded.descriptor),
                 };
                 // A fresh folder each time: stored units would be reused.
                 let units = std::env::temp_dir().join(format!("strata-neural-bench-{}", std::process::id()));

@@ -419,6 +419,7 @@ pub(crate) mod tests {
                     sha256: String::new(),
                     rows: 100,
                     features: 2,
+                    recipe: String::new(),
                 },
                 strata_version: String::new(),
                 runs: Vec::new(),

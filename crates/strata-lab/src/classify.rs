@@ -138,7 +138,7 @@ pub fn run(
         prepare: &prep,
         rows: loaded.dataset.n_samples(),
     };
-    let stage = classification_hash(c, seed, &dataset.sha256);
+    let stage = classification_hash(c, seed, &dataset.identity());
     let units = dir.join(UNITS);
     std::fs::create_dir_all(&units)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", units.display()))?;

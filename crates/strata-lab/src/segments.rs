@@ -220,6 +220,18 @@ pub struct ProfileData<'a> {
     pub categories: Categories,
     /// Numeric metadata columns described but never used: (name, value per row).
     pub numbers: Numbers,
+    /// Features whose values are category codes (`columns.nominal`): shown
+    /// by their most common values, never as a mean or a trait.
+    pub nominal: &'a [String],
+}
+
+/// A category code as text: whole numbers without decimals.
+fn code_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        v.to_string()
+    }
 }
 
 /// Profiles every segment of `labels`, largest first.
@@ -238,8 +250,9 @@ pub fn profile(labels: &[usize], d: &ProfileData<'_>) -> Vec<SegmentCard> {
         if rows.is_empty() {
             continue;
         }
+        let is_nominal = |j: usize| d.names.get(j).is_some_and(|n| d.nominal.contains(n));
         let mut traits: Vec<Trait> = (0..d.unscaled.ncols())
-            .filter(|&j| overall[j].1 > 0.0)
+            .filter(|&j| overall[j].1 > 0.0 && !is_nominal(j))
             .map(|j| {
                 let m = rows.iter().map(|&i| d.unscaled[[i, j]]).sum::<f64>() / rows.len() as f64;
                 Trait {
@@ -274,25 +287,27 @@ pub fn profile(labels: &[usize], d: &ProfileData<'_>) -> Vec<SegmentCard> {
             .collect::<Vec<_>>()
             .join(", ");
         let campaign = d.target.map(|t| campaign(&rows, t, d.economics, base));
-        let mixes = d
-            .categories
-            .iter()
-            .map(|(col, values)| {
-                let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-                for &i in &rows {
-                    *counts.entry(values[i].as_str()).or_default() += 1;
-                }
-                let mut top: Vec<(String, f64)> = counts
-                    .into_iter()
-                    .map(|(c, m)| (c.to_string(), m as f64 / rows.len() as f64))
-                    .collect();
-                top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                top.truncate(5);
-                Mix {
-                    column: col.clone(),
-                    top,
-                }
-            })
+        let mix = |column: &str, value: &dyn Fn(usize) -> String| {
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for &i in &rows {
+                *counts.entry(value(i)).or_default() += 1;
+            }
+            let mut top: Vec<(String, f64)> = counts
+                .into_iter()
+                .map(|(c, m)| (c, m as f64 / rows.len() as f64))
+                .collect();
+            top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            top.truncate(5);
+            Mix {
+                column: column.to_string(),
+                top,
+            }
+        };
+        // Nominal features first (they segment), then the metadata.
+        let mixes = (0..d.unscaled.ncols())
+            .filter(|&j| is_nominal(j))
+            .map(|j| mix(&d.names[j], &|i| code_text(d.unscaled[[i, j]])))
+            .chain(d.categories.iter().map(|(col, values)| mix(col, &|i| values[i].clone())))
             .collect();
         let described = d
             .numbers
@@ -301,6 +316,7 @@ pub fn profile(labels: &[usize], d: &ProfileData<'_>) -> Vec<SegmentCard> {
             .collect();
         let means = if d.unscaled.ncols() <= 15 {
             (0..d.unscaled.ncols())
+                .filter(|&j| !is_nominal(j))
                 .map(|j| {
                     let m =
                         rows.iter().map(|&i| d.unscaled[[i, j]]).sum::<f64>() / rows.len() as f64;
@@ -505,6 +521,7 @@ mod tests {
                     "popularity".into(),
                     (0..n).map(|i| (i % 100) as f64).collect(),
                 )],
+                nominal: &[],
             },
         );
         assert_eq!(cards.len(), 3);
@@ -532,5 +549,52 @@ mod tests {
         let text = render(&cards);
         assert!(text.contains("**skip: responds too rarely"), "{text}");
         assert!(text.contains("popularity (described, not used)"), "{text}");
+    }
+
+    #[test]
+    fn nominal_codes_are_described_by_their_values_not_a_mean() {
+        // Two segments of 100 rows; "tone" is a code (0-11): the second
+        // segment sits mostly on 11, so its mean would make it "high tone".
+        let n = 200;
+        let labels: Vec<usize> = (0..n).map(|i| i / 100).collect();
+        let unscaled = Array2::from_shape_fn((n, 2), |(i, j)| match (j, i / 100) {
+            (0, s) => s as f64 + 0.01 * (i % 10) as f64,
+            (_, 0) => (i % 3) as f64,
+            _ => if i % 10 < 7 { 11.0 } else { 2.0 },
+        });
+        let names = vec!["energy".to_string(), "tone".to_string()];
+        let nominal = vec!["tone".to_string()];
+        let cards = profile(
+            &labels,
+            &ProfileData {
+                unscaled: unscaled.view(),
+                names: &names,
+                target: None,
+                economics: None,
+                categories: Vec::new(),
+                numbers: Vec::new(),
+                nominal: &nominal,
+            },
+        );
+        let second = cards.iter().find(|c| c.segment == 1).expect("segment 1");
+        assert!(second.traits.iter().all(|t| t.feature != "tone"), "{:?}", second.traits);
+        assert!(second.means.iter().all(|(f, _)| f != "tone"), "{:?}", second.means);
+        assert_eq!(second.mixes[0].column, "tone");
+        assert_eq!(second.mixes[0].top, vec![("11".to_string(), 0.7), ("2".to_string(), 0.3)]);
+        assert!(render(&cards).contains("- tone: 11 70 %, 2 30 %"), "{}", render(&cards));
+        // Not nominal: a trait like any number.
+        let cards = profile(
+            &labels,
+            &ProfileData {
+                unscaled: unscaled.view(),
+                names: &names,
+                target: None,
+                economics: None,
+                categories: Vec::new(),
+                numbers: Vec::new(),
+                nominal: &[],
+            },
+        );
+        assert!(cards.iter().any(|c| c.traits.iter().any(|t| t.feature == "tone")));
     }
 }

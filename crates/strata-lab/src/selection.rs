@@ -362,6 +362,7 @@ pub(crate) mod tests {
                 sha256: String::new(),
                 rows: sizes.iter().sum(),
                 features: 2,
+                recipe: String::new(),
             },
             strata_version: String::new(),
             status: RunStatus::Ok,

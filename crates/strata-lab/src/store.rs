@@ -27,9 +27,40 @@ use strata_core::{Diagnostics, ParamValue};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetRef {
     pub descriptor: String,
+    /// The data file's checksum.
     pub sha256: String,
     pub rows: usize,
     pub features: usize,
+    /// A hash of the descriptor's keys that shape what is fitted and
+    /// decided ([`recipe_hash`]): with `sha256`, the data part of every
+    /// stored result's identity ([`DatasetRef::identity`]).
+    #[serde(default)]
+    pub recipe: String,
+}
+
+impl DatasetRef {
+    /// What stored results are keyed by: the file's checksum and the
+    /// recipe's hash, so editing the descriptor's preparation (scaling,
+    /// imputation, encoding, clipping, derived columns, roles, economics)
+    /// recomputes instead of reusing results of other data.
+    pub fn identity(&self) -> String {
+        format!("{}+{}", self.sha256, self.recipe)
+    }
+}
+
+/// The hash of a descriptor's keys that shape what is fitted and decided:
+/// column roles (`columns.nominal`, which only changes how segments are
+/// described, left out), derived columns, imputation, encoding, clipping,
+/// scaling, economics, and how the file is read (missing-value markers,
+/// delimiter). Not its name, description or source address.
+pub fn recipe_hash(d: &strata_data::Descriptor) -> String {
+    let mut columns = d.columns.clone();
+    columns.nominal.clear();
+    crate::sweep::content_hash(&serde_json::json!({
+        "columns": columns, "derive": d.derive, "impute": d.impute, "encode": d.encode,
+        "clip": d.clip, "scale": d.scale, "economics": d.economics,
+        "na_values": d.source.na_values, "delimiter": d.source.delimiter,
+    }))
 }
 
 /// What the representation stage produced.
@@ -596,7 +627,7 @@ pub fn merge(into: &Path, sources: &[PathBuf]) -> anyhow::Result<MergeOutcome> {
                 let existing: Plan = read_json(&dest_plan)?;
                 let hashes = |p: &Plan| p.runs.iter().map(|r| r.hash.clone()).collect::<Vec<_>>();
                 if hashes(&existing) != hashes(&plan)
-                    || existing.dataset.sha256 != plan.dataset.sha256
+                    || existing.dataset.identity() != plan.dataset.identity()
                 {
                     anyhow::bail!(
                         "{}: plan of `{}` differs from the one already in {} (another manifest version or dataset); merge only shards of one sweep",

@@ -1011,3 +1011,25 @@ fn classification_units_shard_and_assemble_to_one_run() {
     assert_eq!(merged["report"]["folds"].as_array().map(Vec::len), Some(24));
     assert_eq!(merged, whole);
 }
+
+/// A stored run belongs to the data as prepared: editing how the descriptor
+/// prepares it (here the scaling) recomputes every run; editing only how
+/// segments are described (`columns.nominal`) or the description reuses them.
+#[test]
+fn editing_the_descriptors_preparation_recomputes() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 150);
+    let m = manifest(dir, "exp.toml", SMALL);
+    let reg = Registry::standard();
+    let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("sweep");
+    assert_eq!((o[0].computed, o[0].reused), (6, 0));
+    let descriptor = std::fs::read_to_string(dir.join("data.toml")).expect("descriptor");
+    let edit = |text: &str| std::fs::write(dir.join("data.toml"), text).expect("descriptor");
+    edit(&format!("description = \"the same data\"\n{}", descriptor.replace("[columns]\n", "[columns]\nnominal = [\"c\"]\n")));
+    let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("described");
+    assert_eq!((o[0].computed, o[0].reused), (0, 6));
+    edit(&format!("{descriptor}[scale]\nmethod = \"robust\"\n"));
+    let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("rescaled");
+    assert_eq!((o[0].computed, o[0].reused), (6, 0));
+}

@@ -128,6 +128,19 @@ impl Roles {
             .into_iter()
             .filter(|c| !encoded.contains(c))
             .collect();
+        for (i, name) in c.nominal.iter().enumerate() {
+            if !numeric_inputs.contains(name) {
+                return Err(DataError::DescriptorValue {
+                    path: d.path.clone(),
+                    key: format!("columns.nominal[{i}]"),
+                    message: format!(
+                        "`{name}` is not a numeric model input{}; they are: {}",
+                        strata_core::text::did_you_mean(name, &numeric_inputs),
+                        numeric_inputs.join(", ")
+                    ),
+                });
+            }
+        }
         let derived_names: Vec<&String> = d.derive.iter().map(|dv| &dv.name).collect();
         for (i, dv) in d.derive.iter().enumerate() {
             if present.contains(&dv.name)

@@ -231,3 +231,19 @@ fn ordinal_encoding() {
         "{e}"
     );
 }
+
+#[test]
+fn nominal_columns_must_be_numeric_inputs() {
+    let t = table("id,key,mode,name\n1,0,1,a\n2,7,0,b\n3,11,1,c\n");
+    let d = desc("[columns]\nid = \"id\"\nmetadata = [\"name\"]\nnominal = [\"key\"]\n");
+    let (_, out) = FittedRecipe::fit(&d, &t).unwrap();
+    assert_eq!(out.feature_names, ["key", "mode"]);
+    for (bad, why) in [("kee", "did you mean `key`?"), ("name", "they are: key, mode"), ("id", "they are: key, mode")] {
+        let d = desc(&format!("[columns]\nid = \"id\"\nmetadata = [\"name\"]\nnominal = [\"key\", \"{bad}\"]\n"));
+        let e = FittedRecipe::fit(&d, &t).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("`columns.nominal[1]`: `{bad}` is not a numeric model input")) && e.contains(why),
+            "{e}"
+        );
+    }
+}

@@ -38,6 +38,7 @@ pub(super) fn draw(
                     economics: ds.economics(),
                     categories,
                     numbers,
+                    nominal: &p.loaded.descriptor.columns.nominal,
                 },
             );
             let seg = crate::segments::Segments {
@@ -166,7 +167,7 @@ pub(super) fn similar_tracks(
         }
         let key = serde_json::json!({
             "similarity": spec, "representations": reps, "columns": p.manifest.features.columns(),
-            "seed": p.manifest.seed, "dataset": p.dataset.sha256, "version": strata_core::VERSION,
+            "seed": p.manifest.seed, "dataset": p.dataset.identity(), "version": strata_core::VERSION,
             "choice": "held-out queries"
         })
         .to_string();

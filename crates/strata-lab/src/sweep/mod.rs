@@ -82,11 +82,12 @@ pub struct Planned {
     pub dataset: DatasetRef,
 }
 
-/// The content hash of a run: configuration, dataset checksum, strata version.
-pub fn run_hash(cfg: &RunConfig, dataset_sha256: &str) -> String {
+/// The content hash of a run: configuration, dataset identity
+/// ([`DatasetRef::identity`]), strata version.
+pub fn run_hash(cfg: &RunConfig, dataset: &str) -> String {
     content_hash(&serde_json::json!({
         "run": cfg,
-        "dataset_sha256": dataset_sha256,
+        "dataset_sha256": dataset,
         "strata_version": strata_core::VERSION,
     }))
 }
@@ -122,6 +123,7 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
         sha256: loaded.report.sha256.clone(),
         rows: loaded.dataset.n_samples(),
         features: loaded.dataset.n_features(),
+        recipe: crate::store::recipe_hash(&descriptor),
     };
     if let Some(c) = &manifest.classification {
         if loaded.dataset.target().is_none() {
@@ -201,7 +203,7 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
     let runs = manifest
         .runs()
         .into_iter()
-        .map(|c| (run_hash(&c, &dataset.sha256), c))
+        .map(|c| (run_hash(&c, &dataset.identity()), c))
         .filter(|(h, _)| seen.insert(h.clone()))
         .collect();
     let train_rows = loaded.dataset.target().map(|t| {
@@ -758,7 +760,7 @@ pub fn execute(
         let Some(c) = &p.manifest.classification else {
             continue;
         };
-        let hash = crate::classify::classification_hash(c, p.manifest.seed, &p.dataset.sha256);
+        let hash = crate::classify::classification_hash(c, p.manifest.seed, &p.dataset.identity());
         let path = p.dir.join("classification.json");
         let stored = store::read_json::<crate::classify::ClassificationRecord>(&path)
             .ok()
