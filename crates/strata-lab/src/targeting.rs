@@ -269,12 +269,13 @@ pub fn evaluate(
     let policies: Vec<Policy> = policies_def
         .iter()
         .zip(boots.iter_mut())
-        .map(|((name, mask), bs)| {
+        .zip(&profits)
+        .map(|(((name, mask), bs), &profit)| {
             bs.sort_by(f64::total_cmp);
             Policy {
                 name: name.to_string(),
                 contacted: mask.iter().filter(|&&m| m).count(),
-                profit: total(mask, &mut (0..test.len())) + 0.0,
+                profit,
                 low: at(bs, 0.025),
                 high: at(bs, 0.975),
             }
