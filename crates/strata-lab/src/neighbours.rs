@@ -381,8 +381,8 @@ pub fn evaluate(
 
     let first = judged.first().map(|(n, _)| n.clone()).unwrap_or_default();
     let choosing = q / 2;
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let chose = |i: usize| mean(&firsts[i][..choosing]);
+    let avg = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let chose = |i: usize| avg(&firsts[i][..choosing]);
     let best = (0..methods.len())
         .filter(|&i| !methods[i].baseline)
         .max_by(|&a, &b| chose(a).total_cmp(&chose(b)))
@@ -392,7 +392,7 @@ pub fn evaluate(
         .map(|i| (methods[i].method.clone(), Estimate::of(&firsts[i][choosing..])))
         .collect();
     let random = methods.iter().position(|m| m.method == "random tracks");
-    let (b, r) = (held_out[0].1, random.map_or(f64::NAN, |i| mean(&firsts[i][choosing..])));
+    let (b, r) = (held_out[0].1, random.map_or(f64::NAN, |i| avg(&firsts[i][choosing..])));
     let reason = format!(
         "highest precision@{k} on `{first}` over query tracks 1 to {choosing} ({:.3}, against {:.3} for random tracks) of the {} representations; on the other {} query tracks, which took no part in the choice, {:.3} [{:.3}, {:.3}] against {r:.3} for random tracks",
         chose(best),
