@@ -292,6 +292,10 @@ pub struct CohortInputs<'a> {
     pub columns: &'a Columns,
     /// Features to leave out: those derived from the split column.
     pub excluded: &'a [String],
+    /// Features that are category codes (`columns.nominal`): in both
+    /// pipelines like every feature, but a mean of codes is no centre, so
+    /// they are left out of the centre shifts.
+    pub nominal: &'a [String],
     /// 0/1 responses, when the data has a target.
     pub target: Option<&'a [u8]>,
     /// The chosen clustering's label of every row, to name the segment card
@@ -434,7 +438,7 @@ pub fn evaluate(
         .names
         .iter()
         .enumerate()
-        .filter(|(_, name)| !inp.excluded.contains(name))
+        .filter(|(_, name)| !inp.excluded.contains(name) && !inp.nominal.contains(name))
         .filter_map(|(ja, name)| b.m.names.iter().position(|x| x == name).map(|jb| (ja, jb)))
         .collect();
     let pooled: Vec<f64> = {
@@ -620,6 +624,16 @@ mod tests {
     }
 
     fn run(prep: &Standardize, dates: &[chrono::NaiveDate], y: &[u8], excluded: &[String]) -> CohortReport {
+        run_with(prep, dates, y, excluded, &[])
+    }
+
+    fn run_with(
+        prep: &Standardize,
+        dates: &[chrono::NaiveDate],
+        y: &[u8],
+        excluded: &[String],
+        nominal: &[String],
+    ) -> CohortReport {
         // The chosen clustering: the blob of each row, numbered 10, 11, 12.
         let chosen: Vec<usize> = (0..dates.len()).map(|i| 10 + i % 3).collect();
         evaluate(
@@ -629,6 +643,7 @@ mod tests {
                 column: "enrolled",
                 columns: &Columns::default(),
                 excluded,
+                nominal,
                 target: Some(y),
                 chosen: Some(&chosen),
             },
@@ -686,6 +701,11 @@ mod tests {
         assert!((ch.diff - (lr.rate - er.rate)).abs() < 1e-12 && !ch.excludes_zero(), "{ch:?}");
         // Tenure is left out of the comparison.
         assert!(rep.matches.iter().all(|m| m.features.iter().all(|f| f.feature != "Tenure_days")));
+        // A nominal feature segments but has no centre to shift.
+        let nominal = run_with(&prep, &dates, &y, &excluded, &["visits".to_string()]);
+        assert_eq!(nominal.ari, rep.ari, "the pipelines are the same");
+        assert!(nominal.matches.iter().all(|m| m.features.iter().all(|f| f.feature != "visits")));
+        assert!(rep.matches.iter().any(|m| m.features.iter().any(|f| f.feature == "visits")));
         assert!(rep.verdict.contains("on `spend`"), "{}", rep.verdict);
         // The same 10 % response in both cohorts: no segment's rate differs.
         assert!(

@@ -112,7 +112,9 @@ pub(super) fn draw(
                         "run": best.hash, "cohorts": spec, "seed": p.manifest.seed, "version": strata_core::VERSION,
                         // Segments named after the chosen clustering's; the response
                         // change judged by Newcombe's interval of the difference.
-                        "chosen_segment": true, "response_change": "newcombe", "ari": "bootstrap"
+                        "chosen_segment": true, "response_change": "newcombe", "ari": "bootstrap",
+                        // Nominal features have no centre to compare.
+                        "nominal": p.loaded.descriptor.columns.nominal
                     })
                     .to_string();
                 let path = o.dir.join("cohorts.json");
@@ -133,6 +135,7 @@ pub(super) fn draw(
                             column: &spec.column,
                             columns: &best.config.columns,
                             excluded: &excluded,
+                            nominal: &p.loaded.descriptor.columns.nominal,
                             target: target.as_deref(),
                             chosen: Some(chosen_labels),
                         },
