@@ -268,7 +268,9 @@ fn per_query(lists: &[Vec<usize>], queries: &[usize], m: &Memberships) -> Vec<f6
         .collect()
 }
 
-/// Scores one neighbour list per query.
+/// Scores one neighbour list per query; also returns each query's
+/// precision on the first judgement (for choosing on some queries and
+/// measuring on the others).
 fn score(
     method: &str,
     baseline: bool,
@@ -277,10 +279,12 @@ fn score(
     judged: &[(String, Memberships)],
     popularity: &[f64],
     least_cut: f64,
-) -> MethodScore {
+) -> (MethodScore, Vec<f64>) {
+    let per: Vec<Vec<f64>> = judged.iter().map(|(_, m)| per_query(lists, queries, m)).collect();
     let precision = judged
         .iter()
-        .map(|(name, m)| (name.clone(), Estimate::of(&per_query(lists, queries, m))))
+        .zip(&per)
+        .map(|((name, _), p)| (name.clone(), Estimate::of(p)))
         .collect();
     let (mut sd_sum, mut gap_sum, mut gap_n, mut least, mut total) = (0.0, 0.0, 0usize, 0usize, 0usize);
     for (&q, l) in queries.iter().zip(lists) {
@@ -298,14 +302,15 @@ fn score(
         least += p.iter().filter(|&&v| v <= least_cut).count();
         total += p.len();
     }
-    MethodScore {
+    let score = MethodScore {
         method: method.to_string(),
         baseline,
         precision,
         neighbour_popularity_sd: sd_sum / queries.len().max(1) as f64,
         popularity_gap: gap_sum / gap_n.max(1) as f64,
         least_popular_share: least as f64 / total.max(1) as f64,
-    }
+    };
+    (score, per.into_iter().next().unwrap_or_default())
 }
 
 /// The query tracks: a seeded sample of `queries` of the `n` rows (all of
@@ -346,13 +351,16 @@ pub fn evaluate(
     // Each method's precision per query on the first judgement, in the
     // order of `methods`: the first half of the queries chooses the
     // representation, the other half measures it.
-    let first_judged = &judged.first().ok_or_else(|| anyhow::anyhow!("similarity: no judgement"))?.1;
+    if judged.is_empty() {
+        anyhow::bail!("similarity: no judgement");
+    }
     let mut firsts: Vec<Vec<f64>> = Vec::new();
     let mut methods = Vec::new();
     for (label, x) in spaces {
         let lists = knn_many(x.view(), &queries, spec.k);
-        firsts.push(per_query(&lists, &queries, first_judged));
-        methods.push(score(label, false, &lists, &queries, judged, popularity, least_cut));
+        let (m, first) = score(label, false, &lists, &queries, judged, popularity, least_cut);
+        methods.push(m);
+        firsts.push(first);
     }
     // Random tracks.
     let mut rng = Rng::new(seed.named("random-neighbours"));
@@ -369,15 +377,17 @@ pub fn evaluate(
             l
         })
         .collect();
-    firsts.push(per_query(&random, &queries, first_judged));
-    methods.push(score("random tracks", true, &random, &queries, judged, popularity, least_cut));
+    let (m, first) = score("random tracks", true, &random, &queries, judged, popularity, least_cut);
+    methods.push(m);
+    firsts.push(first);
     // Nearest by popularity alone; ties (popularity is an integer) broken by a seeded random key.
     let mut rng = Rng::new(seed.named("popularity-ties"));
     let tie: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
     let pop = ndarray::Array2::from_shape_fn((n, 2), |(i, j)| if j == 0 { popularity[i] } else { 1e-6 * tie[i] });
     let by_pop = knn_many(pop.view(), &queries, spec.k);
-    firsts.push(per_query(&by_pop, &queries, first_judged));
-    methods.push(score("nearest by popularity", true, &by_pop, &queries, judged, popularity, least_cut));
+    let (m, first) = score("nearest by popularity", true, &by_pop, &queries, judged, popularity, least_cut);
+    methods.push(m);
+    firsts.push(first);
 
     let first = judged.first().map(|(n, _)| n.clone()).unwrap_or_default();
     let choosing = q / 2;

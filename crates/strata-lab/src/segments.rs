@@ -563,19 +563,21 @@ mod tests {
             _ => if i % 10 < 7 { 11.0 } else { 2.0 },
         });
         let names = vec!["energy".to_string(), "tone".to_string()];
-        let nominal = vec!["tone".to_string()];
-        let cards = profile(
-            &labels,
-            &ProfileData {
-                unscaled: unscaled.view(),
-                names: &names,
-                target: None,
-                economics: None,
-                categories: Vec::new(),
-                numbers: Vec::new(),
-                nominal: &nominal,
-            },
-        );
+        let cards_with = |nominal: &[String]| {
+            profile(
+                &labels,
+                &ProfileData {
+                    unscaled: unscaled.view(),
+                    names: &names,
+                    target: None,
+                    economics: None,
+                    categories: Vec::new(),
+                    numbers: Vec::new(),
+                    nominal,
+                },
+            )
+        };
+        let cards = cards_with(&["tone".to_string()]);
         let second = cards.iter().find(|c| c.segment == 1).expect("segment 1");
         assert!(second.traits.iter().all(|t| t.feature != "tone"), "{:?}", second.traits);
         assert!(second.means.iter().all(|(f, _)| f != "tone"), "{:?}", second.means);
@@ -583,18 +585,7 @@ mod tests {
         assert_eq!(second.mixes[0].top, vec![("11".to_string(), 0.7), ("2".to_string(), 0.3)]);
         assert!(render(&cards).contains("- tone: 11 70 %, 2 30 %"), "{}", render(&cards));
         // Not nominal: a trait like any number.
-        let cards = profile(
-            &labels,
-            &ProfileData {
-                unscaled: unscaled.view(),
-                names: &names,
-                target: None,
-                economics: None,
-                categories: Vec::new(),
-                numbers: Vec::new(),
-                nominal: &[],
-            },
-        );
+        let cards = cards_with(&[]);
         assert!(cards.iter().any(|c| c.traits.iter().any(|t| t.feature == "tone")));
     }
 }
