@@ -308,12 +308,10 @@ struct Rep {
     seconds: f64,
 }
 
-fn fit_representation(
-    cfg: &RunConfig,
-    x: ArrayView2<'_, f64>,
-    seed: Seed,
-    registry: &Registry,
-) -> Result<Rep, String> {
+/// The representation of `cfg` fitted on the experiment's segmenting
+/// matrix, once for every run that shares it.
+fn fit_representation(cfg: &RunConfig, p: &Planned, registry: &Registry) -> Result<Rep, String> {
+    let (x, seed) = (p.segmenting.view(), p.manifest.seed);
     let t = Instant::now();
     let reducer = segment_reducer(registry, cfg).map_err(|e| format!("{e:#}"))?;
     let (fitted, y) = reducer
@@ -329,7 +327,17 @@ fn fit_representation(
         reconstruction_error,
         kurtosis: strata_decompose::metrics::kurtosis(y.view()).to_vec(),
         diagnostics: FittedReducer::diagnostics(fitted.as_ref()),
-        left_out: Vec::new(),
+        // A fit on continuous columns only left out the others (the same
+        // rule on the same rows as its reducer), named.
+        left_out: if cfg.drop_discrete {
+            let kept = crate::features::continuous_columns(x);
+            (0..p.segment_names.len())
+                .filter(|j| !kept.contains(j))
+                .map(|j| p.segment_names[j].clone())
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
     Ok(Rep {
         y,
@@ -629,7 +637,7 @@ pub fn execute(
         .map(|(i, _, cfg)| {
             let p = &plans[*i];
             let _span = tracing::info_span!("representation", experiment = %p.manifest.name, algorithm = %cfg.representation.label()).entered();
-            fit_representation(cfg, p.segmenting.view(), p.manifest.seed, registry).map(Arc::new)
+            fit_representation(cfg, p, registry).map(Arc::new)
         })
         .collect();
     let rep_of = |i: usize, c: &RunConfig| -> &Result<Arc<Rep>, String> {

@@ -149,19 +149,7 @@ pub(super) fn run_one(
         Ok(r) => r,
         Err(e) => return fail(rec, format!("representation: {e}")),
     };
-    // The columns a fit on continuous columns only kept (the same rule on
-    // the same rows as its reducer), and the ones it left out, by name.
-    let kept = cfg
-        .drop_discrete
-        .then(|| crate::features::continuous_columns(p.segmenting.view()));
-    let mut info = rep.info.clone();
-    if let Some(kept) = &kept {
-        info.left_out = (0..p.segment_names.len())
-            .filter(|j| !kept.contains(j))
-            .map(|j| p.segment_names[j].clone())
-            .collect();
-    }
-    rec.representation = Some(info);
+    rec.representation = Some(rep.info.clone());
     rec.timings_s.insert("representation".into(), rep.seconds);
     rec.warnings
         .extend(rep.info.diagnostics.warnings.iter().cloned());
@@ -200,8 +188,13 @@ pub(super) fn run_one(
     // Without reduction the columns are the prepared features: name them so.
     let kept_names: Vec<String>;
     let column_names = if cfg.representation.algorithm == "none" {
-        if let Some(kept) = &kept {
-            kept_names = kept.iter().map(|&j| p.segment_names[j].clone()).collect();
+        if cfg.drop_discrete {
+            kept_names = p
+                .segment_names
+                .iter()
+                .filter(|n| !rep.info.left_out.contains(n))
+                .cloned()
+                .collect();
             kept_names.as_slice()
         } else {
             p.segment_names.as_slice()
@@ -451,7 +444,7 @@ mod tests {
         assert!(shared.get(&plan[0].0, plan[1].1).is_none());
         // Every run's record is the same with the shared refits as without.
         for (hash, cfg) in &p.runs {
-            let rep = fit_representation(cfg, p.segmenting.view(), p.manifest.seed, &reg).map(Arc::new);
+            let rep = fit_representation(cfg, &p, &reg).map(Arc::new);
             let with = run_one(hash, cfg, &p, &rep, &shared, &[], &reg, &|_| {});
             let without = run_one(hash, cfg, &p, &rep, &Resampled::default(), &[], &reg, &|_| {});
             assert!(with.metrics.contains_key("stability_mean_ari"), "{:?}", with.warnings);
