@@ -25,7 +25,7 @@
 //! of both pipelines and of the comparison, and the report names them.
 
 use crate::features::Columns;
-use crate::segments::wilson;
+use crate::segments::{percentile, wilson};
 use ndarray::{Array2, Axis};
 use serde::{Deserialize, Serialize};
 use strata_core::{Clusterer, Reducer, Seed};
@@ -264,8 +264,7 @@ pub fn ari_interval(a: &[usize], b: &[usize], seed: Seed) -> anyhow::Result<(f64
         v.push(strata_cluster::metrics::adjusted_rand_index(&ra, &rb)?);
     }
     v.sort_by(f64::total_cmp);
-    let at = |q: f64| v[(q * (reps - 1) as f64).round() as usize];
-    Ok((at(0.025), at(0.975)))
+    Ok((percentile(&v, 0.025), percentile(&v, 0.975)))
 }
 
 /// How far segments carry over, from the ARI interval: "carry over" when

@@ -144,14 +144,19 @@ fn mean_sd(v: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
     (m, var.sqrt())
 }
 
+/// The value at quantile `q` of sorted, non-empty `v`: the nearest rank,
+/// `v[round(q (len - 1))]` (quartiles of segment cards, bootstrap intervals).
+pub(crate) fn percentile(v: &[f64], q: f64) -> f64 {
+    v[((v.len() - 1) as f64 * q).round() as usize]
+}
+
 fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
     v.retain(|x| x.is_finite());
     if v.is_empty() {
         return [f64::NAN; 3];
     }
     v.sort_by(f64::total_cmp);
-    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-    [q(0.25), q(0.5), q(0.75)]
+    [percentile(&v, 0.25), percentile(&v, 0.5), percentile(&v, 0.75)]
 }
 
 /// The segment of `labels` (one per row of the chosen clustering) that

@@ -14,7 +14,7 @@
 //! lead, Bonferroni-adjusted over those comparisons: it is "ahead" only when
 //! every lead's interval is above zero.
 
-use crate::segments::{Action, campaign};
+use crate::segments::{Action, campaign, percentile};
 use ndarray::Axis;
 use serde::{Deserialize, Serialize};
 use strata_core::{Clusterer, Economics, Reducer, Rng, Seed};
@@ -239,8 +239,8 @@ pub fn evaluate(
             boots[p].push(total(mask, &mut sample.iter().copied()));
         }
     }
-    // Percentile of sorted bootstrap values.
-    let at = |sorted: &[f64], q: f64| sorted[(q * (b - 1) as f64).round() as usize] + 0.0;
+    // Percentile of sorted bootstrap values; `+ 0.0` turns -0 into 0 for display.
+    let at = |sorted: &[f64], q: f64| percentile(sorted, q) + 0.0;
     let profits: Vec<f64> = policies_def
         .iter()
         // `+ 0.0` turns an empty sum's -0 into 0 for display.
