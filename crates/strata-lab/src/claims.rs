@@ -104,14 +104,14 @@ pub const CHOOSING_GROUPS: usize = SILHOUETTE_GROUPS / 2;
 
 /// A run's group silhouettes split into the groups that choose and the
 /// groups that judge; `None` unless it has all [`SILHOUETTE_GROUPS`].
-fn choose_judge(r: &RunRecord) -> Option<(&[f64], &[f64])> {
+pub(crate) fn choose_judge(r: &RunRecord) -> Option<(&[f64], &[f64])> {
     r.silhouette_common_groups
         .as_deref()
         .filter(|g| g.len() == SILHOUETTE_GROUPS)
         .map(|g| g.split_at(CHOOSING_GROUPS))
 }
 
-fn mean(v: &[f64]) -> f64 {
+pub(crate) fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 

@@ -12,12 +12,22 @@
 //! 3. where pipeline stability was measured, only runs whose mean ARI over
 //!    the resampled pipeline fits is at least 0.8 stay, unless none reaches it
 //!    (then all stay, and the reason says so);
-//! 4. the highest common-space silhouette wins.
+//! 4. the highest common-space silhouette wins: its mean over the groups of
+//!    rows that choose (groups 1 to [`CHOOSING_GROUPS`] of the disjoint
+//!    groups the sweep scores every run in), when every run of the pool has
+//!    its group silhouettes; its silhouette on all rows otherwise.
+//!
+//! Held out, the chosen run's silhouette and its lead over the runner-up
+//! (the second of the pool by the same score) are judged on the other
+//! groups, rows that took no part in the choice: the best of many runs is
+//! not flattered by the noise that made it the best (methodology: a choice
+//! made with a row's help is judged on rows that did not help make it).
 //!
 //! [`candidates`] gives the table a report shows beside the choice.
 
+use crate::claims::{CHOOSING_GROUPS, choose_judge, mean};
 use crate::store::{RunRecord, RunStatus};
-use crate::sweep::COMMON_SILHOUETTE;
+use crate::sweep::{COMMON_SILHOUETTE, SILHOUETTE_GROUPS};
 use std::fmt::Write as _;
 
 /// Mean pairwise ARI above which a clustering counts as stable.
@@ -50,7 +60,7 @@ pub fn common_score(r: &RunRecord) -> Option<f64> {
 }
 
 /// The rule of the module documentation, in one sentence for reports.
-pub const RULE: &str = "among runs whose every segment holds at least 2 % of the rows and whose pipeline stability (mean ARI over resampled fits of representation and clusterer) is at least 0.8, the highest silhouette in the common space of the prepared features";
+pub const RULE: &str = "among runs whose every segment holds at least 2 % of the rows and whose pipeline stability (mean ARI over resampled fits of representation and clusterer) is at least 0.8, the highest silhouette in the common space of the prepared features, averaged over half of the disjoint groups of rows every run is scored in (groups 1 to 5 of 10); the chosen run's silhouette and its lead over the runner-up are then judged on groups 6 to 10, rows that took no part in the choice (all rows choose, and no interval is honest, when a run lacks group silhouettes)";
 
 /// The runs the rule picks from (steps 1 to 3), why, and what the size
 /// filter set aside; `None` without a scored run.
@@ -122,21 +132,48 @@ fn pool<'a>(runs: &[&'a RunRecord]) -> Option<(Vec<&'a RunRecord>, String, Strin
     Some((pool, why, size_note))
 }
 
-/// Orders runs by common-space silhouette (a run without one lowest).
-fn by_common_score(a: &&RunRecord, b: &&RunRecord) -> std::cmp::Ordering {
-    common_score(a)
-        .unwrap_or(f64::NEG_INFINITY)
-        .total_cmp(&common_score(b).unwrap_or(f64::NEG_INFINITY))
+/// Whether the rule chooses on the groups of rows that choose and judges on
+/// the others: when every run of `pool` has all its group silhouettes.
+fn held_out(pool: &[&RunRecord]) -> bool {
+    pool.iter().all(|r| choose_judge(r).is_some())
+}
+
+/// A run's score for choosing and its score as judged: held out, the means
+/// of its choosing and of its judging groups; otherwise its common-space
+/// silhouette on all rows, twice (a run without one lowest).
+fn scores(r: &RunRecord, held_out: bool) -> (f64, f64) {
+    match choose_judge(r).filter(|_| held_out) {
+        Some((c, j)) => (mean(c), mean(j)),
+        None => {
+            let s = common_score(r).unwrap_or(f64::NEG_INFINITY);
+            (s, s)
+        }
+    }
+}
+
+/// The best run of `pool` by its choosing score, leaving out `except`.
+fn best_of<'a>(pool: &[&'a RunRecord], held_out: bool, except: Option<&str>) -> Option<&'a RunRecord> {
+    pool.iter()
+        .copied()
+        .filter(|r| except != Some(r.hash.as_str()))
+        .max_by(|a, b| scores(a, held_out).0.total_cmp(&scores(b, held_out).0))
 }
 
 /// The run the decisions rest on, and why it won.
 pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
     let (pool, why, size_note) = pool(runs)?;
-    let best = pool.into_iter().max_by(by_common_score)?;
-    let mut reason = format!(
-        "{why}{size_note}: common-space silhouette {:.3}",
-        common_score(best).unwrap_or(f64::NAN)
-    );
+    let held_out = held_out(&pool);
+    let best = best_of(&pool, held_out, None)?;
+    let all_rows = common_score(best).unwrap_or(f64::NAN);
+    let mut reason = if held_out {
+        let (c, j) = scores(best, true);
+        format!(
+            "{why}{size_note}, over groups of rows 1 to {CHOOSING_GROUPS} ({c:.3}); judged on groups {} to {SILHOUETTE_GROUPS}, which took no part in the choice: common-space silhouette {j:.3} ({all_rows:.3} on all rows)",
+            CHOOSING_GROUPS + 1
+        )
+    } else {
+        format!("{why}{size_note}: common-space silhouette {all_rows:.3}")
+    };
     if let Some(a) = best.metrics.get("stability_mean_ari") {
         let _ = write!(reason, ", pipeline stability ARI {a:.3}");
         if let Some(sd) = best.metrics.get("stability_sd_ari") {
@@ -197,46 +234,108 @@ impl Pin {
 
 /// How far the chosen run `best` leads the next run of the rule's pool, as
 /// a sentence for the reason: the runner-up, the lead with its 95 %
-/// interval from the runs' group silhouettes (`claims::runs_interval`) and
-/// what it says against the silhouette `margin`. `None` when the pool has
-/// no second run.
+/// interval and what it says against the silhouette `margin`. Held out
+/// ([`choose`]), the runner-up is the second by the choosing groups and the
+/// lead is judged on the other groups (a t interval over their paired
+/// differences, `claims::held_out_difference`); otherwise both are read on
+/// all rows, the interval from all the groups (`claims::runs_interval`),
+/// and the sentence says the lead errs large. `None` when the pool has no
+/// second run.
 pub fn runner_up(runs: &[&RunRecord], best: &RunRecord, margin: f64) -> Option<String> {
     let (pool, _, _) = pool(runs)?;
-    let second = pool
-        .into_iter()
+    let held_out = held_out(&pool);
+    // Runs that put every row in the same segment as the chosen one are
+    // named, not compared: the runner-up is the best different segmentation.
+    let (twins, others): (Vec<&RunRecord>, Vec<&RunRecord>) = pool
+        .iter()
+        .copied()
         .filter(|r| r.hash != best.hash)
-        .max_by(by_common_score)?;
-    let (sb, s2) = (common_score(best)?, common_score(second)?);
-    let lead = sb - s2;
-    let mut out = format!(
-        "runner-up {} on {} at {s2:.3}, ",
+        .partition(|r| same_segments(r, best));
+    let twins_text = (!twins.is_empty()).then(|| {
+        let names: Vec<String> = twins
+            .iter()
+            .take(3)
+            .map(|r| format!("{} on {}", r.config.clusterer.label(), r.config.representation.label()))
+            .collect();
+        let more = match twins.len().saturating_sub(3) {
+            0 => String::new(),
+            m => format!(" and {m} more"),
+        };
+        format!(
+            "{}{more} {} the same segments, row for row",
+            names.join(", "),
+            if twins.len() == 1 { "gives" } else { "give" }
+        )
+    });
+    let Some(second) = best_of(&others, held_out, None) else {
+        return twins_text;
+    };
+    let ((_, sb), (_, s2)) = (scores(best, held_out), scores(second, held_out));
+    if !(sb.is_finite() && s2.is_finite()) {
+        return None;
+    }
+    let (lead, interval) = if held_out {
+        crate::claims::held_out_difference(best, sb, second, s2, true)
+    } else {
+        (sb - s2, crate::claims::runs_interval(sb - s2, best, second))
+    };
+    let mut out = twins_text.map_or(String::new(), |t| format!("{t}; "));
+    let _ = write!(
+        out,
+        "runner-up {} on {} at {s2:.3}; the chosen run leads by ",
         second.config.clusterer.label(),
         second.config.representation.label()
     );
-    match crate::claims::runs_interval(lead, best, second) {
+    match interval {
         Some((low, high)) => {
             // "The winner is better by a relevant amount", judged as every
-            // improvement claim is. The rows that chose the winner measure
-            // its lead (the choice is on all rows, so none are left), which
-            // favours the winner: "serves as well" stays safe to say, "more
-            // than the margin" is optimistic, and the sentence says so.
+            // improvement claim is.
             let what = match crate::verdict::improvement(low, high, margin) {
+                crate::verdict::Verdict::Contradicted if high < 0.0 => {
+                    "the runner-up scores higher on these rows, so it would serve at least as well"
+                }
                 crate::verdict::Verdict::Contradicted => {
                     "within the silhouette margin, so by this measure it would serve as well"
                 }
                 crate::verdict::Verdict::Supported => "more than the silhouette margin",
                 _ => "not shown to exceed the silhouette margin",
             };
+            let how = if held_out {
+                format!(
+                    "95 % t interval over the {} paired judging groups, rows that took no part in the choice",
+                    SILHOUETTE_GROUPS - CHOOSING_GROUPS
+                )
+            } else {
+                "95 %, groups of rows, the rows that made the choice, so the lead errs large".to_string()
+            };
             let _ = write!(
                 out,
-                "{lead:.3} [{low:+.3}, {high:+.3}] behind (95 %, groups of rows, the rows that made the choice, so the lead errs large; margin {margin}): {what}"
+                "{lead:+.3} [{low:+.3}, {high:+.3}] ({how}; margin {margin}): {what}"
             );
         }
         None => {
-            let _ = write!(out, "{lead:.3} behind (no interval)");
+            let _ = write!(out, "{lead:+.3} (no interval)");
         }
     }
     Some(out)
+}
+
+/// Whether two runs put every row in the same segment (the same partition,
+/// whatever the segments' numbers); false without labels.
+fn same_segments(a: &RunRecord, b: &RunRecord) -> bool {
+    let (Some(a), Some(b)) = (&a.clustering, &b.clustering) else {
+        return false;
+    };
+    let (a, b) = (&a.labels, &b.labels);
+    if a.is_empty() || a.len() != b.len() {
+        return false;
+    }
+    // A partition is the same when the label map is one-to-one both ways.
+    let mut forward = std::collections::HashMap::new();
+    let mut backward = std::collections::HashMap::new();
+    a.iter().zip(b).all(|(&x, &y)| {
+        *forward.entry(x).or_insert(y) == y && *backward.entry(y).or_insert(x) == x
+    })
 }
 
 /// The segmentation of an experiment: the pinned run when the manifest pins
@@ -276,6 +375,9 @@ pub fn chosen<'a>(
 pub struct Candidate<'a> {
     pub run: &'a RunRecord,
     pub common_silhouette: f64,
+    /// The mean common-space silhouette over the choosing groups and over
+    /// the judging groups, when the run has its group silhouettes.
+    pub halves: Option<(f64, f64)>,
     pub own_silhouette: Option<f64>,
     pub stability: Option<(f64, f64)>,
     pub smallest_share: f64,
@@ -305,6 +407,7 @@ pub fn candidates<'a>(runs: &[&'a RunRecord]) -> Vec<Candidate<'a>> {
             Some(Candidate {
                 run: r,
                 common_silhouette: common,
+                halves: choose_judge(r).map(|(c, j)| (mean(c), mean(j))),
                 own_silhouette: r.metrics.get("silhouette").copied(),
                 stability,
                 smallest_share: share,
@@ -313,7 +416,15 @@ pub fn candidates<'a>(runs: &[&'a RunRecord]) -> Vec<Candidate<'a>> {
             })
         })
         .collect();
-    out.sort_by(|a, b| b.common_silhouette.total_cmp(&a.common_silhouette));
+    // Best first by the score the rule chooses on: the choosing groups when
+    // every eligible candidate has them (as `choose` does), all rows
+    // otherwise.
+    let held_out = out.iter().filter(|c| c.eligible).all(|c| c.halves.is_some());
+    let key = |c: &Candidate| match c.halves.filter(|_| held_out) {
+        Some((choosing, _)) => choosing,
+        None => c.common_silhouette,
+    };
+    out.sort_by(|a, b| key(b).total_cmp(&key(a)));
     out
 }
 
@@ -440,7 +551,14 @@ pub(crate) mod tests {
         let close = grouped(run("close", "pca", 0.295, Some(0.9), vec![50, 50]), &flat.map(|v| v - 0.005));
         let (r, why) = chosen(&[&best, &shaky, &close], None, 0.02).expect("chosen");
         assert_eq!(r.hash, "best");
-        assert!(why.contains("runner-up kmeans on pca at 0.295, 0.005 [+0.004, +0.006] behind"), "{why}");
+        assert!(
+            why.contains("over groups of rows 1 to 5 (0.300); judged on groups 6 to 10, which took no part in the choice: common-space silhouette 0.300 (0.300 on all rows)"),
+            "{why}"
+        );
+        assert!(
+            why.contains("runner-up kmeans on pca at 0.295; the chosen run leads by +0.005 [+0.003, +0.007] (95 % t interval over the 5 paired judging groups, rows that took no part in the choice; margin 0.02)"),
+            "{why}"
+        );
         assert!(why.ends_with("within the silhouette margin, so by this measure it would serve as well"), "{why}");
         // Far behind: beyond the margin.
         let far = grouped(run("far", "pca", 0.20, Some(0.9), vec![50, 50]), &flat.map(|v| v - 0.1));
@@ -451,12 +569,79 @@ pub(crate) mod tests {
         let noisy = grouped(run("noisy", "pca", 0.27, Some(0.9), vec![50, 50]), &wild);
         let why = chosen(&[&best, &noisy], None, 0.02).expect("chosen").1;
         assert!(why.ends_with("not shown to exceed the silhouette margin"), "{why}");
-        // A runner-up without group scores: the point lead only.
+        // A runner-up without group scores: all rows choose, and the lead
+        // is a point.
         let bare = run("bare", "pca", 0.25, Some(0.9), vec![50, 50]);
         let why = chosen(&[&best, &bare], None, 0.02).expect("chosen").1;
-        assert!(why.ends_with("0.050 behind (no interval)"), "{why}");
+        assert!(why.contains(": common-space silhouette 0.300, pipeline"), "{why}");
+        assert!(why.ends_with("the chosen run leads by +0.050 (no interval)"), "{why}");
+        // A run without groups outside the pool leaves the choice held out.
+        let why = chosen(&[&best, &close, &bare], None, 0.02).expect("chosen").1;
+        assert!(why.contains("(95 %, groups of rows, the rows that made the choice, so the lead errs large"), "{why}");
+        // A run with the same segments (relabelled) is named, and the
+        // runner-up is the best different one.
+        let labelled = |mut r: RunRecord, l: &[usize]| {
+            if let Some(c) = r.clustering.as_mut() {
+                c.labels = l.to_vec();
+            }
+            r
+        };
+        let (l, swapped) = ([0, 0, 1, 1, 0], [1, 1, 0, 0, 1]);
+        let best_l = labelled(best.clone(), &l);
+        let mut twin = labelled(close.clone(), &swapped);
+        twin.hash = "twin".into();
+        twin.config.clusterer.algorithm = "gmm".into();
+        let other = labelled(far.clone(), &[0, 1, 1, 1, 0]);
+        let why = chosen(&[&best_l, &twin, &other], None, 0.02).expect("chosen").1;
+        assert!(
+            why.contains("; gmm on pca gives the same segments, row for row; runner-up kmeans on pca at 0.200; the chosen run leads by +0.100"),
+            "{why}"
+        );
+        // Only twins: named, no runner-up.
+        let why = chosen(&[&best_l, &twin], None, 0.02).expect("chosen").1;
+        assert!(why.ends_with("; gmm on pca gives the same segments, row for row"), "{why}");
+        assert!(!why.contains("runner-up"), "{why}");
         // Alone in the pool, or pinned: no runner-up sentence.
         assert!(!chosen(&[&best, &shaky], None, 0.02).expect("chosen").1.contains("runner-up"));
+    }
+
+    #[test]
+    fn the_choosing_groups_choose_and_the_others_judge() {
+        let grouped = |mut r: RunRecord, g: [f64; 10]| {
+            r.silhouette_common_groups = Some(g.to_vec());
+            r
+        };
+        // "lucky" scores high on the choosing groups only; "steady" is
+        // better on all rows and on the judging groups.
+        let lucky = grouped(
+            run("lucky", "none", 0.300, Some(0.9), vec![50, 50]),
+            [0.331, 0.329, 0.330, 0.332, 0.328, 0.271, 0.269, 0.270, 0.272, 0.268],
+        );
+        let steady = grouped(
+            run("steady", "pca", 0.310, Some(0.9), vec![50, 50]),
+            [0.311, 0.309, 0.310, 0.309, 0.311, 0.310, 0.311, 0.309, 0.310, 0.310],
+        );
+        let (best, why) = chosen(&[&steady, &lucky], None, 0.02).expect("chosen");
+        // Chosen on groups 1 to 5 ...
+        assert_eq!(best.hash, "lucky");
+        // ... and reported as groups 6 to 10 see it, not as the choosing
+        // groups (0.330) or all rows (0.300) do.
+        assert!(
+            why.contains("(0.330); judged on groups 6 to 10, which took no part in the choice: common-space silhouette 0.270 (0.300 on all rows)"),
+            "{why}"
+        );
+        assert!(why.contains("runner-up kmeans on pca at 0.310; the chosen run leads by -0.040 [-0.042, -0.038]"), "{why}");
+        assert!(why.ends_with("the runner-up scores higher on these rows, so it would serve at least as well"), "{why}");
+        // The table ranks by the choosing groups and shows both halves.
+        let table = candidates(&[&steady, &lucky]);
+        assert_eq!(table[0].run.hash, "lucky");
+        let (c, j) = table[0].halves.expect("halves");
+        assert!((c - 0.330).abs() < 1e-12 && (j - 0.270).abs() < 1e-12, "{c} {j}");
+        // Without groups on one of them, all rows choose.
+        let mut bare = steady.clone();
+        bare.silhouette_common_groups = None;
+        assert_eq!(chosen(&[&bare, &lucky], None, 0.02).expect("chosen").0.hash, "steady");
+        assert_eq!(candidates(&[&bare, &lucky])[0].run.hash, "steady");
     }
 
     #[test]

@@ -73,8 +73,21 @@ pub(super) fn selection_section(d: &mut Doc, res: &ExperimentResults, all: &[&Ru
     }
     let table = crate::selection::candidates(all);
     if !table.is_empty() {
-        d.h(3, "Selection table (the 15 best candidates by common-space silhouette)");
-        d.p("Common-space silhouette: the run's labels scored in the prepared features, comparable across representations. Own-space silhouette: scored in the run's representation, comparable only within it. Pipeline stability: mean ± sd of the ARI between fits of representation and clusterer on resamples, on shared rows.");
+        let groups = table.iter().any(|c| c.halves.is_some());
+        d.h(3, "Selection table (the 15 best candidates by the rule's score)");
+        d.p(&format!(
+            "Common-space silhouette: the run's labels scored in the prepared features, comparable across representations.{} Own-space silhouette: scored in the run's representation, comparable only within it. Pipeline stability: mean ± sd of the ARI between fits of representation and clusterer on resamples, on shared rows.",
+            if groups {
+                format!(
+                    " Choosing / judging groups: its mean over groups of rows 1 to {c} (the rule ranks by it) and over groups {j} to {g} (which judge the choice).",
+                    c = crate::claims::CHOOSING_GROUPS,
+                    j = crate::claims::CHOOSING_GROUPS + 1,
+                    g = crate::sweep::SILHOUETTE_GROUPS
+                )
+            } else {
+                String::new()
+            }
+        ));
         let spread = table
             .iter()
             .any(|c| c.run.metrics.contains_key(crate::sweep::RESPONSE_SPREAD));
@@ -89,11 +102,16 @@ pub(super) fn selection_section(d: &mut Doc, res: &ExperimentResults, all: &[&Ru
                     c.run.config.representation.label(),
                     c.run.config.clusterer.label(),
                     format!("{:.3}", c.common_silhouette),
+                ];
+                if groups {
+                    row.push(c.halves.map_or("–".into(), |(a, b)| format!("{a:.3} / {b:.3}")));
+                }
+                row.extend([
                     fmt(c.own_silhouette),
                     c.stability
                         .map_or("–".into(), |(m, s)| format!("{m:.3} ± {s:.3}")),
                     format!("{:.1} %", 100.0 * c.smallest_share),
-                ];
+                ]);
                 if spread {
                     row.push(
                         c.run
@@ -109,11 +127,16 @@ pub(super) fn selection_section(d: &mut Doc, res: &ExperimentResults, all: &[&Ru
         let mut header = vec![
             "representation",
             "clusterer",
-            "common-space silhouette",
+            "common-space silhouette (all rows)",
+        ];
+        if groups {
+            header.push("choosing / judging groups");
+        }
+        header.extend([
             "own-space silhouette",
             "pipeline stability ARI",
             "smallest segment",
-        ];
+        ]);
         if spread {
             header.push("response-rate spread (training rows)");
         }
