@@ -240,7 +240,7 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
         }
         let responders = rows.iter().filter(|&&i| data.y[i] == 1).count();
         let p0 = responders as f64 / rows.len() as f64;
-        let (lo, hi) = wilson(responders, rows.len(), 1.959_963_984_540_054);
+        let (lo, hi) = wilson(responders, rows.len(), strata_core::stats::Z95);
         let p1 = design.lift.target(p0).map_err(|e| format!("segment {s}: {e}"))?;
         let needed = sample_size(p0, p1, design.alpha, design.power);
         let per_arm = needed.min(rows.len() / 2);
@@ -972,7 +972,7 @@ mod tests {
         for c in cases {
             let n = |i: usize| c[i].as_u64().expect("count") as usize;
             let f = |i: usize| c[i].as_f64().expect("bound");
-            let (_, low, high) = newcombe(n(0), n(1), n(2), n(3), 1.959_963_984_540_054);
+            let (_, low, high) = newcombe(n(0), n(1), n(2), n(3), strata_core::stats::Z95);
             assert!((low - f(4)).abs() < 1e-9 && (high - f(5)).abs() < 1e-9, "{c}: {low} {high}");
         }
     }
@@ -981,7 +981,7 @@ mod tests {
     fn newcombe_interval_matches_a_published_example() {
         // Newcombe (1998), Table II, example (a): 56/70 against 48/80,
         // method 10: 0.0524 to 0.3339.
-        let (d, lo, hi) = newcombe(56, 70, 48, 80, 1.959_963_984_540_054);
+        let (d, lo, hi) = newcombe(56, 70, 48, 80, strata_core::stats::Z95);
         assert!((d - 0.2).abs() < 1e-12);
         assert!((lo - 0.0524).abs() < 5e-4 && (hi - 0.3339).abs() < 5e-4, "{lo} {hi}");
     }

@@ -132,7 +132,7 @@ pub struct Rate {
 impl Rate {
     fn of(rows: &[usize], y: &[u8]) -> Rate {
         let k = rows.iter().filter(|&&i| y[i] == 1).count();
-        let (low, high) = wilson(k, rows.len(), 1.959_963_984_540_054);
+        let (low, high) = wilson(k, rows.len(), strata_core::stats::Z95);
         Rate {
             responders: k,
             rows: rows.len(),
@@ -159,7 +159,7 @@ impl Change {
             late.rows,
             early.responders,
             early.rows,
-            1.959_963_984_540_054,
+            strata_core::stats::Z95,
         );
         Change { diff, low, high }
     }
@@ -695,7 +695,7 @@ mod tests {
         // The change, later minus earlier, with Newcombe's interval around it.
         let lr = moved.late_response.as_ref().expect("target");
         let ch = moved.response_change.expect("a change with both rates");
-        let (d, low, high) = crate::abtest::newcombe(lr.responders, lr.rows, er.responders, er.rows, 1.959_963_984_540_054);
+        let (d, low, high) = crate::abtest::newcombe(lr.responders, lr.rows, er.responders, er.rows, strata_core::stats::Z95);
         assert_eq!((ch.diff, ch.low, ch.high), (d, low, high));
         assert!((ch.diff - (lr.rate - er.rate)).abs() < 1e-12 && !ch.excludes_zero(), "{ch:?}");
         // Tenure is left out of the comparison.
@@ -763,7 +763,7 @@ mod tests {
         // overlap ([6.6, 14.9] % and [12.4, 22.8] %), yet the difference's
         // interval, [+0.27, +13.75] pp (statsmodels, newcomb), excludes zero.
         let rate = |k: usize, n: usize| {
-            let (low, high) = wilson(k, n, 1.959_963_984_540_054);
+            let (low, high) = wilson(k, n, strata_core::stats::Z95);
             Rate { responders: k, rows: n, rate: k as f64 / n as f64, low, high }
         };
         let (early, late) = (rate(20, 200), rate(34, 200));

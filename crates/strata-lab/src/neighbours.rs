@@ -133,7 +133,7 @@ impl Estimate {
         let n = v.len().max(1) as f64;
         let mean = v.iter().sum::<f64>() / n;
         let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
-        let half = 1.959_963_984_540_054 * sd / n.sqrt();
+        let half = strata_core::stats::Z95 * sd / n.sqrt();
         Estimate {
             mean,
             low: mean - half,

@@ -181,7 +181,7 @@ pub fn campaign(
 ) -> Campaign {
     let responders = rows.iter().filter(|&&i| target[i] == 1).count();
     let rate = responders as f64 / rows.len() as f64;
-    let (lo, hi) = wilson(responders, rows.len(), 1.959_963_984_540_054);
+    let (lo, hi) = wilson(responders, rows.len(), strata_core::stats::Z95);
     let (profit, plo, phi, action) = match economics {
         Some(e) => {
             let m = rows.len() as f64;
