@@ -134,7 +134,10 @@ pub fn render(res: &ExperimentResults) -> String {
             .iter()
             .filter(|x| x.feature_set == "original")
             .map(|x| {
-                let m = |k: &str| x.mean.get(k).map_or("–".into(), |v| format!("{v:.3}"));
+                let m = |k: &str| match c.report.score_interval(&x.feature_set, &x.model, k, 0.95) {
+                    Some(t) if t.low.is_finite() => format!("{:.3} [{:.3}, {:.3}]", t.mean, t.low, t.high),
+                    _ => x.mean.get(k).map_or("–".into(), |v| format!("{v:.3}")),
+                };
                 format!(
                     "{}: recall {}, precision {}, accuracy {}, PR-AUC {}",
                     x.model,
@@ -147,7 +150,7 @@ pub fn render(res: &ExperimentResults) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "**Classification** ({} folds x {} repeats, preprocessing refitted in every training fold, original features, means over folds): {}.\n",
+            "**Classification** ({} folds x {} repeats, preprocessing refitted in every training fold, original features; means over the test folds with 95 % intervals from the corrected resampled t of Nadeau and Bengio, each model's own mean, not a comparison of models): {}.\n",
             c.config.folds,
             c.config.repeats,
             rows.join("; ")

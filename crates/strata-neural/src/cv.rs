@@ -314,6 +314,26 @@ impl CvReport {
         CvReport::from_folds(cfg, folds)
     }
 
+    /// The mean of `metric` over the test folds of one (feature set,
+    /// model) with its interval at `level` from the corrected resampled t
+    /// of Nadeau and Bengio (the folds' training sets overlap, so their
+    /// spread alone would understate the mean's variance), as
+    /// [`paired_comparison`] does for differences; `None` with fewer than
+    /// two folds scored.
+    pub fn score_interval(&self, feature_set: &str, model: &str, metric: &str, level: f64) -> Option<strata_core::stats::CorrectedT> {
+        let scores: Vec<f64> = self
+            .folds
+            .iter()
+            .filter(|f| f.feature_set == feature_set && f.model == model)
+            .filter_map(|f| f.metrics.get(metric))
+            .collect();
+        if scores.len() < 2 {
+            return None;
+        }
+        let k = self.config.folds.max(2) as f64;
+        Some(strata_core::stats::corrected_resampled_t(&scores, 1.0 / (k - 1.0), level))
+    }
+
     fn from_folds(cfg: &CvConfig, folds: Vec<FoldResult>) -> CvReport {
         CvReport {
             config: cfg.clone(),

@@ -347,6 +347,85 @@ fn corrected_intervals_cover_zero_under_no_difference() {
 }
 
 #[test]
+fn score_intervals_use_the_folds_of_one_model_and_feature_set() {
+    let (x, y) = shifted(400, 3, 0.3, 2.0, 8);
+    let cfg = CvConfig {
+        folds: 4,
+        repeats: 2,
+        ..CvConfig::default()
+    };
+    let models: [&dyn Classifier; 2] = [&Logistic::default(), &Tree::default()];
+    let rep = cross_validate(x.view(), &y, &[&Original], &models, &cfg).unwrap();
+    for s in &rep.summary {
+        let t = rep.score_interval(&s.feature_set, &s.model, "recall", 0.95).unwrap();
+        // Centred on the summary's mean over its own 8 folds, wider than
+        // the uncorrected t interval by sqrt(1 + J / (k - 1)) = sqrt(11/3).
+        assert!((t.mean - s.mean["recall"]).abs() < 1e-12, "{} {t:?}", s.model);
+        assert_eq!(t.df, 7.0);
+        let naive_se = s.sd["recall"] / 8f64.sqrt();
+        assert!((t.se / naive_se - (11.0f64 / 3.0).sqrt()).abs() < 1e-9, "{t:?}");
+    }
+    assert!(rep.score_interval("original", "mlp", "recall", 0.95).is_none());
+}
+
+/// The interval of one model's cross-validated score, checked by simulation
+/// against its known target: the expected accuracy of the rule fitted on a
+/// training set of the cross-validation's size (the midpoint between the
+/// class means of one N(y, 1.2^2) feature, whose accuracy is known in
+/// closed form for any cut), averaged over 20,000 training sets. Nominal
+/// 95 % intervals from 5 x 3 cross-validation of 120 rows must cover it in
+/// 88 to 100 % of 200 studies; the uncorrected t interval on the same
+/// scores covers it in about 75 %.
+#[test]
+fn corrected_score_intervals_cover_the_expected_accuracy() {
+    use strata_core::Rng;
+    use strata_core::stats::{corrected_resampled_t, normal_cdf};
+    use strata_neural::folds::stratified_folds;
+    let (reps, n, k, repeats, sd) = (200, 120, 5, 3, 1.2);
+    let accuracy_of_cut = |c: f64| 0.5 * (normal_cdf((1.0 - c) / sd) + normal_cdf(c / sd));
+    let mut rng = Rng::new(Seed(77));
+    // The target: a training set of 96 rows, 48 per class.
+    let n_train = n * (k - 1) / k;
+    let truth = (0..20_000)
+        .map(|_| {
+            let half = n_train / 2;
+            let m0 = (0..half).map(|_| sd * rng.normal()).sum::<f64>() / half as f64;
+            let m1 = (0..half).map(|_| 1.0 + sd * rng.normal()).sum::<f64>() / half as f64;
+            accuracy_of_cut(0.5 * (m0 + m1))
+        })
+        .sum::<f64>()
+        / 20_000.0;
+    let (mut covered, mut naive_covered) = (0, 0);
+    for rep in 0..reps {
+        let y: Vec<u8> = (0..n).map(|i| u8::from(i % 2 == 0)).collect();
+        let x: Vec<f64> = y.iter().map(|&c| f64::from(c) + sd * rng.normal()).collect();
+        let mut scores = Vec::new();
+        for r in 0..repeats {
+            for test in &stratified_folds(&y, k, Seed(rep * 10 + r)).unwrap() {
+                let in_test: std::collections::HashSet<usize> = test.iter().copied().collect();
+                let (mut s, mut c) = ([0.0; 2], [0usize; 2]);
+                for i in (0..n).filter(|i| !in_test.contains(i)) {
+                    s[y[i] as usize] += x[i];
+                    c[y[i] as usize] += 1;
+                }
+                let cut = 0.5 * (s[0] / c[0] as f64 + s[1] / c[1] as f64);
+                let right = test.iter().filter(|&&i| u8::from(x[i] > cut) == y[i]).count();
+                scores.push(right as f64 / test.len() as f64);
+            }
+        }
+        let t = corrected_resampled_t(&scores, 1.0 / (k as f64 - 1.0), 0.95);
+        covered += usize::from(t.low <= truth && truth <= t.high);
+        let naive = corrected_resampled_t(&scores, 0.0, 0.95);
+        naive_covered += usize::from(naive.low <= truth && truth <= naive.high);
+    }
+    let coverage = covered as f64 / reps as f64;
+    let naive = naive_covered as f64 / reps as f64;
+    eprintln!("coverage of the expected accuracy {truth:.4}: corrected {coverage:.3}, uncorrected {naive:.3}");
+    assert!((0.88..=1.0).contains(&coverage), "coverage {coverage} of {truth}");
+    assert!(naive < coverage - 0.05, "uncorrected {naive} vs corrected {coverage}");
+}
+
+#[test]
 fn bad_input_gets_clear_errors() {
     let (x, y) = shifted(100, 3, 0.2, 1.0, 6);
     let cfg = CvConfig::default();
