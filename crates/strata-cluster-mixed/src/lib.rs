@@ -28,7 +28,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
-use strata_core::params::{ParamKind, float};
+use strata_core::params::{ParamKind, ParamValue, word};
 use strata_core::{
     AlgoError, Clusterer, ColumnKind, Configurable, Diagnostics, FittedClusterer, ParamSpec,
     Params, Rng, Seed,
@@ -61,23 +61,24 @@ impl Configurable for KPrototypes {
             ParamSpec::clusters("number of clusters"),
             ParamSpec::new(
                 "gamma",
-                ParamKind::Float {
-                    low: 0.0,
-                    high: f64::MAX,
-                    open: false,
-                },
-                float(0.0),
-                "weight of one categorical mismatch; 0 = half the mean standard deviation of the numeric columns (Huang)",
+                ParamKind::PositiveOrWord("huang"),
+                word("huang"),
+                "weight of one categorical mismatch; \"huang\" = half the mean standard deviation of the numeric columns (Huang's default)",
             ),
             ParamSpec::count("n_init", 10, "seeded restarts; the lowest cost wins"),
             ParamSpec::count("max_iter", 100, "most epochs per restart"),
         ]
     }
     fn from_params(p: &Params) -> Result<Self, AlgoError> {
-        let g = p.f64("gamma")?;
+        // A number is the weight; the word (the only other value the spec
+        // lets through) is Huang's default, computed from the data.
+        let gamma = match p.value("gamma")? {
+            ParamValue::Text(_) => None,
+            _ => Some(p.f64("gamma")?),
+        };
         Ok(KPrototypes {
             k: p.usize("k")?,
-            gamma: (g > 0.0).then_some(g),
+            gamma,
             n_init: p.usize("n_init")?,
             max_iter: p.usize("max_iter")?,
         })
@@ -714,6 +715,25 @@ mod tests {
 
     fn kinds_1num_1onehot() -> Vec<ColumnKind> {
         vec![ColumnKind::Numeric, ColumnKind::OneHot(3), ColumnKind::OneHot(3), ColumnKind::Categorical]
+    }
+
+    #[test]
+    fn gamma_is_huangs_by_default_or_a_given_weight() {
+        let params = |gamma: Option<ParamValue>| {
+            let mut p = Params::default();
+            for spec in KPrototypes::param_specs() {
+                let v = if spec.name == "gamma" { gamma.clone() } else { None };
+                let v = v.or(spec.default.clone()).unwrap_or(ParamValue::Int(3));
+                p.0.insert(spec.name.to_string(), spec.check(&v, None).expect("valid"));
+            }
+            p
+        };
+        assert_eq!(KPrototypes::from_params(&params(None)).expect("default").gamma, None);
+        let given = KPrototypes::from_params(&params(Some(ParamValue::Float(1.5)))).expect("given");
+        assert_eq!(given.gamma, Some(1.5));
+        // 0 used to mean Huang's default; now it is refused with the word to use.
+        let spec = KPrototypes::param_specs().into_iter().find(|s| s.name == "gamma").expect("gamma");
+        assert!(spec.check(&ParamValue::Int(0), None).unwrap_err().contains("\"huang\""));
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub enum ParamKind {
     CountOrAuto {
         bound: Bound,
     },
+    /// A number above 0, or the given word for a value the algorithm
+    /// derives from the data (k-prototypes' `gamma = "huang"`).
+    PositiveOrWord(&'static str),
 }
 
 impl ParamKind {
@@ -87,6 +90,7 @@ impl ParamKind {
             ParamKind::CountOrAuto { bound } => {
                 format!("a count >= 1{} or \"auto\"", bound_text(*bound))
             }
+            ParamKind::PositiveOrWord(w) => format!("a number > 0 or \"{w}\""),
         }
     }
 }
@@ -236,6 +240,19 @@ impl ParamSpec {
             }
             (ParamKind::CountOrAuto { bound }, ParamValue::Int(n)) => bounded(*n, 1, *bound),
             (ParamKind::CountOrAuto { .. }, ParamValue::Text(s)) if s == "auto" => Ok(v.clone()),
+            (ParamKind::PositiveOrWord(_), ParamValue::Float(_) | ParamValue::Int(_)) => {
+                let x = match v {
+                    ParamValue::Int(n) => *n as f64,
+                    ParamValue::Float(x) => *x,
+                    _ => unreachable!("matched above"),
+                };
+                if x > 0.0 && x.is_finite() {
+                    Ok(ParamValue::Float(x))
+                } else {
+                    Err(wrong())
+                }
+            }
+            (ParamKind::PositiveOrWord(w), ParamValue::Text(s)) if s == w => Ok(v.clone()),
             _ => Err(wrong()),
         }
     }
@@ -394,6 +411,13 @@ mod tests {
         );
         assert!(p.check(&ParamValue::Int(0), None).is_err());
         assert!(p.check(&ParamValue::Text("x".into()), None).is_err());
+        let g = ParamSpec::new("gamma", ParamKind::PositiveOrWord("huang"), None, "");
+        assert_eq!(g.check(&ParamValue::Int(2), None), Ok(ParamValue::Float(2.0)));
+        assert_eq!(g.check(&ParamValue::Text("huang".into()), None), Ok(ParamValue::Text("huang".into())));
+        let zero = g.check(&ParamValue::Float(0.0), None).unwrap_err();
+        assert!(zero.contains("a number > 0 or \"huang\""), "{zero}");
+        assert!(g.check(&ParamValue::Text("auto".into()), None).is_err());
+        assert!(g.check(&ParamValue::Float(f64::INFINITY), None).is_err());
     }
 
     #[test]

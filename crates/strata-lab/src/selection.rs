@@ -151,11 +151,14 @@ fn scores(r: &RunRecord, held_out: bool) -> (f64, f64) {
     }
 }
 
-/// The best run of `pool` by its choosing score, leaving out `except`.
+/// The best run of `pool` by its choosing score, leaving out `except`; of
+/// runs with equal scores (the same segments found by two clusterers, say),
+/// the first in the manifest's order.
 fn best_of<'a>(pool: &[&'a RunRecord], held_out: bool, except: Option<&str>) -> Option<&'a RunRecord> {
     pool.iter()
         .copied()
         .filter(|r| except != Some(r.hash.as_str()))
+        .rev()
         .max_by(|a, b| scores(a, held_out).0.total_cmp(&scores(b, held_out).0))
 }
 
@@ -593,6 +596,12 @@ pub(crate) mod tests {
         twin.config.clusterer.algorithm = "gmm".into();
         let other = labelled(far.clone(), &[0, 1, 1, 1, 0]);
         let why = chosen(&[&best_l, &twin, &other], None, 0.02).expect("chosen").1;
+        // Equal scores: the first in the manifest's order wins, whichever
+        // order the tie comes in.
+        let mut tied = twin.clone();
+        tied.silhouette_common_groups = best_l.silhouette_common_groups.clone();
+        assert_eq!(chosen(&[&best_l, &tied], None, 0.02).expect("chosen").0.hash, "best");
+        assert_eq!(chosen(&[&tied, &best_l], None, 0.02).expect("chosen").0.hash, "twin");
         assert!(
             why.contains("; gmm on pca gives the same segments, row for row; runner-up kmeans on pca at 0.200; the chosen run leads by +0.100"),
             "{why}"
