@@ -64,12 +64,11 @@ pub fn render(res: &ExperimentResults) -> String {
                 seg.reason,
                 sizes.join("; ")
             );
-            if let Some(f) = res
-                .runs
-                .iter()
-                .find(|r| r.hash == seg.run)
-                .and_then(crate::features::note)
-            {
+            let run = res.runs.iter().find(|r| r.hash == seg.run);
+            if let Some(t) = run.and_then(crate::selection::structure) {
+                let _ = writeln!(s, "**Structure**: {t}.\n");
+            }
+            if let Some(f) = run.and_then(crate::features::note) {
                 let _ = writeln!(s, "{f}\n");
             }
             if !seg.agreement.is_empty() {

@@ -323,6 +323,66 @@ pub fn runner_up(runs: &[&RunRecord], best: &RunRecord, margin: f64) -> Option<S
     Some(out)
 }
 
+/// Kaufman and Rousseeuw's reading of an average silhouette width
+/// (*Finding Groups in Data*, 1990, ch. 2): the band's upper end and its
+/// words, lowest first.
+const STRUCTURE_BANDS: [(f64, &str); 4] = [
+    (0.25, "no substantial structure"),
+    (0.50, "a weak structure that could be artificial"),
+    (0.70, "a reasonable structure"),
+    (f64::INFINITY, "a strong structure"),
+];
+
+fn band(v: f64) -> usize {
+    STRUCTURE_BANDS.iter().position(|(top, _)| v <= *top).unwrap_or(STRUCTURE_BANDS.len() - 1)
+}
+
+/// How much structure the chosen run's segments have, read from its
+/// common-space silhouette on Kaufman and Rousseeuw's scale: on the groups
+/// of rows that judge the choice, with a 95 % t interval over them, when
+/// the run has its group silhouettes; otherwise the point on all rows (the
+/// rows that made the choice). `None` without a common-space silhouette.
+pub fn structure(r: &RunRecord) -> Option<String> {
+    let scale = "on Kaufman and Rousseeuw's scale for the average silhouette (at most 0.25: no substantial structure; to 0.50: weak, could be artificial; to 0.70: reasonable; above: strong)";
+    let (text, low, high) = match choose_judge(r) {
+        Some((_, j)) => {
+            let m = mean(j);
+            let sd = (j.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (j.len() - 1) as f64).sqrt();
+            let half = strata_core::stats::t_quantile(0.975, (j.len() - 1) as f64) * sd / (j.len() as f64).sqrt();
+            (
+                format!(
+                    "common-space silhouette {m:.3} [{:.3}, {:.3}] on groups of rows {} to {SILHOUETTE_GROUPS} (95 % t interval over the {} groups)",
+                    m - half,
+                    m + half,
+                    CHOOSING_GROUPS + 1,
+                    j.len()
+                ),
+                m - half,
+                m + half,
+            )
+        }
+        None => {
+            let s = common_score(r)?;
+            (format!("common-space silhouette {s:.3} on all rows (no interval)"), s, s)
+        }
+    };
+    let (a, b) = (band(low), band(high));
+    let reading = if a == b {
+        format!("it reads as {}", STRUCTURE_BANDS[a].1)
+    } else {
+        format!(
+            "the interval reaches from {} into {}",
+            STRUCTURE_BANDS[a].1, STRUCTURE_BANDS[b].1
+        )
+    };
+    let meaning = if b == 0 {
+        ": the segments cut a continuum into bins that can still be acted on, not naturally separate groups"
+    } else {
+        ""
+    };
+    Some(format!("{text}; {scale}, {reading}{meaning}"))
+}
+
 /// Whether two runs put every row in the same segment (the same partition,
 /// whatever the segments' numbers); false without labels.
 fn same_segments(a: &RunRecord, b: &RunRecord) -> bool {
@@ -651,6 +711,32 @@ pub(crate) mod tests {
         bare.silhouette_common_groups = None;
         assert_eq!(chosen(&[&bare, &lucky], None, 0.02).expect("chosen").0.hash, "steady");
         assert_eq!(candidates(&[&bare, &lucky])[0].run.hash, "steady");
+    }
+
+    #[test]
+    fn structure_is_read_on_kaufman_and_rousseeuws_scale() {
+        let grouped = |g: [f64; 10]| {
+            let mut r = run("r", "none", 0.3, Some(0.9), vec![50, 50]);
+            r.silhouette_common_groups = Some(g.to_vec());
+            r
+        };
+        // Judging groups 0.20 +- 0.01: wholly in the lowest band.
+        let low = grouped([0.9, 0.9, 0.9, 0.9, 0.9, 0.19, 0.21, 0.20, 0.19, 0.21]);
+        let text = structure(&low).expect("read");
+        assert!(text.starts_with("common-space silhouette 0.200 ["), "{text}");
+        assert!(text.contains("on groups of rows 6 to 10 (95 % t interval over the 5 groups)"), "{text}");
+        assert!(text.ends_with("it reads as no substantial structure: the segments cut a continuum into bins that can still be acted on, not naturally separate groups"), "{text}");
+        // The choosing groups (0.9) play no part; a spread across 0.5 says so.
+        let spanning = grouped([0.1; 5].into_iter().chain([0.40, 0.60, 0.45, 0.55, 0.50]).collect::<Vec<_>>().try_into().expect("10"));
+        let text = structure(&spanning).expect("read");
+        assert!(text.ends_with("the interval reaches from a weak structure that could be artificial into a reasonable structure"), "{text}");
+        let strong = grouped([0.8; 10]);
+        assert!(structure(&strong).expect("read").ends_with("it reads as a strong structure"));
+        // Without groups: the point on all rows.
+        let bare = run("b", "none", 0.6, Some(0.9), vec![50, 50]);
+        let text = structure(&bare).expect("read");
+        assert!(text.starts_with("common-space silhouette 0.600 on all rows (no interval)"), "{text}");
+        assert!(text.ends_with("it reads as a reasonable structure"), "{text}");
     }
 
     #[test]

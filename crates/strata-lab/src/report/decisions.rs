@@ -45,6 +45,9 @@ pub(super) fn selection_section(d: &mut Doc, res: &ExperimentResults, all: &[&Ru
                 best.config.clusterer.label(),
                 best.config.representation.label()
             ));
+            if let Some(t) = crate::selection::structure(best) {
+                d.p(&format!("Structure: {t}."));
+            }
             if let Some(c) = &best.clustering {
                 d.p(&format!("Cluster sizes: {:?}.", c.sizes));
             }
