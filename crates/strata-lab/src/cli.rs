@@ -197,6 +197,9 @@ pub struct SweepArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Delete stored run files that the manifest no longer plans (runs of an earlier manifest, descriptor or strata version).
+    #[arg(long)]
+    pub prune: bool,
 }
 
 impl SweepArgs {
@@ -250,6 +253,27 @@ pub fn run_and_report(manifests: &[PathBuf], args: &SweepArgs) -> anyhow::Result
         );
         if let Some(c) = o.classification {
             println!("  classification: {c}");
+        }
+        // Listing stale runs never fails a sweep whose runs are stored.
+        let orphans = crate::store::orphan_runs(&o.dir).unwrap_or_else(|e| {
+            eprintln!("  cannot look for stale runs: {e:#}");
+            Vec::new()
+        });
+        if !orphans.is_empty() {
+            if args.prune {
+                for p in &orphans {
+                    std::fs::remove_file(p).map_err(|e| anyhow::anyhow!("cannot delete {}: {e}", p.display()))?;
+                }
+                println!("  pruned {} stored runs the manifest no longer plans", orphans.len());
+            } else {
+                println!(
+                    "  {} stored {} in runs/ the manifest no longer plans (an earlier manifest, descriptor or strata version; every report ignores {}): --prune deletes {}",
+                    orphans.len(),
+                    if orphans.len() == 1 { "run" } else { "runs" },
+                    if orphans.len() == 1 { "it" } else { "them" },
+                    if orphans.len() == 1 { "it" } else { "them" },
+                );
+            }
         }
         if o.decisions_left {
             println!(

@@ -195,6 +195,35 @@ pub fn run_path(dir: &Path, hash: &str) -> PathBuf {
     dir.join("runs").join(format!("{hash}.json"))
 }
 
+/// The run files in an experiment folder's `runs/` that its plan does not
+/// list: runs of an earlier manifest, descriptor or strata version, which
+/// every report ignores. Temporary files of writes in flight are not
+/// counted (another sweep may be writing them). Sorted; empty without a
+/// plan or a `runs/` folder.
+pub fn orphan_runs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let plan_path = dir.join("plan.json");
+    let runs_dir = dir.join("runs");
+    if !plan_path.is_file() || !runs_dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let plan: Plan = read_json(&plan_path)?;
+    let planned: std::collections::HashSet<&str> = plan.runs.iter().map(|r| r.hash.as_str()).collect();
+    let entries = std::fs::read_dir(&runs_dir)
+        .map_err(|e| anyhow::anyhow!("cannot list {}: {e}", runs_dir.display()))?;
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "json")
+                && p.file_stem()
+                    .and_then(|s| s.to_str())
+                    .is_some_and(|s| !s.starts_with('.') && !planned.contains(s))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
 /// A stored run, if its file exists and is whole; a damaged file is `Err`.
 pub fn read_run(dir: &Path, hash: &str) -> Option<anyhow::Result<RunRecord>> {
     let p = run_path(dir, hash);

@@ -1033,3 +1033,42 @@ fn editing_the_descriptors_preparation_recomputes() {
     let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("rescaled");
     assert_eq!((o[0].computed, o[0].reused), (6, 0));
 }
+
+#[test]
+fn stale_runs_are_counted_and_pruned_on_request() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 150);
+    manifest(dir, "exp.toml", SMALL);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"];
+        args.extend_from_slice(extra);
+        ok(&strata(dir, &args).output().expect("strata"))
+    };
+    let exp = dir.join("res/exp");
+    let first = run(&[]);
+    assert!(!first.contains("no longer plans"), "{first}");
+    assert!(strata_lab::store::orphan_runs(&exp).expect("orphans").is_empty());
+    // k = [2, 3] becomes [2, 4]: the k = 3 runs (one per representation) are stale.
+    manifest(dir, "exp.toml", &SMALL.replace("k = [2, 3]", "k = [2, 4]"));
+    let second = run(&[]);
+    assert!(
+        second.contains("  2 stored runs in runs/ the manifest no longer plans (an earlier manifest, descriptor or strata version; every report ignores them): --prune deletes them"),
+        "{second}"
+    );
+    let stale = strata_lab::store::orphan_runs(&exp).expect("orphans");
+    assert_eq!(stale.len(), 2);
+    for p in &stale {
+        let r: RunRecord = strata_lab::store::read_json(p).expect("run");
+        assert_eq!(r.config.clusterer.params.0.get("k").map(|v| v.to_string()), Some("3".into()));
+    }
+    // A temporary file of a write in flight is not stale.
+    std::fs::write(exp.join("runs/.abc.json.1.0.tmp"), "{").expect("tmp");
+    let third = run(&["--prune"]);
+    assert!(third.contains("  pruned 2 stored runs the manifest no longer plans"), "{third}");
+    assert!(stale.iter().all(|p| !p.exists()));
+    assert!(exp.join("runs/.abc.json.1.0.tmp").exists());
+    // Every planned run is still there: nothing recomputed.
+    assert!(third.contains("0 computed (0 failed), 6 already stored"), "{third}");
+    assert!(!run(&[]).contains("no longer plans"));
+}
