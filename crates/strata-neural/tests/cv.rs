@@ -257,6 +257,20 @@ fn paired_comparison_detects_a_real_gain() {
     assert!(d.p_value < 0.01, "{d:?}");
 }
 
+/// The accuracy on the `test` rows of the rule fitted on the others: one
+/// feature `x` cut at the midpoint between its two class means (`y` is 0/1).
+fn midpoint_rule_accuracy(x: &[f64], y: &[u8], test: &[usize]) -> f64 {
+    let in_test: std::collections::HashSet<usize> = test.iter().copied().collect();
+    let (mut s, mut c) = ([0.0; 2], [0usize; 2]);
+    for i in (0..x.len()).filter(|i| !in_test.contains(i)) {
+        s[y[i] as usize] += x[i];
+        c[y[i] as usize] += 1;
+    }
+    let cut = 0.5 * (s[0] / c[0] as f64 + s[1] / c[1] as f64);
+    let right = test.iter().filter(|&&i| u8::from(x[i] > cut) == y[i]).count();
+    right as f64 / test.len() as f64
+}
+
 /// Two feature sets that carry the same information: the original features,
 /// and the same with one pure-noise column left out. Their true difference is
 /// about zero, so the corrected interval must contain 0 and say so.
@@ -316,17 +330,7 @@ fn corrected_intervals_cover_zero_under_no_difference() {
             y.iter().map(|&c| f64::from(c) + 1.2 * rng.normal()).collect()
         };
         let (x1, x2) = (feature(&mut rng), feature(&mut rng));
-        let accuracy = |x: &[f64], test: &[usize]| -> f64 {
-            let in_test: std::collections::HashSet<usize> = test.iter().copied().collect();
-            let (mut s, mut c) = ([0.0; 2], [0usize; 2]);
-            for i in (0..n).filter(|i| !in_test.contains(i)) {
-                s[y[i] as usize] += x[i];
-                c[y[i] as usize] += 1;
-            }
-            let cut = 0.5 * (s[0] / c[0] as f64 + s[1] / c[1] as f64);
-            let right = test.iter().filter(|&&i| u8::from(x[i] > cut) == y[i]).count();
-            right as f64 / test.len() as f64
-        };
+        let accuracy = |x: &[f64], test: &[usize]| midpoint_rule_accuracy(x, &y, test);
         let mut diffs = Vec::new();
         for r in 0..repeats {
             let folds = stratified_folds(&y, k, Seed(rep * 10 + r)).unwrap();
@@ -402,15 +406,7 @@ fn corrected_score_intervals_cover_the_expected_accuracy() {
         let mut scores = Vec::new();
         for r in 0..repeats {
             for test in &stratified_folds(&y, k, Seed(rep * 10 + r)).unwrap() {
-                let in_test: std::collections::HashSet<usize> = test.iter().copied().collect();
-                let (mut s, mut c) = ([0.0; 2], [0usize; 2]);
-                for i in (0..n).filter(|i| !in_test.contains(i)) {
-                    s[y[i] as usize] += x[i];
-                    c[y[i] as usize] += 1;
-                }
-                let cut = 0.5 * (s[0] / c[0] as f64 + s[1] / c[1] as f64);
-                let right = test.iter().filter(|&&i| u8::from(x[i] > cut) == y[i]).count();
-                scores.push(right as f64 / test.len() as f64);
+                scores.push(midpoint_rule_accuracy(&x, &y, test));
             }
         }
         let t = corrected_resampled_t(&scores, 1.0 / (k as f64 - 1.0), 0.95);
