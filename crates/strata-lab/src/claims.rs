@@ -136,8 +136,10 @@ fn best_common<'a>(
             common_score(r).map(|s| (r, s, s))
         }
     });
+    // Of equal scores, the first run in the manifest's order, as the
+    // segmentation rule breaks ties.
     scored
-        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .reduce(|best, r| if r.1 > best.1 { r } else { best })
         .map(|(r, _, judged)| (r, judged))
 }
 
@@ -485,6 +487,18 @@ pub(crate) mod tests {
             gmm(run("d", "pca", 0.25, None, sizes())),
         ]);
         assert_eq!(claim(&res, "k-means").verdict, Verdict::Mixed);
+        // Equal scores: the first run in the manifest's order is the side's best.
+        let with_k = |mut r: RunRecord, k: i64| {
+            r.config.clusterer.params.0.insert("k".into(), strata_core::ParamValue::Int(k));
+            r
+        };
+        let res = results(vec![
+            with_k(run("a", "none", 0.30, None, sizes()), 3),
+            with_k(run("b", "none", 0.30, None, sizes()), 2),
+            gmm(run("c", "none", 0.20, None, sizes())),
+        ]);
+        let c = claim(&res, "k-means");
+        assert!(c.evidence.contains("k-means 0.300 (k=3)"), "{}", c.evidence);
     }
 
     #[test]
