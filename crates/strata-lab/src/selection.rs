@@ -171,7 +171,7 @@ pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
     let mut reason = if held_out {
         let (c, j) = scores(best, true);
         format!(
-            "{why}{size_note}, over groups of rows 1 to {CHOOSING_GROUPS} ({c:.3}); judged on groups {} to {SILHOUETTE_GROUPS}, which took no part in the choice: common-space silhouette {j:.3} ({all_rows:.3} on all rows)",
+            "{why}{size_note}; ranked on groups of rows 1 to {CHOOSING_GROUPS} ({c:.3}), judged on groups {} to {SILHOUETTE_GROUPS}, which took no part in the choice: common-space silhouette {j:.3} ({all_rows:.3} on all rows)",
             CHOOSING_GROUPS + 1
         )
     } else {
@@ -615,7 +615,7 @@ pub(crate) mod tests {
         let (r, why) = chosen(&[&best, &shaky, &close], None, 0.02).expect("chosen");
         assert_eq!(r.hash, "best");
         assert!(
-            why.contains("over groups of rows 1 to 5 (0.300); judged on groups 6 to 10, which took no part in the choice: common-space silhouette 0.300 (0.300 on all rows)"),
+            why.contains("ranked on groups of rows 1 to 5 (0.300), judged on groups 6 to 10, which took no part in the choice: common-space silhouette 0.300 (0.300 on all rows)"),
             "{why}"
         );
         assert!(
@@ -696,7 +696,7 @@ pub(crate) mod tests {
         // ... and reported as groups 6 to 10 see it, not as the choosing
         // groups (0.330) or all rows (0.300) do.
         assert!(
-            why.contains("(0.330); judged on groups 6 to 10, which took no part in the choice: common-space silhouette 0.270 (0.300 on all rows)"),
+            why.contains("(0.330), judged on groups 6 to 10, which took no part in the choice: common-space silhouette 0.270 (0.300 on all rows)"),
             "{why}"
         );
         assert!(why.contains("runner-up kmeans on pca at 0.310; the chosen run leads by -0.040 [-0.042, -0.038]"), "{why}");
