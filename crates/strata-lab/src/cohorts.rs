@@ -12,7 +12,9 @@
 //!   overlap first);
 //! - **centres per feature**: each matched segment's mean on its own cohort's
 //!   rows, in original units and as a shift in pooled standard deviations of
-//!   the two cohorts;
+//!   the two cohorts, with a 95 % interval from Welch's standard error of the
+//!   difference of the two segments' means (unadjusted; the largest shift,
+//!   picked for its size, is said to err large);
 //! - **response**: each matched segment's response rate in its own cohort,
 //!   with a Wilson 95 % interval, and the change from the earlier cohort to
 //!   the later one with Newcombe's hybrid score 95 % interval of the
@@ -182,6 +184,12 @@ pub struct FeatureShift {
     pub pooled_sd: f64,
     /// `(late - early) / pooled_sd`; 0 when the feature is constant in both cohorts.
     pub shift_sd: f64,
+    /// 95 % interval of `shift_sd`: the difference of the two segments'
+    /// means with Welch's standard error (each segment's own variance over
+    /// its rows) and the normal quantile, over the same `pooled_sd`;
+    /// unadjusted for the number of features and segments compared.
+    #[serde(default)]
+    pub shift_interval: Option<(f64, f64)>,
 }
 
 /// An earlier segment and the later segment matched to it.
@@ -369,6 +377,19 @@ fn mean_var(x: &Array2<f64>, j: usize, rows: &[usize]) -> (f64, f64) {
     (mean, var)
 }
 
+/// The 95 % interval of a standardized shift `shift_sd` (a difference of
+/// two means over `pooled_sd`) from each side's variance and row count:
+/// Welch's standard error of the difference, the normal quantile (the
+/// segments hold hundreds of rows), over the same `pooled_sd`. `None` for a
+/// constant feature or a segment of one row.
+fn shift_interval(shift_sd: f64, pooled_sd: f64, (va, na): (f64, usize), (vb, nb): (f64, usize)) -> Option<(f64, f64)> {
+    if pooled_sd <= 0.0 || na < 2 || nb < 2 {
+        return None;
+    }
+    let half = strata_core::stats::Z95 * (va / na as f64 + vb / nb as f64).sqrt() / pooled_sd;
+    half.is_finite().then_some((shift_sd - half, shift_sd + half))
+}
+
 /// Pairs earlier and later segments one to one, largest overlap (rows both
 /// pipelines put in the pair) first; ties go to the lower segment numbers.
 fn match_segments(a: &[usize], ka: usize, b: &[usize], kb: usize) -> Vec<(usize, usize, usize)> {
@@ -468,18 +489,16 @@ pub fn evaluate(
             .iter()
             .zip(&pooled)
             .map(|(&(ja, jb), &sd)| {
-                let (early_mean, _) = mean_var(&a.m.own_unscaled, ja, &ma);
-                let (late_mean, _) = mean_var(&b.m.own_unscaled, jb, &mb);
+                let (early_mean, early_var) = mean_var(&a.m.own_unscaled, ja, &ma);
+                let (late_mean, late_var) = mean_var(&b.m.own_unscaled, jb, &mb);
+                let shift_sd = if sd > 0.0 { (late_mean - early_mean) / sd } else { 0.0 };
                 FeatureShift {
                     feature: a.m.names[ja].clone(),
                     early: early_mean,
                     late: late_mean,
                     pooled_sd: sd,
-                    shift_sd: if sd > 0.0 {
-                        (late_mean - early_mean) / sd
-                    } else {
-                        0.0
-                    },
+                    shift_sd,
+                    shift_interval: shift_interval(shift_sd, sd, (early_var, ma.len()), (late_var, mb.len())),
                 }
             })
             .collect();
@@ -523,9 +542,15 @@ pub fn evaluate(
     let worst = matches
         .iter()
         .max_by(|p, q| p.largest_shift().total_cmp(&q.largest_shift()));
+    let shifts: usize = matches.iter().map(|m| m.features.len()).sum();
     let moved = worst.and_then(|m| m.features.first()).map_or(String::new(), |f| {
+        let interval = f.shift_interval.map_or(String::new(), |(lo, hi)| {
+            format!(
+                " [{lo:+.2}, {hi:+.2}] (95 %, Welch; picked as the largest of {shifts} feature shifts, so it errs large)"
+            )
+        });
         format!(
-            "; the largest move of a matched segment's centre is {:+.2} pooled standard deviations, on `{}`",
+            "; the largest move of a matched segment's centre is {:+.2}{interval} pooled standard deviations, on `{}`",
             f.shift_sd, f.feature
         )
     });
@@ -654,6 +679,17 @@ mod tests {
     }
 
     #[test]
+    fn shift_interval_by_hand() {
+        // Variances 4 and 9 over 100 rows each: Welch's standard error
+        // sqrt(0.04 + 0.09) = 0.36056, over a pooled sd of 2: half-width
+        // 1.959964 * 0.18028 = 0.35334.
+        let (lo, hi) = shift_interval(0.5, 2.0, (4.0, 100), (9.0, 100)).expect("interval");
+        assert!((lo - (0.5 - 0.353_34)).abs() < 1e-5 && (hi - (0.5 + 0.353_34)).abs() < 1e-5, "{lo} {hi}");
+        assert_eq!(shift_interval(0.0, 0.0, (0.0, 100), (0.0, 100)), None);
+        assert_eq!(shift_interval(0.1, 1.0, (1.0, 1), (1.0, 100)), None);
+    }
+
+    #[test]
     fn each_cohort_pipeline_sees_only_its_rows_and_a_moved_segment_is_measured() {
         let (prep, dates, y) = cohorts(3.0);
         let excluded = vec!["Tenure_days".to_string()];
@@ -684,6 +720,16 @@ mod tests {
         assert!((spend.pooled_sd - pooled).abs() < 1e-9);
         assert!((spend.shift_sd - (spend.late - spend.early) / pooled).abs() < 1e-12);
         assert_eq!(moved.features[0].feature, "spend", "largest shift first");
+        // Its interval holds the planted move and excludes none; the blobs
+        // that did not move have intervals around zero.
+        let (lo, hi) = spend.shift_interval.expect("interval");
+        assert!(lo < 3.0 / pooled && 3.0 / pooled < hi && lo > 0.0, "{lo} {hi} {}", 3.0 / pooled);
+        for m in rep.matches.iter().filter(|m| m.early_segment != moved.early_segment) {
+            let f = m.features.iter().find(|f| f.feature == "spend").expect("spend");
+            let (lo, hi) = f.shift_interval.expect("interval");
+            assert!(lo < 0.0 && 0.0 < hi, "{f:?}");
+        }
+        assert!(rep.verdict.contains("(95 %, Welch; picked as the largest of 6 feature shifts, so it errs large) pooled standard deviations, on `spend`"), "{}", rep.verdict);
         // Named after the chosen clustering's segment of its rows: blob 1.
         let (chosen, share) = moved.chosen_segment.expect("named");
         assert_eq!(chosen, 11);

@@ -290,11 +290,13 @@ pub(super) fn cohort_section(d: &mut Doc, c: &crate::cohorts::CohortReport) {
                     .take(3)
                     .map(|f| {
                         format!(
-                            "{} {} → {} ({:+.2} sd)",
+                            "{} {} → {} ({:+.2} sd{})",
                             f.feature,
                             fmt_units(f.early),
                             fmt_units(f.late),
-                            f.shift_sd
+                            f.shift_sd,
+                            f.shift_interval
+                                .map_or(String::new(), |(lo, hi)| format!(" [{lo:+.2}, {hi:+.2}]"))
                         )
                     })
                     .collect::<Vec<_>>()
@@ -311,7 +313,7 @@ pub(super) fn cohort_section(d: &mut Doc, c: &crate::cohorts::CohortReport) {
             "response, earlier cohort (95 % Wilson)",
             "response, later cohort",
             "change, later minus earlier (Newcombe 95 %, unadjusted)",
-            "largest centre shifts (original units; pooled sd)",
+            "largest centre shifts (original units; pooled sd, 95 % Welch, unadjusted)",
         ],
         &rows,
     );

@@ -113,6 +113,8 @@ pub(super) fn draw(
                         // Segments named after the chosen clustering's; the response
                         // change judged by Newcombe's interval of the difference.
                         "chosen_segment": true, "response_change": "newcombe", "ari": "bootstrap",
+                        // Each centre shift with its Welch interval.
+                        "shift_interval": "welch",
                         // Nominal features have no centre to compare.
                         "nominal": p.loaded.descriptor.columns.nominal
                     })
