@@ -960,6 +960,63 @@ fn coded_categories_feed_kprototypes_and_numeric_clusterers_refuse_them() {
     assert!(e.contains("colour") && e.contains("`kmeans` needs numbers"), "{e}");
 }
 
+/// Like with like: the k-means runs beside k-prototypes get the silhouette
+/// under k-prototypes' mixed dissimilarity too (Huang's gamma, k-prototypes'
+/// default), so where both find the same segments both score the same; a
+/// stored k-means run without it gets it at the next sweep, nothing
+/// recomputed.
+#[test]
+fn k_means_beside_k_prototypes_is_scored_under_the_mixed_dissimilarity() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let mut csv = String::from("id,y,a,b,colour\n");
+    for i in 0..150 {
+        let g = i % 3;
+        let j = |s: usize| ((i * 37 + s * 11) % 101) as f64 / 50.0 - 1.0;
+        csv.push_str(&format!(
+            "{i},{},{:.6},{:.6},{}\n",
+            u8::from(g == 0),
+            [0.0, 9.0, 0.0][g] + j(1),
+            [0.0, 0.0, 9.0][g] + j(2),
+            ["red", "green", "blue"][g]
+        ));
+    }
+    write_table(dir, &csv, "[[encode]]\ncolumn = \"colour\"\nmethod = \"one_hot\"\n");
+    let m = manifest(
+        dir,
+        "mixed.toml",
+        "[[clusterer]]\nalgorithm = \"kprototypes\"\nk = 3\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 3]\n[evaluation]\nstability_resamples = 2\n",
+    );
+    let reg = Registry::standard();
+    sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("sweep");
+    let runs = runs_of(&dir.join("res/mixed"));
+    let of = |alg: &str, k: i64| {
+        runs.iter()
+            .find(|r| {
+                r.config.clusterer.algorithm == alg
+                    && r.config.clusterer.params.0.get("k") == Some(&strata_core::ParamValue::Int(k))
+            })
+            .expect("run")
+    };
+    let (kp, km3, km2) = (of("kprototypes", 3), of("kmeans", 3), of("kmeans", 2));
+    let labels = |r: &RunRecord| r.clustering.as_ref().expect("labels").labels.clone();
+    // Three far-apart groups, one colour each: both find them.
+    assert_eq!(strata_cluster::metrics::adjusted_rand_index(&labels(kp), &labels(km3)).expect("ari"), 1.0);
+    let mixed = |r: &RunRecord| *r.metrics.get("silhouette_mixed").expect("mixed silhouette");
+    assert_eq!(mixed(kp), mixed(km3), "same segments, same measure, same score");
+    assert!(mixed(km2) < mixed(km3), "{} {}", mixed(km2), mixed(km3));
+    // A k-means run stored without it gets it at the next sweep.
+    let path = strata_lab::store::run_path(&dir.join("res/mixed"), &km2.hash);
+    let mut stored: RunRecord = strata_lab::store::read_json(&path).expect("stored");
+    stored.metrics.remove("silhouette_mixed");
+    strata_lab::store::write_json(&path, &stored).expect("write");
+    let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("again");
+    assert_eq!((o[0].computed, o[0].reused), (0, 3));
+    let again: RunRecord = strata_lab::store::read_json(&path).expect("stored");
+    assert_eq!(again.metrics.get("silhouette_mixed"), Some(&mixed(km2)));
+    assert_eq!(again.metrics.get("silhouette_common"), km2.metrics.get("silhouette_common"));
+}
+
 /// The classification stage shards too: each shard computes its units
 /// (repeat, fold, feature set), the merge gathers them, and the sweep on the
 /// merged folder assembles the same record as one unsharded run.

@@ -487,7 +487,7 @@ pub(super) fn mixed_section(d: &mut Doc, all: &[&RunRecord]) {
     ks.sort_unstable();
     ks.dedup();
     d.h(2, "Mixed data: k-prototypes against k-means on one-hot columns");
-    d.p("k-prototypes reads each one-hot group back as one categorical variable and weighs a mismatch by gamma (half the mean standard deviation of the numeric columns); k-means sees the 0/1 columns as numbers. Both on the prepared columns, compared k by k in the common space (the prepared features, as every run), under k-prototypes' own mixed dissimilarity, and by the spread of their segments' response rates on the training rows of held-out targeting.");
+    d.p("k-prototypes reads each one-hot group back as one categorical variable and weighs a mismatch by gamma (Huang's default: half the mean standard deviation of the numeric columns); k-means sees the 0/1 columns as numbers. Both on the prepared columns, compared k by k in the common space (the prepared features, as every run), both under k-prototypes' mixed dissimilarity (k-means' labels with Huang's gamma; k-prototypes' with its run's gamma, the same unless the manifest sets one), and by the spread of their segments' response rates on the training rows of held-out targeting.");
     let metric = |r: Option<&RunRecord>, m: &str| fmt(r.and_then(|r| r.metrics.get(m).copied()));
     let spread = |r: Option<&RunRecord>| {
         r.and_then(|r| r.metrics.get(crate::sweep::RESPONSE_SPREAD))
@@ -501,7 +501,8 @@ pub(super) fn mixed_section(d: &mut Doc, all: &[&RunRecord]) {
                 k.to_string(),
                 metric(p, "silhouette_common"),
                 metric(m, "silhouette_common"),
-                metric(p, "silhouette_mixed"),
+                metric(p, crate::sweep::MIXED_SILHOUETTE),
+                metric(m, crate::sweep::MIXED_SILHOUETTE),
                 metric(p, "stability_mean_ari"),
                 metric(m, "stability_mean_ari"),
                 spread(p),
@@ -515,6 +516,7 @@ pub(super) fn mixed_section(d: &mut Doc, all: &[&RunRecord]) {
             "k-prototypes: common-space silhouette",
             "k-means on one-hot: common-space silhouette",
             "k-prototypes: mixed-dissimilarity silhouette",
+            "k-means on one-hot: mixed-dissimilarity silhouette",
             "k-prototypes: pipeline stability",
             "k-means: pipeline stability",
             "k-prototypes: response-rate spread",

@@ -418,6 +418,67 @@ fn needs_common(r: &RunRecord, n: usize) -> bool {
         && (!r.metrics.contains_key(COMMON_SILHOUETTE) || r.silhouette_common_groups.is_none())
 }
 
+/// The silhouette under k-prototypes' mixed dissimilarity (numeric distance
+/// plus gamma per categorical mismatch): k-prototypes runs on the prepared
+/// columns get it as they run, with their own gamma; the k-means runs beside
+/// them get it in the pass after the runs ([`mixed_silhouettes`]), with
+/// Huang's gamma, so the report compares the two under one measure.
+pub const MIXED_SILHOUETTE: &str = "silhouette_mixed";
+
+/// Whether a run is a k-means run on the prepared columns of an experiment
+/// that also runs k-prototypes: it gets a [`MIXED_SILHOUETTE`].
+fn wants_mixed(r: &RunRecord, p: &Planned) -> bool {
+    let n = p.segmenting.nrows();
+    r.config.clusterer.algorithm == "kmeans"
+        && in_common_space(&r.config)
+        && p.runs.iter().any(|(_, c)| c.clusterer.algorithm == "kprototypes")
+        && r.status == RunStatus::Ok
+        && r.clustering.as_ref().is_some_and(|c| {
+            let distinct = c.sizes.iter().filter(|&&s| s > 0).count();
+            c.labels.len() == n && distinct >= 2 && distinct < n
+        })
+}
+
+/// A run still waiting for a pass after the runs: its common-space
+/// silhouettes ([`needs_common`]) or its mixed one ([`wants_mixed`]).
+fn needs_pass(r: &RunRecord, p: &Planned) -> bool {
+    needs_common(r, p.segmenting.nrows()) || (wants_mixed(r, p) && !r.metrics.contains_key(MIXED_SILHOUETTE))
+}
+
+/// The [`MIXED_SILHOUETTE`] of every k-means run in `recs` that lacks one,
+/// with Huang's gamma (half the mean standard deviation of the numeric
+/// columns, k-prototypes' default) on the prepared columns read as
+/// k-prototypes reads them.
+fn mixed_silhouettes(p: &Planned, recs: &mut [RunRecord]) {
+    let wanted: Vec<usize> = (0..recs.len())
+        .filter(|&j| wants_mixed(&recs[j], p) && !recs[j].metrics.contains_key(MIXED_SILHOUETTE))
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let mixed = strata_cluster_mixed::Mixed::new(
+        p.segmenting.view(),
+        &p.segment_kinds.kinds,
+        &p.segment_kinds.names,
+    );
+    for j in wanted {
+        let t = Instant::now();
+        let r = &mut recs[j];
+        let labels = r.clustering.as_ref().map(|c| c.labels.clone()).unwrap_or_default();
+        let score = mixed
+            .as_ref()
+            .map_err(|e| e.clone())
+            .and_then(|m| strata_cluster_mixed::mixed_silhouette(m, &labels, m.default_gamma()));
+        match score {
+            Ok(v) => {
+                r.metrics.insert(MIXED_SILHOUETTE.into(), v);
+            }
+            Err(e) => r.warnings.push(format!("{MIXED_SILHOUETTE}: {e}")),
+        }
+        r.timings_s.insert(MIXED_SILHOUETTE.into(), t.elapsed().as_secs_f64());
+    }
+}
+
 /// How many disjoint groups of rows the common-space silhouette is also
 /// computed in, for the claims' held-out judgement and intervals (see
 /// [`silhouette_groups`] and `claims::held_out_difference`).
@@ -598,7 +659,7 @@ pub fn execute(
             match store::read_run(&p.dir, h) {
                 Some(Ok(r)) if !opts.force => {
                     o.reused += 1;
-                    if needs_common(&r, p.segmenting.nrows()) {
+                    if needs_pass(&r, p) {
                         unfinished.push((i, r));
                     }
                 }
@@ -724,14 +785,13 @@ pub fn execute(
                 }
             }
             let mut out = Vec::new();
-            let n = plans[*i].segmenting.nrows();
             for rec in recs {
                 if let Some(e) = &rec.error {
                     tracing::warn!(run = %rec.hash, "run failed: {e}");
                 }
                 store::write_json(&store::run_path(&plans[*i].dir, &rec.hash), &rec)?;
                 bar.inc(1);
-                out.push((*i, rec.status, needs_common(&rec, n).then_some(rec)));
+                out.push((*i, rec.status, needs_pass(&rec, &plans[*i]).then_some(rec)));
             }
             Ok(out)
         })
@@ -758,7 +818,14 @@ pub fn execute(
         let position = |h: &str| p.runs.iter().position(|(ph, _)| ph == h);
         recs.sort_by_key(|r| position(&r.hash));
         bar.set_message(format!("{}: silhouettes in the common space", p.manifest.name));
-        common_silhouettes(p.segmenting.view(), &mut recs, p.manifest.seed);
+        // Only the runs that lack them: a run here for its mixed silhouette
+        // alone keeps its common ones.
+        let n = p.segmenting.nrows();
+        let (mut common, rest): (Vec<RunRecord>, Vec<RunRecord>) = recs.into_iter().partition(|r| needs_common(r, n));
+        common_silhouettes(p.segmenting.view(), &mut common, p.manifest.seed);
+        let mut recs: Vec<RunRecord> = common.into_iter().chain(rest).collect();
+        recs.sort_by_key(|r| position(&r.hash));
+        mixed_silhouettes(p, &mut recs);
         for rec in &recs {
             store::write_json(&store::run_path(&p.dir, &rec.hash), rec)?;
         }

@@ -262,9 +262,9 @@ pub(super) fn run_one(
                 .and_then(|m| strata_cluster_mixed::mixed_silhouette(&m, &labels, gamma))
             {
                 Ok(v) => {
-                    rec.metrics.insert("silhouette_mixed".into(), v);
+                    rec.metrics.insert(super::MIXED_SILHOUETTE.into(), v);
                 }
-                Err(e) => rec.warnings.push(format!("silhouette_mixed: {e}")),
+                Err(e) => rec.warnings.push(format!("{}: {e}", super::MIXED_SILHOUETTE)),
             }
         }
         match strata_cluster::metrics::calinski_harabasz(x, &labels) {
