@@ -919,10 +919,9 @@ fn features_section_selects_what_segments() {
 
 /// A descriptor may keep a category as one column of codes (`method =
 /// "code"`): k-prototypes segments on it, k-means refuses it naming the column.
-#[test]
-fn coded_categories_feed_kprototypes_and_numeric_clusterers_refuse_them() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path();
+/// 150 rows in three groups `gap` apart on two numeric columns, each group
+/// with its own colour, encoded by `method` (`code` or `one_hot`).
+fn write_coloured(dir: &Path, gap: f64, method: &str) {
     let mut csv = String::from("id,y,a,b,colour\n");
     for i in 0..150 {
         let g = i % 3;
@@ -930,12 +929,19 @@ fn coded_categories_feed_kprototypes_and_numeric_clusterers_refuse_them() {
         csv.push_str(&format!(
             "{i},{},{:.6},{:.6},{}\n",
             u8::from(g == 0),
-            [0.0, 5.0, 0.0][g] + j(1),
-            [0.0, 0.0, 5.0][g] + j(2),
+            [0.0, gap, 0.0][g] + j(1),
+            [0.0, 0.0, gap][g] + j(2),
             ["red", "green", "blue"][g]
         ));
     }
-    write_table(dir, &csv, "[[encode]]\ncolumn = \"colour\"\nmethod = \"code\"\n");
+    write_table(dir, &csv, &format!("[[encode]]\ncolumn = \"colour\"\nmethod = \"{method}\"\n"));
+}
+
+#[test]
+fn coded_categories_feed_kprototypes_and_numeric_clusterers_refuse_them() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_coloured(dir, 5.0, "code");
     let p = manifest(
         dir,
         "coded.toml",
@@ -969,19 +975,7 @@ fn coded_categories_feed_kprototypes_and_numeric_clusterers_refuse_them() {
 fn k_means_beside_k_prototypes_is_scored_under_the_mixed_dissimilarity() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();
-    let mut csv = String::from("id,y,a,b,colour\n");
-    for i in 0..150 {
-        let g = i % 3;
-        let j = |s: usize| ((i * 37 + s * 11) % 101) as f64 / 50.0 - 1.0;
-        csv.push_str(&format!(
-            "{i},{},{:.6},{:.6},{}\n",
-            u8::from(g == 0),
-            [0.0, 9.0, 0.0][g] + j(1),
-            [0.0, 0.0, 9.0][g] + j(2),
-            ["red", "green", "blue"][g]
-        ));
-    }
-    write_table(dir, &csv, "[[encode]]\ncolumn = \"colour\"\nmethod = \"one_hot\"\n");
+    write_coloured(dir, 9.0, "one_hot");
     let m = manifest(
         dir,
         "mixed.toml",
