@@ -275,7 +275,7 @@ pub fn runner_up(runs: &[&RunRecord], best: &RunRecord, margin: f64) -> Option<S
     };
     let ((_, sb), (_, s2)) = (scores(best, held_out), scores(second, held_out));
     if !(sb.is_finite() && s2.is_finite()) {
-        return None;
+        return twins_text;
     }
     let (lead, interval) = if held_out {
         crate::claims::held_out_difference(best, sb, second, s2, true)
@@ -346,19 +346,20 @@ pub fn structure(r: &RunRecord) -> Option<String> {
     let scale = "on Kaufman and Rousseeuw's scale for the average silhouette (at most 0.25: no substantial structure; to 0.50: weak, could be artificial; to 0.70: reasonable; above: strong)";
     let (text, low, high) = match choose_judge(r) {
         Some((_, j)) => {
-            let m = mean(j);
-            let sd = (j.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (j.len() - 1) as f64).sqrt();
-            let half = strata_core::stats::t_quantile(0.975, (j.len() - 1) as f64) * sd / (j.len() as f64).sqrt();
+            // A one-sample t interval: the corrected resampled t without
+            // its correction (the groups share no rows).
+            let t = strata_core::stats::corrected_resampled_t(j, 0.0, 0.95);
             (
                 format!(
-                    "common-space silhouette {m:.3} [{:.3}, {:.3}] on groups of rows {} to {SILHOUETTE_GROUPS} (95 % t interval over the {} groups)",
-                    m - half,
-                    m + half,
+                    "common-space silhouette {:.3} [{:.3}, {:.3}] on groups of rows {} to {SILHOUETTE_GROUPS} (95 % t interval over the {} groups)",
+                    t.mean,
+                    t.low,
+                    t.high,
                     CHOOSING_GROUPS + 1,
                     j.len()
                 ),
-                m - half,
-                m + half,
+                t.low,
+                t.high,
             )
         }
         None => {
@@ -384,21 +385,15 @@ pub fn structure(r: &RunRecord) -> Option<String> {
 }
 
 /// Whether two runs put every row in the same segment (the same partition,
-/// whatever the segments' numbers); false without labels.
+/// whatever the segments' numbers): their ARI is exactly 1, which
+/// `adjusted_rand_index` returns only when no pair of rows is together in
+/// one and apart in the other. False without labels.
 fn same_segments(a: &RunRecord, b: &RunRecord) -> bool {
     let (Some(a), Some(b)) = (&a.clustering, &b.clustering) else {
         return false;
     };
-    let (a, b) = (&a.labels, &b.labels);
-    if a.is_empty() || a.len() != b.len() {
-        return false;
-    }
-    // A partition is the same when the label map is one-to-one both ways.
-    let mut forward = std::collections::HashMap::new();
-    let mut backward = std::collections::HashMap::new();
-    a.iter().zip(b).all(|(&x, &y)| {
-        *forward.entry(x).or_insert(y) == y && *backward.entry(y).or_insert(x) == x
-    })
+    !a.labels.is_empty()
+        && strata_cluster::metrics::adjusted_rand_index(&a.labels, &b.labels).is_ok_and(|v| v == 1.0)
 }
 
 /// The segmentation of an experiment: the pinned run when the manifest pins
