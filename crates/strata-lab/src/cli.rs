@@ -266,12 +266,10 @@ pub fn run_and_report(manifests: &[PathBuf], args: &SweepArgs) -> anyhow::Result
                 }
                 println!("  pruned {} stored runs the manifest no longer plans", orphans.len());
             } else {
+                let (runs, them) = if orphans.len() == 1 { ("run", "it") } else { ("runs", "them") };
                 println!(
-                    "  {} stored {} in runs/ the manifest no longer plans (an earlier manifest, descriptor or strata version; every report ignores {}): --prune deletes {}",
-                    orphans.len(),
-                    if orphans.len() == 1 { "run" } else { "runs" },
-                    if orphans.len() == 1 { "it" } else { "them" },
-                    if orphans.len() == 1 { "it" } else { "them" },
+                    "  {} stored {runs} in runs/ the manifest no longer plans (an earlier manifest, descriptor or strata version; every report ignores {them}): --prune deletes {them}",
+                    orphans.len()
                 );
             }
         }
