@@ -479,6 +479,9 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                         "{}: {} on {}\nchosen because: {}",
                         seg.experiment, seg.clusterer, seg.representation, seg.reason
                     );
+                    if let Some(t) = res.runs.iter().find(|r| r.hash == seg.run).and_then(crate::selection::structure) {
+                        println!("structure: {t}");
+                    }
                     for (k, v) in &seg.agreement {
                         println!("agreement with descriptive labels: {k} {v:.3}");
                     }

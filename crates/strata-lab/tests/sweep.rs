@@ -529,6 +529,7 @@ fn compare_and_cli_errors() {
         seg.contains("chosen because: highest common-space silhouette") && seg.contains("### Segment"),
         "{seg}"
     );
+    assert!(seg.contains("\nstructure: common-space silhouette "), "{seg}");
     // The planted blob 0 holds every positive of `y`: its card says so.
     assert!(seg.contains("response rate 100.0 %"), "{seg}");
     assert!(seg.contains("grp: g0 100 %"), "{seg}");
