@@ -95,6 +95,16 @@ impl ParamKind {
     }
 }
 
+/// A number as written, integer or not; `NaN` for anything else (the
+/// callers match numbers first).
+fn number(v: &ParamValue) -> f64 {
+    match v {
+        ParamValue::Int(n) => *n as f64,
+        ParamValue::Float(x) => *x,
+        _ => f64::NAN,
+    }
+}
+
 fn bound_text(b: Bound) -> &'static str {
     match b {
         Bound::None => "",
@@ -201,11 +211,7 @@ impl ParamSpec {
         match (&self.kind, v) {
             (ParamKind::Int { min, bound }, ParamValue::Int(n)) => bounded(*n, *min, *bound),
             (ParamKind::Float { low, high, open }, ParamValue::Float(_) | ParamValue::Int(_)) => {
-                let x = match v {
-                    ParamValue::Int(n) => *n as f64,
-                    ParamValue::Float(x) => *x,
-                    _ => unreachable!("matched above"),
-                };
+                let x = number(v);
                 let inside = if *open {
                     x > *low && x < *high
                 } else {
@@ -241,11 +247,7 @@ impl ParamSpec {
             (ParamKind::CountOrAuto { bound }, ParamValue::Int(n)) => bounded(*n, 1, *bound),
             (ParamKind::CountOrAuto { .. }, ParamValue::Text(s)) if s == "auto" => Ok(v.clone()),
             (ParamKind::PositiveOrWord(_), ParamValue::Float(_) | ParamValue::Int(_)) => {
-                let x = match v {
-                    ParamValue::Int(n) => *n as f64,
-                    ParamValue::Float(x) => *x,
-                    _ => unreachable!("matched above"),
-                };
+                let x = number(v);
                 if x > 0.0 && x.is_finite() {
                     Ok(ParamValue::Float(x))
                 } else {

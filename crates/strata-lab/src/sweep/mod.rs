@@ -397,8 +397,13 @@ pub const COMMON_SILHOUETTE: &str = "silhouette_common";
 /// Whether the run's labels get an exact silhouette on an `n`-row matrix:
 /// a successful run asking for it, with between 2 and n - 1 clusters.
 fn wants_exact(r: &RunRecord, n: usize) -> bool {
+    r.config.evaluation.silhouette == SilhouetteMode::Exact && scorable(r, n)
+}
+
+/// A successful run whose labels of all `n` rows have between 2 and n - 1
+/// clusters: a silhouette is defined.
+fn scorable(r: &RunRecord, n: usize) -> bool {
     r.status == RunStatus::Ok
-        && r.config.evaluation.silhouette == SilhouetteMode::Exact
         && r.clustering.as_ref().is_some_and(|c| {
             let distinct = c.sizes.iter().filter(|&&s| s > 0).count();
             c.labels.len() == n && distinct >= 2 && distinct < n
@@ -428,15 +433,10 @@ pub const MIXED_SILHOUETTE: &str = "silhouette_mixed";
 /// Whether a run is a k-means run on the prepared columns of an experiment
 /// that also runs k-prototypes: it gets a [`MIXED_SILHOUETTE`].
 fn wants_mixed(r: &RunRecord, p: &Planned) -> bool {
-    let n = p.segmenting.nrows();
     r.config.clusterer.algorithm == "kmeans"
         && in_common_space(&r.config)
         && p.runs.iter().any(|(_, c)| c.clusterer.algorithm == "kprototypes")
-        && r.status == RunStatus::Ok
-        && r.clustering.as_ref().is_some_and(|c| {
-            let distinct = c.sizes.iter().filter(|&&s| s > 0).count();
-            c.labels.len() == n && distinct >= 2 && distinct < n
-        })
+        && scorable(r, p.segmenting.nrows())
 }
 
 /// A run still waiting for a pass after the runs: its common-space
