@@ -293,19 +293,25 @@ pub fn evaluate(
         }
     }
     let win = policies_def[win].0;
-    let lines: Vec<String> = policies
-        .iter()
-        .map(|p| {
-            format!(
-                "{} {:.0} [{:.0}, {:.0}] ({} contacted)",
-                p.name, p.profit, p.low, p.high, p.contacted
-            )
-        })
-        .collect();
+    let lines: Vec<String> = policies.iter().map(|p| policy_line(p, &segments)).collect();
     let ahead = leads.iter().all(|l| l.low > 0.0);
+    let nobody = |name: &str| {
+        policies
+            .iter()
+            .any(|p| p.name == name && p.contacted == 0)
+    };
     let lead_text: Vec<String> = leads
         .iter()
-        .map(|l| format!("{:+.0} [{:+.0}, {:+.0}] over {}", l.diff, l.low, l.high, l.over))
+        .map(|l| {
+            format!(
+                "{:+.0} [{:+.0}, {:+.0}] over {}{}",
+                l.diff,
+                l.low,
+                l.high,
+                l.over,
+                if nobody(&l.over) { " (contacting nobody)" } else { "" }
+            )
+        })
         .collect();
     let verdict = format!(
         "{win} earns the most on the {} held-out customers{}: {}; its lead {} (paired bootstrap, {:.1} % intervals, Bonferroni over {m} comparisons)",
@@ -329,6 +335,28 @@ pub fn evaluate(
         leads,
         verdict,
     })
+}
+
+/// One policy's realised profit on the held-out customers, for the
+/// verdict. A policy that contacts nobody says so (its profit is 0 by
+/// construction, not an estimate), and the segment policy says why: no
+/// segment's profit interval on the training customers clears break-even.
+fn policy_line(p: &Policy, segments: &[SegmentDecision]) -> String {
+    if p.contacted > 0 {
+        return format!(
+            "{} {:.0} [{:.0}, {:.0}] ({} contacted)",
+            p.name, p.profit, p.low, p.high, p.contacted
+        );
+    }
+    if p.name == "contact segments" {
+        let count = |a: Action| segments.iter().filter(|s| s.action == a).count();
+        return format!(
+            "contact segments 0 (nobody contacted: no segment clears break-even on the training customers, {} to skip and {} uncertain)",
+            count(Action::Skip),
+            count(Action::Uncertain)
+        );
+    }
+    format!("{} 0 (nobody contacted)", p.name)
 }
 
 #[cfg(test)]
@@ -560,5 +588,39 @@ mod tests {
         assert!(rep2.segments.iter().all(|d| d.chosen_segment.is_none()));
         let short = x.slice(ndarray::s![..10, ..]);
         assert!(with_segments(Source::Matrix(short)).is_err());
+    }
+
+    #[test]
+    fn a_policy_that_contacts_nobody_says_so_and_why() {
+        let decision = |segment: usize, action: Action| SegmentDecision {
+            segment,
+            chosen_segment: None,
+            train_size: 100,
+            train_rate: 0.1,
+            rate_low: 0.05,
+            rate_high: 0.15,
+            profit_low: -2.0,
+            profit_high: -0.5,
+            action,
+            test_size: 30,
+            test_rate: 0.1,
+        };
+        let segments = [decision(0, Action::Skip), decision(1, Action::Skip), decision(2, Action::Uncertain)];
+        let policy = |name: &str, contacted: usize| Policy {
+            name: name.into(),
+            contacted,
+            profit: if contacted == 0 { 0.0 } else { -12.0 },
+            low: -20.0,
+            high: 0.0,
+        };
+        assert_eq!(
+            policy_line(&policy("contact segments", 0), &segments),
+            "contact segments 0 (nobody contacted: no segment clears break-even on the training customers, 2 to skip and 1 uncertain)"
+        );
+        assert_eq!(policy_line(&policy("MLP ranked list", 0), &segments), "MLP ranked list 0 (nobody contacted)");
+        assert_eq!(
+            policy_line(&policy("everyone", 40), &segments),
+            "everyone -12 [-20, 0] (40 contacted)"
+        );
     }
 }

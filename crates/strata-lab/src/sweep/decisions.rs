@@ -72,7 +72,9 @@ pub(super) fn draw(
                         "run": best.hash, "mlp": mlp, "seed": p.manifest.seed, "version": strata_core::VERSION,
                         // Segments named after the chosen clustering's; the winner's
                         // leads from a paired bootstrap.
-                        "chosen_segment": true, "leads": "paired"
+                        "chosen_segment": true, "leads": "paired",
+                        // A policy that contacts nobody says so in the verdict.
+                        "nobody": true
                     })
                     .to_string();
                 let path = o.dir.join("targeting.json");
