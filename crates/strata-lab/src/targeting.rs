@@ -223,7 +223,7 @@ pub fn evaluate(
     let by_mlp: Vec<bool> = st.iter().map(|&p| p >= threshold).collect();
     let everyone = vec![true; test.len()];
     let policies_def: [(&str, &Vec<bool>); 3] = [
-        ("contact segments", &by_segment),
+        (SEGMENT_POLICY, &by_segment),
         ("everyone", &everyone),
         ("MLP ranked list", &by_mlp),
     ];
@@ -337,6 +337,10 @@ pub fn evaluate(
     })
 }
 
+/// The policy that contacts the segments whose training customers clear
+/// break-even.
+const SEGMENT_POLICY: &str = "contact segments";
+
 /// One policy's realised profit on the held-out customers, for the
 /// verdict. A policy that contacts nobody says so (its profit is 0 by
 /// construction, not an estimate), and the segment policy says why: no
@@ -348,10 +352,10 @@ fn policy_line(p: &Policy, segments: &[SegmentDecision]) -> String {
             p.name, p.profit, p.low, p.high, p.contacted
         );
     }
-    if p.name == "contact segments" {
+    if p.name == SEGMENT_POLICY {
         let count = |a: Action| segments.iter().filter(|s| s.action == a).count();
         return format!(
-            "contact segments 0 (nobody contacted: no segment clears break-even on the training customers, {} to skip and {} uncertain)",
+            "{SEGMENT_POLICY} 0 (nobody contacted: no segment clears break-even on the training customers, {} to skip and {} uncertain)",
             count(Action::Skip),
             count(Action::Uncertain)
         );
