@@ -295,24 +295,7 @@ pub fn evaluate(
     let win = policies_def[win].0;
     let lines: Vec<String> = policies.iter().map(|p| policy_line(p, &segments)).collect();
     let ahead = leads.iter().all(|l| l.low > 0.0);
-    let nobody = |name: &str| {
-        policies
-            .iter()
-            .any(|p| p.name == name && p.contacted == 0)
-    };
-    let lead_text: Vec<String> = leads
-        .iter()
-        .map(|l| {
-            format!(
-                "{:+.0} [{:+.0}, {:+.0}] over {}{}",
-                l.diff,
-                l.low,
-                l.high,
-                l.over,
-                if nobody(&l.over) { " (contacting nobody)" } else { "" }
-            )
-        })
-        .collect();
+    let lead_text: Vec<String> = leads.iter().map(|l| lead_line(l, &policies)).collect();
     let verdict = format!(
         "{win} earns the most on the {} held-out customers{}: {}; its lead {} (paired bootstrap, {:.1} % intervals, Bonferroni over {m} comparisons)",
         test.len(),
@@ -361,6 +344,21 @@ fn policy_line(p: &Policy, segments: &[SegmentDecision]) -> String {
         );
     }
     format!("{} 0 (nobody contacted)", p.name)
+}
+
+/// The winner's lead over one other policy, for the verdict; a lead over a
+/// policy that contacts nobody says so, since that policy's profit is 0 by
+/// construction.
+fn lead_line(l: &Lead, policies: &[Policy]) -> String {
+    let nobody = policies.iter().any(|p| p.name == l.over && p.contacted == 0);
+    format!(
+        "{:+.0} [{:+.0}, {:+.0}] over {}{}",
+        l.diff,
+        l.low,
+        l.high,
+        l.over,
+        if nobody { " (contacting nobody)" } else { "" }
+    )
 }
 
 #[cfg(test)]
@@ -626,5 +624,20 @@ mod tests {
             policy_line(&policy("everyone", 40), &segments),
             "everyone -12 [-20, 0] (40 contacted)"
         );
+        let policies = [policy("contact segments", 0), policy("everyone", 40)];
+        let lead = |over: &str| Lead {
+            over: over.into(),
+            diff: 407.4,
+            low: 242.0,
+            high: 565.2,
+            level: 0.975,
+        };
+        assert_eq!(
+            lead_line(&lead("contact segments"), &policies),
+            "+407 [+242, +565] over contact segments (contacting nobody)"
+        );
+        assert_eq!(lead_line(&lead("everyone"), &policies), "+407 [+242, +565] over everyone");
+        // A name no policy carries is not taken for one that contacts nobody.
+        assert_eq!(lead_line(&lead("nobody's list"), &policies), "+407 [+242, +565] over nobody's list");
     }
 }

@@ -178,18 +178,7 @@ pub(super) fn targeting_section(d: &mut Doc, res: &ExperimentResults) {
             t.test_positives,
             t.verdict
         ));
-        let rows: Vec<Vec<String>> = t
-            .policies
-            .iter()
-            .map(|p| {
-                vec![
-                    p.name.clone(),
-                    p.contacted.to_string(),
-                    format!("{:.0}", p.profit),
-                    format!("[{:.0}, {:.0}]", p.low, p.high),
-                ]
-            })
-            .collect();
+        let rows: Vec<Vec<String>> = t.policies.iter().map(policy_row).collect();
         d.table(
             &[
                 "policy",
@@ -530,4 +519,49 @@ pub(super) fn mixed_section(d: &mut Doc, all: &[&RunRecord]) {
 /// the chosen clustering's segment holding most of its rows.
 fn chosen_segment(m: Option<(usize, f64)>) -> String {
     m.map_or("–".into(), |(c, share)| format!("{c} ({:.0} % of its rows)", 100.0 * share))
+}
+
+/// One row of the policy table. A policy that contacts nobody earns 0 with
+/// no spread by construction, not as an estimate, and its row says so
+/// rather than showing a bare "0 | 0 | [0, 0]".
+fn policy_row(p: &crate::targeting::Policy) -> Vec<String> {
+    if p.contacted == 0 {
+        return vec![
+            p.name.clone(),
+            "0 (nobody contacted)".into(),
+            "0 by construction".into(),
+            "none: no contacts, no spread".into(),
+        ];
+    }
+    vec![
+        p.name.clone(),
+        p.contacted.to_string(),
+        format!("{:.0}", p.profit),
+        format!("[{:.0}, {:.0}]", p.low, p.high),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::policy_row;
+    use crate::targeting::Policy;
+
+    #[test]
+    fn the_policy_table_says_when_nobody_is_contacted() {
+        let policy = |contacted: usize, profit: f64, low: f64, high: f64| Policy {
+            name: "contact segments".into(),
+            contacted,
+            profit,
+            low,
+            high,
+        };
+        assert_eq!(
+            policy_row(&policy(0, 0.0, 0.0, 0.0)),
+            ["contact segments", "0 (nobody contacted)", "0 by construction", "none: no contacts, no spread"]
+        );
+        assert_eq!(
+            policy_row(&policy(12, -37.4, -80.2, 6.6)),
+            ["contact segments", "12", "-37", "[-80, 7]"]
+        );
+    }
 }
