@@ -183,7 +183,54 @@ pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
             let _ = write!(reason, " ± {sd:.3}");
         }
     }
+    if let Some(text) = passed_over(runs, &pool, held_out, best) {
+        let _ = write!(reason, "; {text}");
+    }
     Some((best, reason))
+}
+
+/// What the filters cost: the scored runs outside the rule's pool whose
+/// choosing score beats the chosen run's, counted, and the best of them
+/// named with what set it aside (a segment under 2 % of the rows, pipeline
+/// stability under 0.8, or none measured). `None` when no run the filters
+/// removed would have won.
+fn passed_over(runs: &[&RunRecord], pool: &[&RunRecord], held_out: bool, best: &RunRecord) -> Option<String> {
+    let bar = scores(best, held_out).0;
+    let higher: Vec<&RunRecord> = runs
+        .iter()
+        .copied()
+        .filter(|r| r.status == RunStatus::Ok && common_score(r).is_some())
+        .filter(|r| !pool.iter().any(|p| p.hash == r.hash))
+        .filter(|r| scores(r, held_out).0 > bar)
+        .collect();
+    let top = best_of(&higher, held_out, None)?;
+    let mut why = Vec::new();
+    let share = smallest_share(top);
+    if share < MIN_CLUSTER_SHARE {
+        why.push(format!("its smallest segment holds {:.1} % of the rows", 100.0 * share));
+    }
+    match top.metrics.get("stability_mean_ari") {
+        Some(a) if *a < STABLE_ARI => why.push(format!("pipeline stability ARI {a:.3}")),
+        Some(_) => {}
+        None => why.push("pipeline stability not measured".into()),
+    }
+    let on = if held_out {
+        format!("groups of rows 1 to {CHOOSING_GROUPS}")
+    } else {
+        "all rows".into()
+    };
+    Some(format!(
+        "{} set aside by these filters {} higher on {on}, the best of them {} on {} at {:.3} ({})",
+        match higher.len() {
+            1 => "1 run".to_string(),
+            n => format!("{n} runs"),
+        },
+        if higher.len() == 1 { "scores" } else { "score" },
+        top.config.clusterer.label(),
+        top.config.representation.label(),
+        scores(top, held_out).0,
+        why.join(", ")
+    ))
 }
 
 /// `[segments]` in a manifest: the segmentation the decisions rest on,
@@ -567,6 +614,21 @@ pub(crate) mod tests {
             "{why}"
         );
         assert!(why.contains("common-space silhouette 0.400"), "{why}");
+        // What the filters cost: both removed runs score higher, and the
+        // best of them is named with what removed it.
+        assert!(
+            why.ends_with("; 2 runs set aside by these filters score higher on all rows, the best of them kmeans on none at 0.900 (its smallest segment holds 0.5 % of the rows)"),
+            "{why}"
+        );
+        let (_, why) = choose(&[&unstable, &stable]).expect("a choice");
+        assert!(
+            why.ends_with("; 1 run set aside by these filters scores higher on all rows, the best of them kmeans on none at 0.600 (pipeline stability ARI 0.500)"),
+            "{why}"
+        );
+        // A removed run that scores lower is not mentioned.
+        let weak = run("weak", "none", 0.3, Some(0.5), vec![500, 500]);
+        let (_, why) = choose(&[&weak, &stable]).expect("a choice");
+        assert!(!why.contains("set aside by these filters"), "{why}");
         let table = candidates(&[&tiny, &unstable, &stable]);
         let eligible: Vec<&str> = table
             .iter()
