@@ -19,7 +19,7 @@
 //!   without the target (common-space silhouette and pipeline stability), so
 //!   no row's response helped choose it and every row may judge it.
 
-use crate::selection::{MIN_CLUSTER_SHARE, common_score, smallest_share};
+use crate::selection::{MIN_CLUSTER_SHARE, STABLE_ARI, common_score, smallest_share};
 use crate::store::{ExperimentResults, RunRecord, RunStatus};
 use crate::sweep::SILHOUETTE_GROUPS;
 use crate::verdict::{Verdict, both, combine, equivalence, improvement, point_improvement};
@@ -176,6 +176,16 @@ fn k_text(r: &RunRecord) -> String {
         .map_or("?".into(), |v| v.to_string())
 }
 
+/// A run's pipeline stability for the evidence, `", stability 0.44"`, or
+/// nothing where it was not measured: shown beside a side's best run, never
+/// used by the verdict, so a reader sees when a claim's best run is one the
+/// chosen segmentation's stability filter would not accept.
+fn stability_text(r: &RunRecord) -> String {
+    r.metrics
+        .get("stability_mean_ari")
+        .map_or(String::new(), |a| format!(", stability {a:.2}"))
+}
+
 /// The study's claims that this experiment's results can test.
 pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
     let margins = &res.plan.margins;
@@ -223,7 +233,7 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
             )
         };
         format!(
-            "{what}, best run against best run (runs with a cluster under 2 % of the rows left out), silhouettes of each run's labels in the common space of the prepared features; {method}; combined over representations: unanimous outcomes carry over, supported beside anything else is mixed, otherwise not shown"
+            "{what}, best run against best run (runs with a cluster under 2 % of the rows left out), silhouettes of each run's labels in the common space of the prepared features; {method}; combined over representations: unanimous outcomes carry over, supported beside anything else is mixed, otherwise not shown. Each best run's pipeline stability (mean ARI over resampled fits), where measured, is shown beside it and does not enter the verdict; the chosen segmentation needs at least {STABLE_ARI}"
         )
     };
     // (1) k-means suits the features better than Gaussian mixtures.
@@ -241,10 +251,12 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
             let (v, diff) = silhouette_verdict(k, sk, g, sg, held_out, margins.silhouette);
             parts.push(v);
             lines.push(format!(
-                "{}: k-means {sk:.3} (k={}) vs mixture {sg:.3} (k={}), {diff}: {}",
+                "{}: k-means {sk:.3} (k={}{}) vs mixture {sg:.3} (k={}{}), {diff}: {}",
                 short(rep),
                 k_text(k),
+                stability_text(k),
                 k_text(g),
+                stability_text(g),
                 v.label()
             ));
         }
@@ -275,7 +287,13 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
             ) {
                 let (v, diff) = silhouette_verdict(rb, sb, rn, sn, held_out, margins.silhouette);
                 parts.push(v);
-                lines.push(format!("{} {sb:.3} ({diff}: {})", short(rep), v.label()));
+                lines.push(format!(
+                    "{} {sb:.3} (k={}{}; {diff}: {})",
+                    short(rep),
+                    k_text(rb),
+                    stability_text(rb),
+                    v.label()
+                ));
             }
         }
         if let Some(verdict) = combine(&parts) {
@@ -287,7 +305,9 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
                     parts.len(),
                 ),
                 evidence: format!(
-                    "{scope}common-space silhouette without reduction {sn:.3}; with {}",
+                    "{scope}common-space silhouette without reduction {sn:.3} (k={}{}); with {}",
+                    k_text(rn),
+                    stability_text(rn),
                     lines.join(", ")
                 ),
             });
@@ -528,6 +548,28 @@ pub(crate) mod tests {
             run("q", "pca", 0.10, None, vec![50, 50]),
         ]);
         assert_eq!(claim(&res, "dimensionality").verdict, Verdict::Contradicted);
+        // Stability is shown beside each side's best run and does not move
+        // the verdict: an unstable reduction still wins on cohesion, and the
+        // reader sees that it is unstable.
+        let res = results(vec![
+            run("n", "none", 0.20, Some(0.97), vec![50, 50]),
+            run("i", "ica", 0.30, Some(0.44), vec![50, 50]),
+            gmm(run("g", "none", 0.10, Some(0.9), vec![50, 50])),
+        ]);
+        let c = claim(&res, "dimensionality");
+        assert_eq!(c.verdict, Verdict::Supported);
+        assert!(
+            c.evidence.contains("without reduction 0.200 (k=?, stability 0.97); with ica 0.300 (k=?, stability 0.44; +0.100"),
+            "{}",
+            c.evidence
+        );
+        assert!(c.rule.ends_with("does not enter the verdict; the chosen segmentation needs at least 0.8"), "{}", c.rule);
+        let c = claim(&res, "k-means");
+        assert!(
+            c.evidence.contains("none: k-means 0.200 (k=?, stability 0.97) vs mixture 0.100 (k=?, stability 0.90)"),
+            "{}",
+            c.evidence
+        );
     }
 
     /// `r` with group silhouettes `centre + spread[g]`.
@@ -603,7 +645,7 @@ pub(crate) mod tests {
         let c = claim(&res, "dimensionality");
         assert_eq!(c.verdict, Verdict::Mixed, "{}", c.evidence);
         assert!(c.rule.contains("unadjusted for the 2 comparisons of this claim"), "{}", c.rule);
-        assert!(c.evidence.contains("pca 0.300 (+0.100 ["), "{}", c.evidence);
+        assert!(c.evidence.contains("pca 0.300 (k=?; +0.100 ["), "{}", c.evidence);
     }
 
     /// The winner's curse, simulated: one side's best is picked from nine
