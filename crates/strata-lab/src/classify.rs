@@ -62,7 +62,14 @@ pub fn builder(spec: &FeatureSpec, registry: &Registry) -> anyhow::Result<Box<dy
         }),
         FeatureKind::Clusters | FeatureKind::Posteriors => Box::new(WithClusters {
             label,
-            clusterer: registry.build_clusterer(algo)?,
+            clusterer: {
+                let c = registry.build_clusterer(algo)?;
+                if spec.drop_discrete {
+                    Box::new(crate::features::ContinuousOnlyClusterer(c))
+                } else {
+                    c
+                }
+            },
             kind: if spec.kind == FeatureKind::Clusters {
                 ClusterFeatures::OneHot
             } else {

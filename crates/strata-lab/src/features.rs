@@ -14,7 +14,7 @@
 
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
-use strata_core::{AlgoError, Diagnostics, FittedReducer, Reducer, Seed};
+use strata_core::{AlgoError, Clusterer, Diagnostics, FittedClusterer, FittedReducer, Reducer, Seed};
 
 /// Most distinct values a column may take to count as discrete (binary,
 /// one-hot, counts, `key`, `mode`).
@@ -252,6 +252,61 @@ impl FittedReducer for FittedContinuousOnly {
     }
 }
 
+/// A clusterer behind the same rule as [`ContinuousOnly`]: it clusters the
+/// columns continuous on its fit rows, and reads new rows through those
+/// columns. What `discrete_in_mixtures = false` puts in front of a mixture
+/// whose labels or posteriors feed the classification stage.
+pub struct ContinuousOnlyClusterer(pub Box<dyn Clusterer>);
+
+struct FittedContinuousOnlyClusterer {
+    kept: Vec<usize>,
+    width: usize,
+    inner: Box<dyn FittedClusterer>,
+}
+
+impl FittedContinuousOnlyClusterer {
+    fn kept_of<'a>(&self, x: ArrayView2<'a, f64>) -> Result<Array2<f64>, AlgoError> {
+        strata_core::check_columns(x, self.width)?;
+        Ok(x.select(Axis(1), &self.kept))
+    }
+}
+
+impl Clusterer for ContinuousOnlyClusterer {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn fit(&self, x: ArrayView2<'_, f64>, seed: Seed) -> Result<Box<dyn FittedClusterer>, AlgoError> {
+        let kept = ContinuousOnly::kept(x)?;
+        let inner = self.0.fit(x.select(Axis(1), &kept).view(), seed)?;
+        Ok(Box::new(FittedContinuousOnlyClusterer {
+            kept,
+            width: x.ncols(),
+            inner,
+        }))
+    }
+}
+
+impl FittedClusterer for FittedContinuousOnlyClusterer {
+    fn n_clusters(&self) -> usize {
+        self.inner.n_clusters()
+    }
+    fn labels(&self) -> &ndarray::Array1<usize> {
+        self.inner.labels()
+    }
+    fn predict(&self, x: ArrayView2<'_, f64>) -> Result<ndarray::Array1<usize>, AlgoError> {
+        self.inner.predict(self.kept_of(x)?.view())
+    }
+    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
+        self.inner.predict_proba(self.kept_of(x)?.view())
+    }
+    fn diagnostics(&self, x: ArrayView2<'_, f64>) -> Diagnostics {
+        match self.kept_of(x) {
+            Ok(k) => self.inner.diagnostics(k.view()),
+            Err(_) => Diagnostics::default(),
+        }
+    }
+}
+
 /// The kept columns of a [`ContinuousOnly`] fit on `x`: the same rule, for
 /// naming the columns in reports.
 pub fn continuous_columns(x: ArrayView2<'_, f64>) -> Vec<usize> {
@@ -417,5 +472,41 @@ mod tests {
             .err()
             .expect("nothing left");
         assert!(e.to_string().contains("none is left for the mixture"), "{e}");
+    }
+
+    #[test]
+    fn a_continuous_only_mixture_is_the_mixture_of_the_continuous_columns() {
+        let mut r = strata_core::Rng::new(Seed(5));
+        let n = 200;
+        // Two groups on columns 0 and 3; column 1 is binary and column 2
+        // takes 3 values, unrelated to the groups.
+        let x = Array2::from_shape_fn((n, 4), |(i, j)| match j {
+            1 => (i % 2) as f64,
+            2 => (i % 3) as f64,
+            _ => r.normal() + if i < n / 2 { 0.0 } else { 4.0 },
+        });
+        let gmm = || Box::new(strata_cluster::GaussianMixture::new(2, strata_cluster::CovarianceType::Diag));
+        let wrapped = ContinuousOnlyClusterer(gmm()).fit(x.view(), Seed(3)).unwrap();
+        let continuous = x.select(Axis(1), &[0, 3]);
+        let plain = gmm().fit(continuous.view(), Seed(3)).unwrap();
+        assert_eq!(wrapped.labels(), plain.labels());
+        assert_eq!(wrapped.n_clusters(), 2);
+        assert_eq!(
+            wrapped.predict_proba(x.view()).unwrap(),
+            plain.predict_proba(continuous.view()).unwrap()
+        );
+        // New rows are read through the same columns: flipping the discrete
+        // ones changes nothing.
+        let mut flipped = x.clone();
+        flipped.column_mut(1).mapv_inplace(|v| 1.0 - v);
+        flipped.column_mut(2).mapv_inplace(|v| 2.0 - v);
+        assert_eq!(wrapped.predict(flipped.view()).unwrap(), plain.predict(continuous.view()).unwrap());
+        // Rows of another width are refused, not misread.
+        let e = wrapped.predict(x.slice(ndarray::s![.., ..3])).err().expect("width");
+        assert!(e.to_string().contains('4') && e.to_string().contains('3'), "{e}");
+        assert_eq!(
+            wrapped.diagnostics(x.view()).scalars,
+            plain.diagnostics(continuous.view()).scalars
+        );
     }
 }

@@ -59,6 +59,12 @@ pub enum FeatureKind {
 pub struct FeatureSpec {
     pub kind: FeatureKind,
     pub algorithm: Option<AlgoConfig>,
+    /// The clusterer sees only the columns continuous on the training rows:
+    /// a mixture's labels or posteriors under `discrete_in_mixtures =
+    /// false`, as the segmentation's mixtures (set from `[features]` when the
+    /// manifest is read, never written in `[classification]`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drop_discrete: bool,
 }
 
 impl FeatureSpec {
@@ -222,7 +228,11 @@ pub(crate) fn parse_classification(
             }
             configs.pop()
         };
-        features.push(FeatureSpec { kind, algorithm });
+        features.push(FeatureSpec {
+            kind,
+            algorithm,
+            drop_discrete: false,
+        });
     }
     Ok(Classification {
         folds: raw.folds,

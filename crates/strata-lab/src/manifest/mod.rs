@@ -400,6 +400,14 @@ impl Manifest {
             text,
             evaluation_at,
         };
+        // The classification stage's mixtures leave the discrete columns out
+        // as the segmentation's do: one `[features]` rule for every mixture.
+        if !m.features.discrete_in_mixtures {
+            for f in m.classification.iter_mut().flat_map(|c| c.features.iter_mut()) {
+                f.drop_discrete = matches!(f.kind, FeatureKind::Clusters | FeatureKind::Posteriors)
+                    && f.algorithm.as_ref().is_some_and(|a| a.algorithm == "gmm");
+            }
+        }
         if m.name.is_empty() {
             m.name = path
                 .file_stem()

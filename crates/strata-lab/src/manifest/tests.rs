@@ -150,3 +150,38 @@ fn bad_manifests_fail_with_line_column_and_suggestion() {
     let e = err(dir, "dataset = \"d.toml\n");
     assert!(e.contains("x.toml:1:"), "{e}");
 }
+
+#[test]
+fn classification_mixtures_follow_discrete_in_mixtures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "d.toml", "");
+    let body = |features: &str| {
+        format!(
+            "{HEAD}[[representation]]\nalgorithm = \"none\"\n[[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n\
+             {features}[classification]\n\
+             [[classification.features]]\nkind = \"original\"\n\
+             [[classification.features]]\nkind = \"reduced\"\nalgorithm = \"pca\"\nn_components = 2\n\
+             [[classification.features]]\nkind = \"clusters\"\nalgorithm = \"kmeans\"\nk = 4\n\
+             [[classification.features]]\nkind = \"clusters\"\nalgorithm = \"gmm\"\nk = 4\n\
+             [[classification.features]]\nkind = \"posteriors\"\nalgorithm = \"gmm\"\nk = 4\n"
+        )
+    };
+    let flags = |features: &str| -> Vec<bool> {
+        let m = Manifest::from_path(&write(dir, "m.toml", &body(features))).unwrap();
+        m.classification.unwrap().features.iter().map(|f| f.drop_discrete).collect()
+    };
+    // Only the mixtures' labels and posteriors leave the discrete columns out.
+    assert_eq!(
+        flags("[features]\ndiscrete_in_mixtures = false\n"),
+        [false, false, false, true, true]
+    );
+    assert_eq!(flags(""), [false; 5]);
+    assert_eq!(flags("[features]\ndiscrete_in_mixtures = true\n"), [false; 5]);
+    // It cannot be set by hand in [classification].
+    let e = err(
+        dir,
+        &format!("{}drop_discrete = true\n", body("")),
+    );
+    assert!(e.contains("drop_discrete"), "{e}");
+}

@@ -233,6 +233,23 @@ pub(super) fn classification_stage(d: &mut Doc, res: &ExperimentResults) {
     }
 }
 
+/// Which classification feature sets cluster on the continuous columns only
+/// (`discrete_in_mixtures = false`), as a sentence; `None` when none does.
+fn mixture_columns_note(features: &[crate::manifest::FeatureSpec]) -> Option<String> {
+    let sets: Vec<String> = features
+        .iter()
+        .filter(|f| f.drop_discrete)
+        .map(|f| format!("`{}`", f.label()))
+        .collect();
+    (!sets.is_empty()).then(|| {
+        format!(
+            "The mixtures of {} are fitted, in each training fold, on the columns with more than {} distinct values there (`discrete_in_mixtures = false`, as the segmentation's mixtures); the MLP still sees every prepared feature.",
+            sets.join(" and "),
+            crate::features::DISCRETE_MAX_VALUES
+        )
+    })
+}
+
 fn classification_section(d: &mut Doc, c: &crate::classify::ClassificationRecord) {
     d.p(&format!(
         "Target `{}`: {} positives of {} rows ({:.1} %). {} folds x {} repeats, stratified; within each training fold 20 % is held out for early stopping and the decision threshold, which is {}. Figures are means ± standard deviations over the {} test folds.",
@@ -245,6 +262,9 @@ fn classification_section(d: &mut Doc, c: &crate::classify::ClassificationRecord
         c.report.threshold_rule,
         c.config.folds * c.config.repeats
     ));
+    if let Some(note) = mixture_columns_note(&c.config.features) {
+        d.p(&note);
+    }
     let mut rows = Vec::new();
     for s in &c.report.summary {
         let mut row = vec![s.feature_set.clone(), s.model.clone()];
@@ -359,5 +379,38 @@ fn classification_section(d: &mut Doc, c: &crate::classify::ClassificationRecord
                 ""
             }
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mixture_columns_note;
+    use crate::manifest::{AlgoConfig, FeatureKind, FeatureSpec};
+
+    #[test]
+    fn the_classification_section_names_the_mixtures_on_continuous_columns() {
+        let spec = |kind: FeatureKind, algorithm: &str, drop_discrete: bool| FeatureSpec {
+            kind,
+            algorithm: Some(AlgoConfig {
+                algorithm: algorithm.into(),
+                params: Default::default(),
+            }),
+            drop_discrete,
+        };
+        let mut sets = vec![
+            spec(FeatureKind::Clusters, "kmeans", false),
+            spec(FeatureKind::Clusters, "gmm", true),
+        ];
+        assert_eq!(
+            mixture_columns_note(&sets).as_deref(),
+            Some("The mixtures of `original+clusters:gmm` are fitted, in each training fold, on the columns with more than 12 distinct values there (`discrete_in_mixtures = false`, as the segmentation's mixtures); the MLP still sees every prepared feature.")
+        );
+        sets.push(spec(FeatureKind::Posteriors, "gmm", true));
+        assert!(
+            mixture_columns_note(&sets)
+                .is_some_and(|n| n.starts_with("The mixtures of `original+clusters:gmm` and `original+posteriors:gmm` are")),
+        );
+        sets.retain(|s| !s.drop_discrete);
+        assert_eq!(mixture_columns_note(&sets), None);
     }
 }
