@@ -308,6 +308,20 @@ impl LoadedDataset {
         let t = self.recipe.transform(table)?;
         assemble(&self.descriptor, table, t.features, t.feature_names)
     }
+
+    /// [`LoadedDataset::apply`] for customers not yet contacted: the file
+    /// needs the id and the feature columns, not the target (read when its
+    /// column is there) nor the economics (never read). Ids must be unique.
+    pub fn apply_new(&self, table: &RawTable) -> Result<Dataset> {
+        let mut d = self.descriptor.clone();
+        let have = table.column_names();
+        if d.columns.target.as_ref().is_some_and(|c| !have.contains(c)) {
+            d.columns.target = None;
+        }
+        d.economics = None;
+        let t = self.recipe.transform(table)?;
+        assemble(&d, table, t.features, t.feature_names)
+    }
 }
 
 /// Ids, target and economics of a table, joined with its features.

@@ -135,6 +135,21 @@ pub enum Command {
         #[arg(long, default_value = "results")]
         out: PathBuf,
     },
+    /// Score a file of customers with the MLP's ranked list, fitted on every
+    /// labelled customer as held-out targeting judges it: score, rank and
+    /// whether to contact each one, written as contact_list.csv.
+    ContactList {
+        manifest: PathBuf,
+        /// Customers to score (CSV or Parquet with the dataset's columns; the target and economics may be absent).
+        #[arg(long)]
+        customers: PathBuf,
+        /// Results folder: the list goes to <out>/<experiment>/contact_list/, and the held-out figure is read from there.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache, else the files shipped beside the descriptor).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// k-means on a Parquet table larger than memory, read in batches of
     /// rows: exact Lloyd from a k-means|| start (or mini-batch k-means),
     /// labels written back as a column; prints the fit as JSON.
@@ -569,6 +584,18 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             for w in std::iter::once(path).chain(crate::report::write(&res)?) {
                 println!("wrote {}", w.display());
             }
+        }
+        Command::ContactList {
+            manifest,
+            customers,
+            out,
+            data_dir,
+        } => {
+            let dirs = DataDirs::from_env(data_dir);
+            let list = crate::contact::build(&manifest, &customers, &out, &dirs)?;
+            print!("{}", crate::contact::render(&list));
+            let path = crate::contact::write(&list, &out.join(&list.experiment).join(crate::contact::FOLDER))?;
+            println!("wrote {}", path.display());
         }
         Command::Report { results } => {
             let folders = crate::store::ExperimentResults::folders(&results);

@@ -502,7 +502,7 @@ mod tests {
         flipped.column_mut(2).mapv_inplace(|v| 2.0 - v);
         assert_eq!(wrapped.predict(flipped.view()).unwrap(), plain.predict(continuous.view()).unwrap());
         // Rows of another width are refused, not misread.
-        let e = wrapped.predict(x.slice(ndarray::s![.., ..3])).err().expect("width");
+        let e = wrapped.predict(x.slice(ndarray::s![.., ..3])).expect_err("width");
         assert!(e.to_string().contains('4') && e.to_string().contains('3'), "{e}");
         assert_eq!(
             wrapped.diagnostics(x.view()).scalars,

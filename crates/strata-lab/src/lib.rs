@@ -12,6 +12,7 @@ pub mod classify;
 pub mod cli;
 pub mod cohorts;
 pub mod compare;
+pub mod contact;
 pub mod features;
 pub mod inspect;
 pub mod manifest;

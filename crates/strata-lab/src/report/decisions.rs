@@ -223,10 +223,10 @@ pub(super) fn targeting_section(d: &mut Doc, res: &ExperimentResults) {
             &rows,
         );
         let mut series: Series = vec![(
-            "MLP ranked list".into(),
+            crate::targeting::MLP_POLICY.into(),
             t.curve.iter().map(|&(n, p)| (n as f64, p)).collect(),
         )];
-        for p in t.policies.iter().filter(|p| p.name != "MLP ranked list") {
+        for p in t.policies.iter().filter(|p| p.name != crate::targeting::MLP_POLICY) {
             series.push((p.name.clone(), vec![(p.contacted as f64, p.profit)]));
         }
         d.svg(line_chart(

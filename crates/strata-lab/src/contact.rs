@@ -1,0 +1,242 @@
+//! `strata contact-list`: the MLP's ranked list, applied to customers.
+//!
+//! Held-out targeting judges a procedure ([`crate::targeting::ranked_list`]:
+//! an MLP trained on 80 % of the customers it is given, its contact
+//! threshold set on the other 20 %). Here the same procedure is fitted on
+//! every labelled customer of the experiment's dataset (the preprocessing
+//! recipe too) and applied to a file of customers with the same columns,
+//! for example those of the next campaign: each gets a score, a rank and
+//! whether to contact them. The held-out figure of the procedure, when the
+//! sweep has measured it, is quoted beside the list; customers of the file
+//! whose ids trained the model are counted, since their scores are
+//! in-sample.
+
+use std::path::{Path, PathBuf};
+
+/// Folder of the list inside an experiment's results.
+pub const FOLDER: &str = "contact_list";
+
+/// The scored customers, best first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactList {
+    pub experiment: String,
+    /// The scored file, as given.
+    pub customers: PathBuf,
+    /// Name of the id column (the descriptor's, else `id`).
+    pub id_column: String,
+    /// Labelled customers the MLP was trained and validated on.
+    pub fit_rows: usize,
+    pub validation_rows: usize,
+    /// Contact every customer scored at least this (infinite: nobody).
+    pub threshold: f64,
+    /// Customers, best first: id, score, contact.
+    pub ranked: Vec<(String, f64, bool)>,
+    /// Customers of the file whose id is a labelled customer's.
+    pub seen: usize,
+    /// The MLP policy's held-out profit, from the sweep's targeting.
+    pub held_out: Option<String>,
+}
+
+impl ContactList {
+    pub fn contacted(&self) -> usize {
+        self.ranked.iter().filter(|r| r.2).count()
+    }
+}
+
+/// Reads a customers file (CSV with the descriptor's delimiter, or Parquet);
+/// an empty or header-only file is an error of the reader.
+fn read_customers(path: &Path, descriptor: &strata_data::Descriptor) -> anyhow::Result<strata_data::RawTable> {
+    let table = if strata_data::is_parquet(path) {
+        strata_data::parquet::read_table(path)?
+    } else {
+        let delimiter = descriptor
+            .source
+            .delimiter
+            .as_deref()
+            .and_then(strata_data::csv::delimiter_byte);
+        strata_data::read_table(path, delimiter)?
+    };
+    Ok(table)
+}
+
+/// Fits the ranked list on every labelled customer of the manifest's
+/// dataset and scores the customers of `customers`; `out` is the results
+/// folder whose targeting measurement is quoted when present.
+pub fn build(
+    manifest: &Path,
+    customers: &Path,
+    out: &Path,
+    dirs: &strata_data::DataDirs,
+) -> anyhow::Result<ContactList> {
+    let m = crate::manifest::Manifest::from_path(manifest)?;
+    let descriptor = strata_data::Descriptor::from_path(m.descriptor_path())?;
+    let missing = match (descriptor.columns.target.is_some(), descriptor.economics.is_some()) {
+        (true, true) => None,
+        (false, false) => Some("neither (columns.target, [economics])"),
+        (false, true) => Some("no target (columns.target)"),
+        (true, false) => Some("no economics ([economics])"),
+    };
+    if let Some(missing) = missing {
+        anyhow::bail!(
+            "{}: a contact list needs a target and economics, and descriptor `{}` declares {missing}",
+            manifest.display(),
+            m.descriptor_path().display(),
+        );
+    }
+    let loaded = crate::obtain(&descriptor, dirs, true)?;
+    let ds = &loaded.dataset;
+    let (Some(target), Some(econ)) = (ds.target(), ds.economics()) else {
+        anyhow::bail!("{}: the loaded dataset has no target or economics", manifest.display());
+    };
+    let y = target.values.as_slice().unwrap_or(&[]).to_vec();
+    let unit = |i: usize| f64::from(y[i]) * econ.revenue_per_response[i] - econ.cost_per_contact[i];
+    let mlp = m.classification.as_ref().map(|c| c.mlp.clone()).unwrap_or_default();
+    let all: Vec<usize> = (0..y.len()).collect();
+    let fitted = crate::targeting::ranked_list(&mlp, ds.features().view(), &y, &all, &unit, m.seed.named("contact-list"))?;
+    let threshold = fitted.threshold;
+    let table = read_customers(customers, &descriptor)?;
+    // Data errors name the file, the row and the column themselves.
+    let new = loaded.apply_new(&table)?;
+    if new.feature_names() != ds.feature_names() {
+        anyhow::bail!(
+            "{}: the prepared columns differ from the labelled customers' ({} against {})",
+            customers.display(),
+            new.feature_names().join(", "),
+            ds.feature_names().join(", ")
+        );
+    }
+    let scores = fitted.model.predict_proba(new.features().view())?;
+    let known: std::collections::HashSet<&str> = ds.ids().iter().map(String::as_str).collect();
+    let seen = new.ids().iter().filter(|i| known.contains(i.as_str())).count();
+    let mut ranked: Vec<(String, f64, bool)> = new
+        .ids()
+        .iter()
+        .zip(scores.iter())
+        .map(|(id, &s)| (id.clone(), s, s >= threshold))
+        .collect();
+    // Best first; equal scores in file order.
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let held_out = crate::store::ExperimentResults::read(&out.join(&m.name))
+        .ok()
+        .and_then(|r| r.targeting)
+        .and_then(|t| {
+            t.policies.iter().find(|p| p.name == crate::targeting::MLP_POLICY).map(|p| {
+                format!(
+                    "the same procedure, fitted on {} customers, earned {:.0} [{:.0}, {:.0}] on {} others, contacting {} (bootstrap 95 % interval; `targeting.json`)",
+                    t.train_rows,
+                    p.profit,
+                    p.low,
+                    p.high,
+                    t.test_rows.len(),
+                    p.contacted
+                )
+            })
+        });
+    Ok(ContactList {
+        experiment: m.name.clone(),
+        customers: customers.to_path_buf(),
+        id_column: descriptor.columns.id.clone().unwrap_or_else(|| "id".into()),
+        fit_rows: fitted.fit_rows,
+        validation_rows: fitted.validation_rows,
+        threshold,
+        ranked,
+        seen,
+        held_out,
+    })
+}
+
+/// Writes `contact_list.csv` (id, score, rank, contact; best first) into
+/// `dir`, and returns its path.
+pub fn write(list: &ContactList, dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let mut text = format!("{},score,rank,contact\n", csv_field(&list.id_column));
+    for (rank, (id, score, contact)) in list.ranked.iter().enumerate() {
+        text.push_str(&format!("{},{score:.6},{},{}\n", csv_field(id), rank + 1, if *contact { "yes" } else { "no" }));
+    }
+    let path = dir.join("contact_list.csv");
+    crate::store::write_atomic(&path, text.as_bytes())?;
+    Ok(path)
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The list's summary for the terminal.
+pub fn render(list: &ContactList) -> String {
+    let n = list.ranked.len();
+    let k = list.contacted();
+    let mut out = format!(
+        "contact list for {}: {n} customers in {}\n",
+        list.experiment,
+        list.customers.display()
+    );
+    out.push_str(&format!(
+        "rule: an MLP trained on {} labelled customers and validated on {} others; the contact threshold is the score down to which contacting the validation customers, best first, earned the most\n",
+        list.fit_rows, list.validation_rows
+    ));
+    if list.threshold.is_finite() {
+        out.push_str(&format!(
+            "contact {k} of {n} ({:.1} %): score at least {:.4}\n",
+            100.0 * k as f64 / n.max(1) as f64,
+            list.threshold
+        ));
+    } else {
+        out.push_str("contact nobody: no stretch of the validation customers' ranked list earned anything\n");
+    }
+    match &list.held_out {
+        Some(h) => out.push_str(&format!("held out: {h}\n")),
+        None => out.push_str("held out: not measured (run the sweep with the experiment's target and economics for targeting.json)\n"),
+    }
+    if list.seen > 0 {
+        out.push_str(&format!(
+            "caution: {} of these {n} customers are labelled customers the model was fitted on; their scores are in-sample and err high, and only the held-out figure above is an estimate for new customers\n",
+            list.seen
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(threshold: f64, seen: usize, held_out: Option<&str>) -> ContactList {
+        ContactList {
+            experiment: "x".into(),
+            customers: "c.csv".into(),
+            id_column: "ID".into(),
+            fit_rows: 80,
+            validation_rows: 20,
+            threshold,
+            ranked: vec![("a,1".into(), 0.9, 0.9 >= threshold), ("b".into(), 0.5, 0.5 >= threshold), ("c".into(), 0.1, 0.1 >= threshold)],
+            seen,
+            held_out: held_out.map(String::from),
+        }
+    }
+
+    #[test]
+    fn the_summary_says_whom_to_contact_and_how_far_to_trust_it() {
+        let text = render(&list(0.5, 0, Some("the same procedure earned 10")));
+        assert!(text.contains("contact 2 of 3 (66.7 %): score at least 0.5000"), "{text}");
+        assert!(text.contains("held out: the same procedure earned 10"), "{text}");
+        assert!(!text.contains("caution"), "{text}");
+        let text = render(&list(f64::INFINITY, 3, None));
+        assert!(text.contains("contact nobody"), "{text}");
+        assert!(text.contains("held out: not measured"), "{text}");
+        assert!(text.contains("caution: 3 of these 3 customers are labelled customers"), "{text}");
+    }
+
+    #[test]
+    fn the_file_lists_every_customer_best_first_with_quoted_ids() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = write(&list(0.5, 0, None), tmp.path()).unwrap();
+        let text = std::fs::read_to_string(path).unwrap();
+        assert_eq!(text, "ID,score,rank,contact\n\"a,1\",0.900000,1,yes\nb,0.500000,2,yes\nc,0.100000,3,no\n");
+    }
+}

@@ -1,0 +1,120 @@
+//! `strata contact-list` on the marketing data, through the binary: new
+//! customers (the file's rows without target and economics, under new ids)
+//! scored, ranked and marked by the MLP's threshold; the same customers
+//! under their own ids flagged as in-sample; and the errors bad input gets.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+mod common;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+fn strata(args: &[&str]) -> Output {
+    common::strata_command(&workspace(), args).output().expect("run strata")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn err(out: &Output) -> String {
+    assert!(!out.status.success(), "expected a failure: {}", String::from_utf8_lossy(&out.stdout));
+    let e = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!e.contains("panicked"), "{e}");
+    e
+}
+
+/// The first `n` customers of the shipped file, tab-separated, without the
+/// columns in `drop`, each id passed through `id`.
+fn customers(n: usize, drop: &[&str], id: impl Fn(&str) -> String) -> String {
+    let text = std::fs::read_to_string(workspace().join("datasets/marketing_campaign.csv")).expect("marketing file");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    let keep: Vec<usize> = (0..header.len()).filter(|&j| !drop.contains(&header[j])).collect();
+    let pick = |cells: &[&str]| keep.iter().map(|&j| cells[j]).collect::<Vec<_>>().join("\t");
+    let mut out = pick(&header) + "\n";
+    for line in lines.take(n) {
+        let mut cells: Vec<&str> = line.split('\t').collect();
+        let new_id = id(cells[0]);
+        cells[0] = &new_id;
+        out.push_str(&pick(&cells));
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn new_customers_get_a_ranked_contact_list() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = tmp.path().join("next.csv");
+    let unlabelled = ["Response", "Z_CostContact", "Z_Revenue"];
+    std::fs::write(&file, customers(300, &unlabelled, |id| format!("n{id}"))).expect("write");
+    let out = tmp.path().join("res");
+    let (f, o) = (file.to_str().expect("utf-8"), out.to_str().expect("utf-8"));
+    let args = ["contact-list", "experiments/marketing_campaign.toml", "--customers", f, "--out", o];
+    let text = ok(&strata(&args));
+    assert!(text.contains("contact list for marketing_campaign: 300 customers"), "{text}");
+    assert!(text.contains("an MLP trained on 1792 labelled customers and validated on 448 others"), "{text}");
+    // No sweep in this results folder: nothing held out to quote.
+    assert!(text.contains("held out: not measured"), "{text}");
+    assert!(!text.contains("caution"), "new ids are not labelled customers: {text}");
+    let path = out.join("marketing_campaign/contact_list/contact_list.csv");
+    let list = std::fs::read_to_string(&path).expect("list");
+    let rows: Vec<Vec<&str>> = list.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(list.lines().next(), Some("ID,score,rank,contact"));
+    assert_eq!(rows.len(), 300);
+    let scores: Vec<f64> = rows.iter().map(|r| r[1].parse().expect("score")).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first");
+    assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)));
+    assert!(rows.iter().enumerate().all(|(i, r)| r[2] == (i + 1).to_string() && r[0].starts_with('n')));
+    // The contacted customers are a prefix of the list, as many as the
+    // summary says, and a real share of it on these data.
+    let contacted = rows.iter().take_while(|r| r[3] == "yes").count();
+    assert!(rows[contacted..].iter().all(|r| r[3] == "no"));
+    assert!(text.contains(&format!("contact {contacted} of 300 (")), "{text}");
+    assert!((10..290).contains(&contacted), "{contacted} contacted");
+    // Same seed, same list.
+    ok(&strata(&args));
+    assert_eq!(std::fs::read_to_string(&path).expect("list"), list);
+
+    // The labelled customers themselves (target column present): scored,
+    // and flagged as in-sample.
+    std::fs::write(&file, customers(50, &[], str::to_string)).expect("write");
+    let text = ok(&strata(&args));
+    assert!(text.contains("caution: 50 of these 50 customers are labelled customers the model was fitted on"), "{text}");
+}
+
+#[test]
+fn bad_customer_files_are_refused_with_what_is_wrong() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = tmp.path().join("c.csv");
+    let f = file.to_str().expect("utf-8");
+    let o = tmp.path().join("res");
+    let o = o.to_str().expect("utf-8");
+    let run = |manifest: &str| strata(&["contact-list", manifest, "--customers", f, "--out", o]);
+    // A feature column missing.
+    std::fs::write(&file, customers(20, &["Income"], str::to_string)).expect("write");
+    let e = err(&run("experiments/marketing_campaign.toml"));
+    assert!(e.contains("c.csv") && e.contains("`Income`"), "{e}");
+    // A repeated id.
+    let mut text = customers(20, &[], str::to_string);
+    let again = text.lines().nth(3).expect("row").to_string();
+    text.push_str(&again);
+    text.push('\n');
+    std::fs::write(&file, text).expect("write");
+    let e = err(&run("experiments/marketing_campaign.toml"));
+    assert!(e.contains("c.csv") && e.contains("appears at row 3") && e.contains("again at row 21"), "{e}");
+    // A dataset without target or economics has no ranked list.
+    let e = err(&run("experiments/spotify_songs.toml"));
+    assert!(e.contains("needs a target and economics"), "{e}");
+    // No file.
+    let e = err(&strata(&["contact-list", "experiments/marketing_campaign.toml", "--customers", "nowhere.csv", "--out", o]));
+    assert!(e.contains("nowhere.csv"), "{e}");
+}
