@@ -178,6 +178,9 @@ pub(super) fn targeting_section(d: &mut Doc, res: &ExperimentResults) {
             t.test_positives,
             t.verdict
         ));
+        if let Some(line) = act_on(&t.policies) {
+            d.p(&line);
+        }
         let rows: Vec<Vec<String>> = t.policies.iter().map(policy_row).collect();
         d.table(
             &[
@@ -521,6 +524,16 @@ fn chosen_segment(m: Option<(usize, f64)>) -> String {
     m.map_or("–".into(), |(c, share)| format!("{c} ({:.0} % of its rows)", 100.0 * share))
 }
 
+/// How to act on the MLP's ranked list, when it earns the most on the
+/// held-out customers: the command that fits it on every labelled customer
+/// and scores new ones.
+fn act_on(policies: &[crate::targeting::Policy]) -> Option<String> {
+    let best = policies.iter().max_by(|a, b| a.profit.total_cmp(&b.profit))?;
+    (best.name == crate::targeting::MLP_POLICY && best.contacted > 0).then(|| {
+        "To act on the ranked list: `strata contact-list <manifest> --customers <file>` fits the same procedure on every labelled customer and writes, for the customers of the file, a score, a rank and whether to contact each (`contact_list/contact_list.csv`).".to_string()
+    })
+}
+
 /// One row of the policy table. A policy that contacts nobody earns 0 with
 /// no spread by construction, not as an estimate, and its row says so
 /// rather than showing a bare "0 | 0 | [0, 0]".
@@ -545,6 +558,23 @@ fn policy_row(p: &crate::targeting::Policy) -> Vec<String> {
 mod tests {
     use super::policy_row;
     use crate::targeting::Policy;
+
+    #[test]
+    fn the_command_to_act_is_named_when_the_ranked_list_wins() {
+        let policy = |name: &str, contacted: usize, profit: f64| Policy {
+            name: name.into(),
+            contacted,
+            profit,
+            low: profit - 1.0,
+            high: profit + 1.0,
+        };
+        let mlp = |p: f64| policy("MLP ranked list", 10, p);
+        let wins = [policy("contact segments", 0, 0.0), policy("everyone", 40, -9.0), mlp(5.0)];
+        assert!(super::act_on(&wins).is_some_and(|l| l.contains("strata contact-list")));
+        let loses = [policy("contact segments", 3, 8.0), mlp(5.0)];
+        assert_eq!(super::act_on(&loses), None);
+        assert_eq!(super::act_on(&[policy("MLP ranked list", 0, 0.0)]), None);
+    }
 
     #[test]
     fn the_policy_table_says_when_nobody_is_contacted() {
