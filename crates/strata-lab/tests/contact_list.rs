@@ -3,33 +3,10 @@
 //! scored, ranked and marked by the MLP's threshold; the same customers
 //! under their own ids flagged as in-sample; and the errors bad input gets.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
 
 mod common;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
-
-fn strata(args: &[&str]) -> Output {
-    common::strata_command(&workspace(), args).output().expect("run strata")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn err(out: &Output) -> String {
-    assert!(!out.status.success(), "expected a failure: {}", String::from_utf8_lossy(&out.stdout));
-    let e = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!e.contains("panicked"), "{e}");
-    e
-}
+use common::{err, ok, strata_at_root as strata, workspace};
 
 /// The first `n` customers of the shipped file, tab-separated, without the
 /// columns in `drop`, each id passed through `id`.

@@ -2,16 +2,11 @@
 //! The files are found as any load finds them (`STRATA_DATA_DIR` when set,
 //! `datasets/cache/`, then the copies shipped in `datasets/`): never skipped.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use strata_data::DataDirs;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
+mod common;
+use common::workspace;
 
 fn data_dirs() -> DataDirs {
     strata_data::reference_dirs(&workspace())
