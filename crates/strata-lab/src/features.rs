@@ -134,6 +134,13 @@ impl FeatureSection {
             exclude: self.exclude.clone(),
         }
     }
+
+    /// Whether a clusterer leaves the discrete columns out: a Gaussian
+    /// mixture under `discrete_in_mixtures = false`, in the runs and in the
+    /// classification stage alike.
+    pub fn drops_discrete(&self, clusterer: &str) -> bool {
+        !self.discrete_in_mixtures && clusterer == "gmm"
+    }
 }
 
 fn yes() -> bool {

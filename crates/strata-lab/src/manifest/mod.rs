@@ -402,11 +402,9 @@ impl Manifest {
         };
         // The classification stage's mixtures leave the discrete columns out
         // as the segmentation's do: one `[features]` rule for every mixture.
-        if !m.features.discrete_in_mixtures {
-            for f in m.classification.iter_mut().flat_map(|c| c.features.iter_mut()) {
-                f.drop_discrete = matches!(f.kind, FeatureKind::Clusters | FeatureKind::Posteriors)
-                    && f.algorithm.as_ref().is_some_and(|a| a.algorithm == "gmm");
-            }
+        for f in m.classification.iter_mut().flat_map(|c| c.features.iter_mut()) {
+            f.drop_discrete = matches!(f.kind, FeatureKind::Clusters | FeatureKind::Posteriors)
+                && f.algorithm.as_ref().is_some_and(|a| m.features.drops_discrete(&a.algorithm));
         }
         if m.name.is_empty() {
             m.name = path
@@ -558,7 +556,7 @@ impl Manifest {
             for c in here.flat_map(Block::expand) {
                 out.push(RunConfig {
                     representation: r.clone(),
-                    drop_discrete: !self.features.discrete_in_mixtures && c.algorithm == "gmm",
+                    drop_discrete: self.features.drops_discrete(&c.algorithm),
                     clusterer: c,
                     evaluation: self.evaluation.clone(),
                     seed: self.seed,
