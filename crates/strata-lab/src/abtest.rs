@@ -528,9 +528,10 @@ pub fn chosen(manifest: &std::path::Path, out: &std::path::Path, dirs: &strata_d
 
 /// Replaces the chosen segmentation by quartiles of an MLP's predicted
 /// response (0 = the highest-scored quarter), so that the test reads the
-/// uplift along the MLP's ranked list. The MLP (the manifest's
-/// `[classification.mlp]`, or the defaults) is fitted on every customer:
-/// this plans a future test, it does not evaluate the model.
+/// uplift along the MLP's ranked list: the one `strata contact-list` ranks
+/// by (`targeting::ranked_list` with the same seed, the manifest's
+/// `[classification.mlp]` or the defaults), fitted on every customer. This
+/// plans a future test, it does not evaluate the model.
 pub fn by_mlp_quartiles(c: &mut Chosen, manifest: &std::path::Path, dirs: &strata_data::DataDirs) -> anyhow::Result<()> {
     let m = crate::manifest::Manifest::from_path(manifest)?;
     let mlp = m.classification.as_ref().map(|c| c.mlp.clone()).unwrap_or_default();
@@ -538,25 +539,16 @@ pub fn by_mlp_quartiles(c: &mut Chosen, manifest: &std::path::Path, dirs: &strat
     let loaded = crate::obtain(&descriptor, dirs, true)?;
     let x = loaded.dataset.features();
     let all: Vec<usize> = (0..c.y.len()).collect();
-    let (fit, val) = strata_neural::folds::stratified_split(&all, &c.y, 0.2, m.seed.named("plan-test-mlp"));
-    let pick = |rows: &[usize]| x.select(ndarray::Axis(0), rows);
-    let ys = |rows: &[usize]| rows.iter().map(|&i| c.y[i]).collect::<Vec<u8>>();
-    let model = mlp.fit(
-        pick(&fit).view(),
-        &ys(&fit),
-        pick(&val).view(),
-        &ys(&val),
-        m.seed.named("plan-test-mlp"),
-        &|_| {},
-    )?;
-    let score = model.predict_proba(x.view())?;
+    let unit = |i: usize| f64::from(c.y[i]) * c.revenue[i] - c.cost[i];
+    let fitted = crate::targeting::ranked_list(&mlp, x.view(), &c.y, &all, &unit, m.seed.named(crate::contact::SEED))?;
+    let score = fitted.model.predict_proba(x.view())?;
     let mut order = all;
     order.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
     let n = order.len();
     for (rank, &i) in order.iter().enumerate() {
         c.labels[i] = rank * 4 / n.max(1);
     }
-    c.segmentation = "quartiles of the MLP's predicted response (0 = the highest-scored quarter; MLP fitted on every customer)".into();
+    c.segmentation = "quartiles of the MLP's predicted response (0 = the highest-scored quarter; the ranked list of `strata contact-list`, fitted on every customer)".into();
     c.run = "mlp".into();
     Ok(())
 }

@@ -16,6 +16,10 @@ use std::path::{Path, PathBuf};
 /// Folder of the list inside an experiment's results.
 pub const FOLDER: &str = "contact_list";
 
+/// Name of the seed the ranked list is fitted with (from the manifest's):
+/// `plan-test --by mlp` stratifies by the same list.
+pub const SEED: &str = "contact-list";
+
 /// The scored customers, best first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContactList {
@@ -92,7 +96,7 @@ pub fn build(
     let unit = |i: usize| f64::from(y[i]) * econ.revenue_per_response[i] - econ.cost_per_contact[i];
     let mlp = m.classification.as_ref().map(|c| c.mlp.clone()).unwrap_or_default();
     let all: Vec<usize> = (0..y.len()).collect();
-    let fitted = crate::targeting::ranked_list(&mlp, ds.features().view(), &y, &all, &unit, m.seed.named("contact-list"))?;
+    let fitted = crate::targeting::ranked_list(&mlp, ds.features().view(), &y, &all, &unit, m.seed.named(SEED))?;
     let threshold = fitted.threshold;
     let table = read_customers(customers, &descriptor)?;
     // Data errors name the file, the row and the column themselves.

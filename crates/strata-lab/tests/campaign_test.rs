@@ -143,6 +143,26 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     assert!(quarters.iter().all(|q| q["customers"].as_u64() == Some(560)));
     let rate = |i: usize| quarters[i]["baseline"].as_f64().expect("rate");
     assert!(rate(0) > rate(1) && rate(1) >= rate(3), "{quarters:?}");
+    // The quarters are those of the list `strata contact-list` ranks by:
+    // the first holds its 560 best-scored customers.
+    let first: std::collections::BTreeSet<String> = std::fs::read_to_string(dir.join("assignment.csv"))
+        .expect("assignment")
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1) == Some("0"))
+        .filter_map(|l| l.split(',').next().map(str::to_string))
+        .collect();
+    let file = workspace().join("datasets/marketing_campaign.csv");
+    ok(&strata(&["contact-list", m, "--customers", file.to_str().expect("utf-8"), "--out", o]));
+    let best: std::collections::BTreeSet<String> = std::fs::read_to_string(out.join("mkt/contact_list/contact_list.csv"))
+        .expect("contact list")
+        .lines()
+        .skip(1)
+        .take(560)
+        .filter_map(|l| l.split(',').next().map(str::to_string))
+        .collect();
+    assert_eq!(first.len(), 560);
+    assert_eq!(first, best);
     let e = err(&strata(&["plan-test", m, "--lift", "0.05", "--power", "1.5", "--out", o]));
     assert!(e.contains("--power 1.5: expected a power in (0.5, 1)"), "{e}");
     // A negative number is a value, checked like any other, not a flag.
