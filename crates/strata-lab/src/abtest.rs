@@ -529,20 +529,17 @@ pub fn chosen(manifest: &std::path::Path, out: &std::path::Path, dirs: &strata_d
 /// Replaces the chosen segmentation by quartiles of an MLP's predicted
 /// response (0 = the highest-scored quarter), so that the test reads the
 /// uplift along the MLP's ranked list: the one `strata contact-list` ranks
-/// by (`targeting::ranked_list` with the same seed, the manifest's
-/// `[classification.mlp]` or the defaults), fitted on every customer. This
+/// by (`contact::fit_on_labelled`), fitted on every customer. This
 /// plans a future test, it does not evaluate the model.
 pub fn by_mlp_quartiles(c: &mut Chosen, manifest: &std::path::Path, dirs: &strata_data::DataDirs) -> anyhow::Result<()> {
     let m = crate::manifest::Manifest::from_path(manifest)?;
-    let mlp = m.classification.as_ref().map(|c| c.mlp.clone()).unwrap_or_default();
     let descriptor = strata_data::Descriptor::from_path(m.descriptor_path())?;
     let loaded = crate::obtain(&descriptor, dirs, true)?;
     let x = loaded.dataset.features();
-    let all: Vec<usize> = (0..c.y.len()).collect();
     let unit = |i: usize| f64::from(c.y[i]) * c.revenue[i] - c.cost[i];
-    let fitted = crate::targeting::ranked_list(&mlp, x.view(), &c.y, &all, &unit, m.seed.named(crate::contact::SEED))?;
+    let fitted = crate::contact::fit_on_labelled(&m, x.view(), &c.y, &unit)?;
     let score = fitted.model.predict_proba(x.view())?;
-    let mut order = all;
+    let mut order: Vec<usize> = (0..c.y.len()).collect();
     order.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
     let n = order.len();
     for (rank, &i) in order.iter().enumerate() {

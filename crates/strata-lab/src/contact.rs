@@ -16,9 +16,24 @@ use std::path::{Path, PathBuf};
 /// Folder of the list inside an experiment's results.
 pub const FOLDER: &str = "contact_list";
 
-/// Name of the seed the ranked list is fitted with (from the manifest's):
-/// `plan-test --by mlp` stratifies by the same list.
-pub const SEED: &str = "contact-list";
+/// Name of the seed the ranked list is fitted with (from the manifest's).
+const SEED: &str = "contact-list";
+
+/// The ranked list fitted on every labelled customer (`x` and `y`, a row
+/// each; `unit(i)`: customer `i`'s profit if contacted) with the manifest's
+/// `[classification.mlp]` (or the defaults) and the contact list's seed:
+/// what `strata contact-list` scores with and `plan-test --by mlp`
+/// stratifies by, so the two rank alike.
+pub fn fit_on_labelled(
+    m: &crate::manifest::Manifest,
+    x: ndarray::ArrayView2<'_, f64>,
+    y: &[u8],
+    unit: &dyn Fn(usize) -> f64,
+) -> anyhow::Result<crate::targeting::RankedList> {
+    let mlp = m.classification.as_ref().map(|c| c.mlp.clone()).unwrap_or_default();
+    let all: Vec<usize> = (0..y.len()).collect();
+    crate::targeting::ranked_list(&mlp, x, y, &all, unit, m.seed.named(SEED))
+}
 
 /// The scored customers, best first.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,9 +109,7 @@ pub fn build(
     };
     let y = target.values.as_slice().unwrap_or(&[]).to_vec();
     let unit = |i: usize| f64::from(y[i]) * econ.revenue_per_response[i] - econ.cost_per_contact[i];
-    let mlp = m.classification.as_ref().map(|c| c.mlp.clone()).unwrap_or_default();
-    let all: Vec<usize> = (0..y.len()).collect();
-    let fitted = crate::targeting::ranked_list(&mlp, ds.features().view(), &y, &all, &unit, m.seed.named(SEED))?;
+    let fitted = fit_on_labelled(&m, ds.features().view(), &y, &unit)?;
     let threshold = fitted.threshold;
     let table = read_customers(customers, &descriptor)?;
     // Data errors name the file, the row and the column themselves.

@@ -188,9 +188,32 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 pub struct ContinuousOnly(pub Box<dyn Reducer>);
 
 struct FittedContinuousOnly {
+    cols: Continuous,
+    inner: Box<dyn FittedReducer>,
+}
+
+/// The columns continuous on a wrapper's fit rows, and how many columns
+/// those rows had: how [`ContinuousOnly`] and [`ContinuousOnlyClusterer`]
+/// read every later row.
+struct Continuous {
     kept: Vec<usize>,
     width: usize,
-    inner: Box<dyn FittedReducer>,
+}
+
+impl Continuous {
+    /// The columns of the fit rows `x`, and `x` read through them.
+    fn fit(x: ArrayView2<'_, f64>) -> Result<(Continuous, Array2<f64>), AlgoError> {
+        let kept = ContinuousOnly::kept(x)?;
+        let selected = x.select(Axis(1), &kept);
+        Ok((Continuous { kept, width: x.ncols() }, selected))
+    }
+
+    /// New rows read through the kept columns; rows of another width are
+    /// refused, not misread.
+    fn select(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
+        strata_core::check_columns(x, self.width)?;
+        Ok(x.select(Axis(1), &self.kept))
+    }
 }
 
 impl ContinuousOnly {
@@ -213,29 +236,18 @@ impl Reducer for ContinuousOnly {
         "continuous"
     }
     fn fit(&self, x: ArrayView2<'_, f64>, seed: Seed) -> Result<Box<dyn FittedReducer>, AlgoError> {
-        let kept = Self::kept(x)?;
-        let inner = self.0.fit(x.select(Axis(1), &kept).view(), seed)?;
-        Ok(Box::new(FittedContinuousOnly {
-            kept,
-            width: x.ncols(),
-            inner,
-        }))
+        let (cols, selected) = Continuous::fit(x)?;
+        let inner = self.0.fit(selected.view(), seed)?;
+        Ok(Box::new(FittedContinuousOnly { cols, inner }))
     }
     fn fit_transform(
         &self,
         x: ArrayView2<'_, f64>,
         seed: Seed,
     ) -> Result<(Box<dyn FittedReducer>, Array2<f64>), AlgoError> {
-        let kept = Self::kept(x)?;
-        let (inner, y) = self.0.fit_transform(x.select(Axis(1), &kept).view(), seed)?;
-        Ok((
-            Box::new(FittedContinuousOnly {
-                kept,
-                width: x.ncols(),
-                inner,
-            }),
-            y,
-        ))
+        let (cols, selected) = Continuous::fit(x)?;
+        let (inner, y) = self.0.fit_transform(selected.view(), seed)?;
+        Ok((Box::new(FittedContinuousOnly { cols, inner }), y))
     }
 }
 
@@ -247,14 +259,13 @@ impl FittedReducer for FittedContinuousOnly {
         self.inner.component_names()
     }
     fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
-        strata_core::check_columns(x, self.width)?;
-        self.inner.transform(x.select(Axis(1), &self.kept).view())
+        self.inner.transform(self.cols.select(x)?.view())
     }
     // No inverse: the columns left out cannot be brought back.
     fn diagnostics(&self) -> Diagnostics {
         let mut d = self.inner.diagnostics();
         d.scalars
-            .insert("continuous_columns".into(), self.kept.len() as f64);
+            .insert("continuous_columns".into(), self.cols.kept.len() as f64);
         d
     }
 }
@@ -266,16 +277,8 @@ impl FittedReducer for FittedContinuousOnly {
 pub struct ContinuousOnlyClusterer(pub Box<dyn Clusterer>);
 
 struct FittedContinuousOnlyClusterer {
-    kept: Vec<usize>,
-    width: usize,
+    cols: Continuous,
     inner: Box<dyn FittedClusterer>,
-}
-
-impl FittedContinuousOnlyClusterer {
-    fn kept_of<'a>(&self, x: ArrayView2<'a, f64>) -> Result<Array2<f64>, AlgoError> {
-        strata_core::check_columns(x, self.width)?;
-        Ok(x.select(Axis(1), &self.kept))
-    }
 }
 
 impl Clusterer for ContinuousOnlyClusterer {
@@ -283,13 +286,9 @@ impl Clusterer for ContinuousOnlyClusterer {
         self.0.name()
     }
     fn fit(&self, x: ArrayView2<'_, f64>, seed: Seed) -> Result<Box<dyn FittedClusterer>, AlgoError> {
-        let kept = ContinuousOnly::kept(x)?;
-        let inner = self.0.fit(x.select(Axis(1), &kept).view(), seed)?;
-        Ok(Box::new(FittedContinuousOnlyClusterer {
-            kept,
-            width: x.ncols(),
-            inner,
-        }))
+        let (cols, selected) = Continuous::fit(x)?;
+        let inner = self.0.fit(selected.view(), seed)?;
+        Ok(Box::new(FittedContinuousOnlyClusterer { cols, inner }))
     }
 }
 
@@ -301,13 +300,13 @@ impl FittedClusterer for FittedContinuousOnlyClusterer {
         self.inner.labels()
     }
     fn predict(&self, x: ArrayView2<'_, f64>) -> Result<ndarray::Array1<usize>, AlgoError> {
-        self.inner.predict(self.kept_of(x)?.view())
+        self.inner.predict(self.cols.select(x)?.view())
     }
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, AlgoError> {
-        self.inner.predict_proba(self.kept_of(x)?.view())
+        self.inner.predict_proba(self.cols.select(x)?.view())
     }
     fn diagnostics(&self, x: ArrayView2<'_, f64>) -> Diagnostics {
-        match self.kept_of(x) {
+        match self.cols.select(x) {
             Ok(k) => self.inner.diagnostics(k.view()),
             Err(_) => Diagnostics::default(),
         }
