@@ -11,7 +11,10 @@
 //!    outliers is not a segment anyone can act on), unless every run has one;
 //! 3. where pipeline stability was measured, only runs whose mean ARI over
 //!    the resampled pipeline fits is at least 0.8 stay, unless none reaches it
-//!    (then all stay, and the reason says so);
+//!    (then all stay, and the reason says so). The filter reads the mean;
+//!    its 95 % interval (a jackknife over the resamples) is shown beside it,
+//!    and the reason counts the runs whose interval holds 0.8, which another
+//!    draw of resamples could move across the line;
 //! 4. the highest common-space silhouette wins: its mean over the groups of
 //!    rows that choose (groups 1 to [`CHOOSING_GROUPS`] of the disjoint
 //!    groups the sweep scores every run in), when every run of the pool has
@@ -27,7 +30,7 @@
 
 use crate::claims::{CHOOSING_GROUPS, choose_judge, mean};
 use crate::store::{RunRecord, RunStatus};
-use crate::sweep::{COMMON_SILHOUETTE, SILHOUETTE_GROUPS};
+use crate::sweep::{COMMON_SILHOUETTE, SILHOUETTE_GROUPS, STABILITY_HIGH, STABILITY_LOW};
 use std::fmt::Write as _;
 
 /// Mean pairwise ARI above which a clustering counts as stable.
@@ -59,12 +62,48 @@ pub fn common_score(r: &RunRecord) -> Option<f64> {
         .filter(|v| v.is_finite())
 }
 
-/// The rule of the module documentation, in one sentence for reports.
-pub const RULE: &str = "among runs whose every segment holds at least 2 % of the rows and whose pipeline stability (mean ARI over resampled fits of representation and clusterer) is at least 0.8, the highest silhouette in the common space of the prepared features, averaged over half of the disjoint groups of rows every run is scored in (groups 1 to 5 of 10); the chosen run's silhouette and its lead over the runner-up are then judged on groups 6 to 10, rows that took no part in the choice (all rows choose, and no interval is honest, when a run lacks group silhouettes)";
+/// A run's pipeline stability as reports show it: `"pipeline stability
+/// ARI 0.969 [0.955, 0.983]"` with its 95 % interval where the run has one
+/// (runs stored before the interval was recorded show the mean alone);
+/// `None` where stability was not measured.
+pub fn stability_text(r: &RunRecord) -> Option<String> {
+    let a = r.metrics.get("stability_mean_ari")?;
+    Some(match stability_interval(r) {
+        Some((lo, hi)) => format!("pipeline stability ARI {a:.3} [{lo:.3}, {hi:.3}]"),
+        None => format!("pipeline stability ARI {a:.3}"),
+    })
+}
 
-/// The runs the rule picks from (steps 1 to 3), why, and what the size
-/// filter set aside; `None` without a scored run.
-fn pool<'a>(runs: &[&'a RunRecord]) -> Option<(Vec<&'a RunRecord>, String, String)> {
+/// The 95 % interval of a run's pipeline stability, when recorded.
+pub fn stability_interval(r: &RunRecord) -> Option<(f64, f64)> {
+    Some((*r.metrics.get(STABILITY_LOW)?, *r.metrics.get(STABILITY_HIGH)?))
+}
+
+/// Whether a run's stability interval holds the filter's line: its mean
+/// could fall on the other side of [`STABLE_ARI`] under another draw of
+/// resamples.
+fn straddles(r: &RunRecord) -> bool {
+    stability_interval(r).is_some_and(|(lo, hi)| lo < STABLE_ARI && STABLE_ARI <= hi)
+}
+
+/// The rule of the module documentation, in one sentence for reports.
+pub const RULE: &str = "among runs whose every segment holds at least 2 % of the rows and whose pipeline stability (mean ARI over resampled fits of representation and clusterer; shown with its 95 % interval, a jackknife over the resamples, which the filter does not read) is at least 0.8, the highest silhouette in the common space of the prepared features, averaged over half of the disjoint groups of rows every run is scored in (groups 1 to 5 of 10); the chosen run's silhouette and its lead over the runner-up are then judged on groups 6 to 10, rows that took no part in the choice (all rows choose, and no interval is honest, when a run lacks group silhouettes)";
+
+/// The runs the rule picks from, why, and the notes the reason carries.
+struct Pool<'a> {
+    runs: Vec<&'a RunRecord>,
+    why: String,
+    /// What the size filter set aside (empty, or a parenthesis).
+    size_note: String,
+    /// How many runs lie near the stability filter's line (empty, or a
+    /// clause starting with "; ").
+    near_note: String,
+}
+
+/// The runs the rule picks from (steps 1 to 3), why, what the size filter
+/// set aside, and how many runs the stability filter reads lie near its
+/// line; `None` without a scored run.
+fn pool<'a>(runs: &[&'a RunRecord]) -> Option<Pool<'a>> {
     let scored: Vec<&RunRecord> = runs
         .iter()
         .copied()
@@ -107,6 +146,15 @@ fn pool<'a>(runs: &[&'a RunRecord]) -> Option<(Vec<&'a RunRecord>, String, Strin
                 .is_some_and(|a| *a >= STABLE_ARI)
         })
         .collect();
+    let near = scored.iter().filter(|r| straddles(r)).count();
+    let near_note = match near {
+        0 => String::new(),
+        n => format!(
+            "; the 95 % stability interval of {n} of the {} runs the filter reads holds {STABLE_ARI}: another draw of resamples could move {} across",
+            scored.len(),
+            if n == 1 { "it" } else { "them" }
+        ),
+    };
     let (pool, why) = if has_stability && !stable.is_empty() {
         (
             stable.clone(),
@@ -129,7 +177,12 @@ fn pool<'a>(runs: &[&'a RunRecord]) -> Option<(Vec<&'a RunRecord>, String, Strin
             "highest common-space silhouette (stability not measured)".to_string(),
         )
     };
-    Some((pool, why, size_note))
+    Some(Pool {
+        runs: pool,
+        why,
+        size_note,
+        near_note,
+    })
 }
 
 /// Whether the rule chooses on the groups of rows that choose and judges on
@@ -164,7 +217,12 @@ fn best_of<'a>(pool: &[&'a RunRecord], held_out: bool, except: Option<&str>) -> 
 
 /// The run the decisions rest on, and why it won.
 pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
-    let (pool, why, size_note) = pool(runs)?;
+    let Pool {
+        runs: pool,
+        why,
+        size_note,
+        near_note,
+    } = pool(runs)?;
     let held_out = held_out(&pool);
     let best = best_of(&pool, held_out, None)?;
     let all_rows = common_score(best).unwrap_or(f64::NAN);
@@ -177,12 +235,23 @@ pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
     } else {
         format!("{why}{size_note}: common-space silhouette {all_rows:.3}")
     };
-    if let Some(a) = best.metrics.get("stability_mean_ari") {
-        let _ = write!(reason, ", pipeline stability ARI {a:.3}");
-        if let Some(sd) = best.metrics.get("stability_sd_ari") {
-            let _ = write!(reason, " ± {sd:.3}");
+    if let Some(text) = stability_text(best) {
+        let _ = write!(reason, ", {text}");
+        if stability_interval(best).is_some() {
+            let _ = write!(
+                reason,
+                " (95 % jackknife interval over the {} resamples)",
+                best.config.evaluation.stability_resamples
+            );
+        }
+        if straddles(best) {
+            let _ = write!(
+                reason,
+                ", an interval that reaches below {STABLE_ARI}: another draw of resamples could set this run aside"
+            );
         }
     }
+    reason.push_str(&near_note);
     if let Some(text) = passed_over(runs, &pool, held_out, best) {
         let _ = write!(reason, "; {text}");
     }
@@ -209,10 +278,10 @@ fn passed_over(runs: &[&RunRecord], pool: &[&RunRecord], held_out: bool, best: &
     if share < MIN_CLUSTER_SHARE {
         why.push(format!("its smallest segment holds {:.1} % of the rows", 100.0 * share));
     }
-    match top.metrics.get("stability_mean_ari") {
-        Some(a) if *a < STABLE_ARI => why.push(format!("pipeline stability ARI {a:.3}")),
-        Some(_) => {}
-        None => why.push("pipeline stability not measured".into()),
+    match (top.metrics.get("stability_mean_ari"), stability_text(top)) {
+        (Some(a), Some(text)) if *a < STABLE_ARI => why.push(text),
+        (Some(_), _) => {}
+        _ => why.push("pipeline stability not measured".into()),
     }
     let on = if held_out {
         format!("groups of rows 1 to {CHOOSING_GROUPS}")
@@ -292,7 +361,7 @@ impl Pin {
 /// and the sentence says the lead errs large. `None` when the pool has no
 /// second run.
 pub fn runner_up(runs: &[&RunRecord], best: &RunRecord, margin: f64) -> Option<String> {
-    let (pool, _, _) = pool(runs)?;
+    let pool = pool(runs)?.runs;
     let held_out = held_out(&pool);
     // Runs that put every row in the same segment as the chosen one are
     // named, not compared: the runner-up is the best different segmentation.
@@ -467,8 +536,8 @@ pub fn chosen<'a>(
                 if let Some(s) = common_score(r) {
                     let _ = write!(why, ": common-space silhouette {s:.3}");
                 }
-                if let Some(a) = r.metrics.get("stability_mean_ari") {
-                    let _ = write!(why, ", pipeline stability ARI {a:.3}");
+                if let Some(text) = stability_text(r) {
+                    let _ = write!(why, ", {text}");
                 }
                 (r, why)
             }),
@@ -484,7 +553,8 @@ pub struct Candidate<'a> {
     /// the judging groups, when the run has its group silhouettes.
     pub halves: Option<(f64, f64)>,
     pub own_silhouette: Option<f64>,
-    pub stability: Option<(f64, f64)>,
+    /// Pipeline stability (mean ARI) and, where recorded, its 95 % interval.
+    pub stability: Option<(f64, Option<(f64, f64)>)>,
     pub smallest_share: f64,
     /// Passes the size and stability filters of the rule.
     pub eligible: bool,
@@ -507,7 +577,7 @@ pub fn candidates<'a>(runs: &[&'a RunRecord]) -> Vec<Candidate<'a>> {
             let stability = r
                 .metrics
                 .get("stability_mean_ari")
-                .map(|m| (*m, r.metrics.get("stability_sd_ari").copied().unwrap_or(0.0)));
+                .map(|m| (*m, stability_interval(r)));
             let share = smallest_share(r);
             Some(Candidate {
                 run: r,
@@ -637,6 +707,54 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(eligible, ["stable"]);
         assert_eq!(table[0].run.hash, "tiny");
+    }
+
+    /// `r` with a recorded 95 % stability interval.
+    fn with_interval(mut r: RunRecord, lo: f64, hi: f64) -> RunRecord {
+        r.metrics.insert(STABILITY_LOW.into(), lo);
+        r.metrics.insert(STABILITY_HIGH.into(), hi);
+        r
+    }
+
+    #[test]
+    fn stability_intervals_are_shown_and_runs_near_the_line_counted() {
+        let stable = with_interval(run("stable", "pca", 0.4, Some(0.9), vec![600, 400]), 0.86, 0.94);
+        let unstable = with_interval(run("unstable", "none", 0.6, Some(0.79), vec![500, 500]), 0.74, 0.84);
+        let (best, why) = choose(&[&unstable, &stable]).expect("a choice");
+        assert_eq!(best.hash, "stable", "the filter reads the mean, not the interval");
+        assert!(
+            why.contains("pipeline stability ARI 0.900 [0.860, 0.940] (95 % jackknife interval over the 10 resamples)"),
+            "{why}"
+        );
+        assert!(!why.contains("could set this run aside"), "{why}");
+        assert!(
+            why.contains("(95 % jackknife interval over the 10 resamples); the 95 % stability interval of 1 of the 2 runs the filter reads holds 0.8: another draw of resamples could move it across; 1 run set aside"),
+            "{why}"
+        );
+        // The run set aside is named with its interval.
+        assert!(
+            why.ends_with("the best of them kmeans on none at 0.600 (pipeline stability ARI 0.790 [0.740, 0.840])"),
+            "{why}"
+        );
+        // A chosen run whose interval reaches below the line says so.
+        let near = with_interval(run("near", "pca", 0.4, Some(0.82), vec![600, 400]), 0.77, 0.87);
+        let (best, why) = choose(&[&unstable, &near]).expect("a choice");
+        assert_eq!(best.hash, "near");
+        assert!(
+            why.contains("[0.770, 0.870] (95 % jackknife interval over the 10 resamples), an interval that reaches below 0.8: another draw of resamples could set this run aside"),
+            "{why}"
+        );
+        assert!(why.contains("interval of 2 of the 2 runs the filter reads holds 0.8: another draw of resamples could move them across"), "{why}");
+        // Runs stored without an interval show the mean alone.
+        let old = run("old", "pca", 0.4, Some(0.9), vec![600, 400]);
+        let (_, why) = choose(&[&old]).expect("a choice");
+        assert!(why.contains(", pipeline stability ARI 0.900;") || why.ends_with(", pipeline stability ARI 0.900"), "{why}");
+        assert!(!why.contains("jackknife"), "{why}");
+        // The selection table carries the interval.
+        let table = candidates(&[&unstable, &stable, &old]);
+        let of = |h: &str| table.iter().find(|c| c.run.hash == h).map(|c| c.stability);
+        assert_eq!(of("stable"), Some(Some((0.9, Some((0.86, 0.94))))));
+        assert_eq!(of("old"), Some(Some((0.9, None))));
     }
 
     #[test]

@@ -56,7 +56,7 @@ fn manifest(dir: &Path, name: &str, body: &str) -> PathBuf {
 
 const SMALL: &str = "[[representation]]\nalgorithm = \"none\"\n[[representation]]\nalgorithm = \"pca\"\nn_components = 2\n\
 [[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 3]\n[[clusterer]]\nalgorithm = \"gmm\"\nk = 3\ncovariance = \"diag\"\n\
-[evaluation]\nstability_resamples = 2\nagreement = [\"grp\"]\n";
+[evaluation]\nstability_resamples = 3\nagreement = [\"grp\"]\n";
 
 fn opts(dir: &Path, out: &str) -> SweepOptions {
     let mut o = SweepOptions::new(
@@ -114,10 +114,19 @@ fn sweep_stores_resumes_and_recomputes_only_what_changed() {
         "davies_bouldin",
         "inertia",
         "stability_mean_ari",
+        "stability_ari_low",
+        "stability_ari_high",
         "nmi_grp",
     ] {
         assert!(k3.metrics.contains_key(key), "{key} missing");
     }
+    // The stability interval holds the mean ARI and stays within [-1, 1].
+    let (lo, mean, hi) = (
+        k3.metrics["stability_ari_low"],
+        k3.metrics["stability_mean_ari"],
+        k3.metrics["stability_ari_high"],
+    );
+    assert!(-1.0 <= lo && lo <= mean && mean <= hi && hi <= 1.0, "{lo} {mean} {hi}");
     let gmm = runs
         .iter()
         .find(|r| r.config.clusterer.algorithm == "gmm")

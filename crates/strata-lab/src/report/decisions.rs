@@ -79,7 +79,7 @@ pub(super) fn selection_section(d: &mut Doc, res: &ExperimentResults, all: &[&Ru
         let groups = table.iter().any(|c| c.halves.is_some());
         d.h(3, "Selection table (the 15 best candidates by the rule's score)");
         d.p(&format!(
-            "Common-space silhouette: the run's labels scored in the prepared features, comparable across representations.{} Own-space silhouette: scored in the run's representation, comparable only within it. Pipeline stability: mean ± sd of the ARI between fits of representation and clusterer on resamples, on shared rows.",
+            "Common-space silhouette: the run's labels scored in the prepared features, comparable across representations.{} Own-space silhouette: scored in the run's representation, comparable only within it. Pipeline stability: mean ARI between fits of representation and clusterer on resamples, on shared rows, with its 95 % interval (a jackknife over the resamples: how far another draw of resamples could move the mean; the rule's filter reads the mean).",
             if groups {
                 format!(
                     " Choosing / judging groups: its mean over groups of rows 1 to {c} (the rule ranks by it) and over groups {j} to {g} (which judge the choice).",
@@ -111,8 +111,10 @@ pub(super) fn selection_section(d: &mut Doc, res: &ExperimentResults, all: &[&Ru
                 }
                 row.extend([
                     fmt(c.own_silhouette),
-                    c.stability
-                        .map_or("–".into(), |(m, s)| format!("{m:.3} ± {s:.3}")),
+                    c.stability.map_or("–".into(), |(m, ci)| match ci {
+                        Some((lo, hi)) => format!("{m:.3} [{lo:.3}, {hi:.3}]"),
+                        None => format!("{m:.3}"),
+                    }),
                     format!("{:.1} %", 100.0 * c.smallest_share),
                 ]);
                 if spread {

@@ -2,7 +2,7 @@
 //! representation and clusterer, curves against k, the representations, every
 //! run, and the downstream classification.
 
-use super::page::{Doc, fmt, pm};
+use super::page::{Doc, fmt, fmt_stability, pm};
 use super::plots::{Series, line_chart};
 use super::{HEADLINE, family, k_of};
 use crate::selection::choose;
@@ -34,7 +34,7 @@ pub(super) fn best_section(d: &mut Doc, all: &[&RunRecord]) {
                     .map_or("–".into(), |k| k.to_string()),
                 fmt(b.metrics.get("silhouette_common").copied()),
                 fmt(b.metrics.get("silhouette").copied()),
-                fmt(b.metrics.get("stability_mean_ari").copied()),
+                fmt_stability(b),
                 fmt(b.metrics.get("bic").copied()),
                 why,
             ]);
@@ -47,7 +47,7 @@ pub(super) fn best_section(d: &mut Doc, all: &[&RunRecord]) {
             "k",
             "common-space silhouette",
             "own-space silhouette",
-            "pipeline stability ARI",
+            "pipeline stability ARI [95 % interval]",
             "BIC",
             "why",
         ],
@@ -199,7 +199,11 @@ pub(super) fn all_runs_section(d: &mut Doc, all: &[&RunRecord]) {
             format!("{:?}", r.status).to_lowercase(),
         ];
         for (m, _) in HEADLINE {
-            row.push(fmt(r.metrics.get(*m).copied()));
+            row.push(if *m == "stability_mean_ari" {
+                fmt_stability(r)
+            } else {
+                fmt(r.metrics.get(*m).copied())
+            });
         }
         row.push(fmt(r.metrics.get("inertia").copied()));
         row.push(r.error.clone().unwrap_or_else(|| r.warnings.join("; ")));
@@ -213,7 +217,7 @@ pub(super) fn all_runs_section(d: &mut Doc, all: &[&RunRecord]) {
             "status",
             "common-space silhouette",
             "own-space silhouette",
-            "pipeline stability ARI",
+            "pipeline stability ARI [95 % interval]",
             "Calinski-Harabasz",
             "Davies-Bouldin",
             "BIC",

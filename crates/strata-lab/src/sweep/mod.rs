@@ -394,6 +394,11 @@ const SILHOUETTE_CHUNK: usize = 24;
 /// representation), comparable across representations.
 pub const COMMON_SILHOUETTE: &str = "silhouette_common";
 
+/// The ends of the 95 % interval of a run's pipeline stability (mean ARI),
+/// a jackknife over the resamples (`strata_cluster::stability::jackknife_interval`).
+pub const STABILITY_LOW: &str = "stability_ari_low";
+pub const STABILITY_HIGH: &str = "stability_ari_high";
+
 /// Whether the run's labels get an exact silhouette on an `n`-row matrix:
 /// a successful run asking for it, with between 2 and n - 1 clusters.
 fn wants_exact(r: &RunRecord, n: usize) -> bool {

@@ -331,6 +331,10 @@ pub(super) fn run_one(
                 rec.metrics.insert("stability_mean_ari".into(), s.mean_ari);
                 rec.metrics.insert("stability_sd_ari".into(), s.sd_ari);
                 rec.metrics.insert("stability_min_ari".into(), s.min_ari);
+                if let Some((lo, hi)) = s.interval {
+                    rec.metrics.insert(STABILITY_LOW.into(), lo);
+                    rec.metrics.insert(STABILITY_HIGH.into(), hi);
+                }
             }
             Err(e) => rec.warnings.push(format!("stability: {e}")),
         }
