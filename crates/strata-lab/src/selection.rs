@@ -14,7 +14,8 @@
 //!    (then all stay, and the reason says so). The filter reads the mean;
 //!    its 95 % interval (a jackknife over the resamples) is shown beside it,
 //!    and the reason counts the runs whose interval holds 0.8, which another
-//!    draw of resamples could move across the line;
+//!    draw of resamples could move across the line, and says whether the
+//!    choice stands when the filter reads the intervals' low or high ends;
 //! 4. the highest common-space silhouette wins: its mean over the groups of
 //!    rows that choose (groups 1 to [`CHOOSING_GROUPS`] of the disjoint
 //!    groups the sweep scores every run in), when every run of the pool has
@@ -89,6 +90,28 @@ fn straddles(r: &RunRecord) -> bool {
 /// The rule of the module documentation, in one sentence for reports.
 pub const RULE: &str = "among runs whose every segment holds at least 2 % of the rows and whose pipeline stability (mean ARI over resampled fits of representation and clusterer; shown with its 95 % interval, a jackknife over the resamples, which the filter does not read) is at least 0.8, the highest silhouette in the common space of the prepared features, averaged over half of the disjoint groups of rows every run is scored in (groups 1 to 5 of 10); the chosen run's silhouette and its lead over the runner-up are then judged on groups 6 to 10, rows that took no part in the choice (all rows choose, and no interval is honest, when a run lacks group silhouettes)";
 
+/// What the stability filter reads of a run: the mean ARI (the rule), or
+/// either end of its 95 % interval (to see whether the choice depends on
+/// which side of 0.8 the resamples' noise put runs near the line). A run
+/// without an interval is read by its mean.
+#[derive(Clone, Copy, PartialEq)]
+enum Reading {
+    Mean,
+    Low,
+    High,
+}
+
+impl Reading {
+    fn of(self, r: &RunRecord) -> Option<f64> {
+        let mean = r.metrics.get("stability_mean_ari").copied();
+        match (self, stability_interval(r)) {
+            (Reading::Low, Some((lo, _))) => Some(lo),
+            (Reading::High, Some((_, hi))) => Some(hi),
+            _ => mean,
+        }
+    }
+}
+
 /// The runs the rule picks from, why, and the notes the reason carries.
 struct Pool<'a> {
     runs: Vec<&'a RunRecord>,
@@ -103,7 +126,7 @@ struct Pool<'a> {
 /// The runs the rule picks from (steps 1 to 3), why, what the size filter
 /// set aside, and how many runs the stability filter reads lie near its
 /// line; `None` without a scored run.
-fn pool<'a>(runs: &[&'a RunRecord]) -> Option<Pool<'a>> {
+fn pool<'a>(runs: &[&'a RunRecord], reading: Reading) -> Option<Pool<'a>> {
     let scored: Vec<&RunRecord> = runs
         .iter()
         .copied()
@@ -140,11 +163,7 @@ fn pool<'a>(runs: &[&'a RunRecord]) -> Option<Pool<'a>> {
     let stable: Vec<&RunRecord> = scored
         .iter()
         .copied()
-        .filter(|r| {
-            r.metrics
-                .get("stability_mean_ari")
-                .is_some_and(|a| *a >= STABLE_ARI)
-        })
+        .filter(|r| reading.of(r).is_some_and(|a| a >= STABLE_ARI))
         .collect();
     let near = scored.iter().filter(|r| straddles(r)).count();
     let near_note = match near {
@@ -222,7 +241,7 @@ pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
         why,
         size_note,
         near_note,
-    } = pool(runs)?;
+    } = pool(runs, Reading::Mean)?;
     let held_out = held_out(&pool);
     let best = best_of(&pool, held_out, None)?;
     let all_rows = common_score(best).unwrap_or(f64::NAN);
@@ -252,10 +271,63 @@ pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
         }
     }
     reason.push_str(&near_note);
+    if !near_note.is_empty() {
+        let _ = write!(reason, "{}", other_readings(runs, best));
+    }
     if let Some(text) = passed_over(runs, &pool, held_out, best) {
         let _ = write!(reason, "; {text}");
     }
     Some((best, reason))
+}
+
+/// Whether the choice depends on the resamples' noise near the stability
+/// line: the rule rerun with the filter reading the low ends of the runs'
+/// stability intervals, then the high ends: `", and the choice stands
+/// when the filter reads the intervals' low ends (…) or high ends (…)"`
+/// for those that pick `best` (or a run with the same segments), and what
+/// each reading that differs would pick.
+fn other_readings(runs: &[&RunRecord], best: &RunRecord) -> String {
+    let mut same = Vec::new();
+    let mut differ = Vec::new();
+    for (reading, ends) in [(Reading::Low, "low ends"), (Reading::High, "high ends")] {
+        let Some(p) = pool(runs, reading) else { continue };
+        let held_out = held_out(&p.runs);
+        let Some(b) = best_of(&p.runs, held_out, None) else { continue };
+        let passing = p
+            .runs
+            .iter()
+            .filter(|r| reading.of(r).is_some_and(|a| a >= STABLE_ARI))
+            .count();
+        let kept = match passing {
+            0 => "no run passes, so every run stays".to_string(),
+            1 => "1 run passes".to_string(),
+            n => format!("{n} runs pass"),
+        };
+        if b.hash == best.hash || same_segments(b, best) {
+            same.push(format!("{ends} ({kept})"));
+        } else {
+            let on = if held_out {
+                format!("on groups of rows 1 to {CHOOSING_GROUPS}")
+            } else {
+                "on all rows".into()
+            };
+            differ.push(format!(
+                "were the filter to read the intervals' {ends} ({kept}), the rule would choose {} on {} instead ({:.3} {on}, the chosen run {:.3})",
+                b.config.clusterer.label(),
+                b.config.representation.label(),
+                scores(b, held_out).0,
+                scores(best, held_out).0
+            ));
+        }
+    }
+    let mut out = String::new();
+    if !same.is_empty() {
+        let _ = write!(out, ", and the choice stands when the filter reads the intervals' {}", same.join(" or "));
+    }
+    for d in differ {
+        let _ = write!(out, "; {d}");
+    }
+    out
 }
 
 /// What the filters cost: the scored runs outside the rule's pool whose
@@ -361,7 +433,7 @@ impl Pin {
 /// and the sentence says the lead errs large. `None` when the pool has no
 /// second run.
 pub fn runner_up(runs: &[&RunRecord], best: &RunRecord, margin: f64) -> Option<String> {
-    let pool = pool(runs)?.runs;
+    let pool = pool(runs, Reading::Mean)?.runs;
     let held_out = held_out(&pool);
     // Runs that put every row in the same segment as the chosen one are
     // named, not compared: the runner-up is the best different segmentation.
@@ -728,7 +800,7 @@ pub(crate) mod tests {
         );
         assert!(!why.contains("could set this run aside"), "{why}");
         assert!(
-            why.contains("(95 % jackknife interval over the 10 resamples); the 95 % stability interval of 1 of the 2 runs the filter reads holds 0.8: another draw of resamples could move it across; 1 run set aside"),
+            why.contains("(95 % jackknife interval over the 10 resamples); the 95 % stability interval of 1 of the 2 runs the filter reads holds 0.8: another draw of resamples could move it across, and"),
             "{why}"
         );
         // The run set aside is named with its interval.
@@ -745,6 +817,25 @@ pub(crate) mod tests {
             "{why}"
         );
         assert!(why.contains("interval of 2 of the 2 runs the filter reads holds 0.8: another draw of resamples could move them across"), "{why}");
+        // Whether the choice depends on which side of 0.8 the noise put
+        // the runs near the line: the rule rerun on the intervals' ends.
+        let (_, why) = choose(&[&unstable, &stable]).expect("a choice");
+        assert!(
+            why.contains("could move it across, and the choice stands when the filter reads the intervals' low ends (1 run passes); were the filter to read the intervals' high ends (2 runs pass), the rule would choose kmeans on none instead (0.600 on all rows, the chosen run 0.400); 1 run set aside"),
+            "{why}"
+        );
+        let (_, why) = choose(&[&unstable, &near]).expect("a choice");
+        assert!(
+            why.contains("were the filter to read the intervals' low ends (no run passes, so every run stays), the rule would choose kmeans on none instead (0.600 on all rows, the chosen run 0.400); were the filter to read the intervals' high ends (2 runs pass), the rule would choose kmeans on none instead"),
+            "{why}"
+        );
+        let weaker = with_interval(run("weaker", "none", 0.3, Some(0.79), vec![500, 500]), 0.74, 0.84);
+        let (best, why) = choose(&[&weaker, &stable]).expect("a choice");
+        assert_eq!(best.hash, "stable");
+        assert!(
+            why.contains("could move it across, and the choice stands when the filter reads the intervals' low ends (1 run passes) or high ends (2 runs pass)"),
+            "{why}"
+        );
         // Runs stored without an interval show the mean alone.
         let old = run("old", "pca", 0.4, Some(0.9), vec![600, 400]);
         let (_, why) = choose(&[&old]).expect("a choice");
