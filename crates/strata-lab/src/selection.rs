@@ -311,8 +311,11 @@ fn other_readings(runs: &[&RunRecord], best: &RunRecord) -> String {
             } else {
                 "on all rows".into()
             };
+            let agree = agreement(b, best).map_or(String::new(), |a| {
+                format!("; its segments agree with the chosen run's at ARI {a:.2}")
+            });
             differ.push(format!(
-                "were the filter to read the intervals' {ends} ({kept}), the rule would choose {} on {} instead ({:.3} {on}, the chosen run {:.3})",
+                "were the filter to read the intervals' {ends} ({kept}), the rule would choose {} on {} instead ({:.3} {on}, the chosen run {:.3}{agree})",
                 b.config.clusterer.label(),
                 b.config.representation.label(),
                 scores(b, held_out).0,
@@ -572,16 +575,22 @@ pub fn structure(r: &RunRecord) -> Option<String> {
     Some(format!("{text}; {scale}, {reading}{meaning}"))
 }
 
+/// The adjusted Rand index between two runs' segments, row by row; `None`
+/// without labels of the same rows.
+fn agreement(a: &RunRecord, b: &RunRecord) -> Option<f64> {
+    let (a, b) = (a.clustering.as_ref()?, b.clustering.as_ref()?);
+    if a.labels.is_empty() || a.labels.len() != b.labels.len() {
+        return None;
+    }
+    strata_cluster::metrics::adjusted_rand_index(&a.labels, &b.labels).ok()
+}
+
 /// Whether two runs put every row in the same segment (the same partition,
 /// whatever the segments' numbers): their ARI is exactly 1, which
 /// `adjusted_rand_index` returns only when no pair of rows is together in
 /// one and apart in the other. False without labels.
 fn same_segments(a: &RunRecord, b: &RunRecord) -> bool {
-    let (Some(a), Some(b)) = (&a.clustering, &b.clustering) else {
-        return false;
-    };
-    !a.labels.is_empty()
-        && strata_cluster::metrics::adjusted_rand_index(&a.labels, &b.labels).is_ok_and(|v| v == 1.0)
+    agreement(a, b) == Some(1.0)
 }
 
 /// The segmentation of an experiment: the pinned run when the manifest pins
@@ -829,6 +838,24 @@ pub(crate) mod tests {
             why.contains("were the filter to read the intervals' low ends (no run passes, so every run stays), the rule would choose kmeans on none instead (0.600 on all rows, the chosen run 0.400); were the filter to read the intervals' high ends (2 runs pass), the rule would choose kmeans on none instead"),
             "{why}"
         );
+        // With the rows' labels, how far the other choice's segments differ.
+        let labelled = |mut r: RunRecord, labels: Vec<usize>| {
+            if let Some(c) = r.clustering.as_mut() {
+                c.labels = labels;
+            }
+            r
+        };
+        let a = labelled(unstable.clone(), vec![0, 0, 1, 1]);
+        let b = labelled(stable.clone(), vec![0, 1, 0, 1]);
+        let (_, why) = choose(&[&a, &b]).expect("a choice");
+        assert!(
+            why.contains("(0.600 on all rows, the chosen run 0.400; its segments agree with the chosen run's at ARI -0.50)"),
+            "{why}"
+        );
+        // The same segments under another name: the choice stands.
+        let c = labelled(stable.clone(), vec![1, 1, 0, 0]);
+        let (_, why) = choose(&[&a, &c]).expect("a choice");
+        assert!(why.contains("the choice stands when the filter reads the intervals' low ends (1 run passes) or high ends (2 runs pass)"), "{why}");
         let weaker = with_interval(run("weaker", "none", 0.3, Some(0.79), vec![500, 500]), 0.74, 0.84);
         let (best, why) = choose(&[&weaker, &stable]).expect("a choice");
         assert_eq!(best.hash, "stable");
