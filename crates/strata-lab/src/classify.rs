@@ -16,7 +16,7 @@ use strata_neural::cv::{
     Classifier, CvConfig, CvReport, PairedDiff, Prepare, Source,
     paired_comparison,
 };
-use strata_neural::features::{ClusterFeatures, FeatureBuilder, Original, Reduced, WithClusters};
+use strata_neural::features::{ClusterFeatures, ColumnPicker, FeatureBuilder, Original, Reduced, WithClusters};
 
 /// Metrics compared between feature sets (paired over the same folds).
 pub const COMPARED: [&str; 4] = ["recall", "pr_auc", "balanced_accuracy", "accuracy"];
@@ -48,7 +48,9 @@ pub fn classification_hash(c: &Classification, seed: Seed, dataset_sha256: &str)
     }))
 }
 
-/// Builds the feature builder a spec names, from the registry.
+/// Builds the feature builder a spec names, from the registry. A cluster or
+/// posterior set whose spec selects columns fits its clusterer on those
+/// columns, resolved against each fold's recipe (as [`SelectedPrep`]).
 pub fn builder(spec: &FeatureSpec, registry: &Registry) -> anyhow::Result<Box<dyn FeatureBuilder>> {
     let Some(algo) = &spec.algorithm else {
         return Ok(Box::new(Original));
@@ -75,6 +77,10 @@ pub fn builder(spec: &FeatureSpec, registry: &Registry) -> anyhow::Result<Box<dy
             } else {
                 ClusterFeatures::Posteriors
             },
+            columns: (!spec.columns.is_all()).then(|| {
+                let columns = spec.columns.clone();
+                Box::new(move |names: &[String]| columns.resolve(names, false)) as ColumnPicker
+            }),
         }),
     })
 }
@@ -236,12 +242,28 @@ impl Prepare for RecipePrep<'_> {
         fit_rows: &[usize],
         apply: &[&[usize]],
     ) -> Result<(ndarray::Array2<f64>, Vec<ndarray::Array2<f64>>), strata_neural::NeuralError> {
-        self.0
-            .prepare_rows(fit_rows, apply)
+        let (fit, applied, _) = self.prepare_named(fit_rows, apply)?;
+        Ok((fit, applied))
+    }
+
+    /// The fresh recipe's matrices and its columns' names.
+    fn prepare_named(
+        &self,
+        fit_rows: &[usize],
+        apply: &[&[usize]],
+    ) -> Result<strata_neural::cv::Prepared, strata_neural::NeuralError> {
+        let p = self
+            .0
+            .prepare_rows_named(fit_rows, apply)
             .map_err(|e| strata_neural::NeuralError::Features {
                 name: "preprocessing recipe".into(),
                 message: e.to_string(),
-            })
+            })?;
+        Ok((
+            p.fit.features,
+            p.applied.into_iter().map(|t| t.features).collect(),
+            Some(p.names),
+        ))
     }
 }
 

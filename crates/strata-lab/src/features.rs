@@ -90,6 +90,20 @@ impl Columns {
         Ok(kept)
     }
 
+    /// The selection as written: `include Mnt*, Num*; exclude NumWebVisitsMonth`,
+    /// or "every prepared feature".
+    pub fn label(&self) -> String {
+        if self.is_all() {
+            return "every prepared feature".into();
+        }
+        [("include", &self.include), ("exclude", &self.exclude)]
+            .iter()
+            .filter(|(_, p)| !p.is_empty())
+            .map(|(key, p)| format!("{key} {}", p.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// A short description for reports: "every prepared feature" or the kept names.
     pub fn describe(&self, names: &[String]) -> String {
         if self.is_all() {

@@ -657,6 +657,45 @@ fn classification_stage_runs_once_and_reports() {
 }
 
 #[test]
+fn classification_clusters_follow_the_features_selection() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 300);
+    let reg = Registry::standard();
+    let all = manifest(dir, "all.toml", CLASSIFY);
+    let some = manifest(dir, "some.toml", &format!("{CLASSIFY}[features]\ninclude = [\"b\"]\n"));
+    sweep(&[all, some], &reg, &opts(dir, "res")).expect("sweep");
+    let read = |name: &str| {
+        ExperimentResults::read(&dir.join("res").join(name))
+            .expect("read")
+            .classification
+            .expect("classification stored")
+    };
+    let (all, some) = (read("all"), read("some"));
+    assert_ne!(all.hash, some.hash, "the selection is part of the stage's hash");
+    // Column b alone cannot tell group 0 from group 1: the cluster features
+    // differ, the sets without clusters do not.
+    let folds = |c: &strata_lab::classify::ClassificationRecord, set: &str| -> Vec<String> {
+        c.report
+            .folds
+            .iter()
+            .filter(|f| f.feature_set.split(':').next() == Some(set))
+            .map(|f| format!("{:?}", f.metrics))
+            .collect()
+    };
+    assert_eq!(folds(&all, "original").len(), 9);
+    assert_eq!(folds(&all, "original"), folds(&some, "original"), "the original set reads every feature");
+    assert_eq!(folds(&all, "reduced"), folds(&some, "reduced"));
+    assert_ne!(folds(&all, "original+clusters"), folds(&some, "original+clusters"));
+    assert_ne!(folds(&all, "original+posteriors"), folds(&some, "original+posteriors"));
+    let md = std::fs::read_to_string(dir.join("res/some/report.md")).expect("report");
+    assert!(
+        md.contains("are fitted on the features `[features]` selects for the segmentation (include b), resolved by name in each training fold"),
+        "{md}"
+    );
+}
+
+#[test]
 fn classification_manifest_errors() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();

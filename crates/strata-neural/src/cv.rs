@@ -196,7 +196,21 @@ pub trait Prepare: Sync {
         fit_rows: &[usize],
         apply: &[&[usize]],
     ) -> Result<(Array2<f64>, Vec<Array2<f64>>), NeuralError>;
+
+    /// [`Prepare::prepare`] with the names of the prepared columns, which
+    /// may differ between fits (a category absent from some rows): feature
+    /// builders that pick columns by name read them
+    /// ([`crate::features::FeatureBuilder::build_named`]). `None` when the
+    /// preparation does not name its columns.
+    fn prepare_named(&self, fit_rows: &[usize], apply: &[&[usize]]) -> Result<Prepared, NeuralError> {
+        let (fit, applied) = self.prepare(fit_rows, apply)?;
+        Ok((fit, applied, None))
+    }
 }
+
+/// The matrix of the fit rows, that of each set applied, and the columns'
+/// names when known.
+pub type Prepared = (Array2<f64>, Vec<Array2<f64>>, Option<Vec<String>>);
 
 /// Where cross-validation gets its features.
 #[derive(Clone, Copy)]
@@ -225,13 +239,30 @@ impl Source<'_> {
         fit: &[usize],
         apply: &[&[usize]],
     ) -> Result<(Array2<f64>, Vec<Array2<f64>>), NeuralError> {
+        let (xf, rest, _) = self.prepare_named(fit, apply)?;
+        Ok((xf, rest))
+    }
+
+    /// [`Source::prepare`] with the prepared columns' names, when the
+    /// preparation gives them (a matrix given beforehand has none).
+    pub fn prepare_named(&self, fit: &[usize], apply: &[&[usize]]) -> Result<Prepared, NeuralError> {
         match self {
             Source::Matrix(x) => Ok((
                 x.select(Axis(0), fit),
                 apply.iter().map(|rows| x.select(Axis(0), rows)).collect(),
+                None,
             )),
             Source::Prepared { prepare, .. } => {
-                let (xf, rest) = prepare.prepare(fit, apply)?;
+                let (xf, rest, names) = prepare.prepare_named(fit, apply)?;
+                if let Some(n) = &names
+                    && n.len() != xf.ncols()
+                {
+                    return Err(NeuralError::param(
+                        "prepared column names",
+                        n.len(),
+                        &format!("one per prepared column ({})", xf.ncols()),
+                    ));
+                }
                 if rest.len() != apply.len() {
                     return Err(NeuralError::param(
                         "prepared sets",
@@ -243,26 +274,25 @@ impl Source<'_> {
                 for m in &rest {
                     strata_core::check_finite(m.view(), None)?;
                 }
-                Ok((xf, rest))
+                Ok((xf, rest, names))
             }
         }
     }
 
-    /// The fit, validation and test matrices of one task.
-    fn split(
-        &self,
-        fit: &[usize],
-        val: &[usize],
-        test: &[usize],
-    ) -> Result<(Array2<f64>, Array2<f64>, Array2<f64>), NeuralError> {
-        let (xf, rest) = self.prepare(fit, &[val, test])?;
+    /// The fit, validation and test matrices of one task, and the columns'
+    /// names when known.
+    fn split(&self, fit: &[usize], val: &[usize], test: &[usize]) -> Result<Split, NeuralError> {
+        let (xf, rest, names) = self.prepare_named(fit, &[val, test])?;
         let mut rest = rest.into_iter();
         match (rest.next(), rest.next()) {
-            (Some(xv), Some(xt)) => Ok((xf, xv, xt)),
+            (Some(xv), Some(xt)) => Ok((xf, xv, xt, names)),
             _ => Err(NeuralError::param("prepared sets", 0, "two")),
         }
     }
 }
+
+/// The fit, validation and test matrices of one task and the columns' names.
+type Split = (Array2<f64>, Array2<f64>, Array2<f64>, Option<Vec<String>>);
 
 /// [`cross_validate`] over any [`Source`] of features.
 pub fn cross_validate_source(
@@ -433,15 +463,16 @@ fn folds_units(
                 cfg.validation_fraction,
                 task_seed.named("validation"),
             );
-            let (xf, xv, xt) = source.split(&fit_rows, &val_rows, test)?;
+            let (xf, xv, xt, names) = source.split(&fit_rows, &val_rows, test)?;
             let yf: Vec<u8> = fit_rows.iter().map(|&i| y[i]).collect();
             let yv: Vec<u8> = val_rows.iter().map(|&i| y[i]).collect();
             let yt: Vec<u8> = test.iter().map(|&i| y[i]).collect();
             let fs = features[j];
             bar.set_message(format!("repeat {r} fold {f} {}", fs.name()));
-            let (ff, applied) = fs.build(
+            let (ff, applied) = fs.build_named(
                 xf.view(),
                 &[xv.view(), xt.view()],
+                names.as_deref(),
                 task_seed.named("features"),
             )?;
             let (fv, ft) = (&applied[0], &applied[1]);

@@ -65,6 +65,13 @@ pub struct FeatureSpec {
     /// manifest is read, never written in `[classification]`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drop_discrete: bool,
+    /// The prepared features the clusterer sees: those `[features]`
+    /// selects for the segmentation, resolved by name in every fold (set
+    /// when the manifest is read, for cluster and posterior feature sets;
+    /// never written in `[classification]`). The MLP still reads every
+    /// prepared feature beside the cluster information.
+    #[serde(default, skip_serializing_if = "crate::features::Columns::is_all")]
+    pub columns: crate::features::Columns,
 }
 
 impl FeatureSpec {
@@ -232,6 +239,7 @@ pub(crate) fn parse_classification(
             kind,
             algorithm,
             drop_discrete: false,
+            columns: Default::default(),
         });
     }
     Ok(Classification {

@@ -400,11 +400,16 @@ impl Manifest {
             text,
             evaluation_at,
         };
-        // The classification stage's mixtures leave the discrete columns out
-        // as the segmentation's do: one `[features]` rule for every mixture.
+        // The classification stage's clusterers see the features the
+        // segmentation's do, and its mixtures leave the discrete columns out
+        // as the segmentation's do: one `[features]` rule for every clusterer.
         for f in m.classification.iter_mut().flat_map(|c| c.features.iter_mut()) {
-            f.drop_discrete = matches!(f.kind, FeatureKind::Clusters | FeatureKind::Posteriors)
-                && f.algorithm.as_ref().is_some_and(|a| m.features.drops_discrete(&a.algorithm));
+            let clusters = matches!(f.kind, FeatureKind::Clusters | FeatureKind::Posteriors);
+            f.drop_discrete =
+                clusters && f.algorithm.as_ref().is_some_and(|a| m.features.drops_discrete(&a.algorithm));
+            if clusters {
+                f.columns = m.features.columns();
+            }
         }
         if m.name.is_empty() {
             m.name = path

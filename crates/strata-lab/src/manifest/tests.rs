@@ -184,4 +184,26 @@ fn classification_mixtures_follow_discrete_in_mixtures() {
         &format!("{}drop_discrete = true\n", body("")),
     );
     assert!(e.contains("drop_discrete"), "{e}");
+    // The cluster and posterior sets cluster on the `[features]` selection;
+    // the original and reduced sets keep every feature.
+    let columns = |features: &str| -> Vec<crate::features::Columns> {
+        let m = Manifest::from_path(&write(dir, "m.toml", &body(features))).unwrap();
+        m.classification.unwrap().features.iter().map(|f| f.columns.clone()).collect()
+    };
+    let picked = crate::features::Columns {
+        include: vec!["a*".into()],
+        exclude: vec!["ab".into()],
+    };
+    let all = crate::features::Columns::default();
+    assert_eq!(
+        columns("[features]
+include = [\"a*\"]
+exclude = [\"ab\"]
+"),
+        [all.clone(), all.clone(), picked.clone(), picked.clone(), picked]
+    );
+    assert_eq!(columns(""), vec![all; 5]);
+    // Nor can the columns be set in [classification].
+    let e = err(dir, &format!("{}columns = {{ include = [\"a\"] }}\n", body("")));
+    assert!(e.contains("columns"), "{e}");
 }

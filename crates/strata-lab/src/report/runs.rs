@@ -237,21 +237,35 @@ pub(super) fn classification_stage(d: &mut Doc, res: &ExperimentResults) {
     }
 }
 
-/// Which classification feature sets cluster on the continuous columns only
-/// (`discrete_in_mixtures = false`), as a sentence; `None` when none does.
+/// Which classification feature sets cluster on the `[features]`
+/// selection, and which on the continuous columns only
+/// (`discrete_in_mixtures = false`), as sentences; `None` when none does.
 fn mixture_columns_note(features: &[crate::manifest::FeatureSpec]) -> Option<String> {
-    let sets: Vec<String> = features
-        .iter()
-        .filter(|f| f.drop_discrete)
-        .map(|f| format!("`{}`", f.label()))
-        .collect();
-    (!sets.is_empty()).then(|| {
-        format!(
-            "The mixtures of {} are fitted, in each training fold, on the columns with more than {} distinct values there (`discrete_in_mixtures = false`, as the segmentation's mixtures); the MLP still sees every prepared feature.",
+    let labels = |keep: &dyn Fn(&crate::manifest::FeatureSpec) -> bool| -> Vec<String> {
+        features
+            .iter()
+            .filter(|f| keep(f))
+            .map(|f| format!("`{}`", f.label()))
+            .collect()
+    };
+    let mut notes = Vec::new();
+    let selected = labels(&|f| !f.columns.is_all());
+    if let Some(f) = features.iter().find(|f| !f.columns.is_all()) {
+        notes.push(format!(
+            "The clusterers of {} are fitted on the features `[features]` selects for the segmentation ({}), resolved by name in each training fold.",
+            selected.join(" and "),
+            f.columns.label()
+        ));
+    }
+    let sets = labels(&|f| f.drop_discrete);
+    if !sets.is_empty() {
+        notes.push(format!(
+            "The mixtures of {} are fitted, in each training fold, on the columns with more than {} distinct values there (`discrete_in_mixtures = false`, as the segmentation's mixtures).",
             sets.join(" and "),
             crate::features::DISCRETE_MAX_VALUES
-        )
-    })
+        ));
+    }
+    (!notes.is_empty()).then(|| format!("{} The MLP still sees every prepared feature.", notes.join(" ")))
 }
 
 fn classification_section(d: &mut Doc, c: &crate::classify::ClassificationRecord) {
@@ -400,6 +414,7 @@ mod tests {
                 params: Default::default(),
             }),
             drop_discrete,
+            columns: Default::default(),
         };
         let mut sets = vec![
             spec(FeatureKind::Clusters, "kmeans", false),
@@ -407,7 +422,7 @@ mod tests {
         ];
         assert_eq!(
             mixture_columns_note(&sets).as_deref(),
-            Some("The mixtures of `original+clusters:gmm` are fitted, in each training fold, on the columns with more than 12 distinct values there (`discrete_in_mixtures = false`, as the segmentation's mixtures); the MLP still sees every prepared feature.")
+            Some("The mixtures of `original+clusters:gmm` are fitted, in each training fold, on the columns with more than 12 distinct values there (`discrete_in_mixtures = false`, as the segmentation's mixtures). The MLP still sees every prepared feature.")
         );
         sets.push(spec(FeatureKind::Posteriors, "gmm", true));
         assert!(
@@ -416,5 +431,15 @@ mod tests {
         );
         sets.retain(|s| !s.drop_discrete);
         assert_eq!(mixture_columns_note(&sets), None);
+        // A selection of features for the clusterers is named.
+        sets[0].columns = crate::features::Columns {
+            include: vec!["Mnt*".into()],
+            exclude: vec![],
+        };
+        let note = mixture_columns_note(&sets).expect("a note");
+        assert!(
+            note.starts_with("The clusterers of `original+clusters:kmeans` are fitted on the features `[features]` selects for the segmentation (include Mnt*), resolved by name in each training fold."),
+            "{note}"
+        );
     }
 }
