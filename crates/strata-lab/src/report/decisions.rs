@@ -111,10 +111,7 @@ pub(super) fn selection_section(d: &mut Doc, res: &ExperimentResults, all: &[&Ru
                 }
                 row.extend([
                     fmt(c.own_silhouette),
-                    c.stability.map_or("–".into(), |(m, ci)| match ci {
-                        Some((lo, hi)) => format!("{m:.3} [{lo:.3}, {hi:.3}]"),
-                        None => format!("{m:.3}"),
-                    }),
+                    crate::selection::stability_cell(c.run),
                     format!("{:.1} %", 100.0 * c.smallest_share),
                 ]);
                 if spread {

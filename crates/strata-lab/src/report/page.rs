@@ -121,15 +121,6 @@ pub(super) fn fmt(v: Option<f64>) -> String {
     }
 }
 
-/// A run's pipeline stability for a table cell: the mean ARI with its 95 %
-/// interval where recorded (`0.9690 [0.9550, 0.9830]`), `–` when absent.
-pub(super) fn fmt_stability(r: &crate::store::RunRecord) -> String {
-    match (r.metrics.get("stability_mean_ari"), crate::selection::stability_interval(r)) {
-        (Some(m), Some((lo, hi))) => format!("{m:.4} [{lo:.4}, {hi:.4}]"),
-        (m, _) => fmt(m.copied()),
-    }
-}
-
 /// Escapes text for HTML.
 pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")

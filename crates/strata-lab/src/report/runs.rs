@@ -2,10 +2,10 @@
 //! representation and clusterer, curves against k, the representations, every
 //! run, and the downstream classification.
 
-use super::page::{Doc, fmt, fmt_stability, pm};
+use super::page::{Doc, fmt, pm};
 use super::plots::{Series, line_chart};
 use super::{HEADLINE, family, k_of};
-use crate::selection::choose;
+use crate::selection::{choose, stability_cell};
 use crate::store::{ExperimentResults, RunRecord};
 use std::collections::BTreeMap;
 
@@ -34,7 +34,7 @@ pub(super) fn best_section(d: &mut Doc, all: &[&RunRecord]) {
                     .map_or("–".into(), |k| k.to_string()),
                 fmt(b.metrics.get("silhouette_common").copied()),
                 fmt(b.metrics.get("silhouette").copied()),
-                fmt_stability(b),
+                stability_cell(b),
                 fmt(b.metrics.get("bic").copied()),
                 why,
             ]);
@@ -200,7 +200,7 @@ pub(super) fn all_runs_section(d: &mut Doc, all: &[&RunRecord]) {
         ];
         for (m, _) in HEADLINE {
             row.push(if *m == "stability_mean_ari" {
-                fmt_stability(r)
+                stability_cell(r)
             } else {
                 fmt(r.metrics.get(*m).copied())
             });

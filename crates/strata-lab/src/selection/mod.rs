@@ -42,7 +42,7 @@ pub(crate) mod tests;
 
 pub use pin::Pin;
 use stability::{Reading, other_readings, straddles};
-pub use stability::{stability_interval, stability_text};
+pub use stability::{stability_cell, stability_interval, stability_text};
 pub use structure::structure;
 
 /// Mean pairwise ARI above which a clustering counts as stable.
@@ -436,8 +436,8 @@ pub struct Candidate<'a> {
     /// the judging groups, when the run has its group silhouettes.
     pub halves: Option<(f64, f64)>,
     pub own_silhouette: Option<f64>,
-    /// Pipeline stability (mean ARI) and, where recorded, its 95 % interval.
-    pub stability: Option<(f64, Option<(f64, f64)>)>,
+    /// Pipeline stability (mean ARI).
+    pub stability: Option<f64>,
     pub smallest_share: f64,
     /// Passes the size and stability filters of the rule.
     pub eligible: bool,
@@ -460,7 +460,7 @@ pub fn candidates<'a>(runs: &[&'a RunRecord]) -> Vec<Candidate<'a>> {
             let stability = r
                 .metrics
                 .get("stability_mean_ari")
-                .map(|m| (*m, stability_interval(r)));
+                .copied();
             let share = smallest_share(r);
             Some(Candidate {
                 run: r,
@@ -470,7 +470,7 @@ pub fn candidates<'a>(runs: &[&'a RunRecord]) -> Vec<Candidate<'a>> {
                 stability,
                 smallest_share: share,
                 eligible: share >= MIN_CLUSTER_SHARE
-                    && (!any_stable || stability.is_some_and(|(m, _)| m >= STABLE_ARI)),
+                    && (!any_stable || stability.is_some_and(|m| m >= STABLE_ARI)),
             })
         })
         .collect();

@@ -9,11 +9,19 @@ use super::*;
 /// (runs stored before the interval was recorded show the mean alone);
 /// `None` where stability was not measured.
 pub fn stability_text(r: &RunRecord) -> Option<String> {
-    let a = r.metrics.get("stability_mean_ari")?;
-    Some(match stability_interval(r) {
-        Some((lo, hi)) => format!("pipeline stability ARI {a:.3} [{lo:.3}, {hi:.3}]"),
-        None => format!("pipeline stability ARI {a:.3}"),
-    })
+    r.metrics
+        .contains_key("stability_mean_ari")
+        .then(|| format!("pipeline stability ARI {}", stability_cell(r)))
+}
+
+/// A run's pipeline stability for a table cell: `0.969 [0.955, 0.983]`,
+/// the mean alone without a recorded interval, `–` when not measured.
+pub fn stability_cell(r: &RunRecord) -> String {
+    match (r.metrics.get("stability_mean_ari"), stability_interval(r)) {
+        (Some(a), Some((lo, hi))) => format!("{a:.3} [{lo:.3}, {hi:.3}]"),
+        (Some(a), None) => format!("{a:.3}"),
+        (None, _) => "–".into(),
+    }
 }
 
 /// The 95 % interval of a run's pipeline stability, when recorded.

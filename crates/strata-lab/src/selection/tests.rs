@@ -182,11 +182,10 @@ fn stability_intervals_are_shown_and_runs_near_the_line_counted() {
     let (_, why) = choose(&[&old]).expect("a choice");
     assert!(why.contains(", pipeline stability ARI 0.900;") || why.ends_with(", pipeline stability ARI 0.900"), "{why}");
     assert!(!why.contains("jackknife"), "{why}");
-    // The selection table carries the interval.
-    let table = candidates(&[&unstable, &stable, &old]);
-    let of = |h: &str| table.iter().find(|c| c.run.hash == h).map(|c| c.stability);
-    assert_eq!(of("stable"), Some(Some((0.9, Some((0.86, 0.94))))));
-    assert_eq!(of("old"), Some(Some((0.9, None))));
+    // The tables' cells: with the interval, the mean alone, or none.
+    assert_eq!(stability_cell(&stable), "0.900 [0.860, 0.940]");
+    assert_eq!(stability_cell(&old), "0.900");
+    assert_eq!(stability_cell(&run("none", "pca", 0.4, None, vec![600, 400])), "–");
 }
 
 #[test]
