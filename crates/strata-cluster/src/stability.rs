@@ -173,7 +173,7 @@ where
         })
         .collect();
     let fits = fits?;
-    let mut aris = Vec::new();
+    // (a, b, ARI) of every pair of fits compared.
     let mut pairs = Vec::new();
     for a in 0..fits.len() {
         for b in a + 1..fits.len() {
@@ -195,12 +195,11 @@ where
                 }
             }
             if sa.len() >= 2 {
-                let v = adjusted_rand_index(&sa, &sb)?;
-                aris.push(v);
-                pairs.push((a, b, v));
+                pairs.push((a, b, adjusted_rand_index(&sa, &sb)?));
             }
         }
     }
+    let aris: Vec<f64> = pairs.iter().map(|p| p.2).collect();
     let k = aris.len().max(1) as f64;
     let mean = aris.iter().sum::<f64>() / k;
     let sd = (aris.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / k).sqrt();

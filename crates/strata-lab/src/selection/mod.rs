@@ -86,6 +86,9 @@ struct Pool<'a> {
     /// How many runs lie near the stability filter's line (empty, or a
     /// clause starting with "; ").
     near_note: String,
+    /// How many runs pass the stability filter as read (0: none does, and
+    /// every run stays).
+    passing: usize,
 }
 
 /// The runs the rule picks from (steps 1 to 3), why, what the size filter
@@ -166,6 +169,7 @@ fn pool<'a>(runs: &[&'a RunRecord], reading: Reading) -> Option<Pool<'a>> {
         why,
         size_note,
         near_note,
+        passing: stable.len(),
     })
 }
 
@@ -206,6 +210,7 @@ pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
         why,
         size_note,
         near_note,
+        ..
     } = pool(runs, Reading::Mean)?;
     let held_out = held_out(&pool);
     let best = best_of(&pool, held_out, None)?;

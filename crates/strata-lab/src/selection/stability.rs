@@ -71,12 +71,7 @@ pub(super) fn other_readings(runs: &[&RunRecord], best: &RunRecord) -> String {
         let Some(p) = pool(runs, reading) else { continue };
         let held_out = held_out(&p.runs);
         let Some(b) = best_of(&p.runs, held_out, None) else { continue };
-        let passing = p
-            .runs
-            .iter()
-            .filter(|r| reading.of(r).is_some_and(|a| a >= STABLE_ARI))
-            .count();
-        let kept = match passing {
+        let kept = match p.passing {
             0 => "no run passes, so every run stays".to_string(),
             1 => "1 run passes".to_string(),
             n => format!("{n} runs pass"),
