@@ -176,14 +176,20 @@ fn k_text(r: &RunRecord) -> String {
         .map_or("?".into(), |v| v.to_string())
 }
 
-/// A run's pipeline stability for the evidence, `", stability 0.44"`, or
-/// nothing where it was not measured: shown beside a side's best run, never
-/// used by the verdict, so a reader sees when a claim's best run is one the
-/// chosen segmentation's stability filter would not accept.
+/// A run's pipeline stability for the evidence, `", stability 0.44 [0.03,
+/// 0.85]"` with its 95 % interval where recorded (the mean alone for runs
+/// stored without one), or nothing where it was not measured: shown beside
+/// a side's best run, never used by the verdict, so a reader sees when a
+/// claim's best run is one the chosen segmentation's stability filter would
+/// not accept, or one it might accept under another draw of resamples.
 fn stability_text(r: &RunRecord) -> String {
-    r.metrics
-        .get("stability_mean_ari")
-        .map_or(String::new(), |a| format!(", stability {a:.2}"))
+    let Some(a) = r.metrics.get("stability_mean_ari") else {
+        return String::new();
+    };
+    match crate::selection::stability_interval(r) {
+        Some((lo, hi)) => format!(", stability {a:.2} [{lo:.2}, {hi:.2}]"),
+        None => format!(", stability {a:.2}"),
+    }
 }
 
 /// The study's claims that this experiment's results can test.
@@ -233,7 +239,7 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
             )
         };
         format!(
-            "{what}, best run against best run (runs with a cluster under 2 % of the rows left out), silhouettes of each run's labels in the common space of the prepared features; {method}; combined over representations: unanimous outcomes carry over, supported beside anything else is mixed, otherwise not shown. Each best run's pipeline stability (mean ARI over resampled fits), where measured, is shown beside it and does not enter the verdict; the chosen segmentation needs at least {STABLE_ARI}"
+            "{what}, best run against best run (runs with a cluster under 2 % of the rows left out), silhouettes of each run's labels in the common space of the prepared features; {method}; combined over representations: unanimous outcomes carry over, supported beside anything else is mixed, otherwise not shown. Each best run's pipeline stability (mean ARI over resampled fits, with its 95 % jackknife interval over the resamples), where measured, is shown beside it and does not enter the verdict; the chosen segmentation needs at least {STABLE_ARI}"
         )
     };
     // (1) k-means suits the features better than Gaussian mixtures.
@@ -551,15 +557,20 @@ pub(crate) mod tests {
         // Stability is shown beside each side's best run and does not move
         // the verdict: an unstable reduction still wins on cohesion, and the
         // reader sees that it is unstable.
+        // A run stored with its stability interval shows it; one stored
+        // without shows the mean alone.
+        let mut ica = run("i", "ica", 0.30, Some(0.44), vec![50, 50]);
+        ica.metrics.insert(crate::sweep::STABILITY_LOW.into(), 0.031);
+        ica.metrics.insert(crate::sweep::STABILITY_HIGH.into(), 0.849);
         let res = results(vec![
             run("n", "none", 0.20, Some(0.97), vec![50, 50]),
-            run("i", "ica", 0.30, Some(0.44), vec![50, 50]),
+            ica,
             gmm(run("g", "none", 0.10, Some(0.9), vec![50, 50])),
         ]);
         let c = claim(&res, "dimensionality");
         assert_eq!(c.verdict, Verdict::Supported);
         assert!(
-            c.evidence.contains("without reduction 0.200 (k=?, stability 0.97); with ica 0.300 (k=?, stability 0.44; +0.100"),
+            c.evidence.contains("without reduction 0.200 (k=?, stability 0.97); with ica 0.300 (k=?, stability 0.44 [0.03, 0.85]; +0.100"),
             "{}",
             c.evidence
         );

@@ -494,8 +494,8 @@ pub(super) fn mixed_section(d: &mut Doc, all: &[&RunRecord]) {
                 metric(m, "silhouette_common"),
                 metric(p, crate::sweep::MIXED_SILHOUETTE),
                 metric(m, crate::sweep::MIXED_SILHOUETTE),
-                metric(p, "stability_mean_ari"),
-                metric(m, "stability_mean_ari"),
+                p.map_or("–".into(), crate::selection::stability_cell),
+                m.map_or("–".into(), crate::selection::stability_cell),
                 spread(p),
                 spread(m),
             ]
@@ -508,8 +508,8 @@ pub(super) fn mixed_section(d: &mut Doc, all: &[&RunRecord]) {
             "k-means on one-hot: common-space silhouette",
             "k-prototypes: mixed-dissimilarity silhouette",
             "k-means on one-hot: mixed-dissimilarity silhouette",
-            "k-prototypes: pipeline stability",
-            "k-means: pipeline stability",
+            "k-prototypes: pipeline stability (95 % interval)",
+            "k-means: pipeline stability (95 % interval)",
             "k-prototypes: response-rate spread",
             "k-means: response-rate spread",
         ],
@@ -557,6 +557,32 @@ fn policy_row(p: &crate::targeting::Policy) -> Vec<String> {
 mod tests {
     use super::policy_row;
     use crate::targeting::Policy;
+
+    #[test]
+    fn the_mixed_section_pairs_k_prototypes_with_k_means_by_k_with_stability_intervals() {
+        let at = |algo: &str, k: i64, stability: f64| {
+            let mut r = crate::selection::tests::run(algo, "none", 0.2, Some(stability), vec![50, 50]);
+            r.config.clusterer.algorithm = algo.into();
+            r.config.clusterer.params.0.insert("k".into(), strata_core::ParamValue::Int(k));
+            r
+        };
+        let mut proto = at("kprototypes", 2, 0.97);
+        proto.metrics.insert(crate::sweep::STABILITY_LOW.into(), 0.944);
+        proto.metrics.insert(crate::sweep::STABILITY_HIGH.into(), 0.995);
+        // k-means at k = 3 has no k-prototypes partner and no row of its own;
+        // k-means at k = 2 was stored without an interval.
+        let runs = [proto, at("kmeans", 2, 0.9), at("kmeans", 3, 0.5)];
+        let all: Vec<_> = runs.iter().collect();
+        let mut d = super::Doc { html: String::new(), md: String::new() };
+        super::mixed_section(&mut d, &all);
+        assert!(d.md.contains("| 2 | 0.2000 | 0.2000 |"), "{}", d.md);
+        assert!(d.md.contains("| 0.970 [0.944, 0.995] | 0.900 |"), "{}", d.md);
+        assert!(!d.md.contains("| 3 |"), "{}", d.md);
+        // Without k-prototypes runs there is no section.
+        let mut d = super::Doc { html: String::new(), md: String::new() };
+        super::mixed_section(&mut d, &all[1..]);
+        assert!(d.md.is_empty(), "{}", d.md);
+    }
 
     #[test]
     fn the_command_to_act_is_named_when_the_ranked_list_wins() {
