@@ -151,6 +151,12 @@ for name, drop in [("classification.json", ["seconds"]), ("segments.json", []), 
                    ("cohorts.json", [])]:
     if not same(load(os.path.join(got, name), drop), load(os.path.join(want, name), drop), name):
         bad.append(name)
+# Present only where the sweep measured some run's stability again; then in both.
+name = "stability_refined.json"
+if os.path.exists(os.path.join(got, name)) != os.path.exists(os.path.join(want, name)):
+    bad.append(name + " in one folder only")
+elif os.path.exists(os.path.join(want, name)) and not same(load(os.path.join(got, name), []), load(os.path.join(want, name), []), name):
+    bad.append(name)
 if open(os.path.join(got, "RESULTS.md")).read() != open(os.path.join(want, "RESULTS.md")).read():
     bad.append("RESULTS.md")
 if bad:

@@ -6,6 +6,7 @@
 //!   plan.json            the manifest, the dataset checksum, every run's hash in order
 //!   runs/<hash>.json     one finished run (written to a temporary file, then renamed)
 //!   scatter.json         first two principal components of a sample of rows (for plots)
+//!   stability_refined.json  runs whose stability was measured again on more resamples
 //!   summary.csv          one row per run: every parameter and every metric a column
 //!   summary.parquet      the same table
 //!   report.html, report.md
@@ -293,8 +294,89 @@ fn optional<T: for<'de> Deserialize<'de>>(
     }
 }
 
-/// An experiment folder read back: its plan, the runs found in plan order,
-/// and the files that could not be read (reported, never fatal).
+/// Where the sweep keeps the stability of the runs it measured again on
+/// more resamples because it could decide the choice
+/// (`selection::to_refine`), by run hash. [`ExperimentResults::read`]
+/// puts them into the runs' metrics.
+pub const REFINED_FILE: &str = "stability_refined.json";
+
+/// One run's stability measured again on more resamples, with the key it
+/// was computed under ([`refined_key`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefinedStability {
+    pub key: String,
+    pub stability: strata_cluster::stability::Stability,
+}
+
+/// The key a run's refined stability is valid under: the run's hash (its
+/// configuration, the data and their preparation), how many resamples and
+/// strata's version. An entry under another key is not read.
+pub fn refined_key(r: &RunRecord) -> String {
+    serde_json::json!({
+        "run": r.hash,
+        "resamples": crate::selection::REFINE_FACTOR * r.config.evaluation.stability_resamples,
+        "version": strata_core::VERSION,
+        "interval": "jackknife"
+    })
+    .to_string()
+}
+
+/// The refined stabilities stored in `dir` by run hash; none when the file
+/// is absent, an error naming it when it cannot be read.
+pub fn read_refined(dir: &Path) -> anyhow::Result<BTreeMap<String, RefinedStability>> {
+    let path = dir.join(REFINED_FILE);
+    if !path.is_file() {
+        return Ok(BTreeMap::new());
+    }
+    read_json(&path)
+}
+
+/// Writes the refined stabilities of `dir` (removes the file when there
+/// are none, so that no stale entry outlives the sweep that dropped it).
+pub fn write_refined(dir: &Path, refined: &BTreeMap<String, RefinedStability>) -> anyhow::Result<()> {
+    let path = dir.join(REFINED_FILE);
+    if refined.is_empty() {
+        if path.is_file() {
+            std::fs::remove_file(&path).map_err(|e| anyhow::anyhow!("removing {}: {e}", path.display()))?;
+        }
+        return Ok(());
+    }
+    write_json(&path, refined)
+}
+
+/// A stability's numbers as a run's metrics: the mean, spread and smallest
+/// pairwise ARI and the 95 % interval (removed when there is none).
+pub fn put_stability(metrics: &mut BTreeMap<String, f64>, s: &strata_cluster::stability::Stability) {
+    metrics.insert("stability_mean_ari".into(), s.mean_ari);
+    metrics.insert("stability_sd_ari".into(), s.sd_ari);
+    metrics.insert("stability_min_ari".into(), s.min_ari);
+    match s.interval {
+        Some((lo, hi)) => {
+            metrics.insert(crate::sweep::STABILITY_LOW.into(), lo);
+            metrics.insert(crate::sweep::STABILITY_HIGH.into(), hi);
+        }
+        None => {
+            metrics.remove(crate::sweep::STABILITY_LOW);
+            metrics.remove(crate::sweep::STABILITY_HIGH);
+        }
+    }
+}
+
+/// Puts a run's refined stability, when `refined` holds one under the
+/// run's key, into its metrics, with the resamples it was measured on
+/// (`selection::STABILITY_RESAMPLES`).
+pub fn apply_refined(r: &mut RunRecord, refined: &BTreeMap<String, RefinedStability>) {
+    if let Some(f) = refined.get(&r.hash).filter(|f| f.key == refined_key(r)) {
+        put_stability(&mut r.metrics, &f.stability);
+        r.metrics
+            .insert(crate::selection::STABILITY_RESAMPLES.into(), f.stability.resamples as f64);
+    }
+}
+
+/// An experiment folder read back: its plan, the runs found in plan order
+/// (with the stability of runs measured again on more resamples,
+/// [`REFINED_FILE`]), and the files that could not be read (reported,
+/// never fatal).
 pub struct ExperimentResults {
     pub dir: PathBuf,
     pub plan: Plan,
@@ -315,6 +397,16 @@ pub struct ExperimentResults {
 
 impl ExperimentResults {
     pub fn read(dir: &Path) -> anyhow::Result<ExperimentResults> {
+        Self::read_as(dir, true)
+    }
+
+    /// The folder with its runs as the run stage stored them, without the
+    /// stability that a sweep measured again ([`REFINED_FILE`]).
+    pub fn read_unrefined(dir: &Path) -> anyhow::Result<ExperimentResults> {
+        Self::read_as(dir, false)
+    }
+
+    fn read_as(dir: &Path, refined: bool) -> anyhow::Result<ExperimentResults> {
         let plan: Plan = read_json(&dir.join("plan.json"))?;
         let (mut runs, mut missing, mut damaged) = (Vec::new(), Vec::new(), Vec::new());
         for r in &plan.runs {
@@ -322,6 +414,13 @@ impl ExperimentResults {
                 None => missing.push(r.hash.clone()),
                 Some(Ok(rec)) => runs.push(rec),
                 Some(Err(e)) => damaged.push(format!("{e:#}")),
+            }
+        }
+        if refined
+            && let Some(refined) = optional::<BTreeMap<String, RefinedStability>>(dir, REFINED_FILE, &mut damaged)
+        {
+            for r in &mut runs {
+                apply_refined(r, &refined);
             }
         }
         let scatter = read_json(&dir.join("scatter.json")).ok();

@@ -1172,3 +1172,87 @@ fn stale_runs_are_counted_and_pruned_on_request() {
     assert!(third.contains("0 computed (0 failed), 6 already stored"), "{third}");
     assert!(!run(&[]).contains("no longer plans"));
 }
+
+/// Sets a stored run's stability (mean and 95 % interval) in its file.
+fn set_stability(exp: &Path, hash: &str, mean: f64, lo: f64, hi: f64) {
+    let path = exp.join("runs").join(format!("{hash}.json"));
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("run")).expect("json");
+    let m = &mut v["metrics"];
+    m["stability_mean_ari"] = mean.into();
+    m["stability_ari_low"] = lo.into();
+    m["stability_ari_high"] = hi.into();
+    std::fs::write(&path, serde_json::to_string(&v).expect("json")).expect("write");
+}
+
+/// A run whose stability interval holds 0.8 and which scores above the
+/// chosen run is measured again on four times the resamples; the rule reads
+/// that, the measurement is kept and reused, and it is dropped once no run
+/// needs it.
+#[test]
+fn runs_near_the_stability_line_that_could_take_the_choice_are_measured_again() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 150);
+    let m = manifest(dir, "refine.toml", SMALL);
+    let reg = Registry::standard();
+    sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("sweep");
+    let exp = dir.join("res/refine");
+    let file = exp.join(strata_lab::store::REFINED_FILE);
+    // Every run well above the line but the best sizeable one, which is put
+    // just under it with an interval that holds it.
+    let runs = runs_of(&exp);
+    // The first in the manifest's order among equal scores, as the rule.
+    let top = runs
+        .iter()
+        .rev()
+        .filter(|r| strata_lab::selection::smallest_share(r) >= 0.02)
+        .max_by(|a, b| {
+            let s = |r: &RunRecord| r.metrics["silhouette_common"];
+            s(a).total_cmp(&s(b))
+        })
+        .expect("a sizeable run")
+        .hash
+        .clone();
+    for r in &runs {
+        set_stability(&exp, &r.hash, 0.95, 0.9, 1.0);
+    }
+    set_stability(&exp, &top, 0.79, 0.7, 0.88);
+    sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("sweep");
+    let stored = strata_lab::store::read_refined(&exp).expect("refined");
+    assert_eq!(stored.keys().collect::<Vec<_>>(), [&top]);
+    let s = &stored[&top].stability;
+    assert_eq!((s.resamples, s.n_pairs), (12, 66));
+    // Read back, the run carries the new measurement; unrefined, the old.
+    let res = ExperimentResults::read(&exp).expect("results");
+    let run = res.runs.iter().find(|r| r.hash == top).expect("run");
+    assert_eq!(run.metrics["stability_mean_ari"], s.mean_ari);
+    assert_eq!(run.metrics[strata_lab::selection::STABILITY_RESAMPLES], 12.0);
+    let raw = ExperimentResults::read_unrefined(&exp).expect("results");
+    let run = raw.runs.iter().find(|r| r.hash == top).expect("run");
+    assert_eq!(run.metrics["stability_mean_ari"], 0.79);
+    let reason = || -> String {
+        let seg: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(exp.join("segments.json")).expect("segments"))
+                .expect("json");
+        seg["reason"].as_str().expect("reason").to_string()
+    };
+    let why = reason();
+    assert!(why.contains("1 run was measured again on 12 resamples (the first 3 as before)"), "{why}");
+    assert!(why.contains(&format!("{:.3}", s.mean_ari)), "{why}");
+    // The chosen run is the refined one exactly when its new mean passes.
+    let seg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(exp.join("segments.json")).expect("segments")).expect("json");
+    assert_eq!(seg["run"].as_str() == Some(top.as_str()), s.mean_ari >= 0.8, "{why}");
+    // A stored measurement is reused: a marked mean survives the next sweep.
+    let mut marked = stored.clone();
+    marked.get_mut(&top).expect("entry").stability.mean_ari = 0.8123456;
+    strata_lab::store::write_refined(&exp, &marked).expect("mark");
+    sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("sweep");
+    assert!(reason().contains("0.812"), "{}", reason());
+    // Once no run needs it, the file goes.
+    set_stability(&exp, &top, 0.95, 0.9, 1.0);
+    sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("sweep");
+    assert!(!file.exists());
+    assert!(!reason().contains("measured again"), "{}", reason());
+}

@@ -15,13 +15,78 @@ pub fn stability_text(r: &RunRecord) -> Option<String> {
 }
 
 /// A run's pipeline stability for a table cell: `0.969 [0.955, 0.983]`,
-/// the mean alone without a recorded interval, `–` when not measured.
+/// the mean alone without a recorded interval, `–` when not measured; a run
+/// measured again on more resamples ([`to_refine`]) says on how many.
 pub fn stability_cell(r: &RunRecord) -> String {
-    match (r.metrics.get("stability_mean_ari"), stability_interval(r)) {
+    let cell = match (r.metrics.get("stability_mean_ari"), stability_interval(r)) {
         (Some(a), Some((lo, hi))) => format!("{a:.3} [{lo:.3}, {hi:.3}]"),
         (Some(a), None) => format!("{a:.3}"),
-        (None, _) => "–".into(),
+        (None, _) => return "–".into(),
+    };
+    if refined(r) {
+        format!("{cell} ({} resamples)", resamples_of(r))
+    } else {
+        cell
     }
+}
+
+/// How many times the resamples of a run's manifest a run near the
+/// stability filter's line is measured on when its stability could decide
+/// the choice ([`to_refine`]): four times as many resamples roughly halve
+/// its interval.
+pub const REFINE_FACTOR: usize = 4;
+
+/// At most this many runs of an experiment are measured again on more
+/// resamples ([`to_refine`]), which bounds the time it costs; the choice's
+/// reason counts those left.
+pub const MAX_REFINED: usize = 8;
+
+/// Metric: the resamples a run's stability was measured on, where the sweep
+/// measured it again on more than its manifest's ([`to_refine`]).
+pub const STABILITY_RESAMPLES: &str = "stability_resamples";
+
+/// The resamples a run's stability was measured on: its manifest's, or more
+/// where the sweep measured it again ([`STABILITY_RESAMPLES`]).
+pub fn resamples_of(r: &RunRecord) -> usize {
+    r.metrics
+        .get(STABILITY_RESAMPLES)
+        .map_or(r.config.evaluation.stability_resamples, |&v| v as usize)
+}
+
+/// Whether a run's stability was measured again on more resamples than its
+/// manifest's.
+pub fn refined(r: &RunRecord) -> bool {
+    resamples_of(r) > r.config.evaluation.stability_resamples
+}
+
+/// The runs whose stability could decide the choice but is not settled, to
+/// be measured again on [`REFINE_FACTOR`] times their resamples (the first
+/// ones the same, so the new estimate extends the old), best first: the
+/// runs the size filter keeps whose 95 % stability interval holds the
+/// filter's line and which could take the choice, that is which score at
+/// least as high as the chosen run (the chosen run among them when its own
+/// interval reaches below the line), or any such run when none passes the
+/// filter. Runs already measured again are left out, so that a caller can
+/// refine, apply, and ask again until nothing is left: a refined run that
+/// passes may become the choice, and a chosen run that falls out lowers the
+/// bar.
+pub fn to_refine<'a>(runs: &[&'a RunRecord]) -> Vec<&'a RunRecord> {
+    let Some(p) = pool(runs, Reading::Mean) else {
+        return Vec::new();
+    };
+    let held_out = held_out(&p.runs);
+    let bar = (p.passing > 0)
+        .then(|| best_of(&p.runs, held_out, None).map(|b| scores(b, held_out).0))
+        .flatten();
+    let mut out: Vec<&RunRecord> = p
+        .sized
+        .iter()
+        .copied()
+        .filter(|r| straddles(r) && !refined(r))
+        .filter(|r| bar.is_none_or(|b| scores(r, held_out).0 >= b))
+        .collect();
+    out.sort_by(|a, b| scores(b, held_out).0.total_cmp(&scores(a, held_out).0));
+    out
 }
 
 /// The 95 % interval of a run's pipeline stability, when recorded.
@@ -104,4 +169,45 @@ pub(super) fn other_readings(runs: &[&RunRecord], best: &RunRecord) -> String {
         let _ = write!(out, "; {d}");
     }
     out
+}
+
+/// The runs whose stability was measured again because it could decide the
+/// choice ([`to_refine`]), with their new stability: `"; measured again on
+/// 40 resamples (the first 10 as before) because its interval held 0.8
+/// and it could take the choice: agglomerative(k=2, linkage=ward) on none,
+/// pipeline stability ARI 0.781 [0.770, 0.792]"`; empty when none was.
+pub(super) fn refined_note(runs: &[&RunRecord]) -> String {
+    let again: Vec<&RunRecord> = runs.iter().copied().filter(|r| refined(r)).collect();
+    let Some(first) = again.first() else {
+        return String::new();
+    };
+    let left = match to_refine(runs).len() {
+        0 => String::new(),
+        n => format!(
+            "; {n} more such {} left at {} resamples (at most {MAX_REFINED} runs are measured again)",
+            if n == 1 { "run was" } else { "runs were" },
+            first.config.evaluation.stability_resamples
+        ),
+    };
+    let named: Vec<String> = again
+        .iter()
+        .map(|r| {
+            format!(
+                "{} on {}, pipeline stability ARI {}",
+                r.config.clusterer.label(),
+                r.config.representation.label(),
+                stability_cell(r)
+            )
+        })
+        .collect();
+    let one = again.len() == 1;
+    format!(
+        "; {} measured again on {} resamples (the first {} as before) because {} 95 % interval held {STABLE_ARI} and {} could take the choice: {}",
+        if one { "1 run was".to_string() } else { format!("{} runs were", again.len()) },
+        resamples_of(first),
+        first.config.evaluation.stability_resamples,
+        if one { "its" } else { "their" },
+        if one { "it" } else { "each" },
+        named.join("; ")
+    ) + &left
 }

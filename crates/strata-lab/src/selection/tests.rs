@@ -396,3 +396,66 @@ fn without_stable_runs_or_without_stability() {
     assert_eq!(best.hash, "t2");
     assert!(why.contains("every run has a cluster under 2 %"), "{why}");
 }
+
+/// `r` measured again on 40 resamples, with a new mean and interval.
+fn refined_to(mut r: RunRecord, mean: f64, lo: f64, hi: f64) -> RunRecord {
+    r.metrics.insert("stability_mean_ari".into(), mean);
+    r.metrics.insert(STABILITY_RESAMPLES.into(), 40.0);
+    with_interval(r, lo, hi)
+}
+
+#[test]
+fn runs_near_the_line_that_could_take_the_choice_are_measured_again() {
+    let hashes = |v: Vec<&RunRecord>| v.iter().map(|r| r.hash.clone()).collect::<Vec<_>>();
+    // Above the chosen run and near the line: could take the choice.
+    let above = with_interval(run("above", "none", 0.30, Some(0.78), vec![50, 50]), 0.74, 0.82);
+    let chosen = with_interval(run("chosen", "pca", 0.25, Some(0.95), vec![50, 50]), 0.93, 0.97);
+    // Near the line but below the chosen run: cannot take it.
+    let below = with_interval(run("below", "none", 0.20, Some(0.79), vec![50, 50]), 0.75, 0.83);
+    // Near the line and higher, but the size filter sets it aside.
+    let tiny = with_interval(run("tiny", "none", 0.40, Some(0.79), vec![99, 1]), 0.75, 0.83);
+    // Higher, but its interval lies wholly below the line.
+    let unstable = with_interval(run("unstable", "none", 0.35, Some(0.5), vec![50, 50]), 0.3, 0.7);
+    let runs = [&above, &chosen, &below, &tiny, &unstable];
+    assert_eq!(hashes(to_refine(&runs)), ["above"]);
+    let (best, why) = choose(&runs).expect("a choice");
+    assert_eq!(best.hash, "chosen");
+    assert!(!why.contains("measured again"), "{why}");
+    // The chosen run's own interval reaching below the line puts it in too,
+    // after the higher run.
+    let shaky = with_interval(run("chosen", "pca", 0.25, Some(0.85), vec![50, 50]), 0.78, 0.92);
+    assert_eq!(hashes(to_refine(&[&above, &shaky, &below])), ["above", "chosen"]);
+    // Measured again, the higher run passes and is chosen; nothing is left
+    // to measure, and the reason says what was measured on how many.
+    let above = refined_to(above, 0.81, 0.801, 0.819);
+    let runs = [&above, &chosen, &below, &tiny, &unstable];
+    assert!(to_refine(&runs).is_empty());
+    let (best, why) = choose(&runs).expect("a choice");
+    assert_eq!(best.hash, "above");
+    assert!(why.contains("pipeline stability ARI 0.810 [0.801, 0.819] (40 resamples) (95 % jackknife interval over the 40 resamples)"), "{why}");
+    assert!(
+        why.contains("; 1 run was measured again on 40 resamples (the first 10 as before) because its 95 % interval held 0.8 and it could take the choice: kmeans on none, pipeline stability ARI 0.810 [0.801, 0.819] (40 resamples)"),
+        "{why}"
+    );
+    assert_eq!(stability_cell(&chosen), "0.950 [0.930, 0.970]");
+    // Measured again and still under the line: the choice stays, and the
+    // run is not asked for again.
+    let above = refined_to(run("above", "none", 0.30, Some(0.78), vec![50, 50]), 0.78, 0.765, 0.795);
+    let runs = [&above, &chosen, &below];
+    assert!(to_refine(&runs).is_empty());
+    assert_eq!(choose(&runs).expect("a choice").0.hash, "chosen");
+    // A run near the line left unmeasured (the sweep's cap) is counted.
+    let other = with_interval(run("other", "ica", 0.28, Some(0.79), vec![50, 50]), 0.75, 0.83);
+    let (_, why) = choose(&[&above, &other, &chosen]).expect("a choice");
+    assert!(
+        why.contains("(40 resamples); 1 more such run was left at 10 resamples (at most 8 runs are measured again)"),
+        "{why}"
+    );
+    // When no run passes, every run near the line could: best first.
+    let weak = with_interval(run("weak", "pca", 0.25, Some(0.6), vec![50, 50]), 0.5, 0.7);
+    let above = with_interval(run("above", "none", 0.30, Some(0.78), vec![50, 50]), 0.74, 0.82);
+    assert_eq!(hashes(to_refine(&[&below, &weak, &above])), ["above", "below"]);
+    // Runs without an interval are never asked for.
+    let bare = run("bare", "none", 0.30, Some(0.79), vec![50, 50]);
+    assert!(to_refine(&[&bare, &chosen]).is_empty());
+}

@@ -21,6 +21,7 @@ pub(super) fn draw(
             o.decisions_left = true;
             continue;
         }
+        refine_stability(o, p, registry, opts.force)?;
         let res = store::ExperimentResults::read(&o.dir)?;
         let all: Vec<&RunRecord> = res.runs.iter().collect();
         if let Some((best, reason)) = crate::selection::chosen(&all, res.plan.pin.as_ref(), res.plan.margins.silhouette)
@@ -151,6 +152,67 @@ pub(super) fn draw(
                 o.written.push(path);
             }
         }
+    }
+    Ok(())
+}
+
+/// Measures again, on `selection::REFINE_FACTOR` times the resamples, the
+/// stability of the runs whose interval holds the filter's line and which
+/// could take the choice (`selection::to_refine`), applies it, and asks
+/// again until no such run is left (a refined run that passes may become
+/// the choice; a chosen run that falls out lowers the bar), at most
+/// `selection::MAX_REFINED` runs. What it measured is kept in the experiment's
+/// `stability_refined.json` (entries stored under the same key are reused
+/// unless `force`), which holds exactly the runs this sweep asked for, so
+/// the results do not depend on earlier sweeps; a pinned segmentation
+/// needs none.
+fn refine_stability(o: &mut ExperimentOutcome, p: &Planned, registry: &Registry, force: bool) -> anyhow::Result<()> {
+    let stored = if force { BTreeMap::new() } else { store::read_refined(&o.dir).unwrap_or_default() };
+    let mut kept: BTreeMap<String, store::RefinedStability> = BTreeMap::new();
+    // The runs as the run stage stored them, without an earlier sweep's
+    // refinements.
+    let mut res = store::ExperimentResults::read_unrefined(&o.dir)?;
+    if res.plan.pin.is_none() {
+        loop {
+            let all: Vec<&RunRecord> = res.runs.iter().collect();
+            let todo: Vec<RunRecord> = crate::selection::to_refine(&all)
+                .into_iter()
+                .take(crate::selection::MAX_REFINED.saturating_sub(kept.len()))
+                .cloned()
+                .collect();
+            if todo.is_empty() {
+                break;
+            }
+            for r in todo {
+                let key = store::refined_key(&r);
+                let entry = match stored.get(&r.hash).filter(|f| f.key == key) {
+                    Some(f) => f.clone(),
+                    None => {
+                        let _span = tracing::info_span!("refine stability", run = %r.hash).entered();
+                        let clusterer = registry.build_clusterer(&r.config.clusterer)?;
+                        let stability = run::pipeline_stability(
+                            &r.config,
+                            p,
+                            clusterer.as_ref(),
+                            &run::Resampled::default(),
+                            registry,
+                            crate::selection::REFINE_FACTOR * r.config.evaluation.stability_resamples,
+                        )
+                        .map_err(|e| anyhow::anyhow!("refining the stability of run {}: {e}", r.hash))?;
+                        store::RefinedStability { key, stability }
+                    }
+                };
+                kept.insert(r.hash.clone(), entry);
+            }
+            for r in &mut res.runs {
+                store::apply_refined(r, &kept);
+            }
+        }
+    }
+    store::write_refined(&o.dir, &kept)?;
+    let path = o.dir.join(store::REFINED_FILE);
+    if path.is_file() {
+        o.written.push(path);
     }
     Ok(())
 }

@@ -113,6 +113,46 @@ impl Resampled {
     }
 }
 
+/// Pipeline stability of the run `cfg` on `resamples` resamples of its
+/// manifest's fraction of the rows: the whole pipeline is refitted on each
+/// resample, the representation (with the resample's seed) on the prepared
+/// features of its rows, then the clusterer on that representation. The
+/// resamples' representations come from `resampled` where it holds them.
+/// The resamples are children of the manifest's seed, so a run measured on
+/// more resamples keeps its first ones.
+pub(super) fn pipeline_stability(
+    cfg: &RunConfig,
+    p: &Planned,
+    clusterer: &dyn strata_core::Clusterer,
+    resampled: &Resampled,
+    registry: &Registry,
+    resamples: usize,
+) -> Result<strata_cluster::stability::Stability, strata_cluster::ClusterError> {
+    let reducer_name = if cfg.drop_discrete { "continuous" } else { cfg.representation.algorithm.as_str() };
+    let prepared = p.segmenting.view();
+    let pipeline = |idx: &[usize], seed: Seed| {
+        let y = match resampled.get(idx, seed) {
+            Some(y) => y.clone()?,
+            None => Arc::new(resampled_representation(registry, cfg, prepared, idx, seed)?),
+        };
+        let fitted = crate::features::fit_clusterer(
+            clusterer,
+            reducer_name,
+            y.view(),
+            Some(&p.segment_kinds),
+            seed.named("clusterer"),
+        )?;
+        Ok(fitted.labels().to_vec())
+    };
+    strata_cluster::stability::stability_of(
+        prepared.nrows(),
+        resamples,
+        cfg.evaluation.stability_fraction,
+        cfg.seed.named("stability"),
+        pipeline,
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run_one(
     hash: &str,
@@ -302,40 +342,8 @@ pub(super) fn run_one(
     if ev.stability_resamples >= 2 {
         stage("stability");
         let t = Instant::now();
-        // The whole pipeline is refitted on each resample: the representation
-        // (with the resample's seed) on the prepared features of its rows,
-        // then the clusterer on that representation.
-        let prepared = p.segmenting.view();
-        let pipeline = |idx: &[usize], seed: Seed| {
-            let y = match resampled.get(idx, seed) {
-                Some(y) => y.clone()?,
-                None => Arc::new(resampled_representation(registry, cfg, prepared, idx, seed)?),
-            };
-            let fitted = crate::features::fit_clusterer(
-                clusterer.as_ref(),
-                reducer_name,
-                y.view(),
-                Some(&p.segment_kinds),
-                seed.named("clusterer"),
-            )?;
-            Ok(fitted.labels().to_vec())
-        };
-        match strata_cluster::stability::stability_of(
-            prepared.nrows(),
-            ev.stability_resamples,
-            ev.stability_fraction,
-            cfg.seed.named("stability"),
-            pipeline,
-        ) {
-            Ok(s) => {
-                rec.metrics.insert("stability_mean_ari".into(), s.mean_ari);
-                rec.metrics.insert("stability_sd_ari".into(), s.sd_ari);
-                rec.metrics.insert("stability_min_ari".into(), s.min_ari);
-                if let Some((lo, hi)) = s.interval {
-                    rec.metrics.insert(STABILITY_LOW.into(), lo);
-                    rec.metrics.insert(STABILITY_HIGH.into(), hi);
-                }
-            }
+        match pipeline_stability(cfg, p, clusterer.as_ref(), resampled, registry, ev.stability_resamples) {
+            Ok(s) => store::put_stability(&mut rec.metrics, &s),
             Err(e) => rec.warnings.push(format!("stability: {e}")),
         }
         rec.timings_s
