@@ -184,7 +184,7 @@ pub(super) fn refined_note(runs: &[&RunRecord]) -> String {
     let left = match to_refine(runs).len() {
         0 => String::new(),
         n => format!(
-            "; {n} more such {} left at {} resamples (at most {MAX_REFINED} runs are measured again)",
+            "; {n} more such {} left at {} resamples (at most {MAX_REFINED} runs are measured again, and a run whose refits fail keeps its first measurement)",
             if n == 1 { "run was" } else { "runs were" },
             first.config.evaluation.stability_resamples
         ),

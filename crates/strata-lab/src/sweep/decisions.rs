@@ -169,6 +169,9 @@ pub(super) fn draw(
 fn refine_stability(o: &mut ExperimentOutcome, p: &Planned, registry: &Registry, force: bool) -> anyhow::Result<()> {
     let stored = if force { BTreeMap::new() } else { store::read_refined(&o.dir).unwrap_or_default() };
     let mut kept: BTreeMap<String, store::RefinedStability> = BTreeMap::new();
+    // Every run asked for, measured or not (a refit can fail: the run then
+    // keeps its first measurement, and is not asked for again).
+    let mut tried: Vec<String> = Vec::new();
     // The runs as the run stage stored them, without an earlier sweep's
     // refinements.
     let mut res = store::ExperimentResults::read_unrefined(&o.dir)?;
@@ -177,32 +180,44 @@ fn refine_stability(o: &mut ExperimentOutcome, p: &Planned, registry: &Registry,
             let all: Vec<&RunRecord> = res.runs.iter().collect();
             let todo: Vec<RunRecord> = crate::selection::to_refine(&all)
                 .into_iter()
-                .take(crate::selection::MAX_REFINED.saturating_sub(kept.len()))
+                .filter(|r| !tried.contains(&r.hash))
+                .take(crate::selection::MAX_REFINED.saturating_sub(tried.len()))
                 .cloned()
                 .collect();
             if todo.is_empty() {
                 break;
             }
             for r in todo {
+                tried.push(r.hash.clone());
                 let key = store::refined_key(&r);
-                let entry = match stored.get(&r.hash).filter(|f| f.key == key) {
-                    Some(f) => f.clone(),
-                    None => {
-                        let _span = tracing::info_span!("refine stability", run = %r.hash).entered();
-                        let clusterer = registry.build_clusterer(&r.config.clusterer)?;
-                        let stability = run::pipeline_stability(
-                            &r.config,
-                            p,
-                            clusterer.as_ref(),
-                            &run::Resampled::default(),
-                            registry,
-                            crate::selection::REFINE_FACTOR * r.config.evaluation.stability_resamples,
-                        )
-                        .map_err(|e| anyhow::anyhow!("refining the stability of run {}: {e}", r.hash))?;
-                        store::RefinedStability { key, stability }
+                if let Some(f) = stored.get(&r.hash).filter(|f| f.key == key) {
+                    kept.insert(r.hash.clone(), f.clone());
+                    continue;
+                }
+                let _span = tracing::info_span!("refine stability", run = %r.hash).entered();
+                let measured = registry.build_clusterer(&r.config.clusterer).and_then(|c| {
+                    run::pipeline_stability(
+                        &r.config,
+                        p,
+                        c.as_ref(),
+                        &run::Resampled::default(),
+                        registry,
+                        crate::selection::REFINE_FACTOR * r.config.evaluation.stability_resamples,
+                    )
+                    .map_err(anyhow::Error::from)
+                });
+                match measured {
+                    Ok(stability) => {
+                        kept.insert(r.hash.clone(), store::RefinedStability { key, stability });
                     }
-                };
-                kept.insert(r.hash.clone(), entry);
+                    Err(e) => tracing::warn!(
+                        "{}: the stability of run {} ({} on {}) could not be measured again, so it keeps its first measurement: {e:#}",
+                        p.manifest.name,
+                        r.hash,
+                        r.config.clusterer.label(),
+                        r.config.representation.label()
+                    ),
+                }
             }
             for r in &mut res.runs {
                 store::apply_refined(r, &kept);
