@@ -186,9 +186,14 @@ fn stability_text(r: &RunRecord) -> String {
     let Some(a) = r.metrics.get("stability_mean_ari") else {
         return String::new();
     };
+    let on = if crate::selection::refined(r) {
+        format!(" on {} resamples", crate::selection::resamples_of(r))
+    } else {
+        String::new()
+    };
     match crate::selection::stability_interval(r) {
-        Some((lo, hi)) => format!(", stability {a:.2} [{lo:.2}, {hi:.2}]"),
-        None => format!(", stability {a:.2}"),
+        Some((lo, hi)) => format!(", stability {a:.2} [{lo:.2}, {hi:.2}]{on}"),
+        None => format!(", stability {a:.2}{on}"),
     }
 }
 
@@ -562,6 +567,10 @@ pub(crate) mod tests {
         let mut ica = run("i", "ica", 0.30, Some(0.44), vec![50, 50]);
         ica.metrics.insert(crate::sweep::STABILITY_LOW.into(), 0.031);
         ica.metrics.insert(crate::sweep::STABILITY_HIGH.into(), 0.849);
+        // Measured again on more resamples, it says on how many.
+        let mut again = ica.clone();
+        again.metrics.insert(crate::selection::STABILITY_RESAMPLES.into(), 40.0);
+        assert_eq!(stability_text(&again), ", stability 0.44 [0.03, 0.85] on 40 resamples");
         let res = results(vec![
             run("n", "none", 0.20, Some(0.97), vec![50, 50]),
             ica,
