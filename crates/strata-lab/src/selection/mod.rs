@@ -215,8 +215,16 @@ fn best_of<'a>(pool: &[&'a RunRecord], held_out: bool, except: Option<&str>) -> 
         .max_by(|a, b| scores(a, held_out).0.total_cmp(&scores(b, held_out).0))
 }
 
-/// The run the decisions rest on, and why it won.
+/// The run the rule picks from `runs` (a group of them, as the report's
+/// best run per representation and clusterer), and why it won.
 pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
+    choose_among(runs, false)
+}
+
+/// [`choose`]; for the choice the decisions rest on (`experiment`), which
+/// the sweep measured runs near the stability line again for, the reason
+/// also says which it measured and which it did not ([`refined_note`]).
+fn choose_among<'a>(runs: &[&'a RunRecord], experiment: bool) -> Option<(&'a RunRecord, String)> {
     let Pool {
         runs: pool,
         why,
@@ -252,7 +260,9 @@ pub fn choose<'a>(runs: &[&'a RunRecord]) -> Option<(&'a RunRecord, String)> {
     if !near_note.is_empty() {
         let _ = write!(reason, "{}", other_readings(runs, best));
     }
-    reason.push_str(&refined_note(runs));
+    if experiment {
+        reason.push_str(&refined_note(runs));
+    }
     if let Some(text) = passed_over(runs, &pool, held_out, best) {
         let _ = write!(reason, "; {text}");
     }
@@ -418,7 +428,7 @@ pub fn chosen<'a>(
     margin: f64,
 ) -> Option<(&'a RunRecord, String)> {
     match pin {
-        None => choose(runs).map(|(best, mut why)| {
+        None => choose_among(runs, true).map(|(best, mut why)| {
             if let Some(r) = runner_up(runs, best, margin) {
                 let _ = write!(why, "; {r}");
             }

@@ -172,42 +172,50 @@ pub(super) fn other_readings(runs: &[&RunRecord], best: &RunRecord) -> String {
 }
 
 /// The runs whose stability was measured again because it could decide the
-/// choice ([`to_refine`]), with their new stability: `"; measured again on
-/// 40 resamples (the first 10 as before) because its interval held 0.8
-/// and it could take the choice: agglomerative(k=2, linkage=ward) on none,
-/// pipeline stability ARI 0.781 [0.770, 0.792]"`; empty when none was.
+/// choice ([`to_refine`]), with their new stability: `"; 1 run was measured
+/// again on 40 resamples (the first 10 as before) because its 95 % interval
+/// held 0.8 and it could take the choice: agglomerative(k=2, linkage=ward)
+/// on none, pipeline stability ARI 0.752 [0.717, 0.787] (40 resamples)"`,
+/// then a count of such runs not measured again (past [`MAX_REFINED`],
+/// whose refits failed, or read before a sweep measured them); empty when
+/// there are neither.
 pub(super) fn refined_note(runs: &[&RunRecord]) -> String {
     let again: Vec<&RunRecord> = runs.iter().copied().filter(|r| refined(r)).collect();
-    let Some(first) = again.first() else {
-        return String::new();
-    };
-    let left = match to_refine(runs).len() {
-        0 => String::new(),
-        n => format!(
-            "; {n} more such {} left at {} resamples (at most {MAX_REFINED} runs are measured again, and a run whose refits fail keeps its first measurement)",
-            if n == 1 { "run was" } else { "runs were" },
+    let mut out = String::new();
+    if let Some(first) = again.first() {
+        let named: Vec<String> = again
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} on {}, pipeline stability ARI {}",
+                    r.config.clusterer.label(),
+                    r.config.representation.label(),
+                    stability_cell(r)
+                )
+            })
+            .collect();
+        let one = again.len() == 1;
+        let _ = write!(
+            out,
+            "; {} measured again on {} resamples (the first {} as before) because {} 95 % interval held {STABLE_ARI} and {} could take the choice: {}",
+            if one { "1 run was".to_string() } else { format!("{} runs were", again.len()) },
+            resamples_of(first),
+            first.config.evaluation.stability_resamples,
+            if one { "its" } else { "their" },
+            if one { "it" } else { "each" },
+            named.join("; ")
+        );
+    }
+    let left = to_refine(runs);
+    if let Some(first) = left.first() {
+        let one = left.len() == 1;
+        let _ = write!(
+            out,
+            "; {} whose 95 % interval holds {STABLE_ARI} and which could take the choice {} not measured again on more than {} resamples (a sweep measures at most {MAX_REFINED} such runs again, and a run whose refits fail keeps its first measurement)",
+            if one { "1 run".to_string() } else { format!("{} runs", left.len()) },
+            if one { "was" } else { "were" },
             first.config.evaluation.stability_resamples
-        ),
-    };
-    let named: Vec<String> = again
-        .iter()
-        .map(|r| {
-            format!(
-                "{} on {}, pipeline stability ARI {}",
-                r.config.clusterer.label(),
-                r.config.representation.label(),
-                stability_cell(r)
-            )
-        })
-        .collect();
-    let one = again.len() == 1;
-    format!(
-        "; {} measured again on {} resamples (the first {} as before) because {} 95 % interval held {STABLE_ARI} and {} could take the choice: {}",
-        if one { "1 run was".to_string() } else { format!("{} runs were", again.len()) },
-        resamples_of(first),
-        first.config.evaluation.stability_resamples,
-        if one { "its" } else { "their" },
-        if one { "it" } else { "each" },
-        named.join("; ")
-    ) + &left
+        );
+    }
+    out
 }
