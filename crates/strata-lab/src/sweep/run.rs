@@ -113,6 +113,13 @@ impl Resampled {
     }
 }
 
+/// The name a run's clusterer is fitted under (`features::fit_clusterer`):
+/// "continuous" when the run leaves the discrete columns out, else its
+/// representation's algorithm.
+fn reducer_name(cfg: &RunConfig) -> &str {
+    if cfg.drop_discrete { "continuous" } else { cfg.representation.algorithm.as_str() }
+}
+
 /// Pipeline stability of the run `cfg` on `resamples` resamples of its
 /// manifest's fraction of the rows: the whole pipeline is refitted on each
 /// resample, the representation (with the resample's seed) on the prepared
@@ -128,7 +135,7 @@ pub(super) fn pipeline_stability(
     registry: &Registry,
     resamples: usize,
 ) -> Result<strata_cluster::stability::Stability, strata_cluster::ClusterError> {
-    let reducer_name = if cfg.drop_discrete { "continuous" } else { cfg.representation.algorithm.as_str() };
+    let reducer_name = reducer_name(cfg);
     let prepared = p.segmenting.view();
     let pipeline = |idx: &[usize], seed: Seed| {
         let y = match resampled.get(idx, seed) {
@@ -204,7 +211,7 @@ pub(super) fn run_one(
         Ok(c) => c,
         Err(e) => return fail(rec, format!("{}: {e:#}", cfg.clusterer.label())),
     };
-    let reducer_name = if cfg.drop_discrete { "continuous" } else { cfg.representation.algorithm.as_str() };
+    let reducer_name = reducer_name(cfg);
     let fitted = match crate::features::fit_clusterer(
         clusterer.as_ref(),
         reducer_name,
