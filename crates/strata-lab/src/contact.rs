@@ -137,15 +137,24 @@ pub fn build(
         .ok()
         .and_then(|r| r.targeting)
         .and_then(|t| {
+            let repeated = t.repeated.as_ref().and_then(|r| {
+                r.policies.iter().find(|p| p.name == crate::targeting::MLP_POLICY).map(|p| {
+                    format!(
+                        "; over {} random splits of the same size, each refitting it, it earned {:.0} [{:.0}, {:.0}] on average (corrected resampled t 95 % interval), the most of the three policies in {} of them",
+                        r.splits, p.mean, p.low, p.high, p.wins
+                    )
+                })
+            });
             t.policies.iter().find(|p| p.name == crate::targeting::MLP_POLICY).map(|p| {
                 format!(
-                    "the same procedure, fitted on {} customers, earned {:.0} [{:.0}, {:.0}] on {} others, contacting {} (bootstrap 95 % interval; `targeting.json`)",
+                    "the same procedure, fitted on {} customers, earned {:.0} [{:.0}, {:.0}] on {} others, contacting {} (bootstrap 95 % interval){} (`targeting.json`)",
                     t.train_rows,
                     p.profit,
                     p.low,
                     p.high,
                     t.test_rows.len(),
-                    p.contacted
+                    p.contacted,
+                    repeated.unwrap_or_default()
                 )
             })
         });

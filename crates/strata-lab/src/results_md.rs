@@ -89,8 +89,9 @@ pub fn render(res: &ExperimentResults) -> String {
     if let Some(t) = &res.targeting {
         let _ = writeln!(
             s,
-            "**Held-out targeting** (every fit, the preprocessing recipe included, on the training customers only): {}\n",
-            t.verdict
+            "**Held-out targeting** (every fit, the preprocessing recipe included, on the training customers only): {}{}\n",
+            t.verdict,
+            t.repeated.as_ref().map_or(String::new(), |r| format!(". Repeated {}", r.verdict))
         );
     }
     if let Some(c) = &res.cohorts {

@@ -177,7 +177,7 @@ pub(super) fn targeting_section(d: &mut Doc, res: &ExperimentResults) {
             t.test_positives,
             t.verdict
         ));
-        if let Some(line) = act_on(&t.policies) {
+        if let Some(line) = act_on(t) {
             d.p(&line);
         }
         let rows: Vec<Vec<String>> = t.policies.iter().map(policy_row).collect();
@@ -190,6 +190,20 @@ pub(super) fn targeting_section(d: &mut Doc, res: &ExperimentResults) {
             ],
             &rows,
         );
+        if let Some(r) = &t.repeated {
+            d.p(&format!("Repeated {}.", r.verdict));
+            let rows: Vec<Vec<String>> = r.policies.iter().map(|p| repeated_row(p, r.splits)).collect();
+            d.table(
+                &[
+                    "policy",
+                    "customers contacted, mean over the splits",
+                    "mean profit on a split's held-out customers",
+                    "corrected 95 % interval",
+                    "splits where it earned the most",
+                ],
+                &rows,
+            );
+        }
         let rows: Vec<Vec<String>> = t
             .segments
             .iter()
@@ -524,13 +538,46 @@ fn chosen_segment(m: Option<(usize, f64)>) -> String {
 }
 
 /// How to act on the MLP's ranked list, when it earns the most on the
-/// held-out customers: the command that fits it on every labelled customer
-/// and scores new ones.
-fn act_on(policies: &[crate::targeting::Policy]) -> Option<String> {
-    let best = policies.iter().max_by(|a, b| a.profit.total_cmp(&b.profit))?;
-    (best.name == crate::targeting::MLP_POLICY && best.contacted > 0).then(|| {
+/// held-out customers (on average over the repeated splits, when measured;
+/// else on the one split): the command that fits it on every labelled
+/// customer and scores new ones.
+fn act_on(t: &crate::targeting::TargetingReport) -> Option<String> {
+    let mlp_wins = match &t.repeated {
+        Some(r) => r
+            .best()
+            .is_some_and(|b| b.name == crate::targeting::MLP_POLICY && b.contacted.iter().any(|&c| c > 0)),
+        None => t
+            .policies
+            .iter()
+            .max_by(|a, b| a.profit.total_cmp(&b.profit))
+            .is_some_and(|b| b.name == crate::targeting::MLP_POLICY && b.contacted > 0),
+    };
+    mlp_wins.then(|| {
         "To act on the ranked list: `strata contact-list <manifest> --customers <file>` fits the same procedure on every labelled customer and writes, for the customers of the file, a score, a rank and whether to contact each (`contact_list/contact_list.csv`).".to_string()
     })
+}
+
+/// One row of the repeated splits' policy table; a policy that contacts
+/// nobody in any split says so, as in [`policy_row`].
+fn repeated_row(p: &crate::targeting::RepeatedPolicy, splits: usize) -> Vec<String> {
+    let wins = format!("{} of {splits}", p.wins);
+    if p.contacted.iter().all(|&c| c == 0) {
+        return vec![
+            p.name.clone(),
+            "0 (nobody contacted in any split)".into(),
+            "0 by construction".into(),
+            "none: no contacts, no spread".into(),
+            wins,
+        ];
+    }
+    let contacted = p.contacted.iter().sum::<usize>() as f64 / p.contacted.len().max(1) as f64;
+    vec![
+        p.name.clone(),
+        format!("{contacted:.1}"),
+        format!("{:.0}", p.mean),
+        format!("[{:.0}, {:.0}]", p.low, p.high),
+        wins,
+    ]
 }
 
 /// One row of the policy table. A policy that contacts nobody earns 0 with
@@ -593,12 +640,70 @@ mod tests {
             low: profit - 1.0,
             high: profit + 1.0,
         };
+        let report = |policies: Vec<Policy>, repeated: Option<crate::targeting::Repeated>| crate::targeting::TargetingReport {
+            train_rows: 70,
+            test_rows: (0..30).collect(),
+            test_positives: 5,
+            segments: vec![],
+            policies,
+            curve: vec![],
+            leads: vec![],
+            verdict: String::new(),
+            repeated,
+        };
         let mlp = |p: f64| policy("MLP ranked list", 10, p);
-        let wins = [policy("contact segments", 0, 0.0), policy("everyone", 40, -9.0), mlp(5.0)];
-        assert!(super::act_on(&wins).is_some_and(|l| l.contains("strata contact-list")));
-        let loses = [policy("contact segments", 3, 8.0), mlp(5.0)];
-        assert_eq!(super::act_on(&loses), None);
-        assert_eq!(super::act_on(&[policy("MLP ranked list", 0, 0.0)]), None);
+        let wins = vec![policy("contact segments", 0, 0.0), policy("everyone", 40, -9.0), mlp(5.0)];
+        assert!(super::act_on(&report(wins.clone(), None)).is_some_and(|l| l.contains("strata contact-list")));
+        let loses = vec![policy("contact segments", 3, 8.0), mlp(5.0)];
+        assert_eq!(super::act_on(&report(loses.clone(), None)), None);
+        assert_eq!(super::act_on(&report(vec![policy("MLP ranked list", 0, 0.0)], None)), None);
+        // Over repeated splits, the best mean decides, whatever the first split says.
+        let repeated = |segments: f64, mlp: f64, mlp_contacted: usize| crate::targeting::Repeated {
+            splits: 2,
+            train_rows: 70,
+            test_rows: 30,
+            policies: [("contact segments", segments, 3), ("MLP ranked list", mlp, mlp_contacted)]
+                .into_iter()
+                .map(|(name, mean, contacted)| crate::targeting::RepeatedPolicy {
+                    name: name.into(),
+                    profits: vec![mean, mean],
+                    contacted: vec![contacted, contacted],
+                    mean,
+                    low: mean - 1.0,
+                    high: mean + 1.0,
+                    wins: 1,
+                })
+                .collect(),
+            leads: vec![],
+            ahead: false,
+            verdict: String::new(),
+        };
+        assert_eq!(super::act_on(&report(wins, Some(repeated(8.0, 5.0, 10)))), None);
+        assert!(super::act_on(&report(loses.clone(), Some(repeated(2.0, 5.0, 10)))).is_some());
+        assert_eq!(super::act_on(&report(loses, Some(repeated(-2.0, 0.0, 0)))), None);
+    }
+
+    #[test]
+    fn the_repeated_table_says_when_nobody_is_contacted_in_any_split() {
+        let row = |contacted: Vec<usize>| {
+            super::repeated_row(
+                &crate::targeting::RepeatedPolicy {
+                    name: "contact segments".into(),
+                    profits: vec![0.0; contacted.len()],
+                    contacted,
+                    mean: 12.4,
+                    low: -3.2,
+                    high: 28.0,
+                    wins: 1,
+                },
+                4,
+            )
+        };
+        assert_eq!(
+            row(vec![0, 0, 0, 0]),
+            ["contact segments", "0 (nobody contacted in any split)", "0 by construction", "none: no contacts, no spread", "1 of 4"]
+        );
+        assert_eq!(row(vec![0, 3, 0, 4]), ["contact segments", "1.8", "12", "[-3, 28]", "1 of 4"]);
     }
 
     #[test]

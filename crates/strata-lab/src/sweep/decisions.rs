@@ -75,7 +75,9 @@ pub(super) fn draw(
                         // leads from a paired bootstrap.
                         "chosen_segment": true, "leads": "paired",
                         // A policy that contacts nobody says so in the verdict.
-                        "nobody": true
+                        "nobody": true,
+                        // The comparison repeated over stratified splits.
+                        "splits": crate::targeting::SPLITS, "repeated": "nadeau-bengio"
                     })
                     .to_string();
                 let path = o.dir.join("targeting.json");
@@ -106,6 +108,7 @@ pub(super) fn draw(
                         p.manifest.seed.named("targeting"),
                         Some(&p.segment_kinds),
                         Some(chosen_labels),
+                        crate::targeting::SPLITS,
                     )
                 })?;
                 o.written.push(path);
