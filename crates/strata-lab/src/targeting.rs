@@ -201,11 +201,7 @@ fn repeated(outcomes: &[[(f64, usize); 3]], train_rows: usize, test_rows: usize)
     let verdict = format!(
         "over {j} random splits ({train_rows} customers to fit, {test_rows} held out, everything refitted on each split's training customers), {} earns the most on average{}: {}; its lead {} (mean profit on a split's held-out customers; corrected resampled t of Nadeau and Bengio over the splits, {} degrees of freedom, {:.1} % intervals, Bonferroni over {m} comparisons)",
         policies[win].name,
-        if ahead {
-            ", ahead of every other policy"
-        } else {
-            ", but not clearly ahead of every other policy"
-        },
+        standing(ahead),
         lines.join("; "),
         lead_text.join(", "),
         j.saturating_sub(1),
@@ -499,11 +495,7 @@ pub fn evaluate(
     let verdict = format!(
         "{win} earns the most on the {} held-out customers{}: {}; its lead {} (paired bootstrap, {:.1} % intervals, Bonferroni over {m} comparisons)",
         test.len(),
-        if ahead {
-            ", ahead of every other policy"
-        } else {
-            ", but not clearly ahead of every other policy"
-        },
+        standing(ahead),
         lines.join("; "),
         lead_text.join(", "),
         100.0 * (1.0 - alpha),
@@ -619,6 +611,16 @@ fn policy_line(p: &Policy, segments: &[SegmentDecision]) -> String {
         );
     }
     format!("{} 0 (nobody contacted)", p.name)
+}
+
+/// How the policy that earns the most stands against the others, for the
+/// verdict: ahead when every lead's interval is above zero.
+fn standing(ahead: bool) -> &'static str {
+    if ahead {
+        ", ahead of every other policy"
+    } else {
+        ", but not clearly ahead of every other policy"
+    }
 }
 
 /// The winner's lead over one other policy, for the verdict; a lead over a
@@ -860,11 +862,12 @@ mod tests {
             assert_eq!(rp("everyone").contacted[r], 300);
         }
         assert!(many.verdict.starts_with("over 3 random splits (700 customers to fit, 300 held out"), "{}", many.verdict);
-        // One split: nothing repeated.
-        let once = |splits: usize| {
+        // Without the spies, the segmentation on `seg` when given, over
+        // `splits` splits.
+        let run = |seg: Option<Source<'_>>, splits: usize| {
             evaluate(
                 Source::Matrix(x.view()),
-                None,
+                seg,
                 &y,
                 &econ,
                 &Spy(Arc::new(Mutex::new(Vec::new()))),
@@ -876,9 +879,9 @@ mod tests {
                 None,
                 splits,
             )
-            .unwrap()
         };
-        let single = once(1);
+        // One split: nothing repeated.
+        let single = run(None, 1).unwrap();
         assert_eq!(single.repeated, None);
         assert_eq!(single.policies, rep.policies);
 
@@ -887,22 +890,7 @@ mod tests {
         // MLP's list does not move.
         let mut flipped = x.slice(ndarray::s![.., ..2]).to_owned();
         flipped.column_mut(1).mapv_inplace(|v| -v);
-        let with_segments = |seg: Source<'_>| {
-            evaluate(
-                Source::Matrix(x.view()),
-                Some(seg),
-                &y,
-                &econ,
-                &Spy(Arc::new(Mutex::new(Vec::new()))),
-                &SpyClusters(Arc::new(Mutex::new(Vec::new()))),
-                &mlp,
-                0.3,
-                Seed(1),
-                None,
-                None,
-                1,
-            )
-        };
+        let with_segments = |seg: Source<'_>| run(Some(seg), 1);
         let rep2 = with_segments(Source::Matrix(flipped.view()))
         .unwrap();
         let seg2 = |s: usize| {
