@@ -1185,6 +1185,80 @@ fn set_stability(exp: &Path, hash: &str, mean: f64, lo: f64, hi: f64) {
     std::fs::write(&path, serde_json::to_string(&v).expect("json")).expect("write");
 }
 
+/// Puts every stored run of `exp` well above the stability line but the
+/// best sizeable one, which goes just under it with an interval that holds
+/// it; returns that run's hash.
+fn straddle_best(exp: &Path) -> String {
+    let runs = runs_of(exp);
+    // The first in the manifest's order among equal scores, as the rule.
+    let top = runs
+        .iter()
+        .rev()
+        .filter(|r| strata_lab::selection::smallest_share(r) >= 0.02)
+        .max_by(|a, b| {
+            let s = |r: &RunRecord| r.metrics["silhouette_common"];
+            s(a).total_cmp(&s(b))
+        })
+        .expect("a sizeable run")
+        .hash
+        .clone();
+    for r in &runs {
+        set_stability(exp, &r.hash, 0.95, 0.9, 1.0);
+    }
+    set_stability(exp, &top, 0.79, 0.7, 0.88);
+    top
+}
+
+/// A run whose refits fail when it is measured again keeps its first
+/// measurement: the sweep goes on, nothing is stored for it, and the
+/// choice's reason counts it among the runs not measured again.
+#[test]
+fn a_run_whose_refits_fail_keeps_its_first_stability() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_data(dir, 150);
+    let m = manifest(dir, "refits.toml", SMALL);
+    sweep(std::slice::from_ref(&m), &Registry::standard(), &opts(dir, "res")).expect("sweep");
+    let exp = dir.join("res/refits");
+    let top = straddle_best(&exp);
+    // The same algorithms and parameters (so the same runs, all stored),
+    // but every clusterer's fit now fails.
+    struct Refuses;
+    impl strata_core::Clusterer for Refuses {
+        fn name(&self) -> &str {
+            "refuses"
+        }
+        fn fit(
+            &self,
+            _x: ndarray::ArrayView2<'_, f64>,
+            _seed: strata_core::Seed,
+        ) -> Result<Box<dyn strata_core::FittedClusterer>, strata_core::AlgoError> {
+            Err(strata_core::AlgoError::InvalidParameter {
+                name: "fit".into(),
+                value: "any".into(),
+                expected: "a fit this test refuses".into(),
+            })
+        }
+    }
+    let mut failing = Registry::standard();
+    for e in &mut failing.clusterers {
+        e.build = |_| Ok(Box::new(Refuses));
+    }
+    let out = sweep(std::slice::from_ref(&m), &failing, &opts(dir, "res")).expect("the sweep goes on");
+    assert_eq!(out.len(), 1);
+    assert!(!exp.join(strata_lab::store::REFINED_FILE).exists());
+    let res = ExperimentResults::read(&exp).expect("results");
+    let run = res.runs.iter().find(|r| r.hash == top).expect("run");
+    assert_eq!(run.metrics["stability_mean_ari"], 0.79);
+    assert!(!run.metrics.contains_key(strata_lab::selection::STABILITY_RESAMPLES));
+    let seg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(exp.join("segments.json")).expect("segments")).expect("json");
+    let why = seg["reason"].as_str().expect("reason");
+    assert!(why.contains("not measured again on more than 3 resamples"), "{why}");
+    assert!(!why.contains("measured again on 12 resamples"), "{why}");
+    assert_ne!(seg["run"].as_str(), Some(top.as_str()));
+}
+
 /// A run whose stability interval holds 0.8 and which scores above the
 /// chosen run is measured again on four times the resamples; the rule reads
 /// that, the measurement is kept and reused, and it is dropped once no run
@@ -1199,25 +1273,7 @@ fn runs_near_the_stability_line_that_could_take_the_choice_are_measured_again() 
     sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("sweep");
     let exp = dir.join("res/refine");
     let file = exp.join(strata_lab::store::REFINED_FILE);
-    // Every run well above the line but the best sizeable one, which is put
-    // just under it with an interval that holds it.
-    let runs = runs_of(&exp);
-    // The first in the manifest's order among equal scores, as the rule.
-    let top = runs
-        .iter()
-        .rev()
-        .filter(|r| strata_lab::selection::smallest_share(r) >= 0.02)
-        .max_by(|a, b| {
-            let s = |r: &RunRecord| r.metrics["silhouette_common"];
-            s(a).total_cmp(&s(b))
-        })
-        .expect("a sizeable run")
-        .hash
-        .clone();
-    for r in &runs {
-        set_stability(&exp, &r.hash, 0.95, 0.9, 1.0);
-    }
-    set_stability(&exp, &top, 0.79, 0.7, 0.88);
+    let top = straddle_best(&exp);
     sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("sweep");
     let stored = strata_lab::store::read_refined(&exp).expect("refined");
     assert_eq!(stored.keys().collect::<Vec<_>>(), [&top]);
