@@ -77,7 +77,7 @@ pub(super) fn draw(
                         // A policy that contacts nobody says so in the verdict.
                         "nobody": true,
                         // The comparison repeated over stratified splits.
-                        "splits": crate::targeting::SPLITS, "repeated": "nadeau-bengio"
+                        "splits": crate::targeting::SPLITS, "repeated": "nadeau-bengio, random splits, strict wins"
                     })
                     .to_string();
                 let path = o.dir.join("targeting.json");

@@ -16,8 +16,8 @@ pub struct RepeatedPolicy {
     pub mean: f64,
     pub low: f64,
     pub high: f64,
-    /// Splits in which this policy earned the most (a tie goes to the
-    /// policy listed first).
+    /// Splits in which this policy alone earned the most (a split whose
+    /// best profit two policies share counts for neither).
     pub wins: usize,
 }
 
@@ -75,7 +75,9 @@ pub(super) fn repeated(outcomes: &[[(f64, usize); 3]], train_rows: usize, test_r
         .collect();
     for o in outcomes {
         let best = (1..o.len()).fold(0, |b, p| if o[p].0 > o[b].0 { p } else { b });
-        policies[best].wins += 1;
+        if o.iter().filter(|v| v.0 == o[best].0).count() == 1 {
+            policies[best].wins += 1;
+        }
     }
     let win = (1..policies.len()).fold(0, |b, p| if policies[p].mean > policies[b].mean { p } else { b });
     let m = policies.len() - 1;
