@@ -660,6 +660,7 @@ mod tests {
         // Over repeated splits, the best mean decides, whatever the first split says.
         let repeated = |segments: f64, mlp: f64, mlp_contacted: usize| crate::targeting::Repeated {
             splits: 2,
+            failed: 0,
             train_rows: 70,
             test_rows: 30,
             policies: [("contact segments", segments, 3), ("MLP ranked list", mlp, mlp_contacted)]

@@ -248,19 +248,29 @@ pub fn evaluate(
         lead_text.join(", "),
         100.0 * (1.0 - alpha),
     );
-    let repeated = if splits >= 2 {
-        let outcomes = (0..splits)
-            .into_par_iter()
-            .map(|r| {
-                let seed = seed.named("repeated").child(r as u64);
-                let (train, test) = random_split(y.len(), test.len(), seed);
-                Ok(fit_split(&setting, &train, &test, seed)?.outcome())
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        Some(repeated::repeated(&outcomes, train.len(), test.len()))
-    } else {
-        None
-    };
+    // A random split whose fits fail (a training draw without responders,
+    // say) is left out with a warning and counted; fewer than two left: no
+    // repeated comparison.
+    let fitted: Vec<anyhow::Result<[(f64, usize); 3]>> = (0..if splits >= 2 { splits } else { 0 })
+        .into_par_iter()
+        .map(|r| {
+            let seed = seed.named("repeated").child(r as u64);
+            let (train, test) = random_split(y.len(), test.len(), seed);
+            Ok(fit_split(&setting, &train, &test, seed)?.outcome())
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    let mut failed = 0;
+    for (r, f) in fitted.into_iter().enumerate() {
+        match f {
+            Ok(o) => outcomes.push(o),
+            Err(e) => {
+                failed += 1;
+                tracing::warn!("held-out targeting: random split {r} could not be fitted and is left out of the repeated comparison: {e:#}");
+            }
+        }
+    }
+    let repeated = (outcomes.len() >= 2).then(|| repeated::repeated(&outcomes, failed, train.len(), test.len()));
     Ok(TargetingReport {
         train_rows: train.len(),
         test_positives: test.iter().filter(|&&i| y[i] == 1).count(),

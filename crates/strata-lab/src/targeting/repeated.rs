@@ -29,7 +29,11 @@ pub struct RepeatedPolicy {
 /// for it (1/J + n_test/n_train in place of 1/J).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Repeated {
+    /// Splits compared.
     pub splits: usize,
+    /// Further splits whose fits failed, left out.
+    #[serde(default)]
+    pub failed: usize,
     pub train_rows: usize,
     pub test_rows: usize,
     pub policies: Vec<RepeatedPolicy>,
@@ -50,8 +54,8 @@ impl Repeated {
 
 /// Summarises the policies' (profit, contacted) of every split (in
 /// [`POLICIES`] order), each split holding out `test_rows` customers and
-/// fitting on `train_rows`.
-pub(super) fn repeated(outcomes: &[[(f64, usize); 3]], train_rows: usize, test_rows: usize) -> Repeated {
+/// fitting on `train_rows`; `failed` more splits could not be fitted.
+pub(super) fn repeated(outcomes: &[[(f64, usize); 3]], failed: usize, train_rows: usize, test_rows: usize) -> Repeated {
     use strata_core::stats::corrected_resampled_t;
     let j = outcomes.len();
     let ratio = test_rows as f64 / train_rows.max(1) as f64;
@@ -119,7 +123,12 @@ pub(super) fn repeated(outcomes: &[[(f64, usize); 3]], train_rows: usize, test_r
         .collect();
     let lead_text: Vec<String> = leads.iter().map(|l| lead_line(l, nobody(&l.over))).collect();
     let verdict = format!(
-        "over {j} random splits ({train_rows} customers to fit, {test_rows} held out, everything refitted on each split's training customers), {} earns the most on average{}: {}; its lead {} (mean profit on a split's held-out customers; corrected resampled t of Nadeau and Bengio over the splits, {} degrees of freedom, {:.1} % intervals, Bonferroni over {m} comparisons)",
+        "over {j} random splits ({train_rows} customers to fit, {test_rows} held out, everything refitted on each split's training customers{}), {} earns the most on average{}: {}; its lead {} (mean profit on a split's held-out customers; corrected resampled t of Nadeau and Bengio over the splits, {} degrees of freedom, {:.1} % intervals, Bonferroni over {m} comparisons)",
+        if failed > 0 {
+            format!("; {failed} more could not be fitted and are left out")
+        } else {
+            String::new()
+        },
         policies[win].name,
         standing(ahead),
         lines.join("; "),
@@ -129,6 +138,7 @@ pub(super) fn repeated(outcomes: &[[(f64, usize); 3]], train_rows: usize, test_r
     );
     Repeated {
         splits: j,
+        failed,
         train_rows,
         test_rows,
         policies,

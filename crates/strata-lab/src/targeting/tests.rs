@@ -66,9 +66,9 @@ impl FittedClusterer for Halves {
     }
 }
 
-#[test]
-fn held_out_customers_are_never_fitted_and_policies_add_up() {
-    // Segment "column 1 > 0" responds 60 %, the other 5 %; cost 3, revenue 11.
+/// 1000 customers, row index in column 0: the segment "column 1 > 0"
+/// (even rows) responds 60 %, the other 5 %; cost 3, revenue 11.
+fn customers() -> (Array2<f64>, Vec<u8>, Economics) {
     let n = 1000;
     let mut r = Rng::new(Seed(4));
     let x = Array2::from_shape_fn((n, 3), |(i, j)| match j {
@@ -95,6 +95,76 @@ fn held_out_customers_are_never_fitted_and_policies_add_up() {
         cost_per_contact: Array1::from_elem(n, 3.0),
         revenue_per_response: Array1::from_elem(n, 11.0),
     };
+    (x, y, econ)
+}
+
+/// Fails to fit whenever its rows hold row `.0` (column 0 is the row index).
+struct Picky(usize);
+impl Clusterer for Picky {
+    fn name(&self) -> &str {
+        "picky"
+    }
+    fn fit(&self, x: ArrayView2<'_, f64>, _seed: Seed) -> Result<Box<dyn FittedClusterer>, AlgoError> {
+        if x.column(0).iter().any(|&v| v as usize == self.0) {
+            return Err(AlgoError::InvalidParameter {
+                name: "rows".into(),
+                value: self.0.to_string(),
+                expected: "a fit without this row".into(),
+            });
+        }
+        Ok(Box::new(Halves(x.column(1).mapv(|v| usize::from(v > 0.0)))))
+    }
+}
+
+#[test]
+fn a_random_split_that_cannot_be_fitted_is_left_out_and_counted() {
+    let (x, y, econ) = customers();
+    let mlp = MlpConfig {
+        epochs: 5,
+        ..MlpConfig::default()
+    };
+    // A row the stratified split holds out, so that split fits; the random
+    // splits that train on it fail.
+    let row = holdout(&y, 0.3, Seed(1)).1[0];
+    let run = |splits: usize| {
+        evaluate(
+            Source::Matrix(x.view()),
+            None,
+            &y,
+            &econ,
+            &Spy(Arc::new(Mutex::new(Vec::new()))),
+            &Picky(row),
+            &mlp,
+            0.3,
+            Seed(1),
+            None,
+            None,
+            splits,
+        )
+        .expect("the stratified split fits")
+    };
+    let trains_on_it =
+        |splits: u64| (0..splits).filter(|&r| random_split(1000, 300, Seed(1).named("repeated").child(r)).0.contains(&row)).count();
+    let splits = 12;
+    let failed = trains_on_it(splits as u64);
+    assert!((1..=splits - 2).contains(&failed), "{failed} of {splits}");
+    let many = run(splits).repeated.expect("at least two splits fitted");
+    assert_eq!((many.splits, many.failed), (splits - failed, failed));
+    assert!(many.policies.iter().all(|p| p.profits.len() == splits - failed));
+    assert!(
+        many.verdict.contains(&format!("; {failed} more could not be fitted and are left out)")),
+        "{}",
+        many.verdict
+    );
+    // Fewer than two fitted: no repeated comparison.
+    let few = (2..12).find(|&s| s - trains_on_it(s as u64) < 2).expect("a count with fewer than two fitted");
+    assert_eq!(run(few).repeated, None);
+}
+
+#[test]
+fn held_out_customers_are_never_fitted_and_policies_add_up() {
+    let (x, y, econ) = customers();
+    let n = x.nrows();
     // The chosen clustering's labels: even rows "7", odd rows "3" but
     // for one in five, "5".
     let chosen: Vec<usize> = (0..n)
@@ -275,7 +345,7 @@ fn repeated_splits_judge_the_procedure_with_the_corrected_interval() {
             [(0.0, 0), (-90.0 - r as f64, 30), mlp]
         })
         .collect();
-    let rep = repeated(&outcomes, 70, 30);
+    let rep = repeated(&outcomes, 0, 70, 30);
     assert_eq!((rep.splits, rep.train_rows, rep.test_rows), (5, 70, 30));
     let p = |name: &str| rep.policies.iter().find(|p| p.name == name).expect("policy");
     assert_eq!(p(MLP_POLICY).profits, vec![40.0, 41.0, 42.0, 43.0, 0.0]);
@@ -312,9 +382,10 @@ fn repeated_splits_judge_the_procedure_with_the_corrected_interval() {
     let steady: Vec<[(f64, usize); 3]> = (0..5)
         .map(|r| [(0.0, 0), (-90.0 - r as f64, 30), (40.0 + r as f64, 10)])
         .collect();
-    let rep = repeated(&steady, 70, 30);
+    let rep = repeated(&steady, 2, 70, 30);
     assert!(rep.ahead && rep.leads.iter().all(|l| l.low > 0.0), "{:?}", rep.leads);
     assert!(rep.verdict.contains("earns the most on average, ahead of every other policy"), "{}", rep.verdict);
+    assert!(rep.verdict.starts_with("over 5 random splits (70 customers to fit, 30 held out, everything refitted on each split's training customers; 2 more could not be fitted and are left out), "), "{}", rep.verdict);
     assert_eq!(rep.best().map(|b| b.name.as_str()), Some(MLP_POLICY));
 }
 
@@ -341,7 +412,7 @@ fn the_repeated_interval_covers_the_expected_profit_of_contacting_everyone() {
                 [(0.0, 0), (test.iter().map(|&i| unit[i]).sum(), held), (0.0, 0)]
             })
             .collect();
-        let everyone = &repeated(&outcomes, n - held, held).policies[1];
+        let everyone = &repeated(&outcomes, 0, n - held, held).policies[1];
         covered += usize::from(everyone.low <= truth && truth <= everyone.high);
     }
     let coverage = covered as f64 / reps as f64;
