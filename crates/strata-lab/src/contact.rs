@@ -54,6 +54,21 @@ pub struct ContactList {
     pub seen: usize,
     /// The MLP policy's held-out profit, from the sweep's targeting.
     pub held_out: Option<String>,
+    /// What the procedure should earn on the file's customers if they are
+    /// like the labelled ones: [`expected_profit`] (mean, low, high).
+    pub expected: Option<(f64, f64, f64)>,
+}
+
+/// What the MLP's ranked list should earn on `customers` new customers
+/// like the labelled ones: its mean profit per held-out customer over the
+/// repeated random splits of held-out targeting, with the ends of that
+/// mean's 95 % interval, times `customers` (mean, low, high). None without
+/// a repeated comparison.
+pub fn expected_profit(r: &crate::targeting::Repeated, customers: usize) -> Option<(f64, f64, f64)> {
+    let p = r.policies.iter().find(|p| p.name == crate::targeting::MLP_POLICY)?;
+    let per = customers as f64 / r.test_rows.max(1) as f64;
+    // `+ 0.0` turns -0 into 0 for display.
+    Some((p.mean * per + 0.0, p.low * per + 0.0, p.high * per + 0.0))
 }
 
 impl ContactList {
@@ -133,10 +148,14 @@ pub fn build(
         .collect();
     // Best first; equal scores in file order.
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let held_out = crate::store::ExperimentResults::read(&out.join(&m.name))
+    let targeting = crate::store::ExperimentResults::read(&out.join(&m.name))
         .ok()
-        .and_then(|r| r.targeting)
-        .and_then(|t| {
+        .and_then(|r| r.targeting);
+    let expected = targeting
+        .as_ref()
+        .and_then(|t| t.repeated.as_ref())
+        .and_then(|r| expected_profit(r, ranked.len()));
+    let held_out = targeting.and_then(|t| {
             let repeated = t.repeated.as_ref().and_then(|r| {
                 r.policies.iter().find(|p| p.name == crate::targeting::MLP_POLICY).map(|p| {
                     format!(
@@ -168,6 +187,7 @@ pub fn build(
         ranked,
         seen,
         held_out,
+        expected,
     })
 }
 
@@ -219,6 +239,11 @@ pub fn render(list: &ContactList) -> String {
         Some(h) => out.push_str(&format!("held out: {h}\n")),
         None => out.push_str("held out: not measured (run the sweep with the experiment's target and economics for targeting.json)\n"),
     }
+    if let Some((mean, low, high)) = list.expected {
+        out.push_str(&format!(
+            "expected on these {n} customers, if they are like the labelled ones: {mean:.0} on average [{low:.0}, {high:.0}] (the procedure's mean profit per held-out customer over the repeated random splits, and the 95 % interval of that mean, times {n}: what these customers actually return varies more, since each one contacted responds or not; the list itself is fitted on every labelled customer, more than any split trained on)\n"
+        ));
+    }
     if list.seen > 0 {
         out.push_str(&format!(
             "caution: {} of these {n} customers are labelled customers the model was fitted on; their scores are in-sample and err high, and only the held-out figure above is an estimate for new customers\n",
@@ -243,6 +268,7 @@ mod tests {
             ranked: vec![("a,1".into(), 0.9, 0.9 >= threshold), ("b".into(), 0.5, 0.5 >= threshold), ("c".into(), 0.1, 0.1 >= threshold)],
             seen,
             held_out: held_out.map(String::from),
+            expected: None,
         }
     }
 
@@ -256,6 +282,43 @@ mod tests {
         assert!(text.contains("contact nobody"), "{text}");
         assert!(text.contains("held out: not measured"), "{text}");
         assert!(text.contains("caution: 3 of these 3 customers are labelled customers"), "{text}");
+        assert!(!text.contains("expected on"), "{text}");
+        let mut with = list(0.5, 0, Some("the same procedure earned 10"));
+        with.expected = Some((24.44, 16.0, 32.96));
+        let text = render(&with);
+        assert!(
+            text.contains("expected on these 3 customers, if they are like the labelled ones: 24 on average [16, 33] (the procedure's mean profit per held-out customer"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_expected_profit_scales_the_repeated_mean_per_held_out_customer() {
+        let policy = |name: &str, mean: f64| crate::targeting::RepeatedPolicy {
+            name: name.into(),
+            profits: vec![mean; 2],
+            contacted: vec![10; 2],
+            mean,
+            low: mean - 100.0,
+            high: mean + 100.0,
+            wins: 0,
+        };
+        let mut r = crate::targeting::Repeated {
+            splits: 2,
+            failed: 0,
+            train_rows: 1568,
+            test_rows: 672,
+            policies: vec![policy("everyone", -939.0), policy(crate::targeting::MLP_POLICY, 336.0)],
+            leads: vec![],
+            ahead: true,
+            verdict: String::new(),
+        };
+        // 336 on 672 held-out customers: 0.5 each, so 24.5 on 49.
+        let (mean, low, high) = expected_profit(&r, 49).expect("the MLP policy");
+        assert!((mean - 24.5).abs() < 1e-12 && (low - 236.0 * 49.0 / 672.0).abs() < 1e-12, "{mean} {low}");
+        assert!((high - 436.0 * 49.0 / 672.0).abs() < 1e-12);
+        r.policies.pop();
+        assert_eq!(expected_profit(&r, 49), None);
     }
 
     #[test]
