@@ -110,11 +110,13 @@ pub fn holdout(y: &[u8], test_fraction: f64, seed: Seed) -> (Vec<usize>, Vec<usi
     let all: Vec<usize> = (0..y.len()).collect();
     stratified_split(&all, y, test_fraction, seed.named("holdout"))
 }
+
 /// How many random splits [`evaluate`] repeats the comparison on, besides
 /// the stratified split it reports in detail (segments, bootstrap
 /// intervals, the profit curve): their mean profits, with the corrected
 /// resampled t interval of Nadeau and Bengio, judge the procedure.
 pub const SPLITS: usize = 20;
+
 /// Runs the held-out comparison. `source` gives the features (with
 /// `Source::Prepared`, the preprocessing recipe is fitted on the training
 /// customers only), `segment_source` the features the segmentation sees when
@@ -251,7 +253,8 @@ pub fn evaluate(
     // A random split whose fits fail (a training draw without responders,
     // say) is left out with a warning and counted; fewer than two left: no
     // repeated comparison.
-    let fitted: Vec<anyhow::Result<[(f64, usize); 3]>> = (0..if splits >= 2 { splits } else { 0 })
+    let repeats = if splits >= 2 { splits } else { 0 };
+    let fitted: Vec<anyhow::Result<[(f64, usize); 3]>> = (0..repeats)
         .into_par_iter()
         .map(|r| {
             let seed = seed.named("repeated").child(r as u64);
@@ -283,6 +286,7 @@ pub fn evaluate(
         repeated,
     })
 }
+
 /// The policy that contacts the MLP's ranked list down to its threshold.
 pub const MLP_POLICY: &str = "MLP ranked list";
 

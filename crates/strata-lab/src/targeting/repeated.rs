@@ -4,7 +4,7 @@
 use super::{Lead, POLICIES, lead_line, standing};
 use serde::{Deserialize, Serialize};
 
-/// One policy over the repeated splits of [`evaluate`].
+/// One policy over the repeated splits of [`evaluate`](super::evaluate).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RepeatedPolicy {
     pub name: String,

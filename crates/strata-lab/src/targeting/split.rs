@@ -21,7 +21,8 @@ pub(super) fn random_split(n: usize, test_rows: usize, seed: Seed) -> (Vec<usize
     test.sort_unstable();
     (train, test)
 }
-/// What every split of [`evaluate`] fits and judges with.
+
+/// What every split of [`evaluate`](super::evaluate) fits and judges with.
 pub(super) struct Setting<'s, 'a, 'b> {
     pub(super) source: Source<'a>,
     pub(super) segment_source: Option<Source<'b>>,
