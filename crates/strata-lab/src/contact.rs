@@ -65,7 +65,7 @@ pub struct ContactList {
 /// mean's 95 % interval, times `customers` (mean, low, high). None without
 /// a repeated comparison.
 pub fn expected_profit(r: &crate::targeting::Repeated, customers: usize) -> Option<(f64, f64, f64)> {
-    let p = r.policies.iter().find(|p| p.name == crate::targeting::MLP_POLICY)?;
+    let p = r.policy(crate::targeting::MLP_POLICY)?;
     let per = customers as f64 / r.test_rows.max(1) as f64;
     // `+ 0.0` turns -0 into 0 for display.
     Some((p.mean * per + 0.0, p.low * per + 0.0, p.high * per + 0.0))
@@ -156,27 +156,27 @@ pub fn build(
         .and_then(|t| t.repeated.as_ref())
         .and_then(|r| expected_profit(r, ranked.len()));
     let held_out = targeting.and_then(|t| {
-            let repeated = t.repeated.as_ref().and_then(|r| {
-                r.policies.iter().find(|p| p.name == crate::targeting::MLP_POLICY).map(|p| {
-                    format!(
-                        "; over {} random splits of the same size, each refitting it, it earned {:.0} [{:.0}, {:.0}] on average (corrected resampled t 95 % interval), the most of the three policies in {} of them",
-                        r.splits, p.mean, p.low, p.high, p.wins
-                    )
-                })
-            });
-            t.policies.iter().find(|p| p.name == crate::targeting::MLP_POLICY).map(|p| {
+        let repeated = t.repeated.as_ref().and_then(|r| {
+            r.policy(crate::targeting::MLP_POLICY).map(|p| {
                 format!(
-                    "the same procedure, fitted on {} customers, earned {:.0} [{:.0}, {:.0}] on {} others, contacting {} (bootstrap 95 % interval){} (`targeting.json`)",
-                    t.train_rows,
-                    p.profit,
-                    p.low,
-                    p.high,
-                    t.test_rows.len(),
-                    p.contacted,
-                    repeated.unwrap_or_default()
+                    "; over {} random splits of the same size, each refitting it, it earned {:.0} [{:.0}, {:.0}] on average (corrected resampled t 95 % interval), the most of the three policies in {} of them",
+                    r.splits, p.mean, p.low, p.high, p.wins
                 )
             })
         });
+        t.policies.iter().find(|p| p.name == crate::targeting::MLP_POLICY).map(|p| {
+            format!(
+                "the same procedure, fitted on {} customers, earned {:.0} [{:.0}, {:.0}] on {} others, contacting {} (bootstrap 95 % interval){} (`targeting.json`)",
+                t.train_rows,
+                p.profit,
+                p.low,
+                p.high,
+                t.test_rows.len(),
+                p.contacted,
+                repeated.unwrap_or_default()
+            )
+        })
+    });
     Ok(ContactList {
         experiment: m.name.clone(),
         customers: customers.to_path_buf(),

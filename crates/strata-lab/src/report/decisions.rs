@@ -560,23 +560,29 @@ fn act_on(t: &crate::targeting::TargetingReport) -> Option<String> {
 /// One row of the repeated splits' policy table; a policy that contacts
 /// nobody in any split says so, as in [`policy_row`].
 fn repeated_row(p: &crate::targeting::RepeatedPolicy, splits: usize) -> Vec<String> {
-    let wins = format!("{} of {splits}", p.wins);
-    if p.contacted.iter().all(|&c| c == 0) {
-        return vec![
+    let mut row = if p.contacted.iter().all(|&c| c == 0) {
+        nobody_row(&p.name, "0 (nobody contacted in any split)")
+    } else {
+        let contacted = p.contacted.iter().sum::<usize>() as f64 / p.contacted.len().max(1) as f64;
+        vec![
             p.name.clone(),
-            "0 (nobody contacted in any split)".into(),
-            "0 by construction".into(),
-            "none: no contacts, no spread".into(),
-            wins,
-        ];
-    }
-    let contacted = p.contacted.iter().sum::<usize>() as f64 / p.contacted.len().max(1) as f64;
+            format!("{contacted:.1}"),
+            format!("{:.0}", p.mean),
+            format!("[{:.0}, {:.0}]", p.low, p.high),
+        ]
+    };
+    row.push(format!("{} of {splits}", p.wins));
+    row
+}
+
+/// The cells of a policy that contacts nobody: its profit is 0 with no
+/// spread by construction, not an estimate.
+fn nobody_row(name: &str, contacted: &str) -> Vec<String> {
     vec![
-        p.name.clone(),
-        format!("{contacted:.1}"),
-        format!("{:.0}", p.mean),
-        format!("[{:.0}, {:.0}]", p.low, p.high),
-        wins,
+        name.to_string(),
+        contacted.into(),
+        "0 by construction".into(),
+        "none: no contacts, no spread".into(),
     ]
 }
 
@@ -585,12 +591,7 @@ fn repeated_row(p: &crate::targeting::RepeatedPolicy, splits: usize) -> Vec<Stri
 /// rather than showing a bare "0 | 0 | [0, 0]".
 fn policy_row(p: &crate::targeting::Policy) -> Vec<String> {
     if p.contacted == 0 {
-        return vec![
-            p.name.clone(),
-            "0 (nobody contacted)".into(),
-            "0 by construction".into(),
-            "none: no contacts, no spread".into(),
-        ];
+        return nobody_row(&p.name, "0 (nobody contacted)");
     }
     vec![
         p.name.clone(),

@@ -46,6 +46,11 @@ pub struct Repeated {
 }
 
 impl Repeated {
+    /// The policy named `name`.
+    pub fn policy(&self, name: &str) -> Option<&RepeatedPolicy> {
+        self.policies.iter().find(|p| p.name == name)
+    }
+
     /// The policy with the highest mean profit.
     pub fn best(&self) -> Option<&RepeatedPolicy> {
         self.policies.iter().max_by(|a, b| a.mean.total_cmp(&b.mean))

@@ -279,7 +279,7 @@ fn held_out_customers_are_never_fitted_and_policies_add_up() {
     // r's held-out rows.
     let many = rep.repeated.as_ref().expect("repeated over 3 splits");
     assert_eq!((many.splits, many.train_rows, many.test_rows), (3, 700, 300));
-    let rp = |name: &str| many.policies.iter().find(|p| p.name == name).expect("policy");
+    let rp = |name: &str| many.policy(name).expect("policy");
     for (r, (_, test)) in splits.iter().enumerate() {
         let all: f64 = test.iter().map(|&i| unit(i)).sum();
         let even: f64 = test.iter().filter(|&&i| i % 2 == 0).map(|&i| unit(i)).sum();
@@ -347,7 +347,7 @@ fn repeated_splits_judge_the_procedure_with_the_corrected_interval() {
         .collect();
     let rep = repeated(&outcomes, 0, 70, 30);
     assert_eq!((rep.splits, rep.train_rows, rep.test_rows), (5, 70, 30));
-    let p = |name: &str| rep.policies.iter().find(|p| p.name == name).expect("policy");
+    let p = |name: &str| rep.policy(name).expect("policy");
     assert_eq!(p(MLP_POLICY).profits, vec![40.0, 41.0, 42.0, 43.0, 0.0]);
     assert_eq!(p(MLP_POLICY).contacted, vec![10, 10, 10, 10, 0]);
     assert_eq!((p(SEGMENT_POLICY).wins, p("everyone").wins, p(MLP_POLICY).wins), (0, 0, 4));
