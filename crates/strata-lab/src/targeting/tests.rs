@@ -35,8 +35,9 @@ impl FittedReducer for SpyFit {
         Ok(x.to_owned())
     }
 }
-/// Two segments by the sign of column 1, recording the rows of each fit.
-struct SpyClusters(Arc<Mutex<Vec<Vec<usize>>>>);
+/// Two segments by the sign of column 1, recording the rows of each fit;
+/// with `.1`, a fit whose rows hold that row fails.
+struct SpyClusters(Arc<Mutex<Vec<Vec<usize>>>>, Option<usize>);
 struct Halves(Array1<usize>);
 impl Clusterer for SpyClusters {
     fn name(&self) -> &str {
@@ -47,10 +48,15 @@ impl Clusterer for SpyClusters {
         x: ArrayView2<'_, f64>,
         _seed: Seed,
     ) -> Result<Box<dyn FittedClusterer>, AlgoError> {
-        self.0
-            .lock()
-            .expect("lock")
-            .push(x.column(0).iter().map(|v| *v as usize).collect());
+        let rows: Vec<usize> = x.column(0).iter().map(|v| *v as usize).collect();
+        if let Some(refused) = self.1.filter(|r| rows.contains(r)) {
+            return Err(AlgoError::InvalidParameter {
+                name: "rows".into(),
+                value: refused.to_string(),
+                expected: "a fit without this row".into(),
+            });
+        }
+        self.0.lock().expect("lock").push(rows);
         Ok(Box::new(Halves(x.column(1).mapv(|v| usize::from(v > 0.0)))))
     }
 }
@@ -98,24 +104,6 @@ fn customers() -> (Array2<f64>, Vec<u8>, Economics) {
     (x, y, econ)
 }
 
-/// Fails to fit whenever its rows hold row `.0` (column 0 is the row index).
-struct Picky(usize);
-impl Clusterer for Picky {
-    fn name(&self) -> &str {
-        "picky"
-    }
-    fn fit(&self, x: ArrayView2<'_, f64>, _seed: Seed) -> Result<Box<dyn FittedClusterer>, AlgoError> {
-        if x.column(0).iter().any(|&v| v as usize == self.0) {
-            return Err(AlgoError::InvalidParameter {
-                name: "rows".into(),
-                value: self.0.to_string(),
-                expected: "a fit without this row".into(),
-            });
-        }
-        Ok(Box::new(Halves(x.column(1).mapv(|v| usize::from(v > 0.0)))))
-    }
-}
-
 #[test]
 fn a_random_split_that_cannot_be_fitted_is_left_out_and_counted() {
     let (x, y, econ) = customers();
@@ -133,7 +121,7 @@ fn a_random_split_that_cannot_be_fitted_is_left_out_and_counted() {
             &y,
             &econ,
             &Spy(Arc::new(Mutex::new(Vec::new()))),
-            &Picky(row),
+            &SpyClusters(Arc::new(Mutex::new(Vec::new())), Some(row)),
             &mlp,
             0.3,
             Seed(1),
@@ -188,7 +176,7 @@ fn held_out_customers_are_never_fitted_and_policies_add_up() {
         &y,
         &econ,
         &Spy(seen_r.clone()),
-        &SpyClusters(seen_c.clone()),
+        &SpyClusters(seen_c.clone(), None),
         &mlp,
         0.3,
         Seed(1),
@@ -297,7 +285,7 @@ fn held_out_customers_are_never_fitted_and_policies_add_up() {
             &y,
             &econ,
             &Spy(Arc::new(Mutex::new(Vec::new()))),
-            &SpyClusters(Arc::new(Mutex::new(Vec::new()))),
+            &SpyClusters(Arc::new(Mutex::new(Vec::new())), None),
             &mlp,
             0.3,
             Seed(1),
