@@ -68,6 +68,83 @@ fn new_customers_get_a_ranked_contact_list() {
     assert!(text.contains("caution: 50 of these 50 customers are labelled customers the model was fitted on"), "{text}");
 }
 
+/// With the sweep's held-out targeting in the results folder, the summary
+/// quotes it, the repeated splits included, and scales their mean profit
+/// per held-out customer to the file's size.
+#[test]
+fn the_summary_quotes_held_out_targeting_and_what_the_list_should_earn() {
+    use strata_lab::targeting::{Policy, Repeated, RepeatedPolicy, TargetingReport};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = tmp.path().join("next.csv");
+    std::fs::write(&file, customers(300, &["Response"], |id| format!("n{id}"))).expect("write");
+    let exp = tmp.path().join("res/marketing_campaign");
+    std::fs::create_dir_all(&exp).expect("folder");
+    let plan = strata_lab::store::Plan {
+        experiment: "marketing_campaign".into(),
+        description: String::new(),
+        manifest_path: "experiments/marketing_campaign.toml".into(),
+        manifest_text: String::new(),
+        dataset: strata_lab::store::DatasetRef {
+            descriptor: "marketing_campaign".into(),
+            sha256: String::new(),
+            rows: 2240,
+            features: 34,
+            recipe: String::new(),
+        },
+        strata_version: String::new(),
+        runs: vec![],
+        margins: Default::default(),
+        pin: None,
+    };
+    std::fs::write(exp.join("plan.json"), serde_json::to_string(&plan).expect("json")).expect("plan");
+    let mlp = |mean: f64| RepeatedPolicy {
+        name: strata_lab::targeting::MLP_POLICY.into(),
+        profits: vec![mean - 10.0, mean + 10.0],
+        contacted: vec![100, 110],
+        mean,
+        low: mean - 100.0,
+        high: mean + 100.0,
+        wins: 2,
+    };
+    let report = TargetingReport {
+        train_rows: 1568,
+        test_rows: (0..672).collect(),
+        test_positives: 100,
+        segments: vec![],
+        policies: vec![Policy {
+            name: strata_lab::targeting::MLP_POLICY.into(),
+            contacted: 143,
+            profit: 407.0,
+            low: 261.0,
+            high: 550.0,
+        }],
+        curve: vec![],
+        leads: vec![],
+        verdict: String::new(),
+        repeated: Some(Repeated {
+            splits: 2,
+            failed: 0,
+            train_rows: 1568,
+            test_rows: 672,
+            policies: vec![mlp(336.0)],
+            leads: vec![],
+            ahead: true,
+            verdict: String::new(),
+        }),
+    };
+    let keyed = strata_lab::store::Keyed { key: "any".into(), report };
+    std::fs::write(exp.join("targeting.json"), serde_json::to_string(&keyed).expect("json")).expect("targeting");
+    let (f, o) = (file.to_str().expect("utf-8"), tmp.path().join("res"));
+    let text = ok(&strata(&["contact-list", "experiments/marketing_campaign.toml", "--customers", f, "--out", o.to_str().expect("utf-8")]));
+    assert!(
+        text.contains("held out: the same procedure, fitted on 1568 customers, earned 407 [261, 550] on 672 others, contacting 143 (bootstrap 95 % interval); over 2 random splits of the same size, each refitting it, it earned 336 [236, 436] on average"),
+        "{text}"
+    );
+    // 336 per 672 held-out customers is 0.5 each: 150 on these 300, and
+    // the interval's ends 236 and 436 scale alike (105.4 and 194.6).
+    assert!(text.contains("expected on these 300 customers, if they are like the labelled ones: 150 on average [105, 195]"), "{text}");
+}
+
 #[test]
 fn bad_customer_files_are_refused_with_what_is_wrong() {
     let tmp = tempfile::tempdir().expect("tmp");
