@@ -151,9 +151,12 @@ pub fn build(
     let targeting = crate::store::ExperimentResults::read(&out.join(&m.name))
         .ok()
         .and_then(|r| r.targeting);
+    // Only for customers the model has not seen: a file of labelled
+    // customers only has its outcomes already.
     let expected = targeting
         .as_ref()
         .and_then(|t| t.repeated.as_ref())
+        .filter(|_| seen < ranked.len())
         .and_then(|r| expected_profit(r, ranked.len()));
     let held_out = targeting.and_then(|t| {
         let repeated = t.repeated.as_ref().and_then(|r| {

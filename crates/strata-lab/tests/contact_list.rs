@@ -143,6 +143,12 @@ fn the_summary_quotes_held_out_targeting_and_what_the_list_should_earn() {
     // 336 per 672 held-out customers is 0.5 each: 150 on these 300, and
     // the interval's ends 236 and 436 scale alike (105.4 and 194.6).
     assert!(text.contains("expected on these 300 customers, if they are like the labelled ones: 150 on average [105, 195]"), "{text}");
+    // Labelled customers only: their outcomes are known, nothing to expect.
+    std::fs::write(&file, customers(50, &[], str::to_string)).expect("write");
+    let text = ok(&strata(&["contact-list", "experiments/marketing_campaign.toml", "--customers", f, "--out", o.to_str().expect("utf-8")]));
+    assert!(text.contains("held out: the same procedure"), "{text}");
+    assert!(text.contains("caution: 50 of these 50 customers are labelled customers"), "{text}");
+    assert!(!text.contains("expected on"), "{text}");
 }
 
 #[test]
