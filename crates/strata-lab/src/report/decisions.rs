@@ -545,7 +545,7 @@ fn act_on(t: &crate::targeting::TargetingReport) -> Option<String> {
     let mlp_wins = match &t.repeated {
         Some(r) => r
             .best()
-            .is_some_and(|b| b.name == crate::targeting::MLP_POLICY && b.contacted.iter().any(|&c| c > 0)),
+            .is_some_and(|b| b.name == crate::targeting::MLP_POLICY && !b.contacts_nobody()),
         None => t
             .policies
             .iter()
@@ -560,7 +560,7 @@ fn act_on(t: &crate::targeting::TargetingReport) -> Option<String> {
 /// One row of the repeated splits' policy table; a policy that contacts
 /// nobody in any split says so, as in [`policy_row`].
 fn repeated_row(p: &crate::targeting::RepeatedPolicy, splits: usize) -> Vec<String> {
-    let mut row = if p.contacted.iter().all(|&c| c == 0) {
+    let mut row = if p.contacts_nobody() {
         nobody_row(&p.name, "0 (nobody contacted in any split)")
     } else {
         let contacted = p.contacted.iter().sum::<usize>() as f64 / p.contacted.len().max(1) as f64;

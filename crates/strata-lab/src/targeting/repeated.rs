@@ -21,6 +21,14 @@ pub struct RepeatedPolicy {
     pub wins: usize,
 }
 
+impl RepeatedPolicy {
+    /// Whether the policy contacted nobody in any split (its profit is 0
+    /// by construction).
+    pub fn contacts_nobody(&self) -> bool {
+        self.contacted.iter().all(|&c| c == 0)
+    }
+}
+
 /// The held-out comparison repeated over random splits,
 /// each refitting everything on its own training customers: what the
 /// procedure earns, whichever customers happen to train it. The splits'
@@ -111,7 +119,7 @@ pub(super) fn repeated(outcomes: &[[(f64, usize); 3]], failed: usize, train_rows
         })
         .collect();
     let ahead = !leads.is_empty() && leads.iter().all(|l| l.low > 0.0);
-    let nobody = |name: &str| policies.iter().any(|p| p.name == name && p.contacted.iter().all(|&c| c == 0));
+    let nobody = |name: &str| policies.iter().any(|p| p.name == name && p.contacts_nobody());
     let lines: Vec<String> = policies
         .iter()
         .map(|p| {

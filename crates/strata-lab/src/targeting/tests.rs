@@ -104,6 +104,11 @@ fn customers() -> (Array2<f64>, Vec<u8>, Economics) {
     (x, y, econ)
 }
 
+/// The training fit's segment `s` of a report.
+fn segment(rep: &TargetingReport, s: usize) -> &SegmentDecision {
+    rep.segments.iter().find(|d| d.segment == s).expect("segment")
+}
+
 #[test]
 fn a_random_split_that_cannot_be_fitted_is_left_out_and_counted() {
     let (x, y, econ) = customers();
@@ -206,12 +211,7 @@ fn held_out_customers_are_never_fitted_and_policies_add_up() {
     // Unstratified: the held-out responders vary in number.
     let responders: Vec<usize> = splits.iter().map(|s| s.1.iter().filter(|&&i| y[i] == 1).count()).collect();
     assert!(responders.iter().any(|&c| c != responders[0]), "{responders:?}");
-    let seg = |s: usize| {
-        rep.segments
-            .iter()
-            .find(|d| d.segment == s)
-            .expect("segment")
-    };
+    let seg = |s: usize| segment(&rep, s);
     assert_eq!(seg(1).action, Action::Contact);
     assert_eq!(seg(0).action, Action::Skip);
     // Named after the chosen clustering's segments they hold: all of
@@ -307,12 +307,7 @@ fn held_out_customers_are_never_fitted_and_policies_add_up() {
     let with_segments = |seg: Source<'_>| run(Some(seg), 1);
     let rep2 = with_segments(Source::Matrix(flipped.view()))
     .unwrap();
-    let seg2 = |s: usize| {
-        rep2.segments
-            .iter()
-            .find(|d| d.segment == s)
-            .expect("segment")
-    };
+    let seg2 = |s: usize| segment(&rep2, s);
     assert_eq!(seg2(0).action, Action::Contact);
     assert_eq!(seg2(1).action, Action::Skip);
     assert_eq!(rep2.curve, rep.curve);
