@@ -1,7 +1,12 @@
 //! The MLP binary classifier, trained with burn on the CPU (`NdArray` backend
-//! with `Autodiff`). Each dense layer and the loss are single autodiff nodes
-//! (`fused.rs`) and AdamW updates each parameter in one pass
-//! (`optim.rs`); burn owns the parameters, the graph and the gradients.
+//! with `Autodiff`): burn owns the parameters (a burn `Module` of `Linear`
+//! layers), the optimizer's per-parameter state and the update, through
+//! burn's `OptimizerAdaptor` and AdamW in one pass per parameter
+//! (`optim.rs`). The gradients of each step come from strata's own forward
+//! and backward passes over the whole network (`fused::gradients`), the same
+//! operations in the same order as burn's tape would run them, without the
+//! tape: burn-autodiff's process-wide graph registry made fits that run in
+//! parallel wait on each other (see `fused.rs`).
 //!
 //! Determinism: burn's ndarray backend draws from one process-wide generator,
 //! which parallel fits would share in a scheduling-dependent order. So every
@@ -12,7 +17,7 @@
 
 use crate::error::NeuralError;
 use crate::fused::{self, Inner, Train};
-use burn::module::{AutodiffModule, Module, Param};
+use burn::module::{AutodiffModule, Module, Param, ParamId};
 use burn::nn::Linear;
 use crate::optim::FusedAdamW;
 use burn::optim::adaptor::OptimizerAdaptor;
@@ -150,12 +155,15 @@ fn linear<B: Backend>(d_in: usize, d_out: usize, rng: &mut Rng, device: &B::Devi
     let b: Vec<f32> = (0..d_out)
         .map(|_| ((2.0 * rng.uniform() - 1.0) * k) as f32)
         .collect();
+    // Without `require_grad`: the gradients come from `fused::gradients`, and
+    // a tracked parameter would register a graph root with burn's autodiff
+    // registry at every update, which only a backward pass of the tape cleans.
     Linear {
-        weight: Param::from_tensor(Tensor::from_data(TensorData::new(w, [d_in, d_out]), device)),
-        bias: Some(Param::from_tensor(Tensor::from_data(
-            TensorData::new(b, [d_out]),
-            device,
-        ))),
+        weight: Param::initialized(ParamId::new(), Tensor::from_data(TensorData::new(w, [d_in, d_out]), device)),
+        bias: Some(Param::initialized(
+            ParamId::new(),
+            Tensor::from_data(TensorData::new(b, [d_out]), device),
+        )),
     }
 }
 
@@ -174,41 +182,52 @@ impl<B: Backend> Net<B> {
     }
 }
 
-impl Net<Train> {
-    /// Logits of the rows of `x` in the training graph: each layer one
-    /// autodiff node ([`fused::dense`]); `masks` (one per hidden layer) apply
-    /// dropout.
-    fn forward_train(&self, x: Tensor<Train, 2>, act: Activation, masks: Option<Vec<Vec<f32>>>) -> Tensor<Train, 2> {
-        let layer = |h, l: &Linear<Train>, act, mask| {
-            let bias = match &l.bias {
-                Some(b) => b.val(),
-                None => Tensor::zeros([l.weight.dims()[1]], &l.weight.device()),
+impl<B: Backend> Net<B> {
+    /// Every layer, first layer first.
+    fn layers(&self) -> impl Iterator<Item = &Linear<B>> {
+        self.hidden.iter().chain(std::iter::once(&self.output))
+    }
+}
+
+/// Weights and biases of every layer of `net`, row-major, first layer first,
+/// each read through `read`.
+fn weights_of<B: Backend>(net: &Net<B>, read: impl Fn(Tensor<B, 2>) -> Vec<f32>, read_bias: impl Fn(Tensor<B, 1>) -> Vec<f32>) -> Vec<fused::Layer> {
+    net.layers()
+        .map(|l| {
+            let b = match &l.bias {
+                Some(b) => read_bias(b.val()),
+                None => vec![0.0; l.weight.dims()[1]],
             };
-            fused::dense(h, l.weight.val(), bias, act, mask)
-        };
-        let mut h = x;
-        let mut masks = masks.map(Vec::into_iter);
-        for l in &self.hidden {
-            h = layer(h, l, Some(act), masks.as_mut().and_then(Iterator::next));
+            (read(l.weight.val()), b)
+        })
+        .collect()
+}
+
+impl Net<Train> {
+    /// Weights and biases of every layer, row-major, first layer first.
+    fn weights(&self) -> Vec<fused::Layer> {
+        weights_of(self, |t| fused::read(t.inner()), |t| fused::read(t.inner()))
+    }
+
+    /// One step's gradients as burn's optimizer takes them: each layer's
+    /// (weight, bias) gradient under its parameter's id.
+    fn gradient_params(&self, grads: Vec<fused::Layer>) -> GradientsParams {
+        let mut out = GradientsParams::new();
+        for (l, (gw, gb)) in self.layers().zip(grads) {
+            let dims = l.weight.dims();
+            out.register::<Inner, 2>(l.weight.id, Tensor::from_data(TensorData::new(gw, dims), &Default::default()));
+            if let Some(b) = &l.bias {
+                out.register::<Inner, 1>(b.id, Tensor::from_data(TensorData::new(gb, [dims[1]]), &Default::default()));
+            }
         }
-        layer(h, &self.output, None, None)
+        out
     }
 }
 
 impl Net<Inner> {
     /// Weights and biases of every layer, row-major, first layer first.
     fn weights(&self) -> Vec<fused::Layer> {
-        self.hidden
-            .iter()
-            .chain(std::iter::once(&self.output))
-            .map(|l| {
-                let b = match &l.bias {
-                    Some(b) => fused::read(b.val()),
-                    None => vec![0.0; l.weight.dims()[1]],
-                };
-                (fused::read(l.weight.val()), b)
-            })
-            .collect()
+        weights_of(self, fused::read, fused::read)
     }
 }
 
@@ -301,17 +320,14 @@ impl MlpConfig {
             let mut epoch_loss = 0.0;
             for batch in order.chunks(self.batch_size) {
                 let m = batch.len();
-                let xb = Tensor::<Train, 2>::from_data(
-                    TensorData::new(gather(&xf, d, batch), [m, d]),
-                    &device,
-                );
+                let xb = gather(&xf, d, batch);
                 let yb: Vec<f32> = batch.iter().map(|&i| f32::from(y[i])).collect();
                 let wb: Vec<f32> = batch
                     .iter()
                     .map(|&i| if y[i] == 1 { pw as f32 } else { 1.0 })
                     .collect();
                 let w_sum: f64 = wb.iter().map(|&v| f64::from(v)).sum();
-                let masks = (self.dropout > 0.0).then(|| {
+                let masks: Option<Vec<Vec<f32>>> = (self.dropout > 0.0).then(|| {
                     self.hidden
                         .iter()
                         .map(|&h| {
@@ -327,10 +343,11 @@ impl MlpConfig {
                         })
                         .collect()
                 });
-                let z = net.forward_train(xb, self.activation, masks);
-                let (loss, value) = fused::bce(z, &yb, &wb, w_sum);
+                let layers = net.weights();
+                let (value, grads) =
+                    fused::gradients(&xb, d, &layers, self.activation, masks.as_deref(), &yb, &wb, w_sum);
                 epoch_loss += value * w_sum;
-                let grads = GradientsParams::from_grads(loss.backward(), &net);
+                let grads = net.gradient_params(grads);
                 net = optim.step(self.learning_rate, net, grads);
             }
             let train_w: f64 = y.iter().map(|&t| if t == 1 { pw } else { 1.0 }).sum();
