@@ -6,7 +6,8 @@
 //!
 //! - **agreement**: both pipelines assign every row (each through its own
 //!   recipe), and the adjusted Rand index of the two assignments says whether
-//!   they cut the customers the same way;
+//!   they cut the customers the same way, with a bootstrap interval that
+//!   refits both pipelines on each resample ([`refit_ari_interval`]);
 //! - **matched segments**: each earlier segment is paired with the later one
 //!   that takes most of its rows in those assignments (one to one, largest
 //!   overlap first);
@@ -28,7 +29,7 @@
 
 use crate::features::Columns;
 use crate::segments::{percentile, wilson};
-use ndarray::{Array2, Axis};
+use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 use strata_core::{Clusterer, Reducer, Seed};
 
@@ -242,10 +243,22 @@ pub struct CohortReport {
     pub late_columns: usize,
     /// Agreement of the two pipelines' assignments of every row.
     pub ari: f64,
-    /// Its 95 % percentile bootstrap interval over rows, each pipeline's
-    /// assignment held fixed ([`ari_interval`]).
+    /// Its 95 % percentile bootstrap interval with both pipelines refitted
+    /// on every resample ([`refit_ari_interval`]): what the verdict rests on.
+    /// None when too few refits succeeded.
     #[serde(default)]
     pub ari_interval: Option<(f64, f64)>,
+    /// The resamples of `ari_interval` and how many of them failed (a
+    /// refit that fails is left out).
+    #[serde(default)]
+    pub refits: usize,
+    #[serde(default)]
+    pub refits_failed: usize,
+    /// The 95 % percentile bootstrap interval over rows with each
+    /// pipeline's assignment held fixed ([`ari_interval`]): how much of the
+    /// refitted interval's width is which customers were compared.
+    #[serde(default)]
+    pub ari_interval_fixed: Option<(f64, f64)>,
     pub matches: Vec<Match>,
     /// Segments left without a partner (when the two pipelines found
     /// different numbers of segments): (cohort, segment).
@@ -256,7 +269,8 @@ pub struct CohortReport {
 /// A 95 % percentile bootstrap interval of the ARI of two assignments of
 /// the same rows: 1000 resamples of the rows with replacement (seeded), each
 /// assignment held fixed. It measures which customers happened to be in the
-/// data, not how the pipelines would move if refitted.
+/// data, not how the pipelines would move if refitted: shown beside
+/// [`refit_ari_interval`], which the verdict follows.
 pub fn ari_interval(a: &[usize], b: &[usize], seed: Seed) -> anyhow::Result<(f64, f64)> {
     let n = a.len();
     let reps = 1000;
@@ -275,19 +289,113 @@ pub fn ari_interval(a: &[usize], b: &[usize], seed: Seed) -> anyhow::Result<(f64
     Ok((percentile(&v, 0.025), percentile(&v, 0.975)))
 }
 
-/// How far segments carry over, from the ARI interval: "carry over" when
+/// Bootstrap resamples of [`refit_ari_interval`] in the sweep.
+pub const REFITS: usize = 200;
+
+/// Which cohort a refit is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cohort {
+    Earlier,
+    Later,
+}
+
+/// What [`refit_ari_interval`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefitInterval {
+    /// The 2.5 and 97.5 percentiles of the resamples' ARIs; None when
+    /// fewer than half of the resamples could be refitted.
+    pub interval: Option<(f64, f64)>,
+    pub refits: usize,
+    pub failed: usize,
+}
+
+/// A 95 % percentile bootstrap interval of the ARI of the two cohorts'
+/// pipelines that refits them: each of `reps` resamples (seeded, run in
+/// parallel, the same whatever the thread count) draws each cohort's rows
+/// with replacement (`early` and `late` hold the table rows of each
+/// cohort), refits each cohort's pipeline on its draw through `refit(cohort,
+/// positions in that cohort, seed)`, which returns the labels the refitted
+/// pipeline gives every row of the table, and takes the ARI of the two
+/// assignments over the drawn rows of both cohorts. So it counts both which
+/// customers were compared and how each pipeline would move had other
+/// customers enrolled, as a user rerunning the study would see. A resample
+/// whose refit fails is left out and counted.
+pub fn refit_ari_interval<F>(early: &[usize], late: &[usize], reps: usize, seed: Seed, refit: F) -> RefitInterval
+where
+    F: Fn(Cohort, &[usize], Seed) -> anyhow::Result<Vec<usize>> + Sync,
+{
+    use rayon::prelude::*;
+    let aris: Vec<Option<f64>> = (0..reps as u64)
+        .into_par_iter()
+        .map(|r| {
+            let s = seed.named("cohorts-refit").child(r);
+            let mut rng = strata_core::Rng::new(s.named("rows"));
+            let pa: Vec<usize> = (0..early.len()).map(|_| rng.below(early.len())).collect();
+            let pb: Vec<usize> = (0..late.len()).map(|_| rng.below(late.len())).collect();
+            let la = refit(Cohort::Earlier, &pa, s.named("earlier")).ok()?;
+            let lb = refit(Cohort::Later, &pb, s.named("later")).ok()?;
+            let rows = pa.iter().map(|&p| early[p]).chain(pb.iter().map(|&p| late[p]));
+            let (a, b): (Vec<usize>, Vec<usize>) = rows
+                .map(|i| Some((*la.get(i)?, *lb.get(i)?)))
+                .collect::<Option<Vec<_>>>()?
+                .into_iter()
+                .unzip();
+            strata_cluster::metrics::adjusted_rand_index(&a, &b).ok()
+        })
+        .collect();
+    let mut v: Vec<f64> = aris.iter().flatten().copied().collect();
+    let failed = reps - v.len();
+    v.sort_by(f64::total_cmp);
+    let interval = (!v.is_empty() && 2 * v.len() >= reps).then(|| (percentile(&v, 0.025), percentile(&v, 0.975)));
+    RefitInterval { interval, refits: reps, failed }
+}
+
+/// How far segments carry over and the agreement's clause of the verdict:
+/// the ARI with its refitted interval (or why there is none), the interval
+/// with the assignments held fixed, and the rule.
+fn agreement_text(ari: f64, refitted: &RefitInterval, fixed: (f64, f64)) -> (String, String) {
+    let failed = match refitted.failed {
+        0 => String::new(),
+        f => format!(", {f} of which failed and are left out"),
+    };
+    match refitted.interval {
+        Some((low, high)) => (
+            carry_over(low, high),
+            format!(
+                "ARI {ari:.2} [{low:.2}, {high:.2}] (95 % bootstrap refitting both pipelines on each of {} resamples of their cohort's rows{failed}; [{:.2}, {:.2}] with the two assignments held fixed; carry over when the low end is at least 0.8, do not when the high end is below 0.5)",
+                refitted.refits, fixed.0, fixed.1
+            ),
+        ),
+        None => (
+            "whether segments carry over from the earlier cohort to the later one is not settled (too few refits for an interval)".to_string(),
+            format!(
+                "ARI {ari:.2}, but only {} of {} refits of both pipelines on resamples of their cohort's rows succeeded, too few for an interval",
+                refitted.refits - refitted.failed,
+                refitted.refits
+            ),
+        ),
+    }
+}
+
+/// The verdict's headline from the ARI interval: segments "carry over" when
 /// its low end is at least 0.8, "do not carry over" when its high end is
 /// below 0.5, "partly carry over" when it lies within [0.5, 0.8); otherwise
-/// the interval straddles a threshold and the wording says so.
-pub fn carry_over(low: f64, high: f64) -> &'static str {
+/// the interval spans a threshold, which the headline names.
+pub fn carry_over(low: f64, high: f64) -> String {
+    let from = "from the earlier cohort to the later one";
+    let spans: Vec<&str> = [(0.5, "0.5"), (0.8, "0.8")]
+        .iter()
+        .filter(|(t, _)| low < *t && *t <= high)
+        .map(|(_, name)| *name)
+        .collect();
     if low >= 0.8 {
-        "carry over"
+        format!("segments carry over {from}")
     } else if high < 0.5 {
-        "do not carry over"
+        format!("segments do not carry over {from}")
     } else if low >= 0.5 && high < 0.8 {
-        "partly carry over"
+        format!("segments partly carry over {from}")
     } else {
-        "are not settled between carrying over, partly and not (the interval spans 0.8 or 0.5)"
+        format!("whether segments carry over {from} is not settled (the interval spans {})", spans.join(" and "))
     }
 }
 
@@ -308,15 +416,39 @@ pub struct CohortInputs<'a> {
     /// The chosen clustering's label of every row, to name the segment card
     /// each earlier segment stands for (not used in any fit).
     pub chosen: Option<&'a [usize]>,
+    /// Bootstrap resamples of the refitted ARI interval ([`REFITS`] in the
+    /// sweep).
+    pub refits: usize,
 }
 
 /// One cohort's fitted pipeline: labels of its own rows and of every row.
 struct Fitted {
     m: CohortMatrices,
+    /// The cohort's own rows and every row of the table, scaled by its
+    /// recipe, in the columns its pipeline segments.
+    own: Array2<f64>,
+    all: Array2<f64>,
+    typed: crate::features::Typed,
     own_labels: Vec<usize>,
     all_labels: Vec<usize>,
     k: usize,
     columns: usize,
+}
+
+/// Fits the representation and the clusterer on `own` and returns the
+/// labels of its rows and of the rows of `all`.
+fn fit_pipeline(
+    own: ArrayView2<'_, f64>,
+    all: ArrayView2<'_, f64>,
+    typed: &crate::features::Typed,
+    reducer: &dyn Reducer,
+    clusterer: &dyn Clusterer,
+    seed: Seed,
+) -> anyhow::Result<(Vec<usize>, Vec<usize>)> {
+    let (fr, z) = reducer.fit_transform(own, seed.named("representation"))?;
+    let fc = crate::features::fit_clusterer(clusterer, reducer.name(), z.view(), Some(typed), seed.named("clusterer"))?;
+    let all_labels = fc.predict(fr.transform(all)?.view())?.to_vec();
+    Ok((fc.labels().to_vec(), all_labels))
 }
 
 fn fit_cohort(
@@ -342,18 +474,13 @@ fn fit_cohort(
         anyhow::bail!("cohorts: the {name} cohort has no feature left once those derived from `{}` are excluded", inp.column);
     }
     let own = m.own.select(Axis(1), &kept);
-    let (fr, z) = reducer
-        .fit_transform(own.view(), seed.named("representation"))
-        .map_err(|e| anyhow::anyhow!("cohorts: the {name} cohort: {e}"))?;
+    let all = m.all.select(Axis(1), &kept);
     let typed = crate::features::Typed {
         kinds: kept.iter().map(|&j| m.kinds.get(j).copied().unwrap_or(strata_core::ColumnKind::Numeric)).collect(),
         names: kept.iter().map(|&j| m.names[j].clone()).collect(),
     };
-    let fc = crate::features::fit_clusterer(clusterer, reducer.name(), z.view(), Some(&typed), seed.named("clusterer"))
-        .map_err(|e| anyhow::anyhow!("cohorts: the {name} cohort: {e}"))?;
-    let all = m.all.select(Axis(1), &kept);
-    let all_labels = fc.predict(fr.transform(all.view())?.view())?.to_vec();
-    let own_labels = fc.labels().to_vec();
+    let (own_labels, all_labels) = fit_pipeline(own.view(), all.view(), &typed, reducer, clusterer, seed)
+        .map_err(|e| anyhow::anyhow!("cohorts: the {name} cohort: {e:#}"))?;
     let k = own_labels
         .iter()
         .chain(all_labels.iter())
@@ -362,6 +489,9 @@ fn fit_cohort(
         .map_or(0, |m| m + 1);
     Ok(Fitted {
         m,
+        own,
+        all,
+        typed,
         own_labels,
         all_labels,
         k,
@@ -450,7 +580,15 @@ pub fn evaluate(
     let a = fit_cohort(prep, &early, "earlier", inp, reducer, clusterer, seed)?;
     let b = fit_cohort(prep, &late, "later", inp, reducer, clusterer, seed)?;
     let ari = strata_cluster::metrics::adjusted_rand_index(&a.all_labels, &b.all_labels)?;
-    let (ari_low, ari_high) = ari_interval(&a.all_labels, &b.all_labels, seed)?;
+    let fixed = ari_interval(&a.all_labels, &b.all_labels, seed)?;
+    let refitted = refit_ari_interval(&early, &late, inp.refits, seed, |cohort, positions, s| {
+        let f = match cohort {
+            Cohort::Earlier => &a,
+            Cohort::Later => &b,
+        };
+        let own = f.own.select(Axis(0), positions);
+        Ok(fit_pipeline(own.view(), f.all.view(), &f.typed, reducer, clusterer, s)?.1)
+    });
 
     // Features both recipes produced, minus the excluded ones, in the earlier recipe's order.
     let compared: Vec<(usize, usize)> = a
@@ -565,9 +703,9 @@ pub fn evaluate(
             changes.len()
         )
     };
+    let (carry, agreement) = agreement_text(ari, &refitted, fixed);
     let verdict = format!(
-        "segments {} from the earlier cohort to the later one: each cohort's own pipeline assigns every row, and the two assignments agree with ARI {ari:.2} [{ari_low:.2}, {ari_high:.2}] (95 % bootstrap over rows, each assignment held fixed; carry over when the low end is at least 0.8, do not when the high end is below 0.5){moved}{response}",
-        carry_over(ari_low, ari_high)
+        "{carry}: each cohort's own pipeline assigns every row, and the two assignments agree with {agreement}{moved}{response}"
     );
     Ok(CohortReport {
         column: inp.column.to_string(),
@@ -578,7 +716,10 @@ pub fn evaluate(
         early_columns: a.columns,
         late_columns: b.columns,
         ari,
-        ari_interval: Some((ari_low, ari_high)),
+        ari_interval: refitted.interval,
+        refits: refitted.refits,
+        refits_failed: refitted.failed,
+        ari_interval_fixed: Some(fixed),
         matches,
         unmatched,
         verdict,
@@ -670,6 +811,7 @@ mod tests {
                 nominal,
                 target: Some(y),
                 chosen: Some(&chosen),
+                refits: 50,
             },
             &crate::registry::Identity,
             &KMeans::new(3),
@@ -823,11 +965,14 @@ mod tests {
 
     #[test]
     fn ari_interval_and_carry_over_wording() {
-        assert_eq!(carry_over(0.85, 0.95), "carry over");
-        assert_eq!(carry_over(0.55, 0.75), "partly carry over");
-        assert_eq!(carry_over(0.1, 0.45), "do not carry over");
-        assert!(carry_over(0.75, 0.85).starts_with("are not settled"));
-        assert!(carry_over(0.45, 0.6).starts_with("are not settled"));
+        let from = "from the earlier cohort to the later one";
+        assert_eq!(carry_over(0.85, 0.95), format!("segments carry over {from}"));
+        assert_eq!(carry_over(0.8, 0.95), format!("segments carry over {from}"));
+        assert_eq!(carry_over(0.55, 0.75), format!("segments partly carry over {from}"));
+        assert_eq!(carry_over(0.1, 0.45), format!("segments do not carry over {from}"));
+        assert_eq!(carry_over(0.75, 0.85), format!("whether segments carry over {from} is not settled (the interval spans 0.8)"));
+        assert_eq!(carry_over(0.45, 0.6), format!("whether segments carry over {from} is not settled (the interval spans 0.5)"));
+        assert_eq!(carry_over(0.3, 0.9), format!("whether segments carry over {from} is not settled (the interval spans 0.5 and 0.8)"));
         // Two assignments that agree on 90 % of 400 rows (the rest moved to
         // the other label): the interval holds the ARI, is seeded, and
         // narrows as rows are added (a larger sample of the same agreement).
@@ -867,6 +1012,125 @@ mod tests {
             covered += usize::from(low <= truth && truth <= high);
         }
         assert!((88..=100).contains(&covered), "{covered} of 100 cover {truth}");
+    }
+
+    /// The refitted interval's promise, checked by simulation. Each cohort
+    /// is two unit Gaussian blobs, 2.5 apart; in the later cohort the second
+    /// blob sits 1.5 higher, so the two populations' k-means partitions
+    /// differ. The population ARI of the two pipelines comes from fits on
+    /// 100,000 rows of each cohort, compared on 200,000 rows of both.
+    /// Nominal 95 % intervals from samples of 200 rows per cohort, 100
+    /// refits each, must cover it in 88 to 100 of 100 samples (390 of 400
+    /// in a longer run). The interval with each sample's assignments held
+    /// fixed covers it in fewer than 85 (273 of 400): it leaves out how the
+    /// pipelines move, most of the uncertainty here.
+    #[test]
+    fn refitted_ari_intervals_cover_the_population_ari() {
+        let mut r = strata_core::Rng::new(Seed(8));
+        let mut draw = |n: usize, later: bool| -> Array2<f64> {
+            let mut v = Vec::with_capacity(2 * n);
+            for _ in 0..n {
+                let (cx, cy) = match (r.uniform() < 0.5, later) {
+                    (false, _) => (0.0, 0.0),
+                    (true, false) => (2.5, 0.0),
+                    (true, true) => (2.5, 1.5),
+                };
+                v.push(cx + r.normal());
+                v.push(cy + r.normal());
+            }
+            Array2::from_shape_vec((n, 2), v).expect("shape")
+        };
+        let km = KMeans::new(2);
+        let fit = |x: &Array2<f64>, seed: Seed| km.fit(x.view(), seed).unwrap();
+        let (big_a, big_b) = (draw(100_000, false), draw(100_000, true));
+        let mut both = draw(100_000, false);
+        both.append(Axis(0), draw(100_000, true).view()).unwrap();
+        let truth = strata_cluster::metrics::adjusted_rand_index(
+            &fit(&big_a, Seed(1)).predict(both.view()).unwrap().to_vec(),
+            &fit(&big_b, Seed(1)).predict(both.view()).unwrap().to_vec(),
+        )
+        .unwrap();
+        let n = 200;
+        let early: Vec<usize> = (0..n).collect();
+        let late: Vec<usize> = (n..2 * n).collect();
+        let (mut covered, mut covered_fixed) = (0, 0);
+        for rep in 0..100u64 {
+            let mut table = draw(n, false);
+            table.append(Axis(0), draw(n, true).view()).unwrap();
+            let out = refit_ari_interval(&early, &late, 100, Seed(rep), |cohort, positions, s| {
+                let rows: Vec<usize> = match cohort {
+                    Cohort::Earlier => positions.to_vec(),
+                    Cohort::Later => positions.iter().map(|&p| n + p).collect(),
+                };
+                let own = table.select(Axis(0), &rows);
+                Ok(km.fit(own.view(), s)?.predict(table.view())?.to_vec())
+            });
+            assert_eq!((out.refits, out.failed), (100, 0));
+            let (low, high) = out.interval.expect("interval");
+            covered += usize::from(low <= truth && truth <= high);
+            let assign = |rows: &[usize]| km.fit(table.select(Axis(0), rows).view(), Seed(rep)).unwrap().predict(table.view()).unwrap().to_vec();
+            let (low, high) = ari_interval(&assign(&early), &assign(&late), Seed(rep)).unwrap();
+            covered_fixed += usize::from(low <= truth && truth <= high);
+        }
+        assert!((88..=100).contains(&covered), "{covered} of 100 cover {truth}");
+        assert!(covered_fixed < 85, "held fixed: {covered_fixed} of 100 cover {truth}");
+    }
+
+    /// A resample whose refit fails is left out and counted; with fewer than
+    /// half left there is no interval, and the verdict says why. The
+    /// resamples give the same interval whatever the thread count.
+    #[test]
+    fn failed_refits_are_counted_and_the_interval_is_thread_independent() {
+        let early: Vec<usize> = (0..40).collect();
+        let late: Vec<usize> = (40..80).collect();
+        // Labels: the later pipeline moves the rows its draw holds twice.
+        // Refuses a later draw that holds position 0 at least `times` times.
+        let refit = |times: Option<usize>| {
+            move |cohort: Cohort, positions: &[usize], _: Seed| -> anyhow::Result<Vec<usize>> {
+                if cohort == Cohort::Later && times.is_some_and(|t| positions.iter().filter(|&&q| q == 0).count() >= t) {
+                    anyhow::bail!("refused");
+                }
+                let mut labels: Vec<usize> = (0..80).map(|i| i % 2).collect();
+                if cohort == Cohort::Later {
+                    for (i, l) in labels.iter_mut().enumerate() {
+                        if positions.iter().filter(|&&p| p == i % 40).count() > 1 {
+                            *l = 1 - *l;
+                        }
+                    }
+                }
+                Ok(labels)
+            }
+        };
+        let run = |threads: usize, times: Option<usize>| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool")
+                .install(|| refit_ari_interval(&early, &late, 60, Seed(4), refit(times)))
+        };
+        let all = run(1, None);
+        assert_eq!((all.refits, all.failed), (60, 0));
+        let (low, high) = all.interval.expect("interval");
+        assert!(low < high && high < 1.0, "{low} {high}");
+        assert_eq!(run(3, None), all);
+        // Position 0 is drawn twice or more in about 26 % of the draws.
+        let some = run(2, Some(2));
+        assert!((5..=30).contains(&some.failed), "{some:?}");
+        assert!(some.interval.is_some());
+        assert_eq!(run(1, Some(2)), some);
+        // Once: about 64 % refused, more than half, so no interval.
+        let most = run(2, Some(1));
+        assert!(most.failed > 30 && most.interval.is_none(), "{most:?}");
+        let (_, text) = agreement_text(0.9, &some, (0.85, 0.95));
+        assert!(text.contains(&format!("each of 60 resamples of their cohort's rows, {} of which failed and are left out; [0.85, 0.95] with the two assignments held fixed", some.failed)), "{text}");
+        // Too many refused: no interval, and the verdict is not settled.
+        let none = RefitInterval { interval: None, refits: 60, failed: 31 };
+        let (carry, text) = agreement_text(0.9, &none, (0.85, 0.95));
+        assert!(carry.ends_with("is not settled (too few refits for an interval)"), "{carry}");
+        assert_eq!(text, "ARI 0.90, but only 29 of 60 refits of both pipelines on resamples of their cohort's rows succeeded, too few for an interval");
+        let (carry, text) = agreement_text(0.9, &RefitInterval { interval: Some((0.82, 0.97)), refits: 60, failed: 0 }, (0.85, 0.95));
+        assert_eq!(carry, "segments carry over from the earlier cohort to the later one");
+        assert!(text.starts_with("ARI 0.90 [0.82, 0.97] (95 % bootstrap refitting both pipelines on each of 60 resamples of their cohort's rows; [0.85, 0.95]"), "{text}");
     }
 
     #[test]
