@@ -189,24 +189,10 @@ impl<B: Backend> Net<B> {
     }
 }
 
-/// Weights and biases of every layer of `net`, row-major, first layer first,
-/// each read through `read`.
-fn weights_of<B: Backend>(net: &Net<B>, read: impl Fn(Tensor<B, 2>) -> Vec<f32>, read_bias: impl Fn(Tensor<B, 1>) -> Vec<f32>) -> Vec<fused::Layer> {
-    net.layers()
-        .map(|l| {
-            let b = match &l.bias {
-                Some(b) => read_bias(b.val()),
-                None => vec![0.0; l.weight.dims()[1]],
-            };
-            (read(l.weight.val()), b)
-        })
-        .collect()
-}
-
 impl Net<Train> {
     /// Weights and biases of every layer, row-major, first layer first.
     fn weights(&self) -> Vec<fused::Layer> {
-        weights_of(self, |t| fused::read(t.inner()), |t| fused::read(t.inner()))
+        self.valid().weights()
     }
 
     /// One step's gradients as burn's optimizer takes them: each layer's
@@ -227,7 +213,15 @@ impl Net<Train> {
 impl Net<Inner> {
     /// Weights and biases of every layer, row-major, first layer first.
     fn weights(&self) -> Vec<fused::Layer> {
-        weights_of(self, fused::read, fused::read)
+        self.layers()
+            .map(|l| {
+                let b = match &l.bias {
+                    Some(b) => fused::read(b.val()),
+                    None => vec![0.0; l.weight.dims()[1]],
+                };
+                (fused::read(l.weight.val()), b)
+            })
+            .collect()
     }
 }
 
