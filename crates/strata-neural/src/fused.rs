@@ -12,7 +12,7 @@
 //! AdamW update (`mlp.rs`, `optim.rs`).
 //!
 //! The same passes also exist as single nodes of burn's autodiff tape
-//! ([`tape`], test builds only): the tests check that [`gradients`] equals the
+//! (`tape`, test builds only): the tests check that [`gradients`] equals the
 //! tape to the bit, and the tape's nodes against burn's own composition of the
 //! same operations.
 //!
@@ -261,7 +261,7 @@ fn bce_grad(z: &[f32], y: &[f32], w: &[f32], w_sum: f64) -> Vec<f32> {
 /// layer. Returns the loss ([`bce_value`]) and each layer's (weight, bias)
 /// gradient, first layer first.
 ///
-/// These are the operations of the autodiff nodes [`dense`] and [`bce`] in
+/// These are the operations of the autodiff nodes `tape::dense` and `tape::bce` in
 /// the order burn's backward pass runs them, so the gradients are the same to
 /// the bit (tested). The MLP is trained through this function rather than
 /// through burn's tape: burn-autodiff 0.20 keeps every graph in one
