@@ -432,7 +432,6 @@ struct Fitted {
     own_labels: Vec<usize>,
     all_labels: Vec<usize>,
     k: usize,
-    columns: usize,
 }
 
 /// Fits the representation and the clusterer on `own` and returns the
@@ -495,7 +494,6 @@ fn fit_cohort(
         own_labels,
         all_labels,
         k,
-        columns: kept.len(),
     })
 }
 
@@ -713,8 +711,8 @@ pub fn evaluate(
         early_rows: early.len(),
         late_rows: late.len(),
         excluded: inp.excluded.to_vec(),
-        early_columns: a.columns,
-        late_columns: b.columns,
+        early_columns: a.own.ncols(),
+        late_columns: b.own.ncols(),
         ari,
         ari_interval: refitted.interval,
         refits: refitted.refits,
