@@ -1,5 +1,6 @@
-//! The MLP binary classifier, trained with burn on the CPU (`NdArray` backend
-//! with `Autodiff`): burn owns the parameters (a burn `Module` of `Linear`
+//! The MLP binary classifier, trained with burn on the CPU (`NdArray` backend,
+//! wrapped in `Autodiff` because burn's `OptimizerAdaptor` asks for an
+//! autodiff backend; no parameter is tracked): burn owns the parameters (a burn `Module` of `Linear`
 //! layers), the optimizer's per-parameter state and the update, through
 //! burn's `OptimizerAdaptor` and AdamW in one pass per parameter
 //! (`optim.rs`). The gradients of each step come from strata's own forward
