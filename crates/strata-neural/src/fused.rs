@@ -252,6 +252,16 @@ fn bce_grad(z: &[f32], y: &[f32], w: &[f32], w_sum: f64) -> Vec<f32> {
         .collect()
 }
 
+/// What a dense layer's forward pass keeps for its backward pass.
+struct Pass<'m> {
+    /// The layer's input.
+    x: Vec<f32>,
+    /// Its activation before the dropout mask.
+    a: Vec<f32>,
+    mask: Option<&'m [f32]>,
+    dims: Dims,
+}
+
 /// One training step's loss and gradients, without an autodiff tape.
 ///
 /// The batch `x` (row-major, `d` columns) runs forward through `layers`
@@ -280,8 +290,7 @@ pub(crate) fn gradients(
     w_sum: f64,
 ) -> (f64, Vec<Layer>) {
     let m = x.len().checked_div(d).unwrap_or(0);
-    // Per layer: its input, its activation before the mask, the mask.
-    let mut kept: Vec<(Vec<f32>, Vec<f32>, Option<&[f32]>, Dims)> = Vec::with_capacity(layers.len());
+    let mut kept: Vec<Pass<'_>> = Vec::with_capacity(layers.len());
     let mut h = x.to_vec();
     let mut din = d;
     for (i, (wl, bl)) in layers.iter().enumerate() {
@@ -297,16 +306,21 @@ pub(crate) fn gradients(
             Some(mk) => a.iter().zip(mk).map(|(v, k)| v * k).collect(),
             None => a.clone(),
         };
-        kept.push((std::mem::replace(&mut h, out), a, mask, dims));
+        kept.push(Pass {
+            x: std::mem::replace(&mut h, out),
+            a,
+            mask,
+            dims,
+        });
         din = dims.dout;
     }
     let loss = bce_value(&h, y, w, w_sum);
     let mut g = bce_grad(&h, y, w, w_sum);
     let mut grads = Vec::with_capacity(layers.len());
-    for (i, ((xl, a, mask, dims), (wl, _))) in kept.iter().zip(layers).enumerate().rev() {
+    for (i, (p, (wl, _))) in kept.iter().zip(layers).enumerate().rev() {
         let act = (i + 1 < layers.len()).then_some(act);
-        let gz = pre_activation_grad(g, a, *mask, act);
-        let (gw, gb, gx) = dense_grads_simd(xl, wl, &gz, *dims, i > 0);
+        let gz = pre_activation_grad(g, &p.a, p.mask, act);
+        let (gw, gb, gx) = dense_grads_simd(&p.x, wl, &gz, p.dims, i > 0);
         grads.push((gw, gb));
         g = gx;
     }
