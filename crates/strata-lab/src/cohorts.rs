@@ -7,7 +7,8 @@
 //! - **agreement**: both pipelines assign every row (each through its own
 //!   recipe), and the adjusted Rand index of the two assignments says whether
 //!   they cut the customers the same way, with a bootstrap interval that
-//!   refits both pipelines on each resample ([`refit_ari_interval`]);
+//!   refits each cohort's representation and clustering on each resample
+//!   (its recipe kept; [`refit_ari_interval`]);
 //! - **matched segments**: each earlier segment is paired with the later one
 //!   that takes most of its rows in those assignments (one to one, largest
 //!   overlap first);
@@ -243,8 +244,9 @@ pub struct CohortReport {
     pub late_columns: usize,
     /// Agreement of the two pipelines' assignments of every row.
     pub ari: f64,
-    /// Its 95 % percentile bootstrap interval with both pipelines refitted
-    /// on every resample ([`refit_ari_interval`]): what the verdict rests on.
+    /// Its 95 % percentile bootstrap interval with each cohort's
+    /// representation and clustering refitted on every resample, its recipe
+    /// kept ([`refit_ari_interval`]): what the verdict rests on.
     /// None when too few refits succeeded.
     #[serde(default)]
     pub ari_interval: Option<(f64, f64)>,
@@ -362,14 +364,14 @@ fn agreement_text(ari: f64, refitted: &RefitInterval, fixed: (f64, f64)) -> (Str
         Some((low, high)) => (
             carry_over(low, high),
             format!(
-                "ARI {ari:.2} [{low:.2}, {high:.2}] (95 % bootstrap refitting both pipelines on each of {} resamples of their cohort's rows{failed}; [{:.2}, {:.2}] with the two assignments held fixed; carry over when the low end is at least 0.8, do not when the high end is below 0.5)",
+                "ARI {ari:.2} [{low:.2}, {high:.2}] (95 % bootstrap refitting each cohort's representation and clustering, its recipe kept, on each of {} resamples of its rows{failed}; [{:.2}, {:.2}] with the two assignments held fixed; carry over when the low end is at least 0.8, do not when the high end is below 0.5)",
                 refitted.refits, fixed.0, fixed.1
             ),
         ),
         None => (
             "whether segments carry over from the earlier cohort to the later one is not settled (too few refits for an interval)".to_string(),
             format!(
-                "ARI {ari:.2}, but only {} of {} refits of both pipelines on resamples of their cohort's rows succeeded, too few for an interval",
+                "ARI {ari:.2}, but only {} of {} refits of each cohort's representation and clustering on resamples of its rows succeeded, too few for an interval",
                 refitted.refits - refitted.failed,
                 refitted.refits
             ),
@@ -1120,15 +1122,15 @@ mod tests {
         let most = run(2, Some(1));
         assert!(most.failed > 30 && most.interval.is_none(), "{most:?}");
         let (_, text) = agreement_text(0.9, &some, (0.85, 0.95));
-        assert!(text.contains(&format!("each of 60 resamples of their cohort's rows, {} of which failed and are left out; [0.85, 0.95] with the two assignments held fixed", some.failed)), "{text}");
+        assert!(text.contains(&format!("each of 60 resamples of its rows, {} of which failed and are left out; [0.85, 0.95] with the two assignments held fixed", some.failed)), "{text}");
         // Too many refused: no interval, and the verdict is not settled.
         let none = RefitInterval { interval: None, refits: 60, failed: 31 };
         let (carry, text) = agreement_text(0.9, &none, (0.85, 0.95));
         assert!(carry.ends_with("is not settled (too few refits for an interval)"), "{carry}");
-        assert_eq!(text, "ARI 0.90, but only 29 of 60 refits of both pipelines on resamples of their cohort's rows succeeded, too few for an interval");
+        assert_eq!(text, "ARI 0.90, but only 29 of 60 refits of each cohort's representation and clustering on resamples of its rows succeeded, too few for an interval");
         let (carry, text) = agreement_text(0.9, &RefitInterval { interval: Some((0.82, 0.97)), refits: 60, failed: 0 }, (0.85, 0.95));
         assert_eq!(carry, "segments carry over from the earlier cohort to the later one");
-        assert!(text.starts_with("ARI 0.90 [0.82, 0.97] (95 % bootstrap refitting both pipelines on each of 60 resamples of their cohort's rows; [0.85, 0.95]"), "{text}");
+        assert!(text.starts_with("ARI 0.90 [0.82, 0.97] (95 % bootstrap refitting each cohort's representation and clustering, its recipe kept, on each of 60 resamples of its rows; [0.85, 0.95]"), "{text}");
     }
 
     #[test]

@@ -118,7 +118,7 @@ pub(super) fn draw(
                         "run": best.hash, "cohorts": spec, "seed": p.manifest.seed, "version": strata_core::VERSION,
                         // Segments named after the chosen clustering's; the response
                         // change judged by Newcombe's interval of the difference.
-                        "chosen_segment": true, "response_change": "newcombe", "ari": "bootstrap refitting both pipelines", "refits": crate::cohorts::REFITS,
+                        "chosen_segment": true, "response_change": "newcombe", "ari": "bootstrap refitting each cohort's representation and clustering", "refits": crate::cohorts::REFITS,
                         // Each centre shift with its Welch interval.
                         "shift_interval": "welch",
                         // Nominal features have no centre to compare.
