@@ -291,8 +291,12 @@ pub fn ari_interval(a: &[usize], b: &[usize], seed: Seed) -> anyhow::Result<(f64
     Ok((percentile(&v, 0.025), percentile(&v, 0.975)))
 }
 
-/// Bootstrap resamples of [`refit_ari_interval`] in the sweep.
-pub const REFITS: usize = 200;
+/// Bootstrap resamples of [`refit_ari_interval`] in the sweep. The verdict
+/// compares the interval's ends with 0.8 and 0.5, and the Monte Carlo error
+/// of a 2.5 % percentile shrinks as one over the square root of the
+/// resamples: on the campaign, 200 gave a low end of 0.779 and 1,000 0.787,
+/// for about 3 s of two cores instead of 0.7 s.
+pub const REFITS: usize = 1000;
 
 /// Which cohort a refit is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
