@@ -7,7 +7,7 @@ mod sweep_common;
 use std::path::Path;
 use strata_lab::registry::Registry;
 use strata_lab::store::{ExperimentResults, RunRecord};
-use strata_lab::sweep::sweep;
+use strata_lab::sweep::{Phase, TIMINGS_FILE, sweep};
 use sweep_common::*;
 
 const CLASSIFY: &str = "[[clusterer]]\nalgorithm = \"kmeans\"\nk = 3\n[evaluation]\nstability_resamples = 0\n\
@@ -57,6 +57,25 @@ fn classification_stage_runs_once_and_reports() {
             && md.contains("original+posteriors:gmm"),
         "{md}"
     );
+    // Where the time went, phase by phase: the shared phases, then this
+    // experiment's, in the order they ran.
+    let phases: Vec<Phase> = strata_lab::store::read_json(&dir.join("res").join(TIMINGS_FILE)).expect("timings");
+    let names: Vec<(&str, Option<&str>)> =
+        phases.iter().map(|p| (p.phase.as_str(), p.experiment.as_deref())).collect();
+    assert_eq!(
+        names,
+        [
+            ("planning", None),
+            ("representations", None),
+            ("runs", None),
+            ("common-space silhouettes", Some("exp")),
+            ("mixed silhouettes", Some("exp")),
+            ("classification", Some("exp")),
+            ("refined stability", Some("exp")),
+            ("summaries and reports", Some("exp")),
+        ]
+    );
+    assert!(phases.iter().all(|p| p.wall_s >= 0.0 && p.cpu_s.is_none_or(|c| c >= 0.0)));
     let o = sweep(std::slice::from_ref(&m), &reg, &opts(dir, "res")).expect("again");
     assert_eq!(o[0].classification, Some("stored"));
 }

@@ -12,6 +12,7 @@ pub(super) fn draw(
     plans: &[Planned],
     registry: &Registry,
     opts: &SweepOptions,
+    phases: &Phases,
 ) -> anyhow::Result<()> {
     // The decisions (the chosen segmentation, its cards, targeting, cohorts)
     // need every run: a shard holds only some, so they are left to the
@@ -21,7 +22,8 @@ pub(super) fn draw(
             o.decisions_left = true;
             continue;
         }
-        refine_stability(o, p, registry, opts.force)?;
+        let name = p.manifest.name.as_str();
+        phases.time("refined stability", Some(name), || refine_stability(o, p, registry, opts.force))?;
         let res = store::ExperimentResults::read(&o.dir)?;
         let all: Vec<&RunRecord> = res.runs.iter().collect();
         if let Some((best, reason)) = crate::selection::chosen(&all, res.plan.pin.as_ref(), res.plan.margins.silhouette)
@@ -81,7 +83,7 @@ pub(super) fn draw(
                     })
                     .to_string();
                 let path = o.dir.join("targeting.json");
-                store::keyed(&path, key, opts.force, || {
+                phases.time("targeting", Some(name), || store::keyed(&path, key, opts.force, || {
                     let (r, c) = build_pair(registry, &best.config)?;
                     let prep = crate::classify::RecipePrep(&p.loaded);
                     let selected = crate::classify::SelectedPrep {
@@ -110,7 +112,7 @@ pub(super) fn draw(
                         Some(chosen_labels),
                         crate::targeting::SPLITS,
                     )
-                })?;
+                }))?;
                 o.written.push(path);
             }
             if let Some(spec) = &p.manifest.cohorts {
@@ -126,7 +128,7 @@ pub(super) fn draw(
                     })
                     .to_string();
                 let path = o.dir.join("cohorts.json");
-                store::keyed(&path, key, opts.force, || {
+                phases.time("cohorts", Some(name), || store::keyed(&path, key, opts.force, || {
                     let dates =
                         crate::cohorts::parse_dates(&metadata_text(&p.loaded, &spec.column)?, spec)
                             .map_err(|e| anyhow::anyhow!(e))?;
@@ -152,7 +154,7 @@ pub(super) fn draw(
                         c.as_ref(),
                         p.manifest.seed.named("cohorts"),
                     )
-                })?;
+                }))?;
                 o.written.push(path);
             }
         }
@@ -242,6 +244,7 @@ pub(super) fn similar_tracks(
     plans: &[Planned],
     registry: &Registry,
     opts: &SweepOptions,
+    phases: &Phases,
 ) -> anyhow::Result<()> {
     for (o, p) in outcomes.iter_mut().zip(plans) {
         let Some(spec) = &p.manifest.similarity else {
@@ -268,7 +271,7 @@ pub(super) fn similar_tracks(
             }
         }
         let path = o.dir.join("similarity.json");
-        store::keyed(&path, key, opts.force, || {
+        phases.time("similar tracks", Some(&p.manifest.name), || store::keyed(&path, key, opts.force, || {
             let _span = tracing::info_span!("similarity", experiment = %p.manifest.name).entered();
             let raw = strata_data::read_raw(&p.loaded.descriptor, &opts.dirs)?;
             let id = p.loaded.descriptor.columns.id.clone().unwrap_or_default();
@@ -291,7 +294,7 @@ pub(super) fn similar_tracks(
                 spec,
                 p.manifest.seed.named("similarity"),
             )
-        })?;
+        }))?;
         o.written.push(path);
     }
     Ok(())

@@ -7,8 +7,11 @@
 //! inputs changed. Representations shared by several runs are fitted once.
 
 mod decisions;
+mod phases;
 mod run;
 mod shard;
+
+pub use phases::{Phase, Phases, TIMINGS_FILE};
 
 pub use run::{RESPONSE_SPREAD, response_spread};
 use run::run_one;
@@ -611,6 +614,18 @@ pub fn execute(
     registry: &Registry,
     opts: &SweepOptions,
 ) -> anyhow::Result<Vec<ExperimentOutcome>> {
+    execute_timed(plans, registry, opts, &Phases::default())
+}
+
+/// [`execute`], recording each phase's time in `phases` and writing them
+/// (with those recorded before, the planning say) to `timings.json` in the
+/// results folder at the end: the timings of the last sweep into it.
+pub fn execute_timed(
+    plans: &[Planned],
+    registry: &Registry,
+    opts: &SweepOptions,
+    phases: &Phases,
+) -> anyhow::Result<Vec<ExperimentOutcome>> {
     let mut outcomes = Vec::new();
     // (experiment index, hash, config) of every run to compute.
     let mut pending: Vec<(usize, String, RunConfig)> = Vec::new();
@@ -698,14 +713,16 @@ pub fn execute(
             rep_keys.push((*i, key, c.clone()));
         }
     }
-    let reps: Vec<Result<Arc<Rep>, String>> = rep_keys
-        .par_iter()
-        .map(|(i, _, cfg)| {
-            let p = &plans[*i];
-            let _span = tracing::info_span!("representation", experiment = %p.manifest.name, algorithm = %cfg.representation.label()).entered();
-            fit_representation(cfg, p, registry).map(Arc::new)
-        })
-        .collect();
+    let reps: Vec<Result<Arc<Rep>, String>> = phases.time("representations", None, || {
+        rep_keys
+            .par_iter()
+            .map(|(i, _, cfg)| {
+                let p = &plans[*i];
+                let _span = tracing::info_span!("representation", experiment = %p.manifest.name, algorithm = %cfg.representation.label()).entered();
+                fit_representation(cfg, p, registry).map(Arc::new)
+            })
+            .collect()
+    });
     let rep_of = |i: usize, c: &RunConfig| -> &Result<Arc<Rep>, String> {
         let key = rep_key(c);
         let pos = rep_keys
@@ -742,7 +759,7 @@ pub fn execute(
         }
     }
     type Done = (usize, RunStatus, Option<RunRecord>);
-    let results: Vec<anyhow::Result<Vec<Done>>> = chunks
+    let results: Vec<anyhow::Result<Vec<Done>>> = phases.time("runs", None, || chunks
         .par_iter()
         .map(|chunk| {
             let (i, _, c) = &pending[chunk[0]];
@@ -800,7 +817,7 @@ pub fn execute(
             }
             Ok(out)
         })
-        .collect();
+        .collect());
     for r in results {
         for (i, status, rec) in r? {
             outcomes[i].computed += 1;
@@ -827,10 +844,12 @@ pub fn execute(
         // alone keeps its common ones.
         let n = p.segmenting.nrows();
         let (mut common, rest): (Vec<RunRecord>, Vec<RunRecord>) = recs.into_iter().partition(|r| needs_common(r, n));
-        common_silhouettes(p.segmenting.view(), &mut common, p.manifest.seed);
+        phases.time("common-space silhouettes", Some(&p.manifest.name), || {
+            common_silhouettes(p.segmenting.view(), &mut common, p.manifest.seed)
+        });
         let mut recs: Vec<RunRecord> = common.into_iter().chain(rest).collect();
         recs.sort_by_key(|r| position(&r.hash));
-        mixed_silhouettes(p, &mut recs);
+        phases.time("mixed silhouettes", Some(&p.manifest.name), || mixed_silhouettes(p, &mut recs));
         for rec in &recs {
             store::write_json(&store::run_path(&p.dir, &rec.hash), rec)?;
         }
@@ -857,7 +876,6 @@ pub fn execute(
                     .map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", units.display()))?;
             }
         }
-        let _span = tracing::info_span!("classification", experiment = %p.manifest.name).entered();
         if opts.progress {
             eprintln!(
                 "{}: cross-validating the classifiers ({} feature sets, {} folds x {} repeats)",
@@ -867,17 +885,20 @@ pub fn execute(
                 c.repeats
             );
         }
-        let rec = crate::classify::run(
-            &p.manifest.name,
-            &p.loaded,
-            &p.dataset,
-            c,
-            p.manifest.seed,
-            registry,
-            opts.progress,
-            &p.dir,
-            opts.shard,
-        )?;
+        let rec = phases.time("classification", Some(&p.manifest.name), || {
+            let _span = tracing::info_span!("classification", experiment = %p.manifest.name).entered();
+            crate::classify::run(
+                &p.manifest.name,
+                &p.loaded,
+                &p.dataset,
+                c,
+                p.manifest.seed,
+                registry,
+                opts.progress,
+                &p.dir,
+                opts.shard,
+            )
+        })?;
         match rec {
             Some(rec) => {
                 store::write_json(&path, &rec)?;
@@ -886,18 +907,24 @@ pub fn execute(
             None => o.classification = Some("this shard's units computed"),
         }
     }
-    decisions::draw(&mut outcomes, plans, registry, opts)?;
-    decisions::similar_tracks(&mut outcomes, plans, registry, opts)?;
+    decisions::draw(&mut outcomes, plans, registry, opts, phases)?;
+    decisions::similar_tracks(&mut outcomes, plans, registry, opts, phases)?;
     for o in &mut outcomes {
-        let res = store::ExperimentResults::read(&o.dir)?;
-        if let Some(c) = &res.classification {
-            o.written
-                .push(store::write_classification_summary(&o.dir, c)?);
-        }
-        o.written.extend(store::write_summary(&o.dir, &res.runs)?);
-        if opts.report {
-            o.written.extend(crate::report::write(&res)?);
-        }
+        phases.time("summaries and reports", Some(&o.name), || -> anyhow::Result<()> {
+            let res = store::ExperimentResults::read(&o.dir)?;
+            if let Some(c) = &res.classification {
+                o.written
+                    .push(store::write_classification_summary(&o.dir, c)?);
+            }
+            o.written.extend(store::write_summary(&o.dir, &res.runs)?);
+            if opts.report {
+                o.written.extend(crate::report::write(&res)?);
+            }
+            Ok(())
+        })?;
+    }
+    if !plans.is_empty() {
+        phases.write(&opts.out)?;
     }
     Ok(outcomes)
 }
@@ -924,6 +951,8 @@ pub struct Swept {
     /// One message per manifest whose data file is missing (the file, every
     /// folder searched, what to do).
     pub missing_data: Vec<String>,
+    /// Where the time went, phase by phase (also in `timings.json`).
+    pub phases: Vec<Phase>,
 }
 
 impl Swept {
@@ -951,8 +980,13 @@ pub fn sweep_available(
     let mut plans = Vec::new();
     let mut errors = Vec::new();
     let mut missing_data = Vec::new();
-    for m in manifests {
-        match plan(m, registry, opts) {
+    let phases = Phases::default();
+    // Planning loads and prepares every manifest's data.
+    let planned: Vec<_> = phases.time("planning", None, || {
+        manifests.iter().map(|m| (m, plan(m, registry, opts))).collect()
+    });
+    for (m, planned) in planned {
+        match planned {
             Ok(p) => plans.push(p),
             Err(e) if crate::is_missing_data(&e) => {
                 missing_data.push(format!("{}: {e:#}", m.display()))
@@ -975,9 +1009,11 @@ pub fn sweep_available(
             w[0]
         );
     }
+    let outcomes = execute_timed(&plans, registry, opts, &phases)?;
     Ok(Swept {
-        outcomes: execute(&plans, registry, opts)?,
+        outcomes,
         missing_data,
+        phases: phases.list(),
     })
 }
 
