@@ -42,7 +42,9 @@ impl Phases {
             phase: name.to_string(),
             experiment: experiment.map(str::to_string),
             wall_s: t.elapsed().as_secs_f64(),
-            cpu_s: cpu.zip(process_cpu_s()).map(|(a, b)| (b - a).max(0.0)),
+            // Whole ticks: the difference of two readings, rounded back to
+            // the hundredths they count.
+            cpu_s: cpu.zip(process_cpu_s()).map(|(a, b)| ((b - a) * 100.0).round().max(0.0) / 100.0),
         };
         let cpu = phase.cpu_s.map_or(String::new(), |c| format!(", {c:.1} CPU-s"));
         match &phase.experiment {
