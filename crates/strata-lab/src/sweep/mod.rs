@@ -617,8 +617,8 @@ pub fn execute(
     execute_timed(plans, registry, opts, &Phases::default())
 }
 
-/// [`execute`], recording each phase's time in `phases` and writing them
-/// (with those recorded before, the planning say) to `timings.json` in the
+/// [`execute`], recording each phase's time in `phases` and writing them,
+/// with any recorded before (the planning's), to `timings.json` in the
 /// results folder at the end: the timings of the last sweep into it.
 pub fn execute_timed(
     plans: &[Planned],
