@@ -608,19 +608,11 @@ fn scatter(x: ArrayView2<'_, f64>, seed: Seed) -> Option<Scatter> {
 }
 
 /// Runs the planned experiments: stored runs are skipped (unless `force`),
-/// the rest run in parallel and are stored one by one.
+/// the rest run in parallel and are stored one by one. Each phase's time
+/// goes to `phases`, which are written, with any recorded before (the
+/// planning's), to `timings.json` in the results folder at the end: the
+/// timings of the last sweep into it.
 pub fn execute(
-    plans: &[Planned],
-    registry: &Registry,
-    opts: &SweepOptions,
-) -> anyhow::Result<Vec<ExperimentOutcome>> {
-    execute_timed(plans, registry, opts, &Phases::default())
-}
-
-/// [`execute`], recording each phase's time in `phases` and writing them,
-/// with any recorded before (the planning's), to `timings.json` in the
-/// results folder at the end: the timings of the last sweep into it.
-pub fn execute_timed(
     plans: &[Planned],
     registry: &Registry,
     opts: &SweepOptions,
@@ -951,8 +943,6 @@ pub struct Swept {
     /// One message per manifest whose data file is missing (the file, every
     /// folder searched, what to do).
     pub missing_data: Vec<String>,
-    /// Where the time went, phase by phase (also in `timings.json`).
-    pub phases: Vec<Phase>,
 }
 
 impl Swept {
@@ -1009,11 +999,9 @@ pub fn sweep_available(
             w[0]
         );
     }
-    let outcomes = execute_timed(&plans, registry, opts, &phases)?;
     Ok(Swept {
-        outcomes,
+        outcomes: execute(&plans, registry, opts, &phases)?,
         missing_data,
-        phases: phases.list(),
     })
 }
 
