@@ -99,13 +99,14 @@ impl RawTable {
     /// Keeps only the rows where `keep` is true (positions are kept in step).
     ///
     /// The columns are filtered one after another on the calling thread.
-    /// Cross-validation and targeting call this inside rayon tasks, once per
-    /// fold; polars' parallel filter would hand the work to its own thread
+    /// Cross-validation, targeting and cohorts call this inside rayon tasks,
+    /// once per fold or refit; polars' parallel filter would hand the work to its own thread
     /// pool, and a rayon worker waiting on another pool runs other tasks
     /// meanwhile, on its own stack: it took the stage's tasks one inside the
     /// other, could resume none until the innermost finished, and left the
     /// second worker with nothing to take (the classification stage ran
     /// almost serially, 4.4 to 7.4 s for the same 8 CPU-seconds).
+    /// `tests/polars_pool.rs` holds it to that.
     pub fn filter_rows(&self, keep: &[bool]) -> Result<RawTable> {
         let mask = BooleanChunked::from_slice("keep".into(), keep);
         let frame = self.frame.filter_seq(&mask).map_err(|e| self.polars(e))?;
