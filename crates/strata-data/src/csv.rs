@@ -98,15 +98,10 @@ impl RawTable {
 
     /// Keeps only the rows where `keep` is true (positions are kept in step).
     ///
-    /// The columns are filtered one after another on the calling thread.
-    /// Cross-validation, targeting and cohorts call this inside rayon tasks,
-    /// once per fold or refit; polars' parallel filter would hand the work to its own thread
-    /// pool, and a rayon worker waiting on another pool runs other tasks
-    /// meanwhile, on its own stack: it took the stage's tasks one inside the
-    /// other, could resume none until the innermost finished, and left the
-    /// second worker with nothing to take (the classification stage ran
-    /// almost serially, 4.4 to 7.4 s for the same 8 CPU-seconds).
-    /// `tests/polars_pool.rs` holds it to that.
+    /// The columns are filtered one after another on the calling thread, not
+    /// on polars' pool: cross-validation, targeting and cohorts call this
+    /// inside rayon tasks, which must not wait on another pool (see "One
+    /// thread pool for the work" in ARCHITECTURE.md; `tests/polars_pool.rs`).
     pub fn filter_rows(&self, keep: &[bool]) -> Result<RawTable> {
         let mask = BooleanChunked::from_slice("keep".into(), keep);
         let frame = self.frame.filter_seq(&mask).map_err(|e| self.polars(e))?;
