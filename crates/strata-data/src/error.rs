@@ -145,11 +145,14 @@ pub enum DataError {
         first: RowRef,
     },
 
-    #[error("{}: target `{column}` must be binary (0/1, true/false, yes/no); found {found}", path.display())]
+    #[error("{}: target `{column}` must be binary (0/1, true/false, yes/no); found {found}; the first other value, `{value}`, is at {first}", path.display())]
     NonBinaryTarget {
         path: PathBuf,
         column: String,
         found: String,
+        /// The first value that is not binary, and where it is.
+        value: String,
+        first: RowRef,
     },
 
     #[error("{}: {at}: target `{column}` is missing", path.display())]

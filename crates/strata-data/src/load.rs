@@ -400,11 +400,12 @@ fn assemble(
         .map_err(|e| DataError::Internal(e.to_string()))
 }
 
-/// A 0/1 target column; anything else is an error listing what was found.
+/// A 0/1 target column; anything else is an error listing what was found
+/// and naming the row of the first value that is not binary.
 fn binary_column(t: &RawTable, col: &str, na: &[String]) -> Result<Array1<u8>> {
     let cells = t.text_column(col, na)?;
     let mut out = Vec::with_capacity(cells.len());
-    let mut bad: Vec<String> = Vec::new();
+    let mut first_bad: Option<(usize, &String)> = None;
     for (i, c) in cells.iter().enumerate() {
         let Some(c) = c else {
             return Err(DataError::MissingTarget {
@@ -417,15 +418,13 @@ fn binary_column(t: &RawTable, col: &str, na: &[String]) -> Result<Array1<u8>> {
             "0" | "0.0" | "false" | "no" => 0,
             "1" | "1.0" | "true" | "yes" => 1,
             _ => {
-                if !bad.contains(c) && bad.len() < 10 {
-                    bad.push(c.clone());
-                }
+                first_bad.get_or_insert((i, c));
                 0
             }
         };
         out.push(v);
     }
-    if !bad.is_empty() {
+    if let Some((i, value)) = first_bad {
         let mut found: Vec<String> = cells
             .iter()
             .flatten()
@@ -439,6 +438,8 @@ fn binary_column(t: &RawTable, col: &str, na: &[String]) -> Result<Array1<u8>> {
             path: t.path.clone(),
             column: col.into(),
             found: found.join(", "),
+            value: value.clone(),
+            first: t.at(i),
         });
     }
     Ok(Array1::from(out))

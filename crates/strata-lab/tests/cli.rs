@@ -233,7 +233,11 @@ fn non_binary_target_lists_values() {
     case(
         "y,v\n0,1\n2,2\n1,3\n",
         "[columns]\ntarget = \"y\"\n",
-        &["target `y` must be binary", "`0`, `1`, `2`"],
+        &[
+            "target `y` must be binary",
+            "`0`, `1`, `2`",
+            "the first other value, `2`, is at row 2 (line 3)",
+        ],
     );
 }
 
