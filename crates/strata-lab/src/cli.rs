@@ -27,6 +27,7 @@ pub enum Command {
     },
     /// Run experiment manifests (stored runs are skipped), then write summaries and reports.
     Run {
+        /// Experiment manifests (TOML) to run.
         #[arg(required = true)]
         manifests: Vec<PathBuf>,
         #[command(flatten)]
@@ -42,16 +43,22 @@ pub enum Command {
     },
     /// Compare two experiments (manifests or result folders).
     Compare {
+        /// The first experiment: its manifest, or its result folder.
         a: PathBuf,
+        /// The second experiment: its manifest, or its result folder.
         b: PathBuf,
         /// Results folder holding the manifests' results.
         #[arg(long, default_value = "results")]
         out: PathBuf,
+        /// Output format.
         #[arg(long, value_enum, default_value = "markdown")]
         format: CompareFormat,
     },
     /// Write report.html and report.md for a results folder (one experiment or all under it).
-    Report { results: PathBuf },
+    Report {
+        /// One experiment's result folder, or a folder of them (e.g. results).
+        results: PathBuf,
+    },
     /// Tracks that sound like a given one (audio features only, never popularity).
     Similar {
         /// Track name or id.
@@ -81,18 +88,23 @@ pub enum Command {
         /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache, else the files shipped beside the descriptor).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Metadata column holding the track's name (matched by the query).
         #[arg(long, default_value = "track_name")]
         name_column: String,
+        /// Metadata column holding the track's artist (shown beside each track).
         #[arg(long, default_value = "track_artist")]
         artist_column: String,
+        /// Metadata column holding the track's genre (shown beside each track).
         #[arg(long, default_value = "playlist_genre")]
         genre_column: String,
+        /// Metadata column holding the track's popularity (shown, never searched on).
         #[arg(long, default_value = "track_popularity")]
         popularity_column: String,
     },
     /// Plan a randomised campaign test per segment of the chosen segmentation:
     /// customers per arm, cost, and a seeded stratified assignment.
     PlanTest {
+        /// The experiment's manifest (its results must be in --out).
         manifest: PathBuf,
         /// Lift to detect, in absolute terms (0.05 = five percentage points).
         // Negative numbers reach the checks, which name what is expected,
@@ -129,7 +141,10 @@ pub enum Command {
     /// Read a campaign test's results (id, responded[, arm]) against its plan:
     /// uplift, profit per contact and a decision per segment.
     ReadTest {
+        /// The experiment's manifest (its test plan must be in --out).
         manifest: PathBuf,
+        /// The test's outcomes: a CSV with the id column, `responded` (1/0,
+        /// true/false or yes/no) and optionally `arm`.
         results: PathBuf,
         /// Results folder holding the manifest's results.
         #[arg(long, default_value = "results")]
@@ -139,6 +154,7 @@ pub enum Command {
     /// labelled customer as held-out targeting judges it: score, rank and
     /// whether to contact each one, written as contact_list.csv.
     ContactList {
+        /// The experiment's manifest (its held-out targeting must be in --out).
         manifest: PathBuf,
         /// Customers to score (CSV or Parquet with the dataset's columns; the target and economics may be absent).
         #[arg(long)]
@@ -156,11 +172,13 @@ pub enum Command {
     StreamKmeans {
         /// Dataset descriptor whose `source.file` is a .parquet file or a folder of them.
         descriptor: PathBuf,
+        /// Number of clusters.
         #[arg(long)]
         k: usize,
         /// Rows read at a time (memory holds one batch).
         #[arg(long, default_value_t = 500_000)]
         batch_rows: usize,
+        /// Seed of the start (the same seed gives the same labels).
         #[arg(long, default_value_t = 42)]
         seed: u64,
         /// Lloyd iterations (or mini-batch epochs) at most.
@@ -185,10 +203,12 @@ pub enum Command {
     },
     /// Segment profiles of an experiment's chosen clustering (a manifest or a result folder).
     Segments {
+        /// The experiment: its manifest, or its result folder.
         experiment: PathBuf,
         /// Results folder holding the manifest's results.
         #[arg(long, default_value = "results")]
         out: PathBuf,
+        /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -327,19 +347,25 @@ pub enum Format {
 pub enum DataCommand {
     /// Load a dataset, apply its recipe and report what every step did.
     Inspect {
+        /// The dataset's descriptor (TOML).
         descriptor: PathBuf,
         /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache, else the files shipped beside the descriptor).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
     /// The checksum a descriptor's `source.sha256` takes for a data path: a
     /// file's SHA-256, or for a folder of Parquet files the SHA-256 of its
     /// `<sha256>  <name>` lines in name order.
-    Checksum { path: PathBuf },
+    Checksum {
+        /// A data file, or a folder of Parquet files.
+        path: PathBuf,
+    },
     /// Download data files that have a public URL into the cache, verifying their SHA-256.
     Fetch {
+        /// Dataset descriptors (TOML) whose files to download.
         #[arg(required = true)]
         descriptors: Vec<PathBuf>,
         /// Download into this folder instead of the cache beside the descriptor.
@@ -629,5 +655,40 @@ pub fn main() -> std::process::ExitCode {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every subcommand, argument and option of `strata` says what it is in
+    /// `--help` (clap's own checks of the definitions run too).
+    #[test]
+    fn every_argument_has_help() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        cmd.clone().debug_assert();
+        let mut missing = Vec::new();
+        fn walk(c: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", c.get_name());
+            for a in c.get_arguments() {
+                let builtin = matches!(a.get_id().as_str(), "help" | "version");
+                if !builtin && a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path}: {}", a.get_id()));
+                }
+            }
+            for s in c.get_subcommands() {
+                if s.get_name() != "help" {
+                    if s.get_about().is_none() {
+                        missing.push(format!("{path} {}: no description", s.get_name()));
+                    }
+                    walk(s, &path, missing);
+                }
+            }
+        }
+        walk(&cmd, "", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:#?}");
     }
 }
