@@ -36,8 +36,12 @@ fn sq_dist(x: ArrayView2<'_, f64>, a: usize, b: usize) -> f64 {
 impl Catalogue {
     /// The row of a track given by id, or by name (case-insensitive) when the
     /// name is unique. An ambiguous name lists the matches with their artists
-    /// and ids; an unknown one suggests the closest names.
+    /// and ids; an unknown one suggests the closest names, and an empty one
+    /// says so.
     pub fn find(&self, query: &str) -> Result<usize, String> {
+        if query.trim().is_empty() {
+            return Err("the query is empty: pass a track's name or id".into());
+        }
         if let Some(i) = self.ids.iter().position(|id| id == query) {
             return Ok(i);
         }
@@ -190,6 +194,7 @@ mod tests {
             e.contains("\"Hello\" names 2 tracks; pass the id") && e.contains("t0  \"Hello\" by A"),
             "{e}"
         );
+        assert_eq!(c.find("  "), Err("the query is empty: pass a track's name or id".into()));
         let e = c.find("Blu").unwrap_err();
         assert!(
             e.starts_with("no track named or identified \"Blu\"; closest names: \"Blue\""),
