@@ -152,6 +152,15 @@ fn mean_variance(src: &dyn RowBatches) -> Result<(f64, usize), AlgoError> {
     Ok((var, n))
 }
 
+/// A count given as 0 where at least 1 is needed.
+fn zero(name: &str) -> AlgoError {
+    AlgoError::InvalidParameter {
+        name: name.into(),
+        value: "0".into(),
+        expected: "at least 1".into(),
+    }
+}
+
 /// A fit streamed over batches.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamedKMeans {
@@ -189,8 +198,17 @@ impl StreamingKMeans {
         }
     }
 
+    /// k is at least 1.
+    fn check_params(&self) -> Result<(), AlgoError> {
+        if self.k == 0 {
+            return Err(zero("k"));
+        }
+        Ok(())
+    }
+
     fn check_init(&self, src: &dyn RowBatches, init: &Array2<f64>) -> Result<(), AlgoError> {
-        if init.nrows() != self.k || init.ncols() != src.n_features() || self.k == 0 {
+        self.check_params()?;
+        if init.nrows() != self.k || init.ncols() != src.n_features() {
             return Err(AlgoError::InvalidParameter {
                 name: "init".into(),
                 value: format!("{:?}", init.dim()),
@@ -201,9 +219,10 @@ impl StreamingKMeans {
     }
 
     fn check_rows(&self, n: usize) -> Result<(), AlgoError> {
-        if n < self.k || self.k == 0 {
+        self.check_params()?;
+        if n < self.k {
             return Err(AlgoError::TooFewSamples {
-                needed: self.k.max(1),
+                needed: self.k,
                 got: n,
                 context: "streaming k-means".into(),
             });
@@ -220,6 +239,9 @@ impl StreamingKMeans {
     /// Lloyd from given centres.
     pub fn fit_from(&self, src: &dyn RowBatches, init: Array2<f64>) -> Result<StreamedKMeans, AlgoError> {
         self.check_init(src, &init)?;
+        if self.max_iter == 0 {
+            return Err(zero("max_iter"));
+        }
         let (var, _) = mean_variance(src)?;
         let tol = self.tol * var;
         let mut centers = init;
@@ -564,6 +586,20 @@ mod tests {
         let a = StreamingKMeans::new(5).fit_from(&InMemory { x: x.view(), batch: 999 }, init.clone()).unwrap();
         let b = StreamingKMeans::new(5).fit_from(&InMemory { x: x.view(), batch: 20_000 }, init).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn zero_clusters_or_iterations_are_named() {
+        let x = blobs(100, 2, 1);
+        let src = InMemory { x: x.view(), batch: 10 };
+        let e = StreamingKMeans::new(0).fit(&src, Seed(0)).unwrap_err().to_string();
+        assert!(e.contains("`k` = 0") && e.contains("at least 1"), "{e}");
+        let e = StreamingKMeans::new(0).init_sample(&src, Seed(0), 10).unwrap_err().to_string();
+        assert!(e.contains("`k` = 0"), "{e}");
+        let km = StreamingKMeans { max_iter: 0, ..StreamingKMeans::new(2) };
+        let init = Array2::from_shape_fn((2, 2), |(c, j)| x[[c, j]]);
+        let e = km.fit_from(&src, init).unwrap_err().to_string();
+        assert!(e.contains("`max_iter` = 0") && e.contains("at least 1"), "{e}");
     }
 
     #[test]

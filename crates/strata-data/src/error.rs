@@ -198,6 +198,18 @@ pub enum DataError {
     #[error("{}: {keys} cannot be applied to a streamed table: each needs the whole table in memory (or a category list); prepare the Parquet file beforehand, or load it in memory (`strata run`)", path.display())]
     NotStreamable { path: PathBuf, keys: String },
 
+    /// A value a streamed fit cannot use (missing or not finite), named by
+    /// column and row.
+    #[error("{}: column `{column}`, {at}: {problem}; a streamed fit reads every value as stored: fill, drop or clean it in the Parquet data first", path.display())]
+    StreamValue {
+        path: PathBuf,
+        column: String,
+        /// The row (1-based) in the file, and in the whole table when the
+        /// table is a folder of files and the two differ.
+        at: String,
+        problem: String,
+    },
+
     #[error("internal inconsistency: {0}")]
     Internal(String),
 }

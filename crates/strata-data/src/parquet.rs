@@ -184,7 +184,8 @@ impl ParquetBatches {
     }
 
     /// The chosen columns of a slice already read (rows `offset..` of
-    /// `file`) as a matrix; a missing value is an error naming its row.
+    /// `file`, whose first row is row `first` of the table) as a matrix; a
+    /// missing or non-finite value is an error naming its column and row.
     fn matrix(&self, df: &DataFrame, file: &Path, first: usize, offset: usize) -> Result<Array2<f64>> {
         let mut x = Array2::<f64>::zeros((df.height(), self.columns.len()));
         for (j, name) in self.columns.iter().enumerate() {
@@ -194,15 +195,37 @@ impl ParquetBatches {
                 .map_err(|e| pq_error(file, format!("column `{name}`: {e}")))?;
             let ca = col.f64().map_err(|e| pq_error(file, e))?;
             for (i, v) in ca.iter().enumerate() {
-                x[[i, j]] = v.ok_or_else(|| {
-                    pq_error(
-                        file,
-                        format!("column `{name}`, row {} (row {} of the table): missing value", offset + i + 1, first + offset + i + 1),
-                    )
-                })?;
+                let problem = match v {
+                    Some(v) if v.is_finite() => {
+                        x[[i, j]] = v;
+                        continue;
+                    }
+                    Some(v) => format!("the value {v} is not finite"),
+                    None => "missing value".to_string(),
+                };
+                let (in_file, in_table) = (offset + i + 1, first + offset + i + 1);
+                return Err(DataError::StreamValue {
+                    path: file.to_path_buf(),
+                    column: name.clone(),
+                    at: if in_file == in_table {
+                        format!("row {in_file}")
+                    } else {
+                        format!("row {in_file} of this file (row {in_table} of the table)")
+                    },
+                    problem,
+                });
             }
         }
         Ok(x)
+    }
+
+    /// Every batch in order as a matrix, with the errors of reading it as
+    /// they are ([`RowBatches::each_batch`] turns them into algorithm errors).
+    pub(crate) fn each_matrix(&self, f: &mut dyn FnMut(ArrayView2<'_, f64>)) -> Result<()> {
+        self.visit(&mut |file, first, offset, len| {
+            f(self.read(file, first, offset, len)?.view());
+            Ok(())
+        })
     }
 
     /// Every batch in order with its file and the offset inside it.
@@ -344,5 +367,41 @@ mod tests {
         assert_eq!(back.column("name").expect("name").str().expect("str").get(999), Some("r999"));
         let e = ParquetBatches::open(&p, &["zz".into()], 10).unwrap_err().to_string();
         assert!(e.contains("no column `zz`; the columns are a, b, name"), "{e}");
+    }
+
+    fn write(p: &Path, a: Vec<Option<f64>>) {
+        let n = a.len();
+        let mut df = df!("a" => a, "b" => (0..n).map(|i| i as f64).collect::<Vec<_>>()).expect("frame");
+        ParquetWriter::new(std::fs::File::create(p).expect("file")).finish(&mut df).expect("write");
+    }
+
+    /// Reads every batch the way the streamed fit's first pass does.
+    fn first_pass(path: &Path, batch: usize) -> Result<()> {
+        ParquetBatches::open(path, &["a".into(), "b".into()], batch)?.each_matrix(&mut |_| {})
+    }
+
+    #[test]
+    fn a_missing_or_non_finite_value_is_named_by_column_and_row() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let one = tmp.path().join("one.parquet");
+        let mut a: Vec<Option<f64>> = (0..10).map(|i| Some(i as f64)).collect();
+        a[6] = None;
+        write(&one, a.clone());
+        // Row 7, whatever batch it falls in.
+        for batch in [1, 4, 100] {
+            let e = first_pass(&one, batch).unwrap_err().to_string();
+            assert!(e.contains("one.parquet: column `a`, row 7: missing value; a streamed fit reads every value"), "{e}");
+        }
+        // A folder: rows are counted in the file and in the table.
+        let dir = tmp.path().join("parts");
+        std::fs::create_dir(&dir).expect("dir");
+        write(&dir.join("part-0.parquet"), (0..5).map(|i| Some(i as f64)).collect());
+        a[6] = Some(f64::INFINITY);
+        write(&dir.join("part-1.parquet"), a);
+        let e = first_pass(&dir, 3).unwrap_err().to_string();
+        assert!(
+            e.contains("part-1.parquet: column `a`, row 7 of this file (row 12 of the table): the value inf is not finite"),
+            "{e}"
+        );
     }
 }

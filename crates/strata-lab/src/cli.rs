@@ -65,12 +65,7 @@ pub enum Command {
         query: String,
         /// How many neighbours (at least 1). A negative number is read as
         /// a value, so the parser names what it expects.
-        #[arg(
-            short,
-            default_value_t = 10,
-            allow_negative_numbers = true,
-            value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
-        )]
+        #[arg(short, default_value_t = 10, allow_negative_numbers = true, value_parser = at_least_one())]
         n: usize,
         /// Only tracks of the query's segment in the chosen clustering.
         #[arg(long)]
@@ -172,17 +167,17 @@ pub enum Command {
     StreamKmeans {
         /// Dataset descriptor whose `source.file` is a .parquet file or a folder of them.
         descriptor: PathBuf,
-        /// Number of clusters.
-        #[arg(long)]
+        /// Number of clusters (at least 1).
+        #[arg(long, allow_negative_numbers = true, value_parser = at_least_one())]
         k: usize,
-        /// Rows read at a time (memory holds one batch).
-        #[arg(long, default_value_t = 500_000)]
+        /// Rows read at a time (memory holds one batch; at least 1).
+        #[arg(long, default_value_t = 500_000, allow_negative_numbers = true, value_parser = at_least_one())]
         batch_rows: usize,
         /// Seed of the start (the same seed gives the same labels).
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// Lloyd iterations (or mini-batch epochs) at most.
-        #[arg(long, default_value_t = 300)]
+        /// Lloyd iterations (or mini-batch epochs) at most (at least 1).
+        #[arg(long, default_value_t = 300, allow_negative_numbers = true, value_parser = at_least_one())]
         max_iter: usize,
         /// Mini-batch k-means with this many rows per mini-batch instead of exact Lloyd.
         #[arg(long)]
@@ -212,6 +207,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+}
+
+/// A count of at least 1; a negative number or 0 gets an error naming what
+/// is expected (with `allow_negative_numbers`, a negative one is read as a
+/// value, not taken for a flag).
+fn at_least_one() -> clap::builder::RangedI64ValueParser<usize> {
+    clap::builder::RangedI64ValueParser::<usize>::new().range(1..)
 }
 
 /// Options shared by `strata run` and `cargo xtask sweep`.

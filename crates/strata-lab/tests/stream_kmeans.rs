@@ -154,3 +154,42 @@ fn stream_kmeans_fits_a_parquet_file_or_folder_and_writes_labels() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("d.csv") && err.contains("reads Parquet"), "{err}");
 }
+
+/// The error (stderr) of a `strata stream-kmeans` that must fail.
+fn fails(dir: &Path, args: &[&str]) -> String {
+    let out = common::strata_command(dir, args).output().expect("run");
+    assert!(!out.status.success(), "{args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn stream_kmeans_names_bad_counts_and_bad_values() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write(&mut table(0..400), &dir.join("t.parquet"));
+    descriptor(dir, "t.parquet");
+    for (flag, value) in [("--k", "0"), ("--batch-rows", "0"), ("--max-iter", "0"), ("--k", "-3")] {
+        let mut args = vec!["stream-kmeans", "t.parquet.toml", flag, value];
+        if flag != "--k" {
+            args.extend(["--k", "4"]);
+        }
+        let err = fails(dir, &args);
+        assert!(err.contains(&format!("'{value}' for '{flag}")) && err.contains("1.."), "{flag} {value}: {err}");
+    }
+    // A missing value and an infinite one, each named by column and row of
+    // the file (1-based), whatever the batch it falls in.
+    let mut df = table(0..400);
+    let x2: Vec<Option<f64>> = (0..400).map(|i| if i == 250 { None } else { Some(i as f64) }).collect();
+    df.replace("x2", Column::new("x2".into(), x2)).expect("replace");
+    write(&mut df, &dir.join("na.parquet"));
+    descriptor(dir, "na.parquet");
+    let err = fails(dir, &["stream-kmeans", "na.parquet.toml", "--k", "4", "--batch-rows", "100"]);
+    assert!(err.contains("na.parquet: column `x2`, row 251: missing value;"), "{err}");
+    let mut df = table(0..400);
+    let x0: Vec<f64> = (0..400).map(|i| if i == 17 { f64::NEG_INFINITY } else { i as f64 }).collect();
+    df.replace("x0", Column::new("x0".into(), x0)).expect("replace");
+    write(&mut df, &dir.join("inf.parquet"));
+    descriptor(dir, "inf.parquet");
+    let err = fails(dir, &["stream-kmeans", "inf.parquet.toml", "--k", "4", "--batch-rows", "10"]);
+    assert!(err.contains("inf.parquet: column `x0`, row 18: the value -inf is not finite;"), "{err}");
+}
