@@ -736,6 +736,21 @@ pub struct MergeOutcome {
 /// Combines result folders (e.g. the shards of one sweep) into `into`: run
 /// files are copied when absent, plans must agree, then summaries are rebuilt.
 pub fn merge(into: &Path, sources: &[PathBuf]) -> anyhow::Result<MergeOutcome> {
+    // `into` holds experiments' folders: one experiment's own folder there
+    // would get another nested inside it.
+    if into.join("plan.json").is_file() {
+        anyhow::bail!(
+            "{}: this is one experiment's result folder (it holds plan.json); merge into the folder that holds the experiments' folders{}",
+            into.display(),
+            into.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or(String::new(), |p| format!(" ({})", p.display()))
+        );
+    }
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
     let mut out = MergeOutcome::default();
     for src in sources {
         let folders = ExperimentResults::folders(src);
@@ -748,6 +763,14 @@ pub fn merge(into: &Path, sources: &[PathBuf]) -> anyhow::Result<MergeOutcome> {
         for f in folders {
             let plan: Plan = read_json(&f.join("plan.json"))?;
             let dest = into.join(&plan.experiment);
+            if same(&f, &dest) {
+                anyhow::bail!(
+                    "{}: it is already the merged folder of `{}` in {}; merge other folders into it",
+                    f.display(),
+                    plan.experiment,
+                    into.display()
+                );
+            }
             std::fs::create_dir_all(dest.join("runs"))
                 .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dest.display()))?;
             let dest_plan = dest.join("plan.json");

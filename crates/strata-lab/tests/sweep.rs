@@ -228,6 +228,13 @@ fn shards_merged_equal_one_sweep_and_damaged_files_are_skipped() {
     assert_eq!(seen, 6, "every run is in exactly one shard");
     let merged = strata_lab::store::merge(&dir.join("merged"), &shard_dirs).expect("merge");
     assert_eq!(merged.copied, 6);
+    // Into one experiment's folder, or a folder into itself: refused by
+    // name, nothing written.
+    let e = strata_lab::store::merge(&dir.join("merged/exp"), &shard_dirs).unwrap_err().to_string();
+    assert!(e.contains("merged/exp: this is one experiment's result folder") && e.contains("merged)"), "{e}");
+    assert!(!dir.join("merged/exp/exp").exists());
+    let e = strata_lab::store::merge(&dir.join("merged"), &[dir.join("merged")]).unwrap_err().to_string();
+    assert!(e.contains("it is already the merged folder of `exp`"), "{e}");
     assert_eq!(
         runs_of(&dir.join("merged/exp")),
         runs_of(&dir.join("whole/exp"))
