@@ -379,9 +379,12 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
     // (4) Some segments do not respond and some are worth pushing.
     if let Some(seg) = &res.segments {
         use crate::segments::Action;
+        // Noise (rows in no dense region) is not a segment.
+        let noise: Vec<usize> = seg.cards.iter().filter(|c| c.noise).map(|c| c.size).collect();
         let acts: Vec<(usize, Action, f64)> = seg
             .cards
             .iter()
+            .filter(|c| !c.noise)
             .filter_map(|c| {
                 c.campaign
                     .as_ref()
@@ -410,10 +413,14 @@ pub fn claims(res: &ExperimentResults) -> Vec<Claim> {
                     }
                 ),
                 evidence: format!(
-                    "in the chosen clustering ({} on {}): {contact} segment(s) to contact, {skip} to skip, {uncertain} uncertain; {}",
+                    "in the chosen clustering ({} on {}): {contact} segment(s) to contact, {skip} to skip, {uncertain} uncertain; {}{}",
                     seg.clusterer,
                     short(&seg.representation),
-                    list.join(", ")
+                    list.join(", "),
+                    noise
+                        .iter()
+                        .map(|n| format!("; the {n} rows in no dense region (noise) are not a segment and are left out"))
+                        .collect::<String>()
                 ),
             });
         }
@@ -905,6 +912,7 @@ pub(crate) mod tests {
             mixes: Vec::new(),
             described: Default::default(),
             means: Vec::new(),
+            noise: false,
         };
         let mut res = results(Vec::new());
         res.segments = Some(Segments {
@@ -925,5 +933,14 @@ pub(crate) mod tests {
             s.cards.truncate(1);
         }
         assert_eq!(claim(&res, "some segments").verdict, Verdict::Contradicted);
+        // DBSCAN's noise is not a segment: a noise group to skip beside one
+        // segment to contact does not make the claim.
+        if let Some(s) = res.segments.as_mut() {
+            s.cards.push(SegmentCard { noise: true, size: 30, ..card(1, Action::Skip, -2.0) });
+        }
+        let c = claim(&res, "some segments");
+        assert_eq!(c.verdict, Verdict::Contradicted);
+        assert!(c.evidence.contains("1 segment(s) to contact, 0 to skip, 0 uncertain; segment 0: +1.50 per contact (Contact); the 30 rows in no dense region (noise) are not a segment"), "{}", c.evidence);
+        assert!(c.rule.contains("(unadjusted for the 1 segments)"), "{}", c.rule);
     }
 }

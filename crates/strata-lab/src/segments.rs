@@ -135,6 +135,22 @@ pub struct SegmentCard {
     /// Mean of every feature in original units (when there are at most 15 features).
     #[serde(default)]
     pub means: Vec<(String, f64)>,
+    /// The rows a density-based clusterer (DBSCAN) left in no dense region,
+    /// gathered under one label: not a segment, shown as noise.
+    #[serde(default)]
+    pub noise: bool,
+}
+
+/// What a noise card is called in place of a segment.
+pub const NOISE: &str = "noise: rows in no dense region";
+
+/// The label a run gave the rows its clusterer left as noise, if any: a
+/// clusterer that reports `noise_points` gives them the label after its
+/// `clusters_found` clusters (see `strata_cluster_linfa`).
+pub fn noise_label(run: &crate::store::RunRecord) -> Option<usize> {
+    let s = &run.clustering.as_ref()?.diagnostics.scalars;
+    let (noise, found) = (*s.get("noise_points")?, *s.get("clusters_found")?);
+    (noise > 0.0 && found >= 0.0).then_some(found as usize)
 }
 
 fn mean_sd(v: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
@@ -228,6 +244,8 @@ pub struct ProfileData<'a> {
     /// Features whose values are category codes (`columns.nominal`): shown
     /// by their most common values, never as a mean or a trait.
     pub nominal: &'a [String],
+    /// The label of the rows left as noise ([`noise_label`]), if any.
+    pub noise: Option<usize>,
 }
 
 /// A category code as text: whole numbers without decimals.
@@ -339,15 +357,17 @@ pub fn profile(labels: &[usize], d: &ProfileData<'_>) -> Vec<SegmentCard> {
             segment: s,
             size: rows.len(),
             share: rows.len() as f64 / n as f64,
-            label: if label.is_empty() {
-                "close to the average".into()
-            } else {
-                label
+            label: match (d.noise == Some(s), label.is_empty()) {
+                (true, true) => NOISE.into(),
+                (true, false) => format!("{NOISE} ({label})"),
+                (false, true) => "close to the average".into(),
+                (false, false) => label,
             },
             traits,
             campaign,
             mixes,
             described,
+            noise: d.noise == Some(s),
         });
     }
     cards.sort_by(|a, b| b.size.cmp(&a.size).then(a.segment.cmp(&b.segment)));
@@ -407,7 +427,8 @@ pub fn render(cards: &[SegmentCard]) -> String {
     let mut s = String::new();
     for c in cards {
         s.push_str(&format!(
-            "### Segment {}: {} ({} rows, {:.1} %)\n\n",
+            "### {} {}: {} ({} rows, {:.1} %)\n\n",
+            if c.noise { "Label" } else { "Segment" },
             c.segment,
             c.label,
             c.size,
@@ -511,24 +532,23 @@ mod tests {
             revenue_per_response: Array1::from_elem(n, 11.0),
         };
         let names = vec!["spend".to_string(), "visits".to_string()];
-        let cards = profile(
-            &labels,
-            &ProfileData {
-                unscaled: unscaled.view(),
-                names: &names,
-                target: Some(&target),
-                economics: Some(&econ),
-                categories: vec![(
-                    "grp".into(),
-                    (0..n).map(|i| format!("g{}", i / 400)).collect(),
-                )],
-                numbers: vec![(
-                    "popularity".into(),
-                    (0..n).map(|i| (i % 100) as f64).collect(),
-                )],
-                nominal: &[],
-            },
-        );
+        let data = ProfileData {
+            unscaled: unscaled.view(),
+            names: &names,
+            target: Some(&target),
+            economics: Some(&econ),
+            categories: vec![(
+                "grp".into(),
+                (0..n).map(|i| format!("g{}", i / 400)).collect(),
+            )],
+            numbers: vec![(
+                "popularity".into(),
+                (0..n).map(|i| (i % 100) as f64).collect(),
+            )],
+            nominal: &[],
+            noise: None,
+        };
+        let cards = profile(&labels, &data);
         assert_eq!(cards.len(), 3);
         let by = |s: usize| cards.iter().find(|c| c.segment == s).expect("segment");
         let c0 = by(0).campaign.as_ref().expect("campaign");
@@ -554,6 +574,35 @@ mod tests {
         let text = render(&cards);
         assert!(text.contains("**skip: responds too rarely"), "{text}");
         assert!(text.contains("popularity (described, not used)"), "{text}");
+        assert!(cards.iter().all(|c| !c.noise) && !text.contains("noise"), "{text}");
+        // The same rows with label 1 as a clusterer's noise: shown as such,
+        // its campaign figures kept.
+        let noisy = profile(&labels, &ProfileData { noise: Some(1), ..data });
+        let n1 = noisy.iter().find(|c| c.segment == 1).expect("label 1");
+        assert!(n1.noise && n1.label.starts_with("noise: rows in no dense region"), "{}", n1.label);
+        assert_eq!(n1.campaign, by(1).campaign);
+        assert!(noisy.iter().filter(|c| c.noise).count() == 1);
+        let text = render(&noisy);
+        assert!(text.contains("### Label 1: noise: rows in no dense region"), "{text}");
+        assert!(text.contains("### Segment 0: "), "{text}");
+    }
+
+    #[test]
+    fn noise_label_is_read_from_the_run_diagnostics() {
+        let with = |d: strata_core::Diagnostics| {
+            let mut r = crate::selection::tests::run("h", "none", 0.1, None, vec![50, 30, 20]);
+            if let Some(c) = r.clustering.as_mut() {
+                c.diagnostics = d;
+            }
+            r
+        };
+        let d = strata_core::Diagnostics::default;
+        // Two clusters found and 20 noise rows: label 2 is the noise.
+        let r = with(d().scalar("clusters_found", 2.0).scalar("noise_points", 20.0));
+        assert_eq!(noise_label(&r), Some(2));
+        // No noise, or a clusterer that reports none: no noise label.
+        assert_eq!(noise_label(&with(d().scalar("clusters_found", 3.0).scalar("noise_points", 0.0))), None);
+        assert_eq!(noise_label(&with(d().scalar("inertia", 1.0))), None);
     }
 
     #[test]
@@ -579,6 +628,7 @@ mod tests {
                     categories: Vec::new(),
                     numbers: Vec::new(),
                     nominal,
+                    noise: None,
                 },
             )
         };

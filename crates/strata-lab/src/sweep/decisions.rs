@@ -42,6 +42,7 @@ pub(super) fn draw(
                     categories,
                     numbers,
                     nominal: &p.loaded.descriptor.columns.nominal,
+                    noise: crate::segments::noise_label(best),
                 },
             );
             let seg = crate::segments::Segments {
