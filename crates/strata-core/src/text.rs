@@ -31,7 +31,8 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 /// The candidate closest to `word`, if it is close enough to be a plausible
 /// typo (case-insensitive; at most a third of the word's length in edits, and
-/// at least one), or if one contains the other.
+/// at least one), or if one contains the other and the shorter has at least
+/// three characters (`id` is not a typo of `Kidhome`).
 pub fn closest<'a, I, S>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a S>,
@@ -44,7 +45,7 @@ where
         let lc = c.to_lowercase();
         let d = if lc == w {
             0
-        } else if !w.is_empty() && (lc.contains(&w) || w.contains(&lc)) {
+        } else if w.chars().count().min(lc.chars().count()) >= 3 && (lc.contains(&w) || w.contains(&lc)) {
             1
         } else {
             edit_distance(&w, &lc)
@@ -112,6 +113,10 @@ mod tests {
         assert_eq!(closest("delimeter", names.iter()), Some("delimiter"));
         assert_eq!(closest("SHA256", names.iter()), Some("sha256"));
         assert_eq!(closest("zzzzzzzz", names.iter()), None);
+        // Containment: a prefix of three characters or more, not two.
+        let cols = ["Kidhome", "MntWines", "Income"];
+        assert_eq!(closest("mnt", cols.iter()), Some("MntWines"));
+        assert_eq!(closest("ID", cols.iter()), None);
     }
 
     #[test]

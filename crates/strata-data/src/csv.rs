@@ -134,6 +134,15 @@ impl RawTable {
     /// [`RawTable::text_column`], borrowing the (trimmed) cells from the
     /// table instead of copying each one.
     pub fn text_cells(&self, name: &str, na_values: &[String]) -> Result<Vec<Option<&str>>> {
+        let names = self.column_names();
+        if !names.iter().any(|n| n == name) {
+            return Err(DataError::NoColumn {
+                path: self.path.clone(),
+                column: name.to_string(),
+                hint: strata_core::text::did_you_mean(name, names.iter()),
+                present: names,
+            });
+        }
         let col = self.frame.column(name).map_err(|e| self.polars(e))?;
         let ca = col.str().map_err(|e| self.polars(e))?;
         Ok(ca
@@ -468,6 +477,13 @@ mod tests {
 
     fn cells(t: &RawTable, col: &str) -> Vec<Option<String>> {
         t.text_column(col, &[]).unwrap()
+    }
+
+    #[test]
+    fn an_absent_column_is_named_with_the_columns_present() {
+        let t = read("Id,spend\n1,2\n3,4\n").unwrap();
+        let e = t.text_column("ID", &[]).unwrap_err().to_string();
+        assert_eq!(e, "t.csv: no column `ID`; did you mean `Id`?; columns: Id, spend");
     }
 
     #[test]

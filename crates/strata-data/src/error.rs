@@ -192,6 +192,15 @@ pub enum DataError {
     #[error("{}: polars could not read the table: {message}", path.display())]
     Polars { path: PathBuf, message: String },
 
+    #[error("{}: no column `{column}`{hint}; columns: {}", path.display(), present.join(", "))]
+    NoColumn {
+        path: PathBuf,
+        column: String,
+        /// "; did you mean `...`?" or empty.
+        hint: String,
+        present: Vec<String>,
+    },
+
     #[error("{}: the table to transform lacks column `{column}` that the fitted recipe needs", path.display())]
     MissingInput { path: PathBuf, column: String },
 
