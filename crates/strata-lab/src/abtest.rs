@@ -545,7 +545,7 @@ pub fn by_mlp_quartiles(c: &mut Chosen, manifest: &std::path::Path, dirs: &strat
     for (rank, &i) in order.iter().enumerate() {
         c.labels[i] = rank * 4 / n.max(1);
     }
-    c.segmentation = "quartiles of the MLP's predicted response (0 = the highest-scored quarter; the ranked list of `strata contact-list`, fitted on every customer)".into();
+    c.segmentation = "quartiles of the MLP's predicted response (0 = the highest-scored quarter; the ranked list of `strata contact-list`, fitted on every customer, so the quarters' past response rates are in-sample: they spread wider than the model would sort new customers, the top quarter's erring high and the lower ones' low, and customers per arm computed from a rate below one half that errs low fall short)".into();
     c.run = "mlp".into();
     Ok(())
 }

@@ -136,6 +136,7 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     // holding the most responders.
     let text = ok(&strata(&["plan-test", m, "--lift", "0.05", "--by", "mlp", "--out", o]));
     assert!(text.contains("quartiles of the MLP's predicted response"), "{text}");
+    assert!(text.contains("past response rates are in-sample"), "{text}");
     let plan: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("plan.json")).expect("plan")).expect("json");
     let quarters = plan["segments"].as_array().expect("segments");
