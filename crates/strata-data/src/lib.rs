@@ -23,7 +23,8 @@ pub use descriptor::Descriptor;
 pub use error::{DataError, Result, RowRef};
 pub use fetch::{Fetched, fetch};
 pub use load::{
-    FeatureSummary, LoadReport, LoadedDataset, PreparedRows, RowsPrepared, load, load_table, read_raw,
+    FeatureSummary, LoadReport, LoadedDataset, PreparedRows, RowsPrepared, available, load, load_table,
+    read_raw,
 };
 pub use locate::{DATA_DIR_ENV, DataDirs, load_reference, reference_dirs, sha256_file};
 pub use parquet::{ParquetBatches, is_parquet, write_with_labels};

@@ -87,19 +87,36 @@ pub struct RowsPrepared {
     pub applied: Vec<PreparedRows>,
 }
 
+/// Checks the descriptor's data at `path` against its SHA-256: a Parquet
+/// file or folder in place (`None`), a text file by its uncompressed bytes,
+/// whatever the file's storage, which are returned for reading.
+fn verified_bytes(descriptor: &Descriptor, path: &std::path::Path) -> Result<Option<(Vec<u8>, crate::compress::Compression)>> {
+    if crate::parquet::is_parquet(path) {
+        crate::parquet::verify(path, &descriptor.source.sha256)?;
+        return Ok(None);
+    }
+    let (bytes, compression) = crate::compress::read_file(path)?;
+    verify_bytes(path, &bytes, &descriptor.source.sha256)?;
+    Ok(Some((bytes, compression)))
+}
+
+/// Where the descriptor's data is found (see [`DataDirs::locate`]), once
+/// verified against its SHA-256.
+pub fn available(descriptor: &Descriptor, dirs: &DataDirs) -> Result<std::path::PathBuf> {
+    let path = dirs.locate(descriptor)?;
+    verified_bytes(descriptor, &path)?;
+    Ok(path)
+}
+
 /// Locates and verifies the descriptor's data file and reads every row as
 /// the file has them (before de-duplication), every column as text.
 pub fn read_raw(descriptor: &Descriptor, dirs: &DataDirs) -> Result<RawTable> {
     let path = dirs.locate(descriptor)?;
-    if crate::parquet::is_parquet(&path) {
-        crate::parquet::verify(&path, &descriptor.source.sha256)?;
+    let Some((bytes, compression)) = verified_bytes(descriptor, &path)? else {
         let table = crate::parquet::read_table(&path)?;
         tracing::info!(file = %path.display(), format = "parquet", rows = table.height(), "read");
         return Ok(table);
-    }
-    // The checksum is that of the uncompressed bytes, whatever the file's storage.
-    let (bytes, compression) = crate::compress::read_file(&path)?;
-    verify_bytes(&path, &bytes, &descriptor.source.sha256)?;
+    };
     let delimiter = descriptor
         .source
         .delimiter

@@ -416,6 +416,14 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             let mut failures = 0;
             for path in descriptors {
                 let result = Descriptor::from_path(&path).and_then(|d| {
+                    // Without --dest, a verified copy wherever a run would
+                    // read it (STRATA_DATA_DIR, the cache, beside the
+                    // descriptor) needs no download.
+                    if dest.is_none()
+                        && let Ok(found) = strata_data::available(&d, &DataDirs::from_env(None))
+                    {
+                        return Ok(Fetched::AlreadyPresent(found));
+                    }
                     let dir = dest
                         .clone()
                         .unwrap_or_else(|| DataDirs::default().cache_dir(&d));

@@ -307,6 +307,34 @@ fn data_checksum_prints_what_a_descriptor_needs() {
     fails_with(&strata(dir, &["data", "checksum", "nope.csv"]), &["nope.csv"]);
 }
 
+/// `data fetch` downloads nothing when a verified copy is where a run reads
+/// it (beside the descriptor here, gzip-compressed as the repository ships
+/// a file), and tries the download when that copy is damaged.
+#[test]
+fn data_fetch_finds_a_verified_copy_before_downloading() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let body = b"a,b\n1,2\n3,4\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(body).expect("gzip");
+    std::fs::write(dir.join("data.csv.gz"), gz.finish().expect("gzip")).expect("write");
+    // Nothing listens on port 9 of the loopback: a download would fail.
+    std::fs::write(
+        dir.join("d.toml"),
+        format!("[source]\nfile = \"data.csv\"\nsha256 = \"{}\"\nurl = \"http://127.0.0.1:9/data.csv\"\n", sha256(body)),
+    )
+    .expect("descriptor");
+    let out = strata(dir, &["data", "fetch", "d.toml"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("data.csv.gz: already present and verified"), "{said}");
+    assert!(!dir.join("cache").exists(), "nothing downloaded");
+    // A damaged copy is not taken for the data: the download is tried.
+    std::fs::write(dir.join("data.csv.gz"), b"not gzip").expect("damage");
+    fails_with(&strata(dir, &["data", "fetch", "d.toml"]), &["download of http://127.0.0.1:9/data.csv failed"]);
+}
+
 /// A file that cannot be read is named with the reason, said once (the
 /// reason was printed twice when it was both in the message and its cause).
 #[test]
