@@ -149,11 +149,18 @@ pub fn similar_catalogue(
                 .iter()
                 .filter(|r| r.label() == want || r.algorithm == want)
                 .collect();
+            let labels = |rs: &mut dyn Iterator<Item = &manifest::AlgoConfig>| rs.map(|r| r.label()).collect::<Vec<_>>().join(", ");
             match hits.as_slice() {
                 [one] => (Some((*one).clone()), "as asked".into()),
+                [] => anyhow::bail!(
+                    "--representation {want}: expected `chosen` or one of the manifest's representations{}: {}",
+                    strata_core::text::did_you_mean(want, reps.iter().map(|r| r.algorithm.as_str()).chain(["chosen"])),
+                    labels(&mut reps.iter())
+                ),
                 _ => anyhow::bail!(
-                    "--representation {want}: expected `chosen` or one of the manifest's representations: {}",
-                    reps.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")
+                    "--representation {want}: names {} of the manifest's representations; pass one's full label: {}",
+                    hits.len(),
+                    labels(&mut hits.iter().copied())
                 ),
             }
         }

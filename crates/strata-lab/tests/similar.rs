@@ -278,6 +278,19 @@ fn similarity_is_measured_and_the_best_representation_searched() {
     );
     assert!(ok, "{err}");
     assert!(err.contains("searching pca(n_components=1, whiten=false): as asked"), "{err}");
+    let (ok, _, err) = strata(
+        dir,
+        &["similar", "id5", "--experiment", "exp.toml", "--out", "res", "--data-dir", ".", "--representation", "pcaa"],
+    );
+    assert!(!ok && err.contains("--representation pcaa: expected `chosen` or one of the manifest's representations; did you mean `pca`?: none, pca(n_components=1, whiten=false)"), "{err}");
+    // Two representations of one algorithm: the algorithm alone is ambiguous.
+    let two = std::fs::read_to_string(dir.join("exp.toml")).expect("manifest").replace("n_components = 1\n", "n_components = [1, 2]\n");
+    std::fs::write(dir.join("two.toml"), two).expect("manifest");
+    let (ok, _, err) = strata(
+        dir,
+        &["similar", "id5", "--experiment", "two.toml", "--out", "res", "--data-dir", ".", "--representation", "pca"],
+    );
+    assert!(!ok && err.contains("--representation pca: names 2 of the manifest's representations; pass one's full label: pca(n_components=1, whiten=false), pca(n_components=2, whiten=false)"), "{err}");
     let report_md = std::fs::read_to_string(dir.join("res/exp/report.md")).expect("report");
     assert!(report_md.contains("## Similar tracks, measured"), "{report_md}");
     // Sharded, the measurement is one unit: exactly one of three shards
