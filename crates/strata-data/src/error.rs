@@ -32,6 +32,14 @@ pub enum DataError {
     #[error("cannot read {}: {error}", path.display())]
     Io { path: PathBuf, error: std::io::Error },
 
+    /// A file or folder that could not be written or created.
+    #[error("cannot write {}: {error}", path.display())]
+    Write { path: PathBuf, error: std::io::Error },
+
+    /// The labels column of a labelled copy would replace a column of the table.
+    #[error("{}: already has a column `{column}`; give the labels column another name", path.display())]
+    LabelColumnTaken { path: PathBuf, column: String },
+
     /// TOML syntax error, unknown key or value of the wrong type.
     #[error("{}:{line}:{column}: {message}", path.display())]
     Descriptor {
@@ -239,6 +247,13 @@ pub struct UnknownColumn {
 impl DataError {
     pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         DataError::Io {
+            path: path.into(),
+            error,
+        }
+    }
+
+    pub(crate) fn write(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
+        DataError::Write {
             path: path.into(),
             error,
         }

@@ -228,6 +228,21 @@ impl ParquetBatches {
         })
     }
 
+    /// Fails when a file of the table already has a column named `column`:
+    /// a labelled copy would replace it.
+    pub fn check_label_column(&self, column: &str) -> Result<()> {
+        for (f, _) in &self.files {
+            let schema = open_reader(f)?.schema().map_err(|e| pq_error(f, e))?;
+            if schema.iter_names().any(|n| n.as_str() == column) {
+                return Err(DataError::LabelColumnTaken {
+                    path: f.clone(),
+                    column: column.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Every batch in order with its file and the offset inside it.
     fn visit(&self, f: &mut dyn FnMut(&Path, usize, usize, usize) -> Result<()>) -> Result<()> {
         let mut first = 0;
@@ -282,9 +297,12 @@ pub fn write_with_labels(
     column: &str,
     labels: &mut LabelsOf<'_>,
 ) -> Result<()> {
+    src.check_label_column(column)?;
     let folder = src.path.is_dir();
-    if folder {
-        std::fs::create_dir_all(dest).map_err(|e| DataError::io(dest, e))?;
+    // The destination's folders are made as needed.
+    let dir = if folder { Some(dest) } else { dest.parent().filter(|p| !p.as_os_str().is_empty()) };
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir).map_err(|e| DataError::write(dir, e))?;
     }
     let target = |file: &Path| -> PathBuf {
         if folder { dest.join(file.file_name().unwrap_or_default()) } else { dest.to_path_buf() }
@@ -294,7 +312,7 @@ pub fn write_with_labels(
         if let Some((out, w)) = w {
             let tmp = out.with_extension("parquet.part");
             w.finish().map_err(|e| pq_error(&out, e))?;
-            std::fs::rename(&tmp, &out).map_err(|e| DataError::io(&out, e))?;
+            std::fs::rename(&tmp, &out).map_err(|e| DataError::write(&out, e))?;
         }
         Ok(())
     };
@@ -315,7 +333,7 @@ pub fn write_with_labels(
         df.rechunk_mut();
         if writer.is_none() {
             let tmp = out.with_extension("parquet.part");
-            let fd = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
+            let fd = std::fs::File::create(&tmp).map_err(|e| DataError::write(&tmp, e))?;
             let w = ParquetWriter::new(fd).batched(df.schema()).map_err(|e| pq_error(&out, e))?;
             writer = Some((out.clone(), w));
         }

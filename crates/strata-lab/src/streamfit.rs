@@ -73,13 +73,18 @@ pub fn run(descriptor: &Path, dirs: &DataDirs, req: &StreamRequest) -> anyhow::R
     let d = Descriptor::from_path(descriptor)?;
     let t = Instant::now();
     let table = strata_data::stream::open(&d, dirs, req.batch_rows)?;
-    if let Some(out) = &req.labels_out
-        && touches_data(out, &table.batches)
-    {
-        anyhow::bail!(
-            "--labels {} would overwrite the data or write into its folder; choose another path",
-            out.display()
-        );
+    if let Some(out) = &req.labels_out {
+        if touches_data(out, &table.batches) {
+            anyhow::bail!(
+                "--labels {} would overwrite the data or write into its folder; choose another path",
+                out.display()
+            );
+        }
+        // Before the fit, not after it.
+        table
+            .batches
+            .check_label_column(&req.label_column)
+            .map_err(|e| anyhow::anyhow!("--label-column {}: {e}", req.label_column))?;
     }
     let mut km = StreamingKMeans::new(req.k);
     km.max_iter = req.max_iter;

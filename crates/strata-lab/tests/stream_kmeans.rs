@@ -192,4 +192,15 @@ fn stream_kmeans_names_bad_counts_and_bad_values() {
     descriptor(dir, "inf.parquet");
     let err = fails(dir, &["stream-kmeans", "inf.parquet.toml", "--k", "4", "--batch-rows", "10"]);
     assert!(err.contains("inf.parquet: column `x0`, row 18: the value -inf is not finite;"), "{err}");
+    // A labels column named like a column of the table would replace it in
+    // the copy: refused before the fit, nothing written.
+    let err = fails(dir, &["stream-kmeans", "t.parquet.toml", "--k", "4", "--labels", "l.parquet", "--label-column", "x1"]);
+    assert!(err.contains("--label-column x1: ") && err.contains("t.parquet: already has a column `x1`"), "{err}");
+    assert!(!dir.join("l.parquet").exists());
+    // The labelled copy's folders are made as needed.
+    let out = common::strata_command(dir, &["stream-kmeans", "t.parquet.toml", "--k", "4", "--labels", "new/deeper/l.parquet"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(labels(&dir.join("new/deeper/l.parquet")).len(), 400);
 }
