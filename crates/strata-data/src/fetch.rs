@@ -54,7 +54,7 @@ pub fn fetch(descriptor: &Descriptor, dir: &Path) -> Result<Fetched> {
 /// Downloads `url` to `target`, verifying `sha256`; atomic (temp file + rename).
 pub fn download_verified(url: &str, target: &Path, sha256: &str) -> Result<u64> {
     let dir = target.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| DataError::write(dir, e))?;
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -65,7 +65,7 @@ pub fn download_verified(url: &str, target: &Path, sha256: &str) -> Result<u64> 
         Ok(bytes) => {
             std::fs::rename(&part, target).map_err(|e| {
                 let _ = std::fs::remove_file(&part);
-                DataError::io(target, e)
+                DataError::write(target, e)
             })?;
             tracing::info!(url, path = %target.display(), bytes, "downloaded and verified");
             Ok(bytes)
@@ -94,7 +94,7 @@ fn download_to(url: &str, part: &Path, sha256: &str) -> Result<u64> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok());
     let mut reader = response.into_body().into_reader();
-    let mut file = std::fs::File::create(part).map_err(|e| DataError::io(part, e))?;
+    let mut file = std::fs::File::create(part).map_err(|e| DataError::write(part, e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut total = 0u64;
@@ -107,10 +107,10 @@ fn download_to(url: &str, part: &Path, sha256: &str) -> Result<u64> {
         }
         hasher.update(&buf[..n]);
         file.write_all(&buf[..n])
-            .map_err(|e| DataError::io(part, e))?;
+            .map_err(|e| DataError::write(part, e))?;
         total += n as u64;
     }
-    file.sync_all().map_err(|e| DataError::io(part, e))?;
+    file.sync_all().map_err(|e| DataError::write(part, e))?;
     if let Some(expected) = announced
         && expected != total
     {
