@@ -385,6 +385,14 @@ mod tests {
         assert_eq!(back.column("name").expect("name").str().expect("str").get(999), Some("r999"));
         let e = ParquetBatches::open(&p, &["zz".into()], 10).unwrap_err().to_string();
         assert!(e.contains("no column `zz`; the columns are a, b, name"), "{e}");
+        // A labels column named like one of the table's, and a destination
+        // whose folder cannot be made: refused, named, nothing written.
+        let mut none = |b: ArrayView2<'_, f64>| Ok(vec![0u32; b.nrows()]);
+        let e = write_with_labels(&src, &tmp.path().join("x.parquet"), "name", &mut none).unwrap_err().to_string();
+        assert!(e.ends_with("t.parquet: already has a column `name`; give the labels column another name"), "{e}");
+        let e = write_with_labels(&src, &p.join("x.parquet"), "segment", &mut none).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("cannot write {}", p.display())), "{e}");
+        assert!(!tmp.path().join("x.parquet").exists());
     }
 
     fn write(p: &Path, a: Vec<Option<f64>>) {
