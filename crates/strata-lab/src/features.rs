@@ -66,7 +66,8 @@ impl Columns {
                 for p in patterns {
                     if !names.iter().any(|n| glob_match(p, n)) {
                         return Err(format!(
-                            "[features] {key}: \"{p}\" matches no prepared feature; the features are: {}",
+                            "[features] {key}: \"{p}\" matches no prepared feature{}; the features are: {}",
+                            strata_core::text::did_you_mean(p, names.iter()),
                             names.join(", ")
                         ));
                     }
@@ -448,7 +449,7 @@ mod tests {
             exclude: vec![],
         };
         let e = typo.resolve(&all, true).unwrap_err();
-        assert!(e.starts_with("[features] include: \"Incme\" matches no prepared feature"), "{e}");
+        assert!(e.starts_with("[features] include: \"Incme\" matches no prepared feature; did you mean `Income`?; the features are: "), "{e}");
         // A subset's recipe may lack a category: not an error there.
         assert_eq!(typo.resolve(&all, false).unwrap(), vec![1, 2]);
         let none = Columns {
