@@ -67,7 +67,12 @@ impl Columns {
                     if !names.iter().any(|n| glob_match(p, n)) {
                         return Err(format!(
                             "[features] {key}: \"{p}\" matches no prepared feature{}; the features are: {}",
-                            strata_core::text::did_you_mean(p, names.iter()),
+                            // A name, not a glob, may be a typo of one.
+                            if p.contains(['*', '?']) {
+                                String::new()
+                            } else {
+                                strata_core::text::did_you_mean(p, names.iter())
+                            },
                             names.join(", ")
                         ));
                     }
