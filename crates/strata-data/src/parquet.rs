@@ -219,13 +219,11 @@ impl ParquetBatches {
         Ok(x)
     }
 
-    /// Every batch in order as a matrix, with the errors of reading it as
-    /// they are ([`RowBatches::each_batch`] turns them into algorithm errors).
-    pub(crate) fn each_matrix(&self, f: &mut dyn FnMut(ArrayView2<'_, f64>)) -> Result<()> {
-        self.visit(&mut |file, first, offset, len| {
-            f(self.read(file, first, offset, len)?.view());
-            Ok(())
-        })
+    /// Every batch in order as a matrix, until `f` fails, with the errors of
+    /// reading it as they are ([`RowBatches::each_batch`] turns them into
+    /// algorithm errors).
+    pub(crate) fn each_matrix(&self, f: &mut dyn FnMut(ArrayView2<'_, f64>) -> Result<()>) -> Result<()> {
+        self.visit(&mut |file, first, offset, len| f(self.read(file, first, offset, len)?.view()))
     }
 
     /// Fails when a file of the table already has a column named `column`:
@@ -268,9 +266,8 @@ impl RowBatches for ParquetBatches {
         f: &mut dyn FnMut(ArrayView2<'_, f64>) -> std::result::Result<(), AlgoError>,
     ) -> std::result::Result<(), AlgoError> {
         let mut inner: Option<AlgoError> = None;
-        let outer = self.visit(&mut |file, first, offset, len| {
-            let x = self.read(file, first, offset, len)?;
-            f(x.view()).map_err(|e| {
+        let outer = self.each_matrix(&mut |x| {
+            f(x).map_err(|e| {
                 let msg = e.to_string();
                 inner = Some(e);
                 DataError::Internal(msg)
@@ -403,7 +400,7 @@ mod tests {
 
     /// Reads every batch the way the streamed fit's first pass does.
     fn first_pass(path: &Path, batch: usize) -> Result<()> {
-        ParquetBatches::open(path, &["a".into(), "b".into()], batch)?.each_matrix(&mut |_| {})
+        ParquetBatches::open(path, &["a".into(), "b".into()], batch)?.each_matrix(&mut |_| Ok(()))
     }
 
     #[test]

@@ -55,6 +55,7 @@ fn stats(src: &ParquetBatches) -> Result<Stats> {
                 s.max[j] = s.max[j].max(v);
             }
         }
+        Ok(())
     })?;
     Ok(s)
 }
