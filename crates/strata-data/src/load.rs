@@ -329,7 +329,10 @@ impl LoadedDataset {
     /// [`LoadedDataset::apply`] for customers not yet contacted: the file
     /// needs the id and the feature columns, not the target (read when its
     /// column is there) nor the economics (never read). Ids must be unique.
-    pub fn apply_new(&self, table: &RawTable) -> Result<Dataset> {
+    /// Also returns the recipe's warnings on these rows (a category no
+    /// fitted row had, say), which the caller should show beside what it
+    /// computes from them.
+    pub fn apply_new(&self, table: &RawTable) -> Result<(Dataset, Vec<StepNote>)> {
         let mut d = self.descriptor.clone();
         let have = table.column_names();
         if d.columns.target.as_ref().is_some_and(|c| !have.contains(c)) {
@@ -337,7 +340,8 @@ impl LoadedDataset {
         }
         d.economics = None;
         let t = self.recipe.transform(table)?;
-        assemble(&d, table, t.features, t.feature_names)
+        let warnings = t.notes.into_iter().filter(|n| n.warning).collect();
+        Ok((assemble(&d, table, t.features, t.feature_names)?, warnings))
     }
 }
 

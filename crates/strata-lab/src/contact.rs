@@ -52,6 +52,10 @@ pub struct ContactList {
     pub ranked: Vec<(String, f64, bool)>,
     /// Customers of the file whose id is a labelled customer's.
     pub seen: usize,
+    /// What preparing the file as the labelled customers were prepared
+    /// warned about (a category no labelled customer had, say): those
+    /// customers are scored on inputs the model never saw.
+    pub warnings: Vec<String>,
     /// The MLP policy's held-out profit, from the sweep's targeting.
     pub held_out: Option<String>,
     /// What the procedure should earn on the file's customers if they are
@@ -128,7 +132,7 @@ pub fn build(
     let threshold = fitted.threshold;
     let table = read_customers(customers, &descriptor)?;
     // Data errors name the file, the row and the column themselves.
-    let new = loaded.apply_new(&table)?;
+    let (new, warnings) = loaded.apply_new(&table)?;
     if new.feature_names() != ds.feature_names() {
         anyhow::bail!(
             "{}: the prepared columns differ from the labelled customers' ({} against {})",
@@ -189,6 +193,7 @@ pub fn build(
         threshold,
         ranked,
         seen,
+        warnings: warnings.iter().map(|w| format!("{}: {}", w.column, w.message)).collect(),
         held_out,
         expected,
     })
@@ -247,6 +252,11 @@ pub fn render(list: &ContactList) -> String {
             "expected on these {n} customers, if they are like the labelled ones: {mean:.0} on average [{low:.0}, {high:.0}] (the procedure's mean profit per held-out customer over the repeated random splits, and the 95 % interval of that mean, times {n}: what these customers actually return varies more, since each one contacted responds or not; the list itself is fitted on every labelled customer, more than any split trained on)\n"
         ));
     }
+    for w in &list.warnings {
+        out.push_str(&format!(
+            "caution: preparing these customers as the labelled ones were: {w}; their scores rest on a value no labelled customer had\n"
+        ));
+    }
     if list.seen > 0 {
         out.push_str(&format!(
             "caution: {} of these {n} customers are labelled customers the model was fitted on; their scores are in-sample and err high, and only the held-out figure above is an estimate for new customers\n",
@@ -270,6 +280,7 @@ mod tests {
             threshold,
             ranked: vec![("a,1".into(), 0.9, 0.9 >= threshold), ("b".into(), 0.5, 0.5 >= threshold), ("c".into(), 0.1, 0.1 >= threshold)],
             seen,
+            warnings: vec![],
             held_out: held_out.map(String::from),
             expected: None,
         }

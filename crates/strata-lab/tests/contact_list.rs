@@ -61,6 +61,29 @@ fn new_customers_get_a_ranked_contact_list() {
     ok(&strata(&args));
     assert_eq!(std::fs::read_to_string(&path).expect("list"), list);
 
+    // A category no labelled customer had is scored as none of the known
+    // ones (all-zero indicators), and the summary says so, naming it.
+    let text_file = customers(300, &unlabelled, |id| format!("n{id}"));
+    let header: Vec<&str> = text_file.lines().next().expect("header").split('\t').collect();
+    let edu = header.iter().position(|&h| h == "Education").expect("Education column");
+    let changed: Vec<String> = text_file
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut cells: Vec<&str> = line.split('\t').collect();
+            if i == 5 || i == 9 {
+                cells[edu] = "Doctorate";
+            }
+            cells.join("\t")
+        })
+        .collect();
+    std::fs::write(&file, changed.join("\n") + "\n").expect("write");
+    let text = ok(&strata(&args));
+    assert!(
+        text.contains("caution: preparing these customers as the labelled ones were: Education: categories not seen when fitting: Doctorate (2) -> all-zero indicators; their scores rest on a value no labelled customer had"),
+        "{text}"
+    );
+
     // The labelled customers themselves (target column present): scored,
     // and flagged as in-sample.
     std::fs::write(&file, customers(50, &[], str::to_string)).expect("write");
