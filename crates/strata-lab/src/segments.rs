@@ -603,6 +603,17 @@ mod tests {
         // No noise, or a clusterer that reports none: no noise label.
         assert_eq!(noise_label(&with(d().scalar("clusters_found", 3.0).scalar("noise_points", 0.0))), None);
         assert_eq!(noise_label(&with(d().scalar("inertia", 1.0))), None);
+        // The size filter of the choice reads segments, not the noise: 20
+        // noise rows of 100 leave 30 % as the smallest segment's share, and
+        // a run of 1 noise row among 100 is not set aside as a 1 % segment.
+        assert_eq!(crate::selection::smallest_share(&r), 0.3);
+        let mut few = with(d().scalar("clusters_found", 2.0).scalar("noise_points", 1.0));
+        if let Some(c) = few.clustering.as_mut() {
+            c.sizes = vec![60, 39, 1];
+        }
+        assert_eq!(crate::selection::smallest_share(&few), 0.39);
+        // Without noise, the smallest cluster is the smallest segment.
+        assert_eq!(crate::selection::smallest_share(&with(d().scalar("inertia", 1.0))), 0.2);
     }
 
     #[test]

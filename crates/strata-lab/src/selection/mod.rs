@@ -60,14 +60,19 @@ pub const STABLE_ARI: f64 = 0.8;
 /// recommended: a "segment" of a handful of outliers is not actionable.
 pub const MIN_CLUSTER_SHARE: f64 = 0.02;
 
-/// The share of rows in a run's smallest non-empty cluster.
+/// The share of rows in a run's smallest non-empty cluster. The rows a
+/// density clusterer leaves as noise ([`crate::segments::noise_label`]) are
+/// no segment, so their count is not a cluster's (they still count among
+/// the rows).
 pub fn smallest_share(r: &RunRecord) -> f64 {
+    let noise = crate::segments::noise_label(r);
     r.clustering.as_ref().map_or(0.0, |c| {
         let n: usize = c.sizes.iter().sum();
         c.sizes
             .iter()
-            .copied()
-            .filter(|&s| s > 0)
+            .enumerate()
+            .filter(|&(label, &s)| s > 0 && Some(label) != noise)
+            .map(|(_, &s)| s)
             .min()
             .unwrap_or(0) as f64
             / n.max(1) as f64
