@@ -94,10 +94,52 @@ pub struct Verdict {
     pub winner: String,
 }
 
+/// How far two experiments' numbers can be set side by side: on other
+/// data, no metric compares; on the same rows prepared otherwise (another
+/// recipe, so another feature space), only those that do not depend on the
+/// features' space (pipeline stability, an agreement of labels on the same
+/// rows); on the same prepared features, every one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparable {
+    Everything,
+    SameRowsOtherFeatures,
+    OtherData,
+}
+
+/// The headline metrics that read the rows' labels only, not the space
+/// the features span.
+const SPACE_FREE: &[&str] = &["stability_mean_ari"];
+
+impl Comparable {
+    fn of(a: &crate::store::DatasetRef, b: &crate::store::DatasetRef) -> Comparable {
+        if a.sha256 != b.sha256 || a.rows != b.rows {
+            Comparable::OtherData
+        } else if a.recipe != b.recipe || a.features != b.features {
+            Comparable::SameRowsOtherFeatures
+        } else {
+            Comparable::Everything
+        }
+    }
+
+    /// Whether the two sides' values of `metric` can be compared.
+    pub fn metric(self, metric: &str) -> bool {
+        match self {
+            Comparable::Everything => true,
+            Comparable::SameRowsOtherFeatures => SPACE_FREE.contains(&metric),
+            Comparable::OtherData => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
     pub a: String,
     pub b: String,
+    /// Each side's data: descriptor, rows and prepared features.
+    pub data_a: String,
+    pub data_b: String,
+    pub comparable: Comparable,
     pub config_differences: Vec<KeyDiff>,
     pub matched: Vec<RunPair>,
     pub only_in_a: usize,
@@ -132,6 +174,7 @@ pub fn compare(a: &ExperimentResults, b: &ExperimentResults) -> Comparison {
             b: cb.get(k).cloned(),
         })
         .collect();
+    let comparable = Comparable::of(&a.plan.dataset, &b.plan.dataset);
     let ok = |r: &&RunRecord| r.status == RunStatus::Ok;
     let rb: BTreeMap<(String, String), &RunRecord> =
         b.runs.iter().filter(ok).map(|r| (key(r), r)).collect();
@@ -147,6 +190,7 @@ pub fn compare(a: &ExperimentResults, b: &ExperimentResults) -> Comparison {
             let (ma, mb) = (pick(ra), pick(rb));
             let delta = ma
                 .iter()
+                .filter(|(k, _)| comparable.metric(k))
                 .filter_map(|(k, va)| mb.get(k).map(|vb| (k.clone(), vb - va)))
                 .collect();
             matched.push(RunPair {
@@ -183,6 +227,10 @@ pub fn compare(a: &ExperimentResults, b: &ExperimentResults) -> Comparison {
             };
             let (ba, bb) = (best_of(a), best_of(b));
             let winner = match (ba, bb) {
+                _ if !comparable.metric(m) => match comparable {
+                    Comparable::OtherData => "not comparable (other data)".to_string(),
+                    _ => "not comparable (other features)".to_string(),
+                },
                 (Some(x), Some(y)) if x == y => "tie".to_string(),
                 (Some(x), Some(y)) => if (y > x) == *higher { "B" } else { "A" }.to_string(),
                 (Some(_), None) => "A (B lacks it)".into(),
@@ -198,9 +246,15 @@ pub fn compare(a: &ExperimentResults, b: &ExperimentResults) -> Comparison {
             }
         })
         .collect();
+    let data = |d: &crate::store::DatasetRef| {
+        format!("{} ({} rows, {} prepared features)", d.descriptor, d.rows, d.features)
+    };
     Comparison {
         a: a.dir.display().to_string(),
         b: b.dir.display().to_string(),
+        data_a: data(&a.plan.dataset),
+        data_b: data(&b.plan.dataset),
+        comparable,
         only_in_a: a
             .runs
             .iter()
@@ -227,10 +281,25 @@ fn num(v: Option<&f64>) -> String {
 
 impl Comparison {
     pub fn markdown(&self) -> String {
-        let mut s = format!(
-            "# Compare\n\nA: {}\nB: {}\n\n## Configuration keys that differ\n\n",
-            self.a, self.b
-        );
+        let mut s = format!("# Compare\n\nA: {}\nB: {}\n\n", self.a, self.b);
+        let space_free = HEADLINE
+            .iter()
+            .map(|(m, _)| *m)
+            .filter(|m| self.comparable.metric(m))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self.comparable {
+            Comparable::Everything => s.push_str(&format!("Data: both on {}.\n", self.data_a)),
+            Comparable::SameRowsOtherFeatures => s.push_str(&format!(
+                "Data: the same rows prepared otherwise (A: {}; B: {}): the features span other spaces, so only {space_free} compare; the other metrics are shown side by side, without a difference or a winner.\n",
+                self.data_a, self.data_b
+            )),
+            Comparable::OtherData => s.push_str(&format!(
+                "Data: other data (A: {}; B: {}): no metric compares across them; each side's values are shown, without a difference or a winner.\n",
+                self.data_a, self.data_b
+            )),
+        }
+        s.push_str("\n## Configuration keys that differ\n\n");
         if self.config_differences.is_empty() {
             s.push_str("None.\n");
         } else {

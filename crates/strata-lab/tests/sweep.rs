@@ -444,6 +444,7 @@ fn compare_and_cli_errors() {
             .output()
             .expect("compare"),
     );
+    assert!(md.contains("Data: both on data (240 rows, 3 prepared features)."), "{md}");
     assert!(md.contains("| seed | 5 | 6 |"), "{md}");
     assert!(md.contains("| clusterer[0].k | [2, 3] | [3, 4] |"), "{md}");
     assert!(
@@ -468,6 +469,30 @@ fn compare_and_cli_errors() {
             .expect("csv"),
     );
     assert_eq!(csv.lines().count(), 5);
+    // The same rows scaled otherwise: only pipeline stability compares
+    // (silhouettes and BIC live in the features' space).
+    let descriptor = std::fs::read_to_string(dir.join("data.toml")).expect("descriptor");
+    std::fs::write(dir.join("minmax.toml"), format!("{descriptor}[scale]\nmethod = \"min_max\"\n")).expect("minmax");
+    std::fs::write(dir.join("c.toml"), format!("dataset = \"minmax.toml\"\nseed = 5\n{SMALL}")).expect("c");
+    // Other rows altogether: nothing compares.
+    std::fs::create_dir_all(dir.join("other")).expect("other");
+    write_data(&dir.join("other"), 180);
+    std::fs::write(dir.join("d.toml"), format!("dataset = \"other/data.toml\"\nseed = 5\n{SMALL}")).expect("d");
+    for (m, data) in [("c.toml", "."), ("d.toml", "other")] {
+        ok(&strata(dir, &["run", m, "--data-dir", data, "--out", "res", "--quiet"]).output().expect("run"));
+    }
+    let md = ok(&strata(dir, &["compare", "a.toml", "c.toml", "--out", "res"]).output().expect("compare"));
+    assert!(md.contains("Data: the same rows prepared otherwise (A: data (240 rows, 3 prepared features); B: minmax (240 rows, 3 prepared features)): the features span other spaces, so only stability_mean_ari compare"), "{md}");
+    assert!(md.contains("| silhouette | higher |") && md.contains("| not comparable (other features) |"), "{md}");
+    let stability = md.lines().find(|l| l.starts_with("| stability_mean_ari |")).expect("stability row");
+    assert!(!stability.contains("not comparable"), "{stability}");
+    let md = ok(&strata(dir, &["compare", "a.toml", "d.toml", "--out", "res"]).output().expect("compare"));
+    assert!(md.contains("Data: other data (A: data (240 rows, 3 prepared features); B: data (180 rows, 3 prepared features)): no metric compares"), "{md}");
+    assert_eq!(md.matches("not comparable (other data)").count(), 6, "{md}");
+    let js = ok(&strata(dir, &["compare", "a.toml", "d.toml", "--out", "res", "--format", "json"]).output().expect("json"));
+    let v: serde_json::Value = serde_json::from_str(&js).expect("json output");
+    assert_eq!(v["comparable"], "other_data");
+    assert!(v["matched"].as_array().expect("matched").iter().all(|p| p["delta"].as_object().is_some_and(|d| d.is_empty())), "{js}");
     let seg = ok(&strata(dir, &["segments", "a.toml", "--out", "res"])
         .output()
         .expect("segments"));
