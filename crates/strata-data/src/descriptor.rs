@@ -287,7 +287,21 @@ impl Descriptor {
 
     /// Parses descriptor text; `path` is used for messages and to name the dataset.
     pub fn from_toml(text: &str, path: &Path) -> Result<Descriptor> {
-        let mut d: Descriptor = toml::from_str(text).map_err(|e| toml_error(&e, text, path))?;
+        let mut d: Descriptor = toml::from_str(text).map_err(|e| {
+            let mut err = toml_error(&e, text, path);
+            // An experiment manifest given where a descriptor goes: say so,
+            // and where its descriptor is.
+            if let (DataError::Descriptor { message, .. }, Some(doc)) = (&mut err, top_level(text)) {
+                if !doc.contains_key("source") {
+                    if let Some(dataset) = doc.get("dataset").and_then(toml::Value::as_str) {
+                        message.push_str(&format!(
+                            "; this file is an experiment manifest (it names `dataset` and has no [source]), not a dataset descriptor: its descriptor is `{dataset}`, relative to the manifest's folder"
+                        ));
+                    }
+                }
+            }
+            err
+        })?;
         d.path = path.to_path_buf();
         if d.name.is_empty() {
             d.name = path
@@ -433,6 +447,17 @@ impl Descriptor {
 }
 
 /// Turns a TOML/serde error into one with line, column and a suggestion.
+/// The top-level table of a TOML text, when it parses as TOML at all.
+fn top_level(text: &str) -> Option<toml::Table> {
+    text.parse::<toml::Table>().ok()
+}
+
+/// Whether `text` reads as a dataset descriptor (a [source] table, no
+/// `dataset` key), for a clearer error where a manifest was expected.
+pub fn looks_like_descriptor(text: &str) -> bool {
+    top_level(text).is_some_and(|doc| doc.get("source").is_some_and(toml::Value::is_table) && !doc.contains_key("dataset"))
+}
+
 pub(crate) fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> DataError {
     let (line, column, message) = toml_location(e, text);
     DataError::Descriptor {
@@ -489,6 +514,20 @@ sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
         assert_eq!(d.scale.method, ScaleMethod::Standard);
         assert_eq!(d.scale.constant, ConstantPolicy::Drop);
         assert!(d.columns.id.is_none());
+    }
+
+    #[test]
+    fn a_manifest_given_as_a_descriptor_is_named_as_one_with_its_descriptor() {
+        let err = parse("dataset = \"../datasets/m.toml\"\nseed = 1\n[[clusterer]]\nalgorithm = \"kmeans\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("this file is an experiment manifest (it names `dataset` and has no [source]), not a dataset descriptor: its descriptor is `../datasets/m.toml`"),
+            "{err}"
+        );
+        // A descriptor with a typo gets no such hint.
+        let err = parse(&MINIMAL.replace("[source]\n", "[source]\ndelimeter = \",\"\n")).unwrap_err().to_string();
+        assert!(!err.contains("manifest"), "{err}");
     }
 
     #[test]

@@ -296,7 +296,10 @@ impl Manifest {
             message,
         };
         let raw: Raw = toml::from_str(&text).map_err(|e| {
-            let (line, column, message) = strata_data::descriptor::toml_location(&e, &text);
+            let (line, column, mut message) = strata_data::descriptor::toml_location(&e, &text);
+            if strata_data::descriptor::looks_like_descriptor(&text) {
+                message.push_str("; this file is a dataset descriptor (it has a [source] table), not an experiment manifest: a manifest names its descriptor with `dataset = \"...\"` (see experiments/)");
+            }
             syntax(Loc { line, column }, message)
         })?;
         let mut representations = Vec::new();

@@ -207,3 +207,13 @@ exclude = [\"ab\"]
     let e = err(dir, &format!("{}columns = {{ include = [\"a\"] }}\n", body("")));
     assert!(e.contains("columns"), "{e}");
 }
+
+#[test]
+fn a_descriptor_given_as_a_manifest_is_named_as_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = err(tmp.path(), "[source]\nfile = \"d.csv\"\n[columns]\nid = \"id\"\n[scale]\nmethod = \"standard\"\n");
+    assert!(e.contains("this file is a dataset descriptor (it has a [source] table), not an experiment manifest"), "{e}");
+    // A manifest with a typo gets no such hint.
+    let e = err(tmp.path(), &format!("{HEAD}[evaluaton]\nsilhouette = \"exact\"\n"));
+    assert!(e.contains("unknown key `evaluaton`") && !e.contains("descriptor"), "{e}");
+}
