@@ -27,6 +27,16 @@
 //! is above 0, **stop** when it is wholly below, **keep testing** otherwise.
 //! The intervals behind the decisions are Bonferroni-adjusted for the number
 //! of segments read (level `1 - alpha / m`).
+//!
+//! **Reading early.** The planned sizes are those of one look at the end of
+//! the test. A segment read before every customer assigned to it has a
+//! result is an interim look, and deciding on it at the planned level would
+//! raise the error rates with every look. An interim segment is decided only
+//! past the Haybittle-Peto boundary (Haybittle 1971; Peto et al. 1976):
+//! its intervals at level `1 - 0.001 / m`, so an early roll-out or stop
+//! needs overwhelming evidence, and the final look keeps the planned level
+//! (the overall error rate barely moves for a few looks). Results that will
+//! never be complete (customers lost) are read as final on request.
 
 use crate::segments::wilson;
 use serde::{Deserialize, Serialize};
@@ -333,6 +343,14 @@ pub struct SegmentReading {
     pub profit_low: Option<f64>,
     pub profit_high: Option<f64>,
     pub decision: Decision,
+    /// Customers of the segment drawn into the test (both arms).
+    #[serde(default)]
+    pub assigned: usize,
+    /// The level of an interim look's intervals (some assigned customers
+    /// still without a result, the results not read as final): the
+    /// Haybittle-Peto boundary; `None` on the final look.
+    #[serde(default)]
+    pub interim_level: Option<f64>,
 }
 
 /// A read test.
@@ -344,13 +362,20 @@ pub struct TestReading {
     pub segments: Vec<SegmentReading>,
     /// Customers assigned to an arm whose result is missing from the file.
     pub missing_results: usize,
+    /// Read as final: customers without a result will never have one.
+    #[serde(default)]
+    pub final_results: bool,
     pub rule: String,
 }
+
+/// The two-sided level an interim look spends before Bonferroni: the
+/// Haybittle-Peto boundary.
+pub const INTERIM_ALPHA: f64 = 0.001;
 
 /// The rule of [`read`], for reports.
 pub fn reading_rule(alpha: f64, m: usize) -> String {
     format!(
-        "per segment, uplift = treated minus control response rate with Newcombe's hybrid score interval, incremental profit per contact = uplift x revenue - cost; roll out when the whole profit interval is above 0, stop when it is wholly below 0, keep testing otherwise; intervals at level 1 - {alpha}/{m} (Bonferroni over the {m} segments read)"
+        "per segment, uplift = treated minus control response rate with Newcombe's hybrid score interval, incremental profit per contact = uplift x revenue - cost; roll out when the whole profit interval is above 0, stop when it is wholly below 0, keep testing otherwise; intervals at level 1 - {alpha}/{m} (Bonferroni over the {m} segments read); a segment whose assigned customers do not all have a result yet is an interim look, its intervals at level 1 - {INTERIM_ALPHA}/{m} (the Haybittle-Peto boundary, so that reading early barely moves the error rates), unless the results are read as final"
     )
 }
 
@@ -379,19 +404,25 @@ pub struct Observation {
 }
 
 /// Reads the test: uplift, profit and decision per planned segment.
+/// `assigned[i]`: the customers of `plans[i]`'s segment drawn into the test;
+/// with `final_results`, every segment is read at the planned level even
+/// when some of them have no result (lost, not late).
 pub fn read(
     experiment: &str,
     plans: &[SegmentPlan],
     observed: &[Observation],
-    missing_results: usize,
+    assigned: &[usize],
+    final_results: bool,
     alpha: f64,
 ) -> TestReading {
     let m = plans.len().max(1);
     let level = 1.0 - alpha / m as f64;
-    let z = normal_quantile(1.0 - (1.0 - level) / 2.0);
+    let interim = 1.0 - INTERIM_ALPHA / m as f64;
+    let z_of = |level: f64| normal_quantile(1.0 - (1.0 - level) / 2.0);
     let segments = plans
         .iter()
-        .map(|p| {
+        .zip(assigned)
+        .map(|(p, &assigned)| {
             let count = |arm: Arm| {
                 let of: Vec<&Observation> = observed
                     .iter()
@@ -400,7 +431,8 @@ pub fn read(
                 (of.len(), of.iter().filter(|o| o.responded).count())
             };
             let ((nt, kt), (nc, kc)) = (count(Arm::Treatment), count(Arm::Control));
-            let (d, lo, hi) = newcombe(kt, nt, kc, nc, z);
+            let interim_level = (!final_results && nt + nc < assigned).then_some(interim);
+            let (d, lo, hi) = newcombe(kt, nt, kc, nc, z_of(interim_level.unwrap_or(level)));
             let profit = |u: f64| u * p.revenue_per_response - p.cost_per_contact;
             let (pl, ph) = (profit(lo), profit(hi));
             // An arm without results estimates nothing (its rate is 0/0).
@@ -429,6 +461,8 @@ pub fn read(
                 } else {
                     Decision::KeepTesting
                 },
+                assigned,
+                interim_level,
             }
         })
         .collect();
@@ -436,7 +470,8 @@ pub fn read(
         experiment: experiment.to_string(),
         level,
         segments,
-        missing_results,
+        missing_results: assigned.iter().sum::<usize>().saturating_sub(observed.len()),
+        final_results,
         rule: reading_rule(alpha, m),
     }
 }
@@ -605,7 +640,11 @@ pub fn plan_files(c: &Chosen, design: Design, seed: Option<Seed>) -> anyhow::Res
 /// column, when present, must agree with the assignment. A customer who is
 /// not in the test, an unknown or repeated id and an unreadable value are
 /// errors naming the row; assigned customers without a result are counted.
-pub fn read_files(experiment_dir: &std::path::Path, results: &std::path::Path) -> anyhow::Result<(TestReading, std::path::PathBuf)> {
+pub fn read_files(
+    experiment_dir: &std::path::Path,
+    results: &std::path::Path,
+    final_results: bool,
+) -> anyhow::Result<(TestReading, std::path::PathBuf)> {
     let dir = experiment_dir.join(FOLDER);
     let plan_path = dir.join("plan.json");
     if !plan_path.is_file() {
@@ -665,8 +704,12 @@ pub fn read_files(experiment_dir: &std::path::Path, results: &std::path::Path) -
         };
         observed.push(Observation { segment, arm, responded });
     }
-    let in_test = planned.values().filter(|(_, a)| *a != Arm::NotInTest).count();
-    let reading = read(&test.experiment, &test.segments, &observed, in_test - observed.len(), test.design.alpha);
+    let assigned: Vec<usize> = test
+        .segments
+        .iter()
+        .map(|p| planned.values().filter(|&&(s, a)| s == p.segment && a != Arm::NotInTest).count())
+        .collect();
+    let reading = read(&test.experiment, &test.segments, &observed, &assigned, final_results, test.design.alpha);
     let path = dir.join("reading.json");
     crate::store::write_json(&path, &reading)?;
     Ok((reading, path))
@@ -708,14 +751,16 @@ pub fn render_plan(t: &TestPlan) -> String {
 /// The reading as text, one line per segment.
 pub fn render_reading(r: &TestReading) -> String {
     let mut s = format!("campaign test reading for {}\nrule: {}\n", r.experiment, r.rule);
-    if r.missing_results > 0 {
-        s.push_str(&format!("{} customers in the test have no result in the file\n", r.missing_results));
+    if let Some(m) = r.missing_note() {
+        s.push_str(&m);
+        s.push('\n');
     }
     s.push('\n');
     for g in &r.segments {
         s.push_str(&format!(
-            "segment {}: treated {}, control {}, uplift {}, profit per contact {}: {}\n",
+            "segment {}{}: treated {}, control {}, uplift {}, profit per contact {}: {}\n",
             g.segment,
+            g.look_text(),
             g.treated_text(),
             g.control_text(),
             g.uplift_text(),
@@ -726,7 +771,41 @@ pub fn render_reading(r: &TestReading) -> String {
     s
 }
 
+/// A level as a percentage with no trailing zeros: 0.9995 is `99.95`.
+fn percent(level: f64) -> String {
+    let t = format!("{:.4}", 100.0 * level);
+    t.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+impl TestReading {
+    /// What the missing results mean for this reading, when some are.
+    pub fn missing_note(&self) -> Option<String> {
+        let n = self.missing_results;
+        (n > 0).then(|| {
+            if self.final_results {
+                format!("{n} customers in the test have no result in the file, and the results are read as final: they count as lost, which biases the reading unless they are lost at random")
+            } else {
+                format!("{n} customers in the test have no result in the file yet: the segments they belong to are interim looks (pass --final if those results will never come)")
+            }
+        })
+    }
+}
+
 impl SegmentReading {
+    /// ` (interim look: ...)` for a segment read before all its results
+    /// came, or nothing.
+    pub fn look_text(&self) -> String {
+        match self.interim_level {
+            Some(level) => format!(
+                " (interim look: {} of {} results; decided only past the Haybittle-Peto boundary, intervals at {} %)",
+                self.treated + self.control,
+                self.assigned,
+                percent(level)
+            ),
+            None => String::new(),
+        }
+    }
+
     /// `k/n (rate %)`, or `0/0 (no results)`.
     fn arm_text(k: usize, n: usize, rate: Option<f64>) -> String {
         match rate {
@@ -918,9 +997,13 @@ mod tests {
                 }
             }
         }
-        let r = read("x", &plans, &obs, 7, 0.05);
+        // Every result of segments 0 and 1 is in; 7 of segment 2 are not.
+        let r = read("x", &plans, &obs, &[4000, 4000, 4007], false, 0.05);
         assert_eq!(r.missing_results, 7);
         assert!((r.level - (1.0 - 0.05 / 3.0)).abs() < 1e-12);
+        assert_eq!(r.segments[0].interim_level, None);
+        assert_eq!(r.segments[2].interim_level, Some(1.0 - 0.001 / 3.0));
+        assert!(render_reading(&r).contains("segment 2 (interim look: 4000 of 4007 results; decided only past the Haybittle-Peto boundary, intervals at 99.9667 %)"));
         let d: Vec<Decision> = r.segments.iter().map(|s| s.decision).collect();
         // No effect: contacting costs 3 per contact, so stop; +40 points: roll
         // out; +10 points is real but below break-even: stop.
@@ -935,12 +1018,12 @@ mod tests {
         let few: Vec<Observation> = obs.iter().filter(|o| o.segment == 1).take(10).copied().chain(
             obs.iter().filter(|o| o.segment == 1 && o.arm == Arm::Control).take(10).copied(),
         ).collect();
-        let r = read("x", &plans[1..2], &few, 0, 0.05);
+        let r = read("x", &plans[1..2], &few, &[20], false, 0.05);
         assert_eq!(r.segments[0].decision, Decision::KeepTesting);
         // An arm without results estimates nothing: no rate, uplift or
         // profit (a 0/0 rate read as 0 % would show a made-up uplift).
         let treated_only: Vec<Observation> = obs.iter().filter(|o| o.segment == 1 && o.arm == Arm::Treatment).take(50).copied().collect();
-        let r = read("x", &plans[1..2], &treated_only, 0, 0.05);
+        let r = read("x", &plans[1..2], &treated_only, &[50], false, 0.05);
         let g = &r.segments[0];
         assert_eq!(g.decision, Decision::KeepTesting);
         assert!(g.treated_rate.is_some() && g.control_rate.is_none(), "{g:?}");
@@ -949,6 +1032,61 @@ mod tests {
         assert!(text.contains("control 0/0 (no results), uplift not estimated (no results in the control arm)"), "{text}");
         let back: TestReading = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn an_interim_look_decides_only_past_the_haybittle_peto_boundary() {
+        // 60/120 treated against 12/120 control: +40 points. Break-even is
+        // 3/11 = 27.3 points. The 95 % interval's low end clears it, the
+        // 99.9 % one does not.
+        let plan = SegmentPlan {
+            segment: 0,
+            customers: 4000,
+            responders: 400,
+            baseline: 0.1,
+            baseline_low: 0.09,
+            baseline_high: 0.11,
+            target_rate: 0.15,
+            needed_per_arm: 2000,
+            per_arm: 2000,
+            feasible: true,
+            detectable_lift: Some(0.03),
+            cost_per_contact: 3.0,
+            revenue_per_response: 11.0,
+            break_even_uplift: 3.0 / 11.0,
+            test_cost: 6000.0,
+            profit_if_lift: 0.0,
+        };
+        let obs: Vec<Observation> = [(Arm::Treatment, 60), (Arm::Control, 12)]
+            .into_iter()
+            .flat_map(|(arm, k)| (0..120).map(move |i| Observation { segment: 0, arm, responded: i < k }))
+            .collect();
+        let (_, lo95, _) = newcombe(60, 120, 12, 120, normal_quantile(0.975));
+        let (_, lo999, _) = newcombe(60, 120, 12, 120, normal_quantile(1.0 - 0.0005));
+        assert!(lo95 > 3.0 / 11.0 && lo999 < 3.0 / 11.0, "{lo95} {lo999}");
+        // Complete results (all 240 assigned customers): roll out.
+        let done = read("x", std::slice::from_ref(&plan), &obs, &[240], false, 0.05);
+        assert_eq!((done.segments[0].decision, done.segments[0].interim_level), (Decision::RollOut, None));
+        // The same results with 3760 of the 4000 assigned still to come: an
+        // interim look, not yet past the boundary.
+        let early = read("x", std::slice::from_ref(&plan), &obs, &[4000], false, 0.05);
+        let g = &early.segments[0];
+        assert_eq!((g.decision, g.interim_level), (Decision::KeepTesting, Some(0.999)));
+        assert!((g.uplift_low.unwrap() - lo999).abs() < 1e-15);
+        assert_eq!(early.missing_results, 3760);
+        let text = render_reading(&early);
+        assert!(text.contains("3760 customers in the test have no result in the file yet: the segments they belong to are interim looks (pass --final"), "{text}");
+        assert!(text.contains("segment 0 (interim look: 240 of 4000 results; decided only past the Haybittle-Peto boundary, intervals at 99.9 %)"), "{text}");
+        // Read as final, the missing customers are lost: the planned level.
+        let lost = read("x", std::slice::from_ref(&plan), &obs, &[4000], true, 0.05);
+        assert_eq!((lost.segments[0].decision, lost.segments[0].interim_level), (Decision::RollOut, None));
+        assert!(render_reading(&lost).contains("the results are read as final: they count as lost"));
+        // Overwhelming evidence decides even early: 100/120 against 12/120.
+        let strong: Vec<Observation> = [(Arm::Treatment, 100), (Arm::Control, 12)]
+            .into_iter()
+            .flat_map(|(arm, k)| (0..120).map(move |i| Observation { segment: 0, arm, responded: i < k }))
+            .collect();
+        assert_eq!(read("x", std::slice::from_ref(&plan), &strong, &[4000], false, 0.05).segments[0].decision, Decision::RollOut);
     }
 
     #[test]

@@ -144,6 +144,12 @@ pub enum Command {
         /// Results folder holding the manifest's results.
         #[arg(long, default_value = "results")]
         out: PathBuf,
+        /// The results are final: customers without a result will never
+        /// have one, so every segment is read at the planned level
+        /// (otherwise a segment with results still to come is an interim
+        /// look, decided only past the Haybittle-Peto boundary)
+        #[arg(long = "final")]
+        final_results: bool,
     },
     /// Score a file of customers with the MLP's ranked list, fitted on every
     /// labelled customer as held-out targeting judges it: score, rank and
@@ -612,9 +618,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             manifest,
             results,
             out,
+            final_results,
         } => {
             let res = crate::compare::resolve(&manifest, &out)?;
-            let (reading, path) = crate::abtest::read_files(&res.dir, &results)?;
+            let (reading, path) = crate::abtest::read_files(&res.dir, &results, final_results)?;
             print!("{}", crate::abtest::render_reading(&reading));
             let res = crate::store::ExperimentResults::read(&res.dir)?;
             for w in std::iter::once(path).chain(crate::report::write(&res)?) {

@@ -93,7 +93,8 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     let file = tmp.path().join("results.csv");
     std::fs::write(&file, &kept).expect("results");
     let text = ok(&strata(&["read-test", m, file.to_str().expect("utf-8"), "--out", o]));
-    assert!(text.contains("1 customers in the test have no result"), "{text}");
+    assert!(text.contains("1 customers in the test have no result in the file yet: the segments they belong to are interim looks"), "{text}");
+    assert!(text.contains(" (interim look: "), "{text}");
     let reading: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("reading.json")).expect("reading")).expect("json");
     let decision = |s: u64| {
@@ -109,6 +110,11 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     assert_eq!(decision(1), "stop");
     let report = std::fs::read_to_string(out.join("mkt/report.md")).expect("report");
     assert!(report.contains("Read by `strata read-test`"), "{report}");
+    assert!(report.contains(" (interim look: "), "{report}");
+    // The missing result will never come: read as final, no interim look.
+    let text = ok(&strata(&["read-test", m, file.to_str().expect("utf-8"), "--out", o, "--final"]));
+    assert!(text.contains("1 customers in the test have no result in the file, and the results are read as final"), "{text}");
+    assert!(!text.contains("interim look:"), "{text}");
 
     // Bad files: each error names the file, the row and what is wrong.
     let bad = |body: &str| {

@@ -392,18 +392,14 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
     d.p(&format!(
         "Read by `strata read-test`: {}.{}",
         r.rule,
-        if r.missing_results > 0 {
-            format!(" {} customers in the test have no result.", r.missing_results)
-        } else {
-            String::new()
-        }
+        r.missing_note().map(|m| format!(" {m}.")).unwrap_or_default()
     ));
     let rows: Vec<Vec<String>> = r
         .segments
         .iter()
         .map(|g| {
             vec![
-                g.segment.to_string(),
+                format!("{}{}", g.segment, g.look_text()),
                 g.treated_text(),
                 g.control_text(),
                 g.uplift_text(),
