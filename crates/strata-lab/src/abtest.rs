@@ -1090,6 +1090,54 @@ mod tests {
     }
 
     #[test]
+    fn reading_early_at_the_boundary_keeps_the_error_rate_that_naive_peeking_inflates() {
+        // The true uplift is exactly break-even (3/11): rolling out is an
+        // error. Four looks, at 100, 200, 300 and 400 results per arm of the
+        // 800 assigned; a test stops at its first roll-out or stop.
+        let plan = SegmentPlan {
+            segment: 0,
+            customers: 800,
+            responders: 80,
+            baseline: 0.1,
+            baseline_low: 0.08,
+            baseline_high: 0.12,
+            target_rate: 0.4,
+            needed_per_arm: 400,
+            per_arm: 400,
+            feasible: true,
+            detectable_lift: None,
+            cost_per_contact: 3.0,
+            revenue_per_response: 11.0,
+            break_even_uplift: 3.0 / 11.0,
+            test_cost: 1200.0,
+            profit_if_lift: 0.0,
+        };
+        let (pc, pt) = (0.1, 0.1 + 3.0 / 11.0);
+        let mut rng = Rng::new(Seed(11));
+        let runs = 4000;
+        let (mut naive, mut bounded) = (0, 0);
+        for _ in 0..runs {
+            let obs: Vec<Observation> = (0..400)
+                .flat_map(|_| [(Arm::Treatment, pt), (Arm::Control, pc)])
+                .map(|(arm, p)| Observation { segment: 0, arm, responded: rng.uniform() < p })
+                .collect();
+            let first = |final_each_look: bool| {
+                [200, 400, 600, 800]
+                    .into_iter()
+                    .map(|n| read("x", std::slice::from_ref(&plan), &obs[..n], &[800], final_each_look, 0.05).segments[0].decision)
+                    .find(|d| *d != Decision::KeepTesting)
+            };
+            naive += usize::from(first(true) == Some(Decision::RollOut));
+            bounded += usize::from(first(false) == Some(Decision::RollOut));
+        }
+        let (naive, bounded) = (naive as f64 / runs as f64, bounded as f64 / runs as f64);
+        // One look at the planned level errs one-sidedly 2.5 % of the time;
+        // four naive looks err about twice as often, the boundary keeps it.
+        assert!(naive > 0.04, "naive peeking: {naive}");
+        assert!(bounded < 0.033, "Haybittle-Peto: {bounded}");
+    }
+
+    #[test]
     fn newcombe_matches_statsmodels() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/newcombe.json");
         let text = std::fs::read_to_string(path).expect("fixture (tools/fixtures/proportions_reference.py)");
