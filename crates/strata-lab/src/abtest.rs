@@ -9,8 +9,9 @@
 //! **Planning.** Per segment: the baseline response rate (the segment's rate
 //! in the data, with its Wilson interval) and the rate to detect (baseline
 //! plus an absolute or relative lift). The customers needed per arm come from
-//! the two-proportion formula for a two-sided z-test at level `alpha` with
-//! power `power` (Fleiss, Levin and Paik, *Statistical Methods for Rates and
+//! the two-proportion formula for a two-sided z-test at level `alpha / m`
+//! (Bonferroni over the `m` segments planned, the level the reading uses)
+//! with power `power` (Fleiss, Levin and Paik, *Statistical Methods for Rates and
 //! Proportions*, 3rd ed., eq. 4.14, without continuity correction):
 //!
 //! `n = (z(1-a/2) sqrt(2 pbar qbar) + z(power) sqrt(p0 q0 + p1 q1))^2 / (p1 - p0)^2`
@@ -242,17 +243,20 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
         ));
     }
     let k = data.labels.iter().copied().max().map_or(0, |m| m + 1);
+    let segments: Vec<(usize, Vec<usize>)> = (0..k)
+        .map(|s| (s, (0..n).filter(|&i| data.labels[i] == s).collect::<Vec<usize>>()))
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect();
+    // The reading judges every segment at alpha / m: plan for that level,
+    // or the power promised would not be the reading's.
+    let alpha = design.alpha / segments.len().max(1) as f64;
     let mut out = Vec::new();
-    for s in 0..k {
-        let rows: Vec<usize> = (0..n).filter(|&i| data.labels[i] == s).collect();
-        if rows.is_empty() {
-            continue;
-        }
+    for (s, rows) in segments {
         let responders = rows.iter().filter(|&&i| data.y[i] == 1).count();
         let p0 = responders as f64 / rows.len() as f64;
         let (lo, hi) = wilson(responders, rows.len(), strata_core::stats::Z95);
         let p1 = design.lift.target(p0).map_err(|e| format!("segment {s}: {e}"))?;
-        let needed = sample_size(p0, p1, design.alpha, design.power);
+        let needed = sample_size(p0, p1, alpha, design.power);
         let per_arm = needed.min(rows.len() / 2);
         let (cost, revenue) = (mean_of(data.cost, &rows), mean_of(data.revenue, &rows));
         out.push(SegmentPlan {
@@ -266,7 +270,7 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
             needed_per_arm: needed,
             per_arm,
             feasible: per_arm == needed,
-            detectable_lift: detectable_lift(per_arm, p0, design.alpha, design.power),
+            detectable_lift: detectable_lift(per_arm, p0, alpha, design.power),
             cost_per_contact: cost,
             revenue_per_response: revenue,
             break_even_uplift: if revenue > 0.0 { cost / revenue } else { f64::INFINITY },
@@ -476,10 +480,10 @@ pub fn read(
     }
 }
 
-/// The planning rule, for reports.
-pub fn planning_rule(d: &Design) -> String {
+/// The planning rule for `m` segments, for reports.
+pub fn planning_rule(d: &Design, m: usize) -> String {
     format!(
-        "per segment, treatment (contacted) against control (not contacted), customers drawn at random within the segment; customers per arm from the two-proportion formula for a two-sided z-test at level {} with power {} to detect {} (Fleiss, Levin and Paik, eq. 4.14, no continuity correction); a segment with fewer customers puts them all in the test and states the smallest lift it can detect",
+        "per segment, treatment (contacted) against control (not contacted), customers drawn at random within the segment; customers per arm from the two-proportion formula for a two-sided z-test at level {}/{m} (Bonferroni over the {m} segments, the level the reading uses) with power {} to detect {} (Fleiss, Levin and Paik, eq. 4.14, no continuity correction); a segment with fewer customers puts them all in the test and states the smallest lift it can detect",
         d.alpha,
         d.power,
         d.lift.describe()
@@ -603,8 +607,8 @@ pub fn plan_files(c: &Chosen, design: Design, seed: Option<Seed>) -> anyhow::Res
         segmentation: c.segmentation.clone(),
         design,
         seed,
+        rule: planning_rule(&design, segments.len()),
         segments,
-        rule: planning_rule(&design),
     };
     let dir = c.dir.join(FOLDER);
     std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
@@ -715,6 +719,34 @@ pub fn read_files(
     Ok((reading, path))
 }
 
+impl TestPlan {
+    /// A caution when the lift to detect is below some segment's break-even
+    /// uplift: a test sized for it can show that contacting does not pay,
+    /// but a lift that pays is a larger one.
+    pub fn below_break_even(&self) -> Option<String> {
+        let below: Vec<&SegmentPlan> = self
+            .segments
+            .iter()
+            .filter(|p| p.target_rate - p.baseline < p.break_even_uplift)
+            .collect();
+        let highest = below.iter().map(|p| p.break_even_uplift).fold(f64::NEG_INFINITY, f64::max);
+        (!below.is_empty()).then(|| {
+            format!(
+                "caution: the lift to detect ({}) is below the break-even uplift of segment{} {} ({}): if it is the real lift, contacting loses money there, and a test sized for it tells whether there is a lift, not whether contacting pays (the reading's roll out needs an uplift above break-even); to test that, plan a lift above {:.1} points",
+                self.design.lift.describe(),
+                if below.len() > 1 { "s" } else { "" },
+                below.iter().map(|p| p.segment.to_string()).collect::<Vec<_>>().join(", "),
+                below
+                    .iter()
+                    .map(|p| format!("{:.1} points", 100.0 * p.break_even_uplift))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                100.0 * highest
+            )
+        })
+    }
+}
+
 /// The plan as text, one line per segment.
 pub fn render_plan(t: &TestPlan) -> String {
     let mut s = format!(
@@ -744,6 +776,10 @@ pub fn render_plan(t: &TestPlan) -> String {
             100.0 * p.break_even_uplift,
             p.profit_if_lift
         ));
+    }
+    if let Some(c) = t.below_break_even() {
+        s.push_str(&c);
+        s.push('\n');
     }
     s
 }
@@ -928,15 +964,34 @@ mod tests {
         let (a, b) = (&plans[0], &plans[1]);
         assert_eq!((a.customers, b.customers), (2000, 1000));
         assert!((a.baseline - 0.10).abs() < 1e-12 && (b.baseline - 0.30).abs() < 1e-12);
-        assert_eq!(a.needed_per_arm, sample_size(0.10, 0.15, 0.05, 0.8));
-        assert!(a.feasible && a.per_arm == 686);
+        // Two segments: each planned at 0.05 / 2, the level of the reading.
+        assert_eq!(a.needed_per_arm, sample_size(0.10, 0.15, 0.025, 0.8));
+        assert!(a.needed_per_arm > 686);
+        assert!(a.feasible && a.per_arm == a.needed_per_arm);
         // Segment 1 needs more than its 1000 customers hold: all go in, half each.
         assert!(!b.feasible && b.per_arm == 500 && b.needed_per_arm > 500);
         let dl = b.detectable_lift.expect("reachable");
-        assert!(dl > 0.05 && (power_of(500, 0.30, 0.30 + dl, 0.05) - 0.8).abs() < 1e-6);
+        assert!(dl > 0.05 && (power_of(500, 0.30, 0.30 + dl, 0.025) - 0.8).abs() < 1e-6);
         assert!((a.break_even_uplift - 3.0 / 11.0).abs() < 1e-12);
-        assert!((a.test_cost - 686.0 * 3.0).abs() < 1e-9);
-        assert!((a.profit_if_lift - 686.0 * (0.05 * 11.0 - 3.0)).abs() < 1e-9);
+        let na = a.per_arm as f64;
+        assert!((a.test_cost - na * 3.0).abs() < 1e-9);
+        assert!((a.profit_if_lift - na * (0.05 * 11.0 - 3.0)).abs() < 1e-9);
+
+        // +5 points, below the break-even 27.3: the plan says what such a
+        // test can tell; +30 points on both segments clears it.
+        let test = |design: Design| TestPlan {
+            experiment: "x".into(),
+            run: "r".into(),
+            segmentation: "s".into(),
+            design,
+            seed: Seed(3),
+            segments: plan(&d, design).unwrap(),
+            rule: String::new(),
+        };
+        let c = test(design).below_break_even().expect("a caution");
+        assert!(c.starts_with("caution: the lift to detect (+5.0 percentage points) is below the break-even uplift of segments 0, 1 (27.3 points, 27.3 points)"), "{c}");
+        assert!(render_plan(&test(design)).contains(&c));
+        assert_eq!(test(Design { lift: Lift::Absolute(0.3), ..design }).below_break_even(), None);
 
         let arms = assign(&labels, &plans, Seed(3));
         for p in &plans {

@@ -385,6 +385,9 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
         ],
         &rows,
     );
+    if let Some(c) = t.below_break_even() {
+        d.p(&c);
+    }
     let Some(r) = &res.test_reading else {
         d.p("Not read yet: `strata read-test MANIFEST RESULTS.csv` reads the responses per arm.");
         return;
