@@ -1015,30 +1015,34 @@ mod tests {
         assert!(Design { power: 1.2, ..design }.check().is_err());
     }
 
+    /// A segment of `2 per_arm` customers at a 10 % baseline, all in the
+    /// test, a contact costing 3 and a response bringing 11.
+    fn segment_plan(segment: usize, per_arm: usize) -> SegmentPlan {
+        SegmentPlan {
+            segment,
+            customers: 2 * per_arm,
+            responders: per_arm / 5,
+            baseline: 0.1,
+            baseline_low: 0.09,
+            baseline_high: 0.11,
+            target_rate: 0.15,
+            needed_per_arm: per_arm,
+            per_arm,
+            feasible: true,
+            detectable_lift: Some(0.03),
+            cost_per_contact: 3.0,
+            revenue_per_response: 11.0,
+            break_even_uplift: 3.0 / 11.0,
+            test_cost: 3.0 * per_arm as f64,
+            profit_if_lift: 0.0,
+        }
+    }
+
     #[test]
     fn a_simulated_test_with_uplift_in_one_segment_is_read_back() {
         // Segment 0: no effect (10 % in both arms); segment 1: +40 points, far
         // above break-even (3/11 = 27 points); segment 2: +10 points, below it.
-        let plans: Vec<SegmentPlan> = (0..3)
-            .map(|s| SegmentPlan {
-                segment: s,
-                customers: 4000,
-                responders: 400,
-                baseline: 0.1,
-                baseline_low: 0.09,
-                baseline_high: 0.11,
-                target_rate: 0.15,
-                needed_per_arm: 2000,
-                per_arm: 2000,
-                feasible: true,
-                detectable_lift: Some(0.03),
-                cost_per_contact: 3.0,
-                revenue_per_response: 11.0,
-                break_even_uplift: 3.0 / 11.0,
-                test_cost: 6000.0,
-                profit_if_lift: 0.0,
-            })
-            .collect();
+        let plans: Vec<SegmentPlan> = (0..3).map(|s| segment_plan(s, 2000)).collect();
         let mut rng = Rng::new(Seed(5));
         let mut obs = Vec::new();
         for (s, (pt, pc)) in [(0.10, 0.10), (0.50, 0.10), (0.20, 0.10)].into_iter().enumerate() {
@@ -1094,24 +1098,7 @@ mod tests {
         // 60/120 treated against 12/120 control: +40 points. Break-even is
         // 3/11 = 27.3 points. The 95 % interval's low end clears it, the
         // 99.9 % one does not.
-        let plan = SegmentPlan {
-            segment: 0,
-            customers: 4000,
-            responders: 400,
-            baseline: 0.1,
-            baseline_low: 0.09,
-            baseline_high: 0.11,
-            target_rate: 0.15,
-            needed_per_arm: 2000,
-            per_arm: 2000,
-            feasible: true,
-            detectable_lift: Some(0.03),
-            cost_per_contact: 3.0,
-            revenue_per_response: 11.0,
-            break_even_uplift: 3.0 / 11.0,
-            test_cost: 6000.0,
-            profit_if_lift: 0.0,
-        };
+        let plan = segment_plan(0, 2000);
         let obs: Vec<Observation> = [(Arm::Treatment, 60), (Arm::Control, 12)]
             .into_iter()
             .flat_map(|(arm, k)| (0..120).map(move |i| Observation { segment: 0, arm, responded: i < k }))
@@ -1149,24 +1136,7 @@ mod tests {
         // The true uplift is exactly break-even (3/11): rolling out is an
         // error. Four looks, at 100, 200, 300 and 400 results per arm of the
         // 800 assigned; a test stops at its first roll-out or stop.
-        let plan = SegmentPlan {
-            segment: 0,
-            customers: 800,
-            responders: 80,
-            baseline: 0.1,
-            baseline_low: 0.08,
-            baseline_high: 0.12,
-            target_rate: 0.4,
-            needed_per_arm: 400,
-            per_arm: 400,
-            feasible: true,
-            detectable_lift: None,
-            cost_per_contact: 3.0,
-            revenue_per_response: 11.0,
-            break_even_uplift: 3.0 / 11.0,
-            test_cost: 1200.0,
-            profit_if_lift: 0.0,
-        };
+        let plan = segment_plan(0, 400);
         let (pc, pt) = (0.1, 0.1 + 3.0 / 11.0);
         let mut rng = Rng::new(Seed(11));
         let runs = 4000;
