@@ -315,6 +315,11 @@ impl FittedRecipe {
             one_hot: is_one_hot,
             ..
         } = recipe.unscaled(t)?;
+        // Constant columns that are not scaled (indicators, codes, or every
+        // column without scaling) stay, so that every fit of the recipe
+        // gives the same columns; they carry no information, which the
+        // user should hear (an encoding that merged every category, say).
+        let mut constant_kept = Vec::new();
         for (j, name) in names.iter().enumerate() {
             let col: Vec<f64> = unscaled.column(j).to_vec();
             let mut scale = ColumnScale {
@@ -360,6 +365,10 @@ impl FittedRecipe {
                     };
                     scale.center = center;
                     scale.scale = if spread > 0.0 { spread } else { 1.0 };
+                }
+            } else if let Some(&first) = col.first() {
+                if col.iter().all(|&v| v == first) {
+                    constant_kept.push((name.clone(), first));
                 }
             }
             recipe.scaling.push(scale);
@@ -424,6 +433,24 @@ impl FittedRecipe {
                 }
             };
             notes.push(note("encode", &enc.column, msg));
+        }
+        for (name, value) in &constant_kept {
+            let encoder = recipe
+                .encoders
+                .iter()
+                .find(|e| name.starts_with(&format!("{}=", e.column)) || *name == e.column);
+            let why = match encoder {
+                Some(e) if !e.merged.is_empty() && e.categories.is_empty() => format!(
+                    " (encode.{}: every category has fewer rows than min_count, so all were merged into `{OTHER}`; lower min_count to keep them apart)",
+                    e.column
+                ),
+                _ => String::new(),
+            };
+            notes.push(warn(
+                if encoder.is_some() { "encode" } else { "scale" },
+                name,
+                format!("constant in the data ({}): it carries no information{why}", fmt_num(*value)),
+            ));
         }
         for s in &recipe.scaling {
             if s.dropped {

@@ -247,3 +247,24 @@ fn nominal_columns_must_be_numeric_inputs() {
         );
     }
 }
+
+#[test]
+fn a_constant_column_that_is_not_scaled_is_kept_with_a_warning() {
+    // min_count above every category's count: all merge into `other`, one
+    // indicator that is 1 on every row.
+    let d = desc("[[encode]]\ncolumn = \"s\"\nmethod = \"one_hot\"\nmin_count = 10\n");
+    let (_, out) = FittedRecipe::fit(&d, &table("s,v\nA,1\nB,2\nA,3\n")).unwrap();
+    assert_eq!(out.feature_names, ["v", "s=other"]);
+    let w: Vec<String> = out.notes.iter().filter(|n| n.warning).map(ToString::to_string).collect();
+    assert_eq!(
+        w,
+        ["warning: s=other: constant in the data (1): it carries no information (encode.s: every category has fewer rows than min_count, so all were merged into `other`; lower min_count to keep them apart)"]
+    );
+    // Without scaling, a constant numeric column stays too, with a warning;
+    // a column that varies gets none.
+    let d = desc("[scale]\nmethod = \"none\"\n");
+    let (_, out) = FittedRecipe::fit(&d, &table("c,v\n5,1\n5,2\n")).unwrap();
+    assert_eq!(out.feature_names, ["c", "v"]);
+    let w: Vec<String> = out.notes.iter().filter(|n| n.warning).map(ToString::to_string).collect();
+    assert_eq!(w, ["warning: c: constant in the data (5): it carries no information"]);
+}
