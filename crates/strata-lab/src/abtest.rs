@@ -589,9 +589,57 @@ pub fn by_mlp_quartiles(c: &mut Chosen, manifest: &std::path::Path, dirs: &strat
     Ok(())
 }
 
+/// The files of a planned (and perhaps read) test, in `campaign_test/`.
+const TEST_FILES: [&str; 4] = ["plan.json", "assignment.csv", "assignment.parquet", "reading.json"];
+
+/// Makes way for a new plan in `dir` (`campaign_test/`). A test already
+/// planned there may be in the field, so its plan, assignment and reading
+/// are never overwritten: without `replace` that is an error saying so; with
+/// it they move to `replaced/N/` (N one more than any before), kept whole.
+fn make_way(dir: &std::path::Path, replace: bool) -> anyhow::Result<Option<std::path::PathBuf>> {
+    let plan_path = dir.join("plan.json");
+    if !plan_path.is_file() {
+        return Ok(None);
+    }
+    if !replace {
+        let what = crate::store::read_json::<TestPlan>(&plan_path)
+            .map(|t| format!(" ({}, seed {}, to detect {})", t.segmentation, t.seed.0, t.design.lift.describe()))
+            .unwrap_or_default();
+        let read = if dir.join("reading.json").is_file() { ", and it has been read" } else { "" };
+        anyhow::bail!(
+            "{}: a campaign test is already planned here{what}{read}; its assignment may be in the field, so it is kept. Pass --replace to plan a new test: the current plan, assignment and reading move to {} first",
+            dir.display(),
+            dir.join("replaced").join("N").display()
+        );
+    }
+    let replaced = dir.join("replaced");
+    let next = std::fs::read_dir(&replaced)
+        .map(|rd| rd.flatten().filter_map(|e| e.file_name().to_str()?.parse::<usize>().ok()).max().unwrap_or(0))
+        .unwrap_or(0)
+        + 1;
+    let to = replaced.join(next.to_string());
+    std::fs::create_dir_all(&to).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", to.display()))?;
+    for name in TEST_FILES {
+        let from = dir.join(name);
+        if from.is_file() {
+            std::fs::rename(&from, to.join(name))
+                .map_err(|e| anyhow::anyhow!("cannot move {} to {}: {e}", from.display(), to.display()))?;
+        }
+    }
+    Ok(Some(to))
+}
+
 /// Plans the test on an experiment's chosen segmentation and writes
 /// `campaign_test/plan.json`, `assignment.csv` and `assignment.parquet`.
-pub fn plan_files(c: &Chosen, design: Design, seed: Option<Seed>) -> anyhow::Result<(TestPlan, Vec<std::path::PathBuf>)> {
+/// A test already planned there is kept: refused, or with `replace` moved
+/// aside first ([`make_way`]). Returns the plan, the files written and
+/// where a replaced test went.
+pub fn plan_files(
+    c: &Chosen,
+    design: Design,
+    seed: Option<Seed>,
+    replace: bool,
+) -> anyhow::Result<(TestPlan, Vec<std::path::PathBuf>, Option<std::path::PathBuf>)> {
     let data = Segmented {
         labels: &c.labels,
         y: &c.y,
@@ -611,6 +659,7 @@ pub fn plan_files(c: &Chosen, design: Design, seed: Option<Seed>) -> anyhow::Res
         segments,
     };
     let dir = c.dir.join(FOLDER);
+    let moved = make_way(&dir, replace)?;
     std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     let plan_path = dir.join("plan.json");
     crate::store::write_json(&plan_path, &test)?;
@@ -633,7 +682,7 @@ pub fn plan_files(c: &Chosen, design: Design, seed: Option<Seed>) -> anyhow::Res
         .finish(&mut df)
         .map_err(|e| anyhow::anyhow!("{}: {e}", pq.display()))?;
     crate::store::write_atomic(&pq, &buf)?;
-    Ok((test, vec![plan_path, csv, pq]))
+    Ok((test, vec![plan_path, csv, pq], moved))
 }
 
 /// Reads a test's results file against the stored plan and assignment, and

@@ -132,6 +132,11 @@ pub enum Command {
         /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache, else the files shipped beside the descriptor).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Plan a new test where one is already planned: the current plan,
+        /// assignment and reading move to campaign_test/replaced/N/ (a test
+        /// already planned is otherwise kept, since it may be in the field)
+        #[arg(long)]
+        replace: bool,
     },
     /// Read a campaign test's results (id, responded[, arm]) against its plan:
     /// uplift, profit per contact and a decision per segment.
@@ -594,6 +599,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             by,
             out,
             data_dir,
+            replace,
         } => {
             let lift = match (lift, relative_lift) {
                 (Some(l), None) => crate::abtest::Lift::Absolute(l),
@@ -607,7 +613,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             if let TestStrata::Mlp = by {
                 crate::abtest::by_mlp_quartiles(&mut c, &manifest, &dirs)?;
             }
-            let (plan, written) = crate::abtest::plan_files(&c, design, seed.map(strata_core::Seed))?;
+            let (plan, written, moved) = crate::abtest::plan_files(&c, design, seed.map(strata_core::Seed), replace)?;
+            if let Some(m) = moved {
+                println!("moved the test planned before to {}", m.display());
+            }
             print!("{}", crate::abtest::render_plan(&plan));
             let res = crate::store::ExperimentResults::read(&c.dir)?;
             for w in written.iter().chain(crate::report::write(&res)?.iter()) {

@@ -142,7 +142,17 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     assert!(e.contains("was not drawn into the test"), "{e}");
     // Strata along the MLP's ranked list: four quarters of 560, the first
     // holding the most responders.
-    let text = ok(&strata(&["plan-test", m, "--lift", "0.05", "--by", "mlp", "--out", o]));
+    // A test already planned (and read) is kept: planning again is refused
+    // unless asked to replace it, and then it moves aside whole.
+    let before: Vec<Vec<u8>> = ["plan.json", "assignment.csv", "reading.json"].iter().map(|f| std::fs::read(dir.join(f)).expect("test file")).collect();
+    let e = err(&strata(&["plan-test", m, "--lift", "0.05", "--by", "mlp", "--out", o]));
+    assert!(e.contains("a campaign test is already planned here (") && e.contains("and it has been read; its assignment may be in the field, so it is kept. Pass --replace"), "{e}");
+    let text = ok(&strata(&["plan-test", m, "--lift", "0.05", "--by", "mlp", "--out", o, "--replace"]));
+    assert!(text.contains("moved the test planned before to ") && text.contains("replaced/1"), "{text}");
+    for (f, b) in ["plan.json", "assignment.csv", "reading.json"].iter().zip(&before) {
+        assert_eq!(&std::fs::read(dir.join("replaced/1").join(f)).expect("moved file"), b, "{f}");
+    }
+    assert!(!dir.join("reading.json").exists(), "no reading of the old test beside the new plan");
     assert!(text.contains("quartiles of the MLP's predicted response"), "{text}");
     assert!(text.contains("past response rates are in-sample"), "{text}");
     let plan: serde_json::Value =
