@@ -112,10 +112,12 @@ pub enum Comparable {
 const SPACE_FREE: &[&str] = &["stability_mean_ari"];
 
 impl Comparable {
-    fn of(a: &crate::store::DatasetRef, b: &crate::store::DatasetRef) -> Comparable {
+    /// From each side's data and whether their manifests' `[features]`
+    /// (the columns that segment, hence the common space) differ.
+    fn of(a: &crate::store::DatasetRef, b: &crate::store::DatasetRef, features_differ: bool) -> Comparable {
         if a.sha256 != b.sha256 || a.rows != b.rows {
             Comparable::OtherData
-        } else if a.recipe != b.recipe || a.features != b.features {
+        } else if a.recipe != b.recipe || a.features != b.features || features_differ {
             Comparable::SameRowsOtherFeatures
         } else {
             Comparable::Everything
@@ -173,8 +175,9 @@ pub fn compare(a: &ExperimentResults, b: &ExperimentResults) -> Comparison {
             a: ca.get(k).cloned(),
             b: cb.get(k).cloned(),
         })
-        .collect();
-    let comparable = Comparable::of(&a.plan.dataset, &b.plan.dataset);
+        .collect::<Vec<KeyDiff>>();
+    let features_differ = config_differences.iter().any(|d| d.key == "features" || d.key.starts_with("features."));
+    let comparable = Comparable::of(&a.plan.dataset, &b.plan.dataset, features_differ);
     let ok = |r: &&RunRecord| r.status == RunStatus::Ok;
     let rb: BTreeMap<(String, String), &RunRecord> =
         b.runs.iter().filter(ok).map(|r| (key(r), r)).collect();
@@ -291,7 +294,7 @@ impl Comparison {
         match self.comparable {
             Comparable::Everything => s.push_str(&format!("Data: both on {}.\n", self.data_a)),
             Comparable::SameRowsOtherFeatures => s.push_str(&format!(
-                "Data: the same rows prepared otherwise (A: {}; B: {}): the features span other spaces, so only {space_free} compare; the other metrics are shown side by side, without a difference or a winner.\n",
+                "Data: the same rows in other feature spaces (A: {}; B: {}; a different recipe, or `[features]` choosing other columns): only {space_free} compare; the other metrics are shown side by side, without a difference or a winner.\n",
                 self.data_a, self.data_b
             )),
             Comparable::OtherData => s.push_str(&format!(

@@ -474,18 +474,24 @@ fn compare_and_cli_errors() {
     let descriptor = std::fs::read_to_string(dir.join("data.toml")).expect("descriptor");
     std::fs::write(dir.join("minmax.toml"), format!("{descriptor}[scale]\nmethod = \"min_max\"\n")).expect("minmax");
     std::fs::write(dir.join("c.toml"), format!("dataset = \"minmax.toml\"\nseed = 5\n{SMALL}")).expect("c");
+    // The same recipe, but `[features]` segments on other columns: the
+    // common space differs, so only stability compares.
+    std::fs::write(dir.join("e.toml"), format!("dataset = \"data.toml\"\nseed = 5\n[features]\nexclude = [\"c\"]\n{SMALL}")).expect("e");
     // Other rows altogether: nothing compares.
     std::fs::create_dir_all(dir.join("other")).expect("other");
     write_data(&dir.join("other"), 180);
     std::fs::write(dir.join("d.toml"), format!("dataset = \"other/data.toml\"\nseed = 5\n{SMALL}")).expect("d");
-    for (m, data) in [("c.toml", "."), ("d.toml", "other")] {
+    for (m, data) in [("c.toml", "."), ("d.toml", "other"), ("e.toml", ".")] {
         ok(&strata(dir, &["run", m, "--data-dir", data, "--out", "res", "--quiet"]).output().expect("run"));
     }
     let md = ok(&strata(dir, &["compare", "a.toml", "c.toml", "--out", "res"]).output().expect("compare"));
-    assert!(md.contains("Data: the same rows prepared otherwise (A: data (240 rows, 3 prepared features); B: minmax (240 rows, 3 prepared features)): the features span other spaces, so only stability_mean_ari compare"), "{md}");
+    assert!(md.contains("Data: the same rows in other feature spaces (A: data (240 rows, 3 prepared features); B: minmax (240 rows, 3 prepared features); a different recipe, or `[features]` choosing other columns): only stability_mean_ari compare"), "{md}");
     assert!(md.contains("| silhouette | higher |") && md.contains("| not comparable (other features) |"), "{md}");
     let stability = md.lines().find(|l| l.starts_with("| stability_mean_ari |")).expect("stability row");
     assert!(!stability.contains("not comparable"), "{stability}");
+    let md = ok(&strata(dir, &["compare", "a.toml", "e.toml", "--out", "res"]).output().expect("compare"));
+    assert!(md.contains("Data: the same rows in other feature spaces") && md.contains("| features.exclude | (unset) | [\"c\"] |"), "{md}");
+    assert_eq!(md.matches("not comparable (other features)").count(), 5, "{md}");
     let md = ok(&strata(dir, &["compare", "a.toml", "d.toml", "--out", "res"]).output().expect("compare"));
     assert!(md.contains("Data: other data (A: data (240 rows, 3 prepared features); B: data (180 rows, 3 prepared features)): no metric compares"), "{md}");
     assert_eq!(md.matches("not comparable (other data)").count(), 6, "{md}");
