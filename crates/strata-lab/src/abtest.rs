@@ -1148,10 +1148,14 @@ mod tests {
         // 3/11 = 27.3 points. The 95 % interval's low end clears it, the
         // 99.9 % one does not.
         let plan = segment_plan(0, 2000);
-        let obs: Vec<Observation> = [(Arm::Treatment, 60), (Arm::Control, 12)]
-            .into_iter()
-            .flat_map(|(arm, k)| (0..120).map(move |i| Observation { segment: 0, arm, responded: i < k }))
-            .collect();
+        // 120 customers per arm of segment 0, the first `kt` and `kc` responding.
+        let results = |kt: usize, kc: usize| -> Vec<Observation> {
+            [(Arm::Treatment, kt), (Arm::Control, kc)]
+                .into_iter()
+                .flat_map(|(arm, k)| (0..120).map(move |i| Observation { segment: 0, arm, responded: i < k }))
+                .collect()
+        };
+        let obs = results(60, 12);
         let (_, lo95, _) = newcombe(60, 120, 12, 120, normal_quantile(0.975));
         let (_, lo999, _) = newcombe(60, 120, 12, 120, normal_quantile(1.0 - 0.0005));
         assert!(lo95 > 3.0 / 11.0 && lo999 < 3.0 / 11.0, "{lo95} {lo999}");
@@ -1173,10 +1177,7 @@ mod tests {
         assert_eq!((lost.segments[0].decision, lost.segments[0].interim_level), (Decision::RollOut, None));
         assert!(render_reading(&lost).contains("the results are read as final: they count as lost"));
         // Overwhelming evidence decides even early: 100/120 against 12/120.
-        let strong: Vec<Observation> = [(Arm::Treatment, 100), (Arm::Control, 12)]
-            .into_iter()
-            .flat_map(|(arm, k)| (0..120).map(move |i| Observation { segment: 0, arm, responded: i < k }))
-            .collect();
+        let strong = results(100, 12);
         assert_eq!(read("x", std::slice::from_ref(&plan), &strong, &[4000], false, 0.05).segments[0].decision, Decision::RollOut);
     }
 

@@ -435,10 +435,7 @@ impl FittedRecipe {
             notes.push(note("encode", &enc.column, msg));
         }
         for (name, value) in &constant_kept {
-            let encoder = recipe
-                .encoders
-                .iter()
-                .find(|e| name.starts_with(&format!("{}=", e.column)) || *name == e.column);
+            let encoder = recipe.encoders.iter().find(|e| e.output_names().contains(name));
             let why = match encoder {
                 Some(e) if !e.merged.is_empty() && e.categories.is_empty() => format!(
                     " (encode.{}: every category has fewer rows than min_count, so all were merged into `{OTHER}`; lower min_count to keep them apart)",
