@@ -291,14 +291,13 @@ impl Descriptor {
             let mut err = toml_error(&e, text, path);
             // An experiment manifest given where a descriptor goes: say so,
             // and where its descriptor is.
-            if let (DataError::Descriptor { message, .. }, Some(doc)) = (&mut err, top_level(text)) {
-                if !doc.contains_key("source") {
-                    if let Some(dataset) = doc.get("dataset").and_then(toml::Value::as_str) {
-                        message.push_str(&format!(
-                            "; this file is an experiment manifest (it names `dataset` and has no [source]), not a dataset descriptor: its descriptor is `{dataset}`, relative to the manifest's folder"
-                        ));
-                    }
-                }
+            if let (DataError::Descriptor { message, .. }, Some(doc)) = (&mut err, top_level(text))
+                && !doc.contains_key("source")
+                && let Some(dataset) = doc.get("dataset").and_then(toml::Value::as_str)
+            {
+                message.push_str(&format!(
+                    "; this file is an experiment manifest (it names `dataset` and has no [source]), not a dataset descriptor: its descriptor is `{dataset}`, relative to the manifest's folder"
+                ));
             }
             err
         })?;

@@ -366,10 +366,10 @@ impl FittedRecipe {
                     scale.center = center;
                     scale.scale = if spread > 0.0 { spread } else { 1.0 };
                 }
-            } else if let Some(&first) = col.first() {
-                if col.iter().all(|&v| v == first) {
-                    constant_kept.push((name.clone(), first));
-                }
+            } else if let Some(&first) = col.first()
+                && col.iter().all(|&v| v == first)
+            {
+                constant_kept.push((name.clone(), first));
             }
             recipe.scaling.push(scale);
         }
