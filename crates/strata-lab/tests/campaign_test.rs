@@ -49,9 +49,13 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     for s in segments {
         let (p0, p1) = (s["baseline"].as_f64().expect("p0"), s["target_rate"].as_f64().expect("p1"));
         assert!((p1 - 1.5 * p0).abs() < 1e-12);
-        // Per arm: the textbook formula at the reading's level (0.05 over
-        // the 2 segments), capped by half the segment.
-        let needed = strata_lab::abtest::sample_size(p0, p1, 0.025, 0.8) as u64;
+        // Per arm: the size at which the reading (at 0.05 over the 2
+        // segments) stops with 80 % power if the lift is real (it is below
+        // the break-even uplift 3/11), capped by half the segment.
+        let be = s["break_even_uplift"].as_f64().expect("break-even");
+        assert!((be - 3.0 / 11.0).abs() < 1e-12);
+        assert_eq!(s["aim"].as_str(), Some("stop"));
+        let needed = strata_lab::abtest::decision_sample_size(p0, p1, be, 0.025, 0.8).expect("a decision") as u64;
         assert_eq!(s["needed_per_arm"].as_u64(), Some(needed));
         let customers = s["customers"].as_u64().expect("n");
         assert_eq!(s["per_arm"].as_u64(), Some(needed.min(customers / 2)));

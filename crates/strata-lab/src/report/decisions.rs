@@ -353,18 +353,10 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
                 p.segment.to_string(),
                 p.customers.to_string(),
                 format!("{:.1} % [{:.1}, {:.1}]", 100.0 * p.baseline, 100.0 * p.baseline_low, 100.0 * p.baseline_high),
-                format!("{:.1} %", 100.0 * p.target_rate),
-                p.needed_per_arm.to_string(),
-                if p.feasible {
-                    p.per_arm.to_string()
-                } else {
-                    format!(
-                        "{} (too few; detects {})",
-                        p.per_arm,
-                        p.detectable_lift
-                            .map_or("no lift".into(), |l| format!("+{:.1} points", 100.0 * l))
-                    )
-                },
+                p.target_text(),
+                p.needed_text(),
+                if p.feasible { p.per_arm.to_string() } else { format!("{} (too few: all in the test)", p.per_arm) },
+                p.decisive_text(t.design.power),
                 format!("{:.0}", p.test_cost),
                 format!("{:.1} points", 100.0 * p.break_even_uplift),
                 format!("{:.0}", p.profit_if_lift),
@@ -376,9 +368,10 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
             "segment",
             "customers",
             "baseline response (95 % Wilson)",
-            "rate to detect",
+            "rate to detect (the decision it calls for)",
             "needed per arm",
             "per arm",
+            "decisive uplifts",
             "contact cost of the treatment arm",
             "break-even uplift",
             "incremental profit if the lift is real",

@@ -1,0 +1,207 @@
+//! The plan and the reading as text.
+
+use super::*;
+
+impl TestPlan {
+    /// A caution when the lift to detect is below some segment's break-even
+    /// uplift: the test there is sized to stop, and a lift that pays is a
+    /// larger one.
+    pub fn below_break_even(&self) -> Option<String> {
+        let below: Vec<&SegmentPlan> = self
+            .segments
+            .iter()
+            .filter(|p| p.target_rate - p.baseline < p.break_even_uplift)
+            .collect();
+        let highest = below.iter().map(|p| p.break_even_uplift).fold(f64::NEG_INFINITY, f64::max);
+        (!below.is_empty()).then(|| {
+            format!(
+                "caution: the lift to detect ({}) is below the break-even uplift of segment{} {} ({}): if it is the real lift, contacting loses money there, so the test there is sized to stop (to show the loss), not to find a lift that pays; to size it for a roll out, plan a lift above {:.1} points",
+                self.design.lift.describe(),
+                if below.len() > 1 { "s" } else { "" },
+                below.iter().map(|p| p.segment.to_string()).collect::<Vec<_>>().join(", "),
+                below
+                    .iter()
+                    .map(|p| format!("{:.1} points", 100.0 * p.break_even_uplift))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                100.0 * highest
+            )
+        })
+    }
+}
+
+impl SegmentPlan {
+    /// A plan written before strata sized tests for the decision (sized to
+    /// tell the uplift from 0): it has no aim and no decisive uplifts.
+    fn sized_for_zero(&self) -> bool {
+        self.aim.is_none() && self.needed_per_arm.is_some()
+    }
+
+    /// `20.0 % (if real: stop)`.
+    pub fn target_text(&self) -> String {
+        let aim = match self.aim {
+            Some(a) => a.as_str(),
+            None if self.sized_for_zero() => return format!("{:.1} %", 100.0 * self.target_rate),
+            None => "nothing to decide, it is the break-even uplift",
+        };
+        format!("{:.1} % (if real: {aim})", 100.0 * self.target_rate)
+    }
+
+    /// Customers needed per arm, or why none.
+    pub fn needed_text(&self) -> String {
+        self.needed_per_arm.map_or("no decision to size for".into(), |n| n.to_string())
+    }
+
+    /// The uplifts for which the test is decisive with power `power`.
+    pub fn decisive_text(&self, power: f64) -> String {
+        let points = |u: Option<f64>| u.map(|u| format!("{:+.1} points", 100.0 * u));
+        let parts: Vec<String> = [
+            points(self.roll_out_from).map(|u| format!("rolls out from an uplift of {u}")),
+            points(self.stop_up_to).map(|u| format!("stops up to {u}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if self.sized_for_zero() {
+            "not computed (planned to tell the uplift from 0, before strata sized tests for the decision)".into()
+        } else if parts.is_empty() {
+            format!("with power {} % it is decisive for no uplift", percent(power))
+        } else {
+            format!("with power {} % it {}", percent(power), parts.join(" and "))
+        }
+    }
+}
+
+/// The plan as text, one line per segment.
+pub fn render_plan(t: &TestPlan) -> String {
+    let mut s = format!(
+        "campaign test for {} ({}), seed {}\nrule: {}\n\n",
+        t.experiment, t.segmentation, t.seed.0, t.rule
+    );
+    for p in &t.segments {
+        s.push_str(&format!(
+            "segment {}: {} customers, baseline {:.1} % [{:.1}, {:.1}], break-even uplift {:.1} points, to detect {}: {} per arm needed, {} per arm{}; {}; contact cost {:.0}, incremental profit if the lift is real {:.0}\n",
+            p.segment,
+            p.customers,
+            100.0 * p.baseline,
+            100.0 * p.baseline_low,
+            100.0 * p.baseline_high,
+            100.0 * p.break_even_uplift,
+            p.target_text(),
+            p.needed_text(),
+            p.per_arm,
+            if p.feasible { "" } else { " (too few customers: all in the test)" },
+            p.decisive_text(t.design.power),
+            p.test_cost,
+            p.profit_if_lift
+        ));
+    }
+    if let Some(c) = t.below_break_even() {
+        s.push_str(&c);
+        s.push('\n');
+    }
+    s
+}
+
+/// The reading as text, one line per segment.
+pub fn render_reading(r: &TestReading) -> String {
+    let mut s = format!("campaign test reading for {}\nrule: {}\n", r.experiment, r.rule);
+    if let Some(m) = r.missing_note() {
+        s.push_str(&m);
+        s.push('\n');
+    }
+    s.push('\n');
+    for g in &r.segments {
+        s.push_str(&format!(
+            "segment {}{}: treated {}, control {}, uplift {}, profit per contact {}: {}\n",
+            g.segment,
+            g.look_text(),
+            g.treated_text(),
+            g.control_text(),
+            g.uplift_text(),
+            g.profit_text(),
+            g.decision.as_str()
+        ));
+    }
+    s
+}
+
+/// A level as a percentage with no trailing zeros: 0.9995 is `99.95`.
+fn percent(level: f64) -> String {
+    let t = format!("{:.4}", 100.0 * level);
+    t.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+impl TestReading {
+    /// What the missing results mean for this reading, when some are.
+    pub fn missing_note(&self) -> Option<String> {
+        let n = self.missing_results;
+        (n > 0).then(|| {
+            if self.final_results {
+                format!("{n} customers in the test have no result in the file, and the results are read as final: they count as lost, which biases the reading unless they are lost at random")
+            } else {
+                format!("{n} customers in the test have no result in the file yet: the segments they belong to are interim looks (pass --final if those results will never come)")
+            }
+        })
+    }
+}
+
+impl SegmentReading {
+    /// ` (interim look: ...)` for a segment read before all its results
+    /// came, or nothing.
+    pub fn look_text(&self) -> String {
+        match self.interim_level {
+            Some(level) => format!(
+                " (interim look: {} of {} results; decided only past the Haybittle-Peto boundary, intervals at {} %)",
+                self.treated + self.control,
+                self.assigned,
+                percent(level)
+            ),
+            None => String::new(),
+        }
+    }
+
+    /// `k/n (rate %)`, or `0/0 (no results)`.
+    fn arm_text(k: usize, n: usize, rate: Option<f64>) -> String {
+        match rate {
+            Some(r) => format!("{k}/{n} ({:.1} %)", 100.0 * r),
+            None => format!("{k}/{n} (no results)"),
+        }
+    }
+
+    pub fn treated_text(&self) -> String {
+        Self::arm_text(self.treated_responders, self.treated, self.treated_rate)
+    }
+
+    pub fn control_text(&self) -> String {
+        Self::arm_text(self.control_responders, self.control, self.control_rate)
+    }
+
+    /// What is missing for an estimate: the arms without results.
+    fn not_estimated(&self) -> String {
+        let mut arms = Vec::new();
+        if self.treated == 0 {
+            arms.push("treated");
+        }
+        if self.control == 0 {
+            arms.push("control");
+        }
+        format!("not estimated (no results in the {} arm{})", arms.join(" and "), if arms.len() > 1 { "s" } else { "" })
+    }
+
+    /// Uplift in points with its interval, or why there is none.
+    pub fn uplift_text(&self) -> String {
+        match (self.uplift, self.uplift_low, self.uplift_high) {
+            (Some(u), Some(lo), Some(hi)) => format!("{:+.1} points [{:+.1}, {:+.1}]", 100.0 * u, 100.0 * lo, 100.0 * hi),
+            _ => self.not_estimated(),
+        }
+    }
+
+    /// Incremental profit per contact with its interval, or why there is none.
+    pub fn profit_text(&self) -> String {
+        match (self.profit_per_contact, self.profit_low, self.profit_high) {
+            (Some(p), Some(lo), Some(hi)) => format!("{p:+.2} [{lo:+.2}, {hi:+.2}]"),
+            _ => self.not_estimated(),
+        }
+    }
+}

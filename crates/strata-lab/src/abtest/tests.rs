@@ -1,0 +1,421 @@
+use super::*;
+
+/// The exact power by brute force: every pair of responder counts, read
+/// with Newcombe's interval, weighted by its binomial probability.
+fn brute_force_power(n: usize, p0: f64, p1: f64, b: f64, alpha: f64, aim: Aim) -> f64 {
+    let pmf = |k: usize, p: f64| {
+        let ln_choose = strata_core::stats::ln_gamma(n as f64 + 1.0)
+            - strata_core::stats::ln_gamma(k as f64 + 1.0)
+            - strata_core::stats::ln_gamma((n - k) as f64 + 1.0);
+        (ln_choose + k as f64 * p.ln() + (n - k) as f64 * (1.0 - p).ln()).exp()
+    };
+    let z = normal_quantile(1.0 - alpha / 2.0);
+    let mut total = 0.0;
+    for kt in 0..=n {
+        for kc in 0..=n {
+            let (_, lo, hi) = newcombe(kt, n, kc, n, z);
+            let decided = match aim {
+                Aim::RollOut => lo > b,
+                Aim::Stop => hi < b,
+            };
+            if decided {
+                total += pmf(kt, p1) * pmf(kc, p0);
+            }
+        }
+    }
+    total
+}
+
+#[test]
+fn the_exact_power_of_a_decision_is_the_sum_over_every_outcome() {
+    let b = 3.0 / 11.0;
+    for (n, p0, p1, aim) in [
+        (40, 0.15, 0.65, Aim::RollOut),
+        (60, 0.30, 0.80, Aim::RollOut),
+        (40, 0.15, 0.20, Aim::Stop),
+        (25, 0.05, 0.06, Aim::Stop),
+        (60, 0.40, 0.55, Aim::Stop),
+    ] {
+        let fast = decision_power(n, p0, p1, b, 0.025, aim);
+        let brute = brute_force_power(n, p0, p1, b, 0.025, aim);
+        assert!((fast - brute).abs() < 1e-12, "{n} {p0} {p1} {aim:?}: {fast} against {brute}");
+        assert!(fast > 0.05, "{fast}: a case that decides something");
+    }
+}
+
+#[test]
+fn the_planned_size_is_where_the_exact_power_first_reaches_the_target() {
+    let b = 3.0 / 11.0;
+    for (p0, p1, alpha) in [(0.15, 0.55, 0.05), (0.15, 0.65, 0.0125), (0.15, 0.25, 0.025), (0.40, 0.85, 0.025)] {
+        let n = decision_sample_size(p0, p1, b, alpha, 0.8).expect("a decision to reach");
+        let aim = Aim::of(p1 - p0, b).expect("aim");
+        assert!(decision_power(n, p0, p1, b, alpha, aim) >= 0.8, "{p0} {p1}: {n}");
+        assert!(decision_power(n - 1, p0, p1, b, alpha, aim) < 0.8, "{p0} {p1}: {n}");
+        // The normal approximation (Chow, Shao and Wang), written out: the
+        // exact size is near it, larger where the approximation falls short.
+        let (za, zb) = (normal_quantile(1.0 - alpha / 2.0), normal_quantile(0.8));
+        let approx = (za + zb).powi(2) * (p0 * (1.0 - p0) + p1 * (1.0 - p1)) / (p1 - p0 - b).powi(2);
+        assert!((n as f64) > 0.8 * approx && (n as f64) < 1.5 * approx, "{p0} {p1}: {n} against {approx}");
+    }
+    // Where the approximation alone falls short (the module docs' example):
+    // 15 % and +50 points at 0.05 over 4 segments, its 77 per arm roll out
+    // about 71 % of the time.
+    let b4 = decision_power(77, 0.15, 0.65, b, 0.0125, Aim::RollOut);
+    assert!((0.69..0.73).contains(&b4), "{b4}");
+    // Above EXACT_MAX per arm: the approximation itself.
+    let (p0, p1, alpha) = (0.15, 0.43, 0.05);
+    let (za, zb) = (normal_quantile(1.0 - alpha / 2.0), normal_quantile(0.8));
+    let approx = (za + zb).powi(2) * (p0 * (1.0 - p0) + p1 * (1.0 - p1)) / (p1 - p0 - b).powi(2);
+    assert!(approx > EXACT_MAX as f64);
+    assert_eq!(decision_sample_size(p0, p1, b, alpha, 0.8), Some(approx.ceil() as usize));
+    // A lift at break-even calls for no decision.
+    assert_eq!(decision_sample_size(0.1, 0.1 + b, b, 0.05, 0.8), None);
+}
+
+#[test]
+fn a_test_of_the_planned_size_reaches_the_planned_decision_as_often_as_planned() {
+    // Simulated tests read by `read` itself, at the planned size, for a lift
+    // above break-even (roll out) and one below (stop). The size that only
+    // tells the uplift from 0 reaches the roll-out far less often.
+    let b = 3.0 / 11.0;
+    let mut rng = Rng::new(Seed(17));
+    for (p0, p1) in [(0.15, 0.60), (0.15, 0.22)] {
+        let n = decision_sample_size(p0, p1, b, 0.05, 0.8).expect("a decision");
+        let aim = Aim::of(p1 - p0, b).expect("aim");
+        let want = if aim == Aim::RollOut { Decision::RollOut } else { Decision::Stop };
+        let share = |n: usize, rng: &mut Rng| {
+            let plan = SegmentPlan { per_arm: n, ..segment_plan(0, n) };
+            let runs = 2000;
+            let mut hits = 0;
+            for _ in 0..runs {
+                let mut obs = Vec::with_capacity(2 * n);
+                for (arm, p) in [(Arm::Treatment, p1), (Arm::Control, p0)] {
+                    obs.extend((0..n).map(|_| Observation { segment: 0, arm, responded: rng.uniform() < p }));
+                }
+                let r = read("x", std::slice::from_ref(&plan), &obs, &[2 * n], true, 0.05);
+                hits += usize::from(r.segments[0].decision == want);
+            }
+            hits as f64 / runs as f64
+        };
+        let simulated = share(n, &mut rng);
+        let exact = decision_power(n, p0, p1, b, 0.05, aim);
+        // 2000 runs: a standard error of about 0.009.
+        assert!((simulated - exact).abs() < 0.03, "{p0} {p1}: simulated {simulated}, exact {exact}");
+        assert!(simulated > 0.77, "{p0} {p1}: {simulated}");
+        if aim == Aim::RollOut {
+            // Two-proportion size against 0 (Fleiss, Levin and Paik 4.14).
+            let (za, zb) = (normal_quantile(0.975), normal_quantile(0.8));
+            let pbar = (p0 + p1) / 2.0;
+            let num = za * (2.0 * pbar * (1.0 - pbar)).sqrt() + zb * (p0 * (1.0 - p0) + p1 * (1.0 - p1)).sqrt();
+            let against_zero = (num * num / ((p1 - p0) * (p1 - p0))).ceil() as usize;
+            assert!(against_zero < n / 3, "{against_zero} against {n}");
+            let fell_short = share(against_zero, &mut rng);
+            assert!(fell_short < 0.3, "sized against 0: {fell_short}");
+        }
+    }
+}
+
+#[test]
+fn the_decisive_uplifts_are_where_the_power_reaches_the_target() {
+    let (n, p0, b, alpha) = (300, 0.15, 3.0 / 11.0, 0.025);
+    let (roll, stop) = decisive_uplifts(n, p0, b, alpha, 0.8);
+    let (roll, stop) = (roll.expect("roll out reachable"), stop.expect("stop reachable"));
+    assert!(stop < b && b < roll, "{stop} {b} {roll}");
+    let power = |u: f64, aim: Aim| decision_power(n, p0, p0 + u, b, alpha, aim);
+    assert!(power(roll, Aim::RollOut) >= 0.8 && power(roll - 0.002, Aim::RollOut) < 0.8);
+    assert!(power(stop, Aim::Stop) >= 0.8 && power(stop + 0.002, Aim::Stop) < 0.8);
+    // A tiny test decides nothing with 80 % power on a side it cannot reach.
+    let (roll, stop) = decisive_uplifts(3, 0.15, b, alpha, 0.8);
+    assert_eq!((roll, stop), (None, None));
+    // A break-even above any reachable uplift: roll out is out of reach.
+    assert_eq!(decisive_uplifts(300, 0.15, 0.9, alpha, 0.8).0, None);
+}
+
+fn data(n: usize) -> (Vec<usize>, Vec<u8>, Vec<f64>, Vec<f64>) {
+    // Segment 0: 2/3 of the rows at 10 %; segment 1: 1/3 at 30 %.
+    let labels: Vec<usize> = (0..n).map(|i| usize::from(i % 3 == 2)).collect();
+    let y: Vec<u8> = (0..n)
+        .map(|i| u8::from(if i % 3 == 2 { i % 10 < 3 } else { i % 10 == 0 }))
+        .collect();
+    (labels, y, vec![3.0; n], vec![11.0; n])
+}
+
+#[test]
+fn plans_per_segment_and_assigns_balanced_seeded_arms() {
+    let (labels, y, cost, revenue) = data(3000);
+    let d = Segmented {
+        labels: &labels,
+        y: &y,
+        cost: &cost,
+        revenue: &revenue,
+    };
+    let design = Design {
+        alpha: 0.05,
+        power: 0.8,
+        lift: Lift::Absolute(0.05),
+    };
+    let plans = plan(&d, design).unwrap();
+    assert_eq!(plans.len(), 2);
+    let (a, b) = (&plans[0], &plans[1]);
+    assert_eq!((a.customers, b.customers), (2000, 1000));
+    assert!((a.baseline - 0.10).abs() < 1e-12 && (b.baseline - 0.30).abs() < 1e-12);
+    // +5 points, below break-even (3/11): sized for the reading to stop,
+    // at 0.05 / 2 (two segments, the level of the reading).
+    let be = 3.0 / 11.0;
+    assert_eq!(a.aim, Some(Aim::Stop));
+    assert_eq!(a.needed_per_arm, decision_sample_size(0.10, 0.15, be, 0.025, 0.8));
+    assert!(a.feasible && Some(a.per_arm) == a.needed_per_arm);
+    assert!(a.stop_up_to.is_some_and(|u| u >= 0.05 - 1e-9), "{:?}", a.stop_up_to);
+    assert_eq!(b.needed_per_arm, decision_sample_size(0.30, 0.35, be, 0.025, 0.8));
+    // +25 points, just below break-even: more customers than either
+    // segment holds; all go in, half each, and the plan says which uplifts
+    // the test can still decide.
+    let near = plan(&d, Design { lift: Lift::Absolute(0.25), ..design }).unwrap();
+    for (p, half) in near.iter().zip([1000, 500]) {
+        assert!(!p.feasible && p.per_arm == half && p.needed_per_arm.is_some_and(|n| n > half), "{p:?}");
+        let (stop, roll) = (p.stop_up_to.expect("stop"), p.roll_out_from.expect("roll out"));
+        assert!(stop < 0.25 && roll > be, "{stop} {roll}");
+        let power = decision_power(half, p.baseline, p.baseline + stop, be, 0.025, Aim::Stop);
+        assert!((0.8..0.81).contains(&power), "{power}");
+    }
+    // +40 points, above break-even: sized for a roll out.
+    let above = plan(&d, Design { lift: Lift::Absolute(0.4), ..design }).unwrap();
+    assert_eq!(above[1].aim, Some(Aim::RollOut));
+    assert_eq!(above[1].needed_per_arm, decision_sample_size(0.30, 0.70, be, 0.025, 0.8));
+    assert!(above[1].roll_out_from.is_some_and(|u| u <= 0.4 + 1e-9));
+    assert!((a.break_even_uplift - 3.0 / 11.0).abs() < 1e-12);
+    let na = a.per_arm as f64;
+    assert!((a.test_cost - na * 3.0).abs() < 1e-9);
+    assert!((a.profit_if_lift - na * (0.05 * 11.0 - 3.0)).abs() < 1e-9);
+
+    // +5 points, below the break-even 27.3: the plan says what such a
+    // test can tell; +30 points on both segments clears it.
+    let test = |design: Design| TestPlan {
+        experiment: "x".into(),
+        run: "r".into(),
+        segmentation: "s".into(),
+        design,
+        seed: Seed(3),
+        segments: plan(&d, design).unwrap(),
+        rule: String::new(),
+    };
+    let c = test(design).below_break_even().expect("a caution");
+    assert!(c.starts_with("caution: the lift to detect (+5.0 percentage points) is below the break-even uplift of segments 0, 1 (27.3 points, 27.3 points)"), "{c}");
+    assert!(render_plan(&test(design)).contains(&c));
+    assert_eq!(test(Design { lift: Lift::Absolute(0.3), ..design }).below_break_even(), None);
+
+    // The arms of the +40 plan (a few hundred per arm).
+    let arms = assign(&labels, &above, Seed(3));
+    for p in &above {
+        let count = |arm: Arm| (0..labels.len()).filter(|&i| labels[i] == p.segment && arms[i] == arm).count();
+        assert_eq!(count(Arm::Treatment), p.per_arm);
+        assert_eq!(count(Arm::Control), p.per_arm);
+        assert_eq!(count(Arm::NotInTest), p.customers - 2 * p.per_arm);
+    }
+    assert_eq!(arms, assign(&labels, &above, Seed(3)), "same seed, same arms");
+    assert_ne!(arms, assign(&labels, &above, Seed(4)));
+    // Random, not the first rows: treated rows spread over the segment.
+    let treated: Vec<usize> = (0..labels.len()).filter(|&i| arms[i] == Arm::Treatment && labels[i] == 0).collect();
+    assert!(treated.first().is_some_and(|&f| f < 100) && treated.last().is_some_and(|&l| l > 2900));
+
+    let bad = Design {
+        lift: Lift::Relative(5.0),
+        ..design
+    };
+    let e = plan(&d, bad).unwrap_err();
+    assert!(e.starts_with("segment 1: a lift of +500 % of the baseline"), "{e}");
+    assert!(Design { power: 1.2, ..design }.check().is_err());
+}
+
+/// A segment of `2 per_arm` customers at a 10 % baseline, all in the
+/// test, a contact costing 3 and a response bringing 11.
+fn segment_plan(segment: usize, per_arm: usize) -> SegmentPlan {
+    SegmentPlan {
+        segment,
+        customers: 2 * per_arm,
+        responders: per_arm / 5,
+        baseline: 0.1,
+        baseline_low: 0.09,
+        baseline_high: 0.11,
+        target_rate: 0.15,
+        aim: Some(Aim::Stop),
+        needed_per_arm: Some(per_arm),
+        per_arm,
+        feasible: true,
+        roll_out_from: Some(0.4),
+        stop_up_to: Some(0.1),
+        cost_per_contact: 3.0,
+        revenue_per_response: 11.0,
+        break_even_uplift: 3.0 / 11.0,
+        test_cost: 3.0 * per_arm as f64,
+        profit_if_lift: 0.0,
+    }
+}
+
+#[test]
+fn a_simulated_test_with_uplift_in_one_segment_is_read_back() {
+    // Segment 0: no effect (10 % in both arms); segment 1: +40 points, far
+    // above break-even (3/11 = 27 points); segment 2: +10 points, below it.
+    let plans: Vec<SegmentPlan> = (0..3).map(|s| segment_plan(s, 2000)).collect();
+    let mut rng = Rng::new(Seed(5));
+    let mut obs = Vec::new();
+    for (s, (pt, pc)) in [(0.10, 0.10), (0.50, 0.10), (0.20, 0.10)].into_iter().enumerate() {
+        for (arm, p) in [(Arm::Treatment, pt), (Arm::Control, pc)] {
+            for _ in 0..2000 {
+                obs.push(Observation {
+                    segment: s,
+                    arm,
+                    responded: rng.uniform() < p,
+                });
+            }
+        }
+    }
+    // Every result of segments 0 and 1 is in; 7 of segment 2 are not.
+    let r = read("x", &plans, &obs, &[4000, 4000, 4007], false, 0.05);
+    assert_eq!(r.missing_results, 7);
+    assert!((r.level - (1.0 - 0.05 / 3.0)).abs() < 1e-12);
+    assert_eq!(r.segments[0].interim_level, None);
+    assert_eq!(r.segments[2].interim_level, Some(1.0 - 0.001 / 3.0));
+    assert!(render_reading(&r).contains("segment 2 (interim look: 4000 of 4007 results; decided only past the Haybittle-Peto boundary, intervals at 99.9667 %)"));
+    let d: Vec<Decision> = r.segments.iter().map(|s| s.decision).collect();
+    // No effect: contacting costs 3 per contact, so stop; +40 points: roll
+    // out; +10 points is real but below break-even: stop.
+    assert_eq!(d, vec![Decision::Stop, Decision::RollOut, Decision::Stop]);
+    let s1 = &r.segments[1];
+    let (u, lo, hi) = (s1.uplift.unwrap(), s1.uplift_low.unwrap(), s1.uplift_high.unwrap());
+    assert!(lo < 0.40 && 0.40 < hi, "{s1:?}");
+    assert!((s1.profit_per_contact.unwrap() - (u * 11.0 - 3.0)).abs() < 1e-12);
+    let s0 = &r.segments[0];
+    assert!(s0.uplift_low.unwrap() < 0.0 && 0.0 < s0.uplift_high.unwrap());
+    // Too few customers to tell: keep testing.
+    let few: Vec<Observation> = obs.iter().filter(|o| o.segment == 1).take(10).copied().chain(
+        obs.iter().filter(|o| o.segment == 1 && o.arm == Arm::Control).take(10).copied(),
+    ).collect();
+    let r = read("x", &plans[1..2], &few, &[20], false, 0.05);
+    assert_eq!(r.segments[0].decision, Decision::KeepTesting);
+    // An arm without results estimates nothing: no rate, uplift or
+    // profit (a 0/0 rate read as 0 % would show a made-up uplift).
+    let treated_only: Vec<Observation> = obs.iter().filter(|o| o.segment == 1 && o.arm == Arm::Treatment).take(50).copied().collect();
+    let r = read("x", &plans[1..2], &treated_only, &[50], false, 0.05);
+    let g = &r.segments[0];
+    assert_eq!(g.decision, Decision::KeepTesting);
+    assert!(g.treated_rate.is_some() && g.control_rate.is_none(), "{g:?}");
+    assert!(g.uplift.is_none() && g.uplift_low.is_none() && g.profit_per_contact.is_none() && g.profit_high.is_none());
+    let text = render_reading(&r);
+    assert!(text.contains("control 0/0 (no results), uplift not estimated (no results in the control arm)"), "{text}");
+    let back: TestReading = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert_eq!(back, r);
+}
+
+#[test]
+fn an_interim_look_decides_only_past_the_haybittle_peto_boundary() {
+    // 60/120 treated against 12/120 control: +40 points. Break-even is
+    // 3/11 = 27.3 points. The 95 % interval's low end clears it, the
+    // 99.9 % one does not.
+    let plan = segment_plan(0, 2000);
+    // 120 customers per arm of segment 0, the first `kt` and `kc` responding.
+    let results = |kt: usize, kc: usize| -> Vec<Observation> {
+        [(Arm::Treatment, kt), (Arm::Control, kc)]
+            .into_iter()
+            .flat_map(|(arm, k)| (0..120).map(move |i| Observation { segment: 0, arm, responded: i < k }))
+            .collect()
+    };
+    let obs = results(60, 12);
+    let (_, lo95, _) = newcombe(60, 120, 12, 120, normal_quantile(0.975));
+    let (_, lo999, _) = newcombe(60, 120, 12, 120, normal_quantile(1.0 - 0.0005));
+    assert!(lo95 > 3.0 / 11.0 && lo999 < 3.0 / 11.0, "{lo95} {lo999}");
+    // Complete results (all 240 assigned customers): roll out.
+    let done = read("x", std::slice::from_ref(&plan), &obs, &[240], false, 0.05);
+    assert_eq!((done.segments[0].decision, done.segments[0].interim_level), (Decision::RollOut, None));
+    // The same results with 3760 of the 4000 assigned still to come: an
+    // interim look, not yet past the boundary.
+    let early = read("x", std::slice::from_ref(&plan), &obs, &[4000], false, 0.05);
+    let g = &early.segments[0];
+    assert_eq!((g.decision, g.interim_level), (Decision::KeepTesting, Some(0.999)));
+    assert!((g.uplift_low.unwrap() - lo999).abs() < 1e-15);
+    assert_eq!(early.missing_results, 3760);
+    let text = render_reading(&early);
+    assert!(text.contains("3760 customers in the test have no result in the file yet: the segments they belong to are interim looks (pass --final"), "{text}");
+    assert!(text.contains("segment 0 (interim look: 240 of 4000 results; decided only past the Haybittle-Peto boundary, intervals at 99.9 %)"), "{text}");
+    // Read as final, the missing customers are lost: the planned level.
+    let lost = read("x", std::slice::from_ref(&plan), &obs, &[4000], true, 0.05);
+    assert_eq!((lost.segments[0].decision, lost.segments[0].interim_level), (Decision::RollOut, None));
+    assert!(render_reading(&lost).contains("the results are read as final: they count as lost"));
+    // Overwhelming evidence decides even early: 100/120 against 12/120.
+    let strong = results(100, 12);
+    assert_eq!(read("x", std::slice::from_ref(&plan), &strong, &[4000], false, 0.05).segments[0].decision, Decision::RollOut);
+}
+
+#[test]
+fn reading_early_at_the_boundary_keeps_the_error_rate_that_naive_peeking_inflates() {
+    // The true uplift is exactly break-even (3/11): rolling out is an
+    // error. Four looks, at 100, 200, 300 and 400 results per arm of the
+    // 800 assigned; a test stops at its first roll-out or stop.
+    let plan = segment_plan(0, 400);
+    let (pc, pt) = (0.1, 0.1 + 3.0 / 11.0);
+    let mut rng = Rng::new(Seed(11));
+    let runs = 4000;
+    let (mut naive, mut bounded) = (0, 0);
+    for _ in 0..runs {
+        let obs: Vec<Observation> = (0..400)
+            .flat_map(|_| [(Arm::Treatment, pt), (Arm::Control, pc)])
+            .map(|(arm, p)| Observation { segment: 0, arm, responded: rng.uniform() < p })
+            .collect();
+        let first = |final_each_look: bool| {
+            [200, 400, 600, 800]
+                .into_iter()
+                .map(|n| read("x", std::slice::from_ref(&plan), &obs[..n], &[800], final_each_look, 0.05).segments[0].decision)
+                .find(|d| *d != Decision::KeepTesting)
+        };
+        naive += usize::from(first(true) == Some(Decision::RollOut));
+        bounded += usize::from(first(false) == Some(Decision::RollOut));
+    }
+    let (naive, bounded) = (naive as f64 / runs as f64, bounded as f64 / runs as f64);
+    // One look at the planned level errs one-sidedly 2.5 % of the time;
+    // four naive looks err about twice as often, the boundary keeps it.
+    assert!(naive > 0.04, "naive peeking: {naive}");
+    assert!(bounded < 0.033, "Haybittle-Peto: {bounded}");
+}
+
+#[test]
+fn newcombe_matches_statsmodels() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/newcombe.json");
+    let text = std::fs::read_to_string(path).expect("fixture (tools/fixtures/proportions_reference.py)");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let cases = v["newcombe"].as_array().expect("cases");
+    assert_eq!(cases.len(), 8);
+    for c in cases {
+        let n = |i: usize| c[i].as_u64().expect("count") as usize;
+        let f = |i: usize| c[i].as_f64().expect("bound");
+        let (_, low, high) = newcombe(n(0), n(1), n(2), n(3), strata_core::stats::Z95);
+        assert!((low - f(4)).abs() < 1e-9 && (high - f(5)).abs() < 1e-9, "{c}: {low} {high}");
+    }
+}
+
+#[test]
+fn newcombe_interval_matches_a_published_example() {
+    // Newcombe (1998), Table II, example (a): 56/70 against 48/80,
+    // method 10: 0.0524 to 0.3339.
+    let (d, lo, hi) = newcombe(56, 70, 48, 80, strata_core::stats::Z95);
+    assert!((d - 0.2).abs() < 1e-12);
+    assert!((lo - 0.0524).abs() < 5e-4 && (hi - 0.3339).abs() < 5e-4, "{lo} {hi}");
+}
+
+#[test]
+fn a_plan_written_before_the_decision_sizing_still_reads_and_says_so() {
+    // A segment of a plan.json from strata 0.4.0's first plan-test: sized
+    // to tell the uplift from 0, with its smallest detectable lift.
+    let old = r#"{"segment":0,"customers":894,"responders":206,"baseline":0.23,"baseline_low":0.204,
+        "baseline_high":0.259,"target_rate":0.345,"needed_per_arm":261,"per_arm":261,"feasible":true,
+        "detectable_lift":0.11,"cost_per_contact":3.0,"revenue_per_response":11.0,
+        "break_even_uplift":0.2727,"test_cost":783.0,"profit_if_lift":-253.0}"#;
+    let p: SegmentPlan = serde_json::from_str(old).expect("an old plan reads");
+    assert_eq!((p.aim, p.needed_per_arm, p.roll_out_from), (None, Some(261), None));
+    assert_eq!(p.target_text(), "34.5 %");
+    assert!(p.decisive_text(0.8).starts_with("not computed (planned to tell the uplift from 0"), "{}", p.decisive_text(0.8));
+    // A new plan at break-even has no decision to size for, and says so.
+    let at = SegmentPlan { aim: None, needed_per_arm: None, roll_out_from: None, stop_up_to: None, ..p };
+    assert_eq!(at.target_text(), "34.5 % (if real: nothing to decide, it is the break-even uplift)");
+    assert_eq!(at.needed_text(), "no decision to size for");
+    assert_eq!(at.decisive_text(0.8), "with power 80 % it is decisive for no uplift");
+}
