@@ -238,7 +238,14 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
         let (lo, hi) = wilson(responders, rows.len(), strata_core::stats::Z95);
         let p1 = design.lift.target(p0).map_err(|e| format!("segment {s}: {e}"))?;
         let (cost, revenue) = (mean_of(data.cost, &rows), mean_of(data.revenue, &rows));
-        let break_even = if revenue > 0.0 { cost / revenue } else { f64::INFINITY };
+        // Without revenue contacting never pays (and an infinite break-even
+        // would not survive plan.json: JSON has no infinity).
+        if !(revenue > 0.0 && cost.is_finite() && revenue.is_finite()) {
+            return Err(format!(
+                "segment {s}: mean cost per contact {cost}, mean revenue per response {revenue}: contacting pays only if a response brings a positive revenue, so there is no decision to test"
+            ));
+        }
+        let break_even = cost / revenue;
         let needed = decision_sample_size(p0, p1, break_even, alpha, design.power);
         let per_arm = needed.map_or(rows.len() / 2, |n| n.min(rows.len() / 2));
         let (roll_out_from, stop_up_to) = decisive_uplifts(per_arm, p0, break_even, alpha, design.power);

@@ -225,6 +225,11 @@ fn plans_per_segment_and_assigns_balanced_seeded_arms() {
     let e = plan(&d, bad).unwrap_err();
     assert!(e.starts_with("segment 1: a lift of +500 % of the baseline"), "{e}");
     assert!(Design { power: 1.2, ..design }.check().is_err());
+    // A segment whose responses bring nothing: no decision to test (and
+    // no infinite break-even written to plan.json, which could not be read).
+    let none = vec![0.0; labels.len()];
+    let e = plan(&Segmented { revenue: &none, ..d }, design).unwrap_err();
+    assert!(e.starts_with("segment 0: mean cost per contact 3, mean revenue per response 0: contacting pays only if"), "{e}");
 }
 
 /// A segment of `2 per_arm` customers at a 10 % baseline, all in the
