@@ -51,7 +51,7 @@ mod render;
 mod tests;
 
 pub use files::{by_mlp_quartiles, chosen, plan_files, read_files, Chosen, FOLDER};
-pub use power::{Aim, EXACT_MAX, decision_power, decision_sample_size, decisive_uplifts};
+pub use power::{Aim, EXACT_MAX, NEEDED_MAX, decision_power, decision_sample_size, decisive_uplifts};
 pub use render::{render_plan, render_reading};
 
 /// The lift the test is planned to detect.
@@ -135,7 +135,9 @@ pub struct SegmentPlan {
     #[serde(default)]
     pub aim: Option<Aim>,
     /// Customers needed per arm for the reading to reach `aim` with the
-    /// design's power; `None` when there is no decision to reach.
+    /// design's power; `None` when there is no decision to reach, or when
+    /// the lift is so near break-even that it would take over
+    /// [`NEEDED_MAX`].
     pub needed_per_arm: Option<usize>,
     /// Customers each arm gets (the needed number, or half the segment).
     pub per_arm: usize,

@@ -37,6 +37,10 @@ use strata_core::stats::{normal_cdf, normal_quantile};
 /// normal approximation (they agree to within a point of power there).
 pub const EXACT_MAX: usize = 5000;
 
+/// More customers per arm than any test holds: a lift this near break-even
+/// gets no size (`None`), not a number of 10 or 20 digits.
+pub const NEEDED_MAX: f64 = 1e9;
+
 /// The decision a real uplift calls for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -160,13 +164,14 @@ pub fn decision_power(n: usize, p0: f64, p1: f64, break_even: f64, alpha: f64, a
 
 /// Customers per arm for the test to reach the decision the planned rate
 /// `p1` calls for with probability `power` (module docs); `None` when the
-/// planned uplift is the break-even one.
+/// planned uplift is the break-even one, or so near it that the size passes
+/// [`NEEDED_MAX`].
 pub fn decision_sample_size(p0: f64, p1: f64, break_even: f64, alpha: f64, power: f64) -> Option<usize> {
     let aim = Aim::of(p1 - p0, break_even)?;
     let sd2 = p0 * (1.0 - p0) + p1 * (1.0 - p1);
     let approx = ((z_of(alpha) + normal_quantile(power)).powi(2) * sd2 / (p1 - p0 - break_even).powi(2)).ceil();
     if approx.is_nan() || approx > EXACT_MAX as f64 {
-        return Some(approx as usize);
+        return (approx <= NEEDED_MAX).then_some(approx as usize);
     }
     let reaches = |n: usize| decision_power(n, p0, p1, break_even, alpha, aim) >= power;
     // An upper end that reaches the power (past EXACT_MAX the approximate

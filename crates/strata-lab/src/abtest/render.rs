@@ -49,7 +49,14 @@ impl SegmentPlan {
 
     /// Customers needed per arm, or why none.
     pub fn needed_text(&self) -> String {
-        self.needed_per_arm.map_or("no decision to size for".into(), |n| n.to_string())
+        match (self.needed_per_arm, self.aim) {
+            (Some(n), _) => n.to_string(),
+            (None, Some(_)) => format!(
+                "over {NEEDED_MAX:e} (the lift is within {:.2} points of break-even)",
+                100.0 * (self.target_rate - self.baseline - self.break_even_uplift).abs()
+            ),
+            (None, None) => "none (nothing to decide at break-even)".into(),
+        }
     }
 
     /// The uplifts for which the test is decisive with power `power`.
@@ -80,7 +87,7 @@ pub fn render_plan(t: &TestPlan) -> String {
     );
     for p in &t.segments {
         s.push_str(&format!(
-            "segment {}: {} customers, baseline {:.1} % [{:.1}, {:.1}], break-even uplift {:.1} points, to detect {}: {} per arm needed, {} per arm{}; {}; contact cost {:.0}, incremental profit if the lift is real {:.0}\n",
+            "segment {}: {} customers, baseline {:.1} % [{:.1}, {:.1}], break-even uplift {:.1} points, to detect {}; needed per arm: {}; in the test: {} per arm{}; {}; contact cost {:.0}, incremental profit if the lift is real {:.0}\n",
             p.segment,
             p.customers,
             100.0 * p.baseline,

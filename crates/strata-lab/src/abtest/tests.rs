@@ -68,8 +68,11 @@ fn the_planned_size_is_where_the_exact_power_first_reaches_the_target() {
     let approx = (za + zb).powi(2) * (p0 * (1.0 - p0) + p1 * (1.0 - p1)) / (p1 - p0 - b).powi(2);
     assert!(approx > EXACT_MAX as f64);
     assert_eq!(decision_sample_size(p0, p1, b, alpha, 0.8), Some(approx.ceil() as usize));
-    // A lift at break-even calls for no decision.
+    // A lift at break-even calls for no decision; one a hair from it gets
+    // no size either, rather than a count of twenty digits.
     assert_eq!(decision_sample_size(0.1, 0.1 + b, b, 0.05, 0.8), None);
+    assert_eq!(decision_sample_size(0.1, 0.1 + b + 1e-9, b, 0.05, 0.8), None);
+    assert!(decision_sample_size(0.1, 0.1 + b + 1e-3, b, 0.05, 0.8).is_some_and(|n| n > 100_000));
 }
 
 #[test]
@@ -421,6 +424,8 @@ fn a_plan_written_before_the_decision_sizing_still_reads_and_says_so() {
     // A new plan at break-even has no decision to size for, and says so.
     let at = SegmentPlan { aim: None, needed_per_arm: None, roll_out_from: None, stop_up_to: None, ..p };
     assert_eq!(at.target_text(), "34.5 % (if real: nothing to decide, it is the break-even uplift)");
-    assert_eq!(at.needed_text(), "no decision to size for");
+    assert_eq!(at.needed_text(), "none (nothing to decide at break-even)");
+    let near = SegmentPlan { aim: Some(Aim::Stop), target_rate: 0.23 + 0.2727 - 1e-7, baseline: 0.23, ..at };
+    assert_eq!(near.needed_text(), "over 1e9 (the lift is within 0.00 points of break-even)");
     assert_eq!(at.decisive_text(0.8), "with power 80 % it is decisive for no uplift");
 }
