@@ -25,9 +25,12 @@
 //! Newcombe's hybrid score interval (Newcombe 1998, method 10), the
 //! incremental profit per contact `uplift x revenue - cost` with the interval
 //! carried over, and a decision: **roll out** when the whole profit interval
-//! is above 0, **stop** when it is wholly below, **keep testing** otherwise.
-//! The intervals behind the decisions are Bonferroni-adjusted for the number
-//! of segments read (level `1 - alpha / m`).
+//! is above 0, **stop** when it is wholly below; otherwise **keep testing**
+//! at an interim look, and **undecided** at the final one: the planned test
+//! could not tell, and testing on would be more looks at a test whose error
+//! rates were planned for one (a new plan is the way to test further). The
+//! intervals behind the decisions are Bonferroni-adjusted for the number of
+//! segments read (level `1 - alpha / m`).
 //!
 //! **Reading early.** The planned sizes are those of one look at the end of
 //! the test. A segment read before every customer assigned to it has a
@@ -307,7 +310,10 @@ pub fn assign(labels: &[usize], plans: &[SegmentPlan], seed: Seed) -> Vec<Arm> {
 pub enum Decision {
     RollOut,
     Stop,
+    /// Neither, at an interim look: more results are coming.
     KeepTesting,
+    /// Neither, at the final look: the planned test could not tell.
+    Undecided,
 }
 
 impl Decision {
@@ -316,6 +322,7 @@ impl Decision {
             Decision::RollOut => "roll out",
             Decision::Stop => "stop",
             Decision::KeepTesting => "keep testing",
+            Decision::Undecided => "undecided",
         }
     }
 }
@@ -373,7 +380,7 @@ pub const INTERIM_ALPHA: f64 = 0.001;
 /// The rule of [`read`], for reports.
 pub fn reading_rule(alpha: f64, m: usize) -> String {
     format!(
-        "per segment, uplift = treated minus control response rate with Newcombe's hybrid score interval, incremental profit per contact = uplift x revenue - cost; roll out when the whole profit interval is above 0, stop when it is wholly below 0, keep testing otherwise; intervals at level 1 - {alpha}/{m} (Bonferroni over the {m} segments read); a segment whose assigned customers do not all have a result yet is an interim look, its intervals at level 1 - {INTERIM_ALPHA}/{m} (the Haybittle-Peto boundary, so that reading early barely moves the error rates), unless the results are read as final"
+        "per segment, uplift = treated minus control response rate with Newcombe's hybrid score interval, incremental profit per contact = uplift x revenue - cost; roll out when the whole profit interval is above 0, stop when it is wholly below 0, otherwise keep testing at an interim look and undecided at the final one (testing on would need a new plan); intervals at level 1 - {alpha}/{m} (Bonferroni over the {m} segments read); a segment whose assigned customers do not all have a result yet is an interim look, its intervals at level 1 - {INTERIM_ALPHA}/{m} (the Haybittle-Peto boundary, so that reading early barely moves the error rates), unless the results are read as final"
     )
 }
 
@@ -450,14 +457,14 @@ pub fn read(
                 profit_per_contact: est(profit(d)),
                 profit_low: est(pl),
                 profit_high: est(ph),
-                decision: if !both {
-                    Decision::KeepTesting
-                } else if pl > 0.0 {
+                decision: if both && pl > 0.0 {
                     Decision::RollOut
-                } else if ph < 0.0 {
+                } else if both && ph < 0.0 {
                     Decision::Stop
-                } else {
+                } else if interim_level.is_some() {
                     Decision::KeepTesting
+                } else {
+                    Decision::Undecided
                 },
                 assigned,
                 interim_level,
