@@ -111,9 +111,17 @@ pub enum Command {
             required_unless_present = "relative_lift"
         )]
         lift: Option<f64>,
-        /// Lift to detect, relative to each segment's baseline (0.2 = a fifth more).
+        /// Lift to detect, relative to the control arm's rate (0.2 = a fifth
+        /// more responders with contact than without).
         #[arg(long, allow_negative_numbers = true)]
         relative_lift: Option<f64>,
+        /// Which arm a segment's response rate in the data stands for:
+        /// `treated` when the data record answers to a campaign sent to
+        /// every customer (the control arm's rate is then that rate less
+        /// the lift), `control` when they came without contact (the treated
+        /// arm's rate is that rate plus the lift).
+        #[arg(long, value_enum, default_value = "treated")]
+        rate_in_data: RateArm,
         /// Significance level of the two-sided test.
         #[arg(long, allow_negative_numbers = true, default_value_t = 0.05)]
         alpha: f64,
@@ -348,6 +356,15 @@ pub enum TestStrata {
     Segments,
     /// Quartiles of the MLP's predicted response.
     Mlp,
+}
+
+/// Which arm a segment's response rate in the data stands for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RateArm {
+    /// Answers to a campaign sent to every customer: contacted responses.
+    Treated,
+    /// Responses without contact.
+    Control,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -593,6 +610,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             manifest,
             lift,
             relative_lift,
+            rate_in_data,
             alpha,
             power,
             seed,
@@ -606,7 +624,11 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 (None, Some(r)) => crate::abtest::Lift::Relative(r),
                 _ => anyhow::bail!("give one of --lift and --relative-lift"),
             };
-            let design = crate::abtest::Design { alpha, power, lift };
+            let rate_in_data = match rate_in_data {
+                RateArm::Treated => crate::abtest::RateInData::Treated,
+                RateArm::Control => crate::abtest::RateInData::Control,
+            };
+            let design = crate::abtest::Design { alpha, power, lift, rate_in_data };
             design.check().map_err(|e| anyhow::anyhow!(e))?;
             let dirs = DataDirs::from_env(data_dir);
             let mut c = crate::abtest::chosen(&manifest, &out, &dirs)?;

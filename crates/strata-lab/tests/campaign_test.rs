@@ -38,7 +38,10 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
 
     let text = ok(&strata(&["plan-test", m, "--relative-lift", "0.5", "--out", o]));
     assert!(text.contains("campaign test for mkt (kmeans"), "{text}");
-    assert!(text.contains("caution: the lift to detect (+50 % of the baseline) is below the break-even uplift of segments 0, 1"), "{text}");
+    assert!(text.contains("caution: the lift to detect (+50 % of the control arm's rate) is below the break-even uplift of segments 0, 1"), "{text}");
+    // By default the data's rate is the treated arm's (the marketing data
+    // record answers to a campaign sent to every customer).
+    assert!(text.contains("the segment's response rate in the data is taken as the treated arm's"), "{text}");
     let dir = out.join("mkt/campaign_test");
     let plan: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("plan.json")).expect("plan")).expect("json");
@@ -47,8 +50,9 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     let total: u64 = segments.iter().map(|s| s["customers"].as_u64().expect("n")).sum();
     assert_eq!(total, 2240);
     for s in segments {
-        let (p0, p1) = (s["baseline"].as_f64().expect("p0"), s["target_rate"].as_f64().expect("p1"));
-        assert!((p1 - 1.5 * p0).abs() < 1e-12);
+        let rate = s["baseline"].as_f64().expect("rate in the data");
+        let (p0, p1) = (s["control_rate"].as_f64().expect("p0"), s["target_rate"].as_f64().expect("p1"));
+        assert!((p1 - rate).abs() < 1e-12 && (p0 - rate / 1.5).abs() < 1e-12, "{s}");
         // Per arm: the size at which the reading (at 0.05 over the 2
         // segments) stops with 80 % power if the lift is real (it is below
         // the break-even uplift 3/11), capped by half the segment.
@@ -84,18 +88,20 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     // (far above the break-even uplift of 3/11); in segment 1 it does
     // nothing (both arms at 10 %), so contacting only costs.
     let mut rng = Lcg(9);
-    let mut results = String::from("ID,arm,responded\n");
+    let mut lines: Vec<(bool, String)> = Vec::new();
     for r in rows.iter().filter(|r| r[2] != "not_in_test") {
         let p = match (r[1].as_str(), r[2].as_str()) {
             ("0", "treatment") => 0.9,
             ("0", _) => 0.2,
             _ => 0.1,
         };
-        results.push_str(&format!("{},{},{}\n", r[0], r[2], u8::from(rng.uniform() < p)));
+        lines.push((r[1] == "0", format!("{},{},{}\n", r[0], r[2], u8::from(rng.uniform() < p))));
     }
-    // One tested customer's result never came back.
-    let lines: Vec<&str> = results.lines().collect();
-    let kept = format!("{}\n", lines[..lines.len() - 1].join("\n"));
+    // One tested customer of segment 0 never had a result back: segment 0
+    // is an interim look, segment 1 a final one.
+    let lost = lines.iter().rposition(|(zero, _)| *zero).expect("a segment 0 result");
+    lines.remove(lost);
+    let kept = format!("ID,arm,responded\n{}", lines.iter().map(|(_, l)| l.as_str()).collect::<String>());
     let file = tmp.path().join("results.csv");
     std::fs::write(&file, &kept).expect("results");
     let text = ok(&strata(&["read-test", m, file.to_str().expect("utf-8"), "--out", o]));
@@ -149,9 +155,13 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     // A test already planned (and read) is kept: planning again is refused
     // unless asked to replace it, and then it moves aside whole.
     let before: Vec<Vec<u8>> = ["plan.json", "assignment.csv", "reading.json"].iter().map(|f| std::fs::read(dir.join(f)).expect("test file")).collect();
-    let e = err(&strata(&["plan-test", m, "--lift", "0.05", "--by", "mlp", "--out", o]));
+    let e = err(&strata(&["plan-test", m, "--relative-lift", "0.5", "--by", "mlp", "--out", o]));
     assert!(e.contains("a campaign test is already planned here (") && e.contains("and it has been read; its assignment may be in the field, so it is kept. Pass --replace"), "{e}");
-    let text = ok(&strata(&["plan-test", m, "--lift", "0.05", "--by", "mlp", "--out", o, "--replace"]));
+    // Taken as contacted rates, the lower quarters' response rates are
+    // below 5 points: the contact cannot have caused 5 points of them.
+    let e = err(&strata(&["plan-test", m, "--lift", "0.05", "--by", "mlp", "--out", o, "--replace"]));
+    assert!(e.contains("segment 1: a lift of +5.0 percentage points on a response rate of 0.0") && e.contains("a relative lift fits every segment"), "{e}");
+    let text = ok(&strata(&["plan-test", m, "--relative-lift", "0.5", "--by", "mlp", "--out", o, "--replace"]));
     assert!(text.contains("moved the test planned before to ") && text.contains("replaced/1"), "{text}");
     for (f, b) in ["plan.json", "assignment.csv", "reading.json"].iter().zip(&before) {
         assert_eq!(&std::fs::read(dir.join("replaced/1").join(f)).expect("moved file"), b, "{f}");

@@ -6,10 +6,16 @@
 //! **treatment** arm (contacted) and a **control** arm (not contacted), and
 //! the uplift is the difference of their response rates.
 //!
-//! **Planning.** Per segment: the baseline response rate (the segment's rate
-//! in the data, with its Wilson interval), the rate to detect (baseline plus
-//! an absolute or relative lift) and the break-even uplift (cost / revenue:
-//! contacting pays only above it). The lift, if real, calls for a decision:
+//! **Planning.** Per segment: the response rate in the data (with its
+//! Wilson interval), the break-even uplift (cost / revenue: contacting pays
+//! only above it) and both arms' rates if the planned lift (absolute, or
+//! relative to the control arm's rate) is real. Which arm the data's rate
+//! stands for is the user's to say ([`RateInData`]): by default the treated
+//! arm's, for a target that records who answered a campaign sent to every
+//! customer (the marketing data's `Response`; the segment cards' profit per
+//! contact reads it so too), the test asking how much of that response the
+//! contact caused; or the control arm's, for responses that came without
+//! contact. The lift, if real, calls for a decision:
 //! roll out when it is above break-even, stop when it is below. The
 //! customers per arm are those with which the reading, at its level
 //! `alpha / m` (Bonferroni over the `m` segments planned), reaches that
@@ -57,38 +63,82 @@ pub use files::{by_mlp_quartiles, chosen, plan_files, read_files, Chosen, FOLDER
 pub use power::{Aim, EXACT_MAX, NEEDED_MAX, decision_power, decision_sample_size, decisive_uplifts};
 pub use render::{render_plan, render_reading};
 
-/// The lift the test is planned to detect.
+/// The lift the test is planned to detect: how much higher the treated
+/// arm's response rate is than the control arm's.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "kind", content = "value")]
 pub enum Lift {
-    /// Added to the baseline rate (0.05 = five percentage points).
+    /// In rate (0.05 = five percentage points).
     Absolute(f64),
-    /// A share of the baseline rate (0.2 = a fifth more responders).
+    /// A share of the control arm's rate (0.2 = a fifth more responders
+    /// with contact than without).
     Relative(f64),
 }
 
+/// Which arm of the test a segment's response rate in the data stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateInData {
+    /// The last campaign contacted every customer, so the data's responses
+    /// are contacted ones: the treated arm's rate. Without contact it is
+    /// lower by the lift (the share of the responses the contact caused).
+    Treated,
+    /// The data's responses came without contact: the control arm's rate,
+    /// which the contact would raise by the lift.
+    Control,
+}
+
+impl RateInData {
+    /// Plans written before the choice existed took the data's rate as the
+    /// control arm's.
+    fn before_the_choice() -> Self {
+        RateInData::Control
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            RateInData::Treated => "the treated arm's (responses to a campaign sent to every customer; without contact the rate is lower by the lift)",
+            RateInData::Control => "the control arm's (responses without contact; contact raises the rate by the lift)",
+        }
+    }
+}
+
 impl Lift {
-    /// The rate to detect, from a baseline rate; an error when it is not a
-    /// rate above the baseline.
-    pub fn target(&self, p0: f64) -> Result<f64, String> {
-        let p1 = match *self {
-            Lift::Absolute(d) => p0 + d,
-            Lift::Relative(r) => p0 * (1.0 + r),
+    /// The control and treated arms' rates if the lift is real, from the
+    /// segment's rate in the data; an error unless `0 <= control <= treated
+    /// <= 1` with a lift (equal rates only where a relative lift meets a
+    /// rate of 0 taken as the treated arm's: nothing for the contact to have
+    /// caused).
+    pub fn arms(&self, rate: f64, of: RateInData) -> Result<(f64, f64), String> {
+        let (control, treated) = match (of, *self) {
+            (RateInData::Control, Lift::Absolute(d)) => (rate, rate + d),
+            (RateInData::Control, Lift::Relative(r)) => (rate, rate * (1.0 + r)),
+            (RateInData::Treated, Lift::Absolute(d)) => (rate - d, rate),
+            (RateInData::Treated, Lift::Relative(r)) => (rate / (1.0 + r), rate),
         };
-        if !(p1 > p0 && p1 < 1.0) || !p1.is_finite() {
+        let zero_of_zero = of == RateInData::Treated && matches!(self, Lift::Relative(_)) && rate == 0.0;
+        if !(control >= 0.0 && (treated > control || zero_of_zero) && treated <= 1.0) {
             return Err(format!(
-                "a lift of {} on a baseline of {:.4} gives {p1:.4}: expected a rate above the baseline and below 1",
+                "a lift of {} on a response rate of {rate:.4} in the data, taken as {}, gives a control rate of {control:.4} and a treated rate of {treated:.4}: expected 0 <= control < treated <= 1{}",
                 self.describe(),
-                p0
+                match of {
+                    RateInData::Treated => "the treated arm's",
+                    RateInData::Control => "the control arm's",
+                },
+                if control < 0.0 {
+                    "; taken as the treated arm's rate, the data's rate is the most the contact can have caused, so an absolute lift can be at most that (a relative lift fits every segment)"
+                } else {
+                    ""
+                }
             ));
         }
-        Ok(p1)
+        Ok((control, treated))
     }
 
     pub fn describe(&self) -> String {
         match *self {
             Lift::Absolute(d) => format!("+{:.1} percentage points", 100.0 * d),
-            Lift::Relative(r) => format!("+{:.0} % of the baseline", 100.0 * r),
+            Lift::Relative(r) => format!("+{:.0} % of the control arm's rate", 100.0 * r),
         }
     }
 }
@@ -99,6 +149,8 @@ pub struct Design {
     pub alpha: f64,
     pub power: f64,
     pub lift: Lift,
+    #[serde(default = "RateInData::before_the_choice")]
+    pub rate_in_data: RateInData,
 }
 
 impl Design {
@@ -131,8 +183,12 @@ pub struct SegmentPlan {
     pub baseline: f64,
     pub baseline_low: f64,
     pub baseline_high: f64,
-    /// The rate the test is planned to detect in the treatment arm.
+    /// The treated arm's rate if the planned lift is real.
     pub target_rate: f64,
+    /// The control arm's rate if the planned lift is real (`None` in plans
+    /// written before the choice of [`RateInData`]: the data's rate).
+    #[serde(default)]
+    pub control_rate: Option<f64>,
     /// The decision the planned lift calls for, if real: roll out above
     /// the break-even uplift, stop below it; `None` at break-even.
     #[serde(default)]
@@ -241,7 +297,7 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
         let responders = rows.iter().filter(|&&i| data.y[i] == 1).count();
         let p0 = responders as f64 / rows.len() as f64;
         let (lo, hi) = wilson(responders, rows.len(), strata_core::stats::Z95);
-        let p1 = design.lift.target(p0).map_err(|e| format!("segment {s}: {e}"))?;
+        let (pc, pt) = design.lift.arms(p0, design.rate_in_data).map_err(|e| format!("segment {s}: {e}"))?;
         let (cost, revenue) = (mean_of(data.cost, &rows), mean_of(data.revenue, &rows));
         // Without revenue contacting never pays (and an infinite break-even
         // would not survive plan.json: JSON has no infinity).
@@ -251,9 +307,9 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
             ));
         }
         let break_even = cost / revenue;
-        let needed = decision_sample_size(p0, p1, break_even, alpha, design.power);
+        let needed = decision_sample_size(pc, pt, break_even, alpha, design.power);
         let per_arm = needed.map_or(rows.len() / 2, |n| n.min(rows.len() / 2));
-        let (roll_out_from, stop_up_to) = decisive_uplifts(per_arm, p0, break_even, alpha, design.power);
+        let (roll_out_from, stop_up_to) = decisive_uplifts(per_arm, pc, break_even, alpha, design.power);
         out.push(SegmentPlan {
             segment: s,
             customers: rows.len(),
@@ -261,8 +317,9 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
             baseline: p0,
             baseline_low: lo,
             baseline_high: hi,
-            target_rate: p1,
-            aim: Aim::of(p1 - p0, break_even),
+            target_rate: pt,
+            control_rate: Some(pc),
+            aim: Aim::of(pt - pc, break_even),
             needed_per_arm: needed,
             per_arm,
             feasible: needed == Some(per_arm),
@@ -272,7 +329,7 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
             revenue_per_response: revenue,
             break_even_uplift: break_even,
             test_cost: per_arm as f64 * cost,
-            profit_if_lift: per_arm as f64 * ((p1 - p0) * revenue - cost),
+            profit_if_lift: per_arm as f64 * ((pt - pc) * revenue - cost),
         });
     }
     Ok(out)
@@ -484,9 +541,10 @@ pub fn read(
 /// The planning rule for `m` segments, for reports.
 pub fn planning_rule(d: &Design, m: usize) -> String {
     format!(
-        "per segment, treatment (contacted) against control (not contacted), customers drawn at random within the segment; a lift of {2}, if real, calls for rolling out where it is above the segment's break-even uplift (cost / revenue) and for stopping where it is below; customers per arm so that the reading (Newcombe intervals at level 1 - {0}/{m}, Bonferroni over the {m} segments) reaches that decision with probability {1} (its exact binomial power up to {EXACT_MAX} per arm, the normal approximation above); a segment with fewer customers puts them all in the test; each states the uplifts for which its test is decisive with that power",
+        "per segment, treatment (contacted) against control (not contacted), customers drawn at random within the segment; the segment's response rate in the data is taken as {3}; a lift of {2}, if real, calls for rolling out where it is above the segment's break-even uplift (cost / revenue) and for stopping where it is below; customers per arm so that the reading (Newcombe intervals at level 1 - {0}/{m}, Bonferroni over the {m} segments) reaches that decision with probability {1} (its exact binomial power up to {EXACT_MAX} per arm, the normal approximation above); a segment with fewer customers puts them all in the test; each states the uplifts for which its test is decisive with that power",
         d.alpha,
         d.power,
-        d.lift.describe()
+        d.lift.describe(),
+        d.rate_in_data.describe()
     )
 }

@@ -5,26 +5,43 @@ use super::*;
 impl TestPlan {
     /// A caution when the lift to detect is below some segment's break-even
     /// uplift: the test there is sized to stop, and a lift that pays is a
-    /// larger one.
+    /// larger one, or none at all where the data's rate, taken as the
+    /// treated arm's, is itself below break-even (the contact cannot have
+    /// caused more than all of it).
     pub fn below_break_even(&self) -> Option<String> {
         let below: Vec<&SegmentPlan> = self
             .segments
             .iter()
-            .filter(|p| p.target_rate - p.baseline < p.break_even_uplift)
+            .filter(|p| p.target_rate - p.control() < p.break_even_uplift)
             .collect();
-        let highest = below.iter().map(|p| p.break_even_uplift).fold(f64::NEG_INFINITY, f64::max);
+        let list = |of: &[&SegmentPlan], what: &dyn Fn(&SegmentPlan) -> f64, unit: &str| {
+            format!(
+                "segment{} {} ({} {unit})",
+                if of.len() > 1 { "s" } else { "" },
+                of.iter().map(|p| p.segment.to_string()).collect::<Vec<_>>().join(", "),
+                of.iter().map(|p| format!("{:.1}", 100.0 * what(p))).collect::<Vec<_>>().join(", "),
+            )
+        };
+        let (capped, open): (Vec<&SegmentPlan>, Vec<&SegmentPlan>) = below
+            .iter()
+            .partition(|p| self.design.rate_in_data == RateInData::Treated && p.baseline <= p.break_even_uplift);
+        let mut way = Vec::new();
+        if !open.is_empty() {
+            let highest = open.iter().map(|p| p.break_even_uplift).fold(f64::NEG_INFINITY, f64::max);
+            way.push(format!("to size the test for a roll out, plan a lift above {:.1} points", 100.0 * highest));
+        }
+        if !capped.is_empty() {
+            way.push(format!(
+                "no lift can be planned for a roll out in {}: taken as the treated arm's, the response rate in the data is the most the contact can have added, and it is below break-even",
+                list(&capped, &|p| p.baseline, "% in the data")
+            ));
+        }
         (!below.is_empty()).then(|| {
             format!(
-                "caution: the lift to detect ({}) is below the break-even uplift of segment{} {} ({}): if it is the real lift, contacting loses money there, so the test there is sized to stop (to show the loss), not to find a lift that pays; to size it for a roll out, plan a lift above {:.1} points",
+                "caution: the lift to detect ({}) is below the break-even uplift of {}: if it is the real lift, contacting loses money there, so the test there is sized to stop (to show the loss), not to find a lift that pays; {}",
                 self.design.lift.describe(),
-                if below.len() > 1 { "s" } else { "" },
-                below.iter().map(|p| p.segment.to_string()).collect::<Vec<_>>().join(", "),
-                below
-                    .iter()
-                    .map(|p| format!("{:.1} points", 100.0 * p.break_even_uplift))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                100.0 * highest
+                list(&below, &|p| p.break_even_uplift, "points"),
+                way.join("; ")
             )
         })
     }
@@ -37,14 +54,20 @@ impl SegmentPlan {
         self.aim.is_none() && self.needed_per_arm.is_some()
     }
 
-    /// `20.0 % (if real: stop)`.
+    /// The control arm's rate if the planned lift is real.
+    pub fn control(&self) -> f64 {
+        self.control_rate.unwrap_or(self.baseline)
+    }
+
+    /// `control 15.3 %, treated 23.0 % (stop)`: the arms' rates if the lift
+    /// is real, and the decision they call for.
     pub fn target_text(&self) -> String {
-        let aim = match self.aim {
-            Some(a) => a.as_str(),
-            None if self.sized_for_zero() => return format!("{:.1} %", 100.0 * self.target_rate),
-            None => "nothing to decide, it is the break-even uplift",
-        };
-        format!("{:.1} % (if real: {aim})", 100.0 * self.target_rate)
+        let rates = format!("control {:.1} %, treated {:.1} %", 100.0 * self.control(), 100.0 * self.target_rate);
+        match self.aim {
+            Some(a) => format!("{rates} ({})", a.as_str()),
+            None if self.sized_for_zero() => rates,
+            None => format!("{rates} (nothing to decide: the lift is the break-even uplift)"),
+        }
     }
 
     /// Customers needed per arm, or why none.
@@ -53,7 +76,7 @@ impl SegmentPlan {
             (Some(n), _) => n.to_string(),
             (None, Some(_)) => format!(
                 "over {NEEDED_MAX:e} (the lift is within {:.2} points of break-even)",
-                100.0 * (self.target_rate - self.baseline - self.break_even_uplift).abs()
+                100.0 * (self.target_rate - self.control() - self.break_even_uplift).abs()
             ),
             (None, None) => "none (nothing to decide at break-even)".into(),
         }
@@ -87,7 +110,7 @@ pub fn render_plan(t: &TestPlan) -> String {
     );
     for p in &t.segments {
         s.push_str(&format!(
-            "segment {}: {} customers, baseline {:.1} % [{:.1}, {:.1}], break-even uplift {:.1} points, to detect {}; needed per arm: {}; in the test: {} per arm{}; {}; contact cost {:.0}, incremental profit if the lift is real {:.0}\n",
+            "segment {}: {} customers, response in the data {:.1} % [{:.1}, {:.1}], break-even uplift {:.1} points; if the lift is real: {}; needed per arm: {}; in the test: {} per arm{}; {}; contact cost {:.0}, incremental profit if the lift is real {:.0}\n",
             p.segment,
             p.customers,
             100.0 * p.baseline,

@@ -152,10 +152,13 @@ fn plans_per_segment_and_assigns_balanced_seeded_arms() {
         cost: &cost,
         revenue: &revenue,
     };
+    // The data's rates taken as the control arm's: the treated arm's rate
+    // is the data's plus the lift.
     let design = Design {
         alpha: 0.05,
         power: 0.8,
         lift: Lift::Absolute(0.05),
+        rate_in_data: RateInData::Control,
     };
     let plans = plan(&d, design).unwrap();
     assert_eq!(plans.len(), 2);
@@ -203,7 +206,7 @@ fn plans_per_segment_and_assigns_balanced_seeded_arms() {
         rule: String::new(),
     };
     let c = test(design).below_break_even().expect("a caution");
-    assert!(c.starts_with("caution: the lift to detect (+5.0 percentage points) is below the break-even uplift of segments 0, 1 (27.3 points, 27.3 points)"), "{c}");
+    assert!(c.starts_with("caution: the lift to detect (+5.0 percentage points) is below the break-even uplift of segments 0, 1 (27.3, 27.3 points): if it is the real lift, contacting loses money there, so the test there is sized to stop (to show the loss), not to find a lift that pays; to size the test for a roll out, plan a lift above 27.3 points"), "{c}");
     assert!(render_plan(&test(design)).contains(&c));
     assert_eq!(test(Design { lift: Lift::Absolute(0.3), ..design }).below_break_even(), None);
 
@@ -226,13 +229,35 @@ fn plans_per_segment_and_assigns_balanced_seeded_arms() {
         ..design
     };
     let e = plan(&d, bad).unwrap_err();
-    assert!(e.starts_with("segment 1: a lift of +500 % of the baseline"), "{e}");
+    assert!(e.starts_with("segment 1: a lift of +500 % of the control arm's rate on a response rate of 0.3000 in the data, taken as the control arm's, gives a control rate of 0.3000 and a treated rate of 1.8000: expected 0 <= control < treated <= 1"), "{e}");
     assert!(Design { power: 1.2, ..design }.check().is_err());
     // A segment whose responses bring nothing: no decision to test (and
     // no infinite break-even written to plan.json, which could not be read).
     let none = vec![0.0; labels.len()];
     let e = plan(&Segmented { revenue: &none, ..d }, design).unwrap_err();
     assert!(e.starts_with("segment 0: mean cost per contact 3, mean revenue per response 0: contacting pays only if"), "{e}");
+
+    // The data's rates taken as the treated arm's (answers to a campaign
+    // sent to everyone): the control arm's rate is the data's less the lift.
+    let treated = Design { rate_in_data: RateInData::Treated, ..design };
+    let t = plan(&d, Design { lift: Lift::Relative(0.5), ..treated }).unwrap();
+    for (p, rate) in t.iter().zip([0.10, 0.30]) {
+        assert!((p.target_rate - rate).abs() < 1e-12 && (p.control() - rate / 1.5).abs() < 1e-12, "{p:?}");
+        assert_eq!(p.needed_per_arm, decision_sample_size(rate / 1.5, rate, be, 0.025, 0.8));
+        assert!((p.profit_if_lift - p.per_arm as f64 * (rate / 3.0 * 11.0 - 3.0)).abs() < 1e-9);
+    }
+    assert!(t[1].target_text().starts_with("control 20.0 %, treated 30.0 % (stop)"), "{}", t[1].target_text());
+    // Segment 0 responds at 10 %, below the 27.3-point break-even, so no
+    // lift taken out of its rate pays; segment 1's 30 % could.
+    let caution = TestPlan { design: Design { lift: Lift::Relative(0.5), ..treated }, segments: plan(&d, Design { lift: Lift::Relative(0.5), ..treated }).unwrap(), ..test(design) }
+        .below_break_even()
+        .expect("a caution");
+    assert!(caution.ends_with("to size the test for a roll out, plan a lift above 27.3 points; no lift can be planned for a roll out in segment 0 (10.0 % in the data): taken as the treated arm's, the response rate in the data is the most the contact can have added, and it is below break-even"), "{caution}");
+    let t = plan(&d, Design { lift: Lift::Absolute(0.05), ..treated }).unwrap();
+    assert!((t[0].control() - 0.05).abs() < 1e-12 && (t[0].target_rate - 0.10).abs() < 1e-12);
+    // A lift larger than the contacted rate leaves a negative rate without contact.
+    let e = plan(&d, Design { lift: Lift::Absolute(0.2), ..treated }).unwrap_err();
+    assert!(e.starts_with("segment 0: a lift of +20.0 percentage points on a response rate of 0.1000 in the data, taken as the treated arm's, gives a control rate of -0.1000"), "{e}");
 }
 
 /// A segment of `2 per_arm` customers at a 10 % baseline, all in the
@@ -246,6 +271,7 @@ fn segment_plan(segment: usize, per_arm: usize) -> SegmentPlan {
         baseline_low: 0.09,
         baseline_high: 0.11,
         target_rate: 0.15,
+        control_rate: Some(0.1),
         aim: Some(Aim::Stop),
         needed_per_arm: Some(per_arm),
         per_arm,
@@ -424,13 +450,37 @@ fn a_plan_written_before_the_decision_sizing_still_reads_and_says_so() {
         "break_even_uplift":0.2727,"test_cost":783.0,"profit_if_lift":-253.0}"#;
     let p: SegmentPlan = serde_json::from_str(old).expect("an old plan reads");
     assert_eq!((p.aim, p.needed_per_arm, p.roll_out_from), (None, Some(261), None));
-    assert_eq!(p.target_text(), "34.5 %");
+    assert_eq!(p.target_text(), "control 23.0 %, treated 34.5 %");
+    // Its design, from before the choice of the arm, took the data's rate
+    // as the control arm's.
+    let design: Design = serde_json::from_str(r#"{"alpha":0.05,"power":0.8,"lift":{"kind":"relative","value":0.5}}"#).expect("an old design reads");
+    assert_eq!(design.rate_in_data, RateInData::Control);
     assert!(p.decisive_text(0.8).starts_with("not computed (planned to tell the uplift from 0"), "{}", p.decisive_text(0.8));
     // A new plan at break-even has no decision to size for, and says so.
     let at = SegmentPlan { aim: None, needed_per_arm: None, roll_out_from: None, stop_up_to: None, ..p };
-    assert_eq!(at.target_text(), "34.5 % (if real: nothing to decide, it is the break-even uplift)");
+    assert_eq!(at.target_text(), "control 23.0 %, treated 34.5 % (nothing to decide: the lift is the break-even uplift)");
     assert_eq!(at.needed_text(), "none (nothing to decide at break-even)");
     let near = SegmentPlan { aim: Some(Aim::Stop), target_rate: 0.23 + 0.2727 - 1e-7, baseline: 0.23, ..at };
     assert_eq!(near.needed_text(), "over 1e9 (the lift is within 0.00 points of break-even)");
     assert_eq!(at.decisive_text(0.8), "with power 80 % it is decisive for no uplift");
+}
+
+#[test]
+fn a_segment_that_never_responded_is_planned_to_stop_under_a_relative_lift() {
+    // Taken as the treated arm's rate, 0 responders leave nothing for the
+    // contact to have caused: both arms at 0, a decision to stop; an
+    // absolute lift there is an error that says what fits.
+    let labels = vec![0usize; 200];
+    let (y, cost, revenue) = (vec![0u8; 200], vec![3.0; 200], vec![11.0; 200]);
+    let d = Segmented { labels: &labels, y: &y, cost: &cost, revenue: &revenue };
+    let design = Design { alpha: 0.05, power: 0.8, lift: Lift::Relative(0.5), rate_in_data: RateInData::Treated };
+    let p = &plan(&d, design).unwrap()[0];
+    assert_eq!((p.control(), p.target_rate, p.aim), (0.0, 0.0, Some(Aim::Stop)));
+    let n = p.needed_per_arm.expect("a size");
+    assert!(decision_power(n, 0.0, 0.0, 3.0 / 11.0, 0.05, Aim::Stop) >= 0.8 && n < 100, "{n}");
+    let e = plan(&d, Design { lift: Lift::Absolute(0.05), ..design }).unwrap_err();
+    assert!(e.contains("an absolute lift can be at most that (a relative lift fits every segment)"), "{e}");
+    // Taken as the control arm's rate, a relative lift of 0 is no lift.
+    let e = plan(&d, Design { rate_in_data: RateInData::Control, ..design }).unwrap_err();
+    assert!(e.contains("gives a control rate of 0.0000 and a treated rate of 0.0000"), "{e}");
 }

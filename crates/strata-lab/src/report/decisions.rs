@@ -367,8 +367,8 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
         &[
             "segment",
             "customers",
-            "baseline response (95 % Wilson)",
-            "rate to detect (the decision it calls for)",
+            "response in the data (95 % Wilson)",
+            "the arms' rates if the lift is real (the decision they call for)",
             "needed per arm",
             "per arm",
             "decisive uplifts",
