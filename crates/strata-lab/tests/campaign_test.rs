@@ -160,7 +160,7 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     // Taken as contacted rates, the lower quarters' response rates are
     // below 5 points: the contact cannot have caused 5 points of them.
     let e = err(&strata(&["plan-test", m, "--lift", "0.05", "--by", "mlp", "--out", o, "--replace"]));
-    assert!(e.contains("segment 1: a lift of +5.0 percentage points on a response rate of 0.0") && e.contains("a relative lift fits every segment"), "{e}");
+    assert!(e.contains("segment 1: a lift of +5 percentage points on a response rate of 0.0") && e.contains("a relative lift fits every segment"), "{e}");
     let text = ok(&strata(&["plan-test", m, "--relative-lift", "0.5", "--by", "mlp", "--out", o, "--replace"]));
     assert!(text.contains("moved the test planned before to ") && text.contains("replaced/1"), "{text}");
     for (f, b) in ["plan.json", "assignment.csv", "reading.json"].iter().zip(&before) {

@@ -137,8 +137,8 @@ impl Lift {
 
     pub fn describe(&self) -> String {
         match *self {
-            Lift::Absolute(d) => format!("+{:.1} percentage points", 100.0 * d),
-            Lift::Relative(r) => format!("+{:.0} % of the control arm's rate", 100.0 * r),
+            Lift::Absolute(d) => format!("+{} percentage points", render::percent(d)),
+            Lift::Relative(r) => format!("+{} % of the control arm's rate", render::percent(r)),
         }
     }
 }

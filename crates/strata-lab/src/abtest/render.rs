@@ -54,6 +54,12 @@ impl SegmentPlan {
         self.aim.is_none() && self.needed_per_arm.is_some()
     }
 
+    /// The incremental profit of the treatment arm if the lift is real, to
+    /// the unit (a loss that rounds to nothing is 0, not -0).
+    pub fn profit_if_lift_text(&self) -> String {
+        format!("{:.0}", self.profit_if_lift.round() + 0.0)
+    }
+
     /// The control arm's rate if the planned lift is real.
     pub fn control(&self) -> f64 {
         self.control_rate.unwrap_or(self.baseline)
@@ -110,7 +116,7 @@ pub fn render_plan(t: &TestPlan) -> String {
     );
     for p in &t.segments {
         s.push_str(&format!(
-            "segment {}: {} customers, response in the data {:.1} % [{:.1}, {:.1}], break-even uplift {:.1} points; if the lift is real: {}; needed per arm: {}; in the test: {} per arm{}; {}; contact cost {:.0}, incremental profit if the lift is real {:.0}\n",
+            "segment {}: {} customers, response in the data {:.1} % [{:.1}, {:.1}], break-even uplift {:.1} points; if the lift is real: {}; needed per arm: {}; in the test: {} per arm{}; {}; contact cost {:.0}, incremental profit if the lift is real {}\n",
             p.segment,
             p.customers,
             100.0 * p.baseline,
@@ -123,7 +129,7 @@ pub fn render_plan(t: &TestPlan) -> String {
             if p.feasible { "" } else { " (too few customers: all in the test)" },
             p.decisive_text(t.design.power),
             p.test_cost,
-            p.profit_if_lift
+            p.profit_if_lift_text()
         ));
     }
     if let Some(c) = t.below_break_even() {
@@ -157,7 +163,7 @@ pub fn render_reading(r: &TestReading) -> String {
 }
 
 /// A level as a percentage with no trailing zeros: 0.9995 is `99.95`.
-fn percent(level: f64) -> String {
+pub(super) fn percent(level: f64) -> String {
     let t = format!("{:.4}", 100.0 * level);
     t.trim_end_matches('0').trim_end_matches('.').to_string()
 }

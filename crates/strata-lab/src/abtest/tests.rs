@@ -206,7 +206,7 @@ fn plans_per_segment_and_assigns_balanced_seeded_arms() {
         rule: String::new(),
     };
     let c = test(design).below_break_even().expect("a caution");
-    assert!(c.starts_with("caution: the lift to detect (+5.0 percentage points) is below the break-even uplift of segments 0, 1 (27.3, 27.3 points): if it is the real lift, contacting loses money there, so the test there is sized to stop (to show the loss), not to find a lift that pays; to size the test for a roll out, plan a lift above 27.3 points"), "{c}");
+    assert!(c.starts_with("caution: the lift to detect (+5 percentage points) is below the break-even uplift of segments 0, 1 (27.3, 27.3 points): if it is the real lift, contacting loses money there, so the test there is sized to stop (to show the loss), not to find a lift that pays; to size the test for a roll out, plan a lift above 27.3 points"), "{c}");
     assert!(render_plan(&test(design)).contains(&c));
     assert_eq!(test(Design { lift: Lift::Absolute(0.3), ..design }).below_break_even(), None);
 
@@ -257,7 +257,7 @@ fn plans_per_segment_and_assigns_balanced_seeded_arms() {
     assert!((t[0].control() - 0.05).abs() < 1e-12 && (t[0].target_rate - 0.10).abs() < 1e-12);
     // A lift larger than the contacted rate leaves a negative rate without contact.
     let e = plan(&d, Design { lift: Lift::Absolute(0.2), ..treated }).unwrap_err();
-    assert!(e.starts_with("segment 0: a lift of +20.0 percentage points on a response rate of 0.1000 in the data, taken as the treated arm's, gives a control rate of -0.1000"), "{e}");
+    assert!(e.starts_with("segment 0: a lift of +20 percentage points on a response rate of 0.1000 in the data, taken as the treated arm's, gives a control rate of -0.1000"), "{e}");
 }
 
 /// A segment of `2 per_arm` customers at a 10 % baseline, all in the
@@ -483,4 +483,13 @@ fn a_segment_that_never_responded_is_planned_to_stop_under_a_relative_lift() {
     // Taken as the control arm's rate, a relative lift of 0 is no lift.
     let e = plan(&d, Design { rate_in_data: RateInData::Control, ..design }).unwrap_err();
     assert!(e.contains("gives a control rate of 0.0000 and a treated rate of 0.0000"), "{e}");
+}
+
+#[test]
+fn small_lifts_and_losses_that_round_to_nothing_read_as_what_they_are() {
+    assert_eq!(Lift::Relative(0.0001).describe(), "+0.01 % of the control arm's rate");
+    assert_eq!(Lift::Relative(0.5).describe(), "+50 % of the control arm's rate");
+    assert_eq!(Lift::Absolute(0.0005).describe(), "+0.05 percentage points");
+    let at = |v: f64| SegmentPlan { profit_if_lift: v, ..segment_plan(0, 10) }.profit_if_lift_text();
+    assert_eq!((at(-0.3).as_str(), at(-0.6).as_str(), at(365.2).as_str()), ("0", "-1", "365"));
 }

@@ -359,7 +359,7 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
                 p.decisive_text(t.design.power),
                 format!("{:.0}", p.test_cost),
                 format!("{:.1} points", 100.0 * p.break_even_uplift),
-                format!("{:.0}", p.profit_if_lift),
+                p.profit_if_lift_text(),
             ]
         })
         .collect();
