@@ -209,6 +209,14 @@ pub struct SegmentPlan {
     pub roll_out_from: Option<f64>,
     #[serde(default)]
     pub stop_up_to: Option<f64>,
+    /// The probability that the test, with `per_arm` customers per arm,
+    /// reaches `aim` if the lift is real: at the data's rate, and the lowest
+    /// and highest over the ends of its Wilson interval (the rate the plan
+    /// starts from is an estimate too).
+    #[serde(default)]
+    pub power: Option<f64>,
+    #[serde(default)]
+    pub power_over_interval: Option<(f64, f64)>,
     pub cost_per_contact: f64,
     pub revenue_per_response: f64,
     /// Uplift at which contacting breaks even: cost / revenue.
@@ -310,6 +318,13 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
         let needed = decision_sample_size(pc, pt, break_even, alpha, design.power);
         let per_arm = needed.map_or(rows.len() / 2, |n| n.min(rows.len() / 2));
         let (roll_out_from, stop_up_to) = decisive_uplifts(per_arm, pc, break_even, alpha, design.power);
+        let aim = Aim::of(pt - pc, break_even);
+        let power_at = |rate: f64| {
+            let (c, t) = design.lift.arms(rate, design.rate_in_data).ok()?;
+            Some(decision_power(per_arm, c, t, break_even, alpha, aim?))
+        };
+        let ends: Vec<f64> = [lo, hi].into_iter().filter_map(power_at).collect();
+        let power_over_interval = (!ends.is_empty()).then(|| (ends.iter().copied().fold(1.0, f64::min), ends.iter().copied().fold(0.0, f64::max)));
         out.push(SegmentPlan {
             segment: s,
             customers: rows.len(),
@@ -319,12 +334,14 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
             baseline_high: hi,
             target_rate: pt,
             control_rate: Some(pc),
-            aim: Aim::of(pt - pc, break_even),
+            aim,
             needed_per_arm: needed,
             per_arm,
             feasible: needed == Some(per_arm),
             roll_out_from,
             stop_up_to,
+            power: power_at(p0),
+            power_over_interval,
             cost_per_contact: cost,
             revenue_per_response: revenue,
             break_even_uplift: break_even,

@@ -88,6 +88,18 @@ impl SegmentPlan {
         }
     }
 
+    /// The power of the planned decision at the tested size, and over the
+    /// interval of the rate it starts from; `-` when there is none.
+    pub fn power_text(&self) -> String {
+        let Some(p) = self.power else {
+            return "-".into();
+        };
+        let range = self.power_over_interval.map_or(String::new(), |(lo, hi)| {
+            format!(" ({:.1} to {:.1} % at the ends of the 95 % interval of the rate in the data)", 100.0 * lo, 100.0 * hi)
+        });
+        format!("{:.1} %{range}", 100.0 * p)
+    }
+
     /// The uplifts for which the test is decisive with power `power`.
     pub fn decisive_text(&self, power: f64) -> String {
         let points = |u: Option<f64>| u.map(|u| format!("{:+.1} points", 100.0 * u));
@@ -116,7 +128,7 @@ pub fn render_plan(t: &TestPlan) -> String {
     );
     for p in &t.segments {
         s.push_str(&format!(
-            "segment {}: {} customers, response in the data {:.1} % [{:.1}, {:.1}], break-even uplift {:.1} points; if the lift is real: {}; needed per arm: {}; in the test: {} per arm{}; {}; contact cost {:.0}, incremental profit if the lift is real {}\n",
+            "segment {}: {} customers, response in the data {:.1} % [{:.1}, {:.1}], break-even uplift {:.1} points; if the lift is real: {}; needed per arm: {}; in the test: {} per arm{}; power of the planned decision {}; {}; contact cost {:.0}, incremental profit if the lift is real {}\n",
             p.segment,
             p.customers,
             100.0 * p.baseline,
@@ -127,6 +139,7 @@ pub fn render_plan(t: &TestPlan) -> String {
             p.needed_text(),
             p.per_arm,
             if p.feasible { "" } else { " (too few customers: all in the test)" },
+            p.power_text(),
             p.decisive_text(t.design.power),
             p.test_cost,
             p.profit_if_lift_text()

@@ -184,6 +184,14 @@ fn plans_per_segment_and_assigns_balanced_seeded_arms() {
         let power = decision_power(half, p.baseline, p.baseline + stop, be, 0.025, Aim::Stop);
         assert!((0.8..0.81).contains(&power), "{power}");
     }
+    // The power of the planned decision: at least the target where the
+    // segment holds the size, short of it where it does not; and over the
+    // Wilson interval of the rate it starts from, on both sides of it.
+    assert!(a.power.is_some_and(|p| p >= 0.8) && near.iter().all(|p| p.power.is_some_and(|q| q < 0.8)));
+    let (lo, hi) = a.power_over_interval.expect("both ends");
+    assert!(lo < a.power.unwrap() && a.power.unwrap() < hi, "{lo} {hi}");
+    let at_low = decision_power(a.per_arm, a.baseline_low, a.baseline_low + 0.05, be, 0.025, Aim::Stop);
+    assert!((at_low - lo).abs() < 1e-12 || (at_low - hi).abs() < 1e-12, "{at_low}");
     // +40 points, above break-even: sized for a roll out.
     let above = plan(&d, Design { lift: Lift::Absolute(0.4), ..design }).unwrap();
     assert_eq!(above[1].aim, Some(Aim::RollOut));
@@ -208,6 +216,7 @@ fn plans_per_segment_and_assigns_balanced_seeded_arms() {
     let c = test(design).below_break_even().expect("a caution");
     assert!(c.starts_with("caution: the lift to detect (+5 percentage points) is below the break-even uplift of segments 0, 1 (27.3, 27.3 points): if it is the real lift, contacting loses money there, so the test there is sized to stop (to show the loss), not to find a lift that pays; to size the test for a roll out, plan a lift above 27.3 points"), "{c}");
     assert!(render_plan(&test(design)).contains(&c));
+    assert!(render_plan(&test(design)).contains(&format!("power of the planned decision {}", a.power_text())));
     assert_eq!(test(Design { lift: Lift::Absolute(0.3), ..design }).below_break_even(), None);
 
     // The arms of the +40 plan (a few hundred per arm).
@@ -278,6 +287,8 @@ fn segment_plan(segment: usize, per_arm: usize) -> SegmentPlan {
         feasible: true,
         roll_out_from: Some(0.4),
         stop_up_to: Some(0.1),
+        power: Some(0.8),
+        power_over_interval: None,
         cost_per_contact: 3.0,
         revenue_per_response: 11.0,
         break_even_uplift: 3.0 / 11.0,
