@@ -95,11 +95,20 @@ impl RateInData {
         RateInData::Control
     }
 
-    pub fn describe(&self) -> &'static str {
+    /// `the treated arm's` or `the control arm's`.
+    pub fn arm(&self) -> &'static str {
         match self {
-            RateInData::Treated => "the treated arm's (responses to a campaign sent to every customer; without contact the rate is lower by the lift)",
-            RateInData::Control => "the control arm's (responses without contact; contact raises the rate by the lift)",
+            RateInData::Treated => "the treated arm's",
+            RateInData::Control => "the control arm's",
         }
+    }
+
+    pub fn describe(&self) -> String {
+        let why = match self {
+            RateInData::Treated => "responses to a campaign sent to every customer; without contact the rate is lower by the lift",
+            RateInData::Control => "responses without contact; contact raises the rate by the lift",
+        };
+        format!("{} ({why})", self.arm())
     }
 }
 
@@ -121,10 +130,7 @@ impl Lift {
             return Err(format!(
                 "a lift of {} on a response rate of {rate:.4} in the data, taken as {}, gives a control rate of {control:.4} and a treated rate of {treated:.4}: expected 0 <= control < treated <= 1{}",
                 self.describe(),
-                match of {
-                    RateInData::Treated => "the treated arm's",
-                    RateInData::Control => "the control arm's",
-                },
+                of.arm(),
                 if control < 0.0 {
                     "; taken as the treated arm's rate, the data's rate is the most the contact can have caused, so an absolute lift can be at most that (a relative lift fits every segment)"
                 } else {
@@ -319,6 +325,7 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
         let per_arm = needed.map_or(rows.len() / 2, |n| n.min(rows.len() / 2));
         let (roll_out_from, stop_up_to) = decisive_uplifts(per_arm, pc, break_even, alpha, design.power);
         let aim = Aim::of(pt - pc, break_even);
+        // The power of the planned decision if the data's rate were `rate`.
         let power_at = |rate: f64| {
             let (c, t) = design.lift.arms(rate, design.rate_in_data).ok()?;
             Some(decision_power(per_arm, c, t, break_even, alpha, aim?))
@@ -340,7 +347,7 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
             feasible: needed == Some(per_arm),
             roll_out_from,
             stop_up_to,
-            power: power_at(p0),
+            power: aim.map(|a| decision_power(per_arm, pc, pt, break_even, alpha, a)),
             power_over_interval,
             cost_per_contact: cost,
             revenue_per_response: revenue,

@@ -12,7 +12,7 @@ impl TestPlan {
         let below: Vec<&SegmentPlan> = self
             .segments
             .iter()
-            .filter(|p| p.target_rate - p.control() < p.break_even_uplift)
+            .filter(|p| p.uplift() < p.break_even_uplift)
             .collect();
         let list = |of: &[&SegmentPlan], what: &dyn Fn(&SegmentPlan) -> f64, unit: &str| {
             format!(
@@ -65,6 +65,11 @@ impl SegmentPlan {
         self.control_rate.unwrap_or(self.baseline)
     }
 
+    /// The uplift if the planned lift is real: treated minus control rate.
+    pub fn uplift(&self) -> f64 {
+        self.target_rate - self.control()
+    }
+
     /// `control 15.3 %, treated 23.0 % (stop)`: the arms' rates if the lift
     /// is real, and the decision they call for.
     pub fn target_text(&self) -> String {
@@ -82,7 +87,7 @@ impl SegmentPlan {
             (Some(n), _) => n.to_string(),
             (None, Some(_)) => format!(
                 "over {NEEDED_MAX:e} (the lift is within {:.2} points of break-even)",
-                100.0 * (self.target_rate - self.control() - self.break_even_uplift).abs()
+                100.0 * (self.uplift() - self.break_even_uplift).abs()
             ),
             (None, None) => "none (nothing to decide at break-even)".into(),
         }
