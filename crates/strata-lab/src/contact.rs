@@ -22,17 +22,50 @@ const SEED: &str = "contact-list";
 /// The ranked list fitted on every labelled customer (`x` and `y`, a row
 /// each; `unit(i)`: customer `i`'s profit if contacted) with the manifest's
 /// `[classification.mlp]` (or the defaults) and the contact list's seed:
-/// what `strata contact-list` scores with and `plan-test --by mlp`
-/// stratifies by, so the two rank alike.
+/// what `strata contact-list` scores with.
 pub fn fit_on_labelled(
     m: &crate::manifest::Manifest,
     x: ndarray::ArrayView2<'_, f64>,
     y: &[u8],
     unit: &dyn Fn(usize) -> f64,
 ) -> anyhow::Result<crate::targeting::RankedList> {
-    let mlp = m.classification.as_ref().map(|c| c.mlp.clone()).unwrap_or_default();
     let all: Vec<usize> = (0..y.len()).collect();
-    crate::targeting::ranked_list(&mlp, x, y, &all, unit, m.seed.named(SEED))
+    crate::targeting::ranked_list(&mlp_of(m), x, y, &all, unit, m.seed.named(SEED))
+}
+
+/// The manifest's `[classification.mlp]`, or the defaults.
+fn mlp_of(m: &crate::manifest::Manifest) -> strata_neural::MlpConfig {
+    m.classification.as_ref().map(|c| c.mlp.clone()).unwrap_or_default()
+}
+
+/// Folds of [`score_out_of_fold`].
+pub const SCORE_FOLDS: usize = 5;
+
+/// Every labelled customer's score from the contact list's procedure
+/// (the MLP of [`fit_on_labelled`], its preprocessing recipe included)
+/// fitted on the other customers: [`SCORE_FOLDS`] stratified folds, each
+/// scored by a fit on the rest (`targeting::out_of_fold_scores`). What
+/// `plan-test --by mlp` stratifies by: a quarter's past response rate is
+/// then the rate among customers the list sorted there without having
+/// learnt their answers, as it will sort new customers, where the list
+/// fitted on every customer would sort its own training customers by the
+/// answers it learnt.
+pub fn score_out_of_fold(
+    m: &crate::manifest::Manifest,
+    loaded: &strata_data::LoadedDataset,
+    y: &[u8],
+    unit: &(dyn Fn(usize) -> f64 + Sync),
+) -> anyhow::Result<Vec<f64>> {
+    let seed = m.seed.named(SEED).named("out-of-fold");
+    let folds = strata_neural::folds::stratified_folds(y, SCORE_FOLDS, seed.named("folds"))
+        .map_err(|e| anyhow::anyhow!("{}: cannot score the customers out of fold: {e}", m.name))?;
+    let prep = crate::classify::RecipePrep(loaded);
+    let source = strata_neural::cv::Source::Prepared {
+        prepare: &prep,
+        rows: y.len(),
+    };
+    crate::targeting::out_of_fold_scores(&mlp_of(m), &source, y, unit, &folds, seed)
+        .map_err(|e| anyhow::anyhow!("{}: scoring the customers out of fold: {e:#}", m.name))
 }
 
 /// The scored customers, best first.

@@ -78,28 +78,53 @@ pub fn chosen(manifest: &std::path::Path, out: &std::path::Path, dirs: &strata_d
     })
 }
 
-/// Replaces the chosen segmentation by quartiles of an MLP's predicted
+/// Replaces the chosen segmentation by quartiles of the MLP's predicted
 /// response (0 = the highest-scored quarter), so that the test reads the
-/// uplift along the MLP's ranked list: the one `strata contact-list` ranks
-/// by (`contact::fit_on_labelled`), fitted on every customer. This
-/// plans a future test, it does not evaluate the model.
+/// uplift along the ranked list of `strata contact-list`. Each customer is
+/// scored by that procedure fitted on the other customers
+/// (`contact::score_out_of_fold`): a quarter's past response rate, from
+/// which the test is sized, is then the rate among customers the list put
+/// there without having learnt their answers. Scored by the list fitted on
+/// every customer, the quarters would be sorted partly by the very answers
+/// they are then judged on: their rates spread wider than the list sorts
+/// new customers, the top quarter's erring high. This plans a future test,
+/// it does not evaluate the model.
 pub fn by_mlp_quartiles(c: &mut Chosen, manifest: &std::path::Path, dirs: &strata_data::DataDirs) -> anyhow::Result<()> {
     let m = crate::manifest::Manifest::from_path(manifest)?;
     let descriptor = strata_data::Descriptor::from_path(m.descriptor_path())?;
     let loaded = crate::obtain(&descriptor, dirs, true)?;
-    let x = loaded.dataset.features();
-    let unit = |i: usize| f64::from(c.y[i]) * c.revenue[i] - c.cost[i];
-    let fitted = crate::contact::fit_on_labelled(&m, x.view(), &c.y, &unit)?;
-    let score = fitted.model.predict_proba(x.view())?;
-    let mut order: Vec<usize> = (0..c.y.len()).collect();
-    order.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
-    let n = order.len();
-    for (rank, &i) in order.iter().enumerate() {
-        c.labels[i] = rank * 4 / n.max(1);
+    if loaded.dataset.n_samples() != c.y.len() {
+        anyhow::bail!(
+            "{}: the data have {} customers, the chosen segmentation {}; run the sweep again",
+            manifest.display(),
+            loaded.dataset.n_samples(),
+            c.y.len()
+        );
     }
-    c.segmentation = "quartiles of the MLP's predicted response (0 = the highest-scored quarter; the ranked list of `strata contact-list`, fitted on every customer, so the quarters' past response rates are in-sample: they spread wider than the model would sort new customers, the top quarter's erring high and the lower ones' low, and customers per arm computed from a rate below one half that errs low fall short)".into();
+    let (y, revenue, cost) = (&c.y, &c.revenue, &c.cost);
+    let unit = |i: usize| f64::from(y[i]) * revenue[i] - cost[i];
+    let score = crate::contact::score_out_of_fold(&m, &loaded, y, &unit)?;
+    c.labels = quartiles(&score);
+    c.segmentation = format!(
+        "quartiles of the MLP's out-of-fold predicted response (0 = the highest-scored quarter): the ranked list of `strata contact-list`, its preprocessing included, fitted on {} of {} stratified folds of the customers scores the fold left out, so each quarter's past response rate is that of customers the list sorted there without having learnt their answers",
+        crate::contact::SCORE_FOLDS - 1,
+        crate::contact::SCORE_FOLDS
+    );
     c.run = "mlp".into();
     Ok(())
+}
+
+/// Quarter of each row by `score`, 0 = the highest-scored quarter (ties in
+/// row order); quarters differ in size by at most one row.
+fn quartiles(score: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..score.len()).collect();
+    order.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
+    let n = order.len();
+    let mut labels = vec![0; n];
+    for (rank, &i) in order.iter().enumerate() {
+        labels[i] = rank * 4 / n.max(1);
+    }
+    labels
 }
 
 /// The files of a planned (and perhaps read) test, in `campaign_test/`.

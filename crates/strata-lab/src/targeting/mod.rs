@@ -26,7 +26,7 @@ mod split;
 #[cfg(test)]
 mod tests;
 
-pub use ranked::{RankedList, ranked_list};
+pub use ranked::{RankedList, out_of_fold_scores, ranked_list};
 pub use repeated::{Repeated, RepeatedPolicy};
 
 use crate::segments::{Action, percentile};

@@ -2,8 +2,10 @@
 //! `strata contact-list` applies.
 
 use ndarray::Axis;
+use rayon::prelude::*;
 use strata_core::Seed;
 use strata_neural::MlpConfig;
+use strata_neural::cv::Source;
 use strata_neural::folds::stratified_split;
 
 /// The MLP's ranked list, fitted on the customers `rows` (global indices
@@ -52,6 +54,60 @@ pub fn ranked_list(
         fit_rows: fit.len(),
         validation_rows: val.len(),
     })
+}
+
+/// Every customer's score from a [`ranked_list`] that never saw their
+/// response: for each of `folds` (disjoint, covering every row of `y`), the
+/// procedure is fitted on the customers of the other folds, `source`'s
+/// preparation (the preprocessing recipe) included, and scores the fold's
+/// customers (fold `f` fitted with `seed.child(f)`; the folds run in
+/// parallel, each on its own seed, so the scores do not depend on the
+/// thread count). The scores of different folds come from different fits,
+/// on the same scale (a predicted response probability).
+pub fn out_of_fold_scores(
+    mlp: &MlpConfig,
+    source: &Source<'_>,
+    y: &[u8],
+    unit: &(dyn Fn(usize) -> f64 + Sync),
+    folds: &[Vec<usize>],
+    seed: Seed,
+) -> anyhow::Result<Vec<f64>> {
+    if source.rows() != y.len() {
+        anyhow::bail!("out-of-fold scores: {} feature rows for {} customers", source.rows(), y.len());
+    }
+    let mut fold_of = vec![usize::MAX; y.len()];
+    for (f, rows) in folds.iter().enumerate() {
+        for &i in rows {
+            match fold_of.get_mut(i) {
+                Some(at) if *at == usize::MAX => *at = f,
+                Some(_) => anyhow::bail!("out-of-fold scores: customer {i} is in two folds"),
+                None => anyhow::bail!("out-of-fold scores: fold {f} names customer {i} of {}", y.len()),
+            }
+        }
+    }
+    if let Some(i) = fold_of.iter().position(|&f| f == usize::MAX) {
+        anyhow::bail!("out-of-fold scores: customer {i} is in no fold");
+    }
+    let scored: Vec<anyhow::Result<Vec<f64>>> = (0..folds.len())
+        .into_par_iter()
+        .map(|f| {
+            let fit: Vec<usize> = (0..y.len()).filter(|&i| fold_of[i] != f).collect();
+            let (xfit, mut rest) = source.prepare(&fit, &[&folds[f]])?;
+            let xout = rest
+                .pop()
+                .ok_or_else(|| anyhow::anyhow!("out-of-fold scores: no matrix for fold {f}"))?;
+            let list = ranked_list(mlp, xfit.view(), y, &fit, unit, seed.child(f as u64))
+                .map_err(|e| anyhow::anyhow!("fold {} of {}: {e:#}", f + 1, folds.len()))?;
+            list.model.predict_proba(xout.view()).map_err(anyhow::Error::from)
+        })
+        .collect();
+    let mut scores = vec![f64::NAN; y.len()];
+    for (f, s) in scored.into_iter().enumerate() {
+        for (&i, v) in folds[f].iter().zip(s?) {
+            scores[i] = v;
+        }
+    }
+    Ok(scores)
 }
 
 /// What [`ranked_list`] fits.

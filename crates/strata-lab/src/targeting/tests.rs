@@ -453,3 +453,62 @@ fn a_policy_that_contacts_nobody_says_so_and_why() {
     // A name no policy carries is not taken for one that contacts nobody.
     assert!(!contacts_nobody("nobody's list", &policies));
 }
+
+/// Records the rows each preparation was fitted on.
+struct PrepSpy<'a>(ArrayView2<'a, f64>, Mutex<Vec<Vec<usize>>>);
+impl strata_neural::cv::Prepare for PrepSpy<'_> {
+    fn prepare(
+        &self,
+        fit_rows: &[usize],
+        apply: &[&[usize]],
+    ) -> Result<(Array2<f64>, Vec<Array2<f64>>), strata_neural::NeuralError> {
+        self.1.lock().expect("spy").push(fit_rows.to_vec());
+        let pick = |rows: &[usize]| self.0.select(ndarray::Axis(0), rows);
+        Ok((pick(fit_rows), apply.iter().map(|r| pick(r)).collect()))
+    }
+}
+
+#[test]
+fn out_of_fold_scores_never_learn_the_answers_they_score() {
+    let (x, y, _) = customers();
+    let mlp = MlpConfig {
+        epochs: 5,
+        ..MlpConfig::default()
+    };
+    let folds = strata_neural::folds::stratified_folds(&y, 4, Seed(2)).expect("folds");
+    let score = |y: &[u8]| {
+        let spy = PrepSpy(x.view(), Mutex::new(Vec::new()));
+        let unit = |i: usize| f64::from(y[i]) * 11.0 - 3.0;
+        let source = Source::Prepared { prepare: &spy, rows: x.nrows() };
+        let s = out_of_fold_scores(&mlp, &source, y, &unit, &folds, Seed(3)).expect("scores");
+        (s, spy.1.into_inner().expect("spy"))
+    };
+    let (scores, prepared) = score(&y);
+    assert!(scores.iter().all(|s| s.is_finite() && (0.0..=1.0).contains(s)));
+    // One preparation per fold, fitted on exactly the other folds' rows.
+    assert_eq!(prepared.len(), folds.len());
+    for fit in &prepared {
+        let left_out: Vec<usize> = (0..y.len()).filter(|i| !fit.contains(i)).collect();
+        assert!(folds.contains(&left_out), "a preparation saw part of the fold it scores");
+    }
+    // Spy on the answers: flip those of the first fold's customers. Their
+    // scores do not move (no fit that scores them saw them); the other
+    // folds' do (the first fold trains their fits).
+    let mut flipped = y.clone();
+    for &i in &folds[0] {
+        flipped[i] = 1 - flipped[i];
+    }
+    let (again, _) = score(&flipped);
+    assert!(folds[0].iter().all(|&i| again[i].to_bits() == scores[i].to_bits()));
+    assert!(folds[1].iter().any(|&i| again[i] != scores[i]));
+    // The same scores whatever the thread count.
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
+    assert_eq!(one.install(|| score(&y).0), scores);
+    // Folds that leave a customer out, or name one twice, are refused.
+    let unit = |i: usize| f64::from(y[i]);
+    let e = out_of_fold_scores(&mlp, &Source::Matrix(x.view()), &y, &unit, &folds[1..], Seed(3)).expect_err("a customer in no fold");
+    assert!(e.to_string().contains("is in no fold"), "{e}");
+    let twice = vec![folds[0].clone(), folds[0].clone()];
+    let e = out_of_fold_scores(&mlp, &Source::Matrix(x.view()), &y, &unit, &twice, Seed(3)).expect_err("a customer twice");
+    assert!(e.to_string().contains("is in two folds"), "{e}");
+}
