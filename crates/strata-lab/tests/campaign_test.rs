@@ -150,6 +150,24 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     assert!(e.contains("no id column (`ID` or `id`)"), "{e}");
     let e = bad(&format!("ID,responded\n{outside},1\n"));
     assert!(e.contains("was not drawn into the test"), "{e}");
+    // An assignment that is not the plan's (edited, or from another plan)
+    // is refused before any result is read against it.
+    let assignment = dir.join("assignment.csv");
+    let written = std::fs::read_to_string(&assignment).expect("assignment");
+    let edit = |from: &str, to: &str| {
+        let at = written.find(from).expect("a row to edit");
+        std::fs::write(&assignment, format!("{}{to}{}", &written[..at], &written[at + from.len()..])).expect("edited assignment");
+        let e = bad(&format!("ID,responded\n{first},1\n"));
+        std::fs::write(&assignment, &written).expect("assignment restored");
+        e
+    };
+    let e = edit(",control\n", ",treatment\n");
+    assert!(e.contains("assignment.csv does not match ") && e.contains("control customers in the assignment, the plan "), "{e}");
+    let e = edit(",0,not_in_test\n", ",9,not_in_test\n");
+    assert!(e.contains("the assignment has customers in segment 9, which the plan does not test"), "{e}");
+    let row = written.lines().nth(1).expect("a row");
+    let e = edit(&format!("{row}\n"), &format!("{row}\n{row}\n"));
+    assert!(e.contains("is assigned twice"), "{e}");
     // Strata along the MLP's ranked list: four quarters of 560, the first
     // holding the most responders (below). A test already planned (and read) is kept: planning again is refused
     // unless asked to replace it, and then it moves aside whole.

@@ -223,6 +223,26 @@ pub fn plan_files(
     Ok((test, vec![plan_path, csv, pq], moved))
 }
 
+/// Whether an assignment (arm and segment by id) is the one plan-test wrote
+/// with `test`: every segment of the plan, and only those, with the plan's
+/// customers per arm in each arm.
+fn check_assignment(test: &TestPlan, planned: &std::collections::HashMap<String, (usize, Arm)>) -> Result<(), String> {
+    if let Some(seg) = planned.values().map(|&(s, _)| s).filter(|s| !test.segments.iter().any(|p| p.segment == *s)).min() {
+        return Err(format!("the assignment has customers in segment {seg}, which the plan does not test"));
+    }
+    for p in &test.segments {
+        let count = |arm: Arm| planned.values().filter(|&&(s, a)| s == p.segment && a == arm).count();
+        let (treated, control) = (count(Arm::Treatment), count(Arm::Control));
+        if (treated, control) != (p.per_arm, p.per_arm) {
+            return Err(format!(
+                "segment {} has {treated} treated and {control} control customers in the assignment, the plan {} per arm",
+                p.segment, p.per_arm
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Reads a test's results file against the stored plan and assignment, and
 /// writes `campaign_test/reading.json`.
 ///
@@ -249,14 +269,24 @@ pub fn read_files(
     let ids = text(&assignment, &id_column)?;
     let segs = text(&assignment, "segment")?;
     let arms = text(&assignment, "arm")?;
+    let assignment_path = dir.join("assignment.csv");
     let mut planned: std::collections::HashMap<String, (usize, Arm)> = std::collections::HashMap::new();
     for i in 0..assignment.height() {
-        let bad = || anyhow::anyhow!("{}: {}: not an assignment row written by plan-test", dir.join("assignment.csv").display(), assignment.at(i));
+        let bad = || anyhow::anyhow!("{}: {}: not an assignment row written by plan-test", assignment_path.display(), assignment.at(i));
         let id = ids[i].clone().ok_or_else(bad)?;
         let seg: usize = segs[i].as_deref().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
         let arm = arms[i].as_deref().and_then(Arm::parse).ok_or_else(bad)?;
-        planned.insert(id, (seg, arm));
+        if planned.insert(id.clone(), (seg, arm)).is_some() {
+            anyhow::bail!("{}: {}: id `{id}` is assigned twice", assignment_path.display(), assignment.at(i));
+        }
     }
+    check_assignment(&test, &planned).map_err(|e| {
+        anyhow::anyhow!(
+            "{} does not match {}: {e}; read the results against the assignment written with this plan",
+            assignment_path.display(),
+            plan_path.display()
+        )
+    })?;
     let table = strata_data::read_table(results, None)?;
     let cols = table.column_names();
     let id_col = [id_column.as_str(), "id"]
