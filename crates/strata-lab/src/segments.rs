@@ -425,6 +425,10 @@ pub fn describable(meta: &polars::prelude::DataFrame) -> (Categories, Numbers) {
 /// Text of the cards, for the terminal and the Markdown report.
 pub fn render(cards: &[SegmentCard]) -> String {
     let mut s = String::new();
+    // Each card's interval is a 95 % interval on its own; the actions read
+    // them all at once.
+    let family = cards.iter().filter(|c| c.campaign.is_some()).count();
+    let plural = if family == 1 { "" } else { "s" };
     for c in cards {
         s.push_str(&format!(
             "### {} {}: {} ({} rows, {:.1} %)\n\n",
@@ -443,7 +447,7 @@ pub fn render(cards: &[SegmentCard]) -> String {
         }
         if let Some(k) = &c.campaign {
             s.push_str(&format!(
-                "- response rate {:.1} % [{:.1}, {:.1}] (Wilson 95 %), {} responders, lift {:.2}\n",
+                "- response rate {:.1} % [{:.1}, {:.1}] (Wilson 95 %, unadjusted for the {family} segment{plural}), {} responders, lift {:.2}\n",
                 100.0 * k.response_rate,
                 100.0 * k.rate_low,
                 100.0 * k.rate_high,
@@ -573,6 +577,7 @@ mod tests {
         assert_eq!(by(1).mixes[0].top, vec![("g1".to_string(), 1.0)]);
         let text = render(&cards);
         assert!(text.contains("**skip: responds too rarely"), "{text}");
+        assert_eq!(text.matches("(Wilson 95 %, unadjusted for the 3 segments)").count(), 3, "{text}");
         assert!(text.contains("popularity (described, not used)"), "{text}");
         assert!(cards.iter().all(|c| !c.noise) && !text.contains("noise"), "{text}");
         // The same rows with label 1 as a clusterer's noise: shown as such,
