@@ -193,6 +193,13 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     assert!(quarters.iter().all(|q| q["customers"].as_u64() == Some(560)));
     let rate = |i: usize| quarters[i]["baseline"].as_f64().expect("rate");
     assert!(rate(0) > rate(1) && rate(1) > rate(3), "{quarters:?}");
+    // The top quarter holds fewer customers than its test needs: the plan
+    // and the report say so in the same words.
+    assert_eq!(quarters[0]["feasible"].as_bool(), Some(false), "{quarters:?}");
+    let short = format!("{} (too few customers: all in the test)", quarters[0]["per_arm"]);
+    assert!(text.contains(&format!("in the test: {} per arm (too few customers: all in the test)", quarters[0]["per_arm"])), "{text}");
+    let report = std::fs::read_to_string(out.join("mkt/report.md")).expect("report");
+    assert!(report.contains(&format!("| {short} |")), "{report}");
     // The quarters are sorted by scores out of fold, not by the list
     // `strata contact-list` fits on every customer: that list's 560
     // best-scored customers answered the last campaign more often than any

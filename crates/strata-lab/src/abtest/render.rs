@@ -93,6 +93,12 @@ impl SegmentPlan {
         }
     }
 
+    /// What follows the customers per arm when the segment holds fewer
+    /// than the size needs.
+    pub fn shortfall_text(&self) -> &'static str {
+        if self.feasible { "" } else { " (too few customers: all in the test)" }
+    }
+
     /// The power of the planned decision at the tested size, and over the
     /// interval of the rate it starts from; `-` when there is none.
     pub fn power_text(&self) -> String {
@@ -143,7 +149,7 @@ pub fn render_plan(t: &TestPlan) -> String {
             p.target_text(),
             p.needed_text(),
             p.per_arm,
-            if p.feasible { "" } else { " (too few customers: all in the test)" },
+            p.shortfall_text(),
             p.power_text(),
             p.decisive_text(t.design.power),
             p.test_cost,

@@ -355,7 +355,7 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
                 format!("{:.1} % [{:.1}, {:.1}]", 100.0 * p.baseline, 100.0 * p.baseline_low, 100.0 * p.baseline_high),
                 p.target_text(),
                 p.needed_text(),
-                if p.feasible { p.per_arm.to_string() } else { format!("{} (too few: all in the test)", p.per_arm) },
+                format!("{}{}", p.per_arm, p.shortfall_text()),
                 p.power_text(),
                 p.decisive_text(t.design.power),
                 format!("{:.0}", p.test_cost),
