@@ -325,11 +325,9 @@ pub fn read_files(
         };
         observed.push(Observation { segment, arm, responded });
     }
-    let assigned: Vec<usize> = test
-        .segments
-        .iter()
-        .map(|p| planned.values().filter(|&&(s, a)| s == p.segment && a != Arm::NotInTest).count())
-        .collect();
+    // The assignment is the plan's (checked above): each segment's arms hold
+    // the plan's customers per arm.
+    let assigned: Vec<usize> = test.segments.iter().map(|p| 2 * p.per_arm).collect();
     let reading = read(&test.experiment, &test.segments, &observed, &assigned, final_results, test.design.alpha);
     let path = dir.join("reading.json");
     crate::store::write_json(&path, &reading)?;
