@@ -122,6 +122,13 @@ pub enum Command {
         /// arm's rate is that rate plus the lift).
         #[arg(long, value_enum, default_value = "treated")]
         rate_in_data: RateArm,
+        /// Which rates the customers per arm are sized at: the segment's
+        /// response rate in the data (`point`), or that rate and both ends
+        /// of its 95 % Wilson interval, taking the largest size
+        /// (`interval`: the power holds wherever in its interval the true
+        /// rate lies).
+        #[arg(long, value_enum, default_value = "point")]
+        size_for: SizeAt,
         /// Significance level of the two-sided test.
         #[arg(long, allow_negative_numbers = true, default_value_t = 0.05)]
         alpha: f64,
@@ -356,6 +363,15 @@ pub enum TestStrata {
     Segments,
     /// Quartiles of the MLP's predicted response.
     Mlp,
+}
+
+/// Which rates a campaign test is sized at.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SizeAt {
+    /// The segment's response rate in the data.
+    Point,
+    /// That rate and both ends of its 95 % Wilson interval.
+    Interval,
 }
 
 /// Which arm a segment's response rate in the data stands for.
@@ -611,6 +627,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             lift,
             relative_lift,
             rate_in_data,
+            size_for,
             alpha,
             power,
             seed,
@@ -628,7 +645,11 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 RateArm::Treated => crate::abtest::RateInData::Treated,
                 RateArm::Control => crate::abtest::RateInData::Control,
             };
-            let design = crate::abtest::Design { alpha, power, lift, rate_in_data };
+            let size_for = match size_for {
+                SizeAt::Point => crate::abtest::SizeFor::Point,
+                SizeAt::Interval => crate::abtest::SizeFor::Interval,
+            };
+            let design = crate::abtest::Design { alpha, power, lift, rate_in_data, size_for };
             design.check().map_err(|e| anyhow::anyhow!(e))?;
             let dirs = DataDirs::from_env(data_dir);
             let mut c = crate::abtest::chosen(&manifest, &out, &dirs)?;

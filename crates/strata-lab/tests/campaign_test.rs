@@ -235,6 +235,15 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     };
     assert!((rate_of(&first) - rate(0)).abs() < 1e-12, "{} against {}", rate_of(&first), rate(0));
     assert!(rate_of(&best) > rate(0) + 0.02, "in-sample {} against out of fold {}", rate_of(&best), rate(0));
+    // Sized over the rate's interval: the plan says so, and keeps it.
+    let text = ok(&strata(&["plan-test", m, "--lift", "0.45", "--rate-in-data", "control", "--size-for", "interval", "--out", o, "--replace"]));
+    assert!(text.contains("at the segment's rate in the data and at both ends of its 95 % Wilson interval, the largest of the three sizes"), "{text}");
+    let plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("plan.json")).expect("plan")).expect("json");
+    assert_eq!(plan["design"]["size_for"].as_str(), Some("interval"));
+    assert!(plan["segments"].as_array().expect("segments").iter().all(|p| p["sized_at"].as_f64().is_some()), "{plan}");
+    let e = err(&strata(&["plan-test", m, "--lift", "0.05", "--size-for", "ends", "--out", o]));
+    assert!(e.contains("invalid value 'ends' for '--size-for"), "{e}");
     let e = err(&strata(&["plan-test", m, "--lift", "0.05", "--power", "1.5", "--out", o]));
     assert!(e.contains("--power 1.5: expected a power in (0.5, 1)"), "{e}");
     // A negative number is a value, checked like any other, not a flag.

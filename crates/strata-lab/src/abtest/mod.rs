@@ -149,6 +149,31 @@ impl Lift {
     }
 }
 
+/// Which rates a segment's test is sized at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SizeFor {
+    /// The segment's response rate in the data.
+    #[default]
+    Point,
+    /// That rate and both ends of its Wilson 95 % interval: the largest of
+    /// the three sizes, so that the planned power holds wherever in its
+    /// interval the true rate lies (the rate is an estimate too).
+    Interval,
+}
+
+impl SizeFor {
+    /// Where the planned power holds, for the planning rule.
+    fn describe(&self) -> &'static str {
+        match self {
+            SizeFor::Point => "at the segment's rate in the data",
+            SizeFor::Interval => {
+                "at the segment's rate in the data and at both ends of its 95 % Wilson interval, the largest of the three sizes; a segment whose interval reaches a rate where the lift calls for the other decision, or does not fit, gets no size"
+            }
+        }
+    }
+}
+
 /// Significance, power and lift of a planned test.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Design {
@@ -157,6 +182,9 @@ pub struct Design {
     pub lift: Lift,
     #[serde(default = "RateInData::before_the_choice")]
     pub rate_in_data: RateInData,
+    /// Plans written before the choice were sized at the point.
+    #[serde(default)]
+    pub size_for: SizeFor,
 }
 
 impl Design {
@@ -204,6 +232,13 @@ pub struct SegmentPlan {
     /// the lift is so near break-even that it would take over
     /// [`NEEDED_MAX`].
     pub needed_per_arm: Option<usize>,
+    /// Sized over the rate's interval ([`SizeFor::Interval`]): the rate
+    /// whose size was the largest, or why no size reaches the power across
+    /// the interval (`needed_per_arm` is then `None`).
+    #[serde(default)]
+    pub sized_at: Option<f64>,
+    #[serde(default)]
+    pub no_size: Option<String>,
     /// Customers each arm gets (the needed number, or half the segment).
     pub per_arm: usize,
     /// The segment is large enough for the planned decision.
@@ -321,10 +356,16 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
             ));
         }
         let break_even = cost / revenue;
-        let needed = decision_sample_size(pc, pt, break_even, alpha, design.power);
+        let aim = Aim::of(pt - pc, break_even);
+        let (needed, sized_at, no_size) = match (design.size_for, aim) {
+            (SizeFor::Interval, Some(aim)) => match size_over_interval(&design, aim, [p0, lo, hi], break_even, alpha) {
+                Ok((n, at)) => (Some(n), Some(at), None),
+                Err(why) => (None, None, Some(why)),
+            },
+            _ => (decision_sample_size(pc, pt, break_even, alpha, design.power), None, None),
+        };
         let per_arm = needed.map_or(rows.len() / 2, |n| n.min(rows.len() / 2));
         let (roll_out_from, stop_up_to) = decisive_uplifts(per_arm, pc, break_even, alpha, design.power);
-        let aim = Aim::of(pt - pc, break_even);
         // The power of the planned decision if the data's rate were `rate`.
         let power_at = |rate: f64| {
             let (c, t) = design.lift.arms(rate, design.rate_in_data).ok()?;
@@ -343,6 +384,8 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
             control_rate: Some(pc),
             aim,
             needed_per_arm: needed,
+            sized_at,
+            no_size,
             per_arm,
             feasible: needed == Some(per_arm),
             roll_out_from,
@@ -357,6 +400,52 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
         });
     }
     Ok(out)
+}
+
+/// Customers per arm with which the reading reaches `aim` with the
+/// design's power at each of `rates` (the segment's rate in the data, then
+/// the ends of its interval), and the rate that needed the most; or why no
+/// size does: at some rate the lift does not fit, calls for the other
+/// decision, or lies so near break-even that the size passes
+/// [`NEEDED_MAX`]. The exact power wobbles with the size, so the largest of
+/// the sizes is raised until it reaches the power at every rate.
+fn size_over_interval(design: &Design, aim: Aim, rates: [f64; 3], break_even: f64, alpha: f64) -> Result<(usize, f64), String> {
+    let which = |i: usize| ["the rate in the data", "the low end of its 95 % interval", "the high end of its 95 % interval"][i];
+    let mut arms = Vec::new();
+    let mut sizes = Vec::new();
+    for (i, &rate) in rates.iter().enumerate() {
+        let at = format!("at {:.1} %, {},", 100.0 * rate, which(i));
+        let (c, t) = design
+            .lift
+            .arms(rate, design.rate_in_data)
+            .map_err(|_| format!("{at} the lift does not fit: the arms' rates would leave 0..1"))?;
+        match Aim::of(t - c, break_even) {
+            Some(a) if a == aim => {}
+            other => {
+                return Err(format!(
+                    "{at} the lift is an uplift of {:.1} points, which calls for {} where the rate in the data calls for {}",
+                    100.0 * (t - c),
+                    other.map_or("no decision", |a| a.as_str()),
+                    aim.as_str()
+                ));
+            }
+        }
+        let n = decision_sample_size(c, t, break_even, alpha, design.power).ok_or_else(|| {
+            format!("{at} the lift is within {:.2} points of break-even: over {NEEDED_MAX:e} per arm", 100.0 * (t - c - break_even).abs())
+        })?;
+        arms.push((c, t));
+        sizes.push((n, rate));
+    }
+    // The first of the largest: the rate in the data when it needs as many.
+    let (mut n, at) = sizes.iter().copied().fold((0, rates[0]), |a, b| if b.0 > a.0 { b } else { a });
+    let reaches = |n: usize| arms.iter().all(|&(c, t)| decision_power(n, c, t, break_even, alpha, aim) >= design.power);
+    while !reaches(n) {
+        if n as f64 >= NEEDED_MAX {
+            return Err(format!("no size up to {NEEDED_MAX:e} per arm reaches the power at every rate"));
+        }
+        n += 1;
+    }
+    Ok((n, at))
 }
 
 /// Draws the arms: within each segment, a seeded shuffle puts the first
@@ -565,10 +654,11 @@ pub fn read(
 /// The planning rule for `m` segments, for reports.
 pub fn planning_rule(d: &Design, m: usize) -> String {
     format!(
-        "per segment, treatment (contacted) against control (not contacted), customers drawn at random within the segment; the segment's response rate in the data is taken as {3}; a lift of {2}, if real, calls for rolling out where it is above the segment's break-even uplift (cost / revenue) and for stopping where it is below; customers per arm so that the reading (Newcombe intervals at level 1 - {0}/{m}, Bonferroni over the {m} segments) reaches that decision with probability {1} (its exact binomial power up to {EXACT_MAX} per arm, the normal approximation above); a segment with fewer customers puts them all in the test; each states the uplifts for which its test is decisive with that power",
+        "per segment, treatment (contacted) against control (not contacted), customers drawn at random within the segment; the segment's response rate in the data is taken as {3}; a lift of {2}, if real, calls for rolling out where it is above the segment's break-even uplift (cost / revenue) and for stopping where it is below; customers per arm so that the reading (Newcombe intervals at level 1 - {0}/{m}, Bonferroni over the {m} segments) reaches that decision with probability {1} (its exact binomial power up to {EXACT_MAX} per arm, the normal approximation above) {4}; a segment with fewer customers puts them all in the test; each states the uplifts for which its test is decisive with that power",
         d.alpha,
         d.power,
         d.lift.describe(),
-        d.rate_in_data.describe()
+        d.rate_in_data.describe(),
+        d.size_for.describe()
     )
 }

@@ -83,8 +83,14 @@ impl SegmentPlan {
 
     /// Customers needed per arm, or why none.
     pub fn needed_text(&self) -> String {
+        if let Some(why) = &self.no_size {
+            return format!("none reaches the power across the rate's interval ({why})");
+        }
         match (self.needed_per_arm, self.aim) {
-            (Some(n), _) => n.to_string(),
+            (Some(n), _) => match self.sized_at {
+                Some(at) if at != self.baseline => format!("{n} (the size at {:.1} %, an end of the rate's interval)", 100.0 * at),
+                _ => n.to_string(),
+            },
             (None, Some(_)) => format!(
                 "over {NEEDED_MAX:e} (the lift is within {:.2} points of break-even)",
                 100.0 * (self.uplift() - self.break_even_uplift).abs()

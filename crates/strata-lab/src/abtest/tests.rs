@@ -159,6 +159,7 @@ fn plans_per_segment_and_assigns_balanced_seeded_arms() {
         power: 0.8,
         lift: Lift::Absolute(0.05),
         rate_in_data: RateInData::Control,
+        size_for: SizeFor::Point,
     };
     let plans = plan(&d, design).unwrap();
     assert_eq!(plans.len(), 2);
@@ -283,6 +284,8 @@ fn segment_plan(segment: usize, per_arm: usize) -> SegmentPlan {
         control_rate: Some(0.1),
         aim: Some(Aim::Stop),
         needed_per_arm: Some(per_arm),
+        sized_at: None,
+        no_size: None,
         per_arm,
         feasible: true,
         roll_out_from: Some(0.4),
@@ -465,13 +468,14 @@ fn a_plan_written_before_the_decision_sizing_still_reads_and_says_so() {
     // Its design, from before the choice of the arm, took the data's rate
     // as the control arm's.
     let design: Design = serde_json::from_str(r#"{"alpha":0.05,"power":0.8,"lift":{"kind":"relative","value":0.5}}"#).expect("an old design reads");
-    assert_eq!(design.rate_in_data, RateInData::Control);
+    assert_eq!((design.rate_in_data, design.size_for), (RateInData::Control, SizeFor::Point));
+    assert_eq!((p.sized_at, &p.no_size), (None, &None));
     assert!(p.decisive_text(0.8).starts_with("not computed (planned to tell the uplift from 0"), "{}", p.decisive_text(0.8));
     // A new plan at break-even has no decision to size for, and says so.
     let at = SegmentPlan { aim: None, needed_per_arm: None, roll_out_from: None, stop_up_to: None, ..p };
     assert_eq!(at.target_text(), "control 23.0 %, treated 34.5 % (nothing to decide: the lift is the break-even uplift)");
     assert_eq!(at.needed_text(), "none (nothing to decide at break-even)");
-    let near = SegmentPlan { aim: Some(Aim::Stop), target_rate: 0.23 + 0.2727 - 1e-7, baseline: 0.23, ..at };
+    let near = SegmentPlan { aim: Some(Aim::Stop), target_rate: 0.23 + 0.2727 - 1e-7, baseline: 0.23, ..at.clone() };
     assert_eq!(near.needed_text(), "over 1e9 (the lift is within 0.00 points of break-even)");
     assert_eq!(at.decisive_text(0.8), "with power 80 % it is decisive for no uplift");
 }
@@ -484,7 +488,7 @@ fn a_segment_that_never_responded_is_planned_to_stop_under_a_relative_lift() {
     let labels = vec![0usize; 200];
     let (y, cost, revenue) = (vec![0u8; 200], vec![3.0; 200], vec![11.0; 200]);
     let d = Segmented { labels: &labels, y: &y, cost: &cost, revenue: &revenue };
-    let design = Design { alpha: 0.05, power: 0.8, lift: Lift::Relative(0.5), rate_in_data: RateInData::Treated };
+    let design = Design { alpha: 0.05, power: 0.8, lift: Lift::Relative(0.5), rate_in_data: RateInData::Treated, size_for: SizeFor::Point };
     let p = &plan(&d, design).unwrap()[0];
     assert_eq!((p.control(), p.target_rate, p.aim), (0.0, 0.0, Some(Aim::Stop)));
     let n = p.needed_per_arm.expect("a size");
@@ -503,4 +507,67 @@ fn small_lifts_and_losses_that_round_to_nothing_read_as_what_they_are() {
     assert_eq!(Lift::Absolute(0.0005).describe(), "+0.05 percentage points");
     let at = |v: f64| SegmentPlan { profit_if_lift: v, ..segment_plan(0, 10) }.profit_if_lift_text();
     assert_eq!((at(-0.3).as_str(), at(-0.6).as_str(), at(365.2).as_str()), ("0", "-1", "365"));
+}
+
+#[test]
+fn sized_over_the_rates_interval_the_power_holds_at_both_ends() {
+    let (labels, y, cost, revenue) = data(3000);
+    let d = Segmented {
+        labels: &labels,
+        y: &y,
+        cost: &cost,
+        revenue: &revenue,
+    };
+    let (be, alpha) = (3.0 / 11.0, 0.025);
+    // +45 points on the control arm's rate: a roll out in both segments.
+    let point = Design {
+        alpha: 0.05,
+        power: 0.8,
+        lift: Lift::Absolute(0.45),
+        rate_in_data: RateInData::Control,
+        size_for: SizeFor::Point,
+    };
+    let wide = Design { size_for: SizeFor::Interval, ..point };
+    let (at_point, over) = (plan(&d, point).unwrap(), plan(&d, wide).unwrap());
+    for (a, b) in at_point.iter().zip(&over) {
+        let rates = [b.baseline, b.baseline_low, b.baseline_high];
+        let sizes = rates.map(|r| decision_sample_size(r, r + 0.45, be, alpha, 0.8).expect("a size"));
+        let n = b.needed_per_arm.expect("a size over the interval");
+        let most = sizes.iter().copied().max().expect("three sizes");
+        assert!(n >= most && n < most + 5, "{n} against {sizes:?}");
+        assert_eq!(b.sized_at, Some(rates[sizes.iter().position(|&s| s == most).expect("the largest")]));
+        assert!(b.feasible && b.per_arm == n);
+        // The planned power at every rate of the three; sized at the point,
+        // it falls short at an end.
+        for r in rates {
+            assert!(decision_power(n, r, r + 0.45, be, alpha, Aim::RollOut) >= 0.8, "at {r}");
+        }
+        assert!(b.power_over_interval.is_some_and(|(lo, _)| lo >= 0.8), "{:?}", b.power_over_interval);
+        if a.needed_per_arm.is_some_and(|m| m < n) {
+            assert!(a.power_over_interval.is_some_and(|(lo, _)| lo < 0.8), "{:?}", a.power_over_interval);
+        }
+        if b.sized_at == Some(b.baseline) {
+            assert_eq!(b.needed_text(), n.to_string());
+        } else {
+            assert!(b.needed_text().starts_with(&format!("{n} (the size at ")), "{}", b.needed_text());
+        }
+    }
+    assert!(at_point.iter().zip(&over).any(|(a, b)| a.needed_per_arm < b.needed_per_arm), "an end needs more than the point");
+    // Taken as the treated arm's rate, a relative lift of +1200 % is an
+    // uplift of 12/13 of the rate: 27.7 points at segment 1's 30 %, above
+    // the 27.3-point break-even, but below it at the low end of the rate's
+    // interval. No size reaches a roll out there: the segment gets none and
+    // all its customers, and says why; segment 0 is sized to stop.
+    let flip = Design { lift: Lift::Relative(12.0), rate_in_data: RateInData::Treated, ..wide };
+    let t = plan(&d, flip).unwrap();
+    assert_eq!((t[1].aim, t[1].needed_per_arm, t[1].per_arm, t[1].feasible), (Some(Aim::RollOut), None, 500, false));
+    let why = t[1].no_size.as_deref().expect("why no size");
+    assert!(why.contains("the low end of its 95 % interval, the lift is an uplift of ") && why.ends_with("which calls for stop where the rate in the data calls for roll out"), "{why}");
+    assert_eq!(t[1].needed_text(), format!("none reaches the power across the rate's interval ({why})"));
+    assert!(t[0].needed_per_arm.is_some() && t[0].no_size.is_none() && t[0].aim == Some(Aim::Stop));
+    // Sized at the point, the same lift gets a size.
+    assert!(plan(&d, Design { size_for: SizeFor::Point, ..flip }).unwrap()[1].needed_per_arm.is_some());
+    // The rule says where the power holds.
+    assert!(planning_rule(&wide, 2).contains("reaches that decision with probability 0.8 (its exact binomial power up to 5000 per arm, the normal approximation above) at the segment's rate in the data and at both ends of its 95 % Wilson interval, the largest of the three sizes"));
+    assert!(planning_rule(&point, 2).contains("the normal approximation above) at the segment's rate in the data; a segment with fewer"));
 }
