@@ -237,7 +237,7 @@ fn plan_and_read_a_campaign_test_on_the_marketing_data() {
     assert!(rate_of(&best) > rate(0) + 0.02, "in-sample {} against out of fold {}", rate_of(&best), rate(0));
     // Sized over the rate's interval: the plan says so, and keeps it.
     let text = ok(&strata(&["plan-test", m, "--lift", "0.45", "--rate-in-data", "control", "--size-for", "interval", "--out", o, "--replace"]));
-    assert!(text.contains("at the segment's rate in the data and at both ends of its 95 % Wilson interval, the largest of the three sizes"), "{text}");
+    assert!(text.contains("at the segment's rate in the data and at 21 rates spanning its 95 % Wilson interval, ends included, the largest of those sizes"), "{text}");
     let plan: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("plan.json")).expect("plan")).expect("json");
     assert_eq!(plan["design"]["size_for"].as_str(), Some("interval"));

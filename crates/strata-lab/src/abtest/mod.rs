@@ -156,20 +156,21 @@ pub enum SizeFor {
     /// The segment's response rate in the data.
     #[default]
     Point,
-    /// That rate and both ends of its Wilson 95 % interval: the largest of
-    /// the three sizes, so that the planned power holds wherever in its
-    /// interval the true rate lies (the rate is an estimate too).
+    /// That rate and [`INTERVAL_RATES`] rates spanning its Wilson 95 %
+    /// interval, ends included: the largest of those sizes, so that the
+    /// planned power holds across the interval of the true rate (the rate
+    /// is an estimate too).
     Interval,
 }
 
 impl SizeFor {
     /// Where the planned power holds, for the planning rule.
-    fn describe(&self) -> &'static str {
+    fn describe(&self) -> String {
         match self {
-            SizeFor::Point => "at the segment's rate in the data",
-            SizeFor::Interval => {
-                "at the segment's rate in the data and at both ends of its 95 % Wilson interval, the largest of the three sizes; a segment whose interval reaches a rate where the lift calls for the other decision, or does not fit, gets no size"
-            }
+            SizeFor::Point => "at the segment's rate in the data".into(),
+            SizeFor::Interval => format!(
+                "at the segment's rate in the data and at {INTERVAL_RATES} rates spanning its 95 % Wilson interval, ends included, the largest of those sizes; a segment whose interval reaches a rate where the lift calls for the other decision, or does not fit, gets no size"
+            ),
         }
     }
 }
@@ -233,7 +234,8 @@ pub struct SegmentPlan {
     /// [`NEEDED_MAX`].
     pub needed_per_arm: Option<usize>,
     /// Sized over the rate's interval ([`SizeFor::Interval`]): the rate
-    /// whose size was the largest, or why no size reaches the power across
+    /// whose size was the largest (the first such of the rate in the data,
+    /// then the interval's rates from its low end), or why no size reaches the power across
     /// the interval (`needed_per_arm` is then `None`).
     #[serde(default)]
     pub sized_at: Option<f64>,
@@ -358,7 +360,7 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
         let break_even = cost / revenue;
         let aim = Aim::of(pt - pc, break_even);
         let (needed, sized_at, no_size) = match (design.size_for, aim) {
-            (SizeFor::Interval, Some(aim)) => match size_over_interval(&design, aim, [p0, lo, hi], break_even, alpha) {
+            (SizeFor::Interval, Some(aim)) => match size_over_interval(&design, aim, (p0, lo, hi), break_even, alpha) {
                 Ok((n, at)) => (Some(n), Some(at), None),
                 Err(why) => (None, None, Some(why)),
             },
@@ -402,15 +404,30 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
     Ok(out)
 }
 
+/// Rates across a segment's Wilson interval, ends included, at which
+/// [`SizeFor::Interval`] sizes its test (the power need not be lowest at
+/// an end: the variance of the uplift peaks inside some intervals).
+pub const INTERVAL_RATES: usize = 21;
+
 /// Customers per arm with which the reading reaches `aim` with the
-/// design's power at each of `rates` (the segment's rate in the data, then
-/// the ends of its interval), and the rate that needed the most; or why no
-/// size does: at some rate the lift does not fit, calls for the other
-/// decision, or lies so near break-even that the size passes
-/// [`NEEDED_MAX`]. The exact power wobbles with the size, so the largest of
-/// the sizes is raised until it reaches the power at every rate.
-fn size_over_interval(design: &Design, aim: Aim, rates: [f64; 3], break_even: f64, alpha: f64) -> Result<(usize, f64), String> {
-    let which = |i: usize| ["the rate in the data", "the low end of its 95 % interval", "the high end of its 95 % interval"][i];
+/// design's power at the segment's rate in the data (`rate`) and at
+/// [`INTERVAL_RATES`] rates spanning its interval `lo..=hi`, and the rate
+/// that needed the most; or why no size does: at some rate the lift does
+/// not fit, calls for the other decision, or lies so near break-even that
+/// the size passes [`NEEDED_MAX`]. The exact power wobbles with the size,
+/// so the largest of the sizes is raised until it reaches the power at
+/// every rate.
+fn size_over_interval(design: &Design, aim: Aim, (rate, lo, hi): (f64, f64, f64), break_even: f64, alpha: f64) -> Result<(usize, f64), String> {
+    let last = INTERVAL_RATES - 1;
+    let rates: Vec<f64> = std::iter::once(rate)
+        .chain((0..=last).map(|i| if i == last { hi } else { lo + (hi - lo) * i as f64 / last as f64 }))
+        .collect();
+    let which = |i: usize| match i {
+        0 => "the rate in the data",
+        1 => "the low end of its 95 % interval",
+        _ if i == rates.len() - 1 => "the high end of its 95 % interval",
+        _ => "inside its 95 % interval",
+    };
     let mut arms = Vec::new();
     let mut sizes = Vec::new();
     for (i, &rate) in rates.iter().enumerate() {
@@ -437,7 +454,7 @@ fn size_over_interval(design: &Design, aim: Aim, rates: [f64; 3], break_even: f6
         sizes.push((n, rate));
     }
     // The first of the largest: the rate in the data when it needs as many.
-    let (mut n, at) = sizes.iter().copied().fold((0, rates[0]), |a, b| if b.0 > a.0 { b } else { a });
+    let (mut n, at) = sizes.iter().copied().fold((0, rate), |a, b| if b.0 > a.0 { b } else { a });
     let reaches = |n: usize| arms.iter().all(|&(c, t)| decision_power(n, c, t, break_even, alpha, aim) >= design.power);
     while !reaches(n) {
         if n as f64 >= NEEDED_MAX {

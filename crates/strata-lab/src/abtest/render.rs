@@ -88,7 +88,7 @@ impl SegmentPlan {
         }
         match (self.needed_per_arm, self.aim) {
             (Some(n), _) => match self.sized_at {
-                Some(at) if at != self.baseline => format!("{n} (the size at {:.1} %, an end of the rate's interval)", 100.0 * at),
+                Some(at) if at != self.baseline => format!("{n} (the size at {:.1} %, in the rate's interval)", 100.0 * at),
                 _ => n.to_string(),
             },
             (None, Some(_)) => format!(

@@ -530,15 +530,16 @@ fn sized_over_the_rates_interval_the_power_holds_at_both_ends() {
     let wide = Design { size_for: SizeFor::Interval, ..point };
     let (at_point, over) = (plan(&d, point).unwrap(), plan(&d, wide).unwrap());
     for (a, b) in at_point.iter().zip(&over) {
-        let rates = [b.baseline, b.baseline_low, b.baseline_high];
-        let sizes = rates.map(|r| decision_sample_size(r, r + 0.45, be, alpha, 0.8).expect("a size"));
+        let (lo, hi) = (b.baseline_low, b.baseline_high);
+        let rates: Vec<f64> = std::iter::once(b.baseline).chain((0..=20).map(|i| if i == 20 { hi } else { lo + (hi - lo) * i as f64 / 20.0 })).collect();
+        let sizes: Vec<usize> = rates.iter().map(|&r| decision_sample_size(r, r + 0.45, be, alpha, 0.8).expect("a size")).collect();
         let n = b.needed_per_arm.expect("a size over the interval");
         let most = sizes.iter().copied().max().expect("three sizes");
         assert!(n >= most && n < most + 5, "{n} against {sizes:?}");
         assert_eq!(b.sized_at, Some(rates[sizes.iter().position(|&s| s == most).expect("the largest")]));
         assert!(b.feasible && b.per_arm == n);
-        // The planned power at every rate of the three; sized at the point,
-        // it falls short at an end.
+        // The planned power at every rate across the interval; sized at the
+        // point, it falls short at an end.
         for r in rates {
             assert!(decision_power(n, r, r + 0.45, be, alpha, Aim::RollOut) >= 0.8, "at {r}");
         }
@@ -568,6 +569,6 @@ fn sized_over_the_rates_interval_the_power_holds_at_both_ends() {
     // Sized at the point, the same lift gets a size.
     assert!(plan(&d, Design { size_for: SizeFor::Point, ..flip }).unwrap()[1].needed_per_arm.is_some());
     // The rule says where the power holds.
-    assert!(planning_rule(&wide, 2).contains("reaches that decision with probability 0.8 (its exact binomial power up to 5000 per arm, the normal approximation above) at the segment's rate in the data and at both ends of its 95 % Wilson interval, the largest of the three sizes"));
+    assert!(planning_rule(&wide, 2).contains("reaches that decision with probability 0.8 (its exact binomial power up to 5000 per arm, the normal approximation above) at the segment's rate in the data and at 21 rates spanning its 95 % Wilson interval, ends included, the largest of those sizes"));
     assert!(planning_rule(&point, 2).contains("the normal approximation above) at the segment's rate in the data; a segment with fewer"));
 }
