@@ -254,12 +254,16 @@ pub struct SegmentPlan {
     pub stop_up_to: Option<f64>,
     /// The probability that the test, with `per_arm` customers per arm,
     /// reaches `aim` if the lift is real: at the data's rate, and the lowest
-    /// and highest over the ends of its Wilson interval (the rate the plan
-    /// starts from is an estimate too).
+    /// and highest over its Wilson interval (the rate the plan starts from
+    /// is an estimate too), at `power_rates` rates spanning it, ends
+    /// included, where the lift fits (`None`: at its two ends, as plans
+    /// written before the grid computed it).
     #[serde(default)]
     pub power: Option<f64>,
     #[serde(default)]
     pub power_over_interval: Option<(f64, f64)>,
+    #[serde(default)]
+    pub power_rates: Option<usize>,
     pub cost_per_contact: f64,
     pub revenue_per_response: f64,
     /// Uplift at which contacting breaks even: cost / revenue.
@@ -373,8 +377,9 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
             let (c, t) = design.lift.arms(rate, design.rate_in_data).ok()?;
             Some(decision_power(per_arm, c, t, break_even, alpha, aim?))
         };
-        let ends: Vec<f64> = [lo, hi].into_iter().filter_map(power_at).collect();
-        let power_over_interval = (!ends.is_empty()).then(|| (ends.iter().copied().fold(1.0, f64::min), ends.iter().copied().fold(0.0, f64::max)));
+        let over: Vec<f64> = interval_rates(lo, hi).into_iter().filter_map(power_at).collect();
+        let power_over_interval = (!over.is_empty()).then(|| (over.iter().copied().fold(1.0, f64::min), over.iter().copied().fold(0.0, f64::max)));
+        let power_rates = (!over.is_empty()).then_some(over.len());
         out.push(SegmentPlan {
             segment: s,
             customers: rows.len(),
@@ -394,6 +399,7 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
             stop_up_to,
             power: aim.map(|a| decision_power(per_arm, pc, pt, break_even, alpha, a)),
             power_over_interval,
+            power_rates,
             cost_per_contact: cost,
             revenue_per_response: revenue,
             break_even_uplift: break_even,
@@ -409,6 +415,12 @@ pub fn plan(data: &Segmented<'_>, design: Design) -> Result<Vec<SegmentPlan>, St
 /// an end: the variance of the uplift peaks inside some intervals).
 pub const INTERVAL_RATES: usize = 21;
 
+/// [`INTERVAL_RATES`] rates evenly spaced from `lo` to `hi`, both included.
+fn interval_rates(lo: f64, hi: f64) -> Vec<f64> {
+    let last = INTERVAL_RATES - 1;
+    (0..=last).map(|i| if i == last { hi } else { lo + (hi - lo) * i as f64 / last as f64 }).collect()
+}
+
 /// Customers per arm with which the reading reaches `aim` with the
 /// design's power at the segment's rate in the data (`rate`) and at
 /// [`INTERVAL_RATES`] rates spanning its interval `lo..=hi`, and the rate
@@ -418,10 +430,7 @@ pub const INTERVAL_RATES: usize = 21;
 /// so the largest of the sizes is raised until it reaches the power at
 /// every rate.
 fn size_over_interval(design: &Design, aim: Aim, (rate, lo, hi): (f64, f64, f64), break_even: f64, alpha: f64) -> Result<(usize, f64), String> {
-    let last = INTERVAL_RATES - 1;
-    let rates: Vec<f64> = std::iter::once(rate)
-        .chain((0..=last).map(|i| if i == last { hi } else { lo + (hi - lo) * i as f64 / last as f64 }))
-        .collect();
+    let rates: Vec<f64> = std::iter::once(rate).chain(interval_rates(lo, hi)).collect();
     let which = |i: usize| match i {
         0 => "the rate in the data",
         1 => "the low end of its 95 % interval",

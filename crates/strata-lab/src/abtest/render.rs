@@ -112,7 +112,11 @@ impl SegmentPlan {
             return "-".into();
         };
         let range = self.power_over_interval.map_or(String::new(), |(lo, hi)| {
-            format!(" ({:.1} to {:.1} % at the ends of the 95 % interval of the rate in the data)", 100.0 * lo, 100.0 * hi)
+            let over = match self.power_rates {
+                Some(n) => format!("across the 95 % interval of the rate in the data, at {n} rates from end to end"),
+                None => "at the ends of the 95 % interval of the rate in the data".into(),
+            };
+            format!(" ({:.1} to {:.1} % {over})", 100.0 * lo, 100.0 * hi)
         });
         format!("{:.1} %{range}", 100.0 * p)
     }

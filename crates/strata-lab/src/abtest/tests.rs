@@ -191,8 +191,16 @@ fn plans_per_segment_and_assigns_balanced_seeded_arms() {
     assert!(a.power.is_some_and(|p| p >= 0.8) && near.iter().all(|p| p.power.is_some_and(|q| q < 0.8)));
     let (lo, hi) = a.power_over_interval.expect("both ends");
     assert!(lo < a.power.unwrap() && a.power.unwrap() < hi, "{lo} {hi}");
-    let at_low = decision_power(a.per_arm, a.baseline_low, a.baseline_low + 0.05, be, 0.025, Aim::Stop);
-    assert!((at_low - lo).abs() < 1e-12 || (at_low - hi).abs() < 1e-12, "{at_low}");
+    // The lowest and highest over 21 rates spanning the interval, ends
+    // included.
+    let (l, h) = (a.baseline_low, a.baseline_high);
+    let powers: Vec<f64> = (0..=20)
+        .map(|i| if i == 20 { h } else { l + (h - l) * i as f64 / 20.0 })
+        .map(|r| decision_power(a.per_arm, r, r + 0.05, be, 0.025, Aim::Stop))
+        .collect();
+    assert_eq!(a.power_rates, Some(21));
+    assert_eq!((lo, hi), (powers.iter().copied().fold(1.0, f64::min), powers.iter().copied().fold(0.0, f64::max)));
+    assert!(a.power_text().ends_with("% across the 95 % interval of the rate in the data, at 21 rates from end to end)"), "{}", a.power_text());
     // +40 points, above break-even: sized for a roll out.
     let above = plan(&d, Design { lift: Lift::Absolute(0.4), ..design }).unwrap();
     assert_eq!(above[1].aim, Some(Aim::RollOut));
@@ -292,6 +300,7 @@ fn segment_plan(segment: usize, per_arm: usize) -> SegmentPlan {
         stop_up_to: Some(0.1),
         power: Some(0.8),
         power_over_interval: None,
+        power_rates: None,
         cost_per_contact: 3.0,
         revenue_per_response: 11.0,
         break_even_uplift: 3.0 / 11.0,
@@ -469,7 +478,10 @@ fn a_plan_written_before_the_decision_sizing_still_reads_and_says_so() {
     // as the control arm's.
     let design: Design = serde_json::from_str(r#"{"alpha":0.05,"power":0.8,"lift":{"kind":"relative","value":0.5}}"#).expect("an old design reads");
     assert_eq!((design.rate_in_data, design.size_for), (RateInData::Control, SizeFor::Point));
-    assert_eq!((p.sized_at, &p.no_size), (None, &None));
+    assert_eq!((p.sized_at, &p.no_size, p.power_rates), (None, &None, None));
+    // A plan of the day before the grid gave the power at the interval's ends.
+    let ends = SegmentPlan { power: Some(0.8), power_over_interval: Some((0.7, 0.9)), ..p.clone() };
+    assert_eq!(ends.power_text(), "80.0 % (70.0 to 90.0 % at the ends of the 95 % interval of the rate in the data)");
     assert!(p.decisive_text(0.8).starts_with("not computed (planned to tell the uplift from 0"), "{}", p.decisive_text(0.8));
     // A new plan at break-even has no decision to size for, and says so.
     let at = SegmentPlan { aim: None, needed_per_arm: None, roll_out_from: None, stop_up_to: None, ..p };
