@@ -235,8 +235,8 @@ pub struct SegmentPlan {
     pub needed_per_arm: Option<usize>,
     /// Sized over the rate's interval ([`SizeFor::Interval`]): the rate
     /// whose size was the largest (the first such of the rate in the data,
-    /// then the interval's rates from its low end), or why no size reaches the power across
-    /// the interval (`needed_per_arm` is then `None`).
+    /// then the interval's rates from its low end), or why no size reaches
+    /// the power across the interval (`needed_per_arm` is then `None`).
     #[serde(default)]
     pub sized_at: Option<f64>,
     #[serde(default)]
