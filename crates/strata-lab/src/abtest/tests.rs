@@ -584,3 +584,59 @@ fn sized_over_the_rates_interval_the_power_holds_at_both_ends() {
     assert!(planning_rule(&wide, 2).contains("reaches that decision with probability 0.8 (its exact binomial power up to 5000 per arm, the normal approximation above) at the segment's rate in the data and at 21 rates spanning its 95 % Wilson interval, ends included, the largest of those sizes"));
     assert!(planning_rule(&point, 2).contains("the normal approximation above) at the segment's rate in the data; a segment with fewer"));
 }
+
+#[test]
+fn sized_over_the_interval_simulated_tests_reach_the_decision_across_it() {
+    // One segment of 150 customers answering at 20 %: its Wilson interval
+    // is about 14 to 27 %. A lift of +5 points on the control arm's rate,
+    // below the 27.3-point break-even, calls for stopping. Simulated tests
+    // at the interval plan's size, read by `read`, stop at least as often
+    // as planned wherever in the interval the true rate lies; the point
+    // plan's size falls short at some rate of it.
+    let n = 150;
+    let labels = vec![0; n];
+    let y: Vec<u8> = (0..n).map(|i| u8::from(i % 5 == 0)).collect();
+    let (cost, revenue) = (vec![3.0; n], vec![11.0; n]);
+    let d = Segmented { labels: &labels, y: &y, cost: &cost, revenue: &revenue };
+    let point = Design {
+        alpha: 0.05,
+        power: 0.8,
+        lift: Lift::Absolute(0.05),
+        rate_in_data: RateInData::Control,
+        size_for: SizeFor::Point,
+    };
+    let wide = plan(&d, Design { size_for: SizeFor::Interval, ..point }).unwrap().remove(0);
+    let narrow = plan(&d, point).unwrap().remove(0);
+    assert!(wide.feasible && narrow.feasible && wide.per_arm > narrow.per_arm, "{} {}", wide.per_arm, narrow.per_arm);
+    let b = 3.0 / 11.0;
+    let (lo, hi) = (wide.baseline_low, wide.baseline_high);
+    let short: Vec<f64> = interval_rates(lo, hi)
+        .into_iter()
+        .filter(|&r| decision_power(narrow.per_arm, r, r + 0.05, b, 0.05, Aim::Stop) < 0.8)
+        .collect();
+    assert!(!short.is_empty());
+    // Both ends, the middle, and where the point plan falls shortest.
+    let worst = short.iter().copied().fold(f64::NAN, |w, r| {
+        let at = |r: f64| decision_power(narrow.per_arm, r, r + 0.05, b, 0.05, Aim::Stop);
+        if w.is_nan() || at(r) < at(w) { r } else { w }
+    });
+    let rates = [lo, 0.5 * (lo + hi), hi, worst];
+    let mut rng = Rng::new(Seed(23));
+    for &p0 in &rates {
+        let p1 = p0 + 0.05;
+        let m = wide.per_arm;
+        let runs = 2000;
+        let mut hits = 0;
+        for _ in 0..runs {
+            let mut obs = Vec::with_capacity(2 * m);
+            for (arm, p) in [(Arm::Treatment, p1), (Arm::Control, p0)] {
+                obs.extend((0..m).map(|_| Observation { segment: 0, arm, responded: rng.uniform() < p }));
+            }
+            let r = read("x", std::slice::from_ref(&wide), &obs, &[2 * m], true, 0.05);
+            hits += usize::from(r.segments[0].decision == Decision::Stop);
+        }
+        let share = hits as f64 / runs as f64;
+        // 2000 runs: a standard error of about 0.009.
+        assert!(share > 0.775, "at a control rate of {p0}: stopped {share} of the time");
+    }
+}
