@@ -522,7 +522,7 @@ fn small_lifts_and_losses_that_round_to_nothing_read_as_what_they_are() {
 }
 
 #[test]
-fn sized_over_the_rates_interval_the_power_holds_at_both_ends() {
+fn sized_over_the_rates_interval_the_power_holds_across_it() {
     let (labels, y, cost, revenue) = data(3000);
     let d = Segmented {
         labels: &labels,
