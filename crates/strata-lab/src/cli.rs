@@ -123,10 +123,10 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "treated")]
         rate_in_data: RateArm,
         /// Which rates the customers per arm are sized at: the segment's
-        /// response rate in the data (`point`), or that rate and both ends
-        /// of its 95 % Wilson interval, taking the largest size
-        /// (`interval`: the power holds wherever in its interval the true
-        /// rate lies).
+        /// response rate in the data (`point`), or that rate and 21 rates
+        /// spanning its 95 % Wilson interval, ends included, taking the
+        /// largest size (`interval`: the planned power holds across the
+        /// interval of the true rate).
         #[arg(long, value_enum, default_value = "point")]
         size_for: SizeAt,
         /// Significance level of the two-sided test.
@@ -370,7 +370,7 @@ pub enum TestStrata {
 pub enum SizeAt {
     /// The segment's response rate in the data.
     Point,
-    /// That rate and both ends of its 95 % Wilson interval.
+    /// That rate and 21 rates spanning its 95 % Wilson interval.
     Interval,
 }
 
