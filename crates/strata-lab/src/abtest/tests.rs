@@ -189,7 +189,7 @@ fn plans_per_segment_and_assigns_balanced_seeded_arms() {
     // segment holds the size, short of it where it does not; and over the
     // Wilson interval of the rate it starts from, on both sides of it.
     assert!(a.power.is_some_and(|p| p >= 0.8) && near.iter().all(|p| p.power.is_some_and(|q| q < 0.8)));
-    let (lo, hi) = a.power_over_interval.expect("both ends");
+    let (lo, hi) = a.power_over_interval.expect("a power range over the interval");
     assert!(lo < a.power.unwrap() && a.power.unwrap() < hi, "{lo} {hi}");
     // The lowest and highest over 21 rates spanning the interval, ends
     // included.
