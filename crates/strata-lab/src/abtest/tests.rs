@@ -86,20 +86,7 @@ fn a_test_of_the_planned_size_reaches_the_planned_decision_as_often_as_planned()
         let n = decision_sample_size(p0, p1, b, 0.05, 0.8).expect("a decision");
         let aim = Aim::of(p1 - p0, b).expect("aim");
         let want = if aim == Aim::RollOut { Decision::RollOut } else { Decision::Stop };
-        let share = |n: usize, rng: &mut Rng| {
-            let plan = SegmentPlan { per_arm: n, ..segment_plan(0, n) };
-            let runs = 2000;
-            let mut hits = 0;
-            for _ in 0..runs {
-                let mut obs = Vec::with_capacity(2 * n);
-                for (arm, p) in [(Arm::Treatment, p1), (Arm::Control, p0)] {
-                    obs.extend((0..n).map(|_| Observation { segment: 0, arm, responded: rng.uniform() < p }));
-                }
-                let r = read("x", std::slice::from_ref(&plan), &obs, &[2 * n], true, 0.05);
-                hits += usize::from(r.segments[0].decision == want);
-            }
-            hits as f64 / runs as f64
-        };
+        let share = |n: usize, rng: &mut Rng| simulated_share(&SegmentPlan { per_arm: n, ..segment_plan(0, n) }, p0, p1, want, rng);
         let simulated = share(n, &mut rng);
         let exact = decision_power(n, p0, p1, b, 0.05, aim);
         // 2000 runs: a standard error of about 0.009.
@@ -116,6 +103,24 @@ fn a_test_of_the_planned_size_reaches_the_planned_decision_as_often_as_planned()
             assert!(fell_short < 0.3, "sized against 0: {fell_short}");
         }
     }
+}
+
+/// The share of 2000 simulated tests of the one-segment `plan`
+/// (`plan.per_arm` customers per arm, true rates `p0` without contact and
+/// `p1` with it), read by `read` at level 0.05 once all results are in,
+/// that reach `want`.
+fn simulated_share(plan: &SegmentPlan, p0: f64, p1: f64, want: Decision, rng: &mut Rng) -> f64 {
+    let (n, runs) = (plan.per_arm, 2000);
+    let mut hits = 0;
+    for _ in 0..runs {
+        let mut obs = Vec::with_capacity(2 * n);
+        for (arm, p) in [(Arm::Treatment, p1), (Arm::Control, p0)] {
+            obs.extend((0..n).map(|_| Observation { segment: plan.segment, arm, responded: rng.uniform() < p }));
+        }
+        let r = read("x", std::slice::from_ref(plan), &obs, &[2 * n], true, 0.05);
+        hits += usize::from(r.segments[0].decision == want);
+    }
+    hits as f64 / runs as f64
 }
 
 #[test]
@@ -524,12 +529,7 @@ fn small_lifts_and_losses_that_round_to_nothing_read_as_what_they_are() {
 #[test]
 fn sized_over_the_rates_interval_the_power_holds_across_it() {
     let (labels, y, cost, revenue) = data(3000);
-    let d = Segmented {
-        labels: &labels,
-        y: &y,
-        cost: &cost,
-        revenue: &revenue,
-    };
+    let d = Segmented { labels: &labels, y: &y, cost: &cost, revenue: &revenue };
     let (be, alpha) = (3.0 / 11.0, 0.025);
     // +45 points on the control arm's rate: a roll out in both segments.
     let point = Design {
@@ -623,19 +623,7 @@ fn sized_over_the_interval_simulated_tests_reach_the_decision_across_it() {
     let rates = [lo, 0.5 * (lo + hi), hi, worst];
     let mut rng = Rng::new(Seed(23));
     for &p0 in &rates {
-        let p1 = p0 + 0.05;
-        let m = wide.per_arm;
-        let runs = 2000;
-        let mut hits = 0;
-        for _ in 0..runs {
-            let mut obs = Vec::with_capacity(2 * m);
-            for (arm, p) in [(Arm::Treatment, p1), (Arm::Control, p0)] {
-                obs.extend((0..m).map(|_| Observation { segment: 0, arm, responded: rng.uniform() < p }));
-            }
-            let r = read("x", std::slice::from_ref(&wide), &obs, &[2 * m], true, 0.05);
-            hits += usize::from(r.segments[0].decision == Decision::Stop);
-        }
-        let share = hits as f64 / runs as f64;
+        let share = simulated_share(&wide, p0, p0 + 0.05, Decision::Stop, &mut rng);
         // 2000 runs: a standard error of about 0.009.
         assert!(share > 0.775, "at a control rate of {p0}: stopped {share} of the time");
     }
