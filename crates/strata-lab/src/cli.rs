@@ -121,14 +121,14 @@ pub enum Command {
         /// the lift), `control` when they came without contact (the treated
         /// arm's rate is that rate plus the lift).
         #[arg(long, value_enum, default_value = "treated")]
-        rate_in_data: RateArm,
+        rate_in_data: crate::abtest::RateInData,
         /// Which rates the customers per arm are sized at: the segment's
         /// response rate in the data (`point`), or that rate and 21 rates
         /// spanning its 95 % Wilson interval, ends included, taking the
         /// largest size (`interval`: the planned power holds across the
         /// interval of the true rate).
         #[arg(long, value_enum, default_value = "point")]
-        size_for: SizeAt,
+        size_for: crate::abtest::SizeFor,
         /// Significance level of the two-sided test.
         #[arg(long, allow_negative_numbers = true, default_value_t = 0.05)]
         alpha: f64,
@@ -363,24 +363,6 @@ pub enum TestStrata {
     Segments,
     /// Quartiles of the MLP's predicted response.
     Mlp,
-}
-
-/// Which rates a campaign test is sized at.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum SizeAt {
-    /// The segment's response rate in the data.
-    Point,
-    /// That rate and 21 rates spanning its 95 % Wilson interval.
-    Interval,
-}
-
-/// Which arm a segment's response rate in the data stands for.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum RateArm {
-    /// Answers to a campaign sent to every customer: contacted responses.
-    Treated,
-    /// Responses without contact.
-    Control,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -640,14 +622,6 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                 (Some(l), None) => crate::abtest::Lift::Absolute(l),
                 (None, Some(r)) => crate::abtest::Lift::Relative(r),
                 _ => anyhow::bail!("give one of --lift and --relative-lift"),
-            };
-            let rate_in_data = match rate_in_data {
-                RateArm::Treated => crate::abtest::RateInData::Treated,
-                RateArm::Control => crate::abtest::RateInData::Control,
-            };
-            let size_for = match size_for {
-                SizeAt::Point => crate::abtest::SizeFor::Point,
-                SizeAt::Interval => crate::abtest::SizeFor::Interval,
             };
             let design = crate::abtest::Design { alpha, power, lift, rate_in_data, size_for };
             design.check().map_err(|e| anyhow::anyhow!(e))?;

@@ -75,8 +75,9 @@ pub enum Lift {
     Relative(f64),
 }
 
-/// Which arm of the test a segment's response rate in the data stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Which arm of the test a segment's response rate in the data stands for
+/// (also `plan-test --rate-in-data`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum RateInData {
     /// The last campaign contacted every customer, so the data's responses
@@ -149,8 +150,8 @@ impl Lift {
     }
 }
 
-/// Which rates a segment's test is sized at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// Which rates a segment's test is sized at (also `plan-test --size-for`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum SizeFor {
     /// The segment's response rate in the data.
@@ -160,6 +161,7 @@ pub enum SizeFor {
     /// interval, ends included: the largest of those sizes, so that the
     /// planned power holds across the interval of the true rate (the rate
     /// is an estimate too).
+    #[value(help = "That rate and 21 rates spanning its 95 % Wilson interval, ends included: the largest of those sizes")]
     Interval,
 }
 
