@@ -104,6 +104,15 @@ fn customers() -> (Array2<f64>, Vec<u8>, Economics) {
     (x, y, econ)
 }
 
+/// An MLP of 5 epochs: these tests check which customers each fit sees and
+/// how the results add up, not how well the model ranks.
+fn quick_mlp() -> MlpConfig {
+    MlpConfig {
+        epochs: 5,
+        ..MlpConfig::default()
+    }
+}
+
 /// The training fit's segment `s` of a report.
 fn segment(rep: &TargetingReport, s: usize) -> &SegmentDecision {
     rep.segments.iter().find(|d| d.segment == s).expect("segment")
@@ -112,10 +121,7 @@ fn segment(rep: &TargetingReport, s: usize) -> &SegmentDecision {
 #[test]
 fn a_random_split_that_cannot_be_fitted_is_left_out_and_counted() {
     let (x, y, econ) = customers();
-    let mlp = MlpConfig {
-        epochs: 5,
-        ..MlpConfig::default()
-    };
+    let mlp = quick_mlp();
     // A row the stratified split holds out, so that split fits; the random
     // splits that train on it fail.
     let row = holdout(&y, 0.3, Seed(1)).1[0];
@@ -171,10 +177,7 @@ fn held_out_customers_are_never_fitted_and_policies_add_up() {
         Arc::new(Mutex::new(Vec::new())),
         Arc::new(Mutex::new(Vec::new())),
     );
-    let mlp = MlpConfig {
-        epochs: 5,
-        ..MlpConfig::default()
-    };
+    let mlp = quick_mlp();
     let rep = evaluate(
         Source::Matrix(x.view()),
         None,
@@ -471,10 +474,7 @@ impl strata_neural::cv::Prepare for PrepSpy<'_> {
 #[test]
 fn out_of_fold_scores_never_learn_the_answers_they_score() {
     let (x, y, _) = customers();
-    let mlp = MlpConfig {
-        epochs: 5,
-        ..MlpConfig::default()
-    };
+    let mlp = quick_mlp();
     let folds = strata_neural::folds::stratified_folds(&y, 4, Seed(2)).expect("folds");
     let score = |y: &[u8]| {
         let spy = PrepSpy(x.view(), Mutex::new(Vec::new()));
