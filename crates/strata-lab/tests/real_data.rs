@@ -168,6 +168,115 @@ fn small_sweep_on_marketing_data() {
     );
 }
 
+/// Same seed, same numbers, whatever the thread count: a study on the real
+/// marketing data with every stage (representations, four clusterers,
+/// pipeline stability and its refinement, silhouettes in the common and the
+/// mixed space, classification, held-out targeting, cohorts, segment
+/// cards), run by the binary on one thread and on three, writes the same
+/// files, to the bit, but for the seconds they record.
+#[test]
+fn the_whole_study_is_the_same_on_one_thread_and_on_three() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let m = tmp.path().join("mk.toml");
+    std::fs::write(
+        &m,
+        format!(
+            "dataset = \"{}\"\nseed = 42\n\
+             [[representation]]\nalgorithm = \"none\"\n\
+             [[representation]]\nalgorithm = \"pca\"\nn_components = 0.9\n\
+             [[representation]]\nalgorithm = \"ica\"\nn_components = 4\n\
+             [[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 3]\n\
+             [[clusterer]]\nalgorithm = \"gmm\"\nk = [2, 3]\ncovariance = \"full\"\n\
+             [[clusterer]]\nalgorithm = \"kprototypes\"\nk = 2\non = [\"none\"]\n\
+             [[clusterer]]\nalgorithm = \"agglomerative\"\nk = 2\n\
+             [evaluation]\nstability_resamples = 4\n\
+             [classification]\nfolds = 3\nrepeats = 1\n[classification.mlp]\nhidden = [8]\nepochs = 20\n\
+             [[classification.features]]\nkind = \"original\"\n\
+             [[classification.features]]\nkind = \"clusters\"\nalgorithm = \"kmeans\"\nk = 3\n\
+             [[classification.features]]\nkind = \"posteriors\"\nalgorithm = \"gmm\"\nk = 3\ncovariance = \"diag\"\n\
+             [features]\ndiscrete_in_mixtures = false\n\
+             [cohorts]\ncolumn = \"Dt_Customer\"\nformat = \"%d-%m-%Y\"\n",
+            workspace().join("datasets/marketing_campaign.toml").display()
+        ),
+    )
+    .expect("manifest");
+    let run = |threads: &str| {
+        let out = tmp.path().join(format!("threads{threads}"));
+        let done = Command::new(env!("CARGO_BIN_EXE_strata"))
+            .args(["run", "--quiet", "--out"])
+            .arg(&out)
+            .arg(&m)
+            .env("RAYON_NUM_THREADS", threads)
+            .env("POLARS_MAX_THREADS", threads)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("run strata");
+        assert!(
+            done.status.success(),
+            "strata run on {threads} thread(s): {}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        out.join("mk")
+    };
+    let (one, three) = (run("1"), run("3"));
+    let files = |dir: &std::path::Path| -> Vec<String> {
+        let mut names = Vec::new();
+        for sub in ["", "runs", "classification_units"] {
+            for e in std::fs::read_dir(dir.join(sub)).expect("results folder").flatten() {
+                if e.path().is_file() {
+                    names.push(format!("{sub}/{}", e.file_name().to_string_lossy()));
+                }
+            }
+        }
+        names.sort();
+        names
+    };
+    let names = files(&one);
+    assert_eq!(names, files(&three));
+    for stage in ["classification.json", "cohorts.json", "targeting.json", "segments.json", "stability_refined.json", "report.md"] {
+        assert!(names.contains(&format!("/{stage}")), "no {stage} in {names:?}");
+    }
+    assert_eq!(names.iter().filter(|n| n.starts_with("runs/")).count(), 16);
+    // Timings are dropped: every key naming seconds, and the summary's
+    // time_* columns (the Parquet summary holds the same table).
+    fn timeless(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.retain(|k, _| !matches!(k.as_str(), "timings_s" | "seconds" | "wall_s" | "cpu_s"));
+                m.values_mut().for_each(timeless);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(timeless),
+            _ => {}
+        }
+    }
+    let summary = |text: &str| -> Vec<Vec<String>> {
+        let rows: Vec<Vec<String>> = text.lines().map(|l| l.split(',').map(str::to_string).collect()).collect();
+        let keep: Vec<bool> = rows[0].iter().map(|h| !h.starts_with("time_")).collect();
+        rows.iter()
+            .map(|r| r.iter().zip(&keep).filter(|(_, k)| **k).map(|(c, _)| c.clone()).collect())
+            .collect()
+    };
+    let mut compared = 0;
+    for name in names.iter().filter(|n| !n.ends_with(".parquet")) {
+        let read = |dir: &std::path::Path| std::fs::read_to_string(dir.join(name.trim_start_matches('/'))).expect("result file");
+        let (a, b) = (read(&one), read(&three));
+        if name.ends_with(".json") {
+            let parse = |t: &str| {
+                let mut v: serde_json::Value = serde_json::from_str(t).expect("json");
+                timeless(&mut v);
+                v
+            };
+            assert!(parse(&a) == parse(&b), "{name} differs between 1 and 3 threads");
+        } else if name == "/summary.csv" {
+            assert!(summary(&a) == summary(&b), "summary.csv differs between 1 and 3 threads");
+        } else {
+            assert!(a == b, "{name} differs between 1 and 3 threads");
+        }
+        compared += 1;
+    }
+    assert!(compared > 30, "{compared} files compared");
+}
+
 /// The silhouette by its definition: for each row, a = mean distance to the
 /// other rows of its cluster, b = smallest mean distance to another cluster,
 /// s = (b - a) / max(a, b) (0 for a row alone in its cluster); the mean over rows.
