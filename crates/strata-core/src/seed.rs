@@ -8,9 +8,34 @@
 use serde::{Deserialize, Serialize};
 
 /// The root of all randomness in an estimator or an experiment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct Seed(pub u64);
+
+/// A seed is read as a whole number of 0 or more; anything else is refused
+/// with what a seed is (`seed = -1` in a manifest reads "invalid value:
+/// integer `-1`, expected a seed: a whole number, 0 or more", not serde's
+/// "expected u64").
+impl<'de> Deserialize<'de> for Seed {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Whole;
+        impl serde::de::Visitor<'_> for Whole {
+            type Value = Seed;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a seed: a whole number, 0 or more")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Seed, E> {
+                Ok(Seed(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Seed, E> {
+                u64::try_from(v)
+                    .map(Seed)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+            }
+        }
+        d.deserialize_u64(Whole)
+    }
+}
 
 impl Seed {
     /// Wraps a raw seed.
@@ -94,6 +119,19 @@ mod tests {
         let s = Seed(1);
         assert_ne!(s.named("folds"), s.named("kmeans"));
         assert_eq!(s.named("folds"), Seed(1).named("folds"));
+    }
+
+    #[test]
+    fn a_seed_reads_whole_numbers_of_zero_or_more_and_says_what_it_expects() {
+        let read = |t: &str| serde_json::from_str::<Seed>(t);
+        assert_eq!(read("0").ok(), Some(Seed(0)));
+        assert_eq!(read("42").ok(), Some(Seed(42)));
+        assert_eq!(read(&u64::MAX.to_string()).ok(), Some(Seed(u64::MAX)));
+        assert_eq!(serde_json::to_string(&Seed(u64::MAX)).ok(), Some(u64::MAX.to_string()));
+        for bad in ["-1", "1.5", "\"7\""] {
+            let e = read(bad).map(|s| s.value()).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.contains("expected a seed: a whole number, 0 or more"), "{bad}: {e}");
+        }
     }
 
     #[test]

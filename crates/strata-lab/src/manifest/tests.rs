@@ -73,6 +73,11 @@ fn bad_manifests_fail_with_line_column_and_suggestion() {
         e.contains("x.toml:2:1: unknown key `sed`; did you mean `seed`?"),
         "{e}"
     );
+    let e = err(dir, "dataset = \"d.toml\"\nseed = -1\n");
+    assert!(
+        e.contains("x.toml:2:8: invalid value: integer `-1`, expected a seed: a whole number, 0 or more"),
+        "{e}"
+    );
     let e = err(
         dir,
         &format!("{HEAD}[[clusterer]]\nalgorithm = \"kmean\"\nk = 3\n"),
