@@ -182,7 +182,7 @@ fn classification_manifest_errors() {
         .map(|e| format!("{e:#}"))
         .unwrap_or_default();
     assert!(
-        e.contains("cohorts: row 0: `grp` = \"g0\" is not a date in the format \"%d-%m-%Y\""),
+        e.contains("data.csv, row 1 (line 2): `grp` = \"g0\" is not a date in the format \"%d-%m-%Y\""),
         "{e}"
     );
     let p = manifest(

@@ -45,20 +45,32 @@ pub struct CohortSpec {
 }
 
 /// Parses the dates of a column; the first unparseable value is an error
-/// naming its row.
-pub fn parse_dates(values: &[String], spec: &CohortSpec) -> Result<Vec<chrono::NaiveDate>, String> {
+/// naming where it sits: `at(i)` says where row `i` of `values` was read
+/// (the data file and its row and line, [`strata_data::RawTable::at`]).
+pub fn parse_dates(
+    values: &[String],
+    spec: &CohortSpec,
+    at: impl Fn(usize) -> String,
+) -> Result<Vec<chrono::NaiveDate>, String> {
     values
         .iter()
         .enumerate()
         .map(|(i, v)| {
             chrono::NaiveDate::parse_from_str(v.trim(), &spec.format).map_err(|e| {
                 format!(
-                    "cohorts: row {i}: `{}` = \"{v}\" is not a date in the format \"{}\" ({e})",
-                    spec.column, spec.format
+                    "cohorts: {}: `{}` = \"{v}\" is not a date in the format \"{}\" ({e})",
+                    at(i),
+                    spec.column,
+                    spec.format
                 )
             })
         })
         .collect()
+}
+
+/// Where row `i` of a loaded dataset was read: `"data.csv, row 3 (line 4)"`.
+pub fn row_in_file(loaded: &strata_data::LoadedDataset, i: usize) -> String {
+    format!("{}, {}", loaded.table.path.display(), loaded.table.at(i))
 }
 
 /// The features a descriptor derives from `column`, directly or through

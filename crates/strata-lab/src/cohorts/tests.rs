@@ -208,11 +208,11 @@ fn tenure_left_in_splits_the_cohorts_and_bad_dates_name_their_row() {
         format: "%d-%m-%Y".into(),
     };
     assert_eq!(
-        parse_dates(&["04-09-2012".into()], &spec).unwrap()[0].to_string(),
+        parse_dates(&["04-09-2012".into()], &spec, |i| format!("row {i}")).unwrap()[0].to_string(),
         "2012-09-04"
     );
-    let e = parse_dates(&["04-09-2012".into(), "2012/09/05".into()], &spec).unwrap_err();
-    assert!(e.starts_with("cohorts: row 1: `Dt_Customer` = \"2012/09/05\" is not a date in the format \"%d-%m-%Y\""), "{e}");
+    let e = parse_dates(&["04-09-2012".into(), "2012/09/05".into()], &spec, |i| format!("at {}", i + 10)).unwrap_err();
+    assert!(e.starts_with("cohorts: at 11: `Dt_Customer` = \"2012/09/05\" is not a date in the format \"%d-%m-%Y\""), "{e}");
 }
 
 #[test]

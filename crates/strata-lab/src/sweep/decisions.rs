@@ -131,7 +131,9 @@ pub(super) fn draw(
                 let path = o.dir.join("cohorts.json");
                 phases.time("cohorts", Some(name), || store::keyed(&path, key, opts.force, || {
                     let dates =
-                        crate::cohorts::parse_dates(&metadata_text(&p.loaded, &spec.column)?, spec)
+                        crate::cohorts::parse_dates(&metadata_text(&p.loaded, &spec.column)?, spec, |i| {
+                            crate::cohorts::row_in_file(&p.loaded, i)
+                        })
                             .map_err(|e| anyhow::anyhow!(e))?;
                     let (r, c) = build_pair(registry, &best.config)?;
                     let names = ds.feature_names();

@@ -179,7 +179,7 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
     if let Some(spec) = &manifest.cohorts {
         let values = metadata_text(&loaded, &spec.column)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        crate::cohorts::parse_dates(&values, spec)
+        crate::cohorts::parse_dates(&values, spec, |i| crate::cohorts::row_in_file(&loaded, i))
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
     if let Some(spec) = &manifest.similarity {
