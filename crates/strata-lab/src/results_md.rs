@@ -150,7 +150,7 @@ pub fn render(res: &ExperimentResults) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "**Classification** ({} folds x {} repeats, preprocessing refitted in every training fold, original features; means over the test folds with 95 % intervals from the corrected resampled t of Nadeau and Bengio, each model's own mean, not a comparison of models): {}.\n",
+            "**Classification** ({} folds x {} repeats, preprocessing refitted in every training fold, original features; means over the test folds with 95 % intervals from the corrected resampled t of Nadeau and Bengio, cut at 0 and 1, each model's own mean, not a comparison of models): {}.\n",
             c.config.folds,
             c.config.repeats,
             rows.join("; ")

@@ -348,8 +348,10 @@ impl CvReport {
     /// model) with its interval at `level` from the corrected resampled t
     /// of Nadeau and Bengio (the folds' training sets overlap, so their
     /// spread alone would understate the mean's variance), as
-    /// [`paired_comparison`] does for differences; `None` with fewer than
-    /// two folds scored.
+    /// [`paired_comparison`] does for differences, cut at 0 and 1: every
+    /// metric of [`METRIC_NAMES`] lies in that range, so an interval
+    /// reaching past it (few folds, a score near its bound) claims values
+    /// the metric cannot take. `None` with fewer than two folds scored.
     pub fn score_interval(&self, feature_set: &str, model: &str, metric: &str, level: f64) -> Option<strata_core::stats::CorrectedT> {
         let scores: Vec<f64> = self
             .folds
@@ -361,7 +363,12 @@ impl CvReport {
             return None;
         }
         let k = self.config.folds.max(2) as f64;
-        Some(strata_core::stats::corrected_resampled_t(&scores, 1.0 / (k - 1.0), level))
+        let t = strata_core::stats::corrected_resampled_t(&scores, 1.0 / (k - 1.0), level);
+        Some(strata_core::stats::CorrectedT {
+            low: t.low.max(0.0),
+            high: t.high.min(1.0),
+            ..t
+        })
     }
 
     fn from_folds(cfg: &CvConfig, folds: Vec<FoldResult>) -> CvReport {

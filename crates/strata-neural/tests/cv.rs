@@ -372,6 +372,45 @@ fn score_intervals_use_the_folds_of_one_model_and_feature_set() {
     assert!(rep.score_interval("original", "mlp", "recall", 0.95).is_none());
 }
 
+/// A score interval that would reach past 0 or 1 is cut there: recall 1 in
+/// five of six folds and 0.4 in the sixth has the corrected t interval
+/// 0.9 +- 2.571 x 0.2 = [0.386, 1.414], shown as [0.386, 1]; mirrored,
+/// [-0.414, 0.614] is shown as [0, 0.614].
+#[test]
+fn score_intervals_are_cut_at_the_metrics_range() {
+    use strata_core::stats::corrected_resampled_t;
+    use strata_neural::Metrics;
+    use strata_neural::cv::{CvReport, FoldResult};
+    let cfg = CvConfig {
+        folds: 3,
+        repeats: 2,
+        ..CvConfig::default()
+    };
+    let base = Metrics::compute(&[0.9, 0.1], &[1, 0], 0.5);
+    for recalls in [[1.0, 1.0, 0.4, 1.0, 1.0, 1.0], [0.0, 0.0, 0.6, 0.0, 0.0, 0.0]] {
+        let folds = recalls
+            .iter()
+            .enumerate()
+            .map(|(i, &recall)| FoldResult {
+                repeat: i / 3,
+                fold: i % 3,
+                feature_set: "original".into(),
+                model: "mlp".into(),
+                metrics: Metrics { recall, ..base.clone() },
+                history: None,
+                seconds: 0.0,
+            })
+            .collect();
+        let rep = CvReport::assemble(&cfg, folds, &["original".into()], &["mlp".into()]);
+        let t = rep.score_interval("original", "mlp", "recall", 0.95).unwrap();
+        let raw = corrected_resampled_t(&recalls, 0.5, 0.95);
+        assert!(raw.low < 0.0 || raw.high > 1.0, "{raw:?}");
+        assert_eq!((t.mean, t.low, t.high), (raw.mean, raw.low.max(0.0), raw.high.min(1.0)));
+        assert!((0.0..=1.0).contains(&t.low) && (0.0..=1.0).contains(&t.high), "{t:?}");
+        assert!((t.high - t.low - 0.614).abs() < 2e-3, "{t:?}");
+    }
+}
+
 /// The interval of one model's cross-validated score, checked by simulation
 /// against its known target: the expected accuracy of the rule fitted on a
 /// training set of the cross-validation's size (the midpoint between the
