@@ -120,7 +120,10 @@ fn share_any(a: &[u32], b: &[u32]) -> bool {
     false
 }
 
-/// A mean over queries with its 95 % interval.
+/// A mean over queries with its 95 % interval: the normal interval of the
+/// mean (1.96 standard errors either side), cut at 0 and 1, the range of a
+/// precision (a rare judgement's random baseline would otherwise reach
+/// below 0).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     pub mean: f64,
@@ -136,8 +139,8 @@ impl Estimate {
         let half = strata_core::stats::Z95 * sd / n.sqrt();
         Estimate {
             mean,
-            low: mean - half,
-            high: mean + half,
+            low: (mean - half).max(0.0),
+            high: (mean + half).min(1.0),
         }
     }
 }
@@ -435,6 +438,24 @@ pub fn evaluate(
 mod tests {
     use super::*;
     use ndarray::Array2;
+
+    /// The mean over queries with 1.96 standard errors either side, cut at
+    /// the range of a precision: one hit in 20 queries (mean 0.05, sd
+    /// 0.2236, half-width 0.098) reaches below 0; 19 reach above 1.
+    #[test]
+    fn query_means_have_normal_intervals_cut_at_0_and_1() {
+        let mut v = vec![0.0; 20];
+        v[3] = 1.0;
+        let e = Estimate::of(&v);
+        let half = strata_core::stats::Z95 * (0.95f64 / 19.0).sqrt() / 20f64.sqrt();
+        assert!((e.mean - 0.05).abs() < 1e-15 && e.low == 0.0 && (e.high - 0.05 - half).abs() < 1e-12, "{e:?}");
+        let w: Vec<f64> = v.iter().map(|x| 1.0 - x).collect();
+        let e = Estimate::of(&w);
+        assert!((e.mean - 0.95).abs() < 1e-15 && e.high == 1.0 && (0.95 - half - e.low).abs() < 1e-12, "{e:?}");
+        // Away from the ends, nothing is cut.
+        let e = Estimate::of(&[0.4, 0.6, 0.5, 0.5]);
+        assert!(e.low > 0.4 && e.high < 0.6 && (e.low + e.high - 1.0).abs() < 1e-12, "{e:?}");
+    }
 
     /// The blocked search against a sort of every distance, on rows with
     /// many tied distances (small integers) and more rows than one block.

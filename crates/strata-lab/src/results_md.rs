@@ -119,7 +119,7 @@ pub fn render(res: &ExperimentResults) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "**Similar tracks** (precision@{} of sharing a `{judged}` with the query, every row of the file; the representation chosen on {} query tracks, measured with the baselines on {} others): {}; `strata similar` searches {}.\n",
+            "**Similar tracks** (precision@{} of sharing a `{judged}` with the query, every row of the file; the representation chosen on {} query tracks, measured with the baselines on {} others, 95 % normal intervals over those queries): {}; `strata similar` searches {}.\n",
             sim.k,
             sim.choosing_queries,
             sim.queries - sim.choosing_queries,

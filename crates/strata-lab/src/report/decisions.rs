@@ -424,7 +424,7 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
 pub(super) fn similarity_section(d: &mut Doc, s: &crate::neighbours::SimilarityReport) {
     d.h(2, "Similar tracks, measured");
     d.p(&format!(
-        "For {} query tracks drawn at random from {}, precision@{}: the share of a query's {} nearest tracks (itself excluded) that share a playlist, a subgenre, a genre with it, counting every row of the file ({} tracks sit in more than one playlist), with 95 % intervals over queries. Baselines: {} random tracks, and the {} tracks nearest by popularity alone. `strata similar` searches the best representation: {}, {}. The table below scores every method on all {} queries, the choosing ones included.",
+        "For {} query tracks drawn at random from {}, precision@{}: the share of a query's {} nearest tracks (itself excluded) that share a playlist, a subgenre, a genre with it, counting every row of the file ({} tracks sit in more than one playlist), with 95 % normal intervals over queries, cut at 0 and 1. Baselines: {} random tracks, and the {} tracks nearest by popularity alone. `strata similar` searches the best representation: {}, {}. The table below scores every method on all {} queries, the choosing ones included.",
         s.queries, s.tracks, s.k, s.k, s.multi_membership, s.k, s.k, s.best, s.reason, s.queries
     ));
     d.p(&format!(
