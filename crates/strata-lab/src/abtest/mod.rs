@@ -60,7 +60,7 @@ mod render;
 mod tests;
 
 pub use files::{by_mlp_quartiles, chosen, plan_files, read_files, Chosen, FOLDER};
-pub use power::{Aim, EXACT_MAX, NEEDED_MAX, decision_power, decision_sample_size, decisive_uplifts};
+pub use power::{Aim, EXACT_MAX, NEEDED_MAX, STAY, decision_power, decision_sample_size, decisive_uplifts};
 pub use render::{render_plan, render_reading};
 
 /// The lift the test is planned to detect: how much higher the treated
@@ -430,7 +430,7 @@ fn interval_rates(lo: f64, hi: f64) -> Vec<f64> {
 /// not fit, calls for the other decision, or lies so near break-even that
 /// the size passes [`NEEDED_MAX`]. The exact power wobbles with the size,
 /// so the largest of the sizes is raised until it reaches the power at
-/// every rate.
+/// every rate, there and at each of the next [`power::STAY`] sizes.
 fn size_over_interval(design: &Design, aim: Aim, (rate, lo, hi): (f64, f64, f64), break_even: f64, alpha: f64) -> Result<(usize, f64), String> {
     let rates: Vec<f64> = std::iter::once(rate).chain(interval_rates(lo, hi)).collect();
     let which = |i: usize| match i {
@@ -465,14 +465,10 @@ fn size_over_interval(design: &Design, aim: Aim, (rate, lo, hi): (f64, f64, f64)
         sizes.push((n, rate));
     }
     // The first of the largest: the rate in the data when it needs as many.
-    let (mut n, at) = sizes.iter().copied().fold((0, rate), |a, b| if b.0 > a.0 { b } else { a });
+    let (n, at) = sizes.iter().copied().fold((0, rate), |a, b| if b.0 > a.0 { b } else { a });
     let reaches = |n: usize| arms.iter().all(|&(c, t)| decision_power(n, c, t, break_even, alpha, aim) >= design.power);
-    while !reaches(n) {
-        if n as f64 >= NEEDED_MAX {
-            return Err(format!("no size up to {NEEDED_MAX:e} per arm reaches the power at every rate"));
-        }
-        n += 1;
-    }
+    let n = power::steadily(n, NEEDED_MAX, reaches)
+        .ok_or_else(|| format!("no size up to {NEEDED_MAX:e} per arm reaches the power at every rate"))?;
     Ok((n, at))
 }
 
@@ -682,7 +678,7 @@ pub fn read(
 /// The planning rule for `m` segments, for reports.
 pub fn planning_rule(d: &Design, m: usize) -> String {
     format!(
-        "per segment, treatment (contacted) against control (not contacted), customers drawn at random within the segment; the segment's response rate in the data is taken as {3}; a lift of {2}, if real, calls for rolling out where it is above the segment's break-even uplift (cost / revenue) and for stopping where it is below; customers per arm so that the reading (Newcombe intervals at level 1 - {0}/{m}, Bonferroni over the {m} segments) reaches that decision with probability {1} (its exact binomial power up to {EXACT_MAX} per arm, the normal approximation above) {4}; a segment with fewer customers puts them all in the test; each states the uplifts for which its test is decisive with that power",
+        "per segment, treatment (contacted) against control (not contacted), customers drawn at random within the segment; the segment's response rate in the data is taken as {3}; a lift of {2}, if real, calls for rolling out where it is above the segment's break-even uplift (cost / revenue) and for stopping where it is below; customers per arm so that the reading (Newcombe intervals at level 1 - {0}/{m}, Bonferroni over the {m} segments) reaches that decision with probability {1} (its exact binomial power up to {EXACT_MAX} per arm, reaching it at that size and at each of the next {STAY}, since it wobbles with the size; the normal approximation above) {4}; a segment with fewer customers puts them all in the test; each states the uplifts for which its test is decisive with that power",
         d.alpha,
         d.power,
         d.lift.describe(),

@@ -24,10 +24,15 @@
 //!
 //! which falls short of the planned power when `n` is small (a 15 %
 //! baseline, +50 points, alpha 0.05 over 4 segments: 77 per arm, which roll
-//! out about 71 % of the time instead of 80 %), hence the exact sum. The customers per
-//! arm are the size where the exact power first reaches the target, found by
-//! bisection; the power wobbles with `n` (the counts are whole), so a size a
-//! few customers smaller may reach it too.
+//! out about 71 % of the time instead of 80 %), hence the exact sum. The power
+//! wobbles with `n` (the counts are whole): on the marketing data's segment
+//! at 23 %, +45 points at 0.05 over 2 segments, 135 per arm reach 80.5 % and
+//! 136 only 79.6 %, so a test a customer larger than planned would have less
+//! power than promised. The customers per arm are therefore the first size
+//! at which the exact power reaches the target there and at each of the next
+//! [`STAY`] sizes: found by bisection, then raised past any size of that
+//! window that falls short (138 in the example). A size a few customers
+//! smaller may reach the target too, but not steadily.
 
 use super::newcombe;
 use serde::{Deserialize, Serialize};
@@ -36,6 +41,26 @@ use strata_core::stats::{normal_cdf, normal_quantile};
 /// Customers per arm up to which the power is summed exactly; above, the
 /// normal approximation (they agree to within a point of power there).
 pub const EXACT_MAX: usize = 5000;
+
+/// Sizes past the planned one at which the exact power must reach the
+/// target too (module docs): the wobble of the power with `n` lasts a few
+/// customers, and 20 more cover it many times over at the sizes tests take.
+pub const STAY: usize = 20;
+
+/// The first size from `n` on at which `reaches` holds there and at each of
+/// the next [`STAY`] sizes; `None` past `limit`.
+pub(super) fn steadily(mut n: usize, limit: f64, reaches: impl Fn(usize) -> bool) -> Option<usize> {
+    'scan: while n as f64 <= limit {
+        for m in n..=n + STAY {
+            if !reaches(m) {
+                n = m + 1;
+                continue 'scan;
+            }
+        }
+        return Some(n);
+    }
+    None
+}
 
 /// More customers per arm than any test holds: a lift this near break-even
 /// gets no size (`None`), not a number of 10 or 20 digits.
@@ -163,9 +188,9 @@ pub fn decision_power(n: usize, p0: f64, p1: f64, break_even: f64, alpha: f64, a
 }
 
 /// Customers per arm for the test to reach the decision the planned rate
-/// `p1` calls for with probability `power` (module docs); `None` when the
-/// planned uplift is the break-even one, or so near it that the size passes
-/// [`NEEDED_MAX`].
+/// `p1` calls for with probability `power`, there and at each of the next
+/// [`STAY`] sizes (module docs); `None` when the planned uplift is the
+/// break-even one, or so near it that the size passes [`NEEDED_MAX`].
 pub fn decision_sample_size(p0: f64, p1: f64, break_even: f64, alpha: f64, power: f64) -> Option<usize> {
     let aim = Aim::of(p1 - p0, break_even)?;
     let sd2 = p0 * (1.0 - p0) + p1 * (1.0 - p1);
@@ -189,7 +214,7 @@ pub fn decision_sample_size(p0: f64, p1: f64, break_even: f64, alpha: f64, power
             lo = mid;
         }
     }
-    Some(hi)
+    steadily(hi, NEEDED_MAX, reaches)
 }
 
 /// The uplifts for which `n` customers per arm reach a decision with
