@@ -50,14 +50,11 @@ pub const STAY: usize = 20;
 /// The first size from `n` on at which `reaches` holds there and at each of
 /// the next [`STAY`] sizes; `None` past `limit`.
 pub(super) fn steadily(mut n: usize, limit: f64, reaches: impl Fn(usize) -> bool) -> Option<usize> {
-    'scan: while n as f64 <= limit {
-        for m in n..=n + STAY {
-            if !reaches(m) {
-                n = m + 1;
-                continue 'scan;
-            }
+    while n as f64 <= limit {
+        match (n..=n + STAY).find(|&m| !reaches(m)) {
+            Some(short) => n = short + 1,
+            None => return Some(n),
         }
-        return Some(n);
     }
     None
 }
