@@ -6,6 +6,7 @@ use std::process::Command;
 use strata_data::DataDirs;
 
 mod common;
+mod sweep_common;
 use common::workspace;
 
 fn data_dirs() -> DataDirs {
@@ -245,16 +246,6 @@ fn the_whole_study_is_the_same_on_one_thread_and_on_three_without_vector_kernels
     assert_eq!(names.iter().filter(|n| n.starts_with("runs/")).count(), 16);
     // Timings are dropped: every key naming seconds, and the summary's
     // time_* columns (the Parquet summary holds the same table).
-    fn timeless(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::Object(m) => {
-                m.retain(|k, _| !matches!(k.as_str(), "timings_s" | "seconds" | "wall_s" | "cpu_s"));
-                m.values_mut().for_each(timeless);
-            }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(timeless),
-            _ => {}
-        }
-    }
     let summary = |text: &str| -> Vec<Vec<String>> {
         let rows: Vec<Vec<String>> = text.lines().map(|l| l.split(',').map(str::to_string).collect()).collect();
         let keep: Vec<bool> = rows[0].iter().map(|h| !h.starts_with("time_")).collect();
@@ -269,7 +260,7 @@ fn the_whole_study_is_the_same_on_one_thread_and_on_three_without_vector_kernels
         if name.ends_with(".json") {
             let parse = |t: &str| {
                 let mut v: serde_json::Value = serde_json::from_str(t).expect("json");
-                timeless(&mut v);
+                sweep_common::without_keys(&mut v, &["timings_s", "seconds", "wall_s", "cpu_s"]);
                 v
             };
             assert!(parse(&a) == parse(&b), "{name} differs between 1 thread and 3 at baseline");

@@ -461,17 +461,7 @@ fn classification_units_shard_and_assemble_to_one_run() {
     let strip = |p: &str| {
         let mut v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join(p)).expect(p)).expect("json");
-        fn drop_seconds(v: &mut serde_json::Value) {
-            match v {
-                serde_json::Value::Object(m) => {
-                    m.remove("seconds");
-                    m.values_mut().for_each(drop_seconds);
-                }
-                serde_json::Value::Array(a) => a.iter_mut().for_each(drop_seconds),
-                _ => {}
-            }
-        }
-        drop_seconds(&mut v);
+        without_keys(&mut v, &["seconds"]);
         v
     };
     let (merged, whole) = (strip("merged/cls/classification.json"), strip("whole/cls/classification.json"));

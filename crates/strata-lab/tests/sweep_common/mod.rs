@@ -79,3 +79,16 @@ pub fn runs_of(dir: &Path) -> Vec<RunRecord> {
     assert!(res.damaged.is_empty(), "{:?}", res.damaged);
     res.runs.into_iter().map(timeless).collect()
 }
+
+/// Removes every object key named in `keys` from `v`, at any depth (the
+/// seconds a result file records, which differ between two computations).
+pub fn without_keys(v: &mut serde_json::Value, keys: &[&str]) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.retain(|k, _| !keys.contains(&k.as_str()));
+            m.values_mut().for_each(|x| without_keys(x, keys));
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| without_keys(x, keys)),
+        _ => {}
+    }
+}
