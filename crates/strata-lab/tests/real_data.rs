@@ -181,30 +181,64 @@ fn small_sweep_on_marketing_data() {
 /// rerunning with one setting changed tells which it was.)
 #[test]
 fn the_whole_study_is_the_same_on_one_thread_and_on_three_without_vector_kernels() {
+    let manifest = format!(
+        "dataset = \"{}\"\nseed = 42\n\
+         [[representation]]\nalgorithm = \"none\"\n\
+         [[representation]]\nalgorithm = \"pca\"\nn_components = 0.9\n\
+         [[representation]]\nalgorithm = \"ica\"\nn_components = 4\n\
+         [[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 3]\n\
+         [[clusterer]]\nalgorithm = \"gmm\"\nk = [2, 3]\ncovariance = \"full\"\n\
+         [[clusterer]]\nalgorithm = \"kprototypes\"\nk = 2\non = [\"none\"]\n\
+         [[clusterer]]\nalgorithm = \"agglomerative\"\nk = 2\n\
+         [evaluation]\nstability_resamples = 4\n\
+         [classification]\nfolds = 3\nrepeats = 1\n[classification.mlp]\nhidden = [8]\nepochs = 20\n\
+         [[classification.features]]\nkind = \"original\"\n\
+         [[classification.features]]\nkind = \"clusters\"\nalgorithm = \"kmeans\"\nk = 3\n\
+         [[classification.features]]\nkind = \"posteriors\"\nalgorithm = \"gmm\"\nk = 3\ncovariance = \"diag\"\n\
+         [features]\ndiscrete_in_mixtures = false\n\
+         [cohorts]\ncolumn = \"Dt_Customer\"\nformat = \"%d-%m-%Y\"\n",
+        workspace().join("datasets/marketing_campaign.toml").display()
+    );
+    let compared = same_on_one_thread_and_three(
+        &manifest,
+        &["classification.json", "cohorts.json", "targeting.json", "segments.json", "stability_refined.json", "report.md"],
+        16,
+    );
+    assert!(compared > 30, "{compared} files compared");
+}
+
+/// The Spotify side of the study: the gzip-compressed file read and
+/// deduplicated, a random projection, the mixtures without the discrete
+/// columns, agreement with the playlist labels and the similar-tracks
+/// measurement (its nearest neighbours, the choice of representation and the
+/// baselines) are the same on 1 thread with the CPU's kernels and on 3
+/// threads at baseline.
+#[test]
+fn the_spotify_study_and_its_similar_tracks_are_the_same_on_one_thread_and_on_three() {
+    let manifest = format!(
+        "dataset = \"{}\"\nseed = 7\n\
+         [[representation]]\nalgorithm = \"none\"\n\
+         [[representation]]\nalgorithm = \"random_projection\"\nn_components = 6\n\
+         [[clusterer]]\nalgorithm = \"kmeans\"\nk = [3, 5]\n\
+         [[clusterer]]\nalgorithm = \"gmm\"\nk = 3\ncovariance = \"full\"\n\
+         [features]\ndiscrete_in_mixtures = false\n\
+         [evaluation]\nsilhouette = \"exact\"\nstability_resamples = 3\nagreement = [\"playlist_genre\"]\n\
+         [similarity]\njudgements = [\"playlist_id\", \"playlist_genre\"]\npopularity = \"track_popularity\"\nk = 10\nqueries = 400\n",
+        workspace().join("datasets/spotify_songs.toml").display()
+    );
+    let compared = same_on_one_thread_and_three(&manifest, &["similarity.json", "segments.json", "report.md"], 6);
+    assert!(compared > 10, "{compared} files compared");
+}
+
+/// Runs `manifest` through the binary twice, on 1 thread with the CPU's
+/// vector kernels and on 3 threads with `STRATA_SIMD=baseline`, and requires
+/// every result file to be the same, seconds aside; `stages` are files that
+/// must be among them, `runs` the number of run records. Returns how many
+/// files were compared.
+fn same_on_one_thread_and_three(manifest: &str, stages: &[&str], runs: usize) -> usize {
     let tmp = tempfile::tempdir().expect("tmp");
     let m = tmp.path().join("mk.toml");
-    std::fs::write(
-        &m,
-        format!(
-            "dataset = \"{}\"\nseed = 42\n\
-             [[representation]]\nalgorithm = \"none\"\n\
-             [[representation]]\nalgorithm = \"pca\"\nn_components = 0.9\n\
-             [[representation]]\nalgorithm = \"ica\"\nn_components = 4\n\
-             [[clusterer]]\nalgorithm = \"kmeans\"\nk = [2, 3]\n\
-             [[clusterer]]\nalgorithm = \"gmm\"\nk = [2, 3]\ncovariance = \"full\"\n\
-             [[clusterer]]\nalgorithm = \"kprototypes\"\nk = 2\non = [\"none\"]\n\
-             [[clusterer]]\nalgorithm = \"agglomerative\"\nk = 2\n\
-             [evaluation]\nstability_resamples = 4\n\
-             [classification]\nfolds = 3\nrepeats = 1\n[classification.mlp]\nhidden = [8]\nepochs = 20\n\
-             [[classification.features]]\nkind = \"original\"\n\
-             [[classification.features]]\nkind = \"clusters\"\nalgorithm = \"kmeans\"\nk = 3\n\
-             [[classification.features]]\nkind = \"posteriors\"\nalgorithm = \"gmm\"\nk = 3\ncovariance = \"diag\"\n\
-             [features]\ndiscrete_in_mixtures = false\n\
-             [cohorts]\ncolumn = \"Dt_Customer\"\nformat = \"%d-%m-%Y\"\n",
-            workspace().join("datasets/marketing_campaign.toml").display()
-        ),
-    )
-    .expect("manifest");
+    std::fs::write(&m, manifest).expect("manifest");
     let run = |threads: &str, simd: Option<&str>| {
         let out = tmp.path().join(format!("threads{threads}"));
         let done = Command::new(env!("CARGO_BIN_EXE_strata"))
@@ -228,8 +262,11 @@ fn the_whole_study_is_the_same_on_one_thread_and_on_three_without_vector_kernels
     let (one, three) = (run("1", None), run("3", Some("baseline")));
     let files = |dir: &std::path::Path| -> Vec<String> {
         let mut names = Vec::new();
-        for sub in ["", "runs", "classification_units"] {
-            for e in std::fs::read_dir(dir.join(sub)).expect("results folder").flatten() {
+        // Every folder of the results, one level down (a study without
+        // classification has no classification_units/).
+        let subs = std::fs::read_dir(dir).expect("results folder").flatten().filter(|e| e.path().is_dir());
+        for sub in std::iter::once(String::new()).chain(subs.map(|e| e.file_name().to_string_lossy().into_owned())) {
+            for e in std::fs::read_dir(dir.join(&sub)).expect("results folder").flatten() {
                 if e.path().is_file() {
                     names.push(format!("{sub}/{}", e.file_name().to_string_lossy()));
                 }
@@ -240,10 +277,10 @@ fn the_whole_study_is_the_same_on_one_thread_and_on_three_without_vector_kernels
     };
     let names = files(&one);
     assert_eq!(names, files(&three));
-    for stage in ["classification.json", "cohorts.json", "targeting.json", "segments.json", "stability_refined.json", "report.md"] {
+    for stage in stages {
         assert!(names.contains(&format!("/{stage}")), "no {stage} in {names:?}");
     }
-    assert_eq!(names.iter().filter(|n| n.starts_with("runs/")).count(), 16);
+    assert_eq!(names.iter().filter(|n| n.starts_with("runs/")).count(), runs);
     // Timings are dropped: every key naming seconds, and the summary's
     // time_* columns (the Parquet summary holds the same table).
     let summary = |text: &str| -> Vec<Vec<String>> {
@@ -271,7 +308,7 @@ fn the_whole_study_is_the_same_on_one_thread_and_on_three_without_vector_kernels
         }
         compared += 1;
     }
-    assert!(compared > 30, "{compared} files compared");
+    compared
 }
 
 /// The silhouette by its definition: for each row, a = mean distance to the

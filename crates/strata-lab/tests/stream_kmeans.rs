@@ -155,6 +155,64 @@ fn stream_kmeans_fits_a_parquet_file_or_folder_and_writes_labels() {
     assert!(!out.status.success() && err.contains("d.csv") && err.contains("reads Parquet"), "{err}");
 }
 
+/// The same fit and labels on 1 thread with the CPU's vector kernels and on 3
+/// threads with `STRATA_SIMD=baseline`, for exact Lloyd from k-means|| and
+/// for mini-batch k-means: every reported number but the timings and memory
+/// is equal to the bit. The blobs overlap here (noise wider than the gap), so
+/// rows near a boundary and the sums of the inertia and centres depend on the
+/// order of every addition.
+#[test]
+fn stream_kmeans_is_the_same_on_one_thread_and_on_three_without_vector_kernels() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let mut df = table(0..N);
+    // x0 to x3 rescaled so that the blob offset (8) is under the noise's width.
+    for j in 0..4 {
+        let name = format!("x{j}");
+        let v: Vec<f64> = df
+            .column(&name)
+            .expect("column")
+            .f64()
+            .expect("f64")
+            .into_no_null_iter()
+            .enumerate()
+            .map(|(i, x)| (x - 100.0 * j as f64) * 0.1 + (((i * 7 + j * 3) % 23) as f64 - 11.0) * 0.2)
+            .collect();
+        df.replace(&name, Column::new(name.as_str().into(), v)).expect("replace");
+    }
+    write(&mut df, &dir.join("t.parquet"));
+    descriptor(dir, "t.parquet");
+    for mode in [&["--batch-rows", "7000"][..], &["--mini-batch", "2048"][..]] {
+        let fit = |threads: &str, simd: Option<&str>, file: &str| {
+            let mut args = vec!["stream-kmeans", "t.parquet.toml", "--k", "5", "--labels", file];
+            args.extend_from_slice(mode);
+            let mut c = common::strata_command(dir, &args);
+            c.env("RAYON_NUM_THREADS", threads).env("POLARS_MAX_THREADS", threads).env_remove("STRATA_SIMD");
+            if let Some(s) = simd {
+                c.env("STRATA_SIMD", s);
+            }
+            let out = c.output().expect("run strata");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+            let o = v.as_object_mut().expect("object");
+            for key in ["fit_seconds", "rows_per_second_per_pass", "labels_seconds", "peak_rss_mb", "labels"] {
+                assert!(o.remove(key).is_some(), "no {key} in the report");
+            }
+            (v, labels(&dir.join(file)))
+        };
+        let (one, la) = fit("1", None, "one.parquet");
+        let (three, lb) = fit("3", Some("baseline"), "three.parquet");
+        assert!(one == three, "{mode:?}: {one} against {three}");
+        assert!(la == lb, "{mode:?}: the labels differ");
+        // Not a trivial agreement: segments mix the overlapping blobs.
+        let mut blobs: BTreeMap<u32, std::collections::BTreeSet<i64>> = BTreeMap::new();
+        for &(b, s) in &la {
+            blobs.entry(s).or_default().insert(b);
+        }
+        assert!(blobs.values().any(|b| b.len() > 1), "{mode:?}: no segment mixes blobs: {blobs:?}");
+    }
+}
+
 /// The error (stderr) of a `strata stream-kmeans` that must fail.
 fn fails(dir: &Path, args: &[&str]) -> String {
     let out = common::strata_command(dir, args).output().expect("run");
