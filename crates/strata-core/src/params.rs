@@ -78,6 +78,11 @@ impl ParamKind {
     pub fn describe(&self) -> String {
         match self {
             ParamKind::Int { min, bound } => format!("an integer >= {min}{}", bound_text(*bound)),
+            // No upper end (f64::MAX): a bound, not a range, so the
+            // message does not spell out 309 digits.
+            ParamKind::Float { low, high, open } if *high >= f64::MAX => {
+                format!("a finite number {} {low}", if *open { ">" } else { ">=" })
+            }
             ParamKind::Float { low, high, open } => {
                 let (l, r) = if *open { ("(", ")") } else { ("[", "]") };
                 format!("a number in {l}{low}, {high}{r}")
@@ -413,6 +418,22 @@ mod tests {
         );
         assert!(p.check(&ParamValue::Int(0), None).is_err());
         assert!(p.check(&ParamValue::Text("x".into()), None).is_err());
+        // A number with no upper end reads as a bound (it printed f64::MAX's 309 digits).
+        let eps = ParamSpec::new(
+            "eps",
+            ParamKind::Float {
+                low: 0.0,
+                high: f64::MAX,
+                open: true,
+            },
+            None,
+            "",
+        );
+        assert_eq!(eps.check(&ParamValue::Float(1e300), None), Ok(ParamValue::Float(1e300)));
+        for bad in [-1.0, 0.0, f64::INFINITY] {
+            let e = eps.check(&ParamValue::Float(bad), None).unwrap_err();
+            assert!(e.ends_with("expected a finite number > 0"), "{e}");
+        }
         let g = ParamSpec::new("gamma", ParamKind::PositiveOrWord("huang"), None, "");
         assert_eq!(g.check(&ParamValue::Int(2), None), Ok(ParamValue::Float(2.0)));
         assert_eq!(g.check(&ParamValue::Text("huang".into()), None), Ok(ParamValue::Text("huang".into())));
