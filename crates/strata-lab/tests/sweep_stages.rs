@@ -195,9 +195,24 @@ fn classification_manifest_errors() {
         .map(|e| format!("{e:#}"))
         .unwrap_or_default();
     assert!(
-        e.contains("no metadata column `gp`; did you mean `grp`?"),
+        e.contains("coh2.toml: cohorts.column: no metadata column `gp`; did you mean `grp`?"),
         "{e}"
     );
+    // More folds than rows of a class: refused before any run, with the key.
+    let p = manifest(
+        dir,
+        "folds.toml",
+        &format!("{base}folds = 100\n[[classification.features]]\nkind = \"original\"\n"),
+    );
+    let e = sweep(&[p], &Registry::standard(), &opts(dir, "res_folds"))
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+    assert!(
+        e.contains("folds.toml: classification.folds = 100: `y` has only ") && e.contains("every fold needs both classes; use at most "),
+        "{e}"
+    );
+    assert!(!dir.join("res_folds").exists(), "nothing may run");
     // k above the rows of a training fold is caught when the data is loaded.
     let p = manifest(
         dir,

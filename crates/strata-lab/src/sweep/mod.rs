@@ -134,11 +134,24 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
         recipe: crate::store::recipe_hash(&descriptor),
     };
     if let Some(c) = &manifest.classification {
-        if loaded.dataset.target().is_none() {
+        let Some(target) = loaded.dataset.target() else {
             anyhow::bail!(
                 "{}: [classification] needs a target, and descriptor `{}` declares none (set columns.target)",
                 path.display(),
                 descriptor.name
+            );
+        };
+        // Stratified folds put rows of both classes in every fold: checked
+        // here, before any run, rather than when classification starts.
+        let positives = target.positives();
+        let negatives = target.values.len() - positives;
+        if c.folds > positives.min(negatives) {
+            anyhow::bail!(
+                "{}: classification.folds = {}: `{}` has only {positives} positive and {negatives} negative rows, and every fold needs both classes; use at most {} folds",
+                path.display(),
+                c.folds,
+                target.name,
+                positives.min(negatives)
             );
         }
         let (rows, cols) = (loaded.dataset.n_samples(), loaded.dataset.n_features());
@@ -178,7 +191,7 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
     }
     if let Some(spec) = &manifest.cohorts {
         let values = metadata_text(&loaded, &spec.column)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            .map_err(|e| anyhow::anyhow!("{}: cohorts.column: {e}", path.display()))?;
         crate::cohorts::parse_dates(&values, spec, |i| crate::cohorts::row_in_file(&loaded, i))
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
