@@ -44,7 +44,9 @@ pub const SCORE_FOLDS: usize = 5;
 /// Every labelled customer's score from the contact list's procedure
 /// (the MLP of [`fit_on_labelled`], its preprocessing recipe included)
 /// fitted on the other customers: [`SCORE_FOLDS`] stratified folds, each
-/// scored by a fit on the rest (`targeting::out_of_fold_scores`). What
+/// scored by a fit on the rest (`targeting::out_of_fold_scores`); returned
+/// with the folds (rows of each), since scores of different fits share no
+/// scale. What
 /// `plan-test --by mlp` stratifies by: a quarter's past response rate is
 /// then the rate among customers the list sorted there without having
 /// learnt their answers, as it will sort new customers, where the list
@@ -55,7 +57,7 @@ pub fn score_out_of_fold(
     loaded: &strata_data::LoadedDataset,
     y: &[u8],
     unit: &(dyn Fn(usize) -> f64 + Sync),
-) -> anyhow::Result<Vec<f64>> {
+) -> anyhow::Result<(Vec<f64>, Vec<Vec<usize>>)> {
     let seed = m.seed.named(SEED).named("out-of-fold");
     let folds = strata_neural::folds::stratified_folds(y, SCORE_FOLDS, seed.named("folds"))
         .map_err(|e| anyhow::anyhow!("{}: cannot score the customers out of fold: {e}", m.name))?;
@@ -64,8 +66,9 @@ pub fn score_out_of_fold(
         prepare: &prep,
         rows: y.len(),
     };
-    crate::targeting::out_of_fold_scores(&mlp_of(m), &source, y, unit, &folds, seed)
-        .map_err(|e| anyhow::anyhow!("{}: scoring the customers out of fold: {e:#}", m.name))
+    let scores = crate::targeting::out_of_fold_scores(&mlp_of(m), &source, y, unit, &folds, seed)
+        .map_err(|e| anyhow::anyhow!("{}: scoring the customers out of fold: {e:#}", m.name))?;
+    Ok((scores, folds))
 }
 
 /// The scored customers, best first.

@@ -636,3 +636,20 @@ fn sized_over_the_interval_simulated_tests_reach_the_decision_across_it() {
         assert!(share > 0.775, "at a control rate of {p0}: stopped {share} of the time");
     }
 }
+
+/// Each fold is cut into quarters by its own scores: a fold whose fit
+/// scores everyone high (another scale, not better customers) still puts
+/// only its best quarter in quarter 0; pooled, it would fill quarters 0 and 1
+/// alone.
+#[test]
+fn mlp_quarters_are_cut_within_each_fold() {
+    // Fold a (rows 0..8) scored 0.9..0.97, fold b (rows 8..16) 0.1..0.17,
+    // each in reverse row order within its fold.
+    let score: Vec<f64> = (0..16).map(|i| if i < 8 { 0.97 - 0.01 * i as f64 } else { 0.17 - 0.01 * (i - 8) as f64 }).collect();
+    let folds = vec![(0..8).collect::<Vec<_>>(), (8..16).collect()];
+    let q = files::quartiles_within(&score, &folds);
+    assert_eq!(q, [0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3]);
+    // Ties are broken by row order; folds of uneven size differ by at most one per quarter.
+    let q = files::quartiles_within(&[0.5; 7], &[vec![0, 2, 4, 6], vec![1, 3, 5]]);
+    assert_eq!(q, [0, 0, 1, 1, 2, 2, 3]);
+}
