@@ -65,7 +65,7 @@ pub enum Command {
         query: String,
         /// How many neighbours (at least 1). A negative number is read as
         /// a value, so the parser names what it expects.
-        #[arg(short, default_value_t = 10, allow_negative_numbers = true, value_parser = at_least_one())]
+        #[arg(short, default_value_t = 10, allow_negative_numbers = true, value_parser = at_least_one)]
         n: usize,
         /// Only tracks of the query's segment in the chosen clustering.
         #[arg(long)]
@@ -186,6 +186,9 @@ pub enum Command {
         /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache, else the files shipped beside the descriptor).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// At most this many contacts (at least 1): the best of the threshold's list, never a customer below the threshold; the summary quotes the held-out profit of capped lists.
+        #[arg(long, allow_negative_numbers = true, value_parser = at_least_one)]
+        budget: Option<usize>,
     },
     /// k-means on a Parquet table larger than memory, read in batches of
     /// rows: exact Lloyd from a k-means|| start (or mini-batch k-means),
@@ -194,16 +197,16 @@ pub enum Command {
         /// Dataset descriptor whose `source.file` is a .parquet file or a folder of them.
         descriptor: PathBuf,
         /// Number of clusters (at least 1).
-        #[arg(long, allow_negative_numbers = true, value_parser = at_least_one())]
+        #[arg(long, allow_negative_numbers = true, value_parser = at_least_one)]
         k: usize,
         /// Rows read at a time (memory holds one batch; at least 1).
-        #[arg(long, default_value_t = 500_000, allow_negative_numbers = true, value_parser = at_least_one())]
+        #[arg(long, default_value_t = 500_000, allow_negative_numbers = true, value_parser = at_least_one)]
         batch_rows: usize,
         /// Seed of the start (the same seed gives the same labels).
         #[arg(long, default_value_t = 42)]
         seed: u64,
         /// Lloyd iterations (or mini-batch epochs) at most (at least 1).
-        #[arg(long, default_value_t = 300, allow_negative_numbers = true, value_parser = at_least_one())]
+        #[arg(long, default_value_t = 300, allow_negative_numbers = true, value_parser = at_least_one)]
         max_iter: usize,
         /// Mini-batch k-means with this many rows per mini-batch instead of exact Lloyd.
         #[arg(long)]
@@ -235,11 +238,15 @@ pub enum Command {
     },
 }
 
-/// A count of at least 1; a negative number or 0 gets an error naming what
-/// is expected (with `allow_negative_numbers`, a negative one is read as a
-/// value, not taken for a flag).
-fn at_least_one() -> clap::builder::RangedI64ValueParser<usize> {
-    clap::builder::RangedI64ValueParser::<usize>::new().range(1..)
+/// A count of at least 1; a negative number, 0 or a word gets an error
+/// naming what is expected (with `allow_negative_numbers`, a negative one is
+/// read as a value, not taken for a flag). clap's own range parser printed
+/// "0 is not in 1..9223372036854775807".
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<i128>() {
+        Ok(n) if n >= 1 => usize::try_from(n).map_err(|_| format!("{n} is more than this machine can count ({})", usize::MAX)),
+        _ => Err(format!("expected a whole number of at least 1, got `{s}`")),
+    }
 }
 
 /// Options shared by `strata run` and `cargo xtask sweep`.
@@ -659,9 +666,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             customers,
             out,
             data_dir,
+            budget,
         } => {
             let dirs = DataDirs::from_env(data_dir);
-            let list = crate::contact::build(&manifest, &customers, &out, &dirs)?;
+            let list = crate::contact::build(&manifest, &customers, &out, &dirs, budget)?;
             print!("{}", crate::contact::render(&list));
             let path = crate::contact::write(&list, &out.join(&list.experiment).join(crate::contact::FOLDER))?;
             println!("wrote {}", path.display());

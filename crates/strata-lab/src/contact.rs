@@ -97,6 +97,42 @@ pub struct ContactList {
     /// What the procedure should earn on the file's customers if they are
     /// like the labelled ones: [`expected_profit`] (mean, low, high).
     pub expected: Option<(f64, f64, f64)>,
+    /// `--budget`: at most this many contacts.
+    pub budget: Option<Budget>,
+}
+
+/// A cap on the contacts (`--budget`), against the threshold's list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    /// At most this many contacts.
+    pub limit: usize,
+    /// Customers of the file the threshold alone would contact.
+    pub by_threshold: usize,
+    /// When the cap binds: the rows of held-out targeting's depth table
+    /// whose shares bracket the cap's share of the file (share, customers
+    /// contacted of a split's held-out ones, mean profit, low, high), and
+    /// the splits and held-out customers behind them.
+    pub depths: Vec<(f64, usize, f64, f64, f64)>,
+    pub splits: usize,
+    pub test_rows: usize,
+}
+
+impl Budget {
+    /// Whether the cap contacts fewer customers than the threshold would.
+    pub fn binds(&self) -> bool {
+        self.limit < self.by_threshold
+    }
+}
+
+/// The rows of `depths` whose shares bracket `share`: the deepest at or
+/// below it and the shallowest at or above it (one row when a share
+/// matches, or when `share` lies outside the table).
+pub fn bracketing(depths: &[crate::targeting::Depth], share: f64) -> Vec<&crate::targeting::Depth> {
+    let below = depths.iter().rev().find(|d| d.share <= share);
+    let above = depths.iter().find(|d| d.share >= share);
+    let mut rows: Vec<&crate::targeting::Depth> = below.into_iter().chain(above).collect();
+    rows.dedup_by(|a, b| std::ptr::eq(*a, *b));
+    rows
 }
 
 /// What the MLP's ranked list should earn on `customers` new customers
@@ -141,6 +177,7 @@ pub fn build(
     customers: &Path,
     out: &Path,
     dirs: &strata_data::DataDirs,
+    budget: Option<usize>,
 ) -> anyhow::Result<ContactList> {
     let m = crate::manifest::Manifest::from_path(manifest)?;
     let descriptor = strata_data::Descriptor::from_path(m.descriptor_path())?;
@@ -191,12 +228,33 @@ pub fn build(
     let targeting = crate::store::ExperimentResults::read(&out.join(&m.name))
         .ok()
         .and_then(|r| r.targeting);
-    // Only for customers the model has not seen: a file of labelled
-    // customers only has its outcomes already.
+    // The cap keeps the best `limit` of the threshold's list: it never
+    // contacts a customer the threshold leaves out.
+    let by_threshold = ranked.iter().filter(|r| r.2).count();
+    let budget = budget.map(|limit| {
+        for r in ranked.iter_mut().skip(limit) {
+            r.2 = false;
+        }
+        let repeated = targeting.as_ref().and_then(|t| t.repeated.as_ref());
+        let share = limit as f64 / ranked.len().max(1) as f64;
+        Budget {
+            limit,
+            by_threshold,
+            depths: repeated
+                .filter(|_| limit < by_threshold)
+                .map(|r| bracketing(&r.depths, share).iter().map(|d| (d.share, d.contacted, d.mean, d.low, d.high)).collect())
+                .unwrap_or_default(),
+            splits: repeated.map_or(0, |r| r.splits),
+            test_rows: repeated.map_or(0, |r| r.test_rows),
+        }
+    });
+    // Only for customers the model has not seen (a file of labelled
+    // customers only has its outcomes already), and for the threshold's
+    // list (a cap that binds contacts fewer).
     let expected = targeting
         .as_ref()
         .and_then(|t| t.repeated.as_ref())
-        .filter(|_| seen < ranked.len())
+        .filter(|_| seen < ranked.len() && !budget.as_ref().is_some_and(Budget::binds))
         .and_then(|r| expected_profit(r, ranked.len()));
     let held_out = targeting.and_then(|t| {
         let repeated = t.repeated.as_ref().and_then(|r| {
@@ -232,6 +290,7 @@ pub fn build(
         warnings: warnings.iter().map(|w| format!("{}: {}", w.column, w.message)).collect(),
         held_out,
         expected,
+        budget,
     })
 }
 
@@ -270,7 +329,14 @@ pub fn render(list: &ContactList) -> String {
         "rule: an MLP trained on {} labelled customers and validated on {} others; the contact threshold is the score down to which contacting the validation customers, best first, earned the most\n",
         list.fit_rows, list.validation_rows
     ));
-    if list.threshold.is_finite() {
+    if let Some(b) = list.budget.as_ref().filter(|b| b.binds()) {
+        out.push_str(&format!(
+            "contact {k} of {n} ({:.1} %): the best {k} by score, the budget's cap (the threshold, score at least {:.4}, would contact {})\n",
+            100.0 * k as f64 / n.max(1) as f64,
+            list.threshold,
+            b.by_threshold
+        ));
+    } else if list.threshold.is_finite() {
         out.push_str(&format!(
             "contact {k} of {n} ({:.1} %): score at least {:.4}\n",
             100.0 * k as f64 / n.max(1) as f64,
@@ -278,6 +344,31 @@ pub fn render(list: &ContactList) -> String {
         ));
     } else {
         out.push_str("contact nobody: no stretch of the validation customers' ranked list earned anything\n");
+    }
+    if let Some(b) = &list.budget {
+        if !b.binds() {
+            out.push_str(&format!(
+                "budget: at most {} contacts, and the threshold picks {}: the budget does not bind (customers below the threshold are not contacted: contacting further down the list did not pay on the validation customers)\n",
+                b.limit, b.by_threshold
+            ));
+        } else if b.depths.is_empty() {
+            out.push_str("budget: the held-out figures below are for the threshold's list; a capped list's is in held-out targeting's depth table, not measured here\n");
+        } else {
+            let rows: Vec<String> = b
+                .depths
+                .iter()
+                .map(|(share, contacted, mean, low, high)| {
+                    format!("the best {:.0} % ({contacted}) earned {mean:.0} [{low:.0}, {high:.0}]", 100.0 * share)
+                })
+                .collect();
+            out.push_str(&format!(
+                "budget: the cap contacts {:.1} % of these customers; held out, contacting a fixed share of a split's {} customers best first (the depth table of `targeting.json`, {} random splits, corrected resampled t 95 % intervals): {}. The held-out figures below are for the threshold's list\n",
+                100.0 * k as f64 / n.max(1) as f64,
+                b.test_rows,
+                b.splits,
+                rows.join(", ")
+            ));
+        }
     }
     match &list.held_out {
         Some(h) => out.push_str(&format!("held out: {h}\n")),
@@ -319,7 +410,62 @@ mod tests {
             warnings: vec![],
             held_out: held_out.map(String::from),
             expected: None,
+            budget: None,
         }
+    }
+
+    /// A cap that binds contacts the best of the threshold's list and quotes
+    /// the depth table's rows around its share; one that does not bind says
+    /// so and changes nothing.
+    #[test]
+    fn a_budget_caps_the_list_and_quotes_capped_lists_held_out() {
+        let mut capped = list(0.2, 0, Some("the same procedure earned 10"));
+        for r in capped.ranked.iter_mut().skip(1) {
+            r.2 = false;
+        }
+        capped.budget = Some(Budget {
+            limit: 1,
+            by_threshold: 2,
+            depths: vec![(0.3, 20, 15.0, 5.0, 25.0), (0.4, 27, 18.0, 4.0, 32.0)],
+            splits: 20,
+            test_rows: 67,
+        });
+        let text = render(&capped);
+        assert!(text.contains("contact 1 of 3 (33.3 %): the best 1 by score, the budget's cap (the threshold, score at least 0.2000, would contact 2)"), "{text}");
+        assert!(
+            text.contains("budget: the cap contacts 33.3 % of these customers; held out, contacting a fixed share of a split's 67 customers best first (the depth table of `targeting.json`, 20 random splits, corrected resampled t 95 % intervals): the best 30 % (20) earned 15 [5, 25], the best 40 % (27) earned 18 [4, 32]. The held-out figures below are for the threshold's list"),
+            "{text}"
+        );
+        capped.budget.as_mut().expect("budget").depths.clear();
+        assert!(render(&capped).contains("a capped list's is in held-out targeting's depth table, not measured here"));
+        let mut loose = list(0.2, 0, None);
+        loose.budget = Some(Budget { limit: 5, by_threshold: 2, depths: vec![], splits: 0, test_rows: 0 });
+        let text = render(&loose);
+        assert!(text.contains("contact 2 of 3 (66.7 %): score at least 0.2000"), "{text}");
+        assert!(text.contains("budget: at most 5 contacts, and the threshold picks 2: the budget does not bind"), "{text}");
+    }
+
+    #[test]
+    fn the_depth_rows_bracket_the_budgets_share() {
+        let depth = |share: f64| crate::targeting::Depth {
+            share,
+            contacted: 0,
+            profits: vec![],
+            mean: 0.0,
+            low: 0.0,
+            high: 0.0,
+            tranche: 0,
+            tranche_mean: 0.0,
+            tranche_low: 0.0,
+            tranche_high: 0.0,
+        };
+        let table: Vec<crate::targeting::Depth> = crate::targeting::DEPTHS.iter().map(|&s| depth(s)).collect();
+        let shares = |s: f64| bracketing(&table, s).iter().map(|d| d.share).collect::<Vec<_>>();
+        assert_eq!(shares(0.125), [0.10, 0.15]);
+        assert_eq!(shares(0.2), [0.2]);
+        assert_eq!(shares(0.01), [0.05]);
+        assert_eq!(shares(0.9), [0.5]);
+        assert!(bracketing(&[], 0.3).is_empty());
     }
 
     #[test]
@@ -362,6 +508,7 @@ mod tests {
             leads: vec![],
             ahead: true,
             verdict: String::new(),
+            depths: vec![],
         };
         // 336 on 672 held-out customers: 0.5 each, so 24.5 on 49.
         let (mean, low, high) = expected_profit(&r, 49).expect("the MLP policy");

@@ -153,6 +153,21 @@ fn the_summary_quotes_held_out_targeting_and_what_the_list_should_earn() {
             leads: vec![],
             ahead: true,
             verdict: String::new(),
+            depths: [(0.05, 34, 192.0), (0.10, 67, 298.0), (0.15, 101, 339.0)]
+                .into_iter()
+                .map(|(share, contacted, mean)| strata_lab::targeting::Depth {
+                    share,
+                    contacted,
+                    profits: vec![mean, mean],
+                    mean,
+                    low: mean - 50.0,
+                    high: mean + 50.0,
+                    tranche: 34,
+                    tranche_mean: 0.0,
+                    tranche_low: 0.0,
+                    tranche_high: 0.0,
+                })
+                .collect(),
         }),
     };
     let keyed = strata_lab::store::Keyed { key: "any".into(), report };
@@ -166,6 +181,23 @@ fn the_summary_quotes_held_out_targeting_and_what_the_list_should_earn() {
     // 336 per 672 held-out customers is 0.5 each: 150 on these 300, and
     // the interval's ends 236 and 436 scale alike (105.4 and 194.6).
     assert!(text.contains("expected on these 300 customers, if they are like the labelled ones: 150 on average [105, 195]"), "{text}");
+    // A budget of 24 of these 300 (8 %), fewer than the threshold picks:
+    // the list's best 24 are contacted, the summary quotes the depth
+    // table's rows around 8 %, and nothing is expected of the threshold's
+    // list, which is not the one sent.
+    let csv = o.join("marketing_campaign/contact_list/contact_list.csv");
+    let full = std::fs::read_to_string(&csv).expect("list");
+    let text = ok(&strata(&["contact-list", "experiments/marketing_campaign.toml", "--customers", f, "--out", o.to_str().expect("utf-8"), "--budget", "24"]));
+    let capped = std::fs::read_to_string(&csv).expect("list");
+    let yes = |list: &str| list.lines().skip(1).filter(|l| l.ends_with(",yes")).count();
+    assert!(yes(&full) > 24, "the threshold picks {}", yes(&full));
+    assert_eq!(yes(&capped), 24);
+    assert!(capped.lines().skip(1).take(24).all(|l| l.ends_with(",yes")), "the best 24");
+    let strip = |list: &str| list.lines().map(|l| l.rsplit_once(',').map_or(l, |p| p.0).to_string()).collect::<Vec<_>>();
+    assert_eq!(strip(&capped), strip(&full), "same scores and ranks");
+    assert!(text.contains("the budget's cap (the threshold, score at least ") && text.contains(&format!("would contact {})", yes(&full))), "{text}");
+    assert!(text.contains("the best 5 % (34) earned 192 [142, 242], the best 10 % (67) earned 298 [248, 348]"), "{text}");
+    assert!(!text.contains("expected on"), "{text}");
     // Labelled customers only: their outcomes are known, nothing to expect.
     std::fs::write(&file, customers(50, &[], str::to_string)).expect("write");
     let text = ok(&strata(&["contact-list", "experiments/marketing_campaign.toml", "--customers", f, "--out", o.to_str().expect("utf-8")]));

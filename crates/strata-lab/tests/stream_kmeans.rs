@@ -232,7 +232,10 @@ fn stream_kmeans_names_bad_counts_and_bad_values() {
             args.extend(["--k", "4"]);
         }
         let err = fails(dir, &args);
-        assert!(err.contains(&format!("'{value}' for '{flag}")) && err.contains("1.."), "{flag} {value}: {err}");
+        assert!(
+            err.contains(&format!("'{value}' for '{flag}")) && err.contains(&format!("expected a whole number of at least 1, got `{value}`")),
+            "{flag} {value}: {err}"
+        );
     }
     // A missing value and an infinite one, each named by column and row of
     // the file (1-based), whatever the batch it falls in.

@@ -203,6 +203,23 @@ pub(super) fn targeting_section(d: &mut Doc, res: &ExperimentResults) {
                 ],
                 &rows,
             );
+            if !r.depths.is_empty() {
+                d.p(&depth_text(r));
+                let rows: Vec<Vec<String>> = r.depths.iter().map(|x| depth_row(x, r.test_rows)).collect();
+                d.table(
+                    &[
+                        "best share by the MLP's score",
+                        "customers contacted",
+                        "mean profit on a split's held-out customers",
+                        "corrected 95 % interval",
+                        "the tranche: customers ranked after the row above",
+                        "what the tranche adds, mean",
+                        "corrected 95 % interval",
+                        "the tranche",
+                    ],
+                    &rows,
+                );
+            }
         }
         let rows: Vec<Vec<String>> = t
             .segments
@@ -551,6 +568,58 @@ fn act_on(t: &crate::targeting::TargetingReport) -> Option<String> {
     })
 }
 
+/// What a tranche of the depth table does: earns when its whole interval
+/// is above 0, loses when it is wholly below, not clear otherwise.
+fn tranche_reading(x: &crate::targeting::Depth) -> &'static str {
+    if x.tranche_low > 0.0 {
+        "earns"
+    } else if x.tranche_high < 0.0 {
+        "loses"
+    } else {
+        "not clear"
+    }
+}
+
+/// The paragraph above the depth table: what it measures, how, and which
+/// tranches earn or lose.
+fn depth_text(r: &crate::targeting::Repeated) -> String {
+    let which = |reading: &str| -> String {
+        let v: Vec<String> = r
+            .depths
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| tranche_reading(x) == reading)
+            .map(|(i, x)| {
+                let from = if i == 0 { 0.0 } else { r.depths[i - 1].share };
+                format!("{:.0} to {:.0} %", 100.0 * from, 100.0 * x.share)
+            })
+            .collect();
+        if v.is_empty() { "none".into() } else { v.join(", ") }
+    };
+    format!(
+        "For a budget that caps the contacts: contacting a fixed share of each split's {} held-out customers, best first by the MLP's score (its threshold not applied), over the same {} splits; each tranche is the customers ranked after the row above, and what contacting them adds tells whether a larger budget pays. Means over the splits with 95 % corrected resampled t intervals (Nadeau and Bengio), unadjusted for the {} rows. Tranches that earn (interval above 0): {}; that lose (interval below 0): {}.",
+        r.test_rows,
+        r.splits,
+        r.depths.len(),
+        which("earns"),
+        which("loses"),
+    )
+}
+
+/// One row of the depth table.
+fn depth_row(x: &crate::targeting::Depth, test_rows: usize) -> Vec<String> {
+    vec![
+        format!("{:.0} %", 100.0 * x.share),
+        format!("{} of {test_rows}", x.contacted),
+        format!("{:.0}", x.mean),
+        format!("[{:.0}, {:.0}]", x.low, x.high),
+        x.tranche.to_string(),
+        format!("{:+.0}", x.tranche_mean),
+        format!("[{:+.0}, {:+.0}]", x.tranche_low, x.tranche_high),
+        tranche_reading(x).into(),
+    ]
+}
+
 /// One row of the repeated splits' policy table; a policy that contacts
 /// nobody in any split says so, as in [`policy_row`].
 fn repeated_row(p: &crate::targeting::RepeatedPolicy, splits: usize) -> Vec<String> {
@@ -673,6 +742,7 @@ mod tests {
             leads: vec![],
             ahead: false,
             verdict: String::new(),
+            depths: vec![],
         };
         assert_eq!(super::act_on(&report(wins, Some(repeated(8.0, 5.0, 10)))), None);
         assert!(super::act_on(&report(loses.clone(), Some(repeated(2.0, 5.0, 10)))).is_some());
@@ -700,6 +770,49 @@ mod tests {
             ["contact segments", "0 (nobody contacted in any split)", "0 by construction", "none: no contacts, no spread", "1 of 4"]
         );
         assert_eq!(row(vec![0, 3, 0, 4]), ["contact segments", "1.8", "12", "[-3, 28]", "1 of 4"]);
+    }
+
+    /// Each tranche is read by its own interval (earns above 0, loses below,
+    /// not clear across), and the paragraph names the tranches by share.
+    #[test]
+    fn the_depth_table_reads_each_tranche_by_its_interval() {
+        let depth = |share: f64, contacted: usize, tranche: usize, (m, lo, hi): (f64, f64, f64)| crate::targeting::Depth {
+            share,
+            contacted,
+            profits: vec![],
+            mean: 50.0,
+            low: 10.0,
+            high: 90.0,
+            tranche,
+            tranche_mean: m,
+            tranche_low: lo,
+            tranche_high: hi,
+        };
+        let r = crate::targeting::Repeated {
+            splits: 20,
+            failed: 0,
+            train_rows: 70,
+            test_rows: 30,
+            policies: vec![],
+            leads: vec![],
+            ahead: false,
+            verdict: String::new(),
+            depths: vec![
+                depth(0.1, 3, 3, (40.0, 20.0, 60.0)),
+                depth(0.2, 6, 3, (2.0, -0.5, 4.5)),
+                depth(0.5, 15, 9, (-12.0, -20.0, -4.0)),
+            ],
+        };
+        let rows: Vec<Vec<String>> = r.depths.iter().map(|x| super::depth_row(x, 30)).collect();
+        assert_eq!(rows[0], ["10 %", "3 of 30", "50", "[10, 90]", "3", "+40", "[+20, +60]", "earns"]);
+        assert_eq!((rows[1][7].as_str(), rows[2][7].as_str()), ("not clear", "loses"));
+        let text = super::depth_text(&r);
+        assert!(text.contains("each split's 30 held-out customers, best first by the MLP's score (its threshold not applied), over the same 20 splits"), "{text}");
+        assert!(text.contains("unadjusted for the 3 rows"), "{text}");
+        assert!(text.ends_with("Tranches that earn (interval above 0): 0 to 10 %; that lose (interval below 0): 20 to 50 %."), "{text}");
+        let mut none = r.clone();
+        none.depths.truncate(2);
+        assert!(super::depth_text(&none).ends_with("that lose (interval below 0): none."), "{}", super::depth_text(&none));
     }
 
     #[test]

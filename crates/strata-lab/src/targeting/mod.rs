@@ -27,7 +27,7 @@ mod split;
 mod tests;
 
 pub use ranked::{RankedList, out_of_fold_scores, ranked_list};
-pub use repeated::{Repeated, RepeatedPolicy};
+pub use repeated::{DEPTHS, Depth, Repeated, RepeatedPolicy, depth_count};
 
 use crate::segments::{Action, percentile};
 use rayon::prelude::*;
@@ -254,26 +254,36 @@ pub fn evaluate(
     // say) is left out with a warning and counted; fewer than two left: no
     // repeated comparison.
     let repeats = if splits >= 2 { splits } else { 0 };
-    let fitted: Vec<anyhow::Result<[(f64, usize); 3]>> = (0..repeats)
+    type Outcome = ([(f64, usize); 3], Vec<f64>);
+    let fitted: Vec<anyhow::Result<Outcome>> = (0..repeats)
         .into_par_iter()
         .map(|r| {
             let seed = seed.named("repeated").child(r as u64);
             let (train, test) = random_split(y.len(), test.len(), seed);
-            Ok(fit_split(&setting, &train, &test, seed)?.outcome())
+            let fit = fit_split(&setting, &train, &test, seed)?;
+            Ok((fit.outcome(), fit.depth_profits()))
         })
         .collect();
     let mut outcomes = Vec::new();
+    let mut depths = Vec::new();
     let mut failed = 0;
     for (r, f) in fitted.into_iter().enumerate() {
         match f {
-            Ok(o) => outcomes.push(o),
+            Ok((o, d)) => {
+                outcomes.push(o);
+                depths.push(d);
+            }
             Err(e) => {
                 failed += 1;
                 tracing::warn!("held-out targeting: random split {r} could not be fitted and is left out of the repeated comparison: {e:#}");
             }
         }
     }
-    let repeated = (outcomes.len() >= 2).then(|| repeated::repeated(&outcomes, failed, train.len(), test.len()));
+    let repeated = (outcomes.len() >= 2).then(|| {
+        let mut r = repeated::repeated(&outcomes, failed, train.len(), test.len());
+        r.depths = repeated::depth_table(&depths, train.len(), test.len());
+        r
+    });
     Ok(TargetingReport {
         train_rows: train.len(),
         test_positives: test.iter().filter(|&&i| y[i] == 1).count(),

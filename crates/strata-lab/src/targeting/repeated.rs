@@ -51,6 +51,77 @@ pub struct Repeated {
     /// Every lead's interval is above zero.
     pub ahead: bool,
     pub verdict: String,
+    /// Profit of contacting a fixed share of each split's held-out
+    /// customers, best first by the MLP's score, at each of [`DEPTHS`].
+    #[serde(default)]
+    pub depths: Vec<Depth>,
+}
+
+/// Shares of a split's held-out customers contacted best first by the
+/// MLP's score in the depth table: what a budget that caps the contacts
+/// would earn, and what each further tranche adds.
+pub const DEPTHS: [f64; 7] = [0.05, 0.10, 0.15, 0.20, 0.30, 0.40, 0.50];
+
+/// Customers of `n` held out that the share `share` contacts (at least 1).
+pub fn depth_count(share: f64, n: usize) -> usize {
+    ((share * n as f64).round() as usize).clamp(1, n.max(1))
+}
+
+/// One row of the depth table: the held-out customers' best `share` by the
+/// MLP's score contacted, over the repeated splits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Depth {
+    pub share: f64,
+    /// Customers contacted in each split (the same number in every split).
+    pub contacted: usize,
+    /// Profit of contacting them, in split order.
+    pub profits: Vec<f64>,
+    /// Mean of `profits`, with its 95 % corrected resampled t interval.
+    pub mean: f64,
+    pub low: f64,
+    pub high: f64,
+    /// The tranche: customers ranked after the previous share (the first
+    /// row's: from the top), how many, and what contacting them adds (mean
+    /// over the splits, 95 % corrected resampled t interval).
+    pub tranche: usize,
+    pub tranche_mean: f64,
+    pub tranche_low: f64,
+    pub tranche_high: f64,
+}
+
+/// The depth table from each split's profits at [`DEPTHS`] (`profits[r][d]`
+/// for split r and depth d), each split holding out `test_rows` customers
+/// and fitting on `train_rows`.
+pub(super) fn depth_table(profits: &[Vec<f64>], train_rows: usize, test_rows: usize) -> Vec<Depth> {
+    use strata_core::stats::corrected_resampled_t;
+    let ratio = test_rows as f64 / train_rows.max(1) as f64;
+    let mut previous: Option<(usize, Vec<f64>)> = None;
+    DEPTHS
+        .iter()
+        .enumerate()
+        .map(|(d, &share)| {
+            let at: Vec<f64> = profits.iter().map(|p| p[d]).collect();
+            let contacted = depth_count(share, test_rows);
+            let (before, base) = previous.take().unwrap_or((0, vec![0.0; at.len()]));
+            let added: Vec<f64> = at.iter().zip(&base).map(|(a, b)| a - b).collect();
+            let t = corrected_resampled_t(&at, ratio, 0.95);
+            let u = corrected_resampled_t(&added, ratio, 0.95);
+            previous = Some((contacted, at.clone()));
+            // `+ 0.0` turns -0 into 0 for display.
+            Depth {
+                share,
+                contacted,
+                profits: at,
+                mean: t.mean + 0.0,
+                low: t.low + 0.0,
+                high: t.high + 0.0,
+                tranche: contacted - before,
+                tranche_mean: u.mean + 0.0,
+                tranche_low: u.low + 0.0,
+                tranche_high: u.high + 0.0,
+            }
+        })
+        .collect()
 }
 
 impl Repeated {
@@ -158,5 +229,6 @@ pub(super) fn repeated(outcomes: &[[(f64, usize); 3]], failed: usize, train_rows
         leads,
         ahead,
         verdict,
+        depths: Vec::new(),
     }
 }

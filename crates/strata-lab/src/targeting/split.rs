@@ -52,6 +52,19 @@ pub(super) const POLICIES: [&str; 3] = [SEGMENT_POLICY, "everyone", MLP_POLICY];
 impl SplitFit {
     /// Each policy's (profit, customers contacted) on the held-out customers;
     /// `+ 0.0` turns an empty sum's -0 into 0 for display.
+    /// Profit of contacting the best [`DEPTHS`](super::repeated::DEPTHS)
+    /// share of the held-out customers by the MLP's score (ties in
+    /// held-out order), at each share.
+    pub(super) fn depth_profits(&self) -> Vec<f64> {
+        let n = self.units.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| self.scores[b].total_cmp(&self.scores[a]).then(a.cmp(&b)));
+        super::repeated::DEPTHS
+            .iter()
+            .map(|&share| order[..super::repeated::depth_count(share, n).min(n)].iter().map(|&j| self.units[j]).sum::<f64>() + 0.0)
+            .collect()
+    }
+
     pub(super) fn outcome(&self) -> [(f64, usize); 3] {
         self.masks.each_ref().map(|mask| {
             let profit: f64 = mask.iter().zip(&self.units).filter(|(m, _)| **m).map(|(_, u)| u).sum();

@@ -1,5 +1,5 @@
-use super::repeated::repeated;
-use super::split::random_split;
+use super::repeated::{depth_table, repeated};
+use super::split::{SplitFit, random_split};
 use super::*;
 use ndarray::{Array1, Array2, ArrayView2};
 use std::sync::{Arc, Mutex};
@@ -279,6 +279,13 @@ fn held_out_customers_are_never_fitted_and_policies_add_up() {
         assert_eq!(rp("everyone").contacted[r], 300);
     }
     assert!(many.verdict.starts_with("over 3 random splits (700 customers to fit, 300 held out"), "{}", many.verdict);
+    // The depth table: 5 % to 50 % of the 300 held out, each split's
+    // tranches adding up to its deepest share's profit.
+    let counts: Vec<(usize, usize)> = many.depths.iter().map(|d| (d.contacted, d.tranche)).collect();
+    assert_eq!(counts, [(15, 15), (30, 15), (45, 15), (60, 15), (90, 30), (120, 30), (150, 30)]);
+    let added: f64 = many.depths.iter().map(|d| d.tranche_mean).sum();
+    assert!((added - many.depths[6].mean).abs() < 1e-9, "{added} against {:?}", many.depths[6]);
+    assert!(many.depths.iter().all(|d| d.profits.len() == 3 && d.low <= d.mean && d.mean <= d.high));
     // Without the spies, the segmentation on `seg` when given, over
     // `splits` splits.
     let run = |seg: Option<Source<'_>>, splits: usize| {
@@ -511,4 +518,63 @@ fn out_of_fold_scores_never_learn_the_answers_they_score() {
     let twice = vec![folds[0].clone(), folds[0].clone()];
     let e = out_of_fold_scores(&mlp, &Source::Matrix(x.view()), &y, &unit, &twice, Seed(3)).expect_err("a customer twice");
     assert!(e.to_string().contains("is in two folds"), "{e}");
+}
+
+/// A split's depth profits contact its held-out customers best first by the
+/// MLP's score, ties in held-out order, at each share of [`DEPTHS`].
+#[test]
+fn depth_profits_contact_the_best_scored_share() {
+    // 40 held out: customer j scores (j * 7) % 40 (all distinct), and
+    // earns j if contacted; two more share the lowest score with them.
+    let n = 40;
+    let scores: Vec<f64> = (0..n).map(|j| ((j * 7) % n) as f64).collect();
+    let units: Vec<f64> = (0..n).map(|j| j as f64).collect();
+    let fit = SplitFit { segments: vec![], masks: [vec![false; n], vec![true; n], vec![false; n]], units: units.clone(), scores: scores.clone() };
+    let got = fit.depth_profits();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let want: Vec<f64> = DEPTHS
+        .iter()
+        .map(|&s| order[..depth_count(s, n)].iter().map(|&j| units[j]).sum())
+        .collect();
+    assert_eq!(got, want);
+    // 5 % of 40 is 2: scores 39 and 38 are customers 17 and 34.
+    assert_eq!(got[0], 17.0 + 34.0);
+    // Ties: the first in held-out order goes first.
+    let fit = SplitFit { segments: vec![], masks: [vec![], vec![], vec![]], units: (0..20).map(f64::from).collect(), scores: vec![1.0; 20] };
+    assert_eq!(fit.depth_profits()[0], 0.0, "5 % of 20 is customer 0 alone");
+    assert_eq!(fit.depth_profits()[1], 1.0, "10 % of 20 is customers 0 and 1");
+    // At least one customer, at most all.
+    assert_eq!((depth_count(0.05, 3), depth_count(0.5, 3), depth_count(0.05, 0)), (1, 2, 1));
+}
+
+/// The depth table: each share's mean over the splits and each tranche's
+/// (the difference from the share above, paired by split), with the
+/// corrected resampled t interval computed by hand.
+#[test]
+fn the_depth_table_takes_tranches_paired_by_split() {
+    // Four splits of 100 held out, 300 fitted; split r earns 10 + r at
+    // every share up to 15 %, then loses 2 r + 1 per deeper tranche.
+    let profits: Vec<Vec<f64>> = (0..4)
+        .map(|r| {
+            let r = r as f64;
+            let top = 10.0 + r;
+            vec![top, top, top, top - (2.0 * r + 1.0), top - 2.0 * (2.0 * r + 1.0), top - 3.0 * (2.0 * r + 1.0), top - 4.0 * (2.0 * r + 1.0)]
+        })
+        .collect();
+    let t = depth_table(&profits, 300, 100);
+    assert_eq!(t.iter().map(|d| d.contacted).collect::<Vec<_>>(), [5, 10, 15, 20, 30, 40, 50]);
+    assert_eq!(t.iter().map(|d| d.tranche).collect::<Vec<_>>(), [5, 5, 5, 5, 10, 10, 10]);
+    assert_eq!(t[0].profits, [10.0, 11.0, 12.0, 13.0]);
+    assert!((t[0].mean - 11.5).abs() < 1e-12 && (t[0].tranche_mean - 11.5).abs() < 1e-12);
+    // The second tranche adds exactly 0 in every split: no spread.
+    assert_eq!((t[1].tranche_mean, t[1].tranche_low, t[1].tranche_high), (0.0, 0.0, 0.0));
+    // The fourth adds -1, -3, -5, -7: mean -4, sample variance 20/3,
+    // se = sqrt(20/3 (1/4 + 100/300)).
+    let se = (20.0_f64 / 3.0 * (0.25 + 1.0 / 3.0)).sqrt();
+    let q = strata_core::stats::t_quantile(0.975, 3.0);
+    assert!((t[3].tranche_mean + 4.0).abs() < 1e-12);
+    assert!((t[3].tranche_low - (-4.0 - q * se)).abs() < 1e-9 && (t[3].tranche_high - (-4.0 + q * se)).abs() < 1e-9, "{:?}", t[3]);
+    // Its share's own interval is of the split totals 9, 8, 7, 6.
+    assert!((t[3].mean - 7.5).abs() < 1e-12);
 }
