@@ -80,7 +80,9 @@ pub(super) fn draw(
                         // A policy that contacts nobody says so in the verdict.
                         "nobody": true,
                         // The comparison repeated over stratified splits.
-                        "splits": crate::targeting::SPLITS, "repeated": "nadeau-bengio, random splits, strict wins"
+                        "splits": crate::targeting::SPLITS, "repeated": "nadeau-bengio, random splits, strict wins",
+                        // The depth table of capped lists over those splits.
+                        "depths": crate::targeting::DEPTHS
                     })
                     .to_string();
                 let path = o.dir.join("targeting.json");
