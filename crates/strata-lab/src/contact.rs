@@ -109,10 +109,9 @@ pub struct Budget {
     /// Customers of the file the threshold alone would contact.
     pub by_threshold: usize,
     /// When the cap binds: the rows of held-out targeting's depth table
-    /// whose shares bracket the cap's share of the file (share, customers
-    /// contacted of a split's held-out ones, mean profit, low, high), and
-    /// the splits and held-out customers behind them.
-    pub depths: Vec<(f64, usize, f64, f64, f64)>,
+    /// whose shares bracket the cap's share of the file ([`bracketing`]),
+    /// and the splits and held-out customers behind them.
+    pub depths: Vec<crate::targeting::Depth>,
     pub splits: usize,
     pub test_rows: usize,
 }
@@ -242,7 +241,7 @@ pub fn build(
             by_threshold,
             depths: repeated
                 .filter(|_| limit < by_threshold)
-                .map(|r| bracketing(&r.depths, share).iter().map(|d| (d.share, d.contacted, d.mean, d.low, d.high)).collect())
+                .map(|r| bracketing(&r.depths, share).into_iter().cloned().collect())
                 .unwrap_or_default(),
             splits: repeated.map_or(0, |r| r.splits),
             test_rows: repeated.map_or(0, |r| r.test_rows),
@@ -357,9 +356,7 @@ pub fn render(list: &ContactList) -> String {
             let rows: Vec<String> = b
                 .depths
                 .iter()
-                .map(|(share, contacted, mean, low, high)| {
-                    format!("the best {:.0} % ({contacted}) earned {mean:.0} [{low:.0}, {high:.0}]", 100.0 * share)
-                })
+                .map(|d| format!("the best {:.0} % ({}) earned {:.0} [{:.0}, {:.0}]", 100.0 * d.share, d.contacted, d.mean, d.low, d.high))
                 .collect();
             out.push_str(&format!(
                 "budget: the cap contacts {:.1} % of these customers; held out, contacting a fixed share of a split's {} customers best first (the depth table of `targeting.json`, {} random splits, corrected resampled t 95 % intervals): {}. The held-out figures below are for the threshold's list\n",
@@ -414,6 +411,23 @@ mod tests {
         }
     }
 
+    /// A row of the depth table: its share, customers and mean profit with
+    /// its interval (the tranche's fields are not read here).
+    fn depth(share: f64, contacted: usize, mean: f64, low: f64, high: f64) -> crate::targeting::Depth {
+        crate::targeting::Depth {
+            share,
+            contacted,
+            profits: vec![],
+            mean,
+            low,
+            high,
+            tranche: 0,
+            tranche_mean: 0.0,
+            tranche_low: 0.0,
+            tranche_high: 0.0,
+        }
+    }
+
     /// A cap that binds contacts the best of the threshold's list and quotes
     /// the depth table's rows around its share; one that does not bind says
     /// so and changes nothing.
@@ -426,7 +440,7 @@ mod tests {
         capped.budget = Some(Budget {
             limit: 1,
             by_threshold: 2,
-            depths: vec![(0.3, 20, 15.0, 5.0, 25.0), (0.4, 27, 18.0, 4.0, 32.0)],
+            depths: vec![depth(0.3, 20, 15.0, 5.0, 25.0), depth(0.4, 27, 18.0, 4.0, 32.0)],
             splits: 20,
             test_rows: 67,
         });
@@ -447,19 +461,7 @@ mod tests {
 
     #[test]
     fn the_depth_rows_bracket_the_budgets_share() {
-        let depth = |share: f64| crate::targeting::Depth {
-            share,
-            contacted: 0,
-            profits: vec![],
-            mean: 0.0,
-            low: 0.0,
-            high: 0.0,
-            tranche: 0,
-            tranche_mean: 0.0,
-            tranche_low: 0.0,
-            tranche_high: 0.0,
-        };
-        let table: Vec<crate::targeting::Depth> = crate::targeting::DEPTHS.iter().map(|&s| depth(s)).collect();
+        let table: Vec<crate::targeting::Depth> = crate::targeting::DEPTHS.iter().map(|&s| depth(s, 0, 0.0, 0.0, 0.0)).collect();
         let shares = |s: f64| bracketing(&table, s).iter().map(|d| d.share).collect::<Vec<_>>();
         assert_eq!(shares(0.125), [0.10, 0.15]);
         assert_eq!(shares(0.2), [0.2]);
