@@ -321,4 +321,13 @@ fn similarity_is_measured_and_the_best_representation_searched() {
     let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]);
     assert!(!ok);
     assert!(err.contains("similarity.judgements: no column `playlist_genr` in songs.csv; did you mean `playlist_genre`?"), "{err}");
+    // A judgement the search reads (an audio feature) would judge the
+    // search by itself: refused, naming the columns that can judge.
+    std::fs::write(dir.join("exp.toml"), text.replace("[\"playlist_genre\"]", "[\"b\"]")).expect("manifest");
+    let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]);
+    assert!(!ok);
+    assert!(
+        err.contains("exp.toml: similarity.judgements: `b` is an input of the search (the neighbours are found by it), so it cannot judge them; judge by a column the search does not read, such as a metadata column: track_id, track_name, track_artist, playlist_genre, track_popularity"),
+        "{err}"
+    );
 }

@@ -741,15 +741,19 @@ impl FittedRecipe {
         })
     }
 
+    /// The raw columns the features are made from: numeric inputs, the
+    /// sources of derived columns and the encoded columns.
+    pub fn input_columns(&self) -> impl Iterator<Item = &String> {
+        self.numeric_inputs
+            .iter()
+            .chain(self.derived.iter().flat_map(|d| d.sources.iter()))
+            .chain(self.encoders.iter().map(|e| &e.column))
+    }
+
     /// Applies the fitted recipe to a table with the same columns.
     pub fn transform(&self, t: &RawTable) -> Result<Transformed> {
         let present = t.column_names();
-        let needed = self
-            .numeric_inputs
-            .iter()
-            .chain(self.derived.iter().flat_map(|d| d.sources.iter()))
-            .chain(self.encoders.iter().map(|e| &e.column));
-        for col in needed {
+        for col in self.input_columns() {
             if !present.contains(col) {
                 return Err(DataError::MissingInput {
                     path: t.path.clone(),

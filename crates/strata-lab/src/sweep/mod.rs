@@ -202,6 +202,18 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
             .map_err(|e| anyhow::anyhow!("{}: similarity.popularity: {e}", path.display()))?;
         let columns = loaded.table.column_names();
         for j in &spec.judgements {
+            // Neighbours found by a column share its values more often
+            // whatever their worth: such a judgement would measure the
+            // search by itself. (With `[features]` selecting a subset, an
+            // input may be left out of the search; that case is not
+            // checked.)
+            if manifest.features.columns().is_all() && loaded.recipe.input_columns().any(|c| c == j) {
+                anyhow::bail!(
+                    "{}: similarity.judgements: `{j}` is an input of the search (the neighbours are found by it), so it cannot judge them; judge by a column the search does not read, such as a metadata column: {}",
+                    path.display(),
+                    loaded.metadata.get_column_names().iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+                );
+            }
             if !columns.contains(j) {
                 anyhow::bail!(
                     "{}: similarity.judgements: no column `{j}` in {}{}",
