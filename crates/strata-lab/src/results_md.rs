@@ -93,6 +93,23 @@ pub fn render(res: &ExperimentResults) -> String {
             t.verdict,
             t.repeated.as_ref().map_or(String::new(), |r| format!(". Repeated {}", r.verdict))
         );
+        if let Some(r) = t.repeated.as_ref().filter(|r| !r.depths.is_empty()) {
+            let rows: Vec<String> = r
+                .depths
+                .iter()
+                .map(|d| format!("{:.0} % {:.0} [{:.0}, {:.0}]", 100.0 * d.share, d.mean, d.low, d.high))
+                .collect();
+            let _ = writeln!(
+                s,
+                "**Capped lists** (a budget's reading: the best share of each split's {} held-out customers by the MLP's score, its threshold not applied, over the same {} splits; mean profit with 95 % corrected resampled t intervals, unadjusted for the {} shares): {}; the tranches between two shares that earn (interval above 0): {}; that lose (interval below 0): {}.\n",
+                r.test_rows,
+                r.splits,
+                r.depths.len(),
+                rows.join("; "),
+                r.tranches("earns"),
+                r.tranches("loses")
+            );
+        }
     }
     if let Some(c) = &res.cohorts {
         let excluded = if c.excluded.is_empty() {
@@ -185,5 +202,53 @@ mod tests {
         assert!(md.contains("- *k-means suits"), "{md}");
         assert!(!md.contains("1.23"), "timings never enter the headline: {md}");
         assert_eq!(md, render(&res), "deterministic");
+    }
+
+    /// Held-out targeting's depth table reaches the headline: every share's
+    /// mean and interval, and the tranches that earn and lose.
+    #[test]
+    fn headline_reads_the_capped_lists() {
+        let mut res = crate::claims::tests::results(vec![run("a", "none", 0.30, None, vec![50, 50])]);
+        let depth = |share: f64, mean: f64, tranche: (f64, f64)| crate::targeting::Depth {
+            share,
+            contacted: 0,
+            profits: vec![],
+            mean,
+            low: mean - 10.0,
+            high: mean + 10.0,
+            tranche: 0,
+            tranche_mean: 0.0,
+            tranche_low: tranche.0,
+            tranche_high: tranche.1,
+        };
+        let repeated = crate::targeting::Repeated {
+            splits: 20,
+            failed: 0,
+            train_rows: 70,
+            test_rows: 30,
+            policies: vec![],
+            leads: vec![],
+            ahead: false,
+            verdict: "over 20 random splits".into(),
+            depths: vec![depth(0.05, 40.0, (5.0, 9.0)), depth(0.1, 42.0, (-1.0, 3.0)), depth(0.2, 30.0, (-20.0, -2.0))],
+        };
+        res.targeting = Some(crate::targeting::TargetingReport {
+            train_rows: 70,
+            test_rows: (0..30).collect(),
+            test_positives: 5,
+            segments: vec![],
+            policies: vec![],
+            curve: vec![],
+            leads: vec![],
+            verdict: "one split".into(),
+            repeated: Some(repeated),
+        });
+        let md = render(&res);
+        assert!(
+            md.contains("**Capped lists** (a budget's reading: the best share of each split's 30 held-out customers by the MLP's score, its threshold not applied, over the same 20 splits; mean profit with 95 % corrected resampled t intervals, unadjusted for the 3 shares): 5 % 40 [30, 50]; 10 % 42 [32, 52]; 20 % 30 [20, 40]; the tranches between two shares that earn (interval above 0): 0 to 5 %; that lose (interval below 0): 10 to 20 %.\n"),
+            "{md}"
+        );
+        res.targeting.as_mut().and_then(|t| t.repeated.as_mut()).expect("repeated").depths.clear();
+        assert!(!render(&res).contains("Capped lists"), "no table, no line");
     }
 }

@@ -568,41 +568,16 @@ fn act_on(t: &crate::targeting::TargetingReport) -> Option<String> {
     })
 }
 
-/// What a tranche of the depth table does: earns when its whole interval
-/// is above 0, loses when it is wholly below, not clear otherwise.
-fn tranche_reading(x: &crate::targeting::Depth) -> &'static str {
-    if x.tranche_low > 0.0 {
-        "earns"
-    } else if x.tranche_high < 0.0 {
-        "loses"
-    } else {
-        "not clear"
-    }
-}
-
 /// The paragraph above the depth table: what it measures, how, and which
 /// tranches earn or lose.
 fn depth_text(r: &crate::targeting::Repeated) -> String {
-    let which = |reading: &str| -> String {
-        let v: Vec<String> = r
-            .depths
-            .iter()
-            .enumerate()
-            .filter(|(_, x)| tranche_reading(x) == reading)
-            .map(|(i, x)| {
-                let from = if i == 0 { 0.0 } else { r.depths[i - 1].share };
-                format!("{:.0} to {:.0} %", 100.0 * from, 100.0 * x.share)
-            })
-            .collect();
-        if v.is_empty() { "none".into() } else { v.join(", ") }
-    };
     format!(
         "For a budget that caps the contacts: contacting a fixed share of each split's {} held-out customers, best first by the MLP's score (its threshold not applied), over the same {} splits; each tranche is the customers ranked after the row above, and what contacting them adds tells whether a larger budget pays. Means over the splits with 95 % corrected resampled t intervals (Nadeau and Bengio), unadjusted for the {} rows. Tranches that earn (interval above 0): {}; that lose (interval below 0): {}.",
         r.test_rows,
         r.splits,
         r.depths.len(),
-        which("earns"),
-        which("loses"),
+        r.tranches("earns"),
+        r.tranches("loses"),
     )
 }
 
@@ -616,7 +591,7 @@ fn depth_row(x: &crate::targeting::Depth, test_rows: usize) -> Vec<String> {
         x.tranche.to_string(),
         format!("{:+.0}", x.tranche_mean),
         format!("[{:+.0}, {:+.0}]", x.tranche_low, x.tranche_high),
-        tranche_reading(x).into(),
+        x.reading().into(),
     ]
 }
 

@@ -89,6 +89,39 @@ pub struct Depth {
     pub tranche_high: f64,
 }
 
+impl Depth {
+    /// What the tranche does: "earns" when its whole interval is above 0,
+    /// "loses" when it is wholly below, "not clear" otherwise.
+    pub fn reading(&self) -> &'static str {
+        if self.tranche_low > 0.0 {
+            "earns"
+        } else if self.tranche_high < 0.0 {
+            "loses"
+        } else {
+            "not clear"
+        }
+    }
+}
+
+impl Repeated {
+    /// The depth table's tranches read as `reading` (see
+    /// [`Depth::reading`]), each named by its shares ("5 to 10 %"), or
+    /// "none".
+    pub fn tranches(&self, reading: &str) -> String {
+        let v: Vec<String> = self
+            .depths
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.reading() == reading)
+            .map(|(i, x)| {
+                let from = if i == 0 { 0.0 } else { self.depths[i - 1].share };
+                format!("{:.0} to {:.0} %", 100.0 * from, 100.0 * x.share)
+            })
+            .collect();
+        if v.is_empty() { "none".into() } else { v.join(", ") }
+    }
+}
+
 /// The depth table from each split's profits at [`DEPTHS`] (`profits[r][d]`
 /// for split r and depth d), each split holding out `test_rows` customers
 /// and fitting on `train_rows`.
