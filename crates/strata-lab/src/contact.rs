@@ -414,18 +414,7 @@ mod tests {
     /// A row of the depth table: its share, customers and mean profit with
     /// its interval (the tranche's fields are not read here).
     fn depth(share: f64, contacted: usize, mean: f64, low: f64, high: f64) -> crate::targeting::Depth {
-        crate::targeting::Depth {
-            share,
-            contacted,
-            profits: vec![],
-            mean,
-            low,
-            high,
-            tranche: 0,
-            tranche_mean: 0.0,
-            tranche_low: 0.0,
-            tranche_high: 0.0,
-        }
+        crate::targeting::fixtures::depth(share, contacted, (mean, low, high), (0, 0.0, 0.0, 0.0))
     }
 
     /// A cap that binds contacts the best of the threshold's list and quotes

@@ -209,29 +209,10 @@ mod tests {
     #[test]
     fn headline_reads_the_capped_lists() {
         let mut res = crate::claims::tests::results(vec![run("a", "none", 0.30, None, vec![50, 50])]);
-        let depth = |share: f64, mean: f64, tranche: (f64, f64)| crate::targeting::Depth {
-            share,
-            contacted: 0,
-            profits: vec![],
-            mean,
-            low: mean - 10.0,
-            high: mean + 10.0,
-            tranche: 0,
-            tranche_mean: 0.0,
-            tranche_low: tranche.0,
-            tranche_high: tranche.1,
-        };
-        let repeated = crate::targeting::Repeated {
-            splits: 20,
-            failed: 0,
-            train_rows: 70,
-            test_rows: 30,
-            policies: vec![],
-            leads: vec![],
-            ahead: false,
-            verdict: "over 20 random splits".into(),
-            depths: vec![depth(0.05, 40.0, (5.0, 9.0)), depth(0.1, 42.0, (-1.0, 3.0)), depth(0.2, 30.0, (-20.0, -2.0))],
-        };
+        use crate::targeting::fixtures::{depth, repeated};
+        let row = |share: f64, mean: f64, (low, high): (f64, f64)| depth(share, 0, (mean, mean - 10.0, mean + 10.0), (0, 0.0, low, high));
+        let mut repeated = repeated(20, 30, vec![row(0.05, 40.0, (5.0, 9.0)), row(0.1, 42.0, (-1.0, 3.0)), row(0.2, 30.0, (-20.0, -2.0))]);
+        repeated.verdict = "over 20 random splits".into();
         res.targeting = Some(crate::targeting::TargetingReport {
             train_rows: 70,
             test_rows: (0..30).collect(),

@@ -751,33 +751,16 @@ mod tests {
     /// not clear across), and the paragraph names the tranches by share.
     #[test]
     fn the_depth_table_reads_each_tranche_by_its_interval() {
-        let depth = |share: f64, contacted: usize, tranche: usize, (m, lo, hi): (f64, f64, f64)| crate::targeting::Depth {
-            share,
-            contacted,
-            profits: vec![],
-            mean: 50.0,
-            low: 10.0,
-            high: 90.0,
-            tranche,
-            tranche_mean: m,
-            tranche_low: lo,
-            tranche_high: hi,
-        };
-        let r = crate::targeting::Repeated {
-            splits: 20,
-            failed: 0,
-            train_rows: 70,
-            test_rows: 30,
-            policies: vec![],
-            leads: vec![],
-            ahead: false,
-            verdict: String::new(),
-            depths: vec![
-                depth(0.1, 3, 3, (40.0, 20.0, 60.0)),
-                depth(0.2, 6, 3, (2.0, -0.5, 4.5)),
-                depth(0.5, 15, 9, (-12.0, -20.0, -4.0)),
+        use crate::targeting::fixtures::{depth, repeated};
+        let r = repeated(
+            20,
+            30,
+            vec![
+                depth(0.1, 3, (50.0, 10.0, 90.0), (3, 40.0, 20.0, 60.0)),
+                depth(0.2, 6, (50.0, 10.0, 90.0), (3, 2.0, -0.5, 4.5)),
+                depth(0.5, 15, (50.0, 10.0, 90.0), (9, -12.0, -20.0, -4.0)),
             ],
-        };
+        );
         let rows: Vec<Vec<String>> = r.depths.iter().map(|x| super::depth_row(x, 30)).collect();
         assert_eq!(rows[0], ["10 %", "3 of 30", "50", "[10, 90]", "3", "+40", "[+20, +60]", "earns"]);
         assert_eq!((rows[1][7].as_str(), rows[2][7].as_str()), ("not clear", "loses"));

@@ -28,6 +28,8 @@ mod tests;
 
 pub use ranked::{RankedList, out_of_fold_scores, ranked_list};
 pub use repeated::{DEPTHS, Depth, Repeated, RepeatedPolicy, depth_count};
+#[cfg(test)]
+pub(crate) use repeated::fixtures;
 
 use crate::segments::{Action, percentile};
 use rayon::prelude::*;

@@ -265,3 +265,32 @@ pub(super) fn repeated(outcomes: &[[(f64, usize); 3]], failed: usize, train_rows
         depths: Vec::new(),
     }
 }
+
+/// Depth tables for the tests of the code that reads them (the report, the
+/// headline, the contact list).
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::{Depth, Repeated};
+
+    /// A row of the depth table: its share and customers, its mean profit
+    /// with interval, and its tranche's (customers, mean, low, high).
+    pub(crate) fn depth(share: f64, contacted: usize, (mean, low, high): (f64, f64, f64), (tranche, tranche_mean, tranche_low, tranche_high): (usize, f64, f64, f64)) -> Depth {
+        Depth { share, contacted, profits: vec![], mean, low, high, tranche, tranche_mean, tranche_low, tranche_high }
+    }
+
+    /// A repeated comparison of `splits` splits of `test_rows` held out
+    /// (70 fitted), with no policies and these depths.
+    pub(crate) fn repeated(splits: usize, test_rows: usize, depths: Vec<Depth>) -> Repeated {
+        Repeated {
+            splits,
+            failed: 0,
+            train_rows: 70,
+            test_rows,
+            policies: vec![],
+            leads: vec![],
+            ahead: false,
+            verdict: String::new(),
+            depths,
+        }
+    }
+}
