@@ -330,4 +330,29 @@ fn similarity_is_measured_and_the_best_representation_searched() {
         err.contains("exp.toml: similarity.judgements: `b` is an input of the search (the neighbours are found by it), so it cannot judge them; judge by a column the search does not read, such as a metadata column: track_id, track_name, track_artist, playlist_genre, track_popularity"),
         "{err}"
     );
+    // `[features]` decides what the search reads: a column it selects is
+    // refused as a judgement, one it leaves out may judge.
+    let judged_by_b = text.replace("[\"playlist_genre\"]", "[\"b\"]");
+    std::fs::write(dir.join("exp.toml"), judged_by_b.replace("[similarity]", "[features]\ninclude = [\"a\", \"b\"]\n[similarity]")).expect("manifest");
+    let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]);
+    assert!(!ok);
+    assert!(err.contains("similarity.judgements: `b` is an input of the search (the neighbours"), "{err}");
+    std::fs::write(dir.join("exp.toml"), judged_by_b.replace("[similarity]", "[features]\nexclude = [\"b\"]\n[similarity]")).expect("manifest");
+    let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]);
+    assert!(ok, "{err}");
+    // A metadata column the recipe derives a feature from is read too, and
+    // is not offered as a judge.
+    let descriptor = std::fs::read_to_string(dir.join("songs.toml")).expect("descriptor");
+    std::fs::write(
+        dir.join("songs.toml"),
+        format!("{descriptor}[[derive]]\nname = \"pa\"\nkind = \"sum\"\ncolumns = [\"track_popularity\", \"a\"]\n"),
+    )
+    .expect("descriptor");
+    std::fs::write(dir.join("exp.toml"), text.replace("[\"playlist_genre\"]", "[\"track_popularity\"]")).expect("manifest");
+    let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]);
+    assert!(!ok);
+    assert!(
+        err.contains("similarity.judgements: `track_popularity` is an input of the search through pa (the neighbours are found by it), so it cannot judge them; judge by a column the search does not read, such as a metadata column: track_id, track_name, track_artist, playlist_genre\n"),
+        "{err}"
+    );
 }

@@ -750,6 +750,24 @@ impl FittedRecipe {
             .chain(self.encoders.iter().map(|e| &e.column))
     }
 
+    /// The raw columns the prepared feature `name` is made from: itself for
+    /// a numeric input, the sources of a derived column, the encoded column
+    /// for each of its indicators or its code. Empty for a name the recipe
+    /// does not make.
+    pub fn sources_of(&self, name: &str) -> Vec<&String> {
+        if let Some(c) = self.numeric_inputs.iter().find(|c| *c == name) {
+            return vec![c];
+        }
+        if let Some(d) = self.derived.iter().find(|d| d.name == name) {
+            return d.sources.iter().collect();
+        }
+        self.encoders
+            .iter()
+            .filter(|e| e.output_names().iter().any(|o| o == name))
+            .map(|e| &e.column)
+            .collect()
+    }
+
     /// Applies the fitted recipe to a table with the same columns.
     pub fn transform(&self, t: &RawTable) -> Result<Transformed> {
         let present = t.column_names();

@@ -104,6 +104,11 @@ fn one_hot_columns_are_grouped_by_their_category() {
         recipe.column_kinds(&out.feature_names),
         [Numeric, OneHot(0), OneHot(0), OneHot(1), OneHot(1)]
     );
+    // Each indicator is made from its encoded column, a number from itself.
+    assert_eq!(recipe.sources_of("c=b"), ["c"]);
+    assert_eq!(recipe.sources_of("e=u"), ["e"]);
+    assert_eq!(recipe.sources_of("x"), ["x"]);
+    assert!(recipe.sources_of("c").is_empty(), "`c` itself is not a feature");
 }
 
 #[test]
@@ -140,8 +145,10 @@ fn derived_age_days_and_sum() {
          [[derive]]\nname = \"Kids\"\nkind = \"sum\"\ncolumns = [\"k\", \"t\"]\n[scale]\nmethod = \"none\"\n",
     );
     let t = table("by\tdt\tk\tt\n1980\t01-01-2014\t1\t0\n1990\t11-01-2014\t0\t2\n");
-    let (_, out) = FittedRecipe::fit(&d, &t).unwrap();
+    let (r, out) = FittedRecipe::fit(&d, &t).unwrap();
     assert_eq!(out.feature_names, ["Age", "Days", "Kids"]);
+    assert_eq!(r.sources_of("Kids"), ["k", "t"]);
+    assert_eq!(r.sources_of("Days"), ["dt"]);
     assert_eq!(out.features.row(0).to_vec(), [34.0, 10.0, 1.0]);
     assert_eq!(out.features.row(1).to_vec(), [24.0, 0.0, 2.0]);
 }

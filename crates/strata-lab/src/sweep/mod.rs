@@ -204,14 +204,37 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
         for j in &spec.judgements {
             // Neighbours found by a column share its values more often
             // whatever their worth: such a judgement would measure the
-            // search by itself. (With `[features]` selecting a subset, an
-            // input may be left out of the search; that case is not
-            // checked.)
-            if manifest.features.columns().is_all() && loaded.recipe.input_columns().any(|c| c == j) {
+            // search by itself. The search reads the features `[features]`
+            // selects, each made from one or more raw columns.
+            let readers_of = |col: &str| -> Vec<&str> {
+                segment_names
+                    .iter()
+                    .filter(|f| loaded.recipe.sources_of(f).iter().any(|c| *c == col))
+                    .map(String::as_str)
+                    .collect()
+            };
+            let readers = readers_of(j);
+            if !readers.is_empty() {
+                // Metadata can feed a derived feature (a birth year, an
+                // enrolment date): only the rest can judge.
+                let judges: Vec<&str> = metadata
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|c| readers_of(c).is_empty())
+                    .collect();
+                let via = if readers == [j.as_str()] {
+                    String::new()
+                } else {
+                    format!(" through {}", readers.join(", "))
+                };
+                let instead = if judges.is_empty() {
+                    format!("judge by a column the search does not read; descriptor `{}` has no such metadata column", descriptor.name)
+                } else {
+                    format!("judge by a column the search does not read, such as a metadata column: {}", judges.join(", "))
+                };
                 anyhow::bail!(
-                    "{}: similarity.judgements: `{j}` is an input of the search (the neighbours are found by it), so it cannot judge them; judge by a column the search does not read, such as a metadata column: {}",
-                    path.display(),
-                    loaded.metadata.get_column_names().iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+                    "{}: similarity.judgements: `{j}` is an input of the search{via} (the neighbours are found by it), so it cannot judge them; {instead}",
+                    path.display()
                 );
             }
             if !columns.contains(j) {
