@@ -644,14 +644,16 @@ pub fn paired_comparison(
     }
     let k = report.config.folds.max(2) as f64;
     let t = strata_core::stats::corrected_resampled_t(&diffs, 1.0 / (k - 1.0), level);
+    // Every metric lies in [0, 1], so a difference lies in [-1, 1]: the
+    // interval is cut there (the p-value is the t test's, uncut).
     Ok(PairedDiff {
         model: model.into(),
         a: a.into(),
         b: b.into(),
         metric: metric.into(),
         mean_diff: t.mean,
-        low: t.low,
-        high: t.high,
+        low: t.low.max(-1.0),
+        high: t.high.min(1.0),
         level,
         p_value: t.p_value,
         p_holm: t.p_value,
@@ -665,6 +667,28 @@ pub fn paired_comparison(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Folds that swing from a perfect to a useless recall give a t
+    /// interval wider than the metric's range: it is cut at -1 and 1.
+    #[test]
+    fn a_difference_interval_stays_within_the_metrics_range() {
+        let y = [1u8, 1, 0, 0];
+        let (all, none) = (Metrics::compute(&[1.0, 1.0, 0.0, 0.0], &y, 0.5), Metrics::compute(&[0.0; 4], &y, 0.5));
+        assert_eq!((all.recall, none.recall), (1.0, 0.0));
+        let mut folds = Vec::new();
+        for fold in 0..4 {
+            for (fs, m) in [("a", &all), ("b", &none)] {
+                let m = if fold % 2 == 0 { m } else if fs == "a" { &none } else { &all };
+                folds.push(FoldResult { repeat: 0, fold, feature_set: fs.into(), model: "m".into(), metrics: m.clone(), history: None, seconds: 0.0 });
+            }
+        }
+        let report = CvReport { config: CvConfig { folds: 4, repeats: 1, ..CvConfig::default() }, threshold_rule: String::new(), folds, summary: Vec::new() };
+        let d = paired_comparison(&report, "m", "a", "b", "recall", 0.95).unwrap();
+        assert_eq!((d.mean_diff, d.low, d.high), (0.0, -1.0, 1.0), "{d:?}");
+        // The uncut interval reaches well beyond: the cut is what holds it.
+        let t = strata_core::stats::corrected_resampled_t(&[-1.0, 1.0, -1.0, 1.0], 1.0 / 3.0, 0.95);
+        assert!(t.low < -2.0 && t.high > 2.0, "{t:?}");
+    }
 
     #[test]
     fn a_detected_difference_says_whether_it_survives_holm() {
