@@ -293,6 +293,11 @@ fn similarity_is_measured_and_the_best_representation_searched() {
     assert!(!ok && err.contains("--representation pca: names 2 of the manifest's representations; pass one's full label: pca(n_components=1, whiten=false), pca(n_components=2, whiten=false)"), "{err}");
     let report_md = std::fs::read_to_string(dir.join("res/exp/report.md")).expect("report");
     assert!(report_md.contains("## Similar tracks, measured"), "{report_md}");
+    // The report names the judgement the manifest gives, and no other.
+    assert!(
+        report_md.contains("nearest tracks (itself excluded) that share a value of `playlist_genre` with it, counting every row of the file (1 track takes more than one value of `playlist_genre`)"),
+        "{report_md}"
+    );
     // Sharded, the measurement is one unit: exactly one of three shards
     // computes it, the merge copies it, and the sweep after the merge reuses
     // it, the same bytes as the unsharded sweep's.

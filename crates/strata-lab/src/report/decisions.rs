@@ -436,13 +436,32 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
     );
 }
 
-/// Similar tracks, measured against the playlists, subgenres and genres
-/// people gave them, beside two baselines.
+/// Similar tracks, measured against the manifest's judgement columns (on
+/// the shipped study, the playlists, subgenres and genres people gave
+/// them), beside two baselines.
 pub(super) fn similarity_section(d: &mut Doc, s: &crate::neighbours::SimilarityReport) {
     d.h(2, "Similar tracks, measured");
+    let judged: Vec<String> = s
+        .methods
+        .first()
+        .map(|m| m.precision.iter().map(|(j, _)| format!("`{j}`")).collect())
+        .unwrap_or_default();
+    let each = if judged.len() > 1 { ", each judgement on its own" } else { "" };
+    let several = if s.multi_membership == 1 { "track takes" } else { "tracks take" };
     d.p(&format!(
-        "For {} query tracks drawn at random from {}, precision@{}: the share of a query's {} nearest tracks (itself excluded) that share a playlist, a subgenre, a genre with it, counting every row of the file ({} tracks sit in more than one playlist), with 95 % normal intervals over queries, cut at 0 and 1. Baselines: {} random tracks, and the {} tracks nearest by popularity alone. `strata similar` searches the best representation: {}, {}. The table below scores every method on all {} queries, the choosing ones included.",
-        s.queries, s.tracks, s.k, s.k, s.multi_membership, s.k, s.k, s.best, s.reason, s.queries
+        "For {} query tracks drawn at random from {}, precision@{}: the share of a query's {} nearest tracks (itself excluded) that share a value of {} with it{each}, counting every row of the file ({} {several} more than one value of {}), with 95 % normal intervals over queries, cut at 0 and 1. Baselines: {} random tracks, and the {} tracks nearest by popularity alone. `strata similar` searches the best representation: {}, {}. The table below scores every method on all {} queries, the choosing ones included.",
+        s.queries,
+        s.tracks,
+        s.k,
+        s.k,
+        judged.join(", of "),
+        s.multi_membership,
+        judged.first().map_or("the first judgement", String::as_str),
+        s.k,
+        s.k,
+        s.best,
+        s.reason,
+        s.queries
     ));
     d.p(&format!(
         "Regardless of popularity: the catalogue's popularity has standard deviation {:.1}; a quarter of the tracks have popularity {:.0} or less. A search that ignores popularity keeps a spread near the catalogue's within each neighbour list and about a quarter of its neighbours in that least popular quartile.",
