@@ -322,14 +322,19 @@ fn similarity_is_measured_and_the_best_representation_searched() {
     );
     // A judgement column that is not in the file stops the sweep before it runs.
     let text = std::fs::read_to_string(dir.join("exp.toml")).expect("manifest");
-    std::fs::write(dir.join("exp.toml"), text.replace("[\"playlist_genre\"]", "[\"playlist_genr\"]")).expect("manifest");
-    let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]);
+    // Runs `manifest` as exp.toml: whether it ran, and its error output.
+    let run = |manifest: String| {
+        std::fs::write(dir.join("exp.toml"), manifest).expect("manifest");
+        let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]);
+        (ok, err)
+    };
+    let (ok, err) = run(text.replace("[\"playlist_genre\"]", "[\"playlist_genr\"]"));
     assert!(!ok);
     assert!(err.contains("similarity.judgements: no column `playlist_genr` in songs.csv; did you mean `playlist_genre`?"), "{err}");
     // A judgement the search reads (an audio feature) would judge the
     // search by itself: refused, naming the columns that can judge.
-    std::fs::write(dir.join("exp.toml"), text.replace("[\"playlist_genre\"]", "[\"b\"]")).expect("manifest");
-    let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]);
+    let judged_by_b = text.replace("[\"playlist_genre\"]", "[\"b\"]");
+    let (ok, err) = run(judged_by_b.clone());
     assert!(!ok);
     assert!(
         err.contains("exp.toml: similarity.judgements: `b` is an input of the search (the neighbours are found by it), so it cannot judge them; judge by a column the search does not read, such as a metadata column: track_id, track_name, track_artist, playlist_genre, track_popularity"),
@@ -337,13 +342,10 @@ fn similarity_is_measured_and_the_best_representation_searched() {
     );
     // `[features]` decides what the search reads: a column it selects is
     // refused as a judgement, one it leaves out may judge.
-    let judged_by_b = text.replace("[\"playlist_genre\"]", "[\"b\"]");
-    std::fs::write(dir.join("exp.toml"), judged_by_b.replace("[similarity]", "[features]\ninclude = [\"a\", \"b\"]\n[similarity]")).expect("manifest");
-    let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]);
+    let (ok, err) = run(judged_by_b.replace("[similarity]", "[features]\ninclude = [\"a\", \"b\"]\n[similarity]"));
     assert!(!ok);
     assert!(err.contains("similarity.judgements: `b` is an input of the search (the neighbours"), "{err}");
-    std::fs::write(dir.join("exp.toml"), judged_by_b.replace("[similarity]", "[features]\nexclude = [\"b\"]\n[similarity]")).expect("manifest");
-    let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]);
+    let (ok, err) = run(judged_by_b.replace("[similarity]", "[features]\nexclude = [\"b\"]\n[similarity]"));
     assert!(ok, "{err}");
     // A metadata column the recipe derives a feature from is read too, and
     // is not offered as a judge.
@@ -353,8 +355,7 @@ fn similarity_is_measured_and_the_best_representation_searched() {
         format!("{descriptor}[[derive]]\nname = \"pa\"\nkind = \"sum\"\ncolumns = [\"track_popularity\", \"a\"]\n"),
     )
     .expect("descriptor");
-    std::fs::write(dir.join("exp.toml"), text.replace("[\"playlist_genre\"]", "[\"track_popularity\"]")).expect("manifest");
-    let (ok, _, err) = strata(dir, &["run", "exp.toml", "--data-dir", ".", "--out", "res", "--quiet"]);
+    let (ok, err) = run(text.replace("[\"playlist_genre\"]", "[\"track_popularity\"]"));
     assert!(!ok);
     assert!(
         err.contains("similarity.judgements: `track_popularity` is an input of the search through pa (the neighbours are found by it), so it cannot judge them; judge by a column the search does not read, such as a metadata column: track_id, track_name, track_artist, playlist_genre\n"),
