@@ -145,7 +145,7 @@ pub enum DataError {
         format: String,
     },
 
-    #[error("{}: column `{column}` has {count} missing values (first at {first}) and no imputation rule; add `{column} = \"median\"` (or mean, or {{ constant = ... }}) under [impute] in the descriptor", path.display())]
+    #[error("{}: column `{column}` has {count} missing {} (first at {first}) and no imputation rule; add `{column} = \"median\"` (or mean, or {{ constant = ... }}) under [impute] in the descriptor", path.display(), if *count == 1 { "value" } else { "values" })]
     MissingValues {
         path: PathBuf,
         column: String,

@@ -51,7 +51,7 @@ fn missing_without_rule_is_an_error() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("column `x` has 1 missing values (first at row 2 (line 3))"),
+        e.contains("column `x` has 1 missing value (first at row 2 (line 3))"),
         "{e}"
     );
 }
