@@ -317,7 +317,8 @@ fn score(
 }
 
 /// The query tracks: a seeded sample of `queries` of the `n` rows (all of
-/// them when fewer), without replacement, in draw order.
+/// them when fewer; the sweep refuses a manifest asking for more), without
+/// replacement, in draw order.
 fn query_sample(n: usize, queries: usize, seed: Seed) -> Vec<usize> {
     let mut rng = Rng::new(seed.named("queries"));
     let mut rows: Vec<usize> = (0..n).collect();

@@ -331,6 +331,13 @@ fn similarity_is_measured_and_the_best_representation_searched() {
     let (ok, err) = run(text.replace("[\"playlist_genre\"]", "[\"playlist_genr\"]"));
     assert!(!ok);
     assert!(err.contains("similarity.judgements: no column `playlist_genr` in songs.csv; did you mean `playlist_genre`?"), "{err}");
+    // More queries than tracks cannot be drawn: refused with the limit;
+    // exactly as many makes every track a query.
+    let (ok, err) = run(text.replace("queries = 60", "queries = 121"));
+    assert!(!ok);
+    assert!(err.contains("exp.toml: similarity.queries = 121: expected at most 120, the rows of songs.csv after de-duplication (with 120, every row is a query)"), "{err}");
+    let (ok, err) = run(text.replace("queries = 60", "queries = 120"));
+    assert!(ok, "{err}");
     // A judgement the search reads (an audio feature) would judge the
     // search by itself: refused, naming the columns that can judge.
     let judged_by_b = text.replace("[\"playlist_genre\"]", "[\"b\"]");

@@ -198,6 +198,17 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
     if let Some(spec) = &manifest.similarity {
         spec.check()
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        // The queries are distinct rows: more than the file holds cannot be
+        // drawn.
+        let rows = loaded.dataset.n_samples();
+        if spec.queries > rows {
+            anyhow::bail!(
+                "{}: similarity.queries = {}: expected at most {rows}, the rows of {} after de-duplication (with {rows}, every row is a query)",
+                path.display(),
+                spec.queries,
+                loaded.descriptor.source.file
+            );
+        }
         metadata_text(&loaded, &spec.popularity)
             .map_err(|e| anyhow::anyhow!("{}: similarity.popularity: {e}", path.display()))?;
         let columns = loaded.table.column_names();
