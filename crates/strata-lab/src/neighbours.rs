@@ -184,6 +184,17 @@ pub struct SimilarityReport {
     pub held_out: Vec<(String, Estimate)>,
 }
 
+impl SimilarityReport {
+    /// The judgement columns, in the spec's order (the first chooses the
+    /// representation).
+    pub fn judgements(&self) -> Vec<&str> {
+        self.methods
+            .first()
+            .map(|m| m.precision.iter().map(|(j, _)| j.as_str()).collect())
+            .unwrap_or_default()
+    }
+}
+
 /// Queries that share one pass over a block of rows, and the rows in a
 /// block (its columns stay in cache while every query of the group reads
 /// them).

@@ -124,11 +124,7 @@ pub fn render(res: &ExperimentResults) -> String {
         );
     }
     if let Some(sim) = &res.similarity {
-        let judged = sim
-            .methods
-            .first()
-            .and_then(|m| m.precision.first())
-            .map_or(String::new(), |(j, _)| j.clone());
+        let judged = sim.judgements().first().copied().unwrap_or_default();
         let line: Vec<String> = sim
             .held_out
             .iter()

@@ -441,11 +441,7 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
 /// them), beside two baselines.
 pub(super) fn similarity_section(d: &mut Doc, s: &crate::neighbours::SimilarityReport) {
     d.h(2, "Similar tracks, measured");
-    let judged: Vec<String> = s
-        .methods
-        .first()
-        .map(|m| m.precision.iter().map(|(j, _)| format!("`{j}`")).collect())
-        .unwrap_or_default();
+    let judged: Vec<String> = s.judgements().iter().map(|j| format!("`{j}`")).collect();
     let each = if judged.len() > 1 { ", each judgement on its own" } else { "" };
     let several = if s.multi_membership == 1 { "track takes" } else { "tracks take" };
     d.p(&format!(
@@ -468,9 +464,7 @@ pub(super) fn similarity_section(d: &mut Doc, s: &crate::neighbours::SimilarityR
         s.catalogue_popularity_sd, s.least_popular_cut
     ));
     let mut head: Vec<String> = vec!["neighbours by".into()];
-    if let Some(m) = s.methods.first() {
-        head.extend(m.precision.iter().map(|(j, _)| format!("precision@{} by {j}", s.k)));
-    }
+    head.extend(s.judgements().iter().map(|j| format!("precision@{} by {j}", s.k)));
     head.extend([
         "popularity sd within a list".to_string(),
         "mean popularity gap to the query".to_string(),

@@ -212,18 +212,19 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
         metadata_text(&loaded, &spec.popularity)
             .map_err(|e| anyhow::anyhow!("{}: similarity.popularity: {e}", path.display()))?;
         let columns = loaded.table.column_names();
+        // The search reads the features `[features]` selects, each made
+        // from one or more raw columns: those that read `col`.
+        let readers_of = |col: &str| -> Vec<&str> {
+            segment_names
+                .iter()
+                .filter(|f| loaded.recipe.sources_of(f).iter().any(|c| *c == col))
+                .map(String::as_str)
+                .collect()
+        };
         for j in &spec.judgements {
             // Neighbours found by a column share its values more often
             // whatever their worth: such a judgement would measure the
-            // search by itself. The search reads the features `[features]`
-            // selects, each made from one or more raw columns.
-            let readers_of = |col: &str| -> Vec<&str> {
-                segment_names
-                    .iter()
-                    .filter(|f| loaded.recipe.sources_of(f).iter().any(|c| *c == col))
-                    .map(String::as_str)
-                    .collect()
-            };
+            // search by itself.
             let readers = readers_of(j);
             if !readers.is_empty() {
                 // Metadata can feed a derived feature (a birth year, an
