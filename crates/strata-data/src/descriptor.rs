@@ -18,6 +18,11 @@ pub struct Descriptor {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// What one row is, singular then plural, in the words of the reports
+    /// and of `strata similar` (`["track", "tracks"]`); `["row", "rows"]`
+    /// when not given. Describes only: stored results stay.
+    #[serde(default = "row_nouns")]
+    pub noun: [String; 2],
     pub source: Source,
     #[serde(default)]
     pub columns: Columns,
@@ -164,6 +169,10 @@ pub struct Encode {
     /// Ordinal: categories from lowest to highest.
     #[serde(default)]
     pub order: Vec<String>,
+}
+
+fn row_nouns() -> [String; 2] {
+    ["row".to_string(), "rows".to_string()]
 }
 
 fn default_encode_method() -> EncodeMethod {
@@ -322,6 +331,14 @@ impl Descriptor {
 
     /// Checks that do not need the data: ranges, required keys per kind, formats.
     fn check(&self) -> Result<()> {
+        for (word, which) in self.noun.iter().zip(["singular", "plural"]) {
+            if word.trim().is_empty() || word.trim() != word || word.contains(char::is_control) {
+                return Err(self.value_error(
+                    "noun",
+                    format!("the {which} `{word}` must be a word or words without surrounding spaces, as in [\"track\", \"tracks\"]"),
+                ));
+            }
+        }
         let s = &self.source;
         if s.file.trim().is_empty() {
             return Err(self.value_error("source.file", "must name the data file"));
@@ -513,6 +530,17 @@ sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
         assert_eq!(d.scale.method, ScaleMethod::Standard);
         assert_eq!(d.scale.constant, ConstantPolicy::Drop);
         assert!(d.columns.id.is_none());
+        assert_eq!(d.noun, ["row", "rows"]);
+    }
+
+    #[test]
+    fn the_row_noun_is_two_words_checked() {
+        let d = parse(&format!("noun = [\"song\", \"songs\"]\n{MINIMAL}")).unwrap();
+        assert_eq!(d.noun, ["song", "songs"]);
+        let err = parse(&format!("noun = [\"song\", \" \"]\n{MINIMAL}")).unwrap_err().to_string();
+        assert!(err.contains("`noun`") && err.contains("the plural ` `"), "{err}");
+        let err = parse(&format!("noun = [\"song\"]\n{MINIMAL}")).unwrap_err().to_string();
+        assert!(err.contains("datasets/x.toml") && err.contains("length 2"), "{err}");
     }
 
     #[test]

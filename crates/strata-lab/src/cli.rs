@@ -609,7 +609,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             let found = cat.nearest(of, n, same_segment);
             let ms = t.elapsed().as_secs_f64() * 1e3;
             print!("{}", cat.render(of, &found));
-            println!("\n({} tracks searched in {ms:.1} ms)", cat.ids.len());
+            println!("\n({} {} searched in {ms:.1} ms)", cat.ids.len(), cat.noun[1]);
         }
         Command::PlanTest {
             manifest,

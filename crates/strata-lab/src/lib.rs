@@ -214,6 +214,7 @@ pub fn similar_catalogue(
             popularity,
             points,
             segments,
+            noun: descriptor.noun.clone(),
         },
         note,
     ))

@@ -21,6 +21,9 @@
 //! precision, and the baselines', is then read on the other half, which took
 //! no part in the choice (the best of several scores on the same queries
 //! would be flattered by their noise).
+//!
+//! The reports call the rows by the descriptor's `noun` ("tracks" for the
+//! Spotify file; "rows" when a descriptor gives none).
 
 use ndarray::ArrayView2;
 use rayon::prelude::*;
@@ -165,8 +168,12 @@ pub struct MethodScore {
 pub struct SimilarityReport {
     pub k: usize,
     pub queries: usize,
-    pub tracks: usize,
-    /// Tracks that sit in more than one value of the first judgement column.
+    /// Rows searched (one per id).
+    pub items: usize,
+    /// What a row is, singular and plural (the descriptor's `noun`), in the
+    /// report's words; the random baseline is named with the plural.
+    pub noun: [String; 2],
+    /// Rows that sit in more than one value of the first judgement column.
     pub multi_membership: usize,
     pub catalogue_popularity_sd: f64,
     /// Popularity at or below which a track is in the least popular quartile.
@@ -349,12 +356,14 @@ pub fn evaluate(
     popularity: &[f64],
     spec: &SimilaritySpec,
     seed: Seed,
+    noun: &[String; 2],
 ) -> anyhow::Result<SimilarityReport> {
     spec.check().map_err(|e| anyhow::anyhow!(e))?;
     let n = popularity.len();
     if n < 2 || spaces.iter().any(|(_, x)| x.nrows() != n) || judged.iter().any(|(_, m)| m.len() != n) {
-        anyhow::bail!("similarity: every representation, judgement and the popularity need one entry per track ({n})");
+        anyhow::bail!("similarity: every representation, judgement and the popularity need one entry per {} ({n})", noun[0]);
     }
+    let items = &noun[1];
     let queries = query_sample(n, spec.queries, seed);
     let q = queries.len();
     let mut sorted: Vec<f64> = popularity.iter().copied().filter(|v| v.is_finite()).collect();
@@ -377,7 +386,7 @@ pub fn evaluate(
         methods.push(m);
         firsts.push(first);
     }
-    // Random tracks.
+    // Random rows.
     let mut rng = Rng::new(seed.named("random-neighbours"));
     let random: Vec<Vec<usize>> = queries
         .iter()
@@ -392,7 +401,8 @@ pub fn evaluate(
             l
         })
         .collect();
-    let (m, first) = score("random tracks", true, &random, &queries, judged, popularity, least_cut);
+    let (m, first) = score(&format!("random {items}"), true, &random, &queries, judged, popularity, least_cut);
+    let random = methods.len();
     methods.push(m);
     firsts.push(first);
     // Nearest by popularity alone; ties (popularity is an integer) broken by a seeded random key.
@@ -416,12 +426,11 @@ pub fn evaluate(
         .chain((0..methods.len()).filter(|&i| methods[i].baseline))
         .map(|i| (methods[i].method.clone(), Estimate::of(&firsts[i][choosing..])))
         .collect();
-    let random = methods.iter().position(|m| m.method == "random tracks");
-    let (b, r) = (held_out[0].1, random.map_or(f64::NAN, |i| avg(&firsts[i][choosing..])));
+    let (b, r) = (held_out[0].1, avg(&firsts[random][choosing..]));
     let reason = format!(
-        "highest precision@{k} on `{first}` over query tracks 1 to {choosing} ({:.3}, against {:.3} for random tracks) of the {} representations; on the other {} query tracks, which took no part in the choice, {:.3} [{:.3}, {:.3}] against {r:.3} for random tracks",
+        "highest precision@{k} on `{first}` over query {items} 1 to {choosing} ({:.3}, against {:.3} for random {items}) of the {} representations; on the other {} query {items}, which took no part in the choice, {:.3} [{:.3}, {:.3}] against {r:.3} for random {items}",
         chose(best),
-        random.map_or(f64::NAN, chose),
+        chose(random),
         spaces.len(),
         q - choosing,
         b.mean,
@@ -434,7 +443,8 @@ pub fn evaluate(
     Ok(SimilarityReport {
         k: spec.k,
         queries: q,
-        tracks: n,
+        items: n,
+        noun: noun.clone(),
         multi_membership: multi,
         catalogue_popularity_sd: catalogue_sd,
         least_popular_cut: least_cut,
@@ -558,6 +568,7 @@ mod tests {
             &popularity,
             &spec,
             seed,
+            &["track".into(), "tracks".into()],
         )
         .unwrap();
         assert_eq!(rep.best, "a");
@@ -567,7 +578,7 @@ mod tests {
         // Over all queries the two spaces look alike.
         assert!((all("a") - all("b")).abs() < 0.05, "{} {}", all("a"), all("b"));
         assert!(rep.reason.contains("on the other 100 query tracks, which took no part in the choice"), "{}", rep.reason);
-        let e = evaluate(&[], &[], &[0.0; 3], &SimilaritySpec { queries: 3, ..spec }, seed).unwrap_err();
+        let e = evaluate(&[], &[], &[0.0; 3], &SimilaritySpec { queries: 3, ..spec }, seed, &["row".into(), "rows".into()]).unwrap_err();
         assert!(e.to_string().contains("similarity.queries = 3: expected at least 4"), "{e}");
     }
 
@@ -594,20 +605,24 @@ mod tests {
             &popularity,
             &spec,
             Seed(1),
+            &["song".into(), "songs".into()],
         )
         .unwrap();
         let m = |name: &str| rep.methods.iter().find(|m| m.method == name).expect(name);
         // In the blobs every neighbour shares the playlist: precision 1.
         assert_eq!(m("blobs").precision[0].1.mean, 1.0);
-        // Random tracks share it with chance 9/299.
-        let random = m("random tracks").precision[0].1;
+        // Random songs (the baseline named with the descriptor's plural)
+        // share it with chance 9/299.
+        let random = m("random songs").precision[0].1;
         assert!(random.low < 9.0 / 299.0 && 9.0 / 299.0 < random.high + 0.02, "{random:?}");
         assert!(m("noise").precision[0].1.mean < 0.2);
         assert_eq!(rep.best, "blobs");
-        assert!(rep.reason.starts_with("highest precision@5 on `playlist` over query tracks 1 to 50 (1.000"), "{}", rep.reason);
+        assert!(rep.reason.starts_with("highest precision@5 on `playlist` over query songs 1 to 50 (1.000"), "{}", rep.reason);
+        assert!(rep.reason.ends_with(" for random songs") && !rep.reason.contains("track"), "{}", rep.reason);
+        assert_eq!((rep.items, rep.noun[0].as_str()), (300, "song"));
         assert_eq!(rep.choosing_queries, 50);
         let held: Vec<&str> = rep.held_out.iter().map(|(m, _)| m.as_str()).collect();
-        assert_eq!(held, ["blobs", "random tracks", "nearest by popularity"]);
+        assert_eq!(held, ["blobs", "random songs", "nearest by popularity"]);
         assert_eq!(rep.held_out[0].1.mean, 1.0);
         // Popularity neighbours have nearly the query's popularity; the blobs' do not.
         assert!(m("nearest by popularity").popularity_gap < 1.0);
@@ -616,6 +631,6 @@ mod tests {
         assert_eq!(rep.queries, 100);
         assert_eq!(rep.multi_membership, 0);
         // The least popular quartile holds about a quarter of random neighbours.
-        assert!((m("random tracks").least_popular_share - 0.25).abs() < 0.08);
+        assert!((m("random songs").least_popular_share - 0.25).abs() < 0.08);
     }
 }

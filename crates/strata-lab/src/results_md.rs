@@ -125,6 +125,7 @@ pub fn render(res: &ExperimentResults) -> String {
     }
     if let Some(sim) = &res.similarity {
         let judged = sim.judgements().first().copied().unwrap_or_default();
+        let many = &sim.noun[1];
         let line: Vec<String> = sim
             .held_out
             .iter()
@@ -132,7 +133,7 @@ pub fn render(res: &ExperimentResults) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "**Similar tracks** (precision@{} of sharing a `{judged}` with the query, every row of the file; the representation chosen on {} query tracks, measured with the baselines on {} others, 95 % normal intervals over those queries): {}; `strata similar` searches {}.\n",
+            "**Similar {many}** (precision@{} of sharing a `{judged}` with the query, every row of the file; the representation chosen on {} query {many}, measured with the baselines on {} others, 95 % normal intervals over those queries): {}; `strata similar` searches {}.\n",
             sim.k,
             sim.choosing_queries,
             sim.queries - sim.choosing_queries,

@@ -16,6 +16,9 @@ pub struct Catalogue {
     pub points: Array2<f64>,
     /// Segment of each track, when a clustering is known.
     pub segments: Option<Vec<usize>>,
+    /// What a row is, singular and plural (the descriptor's `noun`), in
+    /// the messages.
+    pub noun: [String; 2],
 }
 
 /// One neighbour.
@@ -40,7 +43,7 @@ impl Catalogue {
     /// says so.
     pub fn find(&self, query: &str) -> Result<usize, String> {
         if query.trim().is_empty() {
-            return Err("the query is empty: pass a track's name or id".into());
+            return Err(format!("the query is empty: pass a {}'s name or id", self.noun[0]));
         }
         if let Some(i) = self.ids.iter().position(|id| id == query) {
             return Ok(i);
@@ -70,7 +73,8 @@ impl Catalogue {
                     .map(|(_, n)| format!("\"{n}\""))
                     .collect();
                 Err(format!(
-                    "no track named or identified \"{query}\"; closest names: {}",
+                    "no {} named or identified \"{query}\"; closest names: {}",
+                    self.noun[0],
                     close.join(", ")
                 ))
             }
@@ -86,8 +90,9 @@ impl Catalogue {
                     })
                     .collect();
                 Err(format!(
-                    "\"{query}\" names {} tracks; pass the id of the one you mean:\n{}",
+                    "\"{query}\" names {} {}; pass the id of the one you mean:\n{}",
                     many.len(),
+                    self.noun[1],
                     list.join("\n")
                 ))
             }
@@ -126,12 +131,13 @@ impl Catalogue {
                 .map_or(String::new(), |s| format!("  segment {}", s[i]))
         };
         let mut out = format!(
-            "\"{}\" by {} ({}, popularity {:.0}{})\n\n  #  distance  popularity  genre  track\n",
+            "\"{}\" by {} ({}, popularity {:.0}{})\n\n  #  distance  popularity  genre  {}\n",
             self.names[of],
             self.artists[of],
             self.genres[of],
             self.popularity[of],
-            seg(of)
+            seg(of),
+            self.noun[0]
         );
         for (k, nb) in found.iter().enumerate() {
             let i = nb.row;
@@ -171,6 +177,7 @@ mod tests {
             popularity: vec![90.0, 3.0, 50.0, 10.0, 0.0],
             points,
             segments: Some(vec![0, 0, 1, 1, 0]),
+            noun: ["track".into(), "tracks".into()],
         }
     }
 
@@ -195,6 +202,10 @@ mod tests {
             "{e}"
         );
         assert_eq!(c.find("  "), Err("the query is empty: pass a track's name or id".into()));
+        let songs = Catalogue { noun: ["song".into(), "songs".into()], ..cat() };
+        assert_eq!(songs.find(""), Err("the query is empty: pass a song's name or id".into()));
+        assert!(songs.find("Hello").unwrap_err().contains("\"Hello\" names 2 songs;"));
+        assert!(songs.find("Blu").unwrap_err().starts_with("no song named"));
         let e = c.find("Blu").unwrap_err();
         assert!(
             e.starts_with("no track named or identified \"Blu\"; closest names: \"Blue\""),

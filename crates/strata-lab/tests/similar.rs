@@ -31,7 +31,7 @@ fn write_catalogue(dir: &Path, popularity_offset: u64) {
     std::fs::write(
         dir.join("songs.toml"),
         format!(
-            "[source]\nfile = \"songs.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"track_id\"\n\
+            "noun = [\"song\", \"songs\"]\n[source]\nfile = \"songs.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"track_id\"\n\
              metadata = [\"track_name\", \"track_artist\", \"playlist_genre\", \"track_popularity\"]\n",
             strata_data::locate::sha256_bytes(csv.as_bytes())
         ),
@@ -157,7 +157,7 @@ fn ambiguous_and_unknown_names() {
     );
     assert!(!ok && !err.contains("panicked"));
     assert!(
-        err.contains("\"twin\" names 2 tracks; pass the id of the one you mean"),
+        err.contains("\"twin\" names 2 songs; pass the id of the one you mean"),
         "{err}"
     );
     assert!(
@@ -179,7 +179,7 @@ fn ambiguous_and_unknown_names() {
     );
     assert!(!ok);
     assert!(
-        err.contains("no track named or identified \"Sogn 17\"; closest names: \"Song 17\""),
+        err.contains("no song named or identified \"Sogn 17\"; closest names: \"Song 17\""),
         "{err}"
     );
     let (ok, _, err) = strata(
@@ -257,13 +257,15 @@ fn similarity_is_measured_and_the_best_representation_searched() {
     )
     .expect("json");
     let report = &stored["report"];
-    assert_eq!(report["tracks"].as_u64(), Some(120));
+    // The descriptor gives no `noun`: the rows are called rows.
+    assert_eq!(report["items"].as_u64(), Some(120));
+    assert_eq!(report["noun"], serde_json::json!(["row", "rows"]));
     assert_eq!(report["multi_membership"].as_u64(), Some(1), "id3 sits in two genres");
     let methods = report["methods"].as_array().expect("methods");
     let names: Vec<&str> = methods.iter().filter_map(|m| m["method"].as_str()).collect();
     assert_eq!(
         names,
-        ["none", "pca(n_components=1, whiten=false)", "random tracks", "nearest by popularity"]
+        ["none", "pca(n_components=1, whiten=false)", "random rows", "nearest by popularity"]
     );
     let best = report["best"].as_str().expect("best").to_string();
     let (ok, _, err) = strata(
@@ -292,12 +294,17 @@ fn similarity_is_measured_and_the_best_representation_searched() {
     );
     assert!(!ok && err.contains("--representation pca: names 2 of the manifest's representations; pass one's full label: pca(n_components=1, whiten=false), pca(n_components=2, whiten=false)"), "{err}");
     let report_md = std::fs::read_to_string(dir.join("res/exp/report.md")).expect("report");
-    assert!(report_md.contains("## Similar tracks, measured"), "{report_md}");
+    assert!(report_md.contains("## Similar rows, measured"), "{report_md}");
     // The report names the judgement the manifest gives, and no other.
     assert!(
-        report_md.contains("nearest tracks (itself excluded) that share a value of `playlist_genre` with it, counting every row of the file (1 track takes more than one value of `playlist_genre`)"),
+        report_md.contains("For 60 query rows drawn at random from 120, precision@5: the share of a query's 5 nearest rows (itself excluded) that share a value of `playlist_genre` with it, counting every row of the file (1 row takes more than one value of `playlist_genre`)"),
         "{report_md}"
     );
+    let results_md = std::fs::read_to_string(dir.join("res/exp/RESULTS.md")).expect("RESULTS.md");
+    assert!(results_md.contains("**Similar rows** (precision@5 of sharing a `playlist_genre` with the query, every row of the file; the representation chosen on 30 query rows"), "{results_md}");
+    // Nowhere in the section are the rows called tracks.
+    let section = report_md.split("## Similar rows, measured").nth(1).and_then(|t| t.split("\n## ").next()).unwrap_or_default();
+    assert!(section.contains("random rows") && !section.contains(" tracks") && !section.contains(" track "), "{section}");
     // Sharded, the measurement is one unit: exactly one of three shards
     // computes it, the merge copies it, and the sweep after the merge reuses
     // it, the same bytes as the unsharded sweep's.

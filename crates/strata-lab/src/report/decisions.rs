@@ -436,18 +436,20 @@ pub(super) fn campaign_test_section(d: &mut Doc, res: &ExperimentResults) {
     );
 }
 
-/// Similar tracks, measured against the manifest's judgement columns (on
-/// the shipped study, the playlists, subgenres and genres people gave
-/// them), beside two baselines.
+/// Similar rows (tracks, in the shipped study), measured against the
+/// manifest's judgement columns (there, the playlists, subgenres and
+/// genres people gave them), beside two baselines; the rows are called by
+/// the descriptor's `noun`.
 pub(super) fn similarity_section(d: &mut Doc, s: &crate::neighbours::SimilarityReport) {
-    d.h(2, "Similar tracks, measured");
+    let [one, many] = &s.noun;
+    d.h(2, &format!("Similar {many}, measured"));
     let judged: Vec<String> = s.judgements().iter().map(|j| format!("`{j}`")).collect();
     let each = if judged.len() > 1 { ", each judgement on its own" } else { "" };
-    let several = if s.multi_membership == 1 { "track takes" } else { "tracks take" };
+    let several = if s.multi_membership == 1 { format!("{one} takes") } else { format!("{many} take") };
     d.p(&format!(
-        "For {} query tracks drawn at random from {}, precision@{}: the share of a query's {} nearest tracks (itself excluded) that share a value of {} with it{each}, counting every row of the file ({} {several} more than one value of {}), with 95 % normal intervals over queries, cut at 0 and 1. Baselines: {} random tracks, and the {} tracks nearest by popularity alone. `strata similar` searches the best representation: {}, {}. The table below scores every method on all {} queries, the choosing ones included.",
+        "For {} query {many} drawn at random from {}, precision@{}: the share of a query's {} nearest {many} (itself excluded) that share a value of {} with it{each}, counting every row of the file ({} {several} more than one value of {}), with 95 % normal intervals over queries, cut at 0 and 1. Baselines: {} random {many}, and the {} {many} nearest by popularity alone. `strata similar` searches the best representation: {}, {}. The table below scores every method on all {} queries, the choosing ones included.",
         s.queries,
-        s.tracks,
+        s.items,
         s.k,
         s.k,
         judged.join(", of "),
@@ -460,7 +462,7 @@ pub(super) fn similarity_section(d: &mut Doc, s: &crate::neighbours::SimilarityR
         s.queries
     ));
     d.p(&format!(
-        "Regardless of popularity: the catalogue's popularity has standard deviation {:.1}; a quarter of the tracks have popularity {:.0} or less. A search that ignores popularity keeps a spread near the catalogue's within each neighbour list and about a quarter of its neighbours in that least popular quartile.",
+        "Regardless of popularity: the catalogue's popularity has standard deviation {:.1}; a quarter of the {many} have popularity {:.0} or less. A search that ignores popularity keeps a spread near the catalogue's within each neighbour list and about a quarter of its neighbours in that least popular quartile.",
         s.catalogue_popularity_sd, s.least_popular_cut
     ));
     let mut head: Vec<String> = vec!["neighbours by".into()];

@@ -264,7 +264,7 @@ pub(super) fn similar_tracks(
         let key = serde_json::json!({
             "similarity": spec, "representations": reps, "columns": p.manifest.features.columns(),
             "seed": p.manifest.seed, "dataset": p.dataset.identity(), "version": strata_core::VERSION,
-            "choice": "held-out queries"
+            "choice": "held-out queries", "noun": p.loaded.descriptor.noun
         })
         .to_string();
         // The measurement needs no run, only the representations: one unit,
@@ -298,6 +298,7 @@ pub(super) fn similar_tracks(
                 &popularity,
                 spec,
                 p.manifest.seed.named("similarity"),
+                &p.loaded.descriptor.noun,
             )
         }))?;
         o.written.push(path);

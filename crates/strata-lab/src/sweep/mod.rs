@@ -260,8 +260,9 @@ pub fn plan(path: &Path, registry: &Registry, opts: &SweepOptions) -> anyhow::Re
         }
         if loaded.descriptor.columns.id.is_none() {
             anyhow::bail!(
-                "{}: [similarity] groups the file's rows by track: descriptor `{}` needs columns.id",
+                "{}: [similarity] groups the file's rows by their id (one {} may sit on several rows): descriptor `{}` needs columns.id",
                 path.display(),
+                loaded.descriptor.noun[0],
                 loaded.descriptor.name
             );
         }
