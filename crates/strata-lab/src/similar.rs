@@ -206,6 +206,7 @@ mod tests {
         assert_eq!(songs.find(""), Err("the query is empty: pass a song's name or id".into()));
         assert!(songs.find("Hello").unwrap_err().contains("\"Hello\" names 2 songs;"));
         assert!(songs.find("Blu").unwrap_err().starts_with("no song named"));
+        assert!(songs.render(0, &[]).ends_with("  #  distance  popularity  genre  song\n"), "{}", songs.render(0, &[]));
         let e = c.find("Blu").unwrap_err();
         assert!(
             e.starts_with("no track named or identified \"Blu\"; closest names: \"Blue\""),
