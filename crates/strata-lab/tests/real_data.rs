@@ -347,3 +347,80 @@ fn naive_silhouette(x: &ndarray::Array2<f64>, labels: &[usize]) -> f64 {
     }
     total / n as f64
 }
+
+/// The similar-tracks measurement against an independent reference
+/// (`tools/fixtures/similarity_reference.py`: the features standardized with
+/// pandas, the neighbours found by scikit-learn's exact search, the
+/// memberships gathered with pandas from every row of the file). With every
+/// track a query, precision@10 does not depend on the seeded sample, so the
+/// means over all 28,356 queries must agree to rounding: the reference finds
+/// no neighbour list that a rounding of the features could change (equal
+/// distances come from tracks with the same features, taken in row order on
+/// both sides). `strata similar`, a search of its own, returns the
+/// reference's 10 neighbours for its first queries.
+#[test]
+fn similar_tracks_precision_matches_an_independent_reference() {
+    let fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace().join("crates/strata-lab/tests/fixtures/similarity_reference.json"))
+            .expect("fixture"),
+    )
+    .expect("json");
+    let rows = fixture["rows"].as_u64().expect("rows");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let manifest = tmp.path().join("near.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "dataset = \"{}\"\nseed = 3\n[[representation]]\nalgorithm = \"none\"\n\
+             [[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n\
+             [evaluation]\nsilhouette = \"sampled\"\nsilhouette_sample = 500\nstability_resamples = 0\n\
+             [similarity]\njudgements = [\"playlist_id\", \"playlist_subgenre\", \"playlist_genre\"]\n\
+             popularity = \"track_popularity\"\nk = 10\nqueries = {rows}\n",
+            workspace().join("datasets/spotify_songs.toml").display()
+        ),
+    )
+    .expect("manifest");
+    let out = tmp.path().join("res");
+    let strata = |args: &[&str]| {
+        let done = Command::new(env!("CARGO_BIN_EXE_strata"))
+            .args(args)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("run strata");
+        assert!(done.status.success(), "strata {args:?}: {}", String::from_utf8_lossy(&done.stderr));
+        String::from_utf8_lossy(&done.stdout).into_owned()
+    };
+    let (m, o) = (manifest.to_str().expect("path"), out.to_str().expect("path"));
+    strata(&["run", "--quiet", "--out", o, m]);
+    let stored: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.join("near/similarity.json")).expect("similarity.json"),
+    )
+    .expect("json");
+    let report = &stored["report"];
+    assert_eq!(report["items"].as_u64(), Some(rows));
+    assert_eq!(report["queries"].as_u64(), Some(rows), "every track a query");
+    assert_eq!(report["multi_membership"], fixture["multi_membership"]["playlist_id"]);
+    let none = report["methods"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["method"] == "none"))
+        .expect("the search without reduction");
+    let mut compared = 0;
+    for p in none["precision"].as_array().expect("precision") {
+        let (name, mean) = (p[0].as_str().expect("judgement"), p[1]["mean"].as_f64().expect("mean"));
+        let want = fixture["precision"][name].as_f64().expect("reference precision");
+        assert!((mean - want).abs() < 1e-12, "precision@10 by {name}: strata {mean}, reference {want}");
+        compared += 1;
+    }
+    assert_eq!(compared, 3);
+    for (query, want) in fixture["first_neighbours"].as_object().expect("neighbours") {
+        let text = strata(&["similar", query, "-n", "10", "--experiment", m, "--out", o, "--representation", "none"]);
+        // The id is the bracketed field of each ranked line.
+        let got: Vec<&str> = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            .filter_map(|l| l.rsplit('[').next().and_then(|r| r.split(']').next()))
+            .collect();
+        let want: Vec<&str> = want.as_array().expect("ids").iter().filter_map(|v| v.as_str()).collect();
+        assert_eq!(got, want, "neighbours of {query}");
+    }
+}
