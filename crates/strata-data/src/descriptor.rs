@@ -21,7 +21,7 @@ pub struct Descriptor {
     /// What one row is, singular then plural, in the words of the reports
     /// and of `strata similar` (`["track", "tracks"]`); `["row", "rows"]`
     /// when not given. Describes only: stored results stay.
-    #[serde(default = "row_nouns")]
+    #[serde(default = "row_nouns", deserialize_with = "two_words")]
     pub noun: [String; 2],
     pub source: Source,
     #[serde(default)]
@@ -173,6 +173,18 @@ pub struct Encode {
 
 fn row_nouns() -> [String; 2] {
     ["row".to_string(), "rows".to_string()]
+}
+
+/// Exactly two words: a longer or shorter list is an error, not cut or
+/// padded.
+fn two_words<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<[String; 2], D::Error> {
+    let words = Vec::<String>::deserialize(d)?;
+    let found = words.len();
+    <[String; 2]>::try_from(words).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "expected two words, singular then plural, as in [\"track\", \"tracks\"]; found {found}"
+        ))
+    })
 }
 
 fn default_encode_method() -> EncodeMethod {
@@ -539,8 +551,11 @@ sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
         assert_eq!(d.noun, ["song", "songs"]);
         let err = parse(&format!("noun = [\"song\", \" \"]\n{MINIMAL}")).unwrap_err().to_string();
         assert!(err.contains("`noun`") && err.contains("the plural ` `"), "{err}");
-        let err = parse(&format!("noun = [\"song\"]\n{MINIMAL}")).unwrap_err().to_string();
-        assert!(err.contains("datasets/x.toml") && err.contains("length 2"), "{err}");
+        for (words, found) in [("[\"song\"]", 1), ("[\"song\", \"songs\", \"tunes\"]", 3), ("\"song\"", 0)] {
+            let err = parse(&format!("noun = {words}\n{MINIMAL}")).unwrap_err().to_string();
+            let want = if found == 0 { "expected a sequence".to_string() } else { format!("singular then plural, as in [\"track\", \"tracks\"]; found {found}") };
+            assert!(err.contains("datasets/x.toml:1:8") && err.contains(&want), "{err}");
+        }
     }
 
     #[test]
