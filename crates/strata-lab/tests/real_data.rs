@@ -365,7 +365,7 @@ fn similar_tracks_precision_matches_an_independent_reference() {
             .expect("fixture"),
     )
     .expect("json");
-    let rows = fixture["rows"].as_u64().expect("rows");
+    let (rows, k) = (fixture["rows"].as_u64().expect("rows"), fixture["k"].as_u64().expect("k"));
     let tmp = tempfile::tempdir().expect("tmp");
     let manifest = tmp.path().join("near.toml");
     std::fs::write(
@@ -375,20 +375,14 @@ fn similar_tracks_precision_matches_an_independent_reference() {
              [[clusterer]]\nalgorithm = \"kmeans\"\nk = 2\n\
              [evaluation]\nsilhouette = \"sampled\"\nsilhouette_sample = 500\nstability_resamples = 0\n\
              [similarity]\njudgements = [\"playlist_id\", \"playlist_subgenre\", \"playlist_genre\"]\n\
-             popularity = \"track_popularity\"\nk = 10\nqueries = {rows}\n",
+             popularity = \"track_popularity\"\nk = {k}\nqueries = {rows}\n",
             workspace().join("datasets/spotify_songs.toml").display()
         ),
     )
     .expect("manifest");
     let out = tmp.path().join("res");
     let strata = |args: &[&str]| {
-        let done = Command::new(env!("CARGO_BIN_EXE_strata"))
-            .args(args)
-            .env_remove("RUST_LOG")
-            .output()
-            .expect("run strata");
-        assert!(done.status.success(), "strata {args:?}: {}", String::from_utf8_lossy(&done.stderr));
-        String::from_utf8_lossy(&done.stdout).into_owned()
+        common::ok(&Command::new(env!("CARGO_BIN_EXE_strata")).args(args).env_remove("RUST_LOG").output().expect("run strata"))
     };
     let (m, o) = (manifest.to_str().expect("path"), out.to_str().expect("path"));
     strata(&["run", "--quiet", "--out", o, m]);
@@ -413,13 +407,8 @@ fn similar_tracks_precision_matches_an_independent_reference() {
     }
     assert_eq!(compared, 3);
     for (query, want) in fixture["first_neighbours"].as_object().expect("neighbours") {
-        let text = strata(&["similar", query, "-n", "10", "--experiment", m, "--out", o, "--representation", "none"]);
-        // The id is the bracketed field of each ranked line.
-        let got: Vec<&str> = text
-            .lines()
-            .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
-            .filter_map(|l| l.rsplit('[').next().and_then(|r| r.split(']').next()))
-            .collect();
+        let text = strata(&["similar", query, "-n", &k.to_string(), "--experiment", m, "--out", o, "--representation", "none"]);
+        let got = common::ranked_ids(&text);
         let want: Vec<&str> = want.as_array().expect("ids").iter().filter_map(|v| v.as_str()).collect();
         assert_eq!(got, want, "neighbours of {query}");
     }

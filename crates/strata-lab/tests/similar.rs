@@ -71,21 +71,7 @@ fn neighbours(dir: &Path, query: &str, extra: &[&str]) -> Vec<String> {
     args.extend_from_slice(extra);
     let (ok, out, err) = strata(dir, &args);
     assert!(ok, "{err}");
-    // The id is the bracketed field of each ranked line.
-    out.lines()
-        .filter(|l| {
-            l.trim_start()
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_digit())
-        })
-        .filter_map(|l| {
-            l.split('[')
-                .nth(1)
-                .and_then(|r| r.split(']').next())
-                .map(str::to_string)
-        })
-        .collect()
+    common::ranked_ids(&out)
 }
 
 #[test]

@@ -45,3 +45,14 @@ pub fn err(out: &Output) -> String {
     assert!(!e.contains("panicked"), "{e}");
     e
 }
+
+/// The ids `strata similar` lists, in rank order: the bracketed field of
+/// each ranked line (the last bracket, as a name may hold one).
+#[allow(dead_code)]
+pub fn ranked_ids(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .filter_map(|l| l.rsplit('[').next().and_then(|r| r.split(']').next()))
+        .map(str::to_string)
+        .collect()
+}
