@@ -39,6 +39,9 @@ pub struct Descriptor {
     pub scale: Scale,
     #[serde(default)]
     pub economics: Option<EconomicsSpec>,
+    /// How `strata similar` shows a row. Describes only: stored results stay.
+    #[serde(default)]
+    pub display: Display,
     /// Where the descriptor was read from (not a TOML key).
     #[serde(skip)]
     pub path: PathBuf,
@@ -93,6 +96,37 @@ pub struct Columns {
     /// by their most common values, never by a mean.
     #[serde(default)]
     pub nominal: Vec<String>,
+}
+
+/// How `strata similar` shows a row: the column a query matches by name and
+/// the ones listed beside each neighbour. Each must be a metadata column,
+/// so none is ever searched on; each is optional, and the command's flags
+/// override them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Display {
+    /// The row's name: matched by a query (as the id is) and shown quoted.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Shown after the name as "by ..." (an artist, a brand).
+    #[serde(default)]
+    pub by: Option<String>,
+    /// Shown in a column of its own, headed by the column's name (a genre).
+    #[serde(default)]
+    pub group: Option<String>,
+    /// A number shown in a column headed "popularity".
+    #[serde(default)]
+    pub popularity: Option<String>,
+}
+
+impl Display {
+    /// The keys given, as (`display.` key, column).
+    pub fn given(&self) -> Vec<(&'static str, &str)> {
+        [("name", &self.name), ("by", &self.by), ("group", &self.group), ("popularity", &self.popularity)]
+            .into_iter()
+            .filter_map(|(k, v)| v.as_deref().map(|c| (k, c)))
+            .collect()
+    }
 }
 
 /// How a derived column is computed.
@@ -351,6 +385,17 @@ impl Descriptor {
                 ));
             }
         }
+        for (key, column) in self.display.given() {
+            if !self.columns.metadata.iter().any(|m| m == column) {
+                return Err(self.value_error(
+                    format!("display.{key}"),
+                    format!(
+                        "`{column}` is not a metadata column: what `strata similar` shows must be listed in columns.metadata, so that it is never searched on{}",
+                        strata_core::text::did_you_mean(column, &self.columns.metadata)
+                    ),
+                ));
+            }
+        }
         let s = &self.source;
         if s.file.trim().is_empty() {
             return Err(self.value_error("source.file", "must name the data file"));
@@ -543,6 +588,23 @@ sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
         assert_eq!(d.scale.constant, ConstantPolicy::Drop);
         assert!(d.columns.id.is_none());
         assert_eq!(d.noun, ["row", "rows"]);
+    }
+
+    #[test]
+    fn display_columns_must_be_metadata() {
+        assert_eq!(parse(MINIMAL).unwrap().display, Display::default());
+        let cols = "[columns]\nmetadata = [\"title\", \"artist\", \"sales\"]\n";
+        let d = parse(&format!("{MINIMAL}{cols}[display]\nname = \"title\"\npopularity = \"sales\"\n")).unwrap();
+        assert_eq!(d.display.given(), [("name", "title"), ("popularity", "sales")]);
+        let err = parse(&format!("{MINIMAL}{cols}[display]\nname = \"title\"\nby = \"artists\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("display.by") && err.contains("`artists` is not a metadata column") && err.contains("did you mean `artist`?"),
+            "{err}"
+        );
+        let err = parse(&format!("{MINIMAL}{cols}[display]\ntitle = \"title\"\n")).unwrap_err().to_string();
+        assert!(err.contains("title") && err.contains("name"), "{err}");
     }
 
     #[test]

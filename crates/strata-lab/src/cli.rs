@@ -59,15 +59,16 @@ pub enum Command {
         /// One experiment's result folder, or a folder of them (e.g. results).
         results: PathBuf,
     },
-    /// Tracks that sound like a given one (audio features only, never popularity).
+    /// Rows nearest to a given one: tracks that sound like a track, on the
+    /// Spotify catalogue (the features only, never the metadata shown).
     Similar {
-        /// Track name or id.
+        /// The row's id, or its name when a name column is shown.
         query: String,
         /// How many neighbours (at least 1). A negative number is read as
         /// a value, so the parser names what it expects.
         #[arg(short, default_value_t = 10, allow_negative_numbers = true, value_parser = at_least_one)]
         n: usize,
-        /// Only tracks of the query's segment in the chosen clustering.
+        /// Only rows of the query's segment in the chosen clustering.
         #[arg(long)]
         same_segment: bool,
         /// Search this representation (a label or algorithm name from the
@@ -83,18 +84,23 @@ pub enum Command {
         /// Folder holding the data files (else STRATA_DATA_DIR, else datasets/cache, else the files shipped beside the descriptor).
         #[arg(long)]
         data_dir: Option<PathBuf>,
-        /// Metadata column holding the track's name (matched by the query).
-        #[arg(long, default_value = "track_name")]
-        name_column: String,
-        /// Metadata column holding the track's artist (shown beside each track).
-        #[arg(long, default_value = "track_artist")]
-        artist_column: String,
-        /// Metadata column holding the track's genre (shown beside each track).
-        #[arg(long, default_value = "playlist_genre")]
-        genre_column: String,
-        /// Metadata column holding the track's popularity (shown, never searched on).
-        #[arg(long, default_value = "track_popularity")]
-        popularity_column: String,
+        /// Metadata column holding the row's name, matched by the query
+        /// [default: the descriptor's `[display] name`; without one, queries are ids].
+        #[arg(long)]
+        name_column: Option<String>,
+        /// Metadata column shown after the name as "by ..." (a track's artist)
+        /// [default: the descriptor's `[display] by`; without one, not shown].
+        #[arg(long)]
+        artist_column: Option<String>,
+        /// Metadata column shown beside each row (a track's genre)
+        /// [default: the descriptor's `[display] group`; without one, not shown].
+        #[arg(long)]
+        genre_column: Option<String>,
+        /// Metadata column of a number shown beside each row, never searched on
+        /// [default: the descriptor's `[display] popularity`, else the
+        /// manifest's `[similarity] popularity`; without either, not shown].
+        #[arg(long)]
+        popularity_column: Option<String>,
     },
     /// Plan a randomised campaign test per segment of the chosen segmentation:
     /// customers per arm, cost, and a seeded stratified assignment.
@@ -587,13 +593,18 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             genre_column,
             popularity_column,
         } => {
-            let cols = [name_column, artist_column, genre_column, popularity_column];
+            let flags = crate::similar::Shown {
+                name: name_column,
+                by: artist_column,
+                group: genre_column,
+                popularity: popularity_column,
+            };
             let (cat, note) =
                 crate::similar_catalogue(
                     &experiment,
                     &out,
                     &DataDirs::from_env(data_dir),
-                    &cols,
+                    &flags,
                     representation.as_deref(),
                 )?;
             if let Some(n) = note {

@@ -103,19 +103,28 @@ pub fn similar_catalogue(
     manifest: &Path,
     out: &Path,
     dirs: &DataDirs,
-    columns: &[String; 4],
+    flags: &similar::Shown,
     representation: Option<&str>,
 ) -> anyhow::Result<(similar::Catalogue, Option<String>)> {
     let m = manifest::Manifest::from_path(manifest)?;
     let descriptor = Descriptor::from_path(m.descriptor_path())?;
     let loaded = obtain(&descriptor, dirs, true)?;
-    let text = |name: &str| -> anyhow::Result<Vec<String>> {
-        sweep::metadata_text(&loaded, name).map_err(|e| anyhow::anyhow!("{}: {e}", descriptor.name))
+    let shown = similar::Shown::resolve(
+        flags,
+        &descriptor.display,
+        m.similarity.as_ref().map(|s| s.popularity.as_str()),
+    );
+    // Each column named with the flag that sets it, as a bad one is reported.
+    let text = |name: &Option<String>, flag: &str| -> anyhow::Result<Option<Vec<String>>> {
+        name.as_deref()
+            .map(|n| {
+                sweep::metadata_text(&loaded, n)
+                    .map_err(|e| anyhow::anyhow!("{} (--{flag}-column, or the descriptor's [display]): {e}", descriptor.name))
+            })
+            .transpose()
     };
-    let popularity: Vec<f64> = text(&columns[3])?
-        .iter()
-        .map(|v| v.parse().unwrap_or(f64::NAN))
-        .collect();
+    let popularity: Option<Vec<f64>> = text(&shown.popularity, "popularity")?
+        .map(|v| v.iter().map(|v| v.parse().unwrap_or(f64::NAN)).collect());
     let registry = registry::Registry::standard();
     let dir = out.join(&m.name);
     let results = dir
@@ -208,9 +217,9 @@ pub fn similar_catalogue(
     Ok((
         similar::Catalogue {
             ids: loaded.dataset.ids().to_vec(),
-            names: text(&columns[0])?,
-            artists: text(&columns[1])?,
-            genres: text(&columns[2])?,
+            names: text(&shown.name, "name")?,
+            by: text(&shown.by, "artist")?,
+            group: text(&shown.group, "genre")?.zip(shown.group.clone()).map(|(v, name)| (name, v)),
             popularity,
             points,
             segments,

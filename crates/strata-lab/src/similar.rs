@@ -1,17 +1,20 @@
-//! Similar songs regardless of popularity: the nearest tracks to a query track
-//! in the chosen representation of the audio features. Popularity is metadata
-//! in the Spotify descriptor, so it never enters the features searched here;
-//! it is only listed beside each neighbour.
+//! Similar rows regardless of popularity: the nearest rows (tracks, on the
+//! Spotify catalogue) to a query row in the chosen representation of the
+//! features. What is shown about a row (its name, "by", group and
+//! popularity) is metadata, so it never enters the features searched here;
+//! each of those columns is optional.
 
 use ndarray::{Array2, ArrayView2};
 
-/// Tracks to search: their coordinates and what to show about them.
+/// Rows to search: their coordinates and what to show about them.
 pub struct Catalogue {
     pub ids: Vec<String>,
-    pub names: Vec<String>,
-    pub artists: Vec<String>,
-    pub genres: Vec<String>,
-    pub popularity: Vec<f64>,
+    /// What [`Shown`] names, one value per row.
+    pub names: Option<Vec<String>>,
+    pub by: Option<Vec<String>>,
+    /// The group column's name (the table's heading) and its values.
+    pub group: Option<(String, Vec<String>)>,
+    pub popularity: Option<Vec<f64>>,
     /// One row per track (the representation the clustering used).
     pub points: Array2<f64>,
     /// Segment of each track, when a clustering is known.
@@ -19,6 +22,31 @@ pub struct Catalogue {
     /// What a row is, singular and plural (the descriptor's `noun`), in
     /// the messages.
     pub noun: [String; 2],
+}
+
+/// The metadata columns `strata similar` shows: from its flags, else the
+/// descriptor's `[display]`, else (popularity) the manifest's
+/// `[similarity] popularity`; a column named nowhere is not shown.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Shown {
+    pub name: Option<String>,
+    pub by: Option<String>,
+    pub group: Option<String>,
+    pub popularity: Option<String>,
+}
+
+impl Shown {
+    /// Each column from `flags` where given, else from `display`, else
+    /// (popularity only) `popularity`.
+    pub fn resolve(flags: &Shown, display: &strata_data::descriptor::Display, popularity: Option<&str>) -> Shown {
+        let pick = |f: &Option<String>, d: &Option<String>| f.clone().or_else(|| d.clone());
+        Shown {
+            name: pick(&flags.name, &display.name),
+            by: pick(&flags.by, &display.by),
+            group: pick(&flags.group, &display.group),
+            popularity: pick(&flags.popularity, &display.popularity).or_else(|| popularity.map(String::from)),
+        }
+    }
 }
 
 /// One neighbour.
@@ -49,45 +77,30 @@ impl Catalogue {
             return Ok(i);
         }
         let q = query.trim().to_lowercase();
-        let hits: Vec<usize> = (0..self.names.len())
-            .filter(|&i| self.names[i].to_lowercase() == q)
+        let Some(names) = &self.names else {
+            let close = closest(&q, &self.ids);
+            return Err(format!(
+                "no {} with the id \"{query}\" (no name column to match: pass --name-column, or set [display] name in the descriptor); closest ids: {close}",
+                self.noun[0]
+            ));
+        };
+        let hits: Vec<usize> = (0..names.len())
+            .filter(|&i| names[i].to_lowercase() == q)
             .collect();
         match hits.as_slice() {
             [one] => Ok(*one),
             [] => {
-                let mut scored: Vec<(usize, &str)> = self
-                    .names
-                    .iter()
-                    .map(|n| {
-                        (
-                            strata_core::text::edit_distance(&q, &n.to_lowercase()),
-                            n.as_str(),
-                        )
-                    })
-                    .collect();
-                scored.sort();
-                scored.dedup_by(|a, b| a.1 == b.1);
-                let close: Vec<String> = scored
-                    .iter()
-                    .take(5)
-                    .map(|(_, n)| format!("\"{n}\""))
-                    .collect();
+                let close = closest(&q, names);
                 Err(format!(
-                    "no {} named or identified \"{query}\"; closest names: {}",
+                    "no {} named or identified \"{query}\"; closest names: {close}",
                     self.noun[0],
-                    close.join(", ")
                 ))
             }
             many => {
                 let list: Vec<String> = many
                     .iter()
                     .take(20)
-                    .map(|&i| {
-                        format!(
-                            "  {}  \"{}\" by {}",
-                            self.ids[i], self.names[i], self.artists[i]
-                        )
-                    })
+                    .map(|&i| format!("  {}  \"{}\"{}", self.ids[i], names[i], self.by_text(i)))
                     .collect();
                 Err(format!(
                     "\"{query}\" names {} {}; pass the id of the one you mean:\n{}",
@@ -96,6 +109,20 @@ impl Catalogue {
                     list.join("\n")
                 ))
             }
+        }
+    }
+
+    /// " by X" for row `i` when a "by" column is shown, else nothing.
+    fn by_text(&self, i: usize) -> String {
+        self.by.as_ref().map_or(String::new(), |b| format!(" by {}", b[i]))
+    }
+
+    /// The row's name quoted, then " by X", as shown (empty without a name
+    /// column).
+    fn title(&self, i: usize) -> String {
+        match &self.names {
+            Some(n) => format!("\"{}\"{}", n[i], self.by_text(i)),
+            None => self.by_text(i).trim_start().to_string(),
         }
     }
 
@@ -123,38 +150,63 @@ impl Catalogue {
         all
     }
 
-    /// A table of the query and its neighbours.
+    /// A table of the query and its neighbours: the shown columns only.
     pub fn render(&self, of: usize, found: &[Neighbour]) -> String {
-        let seg = |i: usize| {
-            self.segments
-                .as_ref()
-                .map_or(String::new(), |s| format!("  segment {}", s[i]))
+        let seg = |i: usize| self.segments.as_ref().map(|s| format!("segment {}", s[i]));
+        let mut about: Vec<String> = Vec::new();
+        if let Some((_, g)) = &self.group {
+            about.push(g[of].clone());
+        }
+        if let Some(p) = &self.popularity {
+            about.push(format!("popularity {:.0}", p[of]));
+        }
+        about.extend(seg(of));
+        let title = self.title(of);
+        let mut out = if title.is_empty() {
+            format!("query: [{}]", self.ids[of])
+        } else {
+            format!("query: {title} [{}]", self.ids[of])
         };
-        let mut out = format!(
-            "\"{}\" by {} ({}, popularity {:.0}{})\n\n  #  distance  popularity  genre  {}\n",
-            self.names[of],
-            self.artists[of],
-            self.genres[of],
-            self.popularity[of],
-            seg(of),
-            self.noun[0]
-        );
+        if !about.is_empty() {
+            out.push_str(&format!(" ({})", about.join(", ")));
+        }
+        out.push_str("\n\n  #  distance");
+        if self.popularity.is_some() {
+            out.push_str("  popularity");
+        }
+        if let Some((name, _)) = &self.group {
+            out.push_str(&format!("  {name}"));
+        }
+        out.push_str(&format!("  {}\n", self.noun[0]));
         for (k, nb) in found.iter().enumerate() {
             let i = nb.row;
-            out.push_str(&format!(
-                "{:>3}  {:>8.3}  {:>10.0}  {}  \"{}\" by {} [{}]{}\n",
-                k + 1,
-                nb.distance,
-                self.popularity[i],
-                self.genres[i],
-                self.names[i],
-                self.artists[i],
-                self.ids[i],
-                seg(i)
-            ));
+            out.push_str(&format!("{:>3}  {:>8.3}", k + 1, nb.distance));
+            if let Some(p) = &self.popularity {
+                out.push_str(&format!("  {:>10.0}", p[i]));
+            }
+            if let Some((_, g)) = &self.group {
+                out.push_str(&format!("  {}", g[i]));
+            }
+            let title = self.title(i);
+            out.push_str(&format!("  {}{}[{}]", title, if title.is_empty() { "" } else { " " }, self.ids[i]));
+            if let Some(s) = seg(i) {
+                out.push_str(&format!("  {s}"));
+            }
+            out.push('\n');
         }
         out
     }
+}
+
+/// The five values closest to `q` (case-insensitive edit distance), quoted.
+fn closest(q: &str, values: &[String]) -> String {
+    let mut scored: Vec<(usize, &str)> = values
+        .iter()
+        .map(|n| (strata_core::text::edit_distance(q, &n.to_lowercase()), n.as_str()))
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.iter().take(5).map(|(_, n)| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -165,16 +217,16 @@ mod tests {
         let points = ndarray::array![[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [5.0, 5.0], [0.5, 0.1]];
         Catalogue {
             ids: (0..5).map(|i| format!("t{i}")).collect(),
-            names: vec![
+            names: Some(vec![
                 "Hello".into(),
                 "Hello".into(),
                 "Blue".into(),
                 "Far".into(),
                 "Near".into(),
-            ],
-            artists: vec!["A".into(), "B".into(), "C".into(), "D".into(), "E".into()],
-            genres: vec!["pop".into(); 5],
-            popularity: vec![90.0, 3.0, 50.0, 10.0, 0.0],
+            ]),
+            by: Some(vec!["A".into(), "B".into(), "C".into(), "D".into(), "E".into()]),
+            group: Some(("genre".into(), vec!["pop".into(); 5])),
+            popularity: Some(vec![90.0, 3.0, 50.0, 10.0, 0.0]),
             points,
             segments: Some(vec![0, 0, 1, 1, 0]),
             noun: ["track".into(), "tracks".into()],
@@ -207,10 +259,52 @@ mod tests {
         assert!(songs.find("Hello").unwrap_err().contains("\"Hello\" names 2 songs;"));
         assert!(songs.find("Blu").unwrap_err().starts_with("no song named"));
         assert!(songs.render(0, &[]).ends_with("  #  distance  popularity  genre  song\n"), "{}", songs.render(0, &[]));
+        // Without a name column a query is an id; the closest ids are named.
+        let ids_only = Catalogue { names: None, ..cat() };
+        assert_eq!(ids_only.find("t4"), Ok(4));
+        let e = ids_only.find("Hello").unwrap_err();
+        assert!(e.starts_with("no track with the id \"Hello\" (no name column to match") && e.contains("closest ids: \"t0\""), "{e}");
         let e = c.find("Blu").unwrap_err();
         assert!(
             e.starts_with("no track named or identified \"Blu\"; closest names: \"Blue\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn only_the_shown_columns_are_rendered() {
+        let c = cat();
+        let found = c.nearest(0, 2, false);
+        assert_eq!(
+            c.render(0, &found),
+            "query: \"Hello\" by A [t0] (pop, popularity 90, segment 0)\n\n  #  distance  popularity  genre  track\n  \
+             1     0.000           3  pop  \"Hello\" by B [t1]  segment 0\n  2     0.510           0  pop  \"Near\" by E [t4]  segment 0\n"
+        );
+        let bare = Catalogue { names: None, by: None, group: None, popularity: None, segments: None, ..cat() };
+        assert_eq!(
+            bare.render(0, &found),
+            "query: [t0]\n\n  #  distance  track\n  1     0.000  [t1]\n  2     0.510  [t4]\n"
+        );
+        let by_only = Catalogue { names: None, group: None, popularity: None, ..cat() };
+        assert!(by_only.render(0, &found).starts_with("query: by A [t0] (segment 0)\n"), "{}", by_only.render(0, &found));
+    }
+
+    #[test]
+    fn flags_then_display_then_the_similarity_popularity() {
+        let display = strata_data::descriptor::Display {
+            name: Some("title".into()),
+            by: Some("artist".into()),
+            group: None,
+            popularity: None,
+        };
+        let flags = Shown { by: Some("maker".into()), ..Shown::default() };
+        let got = Shown::resolve(&flags, &display, Some("plays"));
+        assert_eq!(
+            got,
+            Shown { name: Some("title".into()), by: Some("maker".into()), group: None, popularity: Some("plays".into()) }
+        );
+        let display = strata_data::descriptor::Display { popularity: Some("stars".into()), ..display };
+        assert_eq!(Shown::resolve(&Shown::default(), &display, Some("plays")).popularity.as_deref(), Some("stars"));
+        assert_eq!(Shown::resolve(&Shown::default(), &Default::default(), None), Shown::default());
     }
 }

@@ -32,7 +32,7 @@ fn write_catalogue(dir: &Path, popularity_offset: u64) {
         dir.join("songs.toml"),
         format!(
             "noun = [\"song\", \"songs\"]\n[source]\nfile = \"songs.csv\"\nsha256 = \"{}\"\n[columns]\nid = \"track_id\"\n\
-             metadata = [\"track_name\", \"track_artist\", \"playlist_genre\", \"track_popularity\"]\n",
+             metadata = [\"track_name\", \"track_artist\", \"playlist_genre\", \"track_popularity\"]\n{DISPLAY}",
             strata_data::locate::sha256_bytes(csv.as_bytes())
         ),
     )
@@ -43,6 +43,9 @@ fn write_catalogue(dir: &Path, popularity_offset: u64) {
     )
     .expect("manifest");
 }
+
+/// What the catalogue's descriptor says `strata similar` shows.
+const DISPLAY: &str = "[display]\nname = \"track_name\"\nby = \"track_artist\"\ngroup = \"playlist_genre\"\npopularity = \"track_popularity\"\n";
 
 fn strata(dir: &Path, args: &[&str]) -> (bool, String, String) {
     let out = common::strata_command(dir, args)
@@ -206,6 +209,46 @@ fn ambiguous_and_unknown_names() {
     );
     assert!(!ok && out.is_empty(), "{out}");
     assert!(err.contains("invalid value '-1' for '-n <N>'"), "{err}");
+}
+
+/// What `strata similar` shows comes from its flags, else the descriptor's
+/// `[display]`; without either, a row is its id, and queries are ids.
+#[test]
+fn shown_columns_come_from_flags_then_the_descriptor() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write_catalogue(dir, 0);
+    let similar = |extra: &[&str]| {
+        let mut args = vec!["similar", "-n", "2", "--experiment", "exp.toml", "--out", "res", "--data-dir", "."];
+        args.extend_from_slice(extra);
+        strata(dir, &args)
+    };
+    let (ok, described, err) = similar(&["id5"]);
+    assert!(ok, "{err}");
+    assert!(described.starts_with("query: \"Song 5\" by Artist 5 [id5] (g1, popularity 84)\n"), "{described}");
+    assert!(described.contains("  #  distance  popularity  playlist_genre  song\n"), "{described}");
+    // The same catalogue without `[display]`.
+    let descriptor = std::fs::read_to_string(dir.join("songs.toml")).expect("descriptor");
+    std::fs::write(dir.join("songs.toml"), descriptor.replace(DISPLAY, "")).expect("descriptor");
+    let (ok, bare, err) = similar(&["id5"]);
+    assert!(ok, "{err}");
+    assert!(bare.starts_with("query: [id5]\n\n  #  distance  song\n  1  "), "{bare}");
+    assert_eq!(common::ranked_ids(&bare), common::ranked_ids(&described), "the columns shown change no neighbour");
+    let (ok, _, err) = similar(&["Song 5"]);
+    assert!(!ok);
+    assert!(err.contains("no song with the id \"Song 5\" (no name column to match: pass --name-column, or set [display] name in the descriptor)"), "{err}");
+    // Flags name the columns instead.
+    let (ok, flagged, err) = similar(&["Song 5", "--name-column", "track_name", "--popularity-column", "track_popularity"]);
+    assert!(ok, "{err}");
+    assert!(flagged.starts_with("query: \"Song 5\" [id5] (popularity 84)\n\n  #  distance  popularity  song\n"), "{flagged}");
+    let (ok, _, err) = similar(&["id5", "--genre-column", "genre"]);
+    assert!(!ok);
+    assert!(err.contains("(--genre-column, or the descriptor's [display]): no metadata column `genre`"), "{err}");
+    // A `[display]` column that is not metadata is refused with the descriptor.
+    std::fs::write(dir.join("songs.toml"), descriptor.replace("group = \"playlist_genre\"", "group = \"a\"")).expect("descriptor");
+    let (ok, _, err) = similar(&["id5"]);
+    assert!(!ok);
+    assert!(err.contains("display.group") && err.contains("`a` is not a metadata column"), "{err}");
 }
 
 /// `[similarity]` measures each representation's neighbours in the sweep, and
