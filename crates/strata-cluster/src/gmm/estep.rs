@@ -154,36 +154,51 @@ pub(super) fn e_step_block(x: Cols<'_>, a: usize, b: usize, p: &Params, w: &mut 
     let nb = b - a;
     log_prob_block(x, a, b, p, w);
     let mut total = 0.0;
-    for r in (0..nb).step_by(LANES) {
-        let len = LANES.min(nb - r);
-        let mut m = [f64::NEG_INFINITY; LANES];
-        for comp in w.iter() {
-            for (mm, &v) in m.iter_mut().zip(&comp[r..r + len]) {
-                *mm = if v > *mm { v } else { *mm };
-            }
-        }
-        let mut sum = [0.0f64; LANES];
-        for comp in w.iter_mut() {
-            let row = &mut comp[r..r + len];
-            for l in 0..len {
-                let e = exp(row[l] - m[l]);
-                row[l] = e;
-                sum[l] += e;
-            }
-        }
-        let mut inv = [0.0f64; LANES];
-        for l in 0..len {
-            total += m[l] + sum[l].ln();
-            inv[l] = 1.0 / sum[l];
-        }
-        for comp in w.iter_mut() {
-            let row = &mut comp[r..r + len];
-            for l in 0..len {
-                row[l] *= inv[l];
-            }
-        }
+    let full = nb - nb % LANES;
+    for r in (0..full).step_by(LANES) {
+        normalize_group::<true>(w, r, LANES, &mut total);
+    }
+    if full < nb {
+        normalize_group::<false>(w, full, nb - full, &mut total);
     }
     total
+}
+
+/// [`e_step_block`]'s responsibilities of the `len` rows from `r` (at most
+/// [`LANES`]); their log-likelihoods are added to `total` in row order (one
+/// running sum for the block). A `WHOLE` group's loops run over a known
+/// length, [`LANES`]: the same values, and one full-covariance fit on the
+/// Spotify features took about a tenth less time than with every group's
+/// length found at run time.
+#[inline(always)]
+fn normalize_group<const WHOLE: bool>(w: &mut [&mut [f64]], r: usize, len: usize, total: &mut f64) {
+    let len = if WHOLE { LANES } else { len.min(LANES) };
+    let mut m = [f64::NEG_INFINITY; LANES];
+    for comp in w.iter() {
+        for (mm, &v) in m.iter_mut().zip(&comp[r..r + len]) {
+            *mm = if v > *mm { v } else { *mm };
+        }
+    }
+    let mut sum = [0.0f64; LANES];
+    for comp in w.iter_mut() {
+        let row = &mut comp[r..r + len];
+        for l in 0..len {
+            let e = exp(row[l] - m[l]);
+            row[l] = e;
+            sum[l] += e;
+        }
+    }
+    let mut inv = [0.0f64; LANES];
+    for l in 0..len {
+        *total += m[l] + sum[l].ln();
+        inv[l] = 1.0 / sum[l];
+    }
+    for comp in w.iter_mut() {
+        let row = &mut comp[r..r + len];
+        for l in 0..len {
+            row[l] *= inv[l];
+        }
+    }
 }
 
 strata_core::simd_dispatch!(avx512 pub(super) fn e_step_simd(x: Cols<'_>, a: usize, b: usize, p: &Params, w: &mut [&mut [f64]]) -> f64 => e_step_block);

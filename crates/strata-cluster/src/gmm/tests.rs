@@ -108,6 +108,24 @@ fn kernels_match_their_baseline_and_any_thread_count() {
         });
         let base = block(&|w| e_step_block(cols, a, b, &f.params, w));
         assert_eq!(bits(&avx2), bits(&base), "{ct:?}");
+        // Against log-sum-exp row by row, over the whole groups of rows and
+        // the block's last, shorter one (890 rows: 55 groups of 16, then 10).
+        let nb = b - a;
+        let mut lp = vec![0.0; 3 * nb];
+        let mut pieces: Vec<&mut [f64]> = lp.chunks_exact_mut(nb).collect();
+        log_prob_block(cols, a, b, &f.params, &mut pieces);
+        let mut total = 0.0;
+        for r in 0..nb {
+            let v: Vec<f64> = (0..3).map(|c| lp[c * nb + r]).collect();
+            let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let s: f64 = v.iter().map(|e| (e - m).exp()).sum();
+            total += m + s.ln();
+            for c in 0..3 {
+                let want = (v[c] - m).exp() / s;
+                assert!((base[c * nb + r] - want).abs() <= 1e-12, "{ct:?}: row {r}, component {c}");
+            }
+        }
+        assert!((base[3 * nb] - total).abs() <= 1e-12 * total.abs(), "{ct:?}: {} against {total}", base[3 * nb]);
         assert_eq!(
             bits(&block(&|w| e_step_simd(cols, a, b, &f.params, w))),
             bits(&base),
