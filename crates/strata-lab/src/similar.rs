@@ -9,10 +9,12 @@ use ndarray::{Array2, ArrayView2};
 /// Rows to search: their coordinates and what to show about them.
 pub struct Catalogue {
     pub ids: Vec<String>,
-    /// What [`Shown`] names, one value per row.
+    /// Per row, the values of the columns [`Shown`] names, each only when
+    /// one is shown: the name (a query matches it as it does the id), what
+    /// follows "by", the group (with its column's name, the table's
+    /// heading) and the popularity.
     pub names: Option<Vec<String>>,
     pub by: Option<Vec<String>>,
-    /// The group column's name (the table's heading) and its values.
     pub group: Option<(String, Vec<String>)>,
     pub popularity: Option<Vec<f64>>,
     /// One row per track (the representation the clustering used).
