@@ -80,9 +80,17 @@ impl Catalogue {
         }
         let q = query.trim().to_lowercase();
         let Some(names) = &self.names else {
-            let close = closest(&q, &self.ids);
+            // An id close to the query is named; otherwise a few ids show
+            // what they look like.
+            let hint = match strata_core::text::closest(query.trim(), &self.ids) {
+                Some(id) => format!("did you mean `{id}`?"),
+                None => format!(
+                    "ids look like {}",
+                    self.ids.iter().take(3).map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ")
+                ),
+            };
             return Err(format!(
-                "no {} with the id \"{query}\" (no name column to match: pass --name-column, or set [display] name in the descriptor); closest ids: {close}",
+                "no {} with the id \"{query}\" (no name column to match: pass --name-column, or set [display] name in the descriptor); {hint}",
                 self.noun[0]
             ));
         };
@@ -265,7 +273,8 @@ mod tests {
         let ids_only = Catalogue { names: None, ..cat() };
         assert_eq!(ids_only.find("t4"), Ok(4));
         let e = ids_only.find("Hello").unwrap_err();
-        assert!(e.starts_with("no track with the id \"Hello\" (no name column to match") && e.contains("closest ids: \"t0\""), "{e}");
+        assert!(e.starts_with("no track with the id \"Hello\" (no name column to match") && e.ends_with("; ids look like \"t0\", \"t1\", \"t2\""), "{e}");
+        assert!(ids_only.find("t44").unwrap_err().ends_with("; did you mean `t4`?"), "{:?}", ids_only.find("t44"));
         let e = c.find("Blu").unwrap_err();
         assert!(
             e.starts_with("no track named or identified \"Blu\"; closest names: \"Blue\""),
