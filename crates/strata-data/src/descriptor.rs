@@ -41,7 +41,7 @@ pub struct Descriptor {
     pub economics: Option<EconomicsSpec>,
     /// How `strata similar` shows a row. Describes only: stored results stay.
     #[serde(default)]
-    pub display: Display,
+    pub display: DisplayColumns,
     /// Where the descriptor was read from (not a TOML key).
     #[serde(skip)]
     pub path: PathBuf,
@@ -104,7 +104,7 @@ pub struct Columns {
 /// override them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Display {
+pub struct DisplayColumns {
     /// The row's name: matched by a query (as the id is) and shown quoted.
     #[serde(default)]
     pub name: Option<String>,
@@ -119,7 +119,7 @@ pub struct Display {
     pub popularity: Option<String>,
 }
 
-impl Display {
+impl DisplayColumns {
     /// The keys given, as (`display.` key, column).
     pub fn given(&self) -> Vec<(&'static str, &str)> {
         [("name", &self.name), ("by", &self.by), ("group", &self.group), ("popularity", &self.popularity)]
@@ -592,7 +592,7 @@ sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
 
     #[test]
     fn display_columns_must_be_metadata() {
-        assert_eq!(parse(MINIMAL).unwrap().display, Display::default());
+        assert_eq!(parse(MINIMAL).unwrap().display, DisplayColumns::default());
         let cols = "[columns]\nmetadata = [\"title\", \"artist\", \"sales\"]\n";
         let d = parse(&format!("{MINIMAL}{cols}[display]\nname = \"title\"\npopularity = \"sales\"\n")).unwrap();
         assert_eq!(d.display.given(), [("name", "title"), ("popularity", "sales")]);

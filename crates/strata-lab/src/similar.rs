@@ -40,7 +40,7 @@ pub struct Shown {
 impl Shown {
     /// Each column from `flags` where given, else from `display`, else
     /// (popularity only) `popularity`.
-    pub fn resolve(flags: &Shown, display: &strata_data::descriptor::Display, popularity: Option<&str>) -> Shown {
+    pub fn resolve(flags: &Shown, display: &strata_data::descriptor::DisplayColumns, popularity: Option<&str>) -> Shown {
         let pick = |f: &Option<String>, d: &Option<String>| f.clone().or_else(|| d.clone());
         Shown {
             name: pick(&flags.name, &display.name),
@@ -302,7 +302,7 @@ mod tests {
 
     #[test]
     fn flags_then_display_then_the_similarity_popularity() {
-        let display = strata_data::descriptor::Display {
+        let display = strata_data::descriptor::DisplayColumns {
             name: Some("title".into()),
             by: Some("artist".into()),
             group: None,
@@ -314,7 +314,7 @@ mod tests {
             got,
             Shown { name: Some("title".into()), by: Some("maker".into()), group: None, popularity: Some("plays".into()) }
         );
-        let display = strata_data::descriptor::Display { popularity: Some("stars".into()), ..display };
+        let display = strata_data::descriptor::DisplayColumns { popularity: Some("stars".into()), ..display };
         assert_eq!(Shown::resolve(&Shown::default(), &display, Some("plays")).popularity.as_deref(), Some("stars"));
         assert_eq!(Shown::resolve(&Shown::default(), &Default::default(), None), Shown::default());
     }
