@@ -114,16 +114,16 @@ pub fn similar_catalogue(
         &descriptor.display,
         m.similarity.as_ref().map(|s| s.popularity.as_str()),
     );
-    // Each column named with the flag that sets it, as a bad one is reported.
-    let text = |name: &Option<String>, flag: &str| -> anyhow::Result<Option<Vec<String>>> {
+    // Each column named with where it can be set, as a bad one is reported.
+    let text = |name: &Option<String>, from: &str| -> anyhow::Result<Option<Vec<String>>> {
         name.as_deref()
-            .map(|n| {
-                sweep::metadata_text(&loaded, n)
-                    .map_err(|e| anyhow::anyhow!("{} (--{flag}-column, or the descriptor's [display]): {e}", descriptor.name))
-            })
+            .map(|n| sweep::metadata_text(&loaded, n).map_err(|e| anyhow::anyhow!("{} ({from}): {e}", descriptor.name)))
             .transpose()
     };
-    let popularity: Option<Vec<f64>> = text(&shown.popularity, "popularity")?
+    let popularity: Option<Vec<f64>> = text(
+        &shown.popularity,
+        "--popularity-column, the descriptor's [display] or the manifest's [similarity]",
+    )?
         .map(|v| v.iter().map(|v| v.parse().unwrap_or(f64::NAN)).collect());
     let registry = registry::Registry::standard();
     let dir = out.join(&m.name);
@@ -217,9 +217,9 @@ pub fn similar_catalogue(
     Ok((
         similar::Catalogue {
             ids: loaded.dataset.ids().to_vec(),
-            names: text(&shown.name, "name")?,
-            by: text(&shown.by, "artist")?,
-            group: text(&shown.group, "genre")?.zip(shown.group.clone()).map(|(v, name)| (name, v)),
+            names: text(&shown.name, "--name-column, or the descriptor's [display]")?,
+            by: text(&shown.by, "--artist-column, or the descriptor's [display]")?,
+            group: text(&shown.group, "--genre-column, or the descriptor's [display]")?.zip(shown.group.clone()).map(|(v, name)| (name, v)),
             popularity,
             points,
             segments,
