@@ -171,11 +171,10 @@ impl Catalogue {
             about.push(format!("popularity {:.0}", p[of]));
         }
         about.extend(seg(of));
-        let title = self.title(of);
-        let mut out = if title.is_empty() {
-            format!("query: [{}]", self.ids[of])
-        } else {
-            format!("query: {title} [{}]", self.ids[of])
+        // Without a name, the id names the query.
+        let mut out = match self.names {
+            Some(_) => format!("query: {} [{}]", self.title(of), self.ids[of]),
+            None => format!("query: [{}]{}", self.ids[of], self.by_text(of)),
         };
         if !about.is_empty() {
             out.push_str(&format!(" ({})", about.join(", ")));
@@ -297,7 +296,11 @@ mod tests {
             "query: [t0]\n\n  #  distance  track\n  1     0.000  [t1]\n  2     0.510  [t4]\n"
         );
         let by_only = Catalogue { names: None, group: None, popularity: None, ..cat() };
-        assert!(by_only.render(0, &found).starts_with("query: by A [t0] (segment 0)\n"), "{}", by_only.render(0, &found));
+        assert!(
+            by_only.render(0, &found).starts_with("query: [t0] by A (segment 0)\n\n  #  distance  track\n  1     0.000  by B [t1]  segment 0\n"),
+            "{}",
+            by_only.render(0, &found)
+        );
     }
 
     #[test]

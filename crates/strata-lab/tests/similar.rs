@@ -241,6 +241,10 @@ fn shown_columns_come_from_flags_then_the_descriptor() {
     let (ok, flagged, err) = similar(&["Song 5", "--name-column", "track_name", "--popularity-column", "track_popularity"]);
     assert!(ok, "{err}");
     assert!(flagged.starts_with("query: \"Song 5\" [id5] (popularity 84)\n\n  #  distance  popularity  song\n"), "{flagged}");
+    // The generic names of the "by" and group flags.
+    let (ok, generic, err) = similar(&["id5", "--by-column", "track_artist", "--group-column", "playlist_genre"]);
+    assert!(ok, "{err}");
+    assert!(generic.starts_with("query: [id5] by Artist 5 (g1)\n\n  #  distance  playlist_genre  song\n"), "{generic}");
     let (ok, _, err) = similar(&["id5", "--genre-column", "genre"]);
     assert!(!ok);
     assert!(err.contains("(--genre-column, or the descriptor's [display]): no metadata column `genre`"), "{err}");
