@@ -88,14 +88,12 @@ pub enum Command {
         /// [default: the descriptor's `[display] name`; without one, queries are ids].
         #[arg(long)]
         name_column: Option<String>,
-        /// Metadata column shown after the name as "by ..." (a track's artist;
-        /// also `--by-column`) [default: the descriptor's `[display] by`;
-        /// without one, not shown].
+        /// Metadata column shown after the name as "by ..." (a track's artist)
+        /// [default: the descriptor's `[display] by`; without one, not shown].
         #[arg(long, visible_alias = "by-column")]
         artist_column: Option<String>,
-        /// Metadata column shown beside each row (a track's genre; also
-        /// `--group-column`) [default: the descriptor's `[display] group`;
-        /// without one, not shown].
+        /// Metadata column shown beside each row (a track's genre)
+        /// [default: the descriptor's `[display] group`; without one, not shown].
         #[arg(long, visible_alias = "group-column")]
         genre_column: Option<String>,
         /// Metadata column of a number shown beside each row, never searched on
