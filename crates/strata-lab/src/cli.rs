@@ -593,7 +593,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             genre_column,
             popularity_column,
         } => {
-            let flags = crate::similar::Shown {
+            let flags = strata_data::descriptor::DisplayColumns {
                 name: name_column,
                 by: artist_column,
                 group: genre_column,

@@ -103,13 +103,13 @@ pub fn similar_catalogue(
     manifest: &Path,
     out: &Path,
     dirs: &DataDirs,
-    flags: &similar::Shown,
+    flags: &strata_data::descriptor::DisplayColumns,
     representation: Option<&str>,
 ) -> anyhow::Result<(similar::Catalogue, Option<String>)> {
     let m = manifest::Manifest::from_path(manifest)?;
     let descriptor = Descriptor::from_path(m.descriptor_path())?;
     let loaded = obtain(&descriptor, dirs, true)?;
-    let shown = similar::Shown::resolve(
+    let shown = similar::shown(
         flags,
         &descriptor.display,
         m.similarity.as_ref().map(|s| s.popularity.as_str()),

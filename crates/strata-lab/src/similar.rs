@@ -5,11 +5,12 @@
 //! each of those columns is optional.
 
 use ndarray::{Array2, ArrayView2};
+use strata_data::descriptor::DisplayColumns;
 
 /// Rows to search: their coordinates and what to show about them.
 pub struct Catalogue {
     pub ids: Vec<String>,
-    /// Per row, the values of the columns [`Shown`] names, each only when
+    /// Per row, the values of the columns [`shown`] names, each only when
     /// one is shown: the name (a query matches it as it does the id), what
     /// follows "by", the group (with its column's name, the table's
     /// heading) and the popularity.
@@ -26,28 +27,17 @@ pub struct Catalogue {
     pub noun: [String; 2],
 }
 
-/// The metadata columns `strata similar` shows: from its flags, else the
-/// descriptor's `[display]`, else (popularity) the manifest's
-/// `[similarity] popularity`; a column named nowhere is not shown.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Shown {
-    pub name: Option<String>,
-    pub by: Option<String>,
-    pub group: Option<String>,
-    pub popularity: Option<String>,
-}
-
-impl Shown {
-    /// Each column from `flags` where given, else from `display`, else
-    /// (popularity only) `popularity`.
-    pub fn resolve(flags: &Shown, display: &strata_data::descriptor::DisplayColumns, popularity: Option<&str>) -> Shown {
-        let pick = |f: &Option<String>, d: &Option<String>| f.clone().or_else(|| d.clone());
-        Shown {
-            name: pick(&flags.name, &display.name),
-            by: pick(&flags.by, &display.by),
-            group: pick(&flags.group, &display.group),
-            popularity: pick(&flags.popularity, &display.popularity).or_else(|| popularity.map(String::from)),
-        }
+/// The metadata columns `strata similar` shows: each from its flag
+/// (`flags`) where given, else from the descriptor's `[display]`, else (the
+/// popularity only) the manifest's `[similarity] popularity`; a column named
+/// nowhere is not shown.
+pub fn shown(flags: &DisplayColumns, display: &DisplayColumns, popularity: Option<&str>) -> DisplayColumns {
+    let pick = |f: &Option<String>, d: &Option<String>| f.clone().or_else(|| d.clone());
+    DisplayColumns {
+        name: pick(&flags.name, &display.name),
+        by: pick(&flags.by, &display.by),
+        group: pick(&flags.group, &display.group),
+        popularity: pick(&flags.popularity, &display.popularity).or_else(|| popularity.map(String::from)),
     }
 }
 
@@ -305,20 +295,20 @@ mod tests {
 
     #[test]
     fn flags_then_display_then_the_similarity_popularity() {
-        let display = strata_data::descriptor::DisplayColumns {
+        let display = DisplayColumns {
             name: Some("title".into()),
             by: Some("artist".into()),
             group: None,
             popularity: None,
         };
-        let flags = Shown { by: Some("maker".into()), ..Shown::default() };
-        let got = Shown::resolve(&flags, &display, Some("plays"));
+        let flags = DisplayColumns { by: Some("maker".into()), ..DisplayColumns::default() };
+        let got = shown(&flags, &display, Some("plays"));
         assert_eq!(
             got,
-            Shown { name: Some("title".into()), by: Some("maker".into()), group: None, popularity: Some("plays".into()) }
+            DisplayColumns { name: Some("title".into()), by: Some("maker".into()), group: None, popularity: Some("plays".into()) }
         );
-        let display = strata_data::descriptor::DisplayColumns { popularity: Some("stars".into()), ..display };
-        assert_eq!(Shown::resolve(&Shown::default(), &display, Some("plays")).popularity.as_deref(), Some("stars"));
-        assert_eq!(Shown::resolve(&Shown::default(), &Default::default(), None), Shown::default());
+        let display = DisplayColumns { popularity: Some("stars".into()), ..display };
+        assert_eq!(shown(&DisplayColumns::default(), &display, Some("plays")).popularity.as_deref(), Some("stars"));
+        assert_eq!(shown(&DisplayColumns::default(), &DisplayColumns::default(), None), DisplayColumns::default());
     }
 }
