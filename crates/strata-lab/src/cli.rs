@@ -59,8 +59,9 @@ pub enum Command {
         /// One experiment's result folder, or a folder of them (e.g. results).
         results: PathBuf,
     },
-    /// Rows nearest to a given one: tracks that sound like a track, on the
-    /// Spotify catalogue (the features only, never the metadata shown).
+    /// Rows nearest to a given one in any experiment's catalogue: tracks
+    /// that sound like a track, customers like a customer (the features
+    /// only, never the metadata shown).
     Similar {
         /// The row's id, or its name when a name column is shown.
         query: String,

@@ -154,6 +154,26 @@ pub struct Plan {
     pub pin: Option<crate::selection::Pin>,
 }
 
+/// The manifest's path as a plan records it: relative to the folder holding
+/// the results folder `out` when the manifest lies under it (the
+/// `experiments/` beside `results/`), else in full. So a plan does not
+/// depend on how the path was typed (relative, absolute, through `..`), and
+/// shards run in different checkouts record the same path.
+pub fn recorded_manifest_path(manifest: &Path, out: &Path) -> String {
+    let full = |p: &Path| {
+        p.canonicalize()
+            .or_else(|_| std::path::absolute(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    let m = full(manifest);
+    let base = full(out);
+    base.parent()
+        .and_then(|b| m.strip_prefix(b).ok())
+        .unwrap_or(&m)
+        .display()
+        .to_string()
+}
+
 /// Two principal components of a sample of rows, for the report's scatter plot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scatter {
@@ -854,4 +874,33 @@ pub fn merge(into: &Path, sources: &[PathBuf]) -> anyhow::Result<MergeOutcome> {
         write_summary(&res.dir, &res.runs)?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_path_is_recorded_beside_the_results_folder_however_typed() -> anyhow::Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let project = tmp.path().join("project");
+        std::fs::create_dir_all(project.join("experiments"))?;
+        std::fs::create_dir_all(project.join("results"))?;
+        let manifest = project.join("experiments").join("a.toml");
+        std::fs::write(&manifest, "name = \"a\"\n")?;
+        let out = project.join("results");
+        let relative = Path::new("experiments").join("a.toml").display().to_string();
+        assert_eq!(recorded_manifest_path(&manifest, &out), relative);
+        // The same file through `..`, and the results folder through `..`.
+        let detour = out.join("..").join("experiments").join("a.toml");
+        assert_eq!(recorded_manifest_path(&detour, &out), relative);
+        let out_detour = project.join("experiments").join("..").join("results");
+        assert_eq!(recorded_manifest_path(&manifest, &out_detour), relative);
+        // Results elsewhere: the manifest's full path.
+        let elsewhere = tmp.path().join("other").join("results");
+        std::fs::create_dir_all(&elsewhere)?;
+        let full = manifest.canonicalize()?.display().to_string();
+        assert_eq!(recorded_manifest_path(&manifest, &elsewhere), full);
+        Ok(())
+    }
 }

@@ -509,7 +509,7 @@ pub fn execute(
         let plan = Plan {
             experiment: p.manifest.name.clone(),
             description: p.manifest.description.clone(),
-            manifest_path: p.manifest.path.display().to_string(),
+            manifest_path: store::recorded_manifest_path(&p.manifest.path, &opts.out),
             manifest_text: p.manifest.text.clone(),
             dataset: p.dataset.clone(),
             strata_version: strata_core::VERSION.to_string(),
